@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/awsrole/awsrole/dirconfig"
+)
+
+func allowCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "allow [DIR]",
+		Short: "Approve the .awsrole.toml that applies to DIR (default: here), as it is now",
+		Long:  "Approve the .awsrole.toml that applies to DIR by a hash of its path and content. Any edit revokes the approval.",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := applying(args)
+			if err != nil {
+				return err
+			}
+			if err := dirconfig.Allow(cfg); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "awsrole: allowed %s (%s)\n", cfg.Path, cfg.RoleARN)
+			return nil
+		},
+	}
+}
+
+func denyCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "deny [DIR]",
+		Short: "Block the .awsrole.toml that applies to DIR (default: here) until allowed again",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := applying(args)
+			if err != nil {
+				return err
+			}
+			if err := dirconfig.Deny(cfg); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "awsrole: denied %s\n", cfg.Path)
+			return nil
+		},
+	}
+}
+
+// applying loads the file that applies to args[0] (default: the current
+// directory).
+func applying(args []string) (*dirconfig.Config, error) {
+	dir := "."
+	if len(args) == 1 {
+		dir = args[0]
+	}
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("%s is not a directory", dir)
+	}
+	path, err := dirconfig.Find(dir)
+	if err != nil {
+		return nil, err
+	}
+	if path == "" {
+		return nil, fmt.Errorf("no %s in %s or any directory above it; create one with 'awsrole init ROLE_ARN'", dirconfig.FileName, dir)
+	}
+	return dirconfig.Load(path)
+}

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/awsrole/awsrole/internal/creds"
+	"github.com/awsrole/awsrole/internal/engine"
+	"github.com/awsrole/awsrole/shellgen"
+)
+
+func exportCmd() *cobra.Command {
+	var pid int
+	c := &cobra.Command{
+		Use:       "export bash|zsh|fish|json",
+		Short:     "Print the code that moves this shell to the state its directory asks for (run by the hook)",
+		ValidArgs: []string{"bash", "zsh", "fish", "json"},
+		Args:      shellArg("bash", "zsh", "fish", "json"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dialect, err := shellgen.Lookup(args[0])
+			if err != nil {
+				return err
+			}
+			pwd, err := os.Getwd()
+			if err != nil {
+				return fmt.Errorf("current directory: %w", err)
+			}
+			if pid == 0 {
+				pid = os.Getppid()
+			}
+			eng := &engine.Engine{
+				Now:    time.Now,
+				Creds:  &creds.Getter{Now: time.Now},
+				Notice: os.Stderr,
+			}
+			changes, err := eng.Export(context.Background(), engine.Input{Env: environ(), PWD: pwd, PID: pid})
+			if err != nil {
+				return err
+			}
+			if len(changes) == 0 {
+				return nil
+			}
+			out, err := shellgen.Render(dialect.Name(), changes)
+			if err != nil {
+				return err
+			}
+			_, err = os.Stdout.WriteString(out)
+			return err
+		},
+	}
+	c.Flags().IntVar(&pid, "pid", 0, "process id of the shell (default: the parent process)")
+	return c
+}
+
+// environ is the process environment as a map.
+func environ() map[string]string {
+	env := make(map[string]string)
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	return env
+}

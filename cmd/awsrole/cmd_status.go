@@ -1,0 +1,113 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/awsrole/awsrole/dirconfig"
+	"github.com/awsrole/awsrole/internal/state"
+	"github.com/awsrole/awsrole/internal/transition"
+)
+
+// statusReport is what `awsrole status` shows; it never holds a secret.
+type statusReport struct {
+	Dir       string        `json:"dir"`
+	File      string        `json:"file,omitempty"`
+	FileError string        `json:"file_error,omitempty"`
+	Trust     string        `json:"trust,omitempty"`
+	RoleARN   string        `json:"role_arn,omitempty"`
+	Region    string        `json:"region,omitempty"`
+	Active    *activeReport `json:"active,omitempty"`
+	StateErr  string        `json:"state_error,omitempty"`
+}
+
+type activeReport struct {
+	RoleARN    string    `json:"role_arn"`
+	Dir        string    `json:"dir"`
+	File       string    `json:"file"`
+	Expiration time.Time `json:"expiration"`
+	Snapshot   string    `json:"snapshot"`
+}
+
+func statusCmd() *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "status",
+		Short: "Show which file applies here, its role and trust, and what this shell has active",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r := status()
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(r)
+			}
+			printStatus(cmd.OutOrStdout(), r, time.Now())
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	return c
+}
+
+func status() statusReport {
+	var r statusReport
+	r.Dir, _ = os.Getwd()
+	path, err := dirconfig.Find(r.Dir)
+	switch {
+	case err != nil:
+		r.FileError = err.Error()
+	case path != "":
+		r.File = path
+		cfg, err := dirconfig.Load(path)
+		if err != nil {
+			r.FileError = err.Error()
+			break
+		}
+		r.RoleARN, r.Region = cfg.RoleARN, cfg.Region
+		user, err := dirconfig.LoadUserConfig()
+		if err != nil {
+			r.FileError = err.Error()
+			break
+		}
+		r.Trust = dirconfig.TrustOf(cfg, user).String()
+	}
+	if p := os.Getenv(transition.StateVar); p != "" {
+		snap, err := state.Load(p)
+		if err != nil {
+			r.StateErr = err.Error()
+		} else {
+			r.Active = &activeReport{RoleARN: snap.RoleARN, Dir: snap.Dir, File: snap.File, Expiration: snap.Expiration, Snapshot: p}
+		}
+	}
+	return r
+}
+
+func printStatus(w io.Writer, r statusReport, now time.Time) {
+	switch {
+	case r.File == "" && r.FileError == "":
+		fmt.Fprintf(w, "file:    none (no %s in %s or above)\n", dirconfig.FileName, r.Dir)
+	case r.FileError != "":
+		fmt.Fprintf(w, "file:    %s\nerror:   %s\n", r.File, r.FileError)
+	default:
+		fmt.Fprintf(w, "file:    %s (%s)\nrole:    %s\n", r.File, r.Trust, r.RoleARN)
+		if r.Region != "" {
+			fmt.Fprintf(w, "region:  %s\n", r.Region)
+		}
+	}
+	switch {
+	case r.StateErr != "":
+		fmt.Fprintf(w, "active:  unknown: %s\n", r.StateErr)
+	case r.Active == nil:
+		fmt.Fprintf(w, "active:  nothing in this shell\n")
+	default:
+		left := r.Active.Expiration.Sub(now).Round(time.Second)
+		fmt.Fprintf(w, "active:  %s (from %s)\nexpires: %s (in %s)\n", r.Active.RoleARN, r.Active.Dir,
+			r.Active.Expiration.Local().Format(time.RFC3339), left)
+	}
+}

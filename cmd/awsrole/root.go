@@ -1,0 +1,78 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// errQuiet ends a command with exit status 1 when its message is already out.
+var errQuiet = errors.New("")
+
+// run executes the command line and returns the exit status.
+func run(args []string) int {
+	root := &cobra.Command{
+		Use:   "awsrole",
+		Short: "Give every project directory its own AWS IAM role",
+		Long: `awsrole gives every project directory its own AWS IAM role.
+
+A .awsrole.toml in a directory names the role; the shell hook assumes it
+through STS when you cd in and puts your own variables back when you leave.
+
+  eval "$(awsrole hook bash)"      # in ~/.bashrc (or: awsrole install bash)
+  awsrole init arn:aws:iam::123456789012:role/deploy
+  awsrole status`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.AddCommand(hookCmd(), installCmd(), uninstallCmd(), exportCmd(), allowCmd(), denyCmd(),
+		statusCmd(), initCmd(), versionCmd())
+	root.SetArgs(args)
+	err := root.Execute()
+	var exit exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &exit):
+		return exit.code
+	case errors.Is(err, errQuiet):
+		return 1
+	}
+	fmt.Fprintf(os.Stderr, "awsrole: %s\n", oneLine(err.Error()))
+	return 1
+}
+
+// exitError passes a child's exit status through.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// shellArg completes and checks the one shell-name argument.
+func shellArg(names ...string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != 1 {
+			return fmt.Errorf("%s needs one argument: %s", cmd.CommandPath(), strings.Join(names, ", "))
+		}
+		for _, n := range names {
+			if args[0] == n {
+				return nil
+			}
+		}
+		return fmt.Errorf("%s: unknown shell %q; use one of %s", cmd.CommandPath(), args[0], strings.Join(names, ", "))
+	}
+}
+
+func executable() (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("cannot find awsrole's own path: %w", err)
+	}
+	return exe, nil
+}

@@ -1,0 +1,232 @@
+// Package creds turns a role request into temporary credentials: source
+// credentials from the user's own environment (never from what awsrole
+// injected) or a source_profile, AssumeRole through STS, and a cache shared
+// by every shell, guarded by a file lock so N shells entering at once cost
+// one STS call.
+package creds
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/adrg/xdg"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+	"github.com/gofrs/flock"
+
+	"github.com/awsrole/awsrole/internal/privfile"
+	"github.com/awsrole/awsrole/internal/transition"
+)
+
+// Timeout bounds one whole fetch: waiting for another shell's fetch, the
+// SDK's retries and STS answering.
+const Timeout = 10 * time.Second
+
+// Request is everything that decides which credentials come back.
+type Request struct {
+	RoleARN       string
+	SessionName   string
+	ExternalID    string
+	SourceProfile string
+	MFASerial     string
+	Region        string // region for the STS call; "" = the user's own, else us-east-1
+	Duration      time.Duration
+	// Window: cached credentials with less than this left are renewed.
+	Window time.Duration
+	// Source is the user's own environment for the managed variables (nil
+	// value: unset); source credentials are resolved from it alone.
+	Source map[string]*string
+}
+
+// Credentials are temporary credentials for a role.
+type Credentials struct {
+	AccessKeyID     string    `json:"access_key_id"`
+	SecretAccessKey string    `json:"secret_access_key"`
+	SessionToken    string    `json:"session_token"`
+	Expiration      time.Time `json:"expiration"`
+	RoleARN         string    `json:"role_arn"`
+}
+
+// AssumeRoleAPI is the one STS call awsrole needs for a role.
+type AssumeRoleAPI interface {
+	AssumeRole(ctx context.Context, in *sts.AssumeRoleInput, opts ...func(*sts.Options)) (*sts.AssumeRoleOutput, error)
+}
+
+// Getter fetches credentials, from the cache when they have more than the
+// request's window left.
+type Getter struct {
+	Now func() time.Time
+}
+
+// CacheDir is where assumed credentials are cached.
+func CacheDir() string {
+	if d := os.Getenv("XDG_CACHE_HOME"); filepath.IsAbs(d) {
+		return filepath.Join(d, "awsrole", "credentials")
+	}
+	return filepath.Join(xdg.CacheHome, "awsrole", "credentials")
+}
+
+// Get returns credentials for req.
+func (g *Getter) Get(ctx context.Context, req Request) (Credentials, error) {
+	ctx, cancel := context.WithTimeout(ctx, Timeout)
+	defer cancel()
+	if req.MFASerial != "" {
+		return Credentials{}, fmt.Errorf("assume %s: mfa_serial is not supported by this version of awsrole", req.RoleARN)
+	}
+	cfg, err := sourceConfig(ctx, req)
+	if err != nil {
+		return Credentials{}, err
+	}
+	src, err := cfg.Credentials.Retrieve(ctx)
+	if err != nil {
+		return Credentials{}, fmt.Errorf("assume %s: no source credentials (%s); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or AWS_PROFILE before entering, or name a source_profile", req.RoleARN, oneLine(err.Error()))
+	}
+	path := filepath.Join(CacheDir(), cacheKey(req, src.AccessKeyID, cfg.Region)+".json")
+	if c, ok := g.cached(path, req.Window); ok {
+		return c, nil
+	}
+	if err := privfile.Dir(CacheDir()); err != nil {
+		return Credentials{}, err
+	}
+	lock := flock.New(path + ".lock")
+	locked, err := lock.TryLockContext(ctx, 20*time.Millisecond)
+	if err != nil || !locked {
+		return Credentials{}, fmt.Errorf("assume %s: another awsrole is still fetching these credentials (lock %s)", req.RoleARN, path+".lock")
+	}
+	defer lock.Unlock()
+	if c, ok := g.cached(path, req.Window); ok {
+		return c, nil
+	}
+	c, err := assume(ctx, sts.NewFromConfig(cfg), req)
+	if err != nil {
+		return Credentials{}, err
+	}
+	if !c.Expiration.After(g.Now().Add(req.Window)) {
+		return Credentials{}, fmt.Errorf("assume %s: STS returned credentials that expire at %s, within the refresh window; check the machine's clock", req.RoleARN, c.Expiration.Format(time.RFC3339))
+	}
+	data, _ := json.Marshal(c)
+	if err := privfile.Write(path, data); err != nil {
+		return Credentials{}, fmt.Errorf("cache credentials: %w", err)
+	}
+	return c, nil
+}
+
+func (g *Getter) cached(path string, window time.Duration) (Credentials, bool) {
+	data, err := privfile.Read(path)
+	if err != nil {
+		return Credentials{}, false
+	}
+	var c Credentials
+	if json.Unmarshal(data, &c) != nil || c.AccessKeyID == "" || c.SecretAccessKey == "" {
+		return Credentials{}, false
+	}
+	return c, c.Expiration.After(g.Now().Add(window))
+}
+
+// cacheKey names the cache entry by everything that changes the result.
+func cacheKey(req Request, sourceKeyID, stsRegion string) string {
+	parts := []string{"v1", req.RoleARN, sourceKeyID, req.SourceProfile, req.SessionName, req.ExternalID,
+		req.MFASerial, req.Duration.String(), stsRegion, os.Getenv("AWS_ENDPOINT_URL_STS"), os.Getenv("AWS_ENDPOINT_URL")}
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return hex.EncodeToString(sum[:])
+}
+
+// sourceConfig loads the SDK config from the user's own environment: the
+// managed variables are set to their originals first, so credentials
+// awsrole exported can never be the source.
+func sourceConfig(ctx context.Context, req Request) (aws.Config, error) {
+	for _, name := range transition.Managed() {
+		if v := req.Source[name]; v != nil {
+			os.Setenv(name, *v)
+		} else {
+			os.Unsetenv(name)
+		}
+	}
+	opts := []func(*config.LoadOptions) error{}
+	if req.SourceProfile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(req.SourceProfile))
+	}
+	if os.Getenv("AWS_EC2_METADATA_DISABLED") != "false" {
+		// A laptop has no instance metadata service; asking it costs
+		// seconds at every failed entry. Opt in with AWS_EC2_METADATA_DISABLED=false.
+		opts = append(opts, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("assume %s: load AWS config: %s", req.RoleARN, oneLine(err.Error()))
+	}
+	switch {
+	case req.Region != "":
+		cfg.Region = req.Region
+	case cfg.Region == "":
+		cfg.Region = "us-east-1"
+	}
+	return cfg, nil
+}
+
+func assume(ctx context.Context, api AssumeRoleAPI, req Request) (Credentials, error) {
+	in := &sts.AssumeRoleInput{
+		RoleArn:         aws.String(req.RoleARN),
+		RoleSessionName: aws.String(req.SessionName),
+	}
+	if req.Duration > 0 {
+		in.DurationSeconds = aws.Int32(int32(req.Duration / time.Second))
+	}
+	if req.ExternalID != "" {
+		in.ExternalId = aws.String(req.ExternalID)
+	}
+	out, err := api.AssumeRole(ctx, in)
+	if err != nil {
+		return Credentials{}, describe(ctx, req.RoleARN, err)
+	}
+	c := out.Credentials
+	if c == nil || c.AccessKeyId == nil || c.SecretAccessKey == nil || c.SessionToken == nil || c.Expiration == nil {
+		return Credentials{}, fmt.Errorf("assume %s: STS answered without complete credentials", req.RoleARN)
+	}
+	return Credentials{
+		AccessKeyID:     *c.AccessKeyId,
+		SecretAccessKey: *c.SecretAccessKey,
+		SessionToken:    *c.SessionToken,
+		Expiration:      c.Expiration.UTC(),
+		RoleARN:         req.RoleARN,
+	}, nil
+}
+
+// describe makes one line of an STS failure: the role and the cause.
+func describe(ctx context.Context, role string, err error) error {
+	endpoint := os.Getenv("AWS_ENDPOINT_URL_STS")
+	if endpoint == "" {
+		endpoint = "STS"
+	}
+	var api smithy.APIError
+	var netErr *net.OpError
+	switch {
+	case errors.As(err, &api):
+		return fmt.Errorf("assume %s: %s: %s", role, api.ErrorCode(), oneLine(api.ErrorMessage()))
+	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil:
+		return fmt.Errorf("assume %s: %s did not answer within %s; check the network or AWS_ENDPOINT_URL_STS", role, endpoint, Timeout)
+	case errors.As(err, &netErr):
+		return fmt.Errorf("assume %s: cannot reach %s: %s", role, endpoint, oneLine(netErr.Err.Error()))
+	}
+	return fmt.Errorf("assume %s: %s", role, oneLine(err.Error()))
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}

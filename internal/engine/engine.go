@@ -1,0 +1,227 @@
+// Package engine runs one hook call: it finds the file that applies to the
+// shell's directory, decides what kind of move this is, fetches credentials
+// when it must, saves a new snapshot and returns the variables to change.
+// A failure changes nothing.
+package engine
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/awsrole/awsrole/dirconfig"
+	"github.com/awsrole/awsrole/internal/creds"
+	"github.com/awsrole/awsrole/internal/state"
+	"github.com/awsrole/awsrole/internal/transition"
+	"github.com/awsrole/awsrole/shellgen"
+)
+
+// noticeWindow is how long a notice about a blocked file stays said: for
+// as long as the shell stays put.
+const noticeWindow = 100 * 365 * 24 * time.Hour
+
+// DefaultDuration is the role session length when neither the file nor the
+// user config names one.
+const DefaultDuration = time.Hour
+
+// Credentials fetches temporary credentials for a role.
+type Credentials interface {
+	Get(ctx context.Context, req creds.Request) (creds.Credentials, error)
+}
+
+// Input is one hook call: the shell's environment, directory and process id.
+type Input struct {
+	Env map[string]string
+	PWD string
+	PID int
+}
+
+// Engine decides and carries out one hook call.
+type Engine struct {
+	Now    func() time.Time
+	Creds  Credentials
+	Notice io.Writer // one-line notices that are not failures (e.g. a blocked file)
+}
+
+// Export returns the variables that move the shell to the state its
+// directory asks for (nil value: unset). On error nothing is to change.
+func (e *Engine) Export(ctx context.Context, in Input) (map[string]*string, error) {
+	now := e.Now()
+	user, err := dirconfig.LoadUserConfig()
+	if err != nil {
+		return nil, e.backoff(in, state.Failure{PWD: in.PWD, File: "user-config"}, err)
+	}
+	var active *state.Snapshot
+	if p := in.Env[transition.StateVar]; p != "" {
+		if active, err = state.Load(p); err != nil {
+			return nil, e.backoff(in, state.Failure{PWD: in.PWD, File: p}, err)
+		}
+	}
+
+	target, cfg, err := e.target(in, user)
+	if err != nil {
+		return nil, err
+	}
+	var act *transition.Active
+	if active != nil {
+		act = &active.Active
+	}
+	kind := transition.Decide(act, target, now, user.RefreshBefore)
+	switch kind {
+	case transition.Stay:
+		if active == nil || active.PID == in.PID {
+			return nil, nil
+		}
+		// A shell started inside a project: take a copy of its parent's
+		// snapshot, so neither can prune or replace the other's.
+		active.PID = in.PID
+		path, err := state.Save(active, now)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]*string{transition.StateVar: &path}, nil
+	case transition.Leave:
+		changes, _ := transition.Plan(act, in.Env, nil, false)
+		changes[transition.StateVar] = nil
+		state.ClearFailure(in.PID)
+		return changes, nil
+	}
+
+	fail := state.Failure{PWD: in.PWD, File: target.File, Hash: target.Hash, At: now}
+	if state.Repeated(in.PID, fail, state.Backoff) {
+		return nil, nil
+	}
+	originals := transition.Originals(act, in.Env)
+	c, err := e.Creds.Get(ctx, creds.Request{
+		RoleARN:       cfg.RoleARN,
+		SessionName:   first(cfg.SessionName, user.SessionName, dirconfig.DefaultSessionName()),
+		ExternalID:    cfg.ExternalID,
+		SourceProfile: cfg.SourceProfile,
+		MFASerial:     first(cfg.MFASerial, user.MFASerial),
+		Region:        cfg.Region,
+		Duration:      firstDuration(cfg.Duration, user.Duration, DefaultDuration),
+		Window:        user.RefreshBefore,
+		Source:        originals,
+	})
+	if err != nil {
+		return nil, e.backoff(in, fail, err)
+	}
+	changes, applied := transition.Plan(act, in.Env, desired(cfg, c), kind == transition.Refresh)
+	snap := &state.Snapshot{PID: in.PID, Active: transition.Active{
+		Dir: cfg.Dir, File: cfg.Path, Hash: cfg.Hash, RoleARN: cfg.RoleARN,
+		Expiration: c.Expiration, Originals: originals, Applied: applied,
+	}}
+	path, err := state.Save(snap, now)
+	if err != nil {
+		return nil, e.backoff(in, fail, err)
+	}
+	changes[transition.StateVar] = &path
+	state.ClearFailure(in.PID)
+	return changes, nil
+}
+
+// target finds the file for the shell's directory. A file the user has not
+// approved counts as none: the shell leaves any role it had, and hears once
+// which file is blocked and how to approve it.
+func (e *Engine) target(in Input, user *dirconfig.UserConfig) (transition.Target, *dirconfig.Config, error) {
+	path, err := dirconfig.Find(in.PWD)
+	if err != nil {
+		return transition.Target{}, nil, err
+	}
+	if path == "" {
+		return transition.Target{}, nil, nil
+	}
+	cfg, err := dirconfig.Load(path)
+	if err != nil {
+		return transition.Target{}, nil, e.backoff(in, state.Failure{PWD: in.PWD, File: path, Hash: statKey(path)}, err)
+	}
+	switch dirconfig.TrustOf(cfg, user) {
+	case dirconfig.TrustAllowed:
+		return transition.Target{Dir: cfg.Dir, File: cfg.Path, Hash: cfg.Hash}, cfg, nil
+	case dirconfig.TrustDenied:
+		e.once(in, cfg, fmt.Sprintf("%s is denied; run 'awsrole allow %s' to use it", cfg.Path, quoted(cfg.Dir)))
+	default:
+		e.once(in, cfg, fmt.Sprintf("%s is not allowed yet; check its content, then run 'awsrole allow %s'", cfg.Path, quoted(cfg.Dir)))
+	}
+	return transition.Target{}, nil, nil
+}
+
+// once prints a notice about cfg a single time per shell, directory and content.
+func (e *Engine) once(in Input, cfg *dirconfig.Config, msg string) {
+	f := state.Failure{PWD: in.PWD, File: cfg.Path, Hash: "notice:" + cfg.Hash, At: e.Now()}
+	if state.Repeated(in.PID, f, noticeWindow) {
+		return
+	}
+	state.RecordFailure(in.PID, f)
+	fmt.Fprintf(e.Notice, "awsrole: %s\n", msg)
+}
+
+// backoff records a failure so the next prompts stay quiet for a while, and
+// returns err, or nil when the same failure was already reported.
+func (e *Engine) backoff(in Input, f state.Failure, err error) error {
+	f.At = e.Now()
+	if state.Repeated(in.PID, f, state.Backoff) {
+		return nil
+	}
+	state.RecordFailure(in.PID, f)
+	return err
+}
+
+// desired is what the shell holds while cfg's role is active.
+func desired(cfg *dirconfig.Config, c creds.Credentials) map[string]*string {
+	d := map[string]*string{
+		"AWS_ACCESS_KEY_ID":         ptr(c.AccessKeyID),
+		"AWS_SECRET_ACCESS_KEY":     ptr(c.SecretAccessKey),
+		"AWS_SESSION_TOKEN":         ptr(c.SessionToken),
+		"AWS_CREDENTIAL_EXPIRATION": ptr(c.Expiration.UTC().Format(time.RFC3339)),
+		"AWSROLE_ARN":               ptr(cfg.RoleARN),
+		"AWSROLE_DIR":               ptr(cfg.Dir),
+	}
+	for _, name := range transition.Hidden {
+		d[name] = nil
+	}
+	if cfg.Region != "" {
+		d["AWS_REGION"] = ptr(cfg.Region)
+		d["AWS_DEFAULT_REGION"] = ptr(cfg.Region)
+	}
+	return d
+}
+
+func statKey(path string) string {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return "missing"
+	}
+	return fmt.Sprintf("stat:%d:%d", fi.ModTime().UnixNano(), fi.Size())
+}
+
+// quoted makes dir one word for a bash command line in a message.
+func quoted(dir string) string {
+	q, err := shellgen.Quote("bash", dir)
+	if err != nil {
+		return dir
+	}
+	return q
+}
+
+func ptr(s string) *string { return &s }
+
+func first(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func firstDuration(vals ...time.Duration) time.Duration {
+	for _, v := range vals {
+		if v != 0 {
+			return v
+		}
+	}
+	return 0
+}

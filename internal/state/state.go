@@ -1,0 +1,140 @@
+// Package state keeps each shell's saved originals in snapshot files under
+// the XDG state dir. The shell's environment points at its snapshot
+// (AWSROLE_STATE); a transition writes a new snapshot instead of changing one
+// that a nested shell may still point at, and snapshots no live shell can be
+// using are pruned.
+package state
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/adrg/xdg"
+
+	"github.com/awsrole/awsrole/internal/privfile"
+	"github.com/awsrole/awsrole/internal/transition"
+)
+
+// version is the snapshot format; a snapshot of another version is refused
+// rather than guessed at.
+const version = 1
+
+// grace is how long a superseded or orphaned snapshot is kept, so a shell
+// started from another one has time to reach its first prompt and adopt it.
+const grace = time.Minute
+
+// Snapshot is what one shell has active.
+type Snapshot struct {
+	Version int `json:"version"`
+	PID     int `json:"pid"` // the shell that owns this snapshot
+	transition.Active
+}
+
+// Root is awsrole's directory under the XDG state dir.
+func Root() string {
+	if d := os.Getenv("XDG_STATE_HOME"); filepath.IsAbs(d) {
+		return filepath.Join(d, "awsrole")
+	}
+	return filepath.Join(xdg.StateHome, "awsrole")
+}
+
+func snapshotDir() string { return filepath.Join(Root(), "snapshots") }
+
+// Save writes s as a new snapshot and returns its path.
+func Save(s *Snapshot, now time.Time) (string, error) {
+	s.Version = version
+	data, err := json.Marshal(s)
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(snapshotDir(), fmt.Sprintf("%d-%d.json", s.PID, now.UnixNano()))
+	if err := privfile.Write(path, data); err != nil {
+		return "", fmt.Errorf("save state: %w", err)
+	}
+	Prune(now)
+	return path, nil
+}
+
+// Load reads the snapshot at path, which must be one of ours.
+func Load(path string) (*Snapshot, error) {
+	if filepath.Dir(path) != snapshotDir() {
+		return nil, fmt.Errorf("saved state %s is not under %s; your variables were left as they are (unset AWSROLE_STATE to start afresh)", path, snapshotDir())
+	}
+	data, err := privfile.Read(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("saved state %s is gone; your variables were left as they are (unset AWSROLE_STATE to start afresh)", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("saved state: %w; your variables were left as they are", err)
+	}
+	var s Snapshot
+	if err := json.Unmarshal(data, &s); err != nil || s.Version != version || s.File == "" || s.Originals == nil {
+		return nil, fmt.Errorf("saved state %s is damaged; your variables were left as they are (unset AWSROLE_STATE to start afresh)", path)
+	}
+	return &s, nil
+}
+
+// Alive reports whether process pid exists.
+func Alive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// Prune removes snapshots that no live shell can be using: those of
+// processes that are gone, and those a live shell has superseded, once they
+// are older than the grace period. A live shell's newest snapshot stays.
+func Prune(now time.Time) {
+	entries, err := os.ReadDir(snapshotDir())
+	if err != nil {
+		return
+	}
+	type snap struct {
+		name    string
+		created int64
+	}
+	byPID := make(map[int][]snap)
+	for _, e := range entries {
+		pid, created, ok := parseName(e.Name())
+		if !ok {
+			continue
+		}
+		byPID[pid] = append(byPID[pid], snap{e.Name(), created})
+	}
+	cutoff := now.Add(-grace).UnixNano()
+	for pid, snaps := range byPID {
+		alive := Alive(pid)
+		newest := snaps[0].created
+		for _, s := range snaps {
+			newest = max(newest, s.created)
+		}
+		for _, s := range snaps {
+			if s.created > cutoff || (alive && s.created == newest) {
+				continue
+			}
+			os.Remove(filepath.Join(snapshotDir(), s.name))
+		}
+	}
+	pruneFailures()
+}
+
+func parseName(name string) (pid int, created int64, ok bool) {
+	base, found := strings.CutSuffix(name, ".json")
+	p, c, found2 := strings.Cut(base, "-")
+	if !found || !found2 {
+		return 0, 0, false
+	}
+	pid, err1 := strconv.Atoi(p)
+	created, err2 := strconv.ParseInt(c, 10, 64)
+	return pid, created, err1 == nil && err2 == nil
+}
