@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/awsrole/awsrole/internal/creds"
 	"github.com/awsrole/awsrole/internal/engine"
 	"github.com/awsrole/awsrole/shellgen"
 )
@@ -33,12 +31,7 @@ func exportCmd() *cobra.Command {
 			if pid == 0 {
 				pid = os.Getppid()
 			}
-			eng := &engine.Engine{
-				Now:    time.Now,
-				Creds:  &creds.Getter{Now: time.Now},
-				Notice: os.Stderr,
-			}
-			changes, err := eng.Export(context.Background(), engine.Input{Env: environ(), PWD: pwd, PID: pid})
+			changes, err := newEngine().Export(context.Background(), engine.Input{Env: environ(), PWD: pwd, PID: pid})
 			if err != nil {
 				return err
 			}

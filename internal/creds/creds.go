@@ -163,6 +163,9 @@ func sourceConfig(ctx context.Context, req Request) (aws.Config, error) {
 		// seconds at every failed entry. Opt in with AWS_EC2_METADATA_DISABLED=false.
 		opts = append(opts, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
 	}
+	if err := checkNotSelf(ctx, req); err != nil {
+		return aws.Config{}, err
+	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("assume %s: load AWS config: %s", req.RoleARN, oneLine(err.Error()))
@@ -174,6 +177,38 @@ func sourceConfig(ctx context.Context, req Request) (aws.Config, error) {
 		cfg.Region = "us-east-1"
 	}
 	return cfg, nil
+}
+
+// checkNotSelf refuses a source profile whose credential_process runs
+// awsrole: fetching the source credentials would call awsrole again, and
+// again.
+func checkNotSelf(ctx context.Context, req Request) error {
+	profile := req.SourceProfile
+	if profile == "" {
+		if nonEmpty(req.Source["AWS_ACCESS_KEY_ID"]) && nonEmpty(req.Source["AWS_SECRET_ACCESS_KEY"]) {
+			return nil // keys in the environment win over any profile
+		}
+		for _, name := range []string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE"} {
+			if v := req.Source[name]; nonEmpty(v) && profile == "" {
+				profile = *v
+			}
+		}
+	}
+	if profile == "" {
+		return nil
+	}
+	sc, err := config.LoadSharedConfigProfile(ctx, profile, func(o *config.LoadSharedConfigOptions) {
+		if f := os.Getenv("AWS_CONFIG_FILE"); f != "" {
+			o.ConfigFiles = []string{f}
+		}
+		if f := os.Getenv("AWS_SHARED_CREDENTIALS_FILE"); f != "" {
+			o.CredentialsFiles = []string{f}
+		}
+	})
+	if err != nil || !strings.Contains(sc.CredentialProcess, "awsrole") {
+		return nil
+	}
+	return fmt.Errorf("assume %s: the source profile %q gets its credentials from awsrole itself (credential_process = %s), which would call awsrole again; name a source_profile with your own credentials, or unset AWS_PROFILE", req.RoleARN, profile, oneLine(sc.CredentialProcess))
 }
 
 func assume(ctx context.Context, api AssumeRoleAPI, req Request) (Credentials, error) {
@@ -222,6 +257,8 @@ func describe(ctx context.Context, role string, err error) error {
 	}
 	return fmt.Errorf("assume %s: %s", role, oneLine(err.Error()))
 }
+
+func nonEmpty(v *string) bool { return v != nil && *v != "" }
 
 func oneLine(s string) string {
 	s = strings.Join(strings.Fields(s), " ")

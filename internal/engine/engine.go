@@ -94,17 +94,7 @@ func (e *Engine) Export(ctx context.Context, in Input) (map[string]*string, erro
 		return nil, nil
 	}
 	originals := transition.Originals(act, in.Env)
-	c, err := e.Creds.Get(ctx, creds.Request{
-		RoleARN:       cfg.RoleARN,
-		SessionName:   first(cfg.SessionName, user.SessionName, dirconfig.DefaultSessionName()),
-		ExternalID:    cfg.ExternalID,
-		SourceProfile: cfg.SourceProfile,
-		MFASerial:     first(cfg.MFASerial, user.MFASerial),
-		Region:        cfg.Region,
-		Duration:      firstDuration(cfg.Duration, user.Duration, DefaultDuration),
-		Window:        user.RefreshBefore,
-		Source:        originals,
-	})
+	c, err := e.Creds.Get(ctx, e.request(cfg, user, originals))
 	if err != nil {
 		return nil, e.backoff(in, fail, err)
 	}

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/awsrole/awsrole/internal/creds"
+	"github.com/awsrole/awsrole/internal/engine"
+	"github.com/awsrole/awsrole/internal/state"
+	"github.com/awsrole/awsrole/internal/transition"
+)
+
+func newEngine() *engine.Engine {
+	return &engine.Engine{Now: time.Now, Creds: &creds.Getter{Now: time.Now}, Notice: os.Stderr}
+}
+
+// roleDir is the --dir flag, absolute; default the current directory.
+func roleDir(dir string) (string, error) {
+	if dir == "" {
+		return os.Getwd()
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
+		return "", fmt.Errorf("--dir %s is not a directory", dir)
+	}
+	return abs, nil
+}
+
+func execCmd() *cobra.Command {
+	var dir string
+	c := &cobra.Command{
+		Use:   "exec [--dir D] -- CMD [ARGS...]",
+		Short: "Run one command with the directory's role, no hook needed",
+		Long: `Run CMD with the role of the .awsrole.toml that applies to D (default: here)
+in its environment: the same variables the hook sets, AWS_PROFILE and the
+like removed. awsrole replaces itself with CMD, so CMD gets signals directly,
+its exit status is awsrole's, and nothing is left behind in the calling shell.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir, err := roleDir(dir)
+			if err != nil {
+				return err
+			}
+			env := environ()
+			role, err := newEngine().ForDir(context.Background(), dir, env)
+			if err != nil {
+				return err
+			}
+			changes, applied := transition.Plan(role.Active, env, role.Desired, false)
+			// A shell started by CMD finds its originals here, as a shell
+			// started inside a project does; this process becomes CMD, so
+			// the snapshot lives exactly as long as CMD.
+			snap := &state.Snapshot{PID: os.Getpid(), Active: transition.Active{
+				Dir: role.Config.Dir, File: role.Config.Path, Hash: role.Config.Hash, RoleARN: role.Config.RoleARN,
+				Expiration: role.Credentials.Expiration, Originals: transition.Originals(role.Active, env), Applied: applied,
+			}}
+			path, err := state.Save(snap, time.Now())
+			if err != nil {
+				return err
+			}
+			changes[transition.StateVar] = &path
+			for name, v := range changes {
+				if v == nil {
+					os.Unsetenv(name)
+				} else {
+					os.Setenv(name, *v)
+				}
+			}
+			bin, err := exec.LookPath(args[0])
+			if err != nil {
+				return fmt.Errorf("exec %s: %w", args[0], err)
+			}
+			return fmt.Errorf("exec %s: %w", bin, syscall.Exec(bin, args, os.Environ()))
+		},
+	}
+	c.Flags().StringVar(&dir, "dir", "", "directory whose role to use (default: the current directory)")
+	c.Flags().SetInterspersed(false)
+	return c
+}

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/awsrole/awsrole/internal/stsstub"
+)
+
+// The user's own long-term key, known to the stand-in.
+const (
+	userKey    = "AKIAIOSFODNN7EXAMPLE"
+	userSecret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"awsrole": func() { os.Exit(run(os.Args[1:])) },
+	})
+}
+
+// TestScripts runs the CLI scenarios under testdata/script, each in a fresh
+// HOME with XDG dirs under $WORK and its own STS stand-in.
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: filepath.Join("..", "..", "testdata", "script"),
+		Setup: func(env *testscript.Env) error {
+			srv, err := stsstub.Start()
+			if err != nil {
+				return err
+			}
+			srv.AddUser(userKey, userSecret, "arn:aws:iam::111111111111:user/alice")
+			env.Defer(srv.Close)
+			env.Values["sts"] = srv
+			home := filepath.Join(env.WorkDir, "home")
+			for k, v := range map[string]string{
+				"HOME":                        home,
+				"XDG_CONFIG_HOME":             filepath.Join(home, ".config"),
+				"XDG_STATE_HOME":              filepath.Join(home, ".local", "state"),
+				"XDG_CACHE_HOME":              filepath.Join(home, ".cache"),
+				"XDG_DATA_HOME":               filepath.Join(home, ".local", "share"),
+				"AWS_CONFIG_FILE":             filepath.Join(home, ".aws", "config"),
+				"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(home, ".aws", "credentials"),
+				"AWS_ENDPOINT_URL_STS":        srv.URL,
+				"AWS_EC2_METADATA_DISABLED":   "true",
+				"AWS_ACCESS_KEY_ID":           userKey,
+				"AWS_SECRET_ACCESS_KEY":       userSecret,
+				"AWS_REGION":                  "us-east-1",
+				"AWS_DEFAULT_REGION":          "us-east-1",
+				"USER_KEY":                    userKey,
+			} {
+				env.Setenv(k, v)
+			}
+			return os.MkdirAll(home, 0o755)
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// sts-calls ACTION N: the stand-in answered ACTION successfully N times.
+			"sts-calls": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 2 {
+					ts.Fatalf("usage: sts-calls ACTION N")
+				}
+				want, err := strconv.Atoi(args[1])
+				ts.Check(err)
+				got := ts.Value("sts").(*stsstub.Server).Count(args[0])
+				if (got == want) == neg {
+					ts.Fatalf("%s calls: got %d, want %s%d", args[0], got, map[bool]string{true: "not ", false: ""}[neg], want)
+				}
+			},
+			// sts-signed-by KEY: every AssumeRole so far was signed with KEY.
+			"sts-signed-by": func(ts *testscript.TestScript, neg bool, args []string) {
+				for _, c := range ts.Value("sts").(*stsstub.Server).Calls() {
+					if c.Action == "AssumeRole" && c.AccessKeyID != args[0] {
+						ts.Fatalf("AssumeRole signed with %s, want %s", c.AccessKeyID, args[0])
+					}
+				}
+			},
+		},
+	})
+}

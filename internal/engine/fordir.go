@@ -1,0 +1,75 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/awsrole/awsrole/dirconfig"
+	"github.com/awsrole/awsrole/internal/creds"
+	"github.com/awsrole/awsrole/internal/state"
+	"github.com/awsrole/awsrole/internal/transition"
+)
+
+// Role is a directory's role with fresh credentials, for one process rather
+// than a shell: what `exec` and `credential-process` hand out.
+type Role struct {
+	Config      *dirconfig.Config
+	Credentials creds.Credentials
+	Active      *transition.Active // what the calling shell has active, if anything
+	Desired     map[string]*string // the variables a shell in the directory would hold
+}
+
+// ForDir fetches the role of the file that applies to dir, from the user's
+// own credentials: the calling shell's originals if it has a role active.
+func (e *Engine) ForDir(ctx context.Context, dir string, env map[string]string) (*Role, error) {
+	user, err := dirconfig.LoadUserConfig()
+	if err != nil {
+		return nil, err
+	}
+	path, err := dirconfig.Find(dir)
+	if err != nil {
+		return nil, err
+	}
+	if path == "" {
+		return nil, fmt.Errorf("no %s in %s or any directory above it", dirconfig.FileName, dir)
+	}
+	cfg, err := dirconfig.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	switch dirconfig.TrustOf(cfg, user) {
+	case dirconfig.TrustAllowed:
+	case dirconfig.TrustDenied:
+		return nil, fmt.Errorf("%s is denied; run 'awsrole allow %s' to use it", cfg.Path, quoted(cfg.Dir))
+	default:
+		return nil, fmt.Errorf("%s is not allowed yet; check its content, then run 'awsrole allow %s'", cfg.Path, quoted(cfg.Dir))
+	}
+	var act *transition.Active
+	if p := env[transition.StateVar]; p != "" {
+		snap, err := state.Load(p)
+		if err != nil {
+			return nil, err
+		}
+		act = &snap.Active
+	}
+	c, err := e.Creds.Get(ctx, e.request(cfg, user, transition.Originals(act, env)))
+	if err != nil {
+		return nil, err
+	}
+	return &Role{Config: cfg, Credentials: c, Active: act, Desired: desired(cfg, c)}, nil
+}
+
+// request is the credentials request for cfg from the user's originals.
+func (e *Engine) request(cfg *dirconfig.Config, user *dirconfig.UserConfig, originals map[string]*string) creds.Request {
+	return creds.Request{
+		RoleARN:       cfg.RoleARN,
+		SessionName:   first(cfg.SessionName, user.SessionName, dirconfig.DefaultSessionName()),
+		ExternalID:    cfg.ExternalID,
+		SourceProfile: cfg.SourceProfile,
+		MFASerial:     first(cfg.MFASerial, user.MFASerial),
+		Region:        cfg.Region,
+		Duration:      firstDuration(cfg.Duration, user.Duration, DefaultDuration),
+		Window:        user.RefreshBefore,
+		Source:        originals,
+	}
+}
