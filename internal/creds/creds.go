@@ -41,6 +41,8 @@ type Request struct {
 	ExternalID    string
 	SourceProfile string
 	MFASerial     string
+	MFACommand    string        // the user config's mfa_command: prints a code
+	MFADuration   time.Duration // how long one code lasts (GetSessionToken)
 	Region        string // region for the STS call; "" = the user's own, else us-east-1
 	Duration      time.Duration
 	// Window: cached credentials with less than this left are renewed.
@@ -80,18 +82,19 @@ func CacheDir() string {
 
 // Get returns credentials for req.
 func (g *Getter) Get(ctx context.Context, req Request) (Credentials, error) {
-	ctx, cancel := context.WithTimeout(ctx, Timeout)
+	sctx, cancel := context.WithTimeout(ctx, Timeout)
 	defer cancel()
-	if req.MFASerial != "" {
-		return Credentials{}, fmt.Errorf("assume %s: mfa_serial is not supported by this version of awsrole", req.RoleARN)
-	}
-	cfg, err := sourceConfig(ctx, req)
+	cfg, err := sourceConfig(sctx, req)
 	if err != nil {
 		return Credentials{}, err
 	}
-	src, err := cfg.Credentials.Retrieve(ctx)
+	src, err := cfg.Credentials.Retrieve(sctx)
 	if err != nil {
 		return Credentials{}, fmt.Errorf("assume %s: no source credentials (%s); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or AWS_PROFILE before entering, or name a source_profile", req.RoleARN, oneLine(err.Error()))
+	}
+	if req.MFASerial != "" {
+		// Sessions assumed with temporary credentials are capped by STS.
+		req.Duration = min(req.Duration, ChainedMax)
 	}
 	path := filepath.Join(CacheDir(), cacheKey(req, src.AccessKeyID, cfg.Region)+".json")
 	if c, ok := g.cached(path, req.Window); ok {
@@ -101,15 +104,28 @@ func (g *Getter) Get(ctx context.Context, req Request) (Credentials, error) {
 		return Credentials{}, err
 	}
 	lock := flock.New(path + ".lock")
-	locked, err := lock.TryLockContext(ctx, 20*time.Millisecond)
-	if err != nil || !locked {
+	lctx, lcancel := context.WithTimeout(ctx, Timeout+2*time.Second)
+	defer lcancel()
+	if ok, err := lock.TryLockContext(lctx, 20*time.Millisecond); err != nil || !ok {
 		return Credentials{}, fmt.Errorf("assume %s: another awsrole is still fetching these credentials (lock %s)", req.RoleARN, path+".lock")
 	}
 	defer lock.Unlock()
 	if c, ok := g.cached(path, req.Window); ok {
 		return c, nil
 	}
-	c, err := assume(ctx, sts.NewFromConfig(cfg), req)
+	api := sts.NewFromConfig(cfg)
+	if req.MFASerial != "" {
+		// One code serves every role with this device until the MFA
+		// session lapses: assume from that session.
+		sess, err := g.sessionFor(ctx, cfg, req, src)
+		if err != nil {
+			return Credentials{}, err
+		}
+		api = sts.NewFromConfig(cfg, func(o *sts.Options) { o.Credentials = staticProvider(sess) })
+	}
+	actx, acancel := context.WithTimeout(ctx, Timeout)
+	defer acancel()
+	c, err := assume(actx, api, req)
 	if err != nil {
 		return Credentials{}, err
 	}

@@ -67,6 +67,8 @@ func (e *Engine) request(cfg *dirconfig.Config, user *dirconfig.UserConfig, orig
 		ExternalID:    cfg.ExternalID,
 		SourceProfile: cfg.SourceProfile,
 		MFASerial:     first(cfg.MFASerial, user.MFASerial),
+		MFACommand:    user.MFACommand,
+		MFADuration:   user.SessionTokenDuration,
 		Region:        cfg.Region,
 		Duration:      firstDuration(cfg.Duration, user.Duration, DefaultDuration),
 		Window:        user.RefreshBefore,
