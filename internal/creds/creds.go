@@ -43,7 +43,7 @@ type Request struct {
 	MFASerial     string
 	MFACommand    string        // the user config's mfa_command: prints a code
 	MFADuration   time.Duration // how long one code lasts (GetSessionToken)
-	Region        string // region for the STS call; "" = the user's own, else us-east-1
+	Region        string        // region for the STS call; "" = the user's own, else us-east-1
 	Duration      time.Duration
 	// Window: cached credentials with less than this left are renewed.
 	Window time.Duration
