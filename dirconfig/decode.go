@@ -1,0 +1,277 @@
+package dirconfig
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/BurntSushi/toml"
+)
+
+// doc is one decoded TOML file: its top-level keys in file order, with
+// enough of the parser's metadata to find each key's line.
+type doc struct {
+	path  string
+	text  string // content without a leading BOM
+	md    toml.MetaData
+	prims map[string]toml.Primitive
+	keys  []string            // top-level keys, in the order they first appear
+	first map[string][]string // first full key under each top-level key
+}
+
+var utf8BOM = []byte("\uFEFF")
+
+// decode checks that data is UTF-8 TOML text and parses it. Errors are
+// *Error values naming path and, where known, the line.
+func decode(path string, data []byte) (*doc, error) {
+	if len(data) > MaxFileSize {
+		return nil, tooBig(path, int64(len(data)))
+	}
+	data = bytes.TrimPrefix(data, utf8BOM)
+	if bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || bytes.HasPrefix(data, []byte{0xFE, 0xFF}) {
+		return nil, &Error{Path: path, Line: 1, Msg: "is UTF-16 text; save it as UTF-8"}
+	}
+	if i := bytes.IndexByte(data, 0); i >= 0 {
+		return nil, &Error{Path: path, Line: lineAt(data, i),
+			Msg: "contains a NUL byte; this looks like a binary file, not TOML text"}
+	}
+	if !utf8.Valid(data) {
+		i := invalidUTF8At(data)
+		return nil, &Error{Path: path, Line: lineAt(data, i),
+			Msg: fmt.Sprintf("is not valid UTF-8 (byte 0x%02x); save it as UTF-8 text", data[i])}
+	}
+	if line, msg := precheck(data); msg != "" {
+		return nil, &Error{Path: path, Line: line, Msg: msg}
+	}
+	d := &doc{path: path, text: string(data), first: map[string][]string{}}
+	md, err := toml.Decode(d.text, &d.prims)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, &Error{Path: path, Line: pe.Position.Line, Msg: "invalid TOML: " + tomlMessage(pe.Message)}
+		}
+		return nil, &Error{Path: path, Msg: "invalid TOML: " + err.Error()}
+	}
+	d.md = md
+	for _, k := range md.Keys() {
+		if _, seen := d.first[k[0]]; !seen {
+			d.first[k[0]] = k
+			d.keys = append(d.keys, k[0])
+		}
+	}
+	return d, nil
+}
+
+var dupKey = regexp.MustCompile(`^Key '(.*)' has already been defined\.?$`)
+
+// tomlMessage rewords the parser's messages that would read oddly after
+// "invalid TOML: ".
+func tomlMessage(m string) string {
+	if s := dupKey.FindStringSubmatch(m); s != nil {
+		return "key " + quote(s[1]) + " is set more than once; keep one"
+	}
+	if m == `expected value but found '\n' instead` {
+		return "nothing after =; give a value, e.g. a string in quotes"
+	}
+	if strings.HasPrefix(m, "expected value but found") {
+		return strings.TrimSuffix(m, " instead") + "; put strings in quotes"
+	}
+	return strings.TrimSuffix(m, ".")
+}
+
+func lineAt(data []byte, off int) int { return 1 + bytes.Count(data[:off], []byte("\n")) }
+
+func invalidUTF8At(data []byte) int {
+	for i := 0; i < len(data); {
+		r, n := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return 0
+}
+
+// value returns the decoded value of a top-level key: string, int64,
+// float64, bool, time.Time, []any, []map[string]any or map[string]any.
+func (d *doc) value(key string) any {
+	var v any
+	if err := d.md.PrimitiveDecode(d.prims[key], &v); err != nil {
+		return nil
+	}
+	return v
+}
+
+// errLineProbe is what lineProbe answers the decoder with: the decoder wraps
+// it in a toml.ParseError carrying the position of the key being decoded.
+var errLineProbe = errors.New("line probe")
+
+type lineProbe struct{}
+
+func (lineProbe) UnmarshalTOML(any) error { return errLineProbe }
+
+// line returns the 1-based line where key is set, 0 if unknown. The parser
+// keeps each key's position private but reports it in decode errors, so the
+// key is decoded into a value that always fails. The position is where the
+// value starts, which is on the key's line.
+func (d *doc) line(key string) int {
+	full := d.first[key]
+	prim, ok := d.prims[key]
+	for i := 1; ok && i < len(full); i++ {
+		var sub map[string]toml.Primitive
+		if d.md.PrimitiveDecode(prim, &sub) != nil {
+			return 0
+		}
+		prim, ok = sub[full[i]]
+	}
+	if !ok {
+		return 0
+	}
+	var pe toml.ParseError
+	if !errors.As(d.md.PrimitiveDecode(prim, lineProbe{}), &pe) || pe.Position.Line == 0 {
+		return 0
+	}
+	if s := pe.Position.Start; s >= 0 && s <= len(d.text) {
+		return 1 + strings.Count(d.text[:s], "\n")
+	}
+	return pe.Position.Line
+}
+
+// keyErr is a problem with the value of key.
+func (d *doc) keyErr(key string, err error) *Error {
+	return &Error{Path: d.path, Line: d.line(key), Key: key, Msg: err.Error()}
+}
+
+// tomlType names the TOML type of a decoded value, for "wrong type" errors.
+func tomlType(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case int64:
+		return "an integer"
+	case float64:
+		return "a float"
+	case bool:
+		return "a boolean"
+	case time.Time:
+		return "a date/time"
+	case []map[string]any:
+		return "an array of tables"
+	case []any:
+		return "an array"
+	case map[string]any:
+		return "a table"
+	}
+	return fmt.Sprintf("a %T", v)
+}
+
+// Limits on the shape of a config file, checked before parsing. Real files
+// have a handful of flat keys; the TOML parser is super-linear in nesting
+// depth, dotted-key length and item count, and a file in a cloned repository
+// must not be able to stall the prompt.
+const (
+	maxDepth = 8   // nested [ and {
+	maxDots  = 8   // dots on one line, outside strings and comments
+	maxItems = 256 // '=' (keys), ',' (array items) and table headers
+)
+
+// precheck scans data like a TOML lexer, skipping strings and comments, and
+// reports the first line where the file goes beyond the limits above.
+func precheck(data []byte) (line int, msg string) {
+	const (
+		normal = iota
+		comment
+		basic     // "..."
+		literal   // '...'
+		mlBasic   // """..."""
+		mlLiteral // '''...'''
+	)
+	state, depth, dots, items := normal, 0, 0, 0
+	line = 1
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		if c == '\n' {
+			line++
+			dots = 0
+			if state != mlBasic && state != mlLiteral {
+				state = normal // a comment ends; an unterminated string is the parser's to report
+			}
+			continue
+		}
+		switch state {
+		case comment:
+		case basic, mlBasic:
+			switch {
+			case c == '\\':
+				if i+1 < len(data) && data[i+1] != '\n' {
+					i++
+				}
+			case c == '"' && state == basic:
+				state = normal
+			case c == '"' && bytes.HasPrefix(data[i:], []byte(`"""`)):
+				state = normal
+				i += closeLen(data[i:], '"')
+			}
+		case literal:
+			if c == '\'' {
+				state = normal
+			}
+		case mlLiteral:
+			if bytes.HasPrefix(data[i:], []byte("'''")) {
+				state = normal
+				i += closeLen(data[i:], '\'')
+			}
+		default:
+			switch c {
+			case '#':
+				state = comment
+			case '"':
+				state = basic
+				if bytes.HasPrefix(data[i:], []byte(`"""`)) {
+					state = mlBasic
+					i += 2
+				}
+			case '\'':
+				state = literal
+				if bytes.HasPrefix(data[i:], []byte("'''")) {
+					state = mlLiteral
+					i += 2
+				}
+			case '[', '{':
+				if depth == 0 && c == '[' {
+					items++ // a table header, or an array value (counted once)
+				}
+				if depth++; depth > maxDepth {
+					return line, fmt.Sprintf("nested more than %d levels deep; an awsrole config file holds flat keys", maxDepth)
+				}
+			case ']', '}':
+				depth = max(depth-1, 0)
+			case '.':
+				if dots++; dots > maxDots {
+					return line, fmt.Sprintf("more than %d dots on one line outside strings; an awsrole config file holds flat keys", maxDots)
+				}
+			case '=', ',':
+				items++
+			}
+			if items > maxItems {
+				return line, fmt.Sprintf("more than %d keys and values; an awsrole config file holds a handful", maxItems)
+			}
+		}
+	}
+	return 0, ""
+}
+
+// closeLen is how far past data[0] the closing delimiter of a multi-line
+// string reaches: up to two quotes of content may come before the triple
+// quote, so a run of up to five quotes all belongs to the string.
+func closeLen(data []byte, q byte) int {
+	n := 3
+	for n < 5 && n < len(data) && data[n] == q {
+		n++
+	}
+	return n - 1
+}

@@ -1,0 +1,200 @@
+package dirconfig
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Trust is whether a .awsrole.toml may be acted on.
+type Trust int
+
+// The trust states; the zero value is TrustUnknown.
+const (
+	TrustUnknown Trust = iota // never allowed, or edited since
+	TrustAllowed              // allowed with this content, or under a trusted dir
+	TrustDenied               // denied by path, whatever the content
+)
+
+// String gives the word `awsrole status` prints.
+func (t Trust) String() string {
+	switch t {
+	case TrustAllowed:
+		return "allowed"
+	case TrustDenied:
+		return "denied"
+	}
+	return "not allowed"
+}
+
+// The trust store follows direnv: $XDG_DATA_HOME/awsrole/allow/<sha256(path
+// + "\n" + content)> holds the path of a file allowed with exactly that
+// content; .../deny/<sha256(path + "\n")> blocks a path whatever it holds.
+func trustDir(kind string) string { return filepath.Join(TrustDir(), kind) }
+
+// TrustDir is the root of the trust store, $XDG_DATA_HOME/awsrole.
+func TrustDir() string { return filepath.Join(dataHome(), "awsrole") }
+
+// TrustDirs are the allow and deny directories: their modification times
+// change whenever anything is allowed or denied, so they are what to watch.
+func TrustDirs() []string { return []string{trustDir("allow"), trustDir("deny")} }
+
+// TrustOf says whether c may be used: denied wins, then trusted_dirs from u
+// (which may be nil), then an allow entry for this path and content. For a
+// Config from Load or Parse it costs at most two stats.
+func TrustOf(c *Config, u *UserConfig) Trust {
+	if exists(filepath.Join(trustDir("deny"), denyKey(c.Path))) {
+		return TrustDenied
+	}
+	if u != nil && underAny(c.Dir, u.TrustedDirs) {
+		return TrustAllowed
+	}
+	key, err := configAllowKey(c)
+	if err == nil && exists(filepath.Join(trustDir("allow"), key)) {
+		return TrustAllowed
+	}
+	return TrustUnknown
+}
+
+// Allow records that c's path with c's content may be used, and lifts a deny.
+func Allow(c *Config) error {
+	key, err := configAllowKey(c)
+	if err != nil {
+		return err
+	}
+	return allow(c.Path, key)
+}
+
+// AllowPath allows the file at path with its current content, whether or
+// not it validates, so a user can approve a file before fixing it.
+func AllowPath(path string) error {
+	path, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	data, err := readFile(path)
+	if err != nil {
+		return err
+	}
+	return allow(path, allowKey(path, data))
+}
+
+// Deny blocks c's path, whatever its content, and forgets allows for it.
+func Deny(c *Config) error { return DenyPath(c.Path) }
+
+// DenyPath blocks path, whatever it holds (it need not exist or be valid),
+// and forgets allows for it.
+func DenyPath(path string) error {
+	path, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	if err := writeEntry(trustDir("deny"), denyKey(path), path); err != nil {
+		return err
+	}
+	return removeAllows(path)
+}
+
+func allow(path, key string) error {
+	if err := writeEntry(trustDir("allow"), key, path); err != nil {
+		return err
+	}
+	err := os.Remove(filepath.Join(trustDir("deny"), denyKey(path)))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("cannot lift the deny on %s: %w", displayPath(path), err)
+	}
+	return nil
+}
+
+// configAllowKey is the allow-entry name for c. A Config made by Parse
+// carries it; one built by hand is re-read and must still match c.Hash.
+func configAllowKey(c *Config) (string, error) {
+	if c.allowKey != "" {
+		return c.allowKey, nil
+	}
+	data, err := readFile(c.Path)
+	if err != nil {
+		return "", err
+	}
+	if c.Hash != "" {
+		sum := sha256.Sum256(data)
+		if hex.EncodeToString(sum[:]) != c.Hash {
+			return "", &Error{Path: c.Path, Msg: "changed since it was read; run the command again"}
+		}
+	}
+	return allowKey(c.Path, data), nil
+}
+
+// removeAllows deletes every allow entry recorded for path.
+func removeAllows(path string) error {
+	dir := trustDir("allow")
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("cannot read the trust store: %w", err)
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		data, err := readFile(p)
+		if err != nil || strings.TrimSuffix(string(data), "\n") != path {
+			continue
+		}
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("cannot forget the allow for %s: %w", displayPath(path), err)
+		}
+	}
+	return nil
+}
+
+// writeEntry atomically writes dir/name (mode 0600, dir 0700) holding path.
+func writeEntry(dir, name, path string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("cannot create the trust store: %w", err)
+	}
+	f, err := os.CreateTemp(dir, ".tmp-")
+	if err != nil {
+		return fmt.Errorf("cannot write the trust store: %w", err)
+	}
+	_, werr := f.WriteString(path + "\n")
+	if err := errors.Join(werr, f.Chmod(0o600), f.Close()); err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("cannot write the trust store: %w", err)
+	}
+	if err := os.Rename(f.Name(), filepath.Join(dir, name)); err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("cannot write the trust store: %w", err)
+	}
+	return nil
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// underAny reports whether dir is one of prefixes or inside one, comparing
+// whole path elements (/home/a/work2 is not under /home/a/work).
+func underAny(dir string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if p = filepath.Clean(p); dir == p {
+			return true
+		}
+		if !strings.HasSuffix(p, string(filepath.Separator)) {
+			p += string(filepath.Separator)
+		}
+		if strings.HasPrefix(dir, p) {
+			return true
+		}
+	}
+	return false
+}

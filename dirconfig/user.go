@@ -1,0 +1,221 @@
+package dirconfig
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/user"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/adrg/xdg"
+)
+
+// Defaults of the user config.
+const (
+	DefaultRefreshBefore        = 5 * time.Minute
+	DefaultSessionTokenDuration = 12 * time.Hour
+)
+
+// UserConfig is the user's own config, $XDG_CONFIG_HOME/awsrole/config.toml.
+type UserConfig struct {
+	Path                 string        // $XDG_CONFIG_HOME/awsrole/config.toml (may not exist)
+	RefreshBefore        time.Duration // refresh credentials this long before expiry; default 5m, 1m..1h
+	SessionName          string        // default session name; "" means DefaultSessionName()
+	MFASerial            string        // default MFA device
+	MFACommand           string        // command printing an MFA code; "" means prompt
+	Duration             time.Duration // default role duration, 0 = STS default
+	SessionTokenDuration time.Duration // for MFA GetSessionToken, default 12h, 15m..36h
+	TrustedDirs          []string      // cleaned absolute prefixes whose files need no `awsrole allow`
+}
+
+// userKeys are the keys of the user config, in the order messages list them.
+var userKeys = []string{"refresh_before", "session_name", "mfa_serial", "mfa_command", "duration", "session_token_duration", "trusted_dirs"}
+
+var userAliases = map[string]string{
+	"mfa_process":       "mfa_command",
+	"role_session_name": "session_name",
+	"duration_seconds":  "duration",
+	"trusted":           "trusted_dirs",
+	"trust":             "trusted_dirs",
+	"whitelist":         "trusted_dirs",
+	"allowlist":         "trusted_dirs",
+}
+
+// configHome is $XDG_CONFIG_HOME as it is now (the xdg package reads the
+// environment once, at start-up), falling back to the platform default.
+func configHome() string {
+	if v := os.Getenv("XDG_CONFIG_HOME"); filepath.IsAbs(v) {
+		return v
+	}
+	return xdg.ConfigHome
+}
+
+// dataHome is $XDG_DATA_HOME as it is now, falling back to the platform default.
+func dataHome() string {
+	if v := os.Getenv("XDG_DATA_HOME"); filepath.IsAbs(v) {
+		return v
+	}
+	return xdg.DataHome
+}
+
+// UserConfigPath is where the user config is read from.
+func UserConfigPath() string {
+	return filepath.Join(configHome(), "awsrole", "config.toml")
+}
+
+func defaultUserConfig(path string) *UserConfig {
+	return &UserConfig{
+		Path:                 path,
+		RefreshBefore:        DefaultRefreshBefore,
+		SessionTokenDuration: DefaultSessionTokenDuration,
+	}
+}
+
+// LoadUserConfig reads the user config; a missing file gives the defaults.
+func LoadUserConfig() (*UserConfig, error) {
+	path := UserConfigPath()
+	// Lstat, not Stat: only a plain missing file means defaults; a dangling
+	// symlink is a mistake worth reporting.
+	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+		return defaultUserConfig(path), nil
+	}
+	data, err := readFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUserConfig(path, data)
+}
+
+// ParseUserConfig validates the content of a user config without reading it.
+func ParseUserConfig(path string, data []byte) (*UserConfig, error) {
+	d, err := decode(path, data)
+	if err != nil {
+		return nil, err
+	}
+	u := defaultUserConfig(path)
+	for _, k := range d.keys {
+		if !slices.Contains(userKeys, k) {
+			return nil, d.keyErr(k, userKeyError(k, d.value(k)))
+		}
+		if err := setUserKey(u, k, d.value(k)); err != nil {
+			return nil, d.keyErr(k, err)
+		}
+	}
+	return u, nil
+}
+
+func setUserKey(u *UserConfig, key string, v any) (err error) {
+	switch key {
+	case "refresh_before":
+		u.RefreshBefore, err = checkDuration(v, refreshRange)
+	case "session_name":
+		u.SessionName, err = checkSessionName(v)
+	case "mfa_serial":
+		u.MFASerial, err = checkMFASerial(v)
+	case "mfa_command":
+		u.MFACommand, err = asString(v, `"op item get aws --otp"`)
+	case "duration":
+		u.Duration, err = checkDuration(v, roleDuration)
+	case "session_token_duration":
+		u.SessionTokenDuration, err = checkDuration(v, sessTokenRange)
+	case "trusted_dirs":
+		u.TrustedDirs, err = checkTrustedDirs(v)
+	default:
+		panic("dirconfig: no setter for " + key)
+	}
+	return err
+}
+
+func userKeyError(key string, v any) error {
+	if slices.Contains(dirKeys, key) {
+		return fmt.Errorf("belongs in a project's %s, not in the user config", FileName)
+	}
+	norm := normalizeKey(key)
+	if where, ok := awsEnvKeys[norm]; ok {
+		return fmt.Errorf("not supported in awsrole's config; put it in %s", where)
+	}
+	if slices.Contains(credentialKeys, norm) {
+		return errors.New("credentials do not belong in awsrole's config; remove it and keep base credentials in your AWS environment or ~/.aws")
+	}
+	return unknownKey(key, v, userKeys, userAliases)
+}
+
+// checkTrustedDirs takes an array of directory paths, expanding a leading ~.
+func checkTrustedDirs(v any) ([]string, error) {
+	list, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf(`must be an array of directory paths, not %s; e.g. ["~/src/work"]`, tomlType(v))
+	}
+	dirs := make([]string, 0, len(list))
+	for i, item := range list {
+		s, err := asString(item, `"~/src/work"`)
+		if err != nil {
+			return nil, fmt.Errorf("entry %d %w", i+1, err)
+		}
+		p, err := expandHome(s)
+		if err != nil {
+			return nil, fmt.Errorf("entry %d %s %w", i+1, quote(s), err)
+		}
+		if !filepath.IsAbs(p) {
+			return nil, fmt.Errorf("entry %d %s is not an absolute path; start it with / or ~/", i+1, quote(s))
+		}
+		dirs = append(dirs, filepath.Clean(p))
+	}
+	return dirs, nil
+}
+
+func expandHome(p string) (string, error) {
+	if p != "~" && !strings.HasPrefix(p, "~/") {
+		if strings.HasPrefix(p, "~") {
+			return "", errors.New("uses ~user, which is not supported; write the full path or ~/")
+		}
+		return p, nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil || !filepath.IsAbs(home) {
+		return "", errors.New("starts with ~, but the home directory is unknown ($HOME is not set); write the full path")
+	}
+	return filepath.Join(home, p[1:]), nil
+}
+
+// DefaultSessionName is "awsrole-" and the user's login name, reduced to
+// what STS allows in a session name.
+func DefaultSessionName() string {
+	name := ""
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	if name == "" {
+		name = os.Getenv("USER")
+	}
+	return sessionNameFor(name)
+}
+
+// sessionNameFor turns a login name into a valid session name: characters
+// outside [\w+=,.@-] become '-', and the result is cut to 64 bytes.
+func sessionNameFor(login string) string {
+	if i := strings.LastIndexByte(login, '\\'); i >= 0 {
+		login = login[i+1:] // DOMAIN\user on Windows
+	}
+	if login == "" {
+		return "awsrole"
+	}
+	var b strings.Builder
+	b.WriteString("awsrole-")
+	for _, r := range login {
+		if isNameChar(r) {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('-')
+		}
+	}
+	s := b.String()
+	if len(s) > 64 {
+		s = s[:64]
+	}
+	return s
+}
