@@ -36,14 +36,15 @@ func denyCmd() *cobra.Command {
 		Short: "Block the .awsrole.toml that applies to DIR (default: here) until allowed again",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := applying(args)
+			path, err := applyingPath(args)
 			if err != nil {
 				return err
 			}
-			if err := dirconfig.Deny(cfg); err != nil {
+			// By path: a file that does not even parse can be blocked.
+			if err := dirconfig.DenyPath(path); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "awsrole: denied %s\n", cfg.Path)
+			fmt.Fprintf(cmd.OutOrStdout(), "awsrole: denied %s\n", path)
 			return nil
 		},
 	}
@@ -52,23 +53,33 @@ func denyCmd() *cobra.Command {
 // applying loads the file that applies to args[0] (default: the current
 // directory).
 func applying(args []string) (*dirconfig.Config, error) {
+	path, err := applyingPath(args)
+	if err != nil {
+		return nil, err
+	}
+	return dirconfig.Load(path)
+}
+
+// applyingPath finds the file that applies to args[0] (default: the
+// current directory).
+func applyingPath(args []string) (string, error) {
 	dir := "."
 	if len(args) == 1 {
 		dir = args[0]
 	}
 	dir, err := filepath.Abs(dir)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return nil, fmt.Errorf("%s is not a directory", dir)
+		return "", fmt.Errorf("%s is not a directory", dir)
 	}
 	path, err := dirconfig.Find(dir)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	if path == "" {
-		return nil, fmt.Errorf("no %s in %s or any directory above it; create one with 'awsrole init ROLE_ARN'", dirconfig.FileName, dir)
+		return "", fmt.Errorf("no %s in %s or any directory above it; create one with 'awsrole init ROLE_ARN'", dirconfig.FileName, dir)
 	}
-	return dirconfig.Load(path)
+	return path, nil
 }

@@ -31,16 +31,20 @@ func exportCmd() *cobra.Command {
 			if pid == 0 {
 				pid = os.Getppid()
 			}
-			changes, err := newEngine().Export(context.Background(), engine.Input{Env: environ(), PWD: pwd, PID: pid})
+			res, err := newEngine().Export(context.Background(), engine.Input{Env: environ(), PWD: pwd, PID: pid})
 			if err != nil {
 				return err
 			}
-			if len(changes) == 0 {
-				return nil
-			}
-			out, err := shellgen.Render(dialect.Name(), changes)
+			out, err := shellgen.Render(dialect.Name(), res.Changes)
 			if err != nil {
 				return err
+			}
+			if s := res.Steady; s != nil && (dialect.Name() == "bash" || dialect.Name() == "zsh") {
+				steady, err := shellgen.Steady(dialect.Name(), s.File, s.State, s.Mark, s.Deadline, s.Watch)
+				if err != nil {
+					return err
+				}
+				out += steady
 			}
 			_, err = os.Stdout.WriteString(out)
 			return err

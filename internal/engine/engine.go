@@ -45,9 +45,31 @@ type Engine struct {
 	Notice io.Writer // one-line notices that are not failures (e.g. a blocked file)
 }
 
-// Export returns the variables that move the shell to the state its
-// directory asks for (nil value: unset). On error nothing is to change.
-func (e *Engine) Export(ctx context.Context, in Input) (map[string]*string, error) {
+// Result is what one hook call changes, and what the next calls may take
+// as unchanged.
+type Result struct {
+	Changes map[string]*string // nil value: unset
+	Steady  *Steady            // nil: the hook must call again next time
+}
+
+// Steady lets a bash or zsh hook skip calls on its own, with builtins only:
+// while the nearest file is still File, neither it nor any of Watch is
+// newer than Mark, the shell's AWSROLE_STATE is still State and the clock
+// is before Deadline, another call would change nothing.
+type Steady struct {
+	File     string
+	State    string
+	Deadline int64 // unix seconds
+	Mark     string
+	Watch    []string
+}
+
+// never is a deadline that does not come.
+const never = int64(1) << 62
+
+// Export works out what moves the shell to the state its directory asks
+// for. On error nothing is to change.
+func (e *Engine) Export(ctx context.Context, in Input) (*Result, error) {
 	now := e.Now()
 	user, err := dirconfig.LoadUserConfig()
 	if err != nil {
@@ -59,8 +81,7 @@ func (e *Engine) Export(ctx context.Context, in Input) (map[string]*string, erro
 			return nil, e.backoff(in, state.Failure{PWD: in.PWD, File: p}, err)
 		}
 	}
-
-	target, cfg, err := e.target(in, user)
+	path, target, cfg, err := e.target(in, user)
 	if err != nil {
 		return nil, err
 	}
@@ -68,74 +89,94 @@ func (e *Engine) Export(ctx context.Context, in Input) (map[string]*string, erro
 	if active != nil {
 		act = &active.Active
 	}
-	kind := transition.Decide(act, target, now, user.RefreshBefore)
-	switch kind {
+	res := &Result{Changes: map[string]*string{}}
+	switch kind := transition.Decide(act, target, now, user.RefreshBefore); kind {
 	case transition.Stay:
-		if active == nil || active.PID == in.PID {
-			return nil, nil
+		if active != nil && active.PID != in.PID {
+			// A shell started inside a project: take a copy of its
+			// parent's snapshot, so neither can prune or replace the
+			// other's.
+			active.PID = in.PID
+			p, err := state.Save(active, now)
+			if err != nil {
+				return nil, err
+			}
+			res.Changes[transition.StateVar] = &p
 		}
-		// A shell started inside a project: take a copy of its parent's
-		// snapshot, so neither can prune or replace the other's.
-		active.PID = in.PID
-		path, err := state.Save(active, now)
-		if err != nil {
-			return nil, err
-		}
-		return map[string]*string{transition.StateVar: &path}, nil
 	case transition.Leave:
-		changes, _ := transition.Plan(act, in.Env, nil, false)
-		changes[transition.StateVar] = nil
+		res.Changes, _ = transition.Plan(act, in.Env, nil, false)
+		res.Changes[transition.StateVar] = nil
+		active = nil
 		state.ClearFailure(in.PID)
-		return changes, nil
+	default:
+		fail := state.Failure{PWD: in.PWD, File: target.File, Hash: target.Hash, At: now}
+		if state.Repeated(in.PID, fail, state.Backoff) {
+			return &Result{}, nil
+		}
+		originals := transition.Originals(act, in.Env)
+		c, err := e.Creds.Get(ctx, e.request(cfg, user, originals))
+		if err != nil {
+			return nil, e.backoff(in, fail, err)
+		}
+		changes, applied := transition.Plan(act, in.Env, desired(cfg, c), kind == transition.Refresh)
+		active = &state.Snapshot{PID: in.PID, Active: transition.Active{
+			Dir: cfg.Dir, File: cfg.Path, Hash: cfg.Hash, RoleARN: cfg.RoleARN,
+			Expiration: c.Expiration, Originals: originals, Applied: applied,
+		}}
+		p, err := state.Save(active, now)
+		if err != nil {
+			return nil, e.backoff(in, fail, err)
+		}
+		changes[transition.StateVar] = &p
+		res.Changes = changes
+		state.ClearFailure(in.PID)
 	}
+	res.Steady = e.steady(in, now, path, active, res.Changes, user)
+	return res, nil
+}
 
-	fail := state.Failure{PWD: in.PWD, File: target.File, Hash: target.Hash, At: now}
-	if state.Repeated(in.PID, fail, state.Backoff) {
-		return nil, nil
-	}
-	originals := transition.Originals(act, in.Env)
-	c, err := e.Creds.Get(ctx, e.request(cfg, user, originals))
+// steady describes the state this call leaves, for the hook's own checks;
+// nil when the mark cannot be written (the hook then simply calls again).
+func (e *Engine) steady(in Input, start time.Time, path string, active *state.Snapshot, changes map[string]*string, user *dirconfig.UserConfig) *Steady {
+	mark, err := state.Mark(in.PID, start)
 	if err != nil {
-		return nil, e.backoff(in, fail, err)
+		return nil
 	}
-	changes, applied := transition.Plan(act, in.Env, desired(cfg, c), kind == transition.Refresh)
-	snap := &state.Snapshot{PID: in.PID, Active: transition.Active{
-		Dir: cfg.Dir, File: cfg.Path, Hash: cfg.Hash, RoleARN: cfg.RoleARN,
-		Expiration: c.Expiration, Originals: originals, Applied: applied,
-	}}
-	path, err := state.Save(snap, now)
-	if err != nil {
-		return nil, e.backoff(in, fail, err)
+	st := &Steady{File: path, State: in.Env[transition.StateVar], Deadline: never, Mark: mark,
+		Watch: append([]string{user.Path}, dirconfig.TrustDirs()...)}
+	if v, ok := changes[transition.StateVar]; ok {
+		st.State = ""
+		if v != nil {
+			st.State = *v
+		}
 	}
-	changes[transition.StateVar] = &path
-	state.ClearFailure(in.PID)
-	return changes, nil
+	if active != nil {
+		st.Deadline = active.Expiration.Add(-user.RefreshBefore).Unix()
+	}
+	return st
 }
 
 // target finds the file for the shell's directory. A file the user has not
 // approved counts as none: the shell leaves any role it had, and hears once
 // which file is blocked and how to approve it.
-func (e *Engine) target(in Input, user *dirconfig.UserConfig) (transition.Target, *dirconfig.Config, error) {
+func (e *Engine) target(in Input, user *dirconfig.UserConfig) (string, transition.Target, *dirconfig.Config, error) {
 	path, err := dirconfig.Find(in.PWD)
-	if err != nil {
-		return transition.Target{}, nil, err
-	}
-	if path == "" {
-		return transition.Target{}, nil, nil
+	if err != nil || path == "" {
+		return "", transition.Target{}, nil, err
 	}
 	cfg, err := dirconfig.Load(path)
 	if err != nil {
-		return transition.Target{}, nil, e.backoff(in, state.Failure{PWD: in.PWD, File: path, Hash: statKey(path)}, err)
+		return "", transition.Target{}, nil, e.backoff(in, state.Failure{PWD: in.PWD, File: path, Hash: statKey(path)}, err)
 	}
 	switch dirconfig.TrustOf(cfg, user) {
 	case dirconfig.TrustAllowed:
-		return transition.Target{Dir: cfg.Dir, File: cfg.Path, Hash: cfg.Hash}, cfg, nil
+		return path, transition.Target{Dir: cfg.Dir, File: cfg.Path, Hash: cfg.Hash}, cfg, nil
 	case dirconfig.TrustDenied:
 		e.once(in, cfg, fmt.Sprintf("%s is denied; run 'awsrole allow %s' to use it", cfg.Path, quoted(cfg.Dir)))
 	default:
 		e.once(in, cfg, fmt.Sprintf("%s is not allowed yet; check its content, then run 'awsrole allow %s'", cfg.Path, quoted(cfg.Dir)))
 	}
-	return transition.Target{}, nil, nil
+	return path, transition.Target{}, nil, nil
 }
 
 // once prints a notice about cfg a single time per shell, directory and content.

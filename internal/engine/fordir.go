@@ -44,6 +44,12 @@ func (e *Engine) ForDir(ctx context.Context, dir string, env map[string]string) 
 	default:
 		return nil, fmt.Errorf("%s is not allowed yet; check its content, then run 'awsrole allow %s'", cfg.Path, quoted(cfg.Dir))
 	}
+	return e.ForConfig(ctx, cfg, user, env)
+}
+
+// ForConfig fetches cfg's role from the user's own credentials in env; cfg
+// must already be trusted.
+func (e *Engine) ForConfig(ctx context.Context, cfg *dirconfig.Config, user *dirconfig.UserConfig, env map[string]string) (*Role, error) {
 	var act *transition.Active
 	if p := env[transition.StateVar]; p != "" {
 		snap, err := state.Load(p)

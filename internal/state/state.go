@@ -126,6 +126,7 @@ func Prune(now time.Time) {
 		}
 	}
 	pruneFailures()
+	pruneMarks()
 }
 
 func parseName(name string) (pid int, created int64, ok bool) {
@@ -137,4 +138,37 @@ func parseName(name string) (pid int, created int64, ok bool) {
 	pid, err1 := strconv.Atoi(p)
 	created, err2 := strconv.ParseInt(c, 10, 64)
 	return pid, created, err1 == nil && err2 == nil
+}
+
+func markDir() string { return filepath.Join(Root(), "marks") }
+
+// Mark records, as the mtime of a per-shell file, a moment just before a
+// hook call began reading anything: a bash or zsh hook compares files
+// against it (`-nt`, builtin) to know whether anything changed since,
+// without starting a process. A second earlier, so that shells comparing
+// whole seconds still see a change made during the call.
+func Mark(pid int, start time.Time) (string, error) {
+	path := filepath.Join(markDir(), strconv.Itoa(pid))
+	if _, err := os.Lstat(path); err != nil {
+		if err := privfile.Write(path, nil); err != nil {
+			return "", err
+		}
+	}
+	t := start.Add(-time.Second)
+	if err := os.Chtimes(path, t, t); err != nil {
+		return "", fmt.Errorf("mark %s: %w", path, err)
+	}
+	return path, nil
+}
+
+func pruneMarks() {
+	entries, err := os.ReadDir(markDir())
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if pid, err := strconv.Atoi(e.Name()); err == nil && !Alive(pid) {
+			os.Remove(filepath.Join(markDir(), e.Name()))
+		}
+	}
 }
