@@ -1,0 +1,28 @@
+# awsrole hook for fish. Load it from config.fish or conf.d with
+#
+#   awsrole hook fish | source
+#
+# Before every prompt and whenever PWD changes (so also for cd inside scripts
+# and functions) it runs `awsrole export fish` and, if that succeeds, sources
+# what it printed, which moves this shell's AWS variables to what the current
+# directory asks for. Defining the functions again replaces them, handlers
+# included, so sourcing this twice registers once.
+
+function __awsrole_export --description 'awsrole: apply the AWS role of the current directory'
+    # Captured first so only a complete, successful answer is sourced; the
+    # export prints one line per variable, so splitting on lines loses nothing.
+    set -l __awsrole_code (command __AWSROLE_BIN__ export fish --pid $fish_pid)
+    and string join \n -- $__awsrole_code | source
+end
+
+function __awsrole_hook --on-event fish_prompt --description 'awsrole: refresh before each prompt'
+    set -l __awsrole_status $status
+    __awsrole_export
+    return $__awsrole_status
+end
+
+function __awsrole_hook_pwd --on-variable PWD --description 'awsrole: apply after each change of directory'
+    set -l __awsrole_status $status
+    __awsrole_export
+    return $__awsrole_status
+end

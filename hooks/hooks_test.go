@@ -1,0 +1,438 @@
+package hooks_test
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/awsrole/awsrole/hooks"
+	"github.com/awsrole/awsrole/shellgen"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/hooks")
+
+// goldenBin is the binary path the golden files are rendered with: a space
+// and a quote, so the quoting shows.
+const goldenBin = "/opt/aws role/it's/awsrole"
+
+func needShell(t *testing.T, name string) {
+	t.Helper()
+	if _, err := exec.LookPath(name); err != nil {
+		t.Skipf("%s not installed", name)
+	}
+}
+
+func TestScript(t *testing.T) {
+	for _, shell := range hooks.Shells() {
+		script, err := hooks.Script(shell)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(script, "command "+hooks.Placeholder+" export "+shell+" --pid ") {
+			t.Errorf("%s hook does not call the binary as `%s export %s --pid …`", shell, hooks.Placeholder, shell)
+		}
+	}
+	if _, err := hooks.Script("tcsh"); err == nil || !strings.Contains(err.Error(), "bash, zsh, fish") {
+		t.Errorf("Script(tcsh) error = %v, want one listing the shells", err)
+	}
+	shells := hooks.Shells()
+	shells[0] = "changed"
+	if hooks.Shells()[0] != "bash" {
+		t.Error("Shells returns its internal slice")
+	}
+}
+
+// syntaxCheck is how each shell checks a script without running it.
+var syntaxCheck = map[string][]string{
+	"bash": {"bash", "-n"},
+	"zsh":  {"zsh", "-n"},
+	"fish": {"fish", "--no-execute"},
+}
+
+func TestSyntax(t *testing.T) {
+	for _, shell := range hooks.Shells() {
+		t.Run(shell, func(t *testing.T) {
+			needShell(t, shell)
+			raw, _ := hooks.Script(shell)
+			rendered, err := shellgen.Hook(shell, goldenBin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for name, script := range map[string]string{"raw": raw, "rendered": rendered} {
+				file := filepath.Join(t.TempDir(), "hook."+shell)
+				writeFile(t, file, script)
+				argv := append(syntaxCheck[shell], file)
+				if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil || len(out) > 0 {
+					t.Errorf("%s %s hook: %v\n%s", name, shell, err, out)
+				}
+			}
+		})
+	}
+}
+
+func TestShellcheck(t *testing.T) {
+	needShell(t, "shellcheck")
+	raw, _ := hooks.Script("bash")
+	rendered, err := shellgen.Hook("bash", goldenBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, script := range map[string]string{"raw": raw, "rendered": rendered} {
+		file := filepath.Join(t.TempDir(), "awsrole.bash")
+		writeFile(t, file, script)
+		out, err := exec.Command("shellcheck", "--enable=all", "--shell=bash", file).CombinedOutput()
+		if err != nil {
+			t.Errorf("shellcheck on the %s bash hook: %v\n%s", name, err, out)
+		}
+	}
+}
+
+func TestGolden(t *testing.T) {
+	for _, shell := range hooks.Shells() {
+		t.Run(shell, func(t *testing.T) {
+			got, err := shellgen.Hook(shell, goldenBin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden := filepath.Join("..", "testdata", "hooks", "awsrole."+shell+".golden")
+			if *update {
+				writeFile(t, golden, got)
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./hooks -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("rendered %s hook differs from %s (run go test ./hooks -update after checking the change):\n%s", shell, golden, got)
+			}
+		})
+	}
+}
+
+// fakeBin is a stand-in for awsrole: it logs each call as "ARGS|PWD" and
+// answers with one export counting the calls, or, with AWSROLE_TEST_FAIL
+// set, prints an export but exits 1.
+const fakeBin = `#!/bin/sh
+printf '%s|%s\n' "$*" "$PWD" >> "$AWSROLE_TEST_LOG"
+calls=$(wc -l < "$AWSROLE_TEST_LOG")
+calls=$((calls + 0))
+if [ "$2" = fish ]; then
+  printf 'set -gx AWSROLE_TEST_CALLS %s;\n' "$calls"
+else
+  printf 'export AWSROLE_TEST_CALLS=%s;\n' "$calls"
+fi
+if [ -n "${AWSROLE_TEST_FAIL-}" ]; then exit 1; fi
+`
+
+// rig is a temporary home with the fake binary at a path holding a space
+// and a quote, and the hook for each shell rendered to call it.
+type rig struct {
+	dir, bin, log string
+	hook          map[string]string // shell -> rendered hook file
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	r := &rig{dir: t.TempDir(), hook: map[string]string{}}
+	r.bin = filepath.Join(r.dir, "bin dir", "it's", "awsrole")
+	r.log = filepath.Join(r.dir, "calls.log")
+	if err := os.MkdirAll(filepath.Dir(r.bin), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, r.bin, fakeBin)
+	if err := os.Chmod(r.bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, shell := range hooks.Shells() {
+		code, err := shellgen.Hook(shell, r.bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.hook[shell] = filepath.Join(r.dir, "hook dir", "awsrole."+shell)
+		writeFile(t, r.hook[shell], code)
+	}
+	return r
+}
+
+func (r *rig) env(extra ...string) []string {
+	return append([]string{
+		"HOME=" + r.dir, "PATH=" + os.Getenv("PATH"), "TERM=dumb", "LANG=C.UTF-8",
+		"AWSROLE_TEST_LOG=" + r.log, "HISTFILE=" + filepath.Join(r.dir, "history"),
+	}, extra...)
+}
+
+// run runs argv in the rig and returns stdout and stderr.
+func (r *rig) run(t *testing.T, stdin string, argv ...string) (string, string) {
+	t.Helper()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir, cmd.Env = r.dir, r.env()
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%q: %v\nstdout:\n%s\nstderr:\n%s", argv, err, &stdout, &stderr)
+	}
+	return stdout.String(), stderr.String()
+}
+
+// calls returns the logged calls of the fake binary.
+func (r *rig) calls(t *testing.T) []string {
+	t.Helper()
+	data, err := os.ReadFile(r.log)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+}
+
+// setups are what a user may already have before the hook is sourced.
+var setups = map[string][]struct{ name, code string }{
+	"bash": {
+		{"no PROMPT_COMMAND", ""},
+		{"string PROMPT_COMMAND", `PROMPT_COMMAND='echo "user $?" >> user.log'`},
+		{"array PROMPT_COMMAND", `PROMPT_COMMAND=('echo "user-a $?" >> user.log' 'echo "user-b $?" >> user.log')`},
+		{"empty array PROMPT_COMMAND", `declare -a PROMPT_COMMAND=()`},
+	},
+	"zsh": {
+		{"no precmd", ""},
+		{"user precmd", `user_precmd() { echo "user $?" >> user.log; }; precmd_functions=(user_precmd)`},
+	},
+	"fish": {
+		{"plain", ""},
+	},
+}
+
+// sourceArgv runs code after the hook file ($1 / $argv[1]) in a clean,
+// non-interactive shell, strict where the shell has a strict mode.
+func sourceArgv(shell, code, hook string, args ...string) []string {
+	switch shell {
+	case "bash":
+		return append([]string{"bash", "--norc", "--noprofile", "-eu", "-c", code, "bash", hook}, args...)
+	case "zsh":
+		return append([]string{"zsh", "-f", "-eu", "-c", code, "zsh", hook}, args...)
+	default:
+		return append([]string{"fish", "--no-config", "-c", code, hook}, args...)
+	}
+}
+
+func TestSourceIsSilent(t *testing.T) {
+	for _, shell := range hooks.Shells() {
+		for _, setup := range setups[shell] {
+			t.Run(shell+"/"+setup.name, func(t *testing.T) {
+				needShell(t, shell)
+				r := newRig(t)
+				src := `source "$1"`
+				if shell == "fish" {
+					src = `source $argv[1]`
+				}
+				stdout, stderr := r.run(t, "", sourceArgv(shell, setup.code+"\n"+src, r.hook[shell])...)
+				if stdout != "" || stderr != "" {
+					t.Errorf("sourcing the hook printed\nstdout: %q\nstderr: %q", stdout, stderr)
+				}
+				if calls := r.calls(t); len(calls) > 0 {
+					t.Errorf("sourcing the hook already called the binary: %q", calls)
+				}
+			})
+		}
+	}
+}
+
+func TestSourceTwiceRegistersOnce(t *testing.T) {
+	tests := []struct {
+		shell, name, setup, show string
+		want                     string
+	}{
+		{"bash", "unset", "", `declare -p PROMPT_COMMAND`,
+			`declare -- PROMPT_COMMAND="_awsrole_hook"`},
+		{"bash", "string", `PROMPT_COMMAND='history -a; echo user'`, `declare -p PROMPT_COMMAND`,
+			`declare -- PROMPT_COMMAND=$'_awsrole_hook\nhistory -a; echo user'`},
+		{"bash", "array", `PROMPT_COMMAND=('echo a' 'echo b')`, `declare -p PROMPT_COMMAND`,
+			`declare -a PROMPT_COMMAND=([0]="_awsrole_hook" [1]="echo a" [2]="echo b")`},
+		{"bash", "already there, not first", `PROMPT_COMMAND='other_hook;_awsrole_hook; echo user'`, `declare -p PROMPT_COMMAND`,
+			`declare -- PROMPT_COMMAND="other_hook;_awsrole_hook; echo user"`},
+		{"bash", "already in array", `PROMPT_COMMAND=('echo a' '_awsrole_hook')`, `declare -p PROMPT_COMMAND`,
+			`declare -a PROMPT_COMMAND=([0]="echo a" [1]="_awsrole_hook")`},
+		{"zsh", "empty", "", `print -r -- "${(j:,:)precmd_functions}|${(j:,:)chpwd_functions}"`,
+			"_awsrole_hook|_awsrole_hook"},
+		{"zsh", "user hooks", `precmd_functions=(a b); chpwd_functions=(c)`, `print -r -- "${(j:,:)precmd_functions}|${(j:,:)chpwd_functions}"`,
+			"_awsrole_hook,a,b|_awsrole_hook,c"},
+		{"fish", "handlers", "", `functions -q __awsrole_hook __awsrole_hook_pwd; and functions --handlers | string match '*awsrole*'`,
+			"PWD __awsrole_hook_pwd\nfish_prompt __awsrole_hook"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.shell+"/"+tt.name, func(t *testing.T) {
+			needShell(t, tt.shell)
+			r := newRig(t)
+			src := `source "$1"; source "$1"`
+			if tt.shell == "fish" {
+				src = `source $argv[1]; source $argv[1]`
+			}
+			stdout, stderr := r.run(t, "", sourceArgv(tt.shell, tt.setup+"\n"+src+"\n"+tt.show, r.hook[tt.shell])...)
+			if got := strings.TrimSpace(stdout); got != tt.want || stderr != "" {
+				t.Errorf("after sourcing twice:\n%s\nwant\n%s\nstderr: %s", got, tt.want, stderr)
+			}
+		})
+	}
+}
+
+var (
+	pidRE    = regexp.MustCompile(`(?m)^pid=(\d+) calls=(\d+)$`)
+	statusRE = regexp.MustCompile(`(?m)^status=(\d+)$`)
+	directRE = regexp.MustCompile(`(?m)^direct=(\d+)$`)
+)
+
+// checkCalls checks that the fake binary was called at least min times, each
+// time as `export SHELL --pid PID` with the shell's own pid.
+func checkCalls(t *testing.T, r *rig, shell, pid string, min int) {
+	t.Helper()
+	calls := r.calls(t)
+	if len(calls) < min {
+		t.Fatalf("binary called %d times, want at least %d: %q", len(calls), min, calls)
+	}
+	for _, c := range calls {
+		args, _, _ := strings.Cut(c, "|")
+		if args != "export "+shell+" --pid "+pid {
+			t.Errorf("binary called as %q, want %q", args, "export "+shell+" --pid "+pid)
+		}
+	}
+}
+
+// TestInteractivePrompt types commands into an interactive shell (stdin is a
+// pipe, but bash -i and zsh -i still run PROMPT_COMMAND / precmd before each
+// prompt).
+func TestInteractivePrompt(t *testing.T) {
+	argv := map[string][]string{
+		"bash": {"bash", "--norc", "--noprofile", "-i"},
+		"zsh":  {"zsh", "-f", "-i"},
+	}
+	userCalls := map[string]int{"string PROMPT_COMMAND": 1, "array PROMPT_COMMAND": 2, "user precmd": 1}
+	for _, shell := range []string{"bash", "zsh"} {
+		for _, setup := range setups[shell] {
+			t.Run(shell+"/"+setup.name, func(t *testing.T) {
+				needShell(t, shell)
+				r := newRig(t)
+				script := strings.Join([]string{
+					setup.code,
+					"trap 'echo user-trap' INT",
+					"source " + mustQuote(t, shell, r.hook[shell]),
+					"false",
+					`echo "status=$?"`,
+					`false; _awsrole_hook; echo "direct=$?"`,
+					`echo "pid=$$ calls=${AWSROLE_TEST_CALLS-}"`,
+					"trap",
+					"exit",
+				}, "\n") + "\n"
+				stdout, stderr := r.run(t, script, argv[shell]...)
+				m := pidRE.FindStringSubmatch(stdout)
+				if m == nil {
+					t.Fatalf("no pid line in stdout:\n%s\nstderr:\n%s", stdout, stderr)
+				}
+				if n, _ := strconv.Atoi(m[2]); n < 3 {
+					t.Errorf("AWSROLE_TEST_CALLS=%s at the third prompt, want at least 3 calls", m[2])
+				}
+				checkCalls(t, r, shell, m[1], 3)
+				if m := statusRE.FindStringSubmatch(stdout); m == nil || m[1] != "1" {
+					t.Errorf("$? after `false` and a prompt: %v, want 1\n%s", m, stdout)
+				}
+				if m := directRE.FindStringSubmatch(stdout); m == nil || m[1] != "1" {
+					t.Errorf("_awsrole_hook did not return the previous status: %v, want 1", m)
+				}
+				if !strings.Contains(stdout, "echo user-trap") {
+					t.Errorf("the user's INT trap is gone after the hook ran:\n%s", stdout)
+				}
+				if want := userCalls[setup.name]; want > 0 {
+					data, _ := os.ReadFile(filepath.Join(r.dir, "user.log"))
+					if got := strings.Count(string(data), "user"); got < 3*want {
+						t.Errorf("user prompt command ran %d times, want at least %d:\n%s", got, 3*want, data)
+					}
+					// The user's prompt code, which runs after the hook, still
+					// sees the status of `false`.
+					if got := strings.Count(string(data), " 1\n"); got != want {
+						t.Errorf("user prompt command saw status 1 %d times, want %d:\n%s", got, want, data)
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestFailedCallChangesNothing(t *testing.T) {
+	for _, shell := range hooks.Shells() {
+		t.Run(shell, func(t *testing.T) {
+			needShell(t, shell)
+			r := newRig(t)
+			code := `source "$1"; _awsrole_hook; echo "calls=${AWSROLE_TEST_CALLS-unset}"`
+			if shell == "fish" {
+				code = `source $argv[1]; __awsrole_export; set -q AWSROLE_TEST_CALLS; or echo calls=unset`
+			}
+			argv := sourceArgv(shell, code, r.hook[shell])
+			cmd := exec.Command(argv[0], argv[1:]...)
+			cmd.Dir, cmd.Env = r.dir, r.env("AWSROLE_TEST_FAIL=1")
+			out, err := cmd.CombinedOutput()
+			if err != nil || strings.TrimSpace(string(out)) != "calls=unset" {
+				t.Errorf("output of a failing binary was evaluated: %v\n%s", err, out)
+			}
+			if len(r.calls(t)) != 1 {
+				t.Errorf("binary calls: %q, want one", r.calls(t))
+			}
+		})
+	}
+}
+
+// TestChangeDirectory checks the zsh chpwd and fish PWD handlers, which also
+// fire for cd inside scripts and functions.
+func TestChangeDirectory(t *testing.T) {
+	code := map[string]string{
+		"zsh":  `source "$1"; go() { cd "$1"; }; go "$2"; echo "pid=$$ calls=${AWSROLE_TEST_CALLS-}"`,
+		"fish": `source $argv[1]; function go; cd $argv[1]; end; go $argv[2]; echo "pid=$fish_pid calls=$AWSROLE_TEST_CALLS"`,
+	}
+	for _, shell := range []string{"zsh", "fish"} {
+		t.Run(shell, func(t *testing.T) {
+			needShell(t, shell)
+			r := newRig(t)
+			target := filepath.Join(r.dir, "project dir")
+			if err := os.Mkdir(target, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			stdout, stderr := r.run(t, "", sourceArgv(shell, code[shell], r.hook[shell], target)...)
+			m := pidRE.FindStringSubmatch(stdout)
+			if m == nil || m[2] != "1" || stderr != "" {
+				t.Fatalf("after cd: stdout %q stderr %q, want calls=1", stdout, stderr)
+			}
+			checkCalls(t, r, shell, m[1], 1)
+			if _, cwd, _ := strings.Cut(r.calls(t)[0], "|"); cwd != target {
+				t.Errorf("binary ran in %q, want the new directory %q", cwd, target)
+			}
+		})
+	}
+}
+
+func mustQuote(t *testing.T, shell, s string) string {
+	t.Helper()
+	q, err := shellgen.Quote(shell, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

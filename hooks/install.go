@@ -1,0 +1,303 @@
+package hooks
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// The marker lines around the block Install writes; Uninstall removes
+// everything from the start line to the end line.
+const (
+	StartMarker = "# >>> awsrole >>>"
+	EndMarker   = "# <<< awsrole <<<"
+)
+
+// Change is what Install or Uninstall did to one file.
+type Change struct {
+	File string
+	// Action is the message for the user, e.g. "added hook to /home/a/.zshrc"
+	// or "hook already present in /home/a/.zshrc".
+	Action string
+	// Changed reports whether the file was written (or removed).
+	Changed bool
+}
+
+// String returns the Action.
+func (c Change) String() string { return c.Action }
+
+// The changes Install and Uninstall report.
+func added(file string) Change   { return Change{file, "added hook to " + file, true} }
+func updated(file string) Change { return Change{file, "updated hook in " + file, true} }
+func removed(file string) Change { return Change{file, "removed hook from " + file, true} }
+func alreadyPresent(file string) Change {
+	return Change{file, "hook already present in " + file, false}
+}
+func notPresent(file string) Change { return Change{file, "hook not present in " + file, false} }
+
+// RCFile returns the file Install writes to for shell, reading the
+// environment through env (os.Getenv in production).
+func RCFile(shell string, env func(string) string) (string, error) {
+	if err := checkShell(shell); err != nil {
+		return "", err
+	}
+	home := env("HOME")
+	switch shell {
+	case "zsh":
+		if dir := env("ZDOTDIR"); dir != "" {
+			return filepath.Join(dir, ".zshrc"), nil
+		}
+	case "fish":
+		// The XDG spec says to ignore a relative XDG_CONFIG_HOME.
+		if dir := env("XDG_CONFIG_HOME"); filepath.IsAbs(dir) {
+			return filepath.Join(dir, "fish", "conf.d", "awsrole.fish"), nil
+		}
+	}
+	if home == "" {
+		return "", fmt.Errorf("rc file for %s: HOME is not set", shell)
+	}
+	switch shell {
+	case "bash":
+		return filepath.Join(home, ".bashrc"), nil
+	case "zsh":
+		return filepath.Join(home, ".zshrc"), nil
+	default:
+		return filepath.Join(home, ".config", "fish", "conf.d", "awsrole.fish"), nil
+	}
+}
+
+// Install puts line between the marker lines in rcPath: it appends the block,
+// replaces a block whose content differs, or leaves an identical one alone.
+// A missing file (and its directory) is created; an existing one keeps its
+// mode and is replaced atomically, through symlinks.
+func Install(shell, rcPath, line string) (Change, error) {
+	if err := checkShell(shell); err != nil {
+		return Change{File: rcPath}, err
+	}
+	if line == "" || strings.ContainsAny(line, "\r\n") || isMarker(line) {
+		return Change{File: rcPath}, fmt.Errorf("install into %s: the hook line must be one non-empty line that is not a marker, got %q", rcPath, line)
+	}
+	f, err := readRC(rcPath)
+	if err != nil {
+		return Change{File: rcPath}, err
+	}
+	blocks, err := findBlocks(f.content, rcPath)
+	if err != nil {
+		return Change{File: rcPath}, err
+	}
+	change := added(rcPath)
+	block := StartMarker + "\n" + line + "\n" + EndMarker
+	var out []byte
+	if len(blocks) == 0 {
+		out = append([]byte(nil), f.content...)
+		if len(out) == 0 || out[len(out)-1] == '\n' {
+			out = append(out, block+"\n"...)
+		} else {
+			// The file lacks a final newline: the block starts on a new line
+			// and lacks one in turn, so Uninstall can restore the file exactly.
+			out = append(out, "\n"+block...)
+		}
+	} else {
+		// Replace the first block in place (keeping its line ending), drop
+		// any other, and keep everything around them.
+		first := blocks[0]
+		out = append([]byte(nil), f.content[:first.start]...)
+		out = append(out, block...)
+		out = append(out, f.content[first.contentEnd:first.end]...)
+		out = append(out, removeBlocks(f.content[first.end:], shiftBlocks(blocks[1:], -first.end))...)
+		change = updated(rcPath)
+		if bytes.Equal(out, f.content) {
+			return alreadyPresent(rcPath), nil
+		}
+	}
+	if err := writeRC(f, out); err != nil {
+		return Change{File: rcPath}, err
+	}
+	return change, nil
+}
+
+// Uninstall removes every awsrole block from rcPath, leaving the rest of the
+// file byte for byte as it was before Install. A missing file or one without
+// a block is left alone. The fish file, which is awsrole's own, is deleted
+// once empty; bash and zsh rc files are kept even then (zsh would start its
+// new-user wizard without a .zshrc).
+func Uninstall(shell, rcPath string) (Change, error) {
+	if err := checkShell(shell); err != nil {
+		return Change{File: rcPath}, err
+	}
+	f, err := readRC(rcPath)
+	if err != nil {
+		return Change{File: rcPath}, err
+	}
+	blocks, err := findBlocks(f.content, rcPath)
+	if err != nil {
+		return Change{File: rcPath}, err
+	}
+	if len(blocks) == 0 {
+		return notPresent(rcPath), nil
+	}
+	out := removeBlocks(f.content, blocks)
+	if len(out) == 0 && shell == "fish" && !isSymlink(rcPath) {
+		if err := os.Remove(rcPath); err != nil {
+			return Change{File: rcPath}, fmt.Errorf("uninstall: %w", err)
+		}
+		return removed(rcPath), nil
+	}
+	if err := writeRC(f, out); err != nil {
+		return Change{File: rcPath}, err
+	}
+	return removed(rcPath), nil
+}
+
+// block is one marker block: content[start:end] is everything Uninstall
+// removes, content[start:contentEnd] the lines from the start marker through
+// the end marker without the end marker's line ending.
+type block struct {
+	start, contentEnd, end int
+}
+
+func isSymlink(path string) bool {
+	info, err := os.Lstat(path)
+	return err == nil && info.Mode()&fs.ModeSymlink != 0
+}
+
+func isMarker(line string) bool {
+	line = strings.TrimRight(line, " \t\r")
+	return line == StartMarker || line == EndMarker
+}
+
+// findBlocks finds the marker blocks in content. A start marker without an
+// end marker is an error: guessing where the block ends could eat user lines.
+func findBlocks(content []byte, name string) ([]block, error) {
+	var blocks []block
+	open := -1
+	lineNo, openLine := 0, 0
+	for off := 0; off < len(content); {
+		lineNo++
+		next := len(content)
+		if i := bytes.IndexByte(content[off:], '\n'); i >= 0 {
+			next = off + i + 1
+		}
+		line := strings.TrimRight(string(content[off:next]), " \t\r\n")
+		switch {
+		case line == StartMarker && open >= 0:
+			return nil, fmt.Errorf("%s:%d: awsrole block started again before the one at line %d ended; remove the awsrole lines by hand", name, lineNo, openLine)
+		case line == StartMarker:
+			open, openLine = off, lineNo
+		case line == EndMarker && open >= 0:
+			contentEnd := off + len(EndMarker)
+			blocks = append(blocks, block{start: open, contentEnd: contentEnd, end: next})
+			open = -1
+		}
+		off = next
+	}
+	if open >= 0 {
+		return nil, fmt.Errorf("%s:%d: awsrole block has no %q line; remove the awsrole lines by hand", name, openLine, EndMarker)
+	}
+	return blocks, nil
+}
+
+func shiftBlocks(blocks []block, by int) []block {
+	shifted := make([]block, len(blocks))
+	for i, b := range blocks {
+		shifted[i] = block{start: b.start + by, contentEnd: b.contentEnd + by, end: b.end + by}
+	}
+	return shifted
+}
+
+// removeBlocks returns content without blocks. A block ending the file
+// without a newline also takes the newline before it, which Install added.
+func removeBlocks(content []byte, blocks []block) []byte {
+	var out []byte
+	prev := 0
+	for _, b := range blocks {
+		start := b.start
+		if b.end == len(content) && (b.end == 0 || content[b.end-1] != '\n') && start > 0 && content[start-1] == '\n' && start-1 >= prev {
+			start--
+		}
+		out = append(out, content[prev:start]...)
+		prev = b.end
+	}
+	return append(out, content[prev:]...)
+}
+
+// rcFile is an rc file as read: target is the path after symlinks, so that
+// replacing the file keeps a dotfiles symlink pointing at it.
+type rcFile struct {
+	target  string
+	exists  bool
+	mode    fs.FileMode
+	content []byte
+}
+
+func readRC(path string) (rcFile, error) {
+	f := rcFile{target: path, mode: 0o644}
+	target, err := filepath.EvalSymlinks(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		// Missing file, or a dangling symlink: write to where the link points.
+		if dest, lerr := os.Readlink(path); lerr == nil {
+			if !filepath.IsAbs(dest) {
+				dest = filepath.Join(filepath.Dir(path), dest)
+			}
+			f.target = dest
+		}
+		return f, nil
+	case err != nil:
+		return f, fmt.Errorf("read %s: %w", path, err)
+	}
+	f.target = target
+	info, err := os.Stat(target)
+	if err != nil {
+		return f, fmt.Errorf("read %s: %w", path, err)
+	}
+	if !info.Mode().IsRegular() {
+		return f, fmt.Errorf("%s is not a regular file; add the hook line by hand", path)
+	}
+	f.exists, f.mode = true, info.Mode().Perm()
+	if f.content, err = os.ReadFile(target); err != nil {
+		return f, fmt.Errorf("read %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// writeRC replaces f's content atomically: a temporary file in the same
+// directory, synced, given the old mode, then renamed over the target.
+func writeRC(f rcFile, content []byte) (err error) {
+	dir := filepath.Dir(f.target)
+	if !f.exists {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("create %s: %w", dir, err)
+		}
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(f.target)+".awsrole-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", f.target, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tmp.Close()
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	if _, err = tmp.Write(content); err != nil {
+		return fmt.Errorf("write %s: %w", f.target, err)
+	}
+	if err = tmp.Chmod(f.mode); err != nil {
+		return fmt.Errorf("write %s: %w", f.target, err)
+	}
+	if err = tmp.Sync(); err != nil {
+		return fmt.Errorf("write %s: %w", f.target, err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", f.target, err)
+	}
+	if err = os.Rename(tmp.Name(), f.target); err != nil {
+		return fmt.Errorf("write %s: %w", f.target, err)
+	}
+	return nil
+}
