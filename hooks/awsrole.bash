@@ -4,11 +4,46 @@
 #
 # Before every prompt it runs `awsrole export bash` and, if that succeeds,
 # evaluates what it printed, which moves this shell's AWS variables to what
-# the current directory asks for.
+# the current directory asks for. When nothing can have changed since the
+# last call, it starts no process at all: see _awsrole_steady.
+
+# What the last call left (set by its output): the nearest .awsrole.toml,
+# the AWSROLE_STATE it goes with, a mark file whose mtime is just before the
+# call read anything, the unix time credentials need renewing, and the files
+# (user config, trust store) whose change means "ask again".
+__awsrole_file='' __awsrole_state='' __awsrole_mark='' __awsrole_deadline=0
+__awsrole_watch=()
+
+# _awsrole_steady succeeds when another call would change nothing. Builtins
+# only: a prompt in the same project, or cd between directories without a
+# .awsrole.toml, costs a few stat calls and no process.
+_awsrole_steady() {
+  [[ -n ${__awsrole_mark} && ${AWSROLE_STATE-} == "${__awsrole_state}" ]] || \builtin return 1
+  \builtin local now dir=${PWD%/} file='' watched
+  \builtin printf -v now '%(%s)T' -1
+  ((now < __awsrole_deadline)) || \builtin return 1
+  # The nearest file, found as `awsrole export` finds it: one test per level.
+  while :; do
+    if [[ -e ${dir}/.awsrole.toml || -L ${dir}/.awsrole.toml ]]; then
+      file=${dir}/.awsrole.toml
+      \builtin break
+    fi
+    [[ -n ${dir} ]] || \builtin break
+    dir=${dir%/*}
+  done
+  [[ ${file} == "${__awsrole_file}" ]] || \builtin return 1
+  [[ -z ${file} || ! ${file} -nt ${__awsrole_mark} ]] || \builtin return 1
+  for watched in ${__awsrole_watch[@]+"${__awsrole_watch[@]}"}; do
+    [[ ! ${watched} -nt ${__awsrole_mark} ]] || \builtin return 1
+  done
+}
 
 _awsrole_hook() {
   # First, before anything resets it: the user's prompt may show it.
   \builtin local __awsrole_status=$?
+  if _awsrole_steady; then
+    \builtin return "${__awsrole_status}"
+  fi
   \builtin local __awsrole_int_trap __awsrole_code
   __awsrole_int_trap=$(\builtin trap -p SIGINT)
   # Ctrl-C must not stop the eval halfway through the exports.

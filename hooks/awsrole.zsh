@@ -7,9 +7,45 @@
 # evaluates what it printed, which moves this shell's AWS variables to what
 # the current directory asks for.
 
+# What the last call left (set by its output): the nearest .awsrole.toml,
+# the AWSROLE_STATE it goes with, a mark file whose mtime is just before the
+# call read anything, the unix time credentials need renewing, and the files
+# (user config, trust store) whose change means "ask again".
+\builtin typeset -g __awsrole_file='' __awsrole_state='' __awsrole_mark=''
+\builtin typeset -gi __awsrole_deadline=0
+\builtin typeset -ga __awsrole_watch
+\builtin zmodload zsh/datetime 2>/dev/null
+
+# _awsrole_steady succeeds when another call would change nothing. Builtins
+# only: a prompt in the same project, or cd between directories without a
+# .awsrole.toml, costs a few stat calls and no process.
+_awsrole_steady() {
+  \builtin emulate -L zsh
+  [[ -n ${__awsrole_mark} && ${AWSROLE_STATE-} == "${__awsrole_state}" ]] || \builtin return 1
+  [[ -n ${EPOCHSECONDS-} ]] && (( EPOCHSECONDS < __awsrole_deadline )) || \builtin return 1
+  \builtin local dir=${PWD%/} file='' watched
+  # The nearest file, found as `awsrole export` finds it: one test per level.
+  while :; do
+    if [[ -e ${dir}/.awsrole.toml || -L ${dir}/.awsrole.toml ]]; then
+      file=${dir}/.awsrole.toml
+      \builtin break
+    fi
+    [[ -n ${dir} ]] || \builtin break
+    dir=${dir%/*}
+  done
+  [[ ${file} == "${__awsrole_file}" ]] || \builtin return 1
+  [[ -z ${file} || ! ${file} -nt ${__awsrole_mark} ]] || \builtin return 1
+  for watched in "${__awsrole_watch[@]}"; do
+    [[ ! ${watched} -nt ${__awsrole_mark} ]] || \builtin return 1
+  done
+}
+
 _awsrole_hook() {
   # First, before anything resets it: the user's prompt may show it.
   \builtin local __awsrole_status=$?
+  if _awsrole_steady; then
+    \builtin return "${__awsrole_status}"
+  fi
   # Known options for the eval whatever the user set; -L also makes traps
   # set here local, so the user's own INT trap is back on return.
   \builtin emulate -L zsh

@@ -172,9 +172,9 @@ func (e *Engine) target(in Input, user *dirconfig.UserConfig) (string, transitio
 	case dirconfig.TrustAllowed:
 		return path, transition.Target{Dir: cfg.Dir, File: cfg.Path, Hash: cfg.Hash}, cfg, nil
 	case dirconfig.TrustDenied:
-		e.once(in, cfg, fmt.Sprintf("%s is denied; run 'awsrole allow %s' to use it", cfg.Path, quoted(cfg.Dir)))
+		e.once(in, cfg, fmt.Sprintf("%s is denied; to use it, run: awsrole allow %s", cfg.Path, quoted(cfg.Dir)))
 	default:
-		e.once(in, cfg, fmt.Sprintf("%s is not allowed yet; check its content, then run 'awsrole allow %s'", cfg.Path, quoted(cfg.Dir)))
+		e.once(in, cfg, fmt.Sprintf("%s is not allowed yet; check its content, then run: awsrole allow %s", cfg.Path, quoted(cfg.Dir)))
 	}
 	return path, transition.Target{}, nil, nil
 }

@@ -40,9 +40,9 @@ func (e *Engine) ForDir(ctx context.Context, dir string, env map[string]string) 
 	switch dirconfig.TrustOf(cfg, user) {
 	case dirconfig.TrustAllowed:
 	case dirconfig.TrustDenied:
-		return nil, fmt.Errorf("%s is denied; run 'awsrole allow %s' to use it", cfg.Path, quoted(cfg.Dir))
+		return nil, fmt.Errorf("%s is denied; to use it, run: awsrole allow %s", cfg.Path, quoted(cfg.Dir))
 	default:
-		return nil, fmt.Errorf("%s is not allowed yet; check its content, then run 'awsrole allow %s'", cfg.Path, quoted(cfg.Dir))
+		return nil, fmt.Errorf("%s is not allowed yet; check its content, then run: awsrole allow %s", cfg.Path, quoted(cfg.Dir))
 	}
 	return e.ForConfig(ctx, cfg, user, env)
 }
