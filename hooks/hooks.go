@@ -13,8 +13,12 @@ import (
 // awsrole binary goes.
 const Placeholder = "__AWSROLE_BIN__"
 
-//go:embed awsrole.bash awsrole.zsh awsrole.fish
+//go:embed awsrole.bash awsrole.zsh awsrole.fish awsrole.direnv
 var scripts embed.FS
+
+// Direnv is the name, in Script, RCFile, Install and Uninstall, of the
+// direnv library that defines `use awsrole`; it is bash code.
+const Direnv = "direnv"
 
 var shells = []string{"bash", "zsh", "fish"}
 
@@ -36,7 +40,7 @@ func Script(shell string) (string, error) {
 }
 
 func checkShell(shell string) error {
-	for _, s := range shells {
+	for _, s := range append(Shells(), Direnv) {
 		if s == shell {
 			return nil
 		}

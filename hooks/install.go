@@ -56,6 +56,10 @@ func RCFile(shell string, env func(string) string) (string, error) {
 		if dir := env("XDG_CONFIG_HOME"); filepath.IsAbs(dir) {
 			return filepath.Join(dir, "fish", "conf.d", "awsrole.fish"), nil
 		}
+	case Direnv:
+		if dir := env("XDG_CONFIG_HOME"); filepath.IsAbs(dir) {
+			return filepath.Join(dir, "direnv", "lib", "awsrole.sh"), nil
+		}
 	}
 	if home == "" {
 		return "", fmt.Errorf("rc file for %s: HOME is not set", shell)
@@ -65,6 +69,8 @@ func RCFile(shell string, env func(string) string) (string, error) {
 		return filepath.Join(home, ".bashrc"), nil
 	case "zsh":
 		return filepath.Join(home, ".zshrc"), nil
+	case Direnv:
+		return filepath.Join(home, ".config", "direnv", "lib", "awsrole.sh"), nil
 	default:
 		return filepath.Join(home, ".config", "fish", "conf.d", "awsrole.fish"), nil
 	}
@@ -122,7 +128,7 @@ func Install(shell, rcPath, line string) (Change, error) {
 
 // Uninstall removes every awsrole block from rcPath, leaving the rest of the
 // file byte for byte as it was before Install. A missing file or one without
-// a block is left alone. The fish file, which is awsrole's own, is deleted
+// a block is left alone. The fish and direnv files, awsrole's own, are deleted
 // once empty; bash and zsh rc files are kept even then (zsh would start its
 // new-user wizard without a .zshrc).
 func Uninstall(shell, rcPath string) (Change, error) {
@@ -141,7 +147,7 @@ func Uninstall(shell, rcPath string) (Change, error) {
 		return notPresent(rcPath), nil
 	}
 	out := removeBlocks(f.content, blocks)
-	if len(out) == 0 && shell == "fish" && !isSymlink(rcPath) {
+	if len(out) == 0 && (shell == "fish" || shell == Direnv) && !isSymlink(rcPath) {
 		if err := os.Remove(rcPath); err != nil {
 			return Change{File: rcPath}, fmt.Errorf("uninstall: %w", err)
 		}

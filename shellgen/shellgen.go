@@ -99,7 +99,7 @@ func Hook(shell, binPath string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	quoted, err := Quote(shell, binPath)
+	quoted, err := Quote(scriptDialect(shell), binPath)
 	if err != nil {
 		return "", fmt.Errorf("hook: binary path: %w", err)
 	}
@@ -115,7 +115,7 @@ func RCLine(shell, binPath string) (string, error) {
 	if _, err := hooks.Script(shell); err != nil {
 		return "", err
 	}
-	quoted, err := Quote(shell, binPath)
+	quoted, err := Quote(scriptDialect(shell), binPath)
 	if err != nil {
 		return "", fmt.Errorf("rc line: binary path: %w", err)
 	}
@@ -123,6 +123,15 @@ func RCLine(shell, binPath string) (string, error) {
 		return quoted + " hook fish | source", nil
 	}
 	return `eval "$(` + quoted + ` hook ` + shell + `)"`, nil
+}
+
+// scriptDialect is the dialect a hook script is written in: the direnv
+// library is bash.
+func scriptDialect(shell string) string {
+	if shell == hooks.Direnv {
+		return "bash"
+	}
+	return shell
 }
 
 // checkBinPath accepts an absolute path or a bare command name: a relative

@@ -14,9 +14,10 @@ func hookCmd() *cobra.Command {
 		Short: "Print the shell hook: eval \"$(awsrole hook bash)\", or for fish: awsrole hook fish | source",
 		Example: `  eval "$(awsrole hook bash)"     # ~/.bashrc
   eval "$(awsrole hook zsh)"      # ~/.zshrc
-  awsrole hook fish | source      # ~/.config/fish/config.fish`,
-		ValidArgs: []string{"bash", "zsh", "fish"},
-		Args:      shellArg("bash", "zsh", "fish"),
+  awsrole hook fish | source      # ~/.config/fish/config.fish
+  awsrole hook direnv             # the direnv library (see: awsrole install direnv)`,
+		ValidArgs: []string{"bash", "zsh", "fish", "direnv"},
+		Args:      shellArg("bash", "zsh", "fish", "direnv"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			exe, err := executable()
 			if err != nil {

@@ -12,11 +12,11 @@ import (
 
 func installCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:       "install bash|zsh|fish",
-		Short:     "Add the hook to the shell's rc file (idempotent)",
-		Long:      "Add the hook to ~/.bashrc, ${ZDOTDIR:-~}/.zshrc or $XDG_CONFIG_HOME/fish/conf.d/awsrole.fish, between marker lines. Running it again changes nothing.",
-		ValidArgs: []string{"bash", "zsh", "fish"},
-		Args:      shellArg("bash", "zsh", "fish"),
+		Use:       "install bash|zsh|fish|direnv",
+		Short:     "Add the hook to the shell's rc file, or the direnv library (idempotent)",
+		Long:      "Add the hook to ~/.bashrc, ${ZDOTDIR:-~}/.zshrc or $XDG_CONFIG_HOME/fish/conf.d/awsrole.fish, between marker lines; for direnv, write $XDG_CONFIG_HOME/direnv/lib/awsrole.sh, which defines `use awsrole`. Running it again changes nothing.",
+		ValidArgs: []string{"bash", "zsh", "fish", "direnv"},
+		Args:      shellArg("bash", "zsh", "fish", "direnv"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			shell := args[0]
 			rc, err := hooks.RCFile(shell, os.Getenv)
@@ -27,19 +27,23 @@ func installCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			bin, err := shellgen.Quote(shell, exe)
+			line, err := shellgen.RCLine(shell, exe)
 			if err != nil {
 				return err
-			}
-			line := fmt.Sprintf(`eval "$(%s hook %s)"`, bin, shell)
-			if shell == "fish" {
-				line = fmt.Sprintf("%s hook fish | source", bin)
 			}
 			change, err := hooks.Install(shell, rc, line)
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(os.Stderr, "awsrole: %s; open a new shell to use it\n", change.Action)
+			next := "open a new shell to use it"
+			if shell == hooks.Direnv {
+				next = "write 'use awsrole' in an .envrc, then 'direnv allow'"
+			}
+			if change.Changed {
+				fmt.Fprintf(cmd.OutOrStdout(), "awsrole: %s; %s\n", change.Action, next)
+			} else {
+				fmt.Fprintf(cmd.OutOrStdout(), "awsrole: %s\n", change.Action)
+			}
 			return nil
 		},
 	}
@@ -47,10 +51,10 @@ func installCmd() *cobra.Command {
 
 func uninstallCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:       "uninstall bash|zsh|fish",
-		Short:     "Remove the hook from the shell's rc file, leaving the rest byte-identical",
-		ValidArgs: []string{"bash", "zsh", "fish"},
-		Args:      shellArg("bash", "zsh", "fish"),
+		Use:       "uninstall bash|zsh|fish|direnv",
+		Short:     "Remove the hook from the shell's rc file (the rest stays byte-identical), or the direnv library",
+		ValidArgs: []string{"bash", "zsh", "fish", "direnv"},
+		Args:      shellArg("bash", "zsh", "fish", "direnv"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rc, err := hooks.RCFile(args[0], os.Getenv)
 			if err != nil {
@@ -60,7 +64,7 @@ func uninstallCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(os.Stderr, "awsrole: %s\n", change.Action)
+			fmt.Fprintf(cmd.OutOrStdout(), "awsrole: %s\n", change.Action)
 			return nil
 		},
 	}

@@ -31,7 +31,8 @@ type activeReport struct {
 	Dir        string    `json:"dir"`
 	File       string    `json:"file"`
 	Expiration time.Time `json:"expiration"`
-	Snapshot   string    `json:"snapshot"`
+	Snapshot   string    `json:"snapshot,omitempty"`
+	Via        string    `json:"via"` // "hook" or "direnv"
 }
 
 func statusCmd() *cobra.Command {
@@ -82,8 +83,12 @@ func status() statusReport {
 		if err != nil {
 			r.StateErr = err.Error()
 		} else {
-			r.Active = &activeReport{RoleARN: snap.RoleARN, Dir: snap.Dir, File: snap.File, Expiration: snap.Expiration, Snapshot: p}
+			r.Active = &activeReport{RoleARN: snap.RoleARN, Dir: snap.Dir, File: snap.File, Expiration: snap.Expiration, Snapshot: p, Via: "hook"}
 		}
+	} else if arn := os.Getenv("AWSROLE_ARN"); arn != "" && os.Getenv("DIRENV_DIR") != "" {
+		// Loaded by direnv's `use awsrole`: direnv holds the originals.
+		exp, _ := time.Parse(time.RFC3339, os.Getenv("AWS_CREDENTIAL_EXPIRATION"))
+		r.Active = &activeReport{RoleARN: arn, Dir: os.Getenv("AWSROLE_DIR"), Expiration: exp, Via: "direnv"}
 	}
 	return r
 }
@@ -107,7 +112,10 @@ func printStatus(w io.Writer, r statusReport, now time.Time) {
 		fmt.Fprintf(w, "active:  nothing in this shell\n")
 	default:
 		left := r.Active.Expiration.Sub(now).Round(time.Second)
-		fmt.Fprintf(w, "active:  %s (from %s)\nexpires: %s (in %s)\n", r.Active.RoleARN, r.Active.Dir,
+		fmt.Fprintf(w, "active:  %s (from %s, via %s)\nexpires: %s (in %s)\n", r.Active.RoleARN, r.Active.Dir, r.Active.Via,
 			r.Active.Expiration.Local().Format(time.RFC3339), left)
+		if r.Active.Via == "direnv" {
+			fmt.Fprintf(w, "renew:   direnv has no timer: run 'direnv reload' (or cd out and back) to renew; awsrole hands out credentials with at least refresh_before left\n")
+		}
 	}
 }
