@@ -107,7 +107,6 @@ func (e *Engine) Export(ctx context.Context, in Input) (*Result, error) {
 		res.Changes, _ = transition.Plan(act, in.Env, nil, false)
 		res.Changes[transition.StateVar] = nil
 		active = nil
-		state.ClearFailure(in.PID)
 	default:
 		fail := state.Failure{PWD: in.PWD, File: target.File, Hash: target.Hash, At: now}
 		if state.Repeated(in.PID, fail, state.Backoff) {
