@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -36,12 +37,19 @@ type activeReport struct {
 }
 
 func statusCmd() *cobra.Command {
-	var asJSON bool
+	var asJSON, short bool
 	c := &cobra.Command{
 		Use:   "status",
 		Short: "Show which file applies here, its role and trust, and what this shell has active",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if short {
+				// For prompts: the environment only, no file read.
+				if line := shortStatus(os.Getenv("AWSROLE_ARN"), os.Getenv("AWS_CREDENTIAL_EXPIRATION"), time.Now()); line != "" {
+					fmt.Fprintln(cmd.OutOrStdout(), line)
+				}
+				return nil
+			}
 			r := status()
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
@@ -53,6 +61,7 @@ func statusCmd() *cobra.Command {
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	c.Flags().BoolVar(&short, "short", false, "one line for a prompt, from the environment only: role (account) and time left; nothing when no role is active")
 	return c
 }
 
@@ -118,4 +127,26 @@ func printStatus(w io.Writer, r statusReport, now time.Time) {
 			fmt.Fprintf(w, "renew:   direnv has no timer: run 'direnv reload' (or cd out and back) to renew; awsrole hands out credentials with at least refresh_before left\n")
 		}
 	}
+}
+
+// shortStatus is `status --short`: "deploy@222222222222 54m", "… expired",
+// or "" when no role is active.
+func shortStatus(arn, expiration string, now time.Time) string {
+	if arn == "" {
+		return ""
+	}
+	line := arn
+	// arn:aws:iam::ACCOUNT:role/path/NAME
+	if parts := strings.SplitN(arn, ":", 6); len(parts) == 6 {
+		line = parts[5][strings.LastIndex(parts[5], "/")+1:] + "@" + parts[4]
+	}
+	exp, err := time.Parse(time.RFC3339, expiration)
+	switch left := exp.Sub(now); {
+	case err != nil:
+	case left <= 0:
+		line += " expired"
+	default:
+		line += " " + strings.TrimSuffix(left.Truncate(time.Minute).String(), "0s")
+	}
+	return line
 }
