@@ -102,7 +102,7 @@ func mfaCode(req Request) (string, error) {
 	}
 	f, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
 	if err != nil {
-		return "", fmt.Errorf("assume %s: needs an MFA code for %s and there is no terminal to ask on; set mfa_command in your user config, or run 'awsrole status' or cd into the directory in a terminal", req.RoleARN, req.MFASerial)
+		return "", fmt.Errorf("assume %s: needs an MFA code for %s and there is no terminal to ask on; set mfa_command in your user config, or enter the directory once from a terminal (one code lasts the MFA session)", req.RoleARN, req.MFASerial)
 	}
 	defer f.Close()
 	// The hook ignores SIGINT while it runs; listening again lets Ctrl-C
