@@ -18,7 +18,7 @@ import (
 )
 
 func newEngine() *engine.Engine {
-	return &engine.Engine{Now: time.Now, Creds: &creds.Getter{Now: time.Now}, Notice: os.Stderr}
+	return &engine.Engine{Now: time.Now, Creds: &creds.Getter{Now: time.Now, Notice: os.Stderr}, Notice: os.Stderr}
 }
 
 // roleDir is the --dir flag, absolute; default the current directory.

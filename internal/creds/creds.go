@@ -12,6 +12,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -69,7 +71,8 @@ type AssumeRoleAPI interface {
 // Getter fetches credentials, from the cache when they have more than the
 // request's window left.
 type Getter struct {
-	Now func() time.Time
+	Now    func() time.Time
+	Notice io.Writer // says why a cache file was not used; may be nil
 }
 
 // CacheDir is where assumed credentials are cached.
@@ -142,10 +145,16 @@ func (g *Getter) Get(ctx context.Context, req Request) (Credentials, error) {
 func (g *Getter) cached(path string, window time.Duration) (Credentials, bool) {
 	data, err := privfile.Read(path)
 	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) && g.Notice != nil {
+			fmt.Fprintf(g.Notice, "awsrole: not using cached credentials: %s; fetching new ones\n", oneLine(err.Error()))
+		}
 		return Credentials{}, false
 	}
 	var c Credentials
 	if json.Unmarshal(data, &c) != nil || c.AccessKeyID == "" || c.SecretAccessKey == "" {
+		if g.Notice != nil {
+			fmt.Fprintf(g.Notice, "awsrole: cached credentials %s are damaged; fetching new ones\n", path)
+		}
 		return Credentials{}, false
 	}
 	return c, c.Expiration.After(g.Now().Add(window))
