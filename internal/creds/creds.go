@@ -100,7 +100,7 @@ func (g *Getter) Get(ctx context.Context, req Request) (Credentials, error) {
 		req.Duration = min(req.Duration, ChainedMax)
 	}
 	path := filepath.Join(CacheDir(), cacheKey(req, src.AccessKeyID, cfg.Region)+".json")
-	if c, ok := g.cached(path, req.Window); ok {
+	if c, ok := g.cached(path, req.Window, g.Notice); ok {
 		return c, nil
 	}
 	if err := privfile.Dir(CacheDir()); err != nil {
@@ -113,7 +113,7 @@ func (g *Getter) Get(ctx context.Context, req Request) (Credentials, error) {
 		return Credentials{}, fmt.Errorf("assume %s: another awsrole is still fetching these credentials (lock %s)", req.RoleARN, path+".lock")
 	}
 	defer lock.Unlock()
-	if c, ok := g.cached(path, req.Window); ok {
+	if c, ok := g.cached(path, req.Window, nil); ok {
 		return c, nil
 	}
 	api := sts.NewFromConfig(cfg)
@@ -142,18 +142,20 @@ func (g *Getter) Get(ctx context.Context, req Request) (Credentials, error) {
 	return c, nil
 }
 
-func (g *Getter) cached(path string, window time.Duration) (Credentials, bool) {
+// cached returns the credentials cached at path if they have more than
+// window left; a file it cannot use is reported to notice (if not nil).
+func (g *Getter) cached(path string, window time.Duration, notice io.Writer) (Credentials, bool) {
 	data, err := privfile.Read(path)
 	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) && g.Notice != nil {
-			fmt.Fprintf(g.Notice, "awsrole: not using cached credentials: %s; fetching new ones\n", oneLine(err.Error()))
+		if !errors.Is(err, fs.ErrNotExist) && notice != nil {
+			fmt.Fprintf(notice, "awsrole: not using cached credentials: %s; fetching new ones\n", oneLine(err.Error()))
 		}
 		return Credentials{}, false
 	}
 	var c Credentials
 	if json.Unmarshal(data, &c) != nil || c.AccessKeyID == "" || c.SecretAccessKey == "" {
-		if g.Notice != nil {
-			fmt.Fprintf(g.Notice, "awsrole: cached credentials %s are damaged; fetching new ones\n", path)
+		if notice != nil {
+			fmt.Fprintf(notice, "awsrole: cached credentials %s are damaged; fetching new ones\n", path)
 		}
 		return Credentials{}, false
 	}

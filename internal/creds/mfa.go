@@ -32,7 +32,7 @@ var sixDigits = regexp.MustCompile(`^[0-9]{6}$`)
 // credentials: from the cache, or GetSessionToken with a code.
 func (g *Getter) sessionFor(ctx context.Context, cfg aws.Config, req Request, src aws.Credentials) (aws.Credentials, error) {
 	path := filepath.Join(CacheDir(), "mfa-"+cacheKey(Request{MFASerial: req.MFASerial, Duration: req.MFADuration}, src.AccessKeyID, cfg.Region)+".json")
-	if c, ok := g.cached(path, req.Window); ok {
+	if c, ok := g.cached(path, req.Window, g.Notice); ok {
 		return c.aws(), nil
 	}
 	if err := privfile.Dir(CacheDir()); err != nil {
@@ -47,7 +47,7 @@ func (g *Getter) sessionFor(ctx context.Context, cfg aws.Config, req Request, sr
 		return aws.Credentials{}, fmt.Errorf("assume %s: another awsrole is still asking for an MFA code", req.RoleARN)
 	}
 	defer lock.Unlock()
-	if c, ok := g.cached(path, req.Window); ok {
+	if c, ok := g.cached(path, req.Window, nil); ok {
 		return c.aws(), nil
 	}
 	code, err := mfaCode(req)
