@@ -19,7 +19,7 @@ __awsrole_watch=()
 # .awsrole.toml, costs a few stat calls and no process.
 _awsrole_steady() {
   [[ -n ${__awsrole_mark} && ${AWSROLE_STATE-} == "${__awsrole_state}" ]] || \builtin return 1
-  \builtin local now dir=${PWD%/} file='' watched
+  \builtin local now dir="${PWD%/}" file='' watched
   \builtin printf -v now '%(%s)T' -1
   ((now < __awsrole_deadline)) || \builtin return 1
   # The nearest file, found as `awsrole export` finds it: one test per level.
@@ -49,6 +49,8 @@ _awsrole_hook() {
   # Ctrl-C must not stop the eval halfway through the exports.
   \builtin trap -- '' SIGINT
   # Only a complete, successful answer is evaluated.
+  # Until a call succeeds, the next prompt asks again.
+  __awsrole_mark=''
   if __awsrole_code=$(\command __AWSROLE_BIN__ export bash --pid "$$"); then
     \builtin eval "${__awsrole_code}"
   fi

@@ -23,7 +23,7 @@ _awsrole_steady() {
   \builtin emulate -L zsh
   [[ -n ${__awsrole_mark} && ${AWSROLE_STATE-} == "${__awsrole_state}" ]] || \builtin return 1
   [[ -n ${EPOCHSECONDS-} ]] && (( EPOCHSECONDS < __awsrole_deadline )) || \builtin return 1
-  \builtin local dir=${PWD%/} file='' watched
+  \builtin local dir="${PWD%/}" file='' watched
   # The nearest file, found as `awsrole export` finds it: one test per level.
   while :; do
     if [[ -e ${dir}/.awsrole.toml || -L ${dir}/.awsrole.toml ]]; then
@@ -53,6 +53,8 @@ _awsrole_hook() {
   # Ctrl-C must not stop the eval halfway through the exports.
   \builtin trap -- '' INT
   # Only a complete, successful answer is evaluated.
+  # Until a call succeeds, the next prompt asks again.
+  __awsrole_mark=''
   if __awsrole_code=$(\command __AWSROLE_BIN__ export zsh --pid "$$"); then
     \builtin eval "${__awsrole_code}"
   fi

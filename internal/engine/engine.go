@@ -88,10 +88,17 @@ func (e *Engine) Export(ctx context.Context, in Input) (*Result, error) {
 	var act *transition.Active
 	if active != nil {
 		act = &active.Active
+	} else {
+		act = orphan(in.Env)
 	}
 	res := &Result{Changes: map[string]*string{}}
 	switch kind := transition.Decide(act, target, now, user.RefreshBefore); kind {
 	case transition.Stay:
+		if path == "" {
+			// Out of any project: a failure is behind us, and coming back
+			// tries again at once.
+			state.ClearFailure(in.PID)
+		}
 		if active != nil && active.PID != in.PID {
 			// A shell started inside a project: take a copy of its
 			// parent's snapshot, so neither can prune or replace the
@@ -197,6 +204,26 @@ func (e *Engine) backoff(in Input, f state.Failure, err error) error {
 	}
 	state.RecordFailure(in.PID, f)
 	return err
+}
+
+// orphan is what a shell has active when a role's variables are in its
+// environment but no snapshot says so (the pointer was unset, or the state
+// dir wiped): the role's values are awsrole's, with nothing of the user's
+// to restore, so leaving unsets them and they never become a source. direnv
+// keeps its own record of what `use awsrole` loaded, so a shell under direnv
+// has no orphan.
+func orphan(env map[string]string) *transition.Active {
+	if _, ok := env["AWSROLE_ARN"]; !ok || env["DIRENV_DIR"] != "" {
+		return nil
+	}
+	a := &transition.Active{File: "(lost)", RoleARN: env["AWSROLE_ARN"],
+		Originals: transition.Originals(nil, env), Applied: map[string]string{}}
+	for name, v := range a.Originals {
+		if cur, ok := env[name]; ok && v == nil {
+			a.Applied[name] = transition.Digest(&cur)
+		}
+	}
+	return a
 }
 
 // desired is what the shell holds while cfg's role is active.

@@ -66,18 +66,18 @@ func Save(s *Snapshot, now time.Time) (string, error) {
 // Load reads the snapshot at path, which must be one of ours.
 func Load(path string) (*Snapshot, error) {
 	if filepath.Dir(path) != snapshotDir() {
-		return nil, fmt.Errorf("saved state %s is not under %s; your variables were left as they are (unset AWSROLE_STATE to start afresh)", path, snapshotDir())
+		return nil, fmt.Errorf("saved state %s is not under %s; your variables were left as they are (open a new shell to start afresh)", path, snapshotDir())
 	}
 	data, err := privfile.Read(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("saved state %s is gone; your variables were left as they are (unset AWSROLE_STATE to start afresh)", path)
+		return nil, fmt.Errorf("saved state %s is gone; your variables were left as they are (open a new shell to start afresh)", path)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("saved state: %w; your variables were left as they are", err)
 	}
 	var s Snapshot
 	if err := json.Unmarshal(data, &s); err != nil || s.Version != version || s.File == "" || s.Originals == nil {
-		return nil, fmt.Errorf("saved state %s is damaged; your variables were left as they are (unset AWSROLE_STATE to start afresh)", path)
+		return nil, fmt.Errorf("saved state %s is damaged; your variables were left as they are (open a new shell to start afresh)", path)
 	}
 	return &s, nil
 }

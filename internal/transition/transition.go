@@ -27,6 +27,13 @@ var Exported = []string{
 // because they would steer SDKs away from the exported keys.
 var Hidden = []string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_TOKEN"}
 
+// injected are the variables whose values are always awsrole's while a
+// role is active, whatever the user had before.
+var injected = map[string]bool{
+	"AWS_ACCESS_KEY_ID": true, "AWS_SECRET_ACCESS_KEY": true, "AWS_SESSION_TOKEN": true,
+	"AWS_CREDENTIAL_EXPIRATION": true, "AWSROLE_ARN": true, "AWSROLE_DIR": true,
+}
+
 // Managed is every variable whose original value awsrole saves.
 func Managed() []string {
 	return append(append([]string(nil), Exported...), Hidden...)
@@ -112,9 +119,16 @@ func same(a, b *string) bool {
 // hand inside a project counts as theirs.
 func Originals(a *Active, env map[string]string) map[string]*string {
 	out := make(map[string]*string)
+	_, marked := env["AWSROLE_ARN"]
 	for _, name := range Managed() {
 		out[name] = lookup(env, name)
 		if a == nil {
+			if marked && injected[name] {
+				// A role is in the environment but its snapshot is not
+				// (lost, or loaded by direnv): those values are awsrole's,
+				// never the user's own.
+				out[name] = nil
+			}
 			continue
 		}
 		if d, ok := a.Applied[name]; ok && d == Digest(lookup(env, name)) {

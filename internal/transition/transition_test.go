@@ -168,3 +168,24 @@ func TestPlanNoChangesWhenNothingDiffers(t *testing.T) {
 		t.Fatalf("changes = %v", changes)
 	}
 }
+
+func TestLostSnapshotNeverMakesRoleKeysTheUsers(t *testing.T) {
+	env := map[string]string{
+		"AWS_ACCESS_KEY_ID": "ASIAROLE", "AWS_SECRET_ACCESS_KEY": "rolesecret", "AWS_SESSION_TOKEN": "tok",
+		"AWSROLE_ARN": "arn:aws:iam::222222222222:role/deploy", "AWSROLE_DIR": "/p", "AWS_REGION": "eu-west-1",
+	}
+	o := Originals(nil, env)
+	for _, name := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWSROLE_ARN", "AWSROLE_DIR"} {
+		if o[name] != nil {
+			t.Errorf("%s = %q taken as the user's own", name, *o[name])
+		}
+	}
+	if o["AWS_REGION"] == nil || *o["AWS_REGION"] != "eu-west-1" {
+		t.Errorf("AWS_REGION lost: %v", o["AWS_REGION"])
+	}
+	// Without the marker, keys in the environment are the user's.
+	delete(env, "AWSROLE_ARN")
+	if o := Originals(nil, env); o["AWS_ACCESS_KEY_ID"] == nil {
+		t.Error("user's own keys dropped")
+	}
+}

@@ -1,0 +1,89 @@
+package e2e
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+var (
+	// binDir holds the awsrole binary built for this run (and, when the aws
+	// on PATH is a pyenv shim, a link to the real aws script: each shim call
+	// costs a few hundred milliseconds).
+	binDir string
+	// awsroleBin is the built binary.
+	awsroleBin string
+	// shells maps bash, zsh and fish to their paths.
+	shells = map[string]string{}
+)
+
+// shellKinds are the shells every scenario runs under.
+var shellKinds = []string{"bash", "zsh", "fish"}
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	// The subtests spend most of their time waiting (on prompts, STS round
+	// trips, the renewal window): run them all at once rather than
+	// GOMAXPROCS at a time, unless -parallel was given.
+	parallelSet := false
+	flag.Visit(func(f *flag.Flag) { parallelSet = parallelSet || f.Name == "test.parallel" })
+	if !parallelSet {
+		_ = flag.Set("test.parallel", "64")
+	}
+	code, err := setup(m)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "e2e setup: %v\n", err)
+		os.Exit(1)
+	}
+	os.Exit(code)
+}
+
+func setup(m *testing.M) (int, error) {
+	tmp, err := os.MkdirTemp("", "awsrole-e2e-bin-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(tmp)
+	binDir = filepath.Join(tmp, "bin")
+	awsroleBin = filepath.Join(binDir, "awsrole")
+
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	build := exec.Command(goTool, "build", "-o", awsroleBin, "github.com/awsrole/awsrole/cmd/awsrole")
+	if out, err := build.CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("go build ./cmd/awsrole: %v\n%s", err, out)
+	}
+
+	for _, sh := range shellKinds {
+		p, err := exec.LookPath(sh)
+		if err != nil {
+			return 0, fmt.Errorf("%s is not on PATH; the end-to-end tests need bash, zsh and fish", sh)
+		}
+		shells[sh] = p
+	}
+	aws, err := exec.LookPath("aws")
+	if err != nil {
+		return 0, fmt.Errorf("the aws CLI is not on PATH (%v); the end-to-end tests use it as an independent client", err)
+	}
+	if out, err := exec.Command(aws, "--version").CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("aws --version: %v\n%s", err, out)
+	}
+	if strings.Contains(aws, "/shims/") {
+		// pyenv: link the real script so calls skip the shim.
+		if out, err := exec.Command("pyenv", "which", "aws").Output(); err == nil {
+			if real := strings.TrimSpace(string(out)); real != "" {
+				if err := os.Symlink(real, filepath.Join(binDir, "aws")); err != nil {
+					return 0, err
+				}
+			}
+		}
+	}
+	return m.Run(), nil
+}

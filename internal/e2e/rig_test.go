@@ -1,0 +1,304 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/awsrole/awsrole/internal/stsstub"
+)
+
+// The user's own long-term key, known to the stub.
+const (
+	userKey    = "AKIAE2EALICEEXAMPLE1"
+	userSecret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYE2EALICEKEY"
+	userARN    = "arn:aws:iam::111111111111:user/alice"
+
+	roleDeploy = "arn:aws:iam::222222222222:role/deploy"
+	roleAudit  = "arn:aws:iam::222222222222:role/audit"
+)
+
+// managedVars are the variables awsrole saves and restores (DESIGN.md §3),
+// plus its own snapshot pointer, which must be gone after leaving.
+var managedVars = []string{
+	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+	"AWS_CREDENTIAL_EXPIRATION", "AWS_REGION", "AWS_DEFAULT_REGION",
+	"AWSROLE_ARN", "AWSROLE_DIR",
+	"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_TOKEN",
+	"AWSROLE_STATE",
+}
+
+// rig is one test's world: a temporary HOME with the XDG directories and
+// AWS files under it, its own STS stub, and the environment every process
+// of the test starts with.
+type rig struct {
+	t    *testing.T
+	root string
+	home string
+	stub *stsstub.Server
+	env  map[string]*string // nil value: unset
+}
+
+func sp(s string) *string { return &s }
+
+// newRig builds the hermetic environment. overrides change the base
+// environment (nil value: unset).
+func newRig(t *testing.T, overrides map[string]*string) *rig {
+	t.Helper()
+	root := t.TempDir()
+	home := filepath.Join(root, "home")
+	r := &rig{t: t, root: root, home: home}
+	for _, d := range []string{home, filepath.Join(home, ".aws"), filepath.Join(home, ".config"),
+		filepath.Join(home, ".local", "state"), filepath.Join(home, ".cache"), filepath.Join(home, ".local", "share")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stub, err := stsstub.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stub.Close)
+	stub.AddUser(userKey, userSecret, userARN)
+	r.stub = stub
+
+	r.write(".aws/config", "[profile corp]\nregion = us-east-1\n")
+	r.write(".aws/credentials", fmt.Sprintf("[corp]\naws_access_key_id = %s\naws_secret_access_key = %s\n", userKey, userSecret))
+	// The prompt the shell driver waits for, then the shell level (nested
+	// shells), set before the hook is installed.
+	r.write(".bashrc", "PS1='"+promptMark+"${SHLVL}> '\nPS2=''\nHISTFILE=/dev/null\n")
+	r.write(".zshrc", "PS1='"+promptMark+"%L> '\nPS2=''\nRPS1=''\nunsetopt PROMPT_SP PROMPT_CR BEEP\nHISTFILE=/dev/null\n")
+	// fish generates completions from man pages in the background at its
+	// first start (python, seconds of CPU, racing the temp dir's removal)
+	// unless this directory exists.
+	if err := os.MkdirAll(filepath.Join(home, ".local", "share", "fish", "generated_completions"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r.write(".config/fish/config.fish", "set -g fish_greeting ''\nset -g fish_autosuggestion_enabled 0\nfunction fish_prompt; printf '%s%s> ' '"+promptMark+"' $SHLVL; end\nfunction fish_right_prompt; end\nfunction fish_title; end\n")
+
+	r.env = map[string]*string{
+		"HOME":                        sp(home),
+		"USER":                        sp("alice"),
+		"LOGNAME":                     sp("alice"),
+		"PATH":                        sp(binDir + string(os.PathListSeparator) + os.Getenv("PATH")),
+		"TERM":                        sp("dumb"),
+		"LANG":                        sp("C.UTF-8"),
+		"LC_ALL":                      sp("C.UTF-8"),
+		"XDG_CONFIG_HOME":             sp(filepath.Join(home, ".config")),
+		"XDG_STATE_HOME":              sp(filepath.Join(home, ".local", "state")),
+		"XDG_CACHE_HOME":              sp(filepath.Join(home, ".cache")),
+		"XDG_DATA_HOME":               sp(filepath.Join(home, ".local", "share")),
+		"AWS_ENDPOINT_URL_STS":        sp(stub.URL),
+		"AWS_CONFIG_FILE":             sp(filepath.Join(home, ".aws", "config")),
+		"AWS_SHARED_CREDENTIALS_FILE": sp(filepath.Join(home, ".aws", "credentials")),
+		"AWS_EC2_METADATA_DISABLED":   sp("true"),
+		"AWS_PAGER":                   sp(""),
+		"AWS_ACCESS_KEY_ID":           sp(userKey),
+		"AWS_SECRET_ACCESS_KEY":       sp(userSecret),
+		"AWS_REGION":                  sp("us-east-1"),
+		"AWS_DEFAULT_REGION":          sp("us-east-1"),
+	}
+	// A pyenv shim for aws needs to find pyenv's root.
+	for _, k := range []string{"PYENV_ROOT", "PYENV_VERSION"} {
+		if v, ok := os.LookupEnv(k); ok {
+			r.env[k] = sp(v)
+		}
+	}
+	for k, v := range overrides {
+		r.env[k] = v
+	}
+	return r
+}
+
+// environ is r.env as a process environment, plus extra.
+func (r *rig) environ(extra map[string]*string) []string {
+	m := map[string]*string{}
+	for k, v := range r.env {
+		m[k] = v
+	}
+	for k, v := range extra {
+		m[k] = v
+	}
+	var out []string
+	for k, v := range m {
+		if v != nil {
+			out = append(out, k+"="+*v)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// write writes a file relative to HOME (or absolute).
+func (r *rig) write(rel, content string) string {
+	r.t.Helper()
+	p := rel
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(r.home, rel)
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		r.t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		r.t.Fatal(err)
+	}
+	return p
+}
+
+// settle waits until what the setup wrote (trust store, files) is more
+// than a second old. The bash and zsh hooks skip the process while nothing
+// watched is newer than a mark set a second before the last call; without
+// the wait that skipping would not start for the first prompts, and the
+// tests would only exercise the slow path.
+func (r *rig) settle() { time.Sleep(1200 * time.Millisecond) }
+
+// appendFile appends to a file relative to HOME.
+func (r *rig) appendFile(rel, content string) {
+	r.t.Helper()
+	f, err := os.OpenFile(filepath.Join(r.home, rel), os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(content); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// userConfig writes $XDG_CONFIG_HOME/awsrole/config.toml.
+func (r *rig) userConfig(content string) {
+	r.write(filepath.Join(*r.env["XDG_CONFIG_HOME"], "awsrole", "config.toml"), content)
+}
+
+// project creates dir (relative to HOME unless absolute) with a
+// .awsrole.toml naming role, the session name and, if not "", the region;
+// allow runs `awsrole allow DIR` as the user would.
+func (r *rig) project(dir, role, session, region string, allow bool) string {
+	r.t.Helper()
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(r.home, dir)
+	}
+	content := fmt.Sprintf("role_arn = %q\nsession_name = %q\n", role, session)
+	if region != "" {
+		content += fmt.Sprintf("region = %q\n", region)
+	}
+	r.write(filepath.Join(dir, ".awsrole.toml"), content)
+	if allow {
+		r.awsrole(dir, "allow", dir)
+	}
+	return dir
+}
+
+// awsrole runs the binary in dir with the rig's environment and returns stdout.
+func (r *rig) awsrole(dir string, args ...string) string {
+	r.t.Helper()
+	cmd := exec.Command(awsroleBin, args...)
+	cmd.Dir = dir
+	cmd.Env = r.environ(map[string]*string{"PWD": sp(dir)})
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		r.t.Fatalf("awsrole %s: %v\nstderr: %s", strings.Join(args, " "), err, stderr.String())
+	}
+	return string(out)
+}
+
+// install runs `awsrole install SHELL`, the way README tells users to.
+func (r *rig) install(kind string) {
+	r.t.Helper()
+	r.awsrole(r.home, "install", kind)
+}
+
+// calls returns the stub's calls for one session name ("" = all).
+func (r *rig) calls(session string) []stsstub.Call {
+	var out []stsstub.Call
+	for _, c := range r.stub.Calls() {
+		if session == "" || c.RoleSessionName == session || (c.Action != "AssumeRole" && session == "*") {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// assumeCalls returns the AssumeRole calls (failed ones too) for session.
+func (r *rig) assumeCalls(session string) []stsstub.Call {
+	var out []stsstub.Call
+	for _, c := range r.stub.Calls() {
+		if c.Action == "AssumeRole" && (session == "" || c.RoleSessionName == session) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// noPWNED fails if a file whose name starts with PWNED exists under the
+// rig's root or in the test's working directory.
+func (r *rig) noPWNED() {
+	r.t.Helper()
+	_ = filepath.Walk(r.root, func(p string, fi os.FileInfo, err error) error {
+		if err == nil && strings.HasPrefix(fi.Name(), "PWNED") {
+			r.t.Errorf("a hostile directory name was executed: %s exists", p)
+		}
+		return nil
+	})
+	if _, err := os.Stat("PWNED"); err == nil {
+		r.t.Errorf("a hostile directory name was executed: PWNED exists in the test's working directory")
+	}
+}
+
+func describeCalls(calls []stsstub.Call) string {
+	var b strings.Builder
+	for i, c := range calls {
+		fmt.Fprintf(&b, "  %d: %s key=%s role=%s session=%s status=%d err=%s\n", i, c.Action, c.AccessKeyID, c.RoleArn, c.RoleSessionName, c.Status, c.Err)
+	}
+	if b.Len() == 0 {
+		return "  (none)\n"
+	}
+	return b.String()
+}
+
+// pick returns the managed variables of env.
+func pick(env map[string]*string) map[string]*string {
+	out := map[string]*string{}
+	for _, k := range managedVars {
+		out[k] = env[k]
+	}
+	return out
+}
+
+func show(v *string) string {
+	if v == nil {
+		return "(unset)"
+	}
+	return fmt.Sprintf("%q", *v)
+}
+
+// diffVars describes how got differs from want on the managed variables
+// ("" when identical byte for byte, unset and empty told apart).
+func diffVars(want, got map[string]*string) string {
+	var b strings.Builder
+	for _, k := range managedVars {
+		w, g := want[k], got[k]
+		if (w == nil) != (g == nil) || (w != nil && *w != *g) {
+			fmt.Fprintf(&b, "  %s: want %s, got %s\n", k, show(w), show(g))
+		}
+	}
+	return b.String()
+}
+
+// forEachShell runs f as a parallel subtest per shell.
+func forEachShell(t *testing.T, f func(t *testing.T, kind string)) {
+	t.Parallel()
+	for _, kind := range shellKinds {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			f(t, kind)
+		})
+	}
+}

@@ -1,0 +1,345 @@
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+)
+
+// promptMark starts the prompt of every test shell, which goes on with the
+// shell level and "> ". The driver waits for it after each command, so the
+// hook (which runs before the prompt is drawn) has finished.
+const promptMark = "@@P@@ "
+
+// cmdTimeout bounds one command, hook and next prompt included.
+const cmdTimeout = 45 * time.Second
+
+// shell is an interactive bash, zsh or fish under a pseudo-terminal, started
+// with its rc files read from the rig's HOME.
+type shell struct {
+	t    *testing.T
+	kind string
+	cmd  *exec.Cmd
+	pty  *os.File
+
+	mu     sync.Mutex
+	out    []byte        // everything the terminal showed
+	notify chan struct{} // a receive means out may have grown
+	exited chan struct{} // closed when the terminal reaches EOF
+	seq    int
+	dir    string // for environment dumps
+	dumps  int
+}
+
+// startShell starts an interactive shell in dir (default HOME); it installs
+// nothing: call r.install(kind) first. extra changes the environment of this
+// shell only.
+func (r *rig) startShell(kind string, dir string, extra map[string]*string) *shell {
+	r.t.Helper()
+	if dir == "" {
+		dir = r.home
+	}
+	cmd := exec.Command(shells[kind], "-i")
+	cmd.Dir = dir
+	env := map[string]*string{"PWD": sp(dir), "SHELL": sp(shells[kind])}
+	for k, v := range extra {
+		env[k] = v
+	}
+	cmd.Env = r.environ(env)
+	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 50, Cols: 400})
+	if err != nil {
+		r.t.Fatalf("start %s under a pty: %v", kind, err)
+	}
+	dumpDir, err := os.MkdirTemp(r.root, "dumps-")
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	s := &shell{t: r.t, kind: kind, cmd: cmd, pty: f, dir: dumpDir,
+		notify: make(chan struct{}, 1), exited: make(chan struct{})}
+	go s.read()
+	r.t.Cleanup(s.close)
+	s.waitFor(0, promptMark)
+	return s
+}
+
+func (s *shell) read() {
+	defer close(s.exited)
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := s.pty.Read(buf)
+		if n > 0 {
+			s.mu.Lock()
+			s.out = append(s.out, buf[:n]...)
+			s.mu.Unlock()
+			select {
+			case s.notify <- struct{}{}:
+			default:
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (s *shell) close() {
+	_, _ = s.pty.Write([]byte("exit\n"))
+	done := make(chan struct{})
+	go func() { _ = s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-done
+	}
+	s.pty.Close()
+}
+
+func (s *shell) len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.out)
+}
+
+func (s *shell) slice(from, to int) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return string(s.out[from:to])
+}
+
+// Transcript is everything the terminal showed, cleaned.
+func (s *shell) Transcript() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return clean(string(s.out))
+}
+
+// waitFor returns the offset just past the first pat at or after from, or
+// fails the test with the transcript.
+func (s *shell) waitFor(from int, pat string) int {
+	s.t.Helper()
+	deadline := time.NewTimer(cmdTimeout)
+	defer deadline.Stop()
+	for {
+		s.mu.Lock()
+		i := bytes.Index(s.out[from:], []byte(pat))
+		s.mu.Unlock()
+		if i >= 0 {
+			return from + i + len(pat)
+		}
+		select {
+		case <-s.notify:
+		case <-s.exited:
+			s.mu.Lock()
+			i := bytes.Index(s.out[from:], []byte(pat))
+			s.mu.Unlock()
+			if i >= 0 {
+				return from + i + len(pat)
+			}
+			s.t.Fatalf("%s exited while waiting for %q; transcript:\n%s", s.kind, pat, s.tail())
+		case <-deadline.C:
+			s.t.Fatalf("%s: no %q within %s; transcript:\n%s", s.kind, pat, cmdTimeout, s.tail())
+		}
+	}
+}
+
+// tail is the end of the transcript, for failure messages.
+func (s *shell) tail() string {
+	t := s.Transcript()
+	if len(t) > 6000 {
+		t = "…" + t[len(t)-6000:]
+	}
+	return t
+}
+
+// Send types line and a newline, nothing more.
+func (s *shell) Send(line string) {
+	s.t.Helper()
+	if _, err := s.pty.Write([]byte(line + "\n")); err != nil {
+		s.t.Fatalf("write to %s: %v", s.kind, err)
+	}
+}
+
+// Nest starts a child shell of the same kind from this one (it reads the
+// same rc file) and waits for its first prompt; the child is driven with the
+// same methods until Unnest.
+func (s *shell) Nest() {
+	s.t.Helper()
+	start := s.len()
+	s.Send(s.kind + " -i")
+	s.waitFor(start, promptMark+"2> ")
+}
+
+// Unnest exits the child shell started with Nest.
+func (s *shell) Unnest() {
+	s.t.Helper()
+	start := s.len()
+	s.Send("exit")
+	s.waitFor(start, promptMark+"1> ")
+}
+
+// Run types cmd, waits for it and the next prompt, and returns what cmd
+// printed (terminal noise removed). Sentinels are printed before and after:
+// the output holds @@bN@@, the echoed input only '@@%s@@\n' bN.
+func (s *shell) Run(cmd string) string {
+	s.t.Helper()
+	out, _ := s.RunFull(cmd)
+	return out
+}
+
+// RunFull is Run, also returning everything shown from the start of cmd's
+// output up to the next prompt: that includes what the hook printed, which
+// bash runs at the prompt and zsh and fish also inside cd.
+func (s *shell) RunFull(cmd string) (out, full string) {
+	s.t.Helper()
+	return s.run("", cmd)
+}
+
+// run types one line: pre, the begin sentinel, cmd, the end sentinel.
+func (s *shell) run(pre, cmd string) (out, full string) {
+	s.t.Helper()
+	s.seq++
+	b, e := fmt.Sprintf("@@b%d@@", s.seq), fmt.Sprintf("@@e%d@@", s.seq)
+	start := s.len()
+	s.Send(fmt.Sprintf(`%sprintf '@@%%s@@\n' b%d; %s; printf '@@%%s@@\n' e%d`, pre, s.seq, cmd, s.seq))
+	bi := s.waitFor(start, b)
+	ei := s.waitFor(bi, e)
+	pi := s.waitFor(ei, promptMark)
+	out = clean(s.slice(bi, ei-len(e)))
+	full = clean(s.slice(bi, pi))
+	return strings.TrimPrefix(out, "\n"), full
+}
+
+// LastStatus is the exit status the next command line sees as $? ($status
+// in fish): the status of the previous one, unless a hook clobbered it.
+func (s *shell) LastStatus() string {
+	s.t.Helper()
+	pre, show := `st=$?; `, `printf '%s\n' "$st"`
+	if s.kind == "fish" {
+		pre, show = `set st $status; `, `printf '%s\n' $st`
+	}
+	out, _ := s.run(pre, show)
+	return strings.TrimSpace(out)
+}
+
+// Env returns the shell's exported environment, telling unset (absent)
+// from set to the empty string. `env -0` writes it to a file, which keeps
+// the terminal out of it and costs one process.
+func (s *shell) Env() map[string]*string {
+	s.t.Helper()
+	s.dumps++
+	path := filepath.Join(s.dir, fmt.Sprintf("env-%d", s.dumps))
+	s.Run("env -0 >" + quote(s.kind, path))
+	data, err := os.ReadFile(path)
+	if err != nil {
+		s.t.Fatalf("%s: no environment dump: %v; transcript:\n%s", s.kind, err, s.tail())
+	}
+	return parseEnv0(s.t, string(data))
+}
+
+// parseEnv0 parses the output of `env -0`.
+func parseEnv0(t *testing.T, data string) map[string]*string {
+	t.Helper()
+	env := map[string]*string{}
+	for _, kv := range strings.Split(data, "\x00") {
+		if kv == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			t.Fatalf("environment entry without '=': %q", kv)
+		}
+		env[k] = sp(v)
+	}
+	return env
+}
+
+// Managed is Env restricted to the managed variables.
+func (s *shell) Managed() map[string]*string { s.t.Helper(); return pick(s.Env()) }
+
+// Cd is the cd command for dir in this shell's syntax.
+func (s *shell) Cd(dir string) string { return "cd " + quote(s.kind, dir) }
+
+// Export is the command that exports name=value in this shell's syntax.
+func (s *shell) Export(name, value string) string {
+	if s.kind == "fish" {
+		return "set -gx " + name + " " + quote("fish", value)
+	}
+	return "export " + name + "=" + quote(s.kind, value)
+}
+
+// quote makes s one word for the shell, using only printable ASCII.
+func quote(kind, s string) string {
+	var b strings.Builder
+	if kind == "fish" {
+		// Single quotes, where only \ and ' are special; other bytes as
+		// unquoted \xNN (\X for bytes above 0x7f) escapes.
+		in := false
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if c < 0x20 || c >= 0x7f {
+				if in {
+					b.WriteByte('\'')
+					in = false
+				}
+				fmt.Fprintf(&b, `\X%02x`, c)
+				continue
+			}
+			if !in {
+				b.WriteByte('\'')
+				in = true
+			}
+			if c == '\\' || c == '\'' {
+				b.WriteByte('\\')
+			}
+			b.WriteByte(c)
+		}
+		if in {
+			b.WriteByte('\'')
+		}
+		if b.Len() == 0 {
+			return "''"
+		}
+		return b.String()
+	}
+	// bash and zsh: $'...' with every byte that is not plainly safe escaped.
+	b.WriteString("$'")
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("/._-+,:=@% ", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, `\x%02x`, c)
+	}
+	b.WriteByte('\'')
+	return b.String()
+}
+
+var escapes = regexp.MustCompile(`\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>78MDEHc]|[\x07\x08\r]`)
+
+// clean removes escape sequences, bells, backspaces and carriage returns.
+func clean(s string) string { return escapes.ReplaceAllString(s, "") }
+
+// awsroleLines returns the lines of text that start with "awsrole:", the
+// messages awsrole prints on stderr.
+func awsroleLines(text string) []string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		// fish starts the line after a command's output with its
+		// "missing newline" mark (⏎, spaces, ⏎ and a carriage return).
+		if i := strings.Index(l, "awsrole:"); i >= 0 && strings.Trim(l[:i], " \t⏎") == "" {
+			out = append(out, strings.TrimSpace(l[i:]))
+		}
+	}
+	return out
+}
