@@ -1,0 +1,132 @@
+package state
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/awsrole/awsrole/internal/transition"
+)
+
+func snapshot(pid int) *Snapshot {
+	v := "us-east-1"
+	return &Snapshot{PID: pid, Active: transition.Active{
+		File: "/p/.awsrole.toml", Hash: "h", Originals: map[string]*string{"AWS_REGION": &v, "AWS_PROFILE": nil},
+		Applied: map[string]string{"AWS_REGION": "x"},
+	}}
+}
+
+// deadPID returns the pid of a process that has exited.
+func deadPID(t *testing.T) int {
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd.Process.Pid
+}
+
+func TestSaveLoadRoundTrip(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	now := time.Now()
+	path, err := Save(snapshot(os.Getpid()), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("snapshot mode: %v %v", fi.Mode(), err)
+	}
+	got, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *got.Originals["AWS_REGION"] != "us-east-1" || got.Originals["AWS_PROFILE"] != nil {
+		t.Fatalf("originals = %v (unset must stay unset, not become empty)", got.Originals)
+	}
+	if _, ok := got.Originals["AWS_PROFILE"]; !ok {
+		t.Fatal("an unset original was dropped")
+	}
+}
+
+func TestLoadRefusesWhatIsNotOurs(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", dir)
+	path, err := Save(snapshot(os.Getpid()), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	outside := filepath.Join(dir, "elsewhere.json")
+	os.WriteFile(outside, []byte("{}"), 0o600)
+	damaged := filepath.Join(filepath.Dir(path), "1-1.json")
+	os.WriteFile(damaged, []byte(`{"version":1,"pid":1,"fi`), 0o600)
+	writable := filepath.Join(filepath.Dir(path), "1-2.json")
+	data, _ := os.ReadFile(path)
+	os.WriteFile(writable, data, 0o600)
+	os.Chmod(writable, 0o620)
+	for _, tt := range []struct{ path, want string }{
+		{outside, "is not under"},
+		{damaged, "is damaged"},
+		{writable, "writable by group or others"},
+		{filepath.Join(filepath.Dir(path), "1-3.json"), "is gone"},
+	} {
+		_, err := Load(tt.path)
+		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "left as they are") {
+			t.Errorf("Load(%s) = %v, want %q", filepath.Base(tt.path), err, tt.want)
+		}
+	}
+}
+
+func TestPruneKeepsWhatALiveShellUses(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	live, dead := os.Getpid(), deadPID(t)
+	old := time.Now().Add(-2 * grace)
+	liveOld, _ := Save(snapshot(live), old)
+	liveNewest, _ := Save(snapshot(live), old.Add(time.Second))
+	deadOld, _ := Save(snapshot(dead), old)
+	deadRecent, _ := Save(snapshot(dead), time.Now())
+	Prune(time.Now())
+	for path, want := range map[string]bool{
+		liveOld:    false, // superseded, past the grace period
+		liveNewest: true,  // what the live shell points at
+		deadOld:    false, // its shell is gone
+		deadRecent: true,  // inside the grace period: a child may still adopt it
+	} {
+		_, err := os.Stat(path)
+		if (err == nil) != want {
+			t.Errorf("%s: exists = %v, want %v", filepath.Base(path), err == nil, want)
+		}
+	}
+}
+
+func TestFailureBackoff(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	now := time.Now()
+	f := Failure{PWD: "/p", File: "/p/.awsrole.toml", Hash: "h", At: now}
+	if Repeated(1, f, Backoff) {
+		t.Fatal("repeated before any failure")
+	}
+	if err := RecordFailure(1, f); err != nil {
+		t.Fatal(err)
+	}
+	later := f
+	later.At = now.Add(30 * time.Second)
+	if !Repeated(1, later, Backoff) {
+		t.Error("same failure 30s later not held back")
+	}
+	later.At = now.Add(Backoff + time.Second)
+	if Repeated(1, later, Backoff) {
+		t.Error("held back past the backoff")
+	}
+	moved := f
+	moved.PWD = "/p/sub"
+	if Repeated(1, moved, Backoff) {
+		t.Error("held back after the directory changed")
+	}
+	ClearFailure(1)
+	if Repeated(1, f, Backoff) {
+		t.Error("held back after ClearFailure")
+	}
+}
