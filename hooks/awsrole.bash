@@ -9,9 +9,11 @@
 
 # What the last call left (set by its output): the nearest .awsrole.toml,
 # the AWSROLE_STATE it goes with, a mark file whose mtime is just before the
-# call read anything, the unix time credentials need renewing, and the files
-# (user config, trust store) whose change means "ask again".
-__awsrole_file='' __awsrole_state='' __awsrole_mark='' __awsrole_deadline=0
+# call read anything, the code that leaves the active role, the unix time
+# credentials need renewing, and the files (user config, trust store) whose
+# change means "ask again".
+__awsrole_file='' __awsrole_state='' __awsrole_mark='' __awsrole_leave=''
+__awsrole_deadline=0
 __awsrole_watch=()
 
 # _awsrole_steady succeeds when another call would change nothing. Builtins
@@ -31,7 +33,16 @@ _awsrole_steady() {
     [[ -n ${dir} ]] || \builtin break
     dir=${dir%/*}
   done
-  [[ ${file} == "${__awsrole_file}" ]] || \builtin return 1
+  if [[ ${file} != "${__awsrole_file}" ]]; then
+    # Out of every project while a role is active: put the user's own
+    # values back here, as `awsrole export` would (only those still holding
+    # awsrole's value), with no process.
+    [[ -z ${file} && -n ${__awsrole_leave} ]] || \builtin return 1
+    \builtin eval "${__awsrole_leave}"
+    __awsrole_file='' __awsrole_state='' __awsrole_leave=''
+    __awsrole_deadline=4611686018427387904
+    \builtin return 0
+  fi
   [[ -z ${file} || ! ${file} -nt ${__awsrole_mark} ]] || \builtin return 1
   for watched in ${__awsrole_watch[@]+"${__awsrole_watch[@]}"}; do
     [[ ! ${watched} -nt ${__awsrole_mark} ]] || \builtin return 1

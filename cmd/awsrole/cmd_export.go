@@ -40,7 +40,7 @@ func exportCmd() *cobra.Command {
 				return err
 			}
 			if s := res.Steady; s != nil && (dialect.Name() == "bash" || dialect.Name() == "zsh") {
-				steady, err := shellgen.Steady(dialect.Name(), s.File, s.State, s.Mark, s.Deadline, s.Watch)
+				steady, err := shellgen.Steady(dialect.Name(), *s)
 				if err != nil {
 					return err
 				}

@@ -49,19 +49,7 @@ type Engine struct {
 // as unchanged.
 type Result struct {
 	Changes map[string]*string // nil value: unset
-	Steady  *Steady            // nil: the hook must call again next time
-}
-
-// Steady lets a bash or zsh hook skip calls on its own, with builtins only:
-// while the nearest file is still File, neither it nor any of Watch is
-// newer than Mark, the shell's AWSROLE_STATE is still State and the clock
-// is before Deadline, another call would change nothing.
-type Steady struct {
-	File     string
-	State    string
-	Deadline int64 // unix seconds
-	Mark     string
-	Watch    []string
+	Steady  *shellgen.Facts    // nil: the hook must call again next time
 }
 
 // never is a deadline that does not come.
@@ -143,23 +131,34 @@ func (e *Engine) Export(ctx context.Context, in Input) (*Result, error) {
 
 // steady describes the state this call leaves, for the hook's own checks;
 // nil when the mark cannot be written (the hook then simply calls again).
-func (e *Engine) steady(in Input, start time.Time, path string, active *state.Snapshot, changes map[string]*string, user *dirconfig.UserConfig) *Steady {
+func (e *Engine) steady(in Input, start time.Time, path string, active *state.Snapshot, changes map[string]*string, user *dirconfig.UserConfig) *shellgen.Facts {
 	mark, err := state.Mark(in.PID, start)
 	if err != nil {
 		return nil
 	}
-	st := &Steady{File: path, State: in.Env[transition.StateVar], Deadline: never, Mark: mark,
-		Watch: append([]string{user.Path}, dirconfig.TrustDirs()...)}
-	if v, ok := changes[transition.StateVar]; ok {
-		st.State = ""
-		if v != nil {
-			st.State = *v
+	after := func(name string) *string {
+		if v, ok := changes[name]; ok {
+			return v
 		}
+		if v, ok := in.Env[name]; ok {
+			return &v
+		}
+		return nil
+	}
+	f := &shellgen.Facts{File: path, Deadline: never, Mark: mark,
+		Watch: append([]string{user.Path}, dirconfig.TrustDirs()...)}
+	if v := after(transition.StateVar); v != nil {
+		f.State = *v
 	}
 	if active != nil {
-		st.Deadline = active.Expiration.Add(-user.RefreshBefore).Unix()
+		f.Deadline = active.Expiration.Add(-user.RefreshBefore).Unix()
+		for _, name := range transition.Names(active.Applied) {
+			if v := after(name); transition.Digest(v) == active.Applied[name] {
+				f.Leave = append(f.Leave, shellgen.Restore{Name: name, Set: v, Original: active.Originals[name]})
+			}
+		}
 	}
-	return st
+	return f
 }
 
 // target finds the file for the shell's directory. A file the user has not
