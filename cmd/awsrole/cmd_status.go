@@ -11,6 +11,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/awsrole/awsrole/dirconfig"
+	"github.com/awsrole/awsrole/internal/creds"
+	"github.com/awsrole/awsrole/internal/engine"
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/transition"
 )
@@ -23,6 +25,8 @@ type statusReport struct {
 	Trust     string        `json:"trust,omitempty"`
 	RoleARN   string        `json:"role_arn,omitempty"`
 	Region    string        `json:"region,omitempty"`
+	Duration  string        `json:"duration,omitempty"`
+	Capped    string        `json:"duration_capped,omitempty"` // why the duration STS grants is shorter
 	Active    *activeReport `json:"active,omitempty"`
 	StateErr  string        `json:"state_error,omitempty"`
 }
@@ -86,6 +90,17 @@ func status() statusReport {
 			break
 		}
 		r.Trust = dirconfig.TrustOf(cfg, user).String()
+		d := cfg.Duration
+		if d == 0 {
+			d = user.Duration
+		}
+		if d == 0 {
+			d = engine.DefaultDuration
+		}
+		r.Duration = d.String()
+		if (cfg.MFASerial != "" || user.MFASerial != "") && d > creds.ChainedMax {
+			r.Capped = fmt.Sprintf("capped at %s by STS: a role assumed from an MFA session lasts at most that", creds.ChainedMax)
+		}
 	}
 	if p := os.Getenv(transition.StateVar); p != "" {
 		snap, err := state.Load(p)
@@ -112,6 +127,9 @@ func printStatus(w io.Writer, r statusReport, now time.Time) {
 		fmt.Fprintf(w, "file:    %s (%s)\nrole:    %s\n", r.File, r.Trust, r.RoleARN)
 		if r.Region != "" {
 			fmt.Fprintf(w, "region:  %s\n", r.Region)
+		}
+		if r.Capped != "" {
+			fmt.Fprintf(w, "duration: %s, %s\n", r.Duration, r.Capped)
 		}
 	}
 	switch {

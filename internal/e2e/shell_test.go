@@ -343,3 +343,91 @@ func awsroleLines(text string) []string {
 	}
 	return out
 }
+
+// Type writes text to the terminal as if typed: no newline, no sentinels
+// (an MFA code for a prompt that is not the shell's, Ctrl-C).
+func (s *shell) Type(text string) {
+	s.t.Helper()
+	if _, err := s.pty.Write([]byte(text)); err != nil {
+		s.t.Fatalf("write to %s: %v", s.kind, err)
+	}
+}
+
+// Interrupt types Ctrl-C: the terminal sends SIGINT to the foreground
+// process group.
+func (s *shell) Interrupt() { s.t.Helper(); s.Type("\x03") }
+
+// pending is a command line typed by Begin and not waited for yet.
+type pending struct{ start, seq int }
+
+// Begin types cmd between sentinels as Run does, without waiting, so the
+// test can answer a prompt (or interrupt) while it runs. Wait with Finish,
+// or with WaitPrompt when the line may be cut short.
+func (s *shell) Begin(cmd string) pending {
+	s.t.Helper()
+	s.seq++
+	p := pending{start: s.len(), seq: s.seq}
+	s.Send(fmt.Sprintf(`printf '@@%%s@@\n' b%d; %s; printf '@@%%s@@\n' e%d`, s.seq, cmd, s.seq))
+	return p
+}
+
+// WaitFor waits for pat at or after offset from and returns the offset
+// just past it; it fails the test with the transcript after cmdTimeout.
+func (s *shell) WaitFor(from int, pat string) int { s.t.Helper(); return s.waitFor(from, pat) }
+
+// Finish waits for the end of p's command and the next prompt, and returns
+// as RunFull does.
+func (s *shell) Finish(p pending) (out, full string) {
+	s.t.Helper()
+	bi := s.waitFor(p.start, fmt.Sprintf("@@b%d@@", p.seq))
+	e := fmt.Sprintf("@@e%d@@", p.seq)
+	ei := s.waitFor(bi, e)
+	pi := s.waitFor(ei, promptMark)
+	return strings.TrimPrefix(clean(s.slice(bi, ei-len(e))), "\n"), clean(s.slice(bi, pi))
+}
+
+// WaitPrompt waits for the next prompt after p was typed, whether or not
+// the line ran to its end, and returns everything shown in between.
+func (s *shell) WaitPrompt(p pending) string {
+	s.t.Helper()
+	// After the begin sentinel (fish may redraw the line it was typed on,
+	// prompt included, when it is entered), the next prompt mark is the
+	// next prompt.
+	bi := s.waitFor(p.start, fmt.Sprintf("@@b%d@@", p.seq))
+	pi := s.waitFor(bi, promptMark)
+	return clean(s.slice(bi, pi))
+}
+
+// WaitAny waits for the first of pats to show at or after from and returns
+// its index and the offset just past it.
+func (s *shell) WaitAny(from int, pats ...string) (int, int) {
+	s.t.Helper()
+	deadline := time.NewTimer(cmdTimeout)
+	defer deadline.Stop()
+	find := func() (int, int) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		best, end := -1, -1
+		for i, p := range pats {
+			if j := bytes.Index(s.out[from:], []byte(p)); j >= 0 && (best < 0 || from+j < end-len(pats[best])) {
+				best, end = i, from+j+len(p)
+			}
+		}
+		return best, end
+	}
+	for {
+		if i, end := find(); i >= 0 {
+			return i, end
+		}
+		select {
+		case <-s.notify:
+		case <-s.exited:
+			if i, end := find(); i >= 0 {
+				return i, end
+			}
+			s.t.Fatalf("%s exited while waiting for one of %q; transcript:\n%s", s.kind, pats, s.tail())
+		case <-deadline.C:
+			s.t.Fatalf("%s: none of %q within %s; transcript:\n%s", s.kind, pats, cmdTimeout, s.tail())
+		}
+	}
+}

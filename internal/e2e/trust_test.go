@@ -1,0 +1,96 @@
+package e2e
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// 2. Trust states in a real shell (issue 3): blocked → one notice, however
+// many prompts → allow → entered → an edit revokes: the role is left and a
+// notice says so → deny → stays blocked. The stub's log proves that no STS
+// call happens while the file is blocked.
+func TestTrustStates(t *testing.T) {
+	forEachShell(t, func(t *testing.T, kind string) {
+		r := newRig(t, map[string]*string{"AWS_PROFILE": sp("corp"), "AWS_SESSION_TOKEN": sp("")})
+		r.install(kind)
+		a := r.project("a", roleDeploy, "e2e-trust", "eu-west-1", false)
+		file := filepath.Join(a, ".awsrole.toml")
+		r.settle()
+		s := r.startShell(kind, "", nil)
+		before := s.Managed()
+
+		// noticeAfter runs cmd and then three empty command lines (the
+		// user pressing enter), and returns the awsrole: lines all of it
+		// showed.
+		noticeAfter := func(cmd string) []string {
+			t.Helper()
+			_, full := s.RunFull(cmd)
+			lines := awsroleLines(full)
+			for i := 0; i < 3; i++ {
+				p := s.Begin(":")
+				_, full := s.Finish(p)
+				lines = append(lines, awsroleLines(full)...)
+			}
+			return lines
+		}
+		noSTS := func(what string, n int) {
+			t.Helper()
+			if calls := r.stub.Calls(); len(calls) != n {
+				t.Errorf("%s: the stub saw %d calls, want %d (no STS call for a blocked file):\n%s", what, len(calls), n, describeCalls(calls))
+			}
+		}
+
+		// Blocked.
+		lines := noticeAfter(s.Cd(a))
+		if len(lines) != 1 || !strings.Contains(lines[0], file) || !strings.Contains(lines[0], "awsrole allow") {
+			t.Errorf("blocked: want exactly one notice naming %s and 'awsrole allow' over four prompts, got %q", file, lines)
+		}
+		wantSame(t, "in the blocked project", before, s.Managed())
+		noSTS("blocked", 0)
+
+		// Allowed: the next prompt enters.
+		_, full := s.RunFull("awsrole allow")
+		for _, l := range awsroleLines(full) {
+			if !strings.HasPrefix(l, "awsrole: allowed "+file) {
+				t.Errorf("awsrole allow and the prompt after it printed %q", l)
+			}
+		}
+		in := s.Managed()
+		wantActive(t, r, "after awsrole allow", in, roleDeploy, a, "eu-west-1")
+		wantAssumes(t, r, "e2e-trust", 1)
+		n := len(r.stub.Calls())
+
+		// An edit revokes the approval: the role is left at the next prompt.
+		r.settle() // the edit is surely newer than the last call's mark
+		r.appendFile(filepath.Join("a", ".awsrole.toml"), "# a comment\n")
+		lines = noticeAfter("true")
+		if len(lines) != 1 || !strings.Contains(lines[0], file) || !strings.Contains(lines[0], "not allowed") {
+			t.Errorf("after an edit: want exactly one notice that %s is not allowed, got %q", file, lines)
+		}
+		wantSame(t, "after the approved file was edited", before, s.Managed())
+		noSTS("after the edit", n)
+
+		// Denied: stays blocked, whatever the prompts.
+		s.Run("awsrole deny")
+		lines = noticeAfter(s.Cd(filepath.Join(r.home)) + "; " + s.Cd(a))
+		for _, l := range lines {
+			if !strings.Contains(l, "denied") {
+				t.Errorf("denied: unexpected line %q", l)
+			}
+		}
+		if len(lines) > 1 {
+			t.Errorf("denied: the notice came %d times: %q", len(lines), lines)
+		}
+		wantSame(t, "in the denied project", before, s.Managed())
+		noSTS("denied", n)
+		status := s.Run("awsrole status")
+		if !strings.Contains(status, "(denied)") || !strings.Contains(status, "nothing in this shell") {
+			t.Errorf("awsrole status in the denied project:\n%s", status)
+		}
+
+		s.Run(s.Cd(r.home))
+		wantSame(t, "after leaving", before, s.Managed())
+		noSTS("at the end", n)
+	})
+}
