@@ -17,12 +17,18 @@ end
 
 function __awsrole_hook --on-event fish_prompt --description 'awsrole: refresh before each prompt'
     set -l __awsrole_status $status
-    __awsrole_export
+    # A cd at the prompt has just been handled by the PWD handler.
+    if set -q __awsrole_after_cd
+        set -e __awsrole_after_cd
+    else
+        __awsrole_export
+    end
     return $__awsrole_status
 end
 
 function __awsrole_hook_pwd --on-variable PWD --description 'awsrole: apply after each change of directory'
     set -l __awsrole_status $status
     __awsrole_export
+    set -g __awsrole_after_cd 1
     return $__awsrole_status
 end

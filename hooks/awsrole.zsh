@@ -25,9 +25,11 @@ _awsrole_steady() {
   [[ -n ${__awsrole_mark} && ${AWSROLE_STATE-} == "${__awsrole_state}" ]] || \builtin return 1
   [[ -n ${EPOCHSECONDS-} ]] && (( EPOCHSECONDS < __awsrole_deadline )) || \builtin return 1
   \builtin local dir="${PWD%/}" file='' watched
-  # The nearest file, found as `awsrole export` finds it: one test per level.
+  # The nearest file, found as `awsrole export` finds it: one stat per
+  # level. (A dangling symlink, which export counts and -e does not, only
+  # makes the two disagree, and disagreeing means asking the binary.)
   while :; do
-    if [[ -e ${dir}/.awsrole.toml || -L ${dir}/.awsrole.toml ]]; then
+    if [[ -e ${dir}/.awsrole.toml ]]; then
       file=${dir}/.awsrole.toml
       \builtin break
     fi

@@ -85,12 +85,12 @@ func newBenchWorld(b *testing.B) *benchWorld {
 	return w
 }
 
-func newEngine(now func() time.Time) *engine.Engine {
+func benchEngine(now func() time.Time) *engine.Engine {
 	return &engine.Engine{Now: now, Creds: &creds.Getter{Now: time.Now}, Notice: io.Discard}
 }
 
-// applied is env after the shell evaluated changes.
-func applied(env map[string]string, changes map[string]*string) map[string]string {
+// benchApplied is env after the shell evaluated changes.
+func benchApplied(env map[string]string, changes map[string]*string) map[string]string {
 	out := make(map[string]string, len(env))
 	for k, v := range env {
 		out[k] = v
@@ -105,10 +105,10 @@ func applied(env map[string]string, changes map[string]*string) map[string]strin
 	return out
 }
 
-// steppingClock advances by more than the snapshots' grace period at every
+// benchClock advances by more than the snapshots' grace period at every
 // reading, so an entry per iteration does not pile up snapshots of this
 // (live) process that no real shell would leave behind.
-func steppingClock() func() time.Time {
+func benchClock() func() time.Time {
 	var n atomic.Int64
 	start := time.Now()
 	return func() time.Time { return start.Add(time.Duration(n.Add(1)) * 2 * time.Minute) }
@@ -123,7 +123,7 @@ func BenchmarkExport(b *testing.B) {
 
 	b.Run("no-file", func(b *testing.B) {
 		w := newBenchWorld(b)
-		e := newEngine(time.Now)
+		e := benchEngine(time.Now)
 		in := engine.Input{Env: w.env, PWD: w.plain, PID: pid}
 		b.ReportAllocs()
 		for b.Loop() {
@@ -135,12 +135,12 @@ func BenchmarkExport(b *testing.B) {
 
 	b.Run("stay", func(b *testing.B) {
 		w := newBenchWorld(b)
-		e := newEngine(time.Now)
+		e := benchEngine(time.Now)
 		res, err := e.Export(ctx, engine.Input{Env: w.env, PWD: w.proj, PID: pid})
 		if err != nil {
 			b.Fatal(err)
 		}
-		in := engine.Input{Env: applied(w.env, res.Changes), PWD: w.proj, PID: pid}
+		in := engine.Input{Env: benchApplied(w.env, res.Changes), PWD: w.proj, PID: pid}
 		calls := w.stub.Count("AssumeRole")
 		b.ReportAllocs()
 		for b.Loop() {
@@ -155,12 +155,12 @@ func BenchmarkExport(b *testing.B) {
 
 	b.Run("leave", func(b *testing.B) {
 		w := newBenchWorld(b)
-		e := newEngine(time.Now)
+		e := benchEngine(time.Now)
 		res, err := e.Export(ctx, engine.Input{Env: w.env, PWD: w.proj, PID: pid})
 		if err != nil {
 			b.Fatal(err)
 		}
-		in := engine.Input{Env: applied(w.env, res.Changes), PWD: w.plain, PID: pid}
+		in := engine.Input{Env: benchApplied(w.env, res.Changes), PWD: w.plain, PID: pid}
 		b.ReportAllocs()
 		for b.Loop() {
 			if res, err := e.Export(ctx, in); err != nil || len(res.Changes) == 0 {
@@ -171,7 +171,7 @@ func BenchmarkExport(b *testing.B) {
 
 	b.Run("cached-entry", func(b *testing.B) {
 		w := newBenchWorld(b)
-		e := newEngine(steppingClock())
+		e := benchEngine(benchClock())
 		in := engine.Input{Env: w.env, PWD: w.proj, PID: pid}
 		if _, err := e.Export(ctx, in); err != nil { // fills the cache
 			b.Fatal(err)
@@ -190,7 +190,7 @@ func BenchmarkExport(b *testing.B) {
 
 	b.Run("cold-entry", func(b *testing.B) {
 		w := newBenchWorld(b)
-		e := newEngine(steppingClock())
+		e := benchEngine(benchClock())
 		in := engine.Input{Env: w.env, PWD: w.proj, PID: pid}
 		cache := creds.CacheDir()
 		calls := w.stub.Count("")

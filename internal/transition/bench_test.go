@@ -7,7 +7,7 @@ import (
 	"github.com/awsrole/awsrole/internal/transition"
 )
 
-func bp(s string) *string { return &s }
+func benchPtr(s string) *string { return &s }
 
 // benchEnv is a shell's environment: some unrelated variables and the
 // user's own long-term keys and profile.
@@ -25,14 +25,14 @@ func benchEnv() map[string]string {
 // benchDesired is what a role puts in place (see engine.desired).
 func benchDesired() map[string]*string {
 	d := map[string]*string{
-		"AWS_ACCESS_KEY_ID":         bp("ASIAQEXAMPLE7BENCHKEY"),
-		"AWS_SECRET_ACCESS_KEY":     bp("wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY+bench"),
-		"AWS_SESSION_TOKEN":         bp("IQoJb3JpZ2luX2VjEZm9vYmFyYmF6cXV4"),
-		"AWS_CREDENTIAL_EXPIRATION": bp("2026-11-24T13:04:05Z"),
-		"AWS_REGION":                bp("eu-west-1"),
-		"AWS_DEFAULT_REGION":        bp("eu-west-1"),
-		"AWSROLE_ARN":               bp("arn:aws:iam::222222222222:role/deploy"),
-		"AWSROLE_DIR":               bp("/home/alice/src/payments"),
+		"AWS_ACCESS_KEY_ID":         benchPtr("ASIAQEXAMPLE7BENCHKEY"),
+		"AWS_SECRET_ACCESS_KEY":     benchPtr("wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY+bench"),
+		"AWS_SESSION_TOKEN":         benchPtr("IQoJb3JpZ2luX2VjEZm9vYmFyYmF6cXV4"),
+		"AWS_CREDENTIAL_EXPIRATION": benchPtr("2026-11-24T13:04:05Z"),
+		"AWS_REGION":                benchPtr("eu-west-1"),
+		"AWS_DEFAULT_REGION":        benchPtr("eu-west-1"),
+		"AWSROLE_ARN":               benchPtr("arn:aws:iam::222222222222:role/deploy"),
+		"AWSROLE_DIR":               benchPtr("/home/alice/src/payments"),
 	}
 	for _, name := range transition.Hidden {
 		d[name] = nil
