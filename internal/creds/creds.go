@@ -100,23 +100,25 @@ func (g *Getter) Get(ctx context.Context, req Request) (Credentials, error) {
 		req.Duration = min(req.Duration, ChainedMax)
 	}
 	path := filepath.Join(CacheDir(), cacheKey(req, src.AccessKeyID, cfg.Region)+".json")
-	if c, ok := g.cached(path, req.Window, g.Notice); ok {
+	notice := &oneNotice{w: g.Notice}
+	if c, ok := g.cached(path, req.RoleARN, req.Window, notice); ok {
 		return c, nil
 	}
 	if err := privfile.Dir(CacheDir()); err != nil {
 		return Credentials{}, err
 	}
 	lock := flock.New(path + ".lock")
-	lctx, lcancel := context.WithTimeout(ctx, Timeout+2*time.Second)
-	defer lcancel()
-	if ok, err := lock.TryLockContext(lctx, 20*time.Millisecond); err != nil || !ok {
+	// Waiting for another shell's fetch counts against the same bound as
+	// fetching: a prompt never waits for two STS timeouts in a row.
+	if ok, err := lock.TryLockContext(sctx, 20*time.Millisecond); err != nil || !ok {
 		return Credentials{}, fmt.Errorf("assume %s: another awsrole is still fetching these credentials (lock %s)", req.RoleARN, path+".lock")
 	}
 	defer lock.Unlock()
-	if c, ok := g.cached(path, req.Window, nil); ok {
+	if c, ok := g.cached(path, req.RoleARN, req.Window, nil); ok {
 		return c, nil
 	}
 	api := sts.NewFromConfig(cfg)
+	actx := sctx
 	if req.MFASerial != "" {
 		// One code serves every role with this device until the MFA
 		// session lapses: assume from that session.
@@ -125,9 +127,11 @@ func (g *Getter) Get(ctx context.Context, req Request) (Credentials, error) {
 			return Credentials{}, err
 		}
 		api = sts.NewFromConfig(cfg, func(o *sts.Options) { o.Credentials = staticProvider(sess) })
+		// The code was typed at leisure: STS gets its own bound.
+		var acancel context.CancelFunc
+		actx, acancel = context.WithTimeout(ctx, Timeout)
+		defer acancel()
 	}
-	actx, acancel := context.WithTimeout(ctx, Timeout)
-	defer acancel()
 	c, err := assume(actx, api, req)
 	if err != nil {
 		return Credentials{}, err
@@ -137,14 +141,33 @@ func (g *Getter) Get(ctx context.Context, req Request) (Credentials, error) {
 	}
 	data, _ := json.Marshal(c)
 	if err := privfile.Write(path, data); err != nil {
-		return Credentials{}, fmt.Errorf("cache credentials: %w", err)
+		// The cache only saves STS calls; the credentials are good
+		// without it.
+		fmt.Fprintf(notice, "awsrole: could not cache credentials: %s\n", oneLine(err.Error()))
+		return c, nil
 	}
+	privfile.CleanTemp(CacheDir(), time.Minute)
 	return c, nil
 }
 
-// cached returns the credentials cached at path if they have more than
+// oneNotice passes on the first notice and drops the rest, so that one
+// damaged cache entry costs one line, however many steps stumble on it.
+type oneNotice struct {
+	w    io.Writer
+	done bool
+}
+
+func (o *oneNotice) Write(p []byte) (int, error) {
+	if o.w == nil || o.done {
+		return len(p), nil
+	}
+	o.done = true
+	return o.w.Write(p)
+}
+
+// cached returns role's credentials cached at path if they have more than
 // window left; a file it cannot use is reported to notice (if not nil).
-func (g *Getter) cached(path string, window time.Duration, notice io.Writer) (Credentials, bool) {
+func (g *Getter) cached(path, role string, window time.Duration, notice io.Writer) (Credentials, bool) {
 	data, err := privfile.Read(path)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) && notice != nil {
@@ -156,6 +179,14 @@ func (g *Getter) cached(path string, window time.Duration, notice io.Writer) (Cr
 	if json.Unmarshal(data, &c) != nil || c.AccessKeyID == "" || c.SecretAccessKey == "" {
 		if notice != nil {
 			fmt.Fprintf(notice, "awsrole: cached credentials %s are damaged; fetching new ones\n", path)
+		}
+		return Credentials{}, false
+	}
+	if c.RoleARN != role {
+		// Only a copied or planted file holds another role's
+		// credentials under this role's key: never hand them out.
+		if notice != nil {
+			fmt.Fprintf(notice, "awsrole: cached credentials %s are for another role (%s); fetching new ones\n", path, oneLine(c.RoleARN))
 		}
 		return Credentials{}, false
 	}
@@ -274,6 +305,7 @@ func describe(ctx context.Context, role string, err error) error {
 	}
 	var api smithy.APIError
 	var netErr *net.OpError
+	var garbled *smithy.DeserializationError
 	switch {
 	case errors.As(err, &api):
 		return fmt.Errorf("assume %s: %s: %s", role, api.ErrorCode(), oneLine(api.ErrorMessage()))
@@ -281,6 +313,10 @@ func describe(ctx context.Context, role string, err error) error {
 		return fmt.Errorf("assume %s: %s did not answer within %s; check the network or AWS_ENDPOINT_URL_STS", role, endpoint, Timeout)
 	case errors.As(err, &netErr):
 		return fmt.Errorf("assume %s: cannot reach %s: %s", role, endpoint, oneLine(netErr.Err.Error()))
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("assume %s: %s closed the connection without answering; check the network or AWS_ENDPOINT_URL_STS", role, endpoint)
+	case errors.As(err, &garbled):
+		return fmt.Errorf("assume %s: %s did not answer like STS (%s); check AWS_ENDPOINT_URL_STS or a proxy in between", role, endpoint, oneLine(garbled.Err.Error()))
 	}
 	return fmt.Errorf("assume %s: %s", role, oneLine(err.Error()))
 }

@@ -29,10 +29,11 @@ const ChainedMax = time.Hour
 var sixDigits = regexp.MustCompile(`^[0-9]{6}$`)
 
 // sessionFor returns credentials of an MFA session for the source
-// credentials: from the cache, or GetSessionToken with a code.
+// credentials: from the cache, or GetSessionToken with a code. A session
+// serves every region, so the region is not part of its key.
 func (g *Getter) sessionFor(ctx context.Context, cfg aws.Config, req Request, src aws.Credentials) (aws.Credentials, error) {
-	path := filepath.Join(CacheDir(), "mfa-"+cacheKey(Request{MFASerial: req.MFASerial, Duration: req.MFADuration}, src.AccessKeyID, cfg.Region)+".json")
-	if c, ok := g.cached(path, req.Window, g.Notice); ok {
+	path := filepath.Join(CacheDir(), "mfa-"+cacheKey(Request{MFASerial: req.MFASerial, Duration: req.MFADuration}, src.AccessKeyID, "")+".json")
+	if c, ok := g.cached(path, "", req.Window, g.Notice); ok {
 		return c.aws(), nil
 	}
 	if err := privfile.Dir(CacheDir()); err != nil {
@@ -47,7 +48,7 @@ func (g *Getter) sessionFor(ctx context.Context, cfg aws.Config, req Request, sr
 		return aws.Credentials{}, fmt.Errorf("assume %s: another awsrole is still asking for an MFA code", req.RoleARN)
 	}
 	defer lock.Unlock()
-	if c, ok := g.cached(path, req.Window, nil); ok {
+	if c, ok := g.cached(path, "", req.Window, nil); ok {
 		return c.aws(), nil
 	}
 	code, err := mfaCode(req)
@@ -63,7 +64,7 @@ func (g *Getter) sessionFor(ctx context.Context, cfg aws.Config, req Request, sr
 	}
 	out, err := sts.NewFromConfig(cfg).GetSessionToken(sctx, in)
 	if err != nil {
-		return aws.Credentials{}, describe(sctx, "MFA session for "+req.RoleARN, err)
+		return aws.Credentials{}, describe(sctx, req.RoleARN, err)
 	}
 	c := out.Credentials
 	if c == nil || c.AccessKeyId == nil || c.SecretAccessKey == nil || c.SessionToken == nil || c.Expiration == nil {

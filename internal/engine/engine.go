@@ -6,6 +6,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -58,6 +59,19 @@ const never = int64(1) << 62
 // Export works out what moves the shell to the state its directory asks
 // for. On error nothing is to change.
 func (e *Engine) Export(ctx context.Context, in Input) (*Result, error) {
+	res, err := e.export(ctx, in)
+	if errors.Is(err, errReported) {
+		// Said at an earlier prompt: say nothing, change nothing, and let
+		// the hook call again.
+		return &Result{Changes: map[string]*string{}}, nil
+	}
+	return res, err
+}
+
+// errReported stands for a failure already reported to this shell.
+var errReported = errors.New("already reported")
+
+func (e *Engine) export(ctx context.Context, in Input) (*Result, error) {
 	now := e.Now()
 	user, err := dirconfig.LoadUserConfig()
 	if err != nil {
@@ -105,7 +119,7 @@ func (e *Engine) Export(ctx context.Context, in Input) (*Result, error) {
 	default:
 		fail := state.Failure{PWD: in.PWD, File: target.File, Hash: target.Hash, At: now}
 		if state.Repeated(in.PID, fail, state.Backoff) {
-			return &Result{}, nil
+			return nil, errReported
 		}
 		originals := transition.Originals(act, in.Env)
 		c, err := e.Creds.Get(ctx, e.request(cfg, user, originals))
@@ -166,8 +180,11 @@ func (e *Engine) steady(in Input, start time.Time, path string, active *state.Sn
 // which file is blocked and how to approve it.
 func (e *Engine) target(in Input, user *dirconfig.UserConfig) (string, transition.Target, *dirconfig.Config, error) {
 	path, err := dirconfig.Find(in.PWD)
-	if err != nil || path == "" {
-		return "", transition.Target{}, nil, err
+	if err != nil {
+		return "", transition.Target{}, nil, e.backoff(in, state.Failure{PWD: in.PWD, File: "find"}, err)
+	}
+	if path == "" {
+		return "", transition.Target{}, nil, nil
 	}
 	cfg, err := dirconfig.Load(path)
 	if err != nil {
@@ -195,11 +212,11 @@ func (e *Engine) once(in Input, cfg *dirconfig.Config, msg string) {
 }
 
 // backoff records a failure so the next prompts stay quiet for a while, and
-// returns err, or nil when the same failure was already reported.
+// returns err, or errReported when the same failure was already reported.
 func (e *Engine) backoff(in Input, f state.Failure, err error) error {
 	f.At = e.Now()
 	if state.Repeated(in.PID, f, state.Backoff) {
-		return nil
+		return errReported
 	}
 	state.RecordFailure(in.PID, f)
 	return err
@@ -212,7 +229,7 @@ func (e *Engine) backoff(in Input, f state.Failure, err error) error {
 // keeps its own record of what `use awsrole` loaded, so a shell under direnv
 // has no orphan.
 func orphan(env map[string]string) *transition.Active {
-	if _, ok := env["AWSROLE_ARN"]; !ok || env["DIRENV_DIR"] != "" {
+	if env["AWSROLE_ARN"] == "" || env["DIRENV_DIR"] != "" {
 		return nil
 	}
 	a := &transition.Active{File: "(lost)", RoleARN: env["AWSROLE_ARN"],

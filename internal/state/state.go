@@ -127,6 +127,9 @@ func Prune(now time.Time) {
 	}
 	pruneFailures()
 	pruneMarks()
+	for _, dir := range []string{snapshotDir(), failureDir(), markDir()} {
+		privfile.CleanTemp(dir, grace)
+	}
 }
 
 func parseName(name string) (pid int, created int64, ok bool) {

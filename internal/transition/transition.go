@@ -119,7 +119,7 @@ func same(a, b *string) bool {
 // hand inside a project counts as theirs.
 func Originals(a *Active, env map[string]string) map[string]*string {
 	out := make(map[string]*string)
-	_, marked := env["AWSROLE_ARN"]
+	marked := env["AWSROLE_ARN"] != ""
 	for _, name := range Managed() {
 		out[name] = lookup(env, name)
 		if a == nil {
