@@ -17,6 +17,14 @@ func (bash) quote(s string) (string, error) { return posixQuote(s) }
 // `unset -v` because a plain `unset` of a name with no variable removes a
 // function of that name in bash.
 func posixExport(changes []Change) (string, error) {
+	return statements(changes, posixQuote,
+		func(name, q string) string { return "export " + name + "=" + q + ";\n" },
+		func(name string) string { return "unset -v " + name + ";\n" })
+}
+
+// statements renders changes sorted by name, one statement a line: set for
+// a value (quoted with quote), unset for nil.
+func statements(changes []Change, quote func(string) (string, error), set func(name, q string) string, unset func(name string) string) (string, error) {
 	sorted, err := sortedChanges(changes)
 	if err != nil {
 		return "", err
@@ -24,14 +32,14 @@ func posixExport(changes []Change) (string, error) {
 	var b strings.Builder
 	for _, c := range sorted {
 		if c.Value == nil {
-			b.WriteString("unset -v " + c.Name + ";\n")
+			b.WriteString(unset(c.Name))
 			continue
 		}
-		q, err := posixQuote(*c.Value)
+		q, err := quote(*c.Value)
 		if err != nil {
 			return "", err
 		}
-		b.WriteString("export " + c.Name + "=" + q + ";\n")
+		b.WriteString(set(c.Name, q))
 	}
 	return b.String(), nil
 }

@@ -18,24 +18,10 @@ func (fish) Name() string { return "fish" }
 
 // Export implements Dialect.
 func (fish) Export(changes []Change) (string, error) {
-	sorted, err := sortedChanges(changes)
-	if err != nil {
-		return "", err
-	}
-	var b strings.Builder
-	for _, c := range sorted {
-		if c.Value == nil {
-			// Erasing a variable that is not set prints nothing (status 4).
-			b.WriteString("set -e -g " + c.Name + ";\n")
-			continue
-		}
-		q, err := fishQuote(*c.Value)
-		if err != nil {
-			return "", err
-		}
-		b.WriteString("set -gx " + c.Name + " " + q + ";\n")
-	}
-	return b.String(), nil
+	return statements(changes, fishQuote,
+		func(name, q string) string { return "set -gx " + name + " " + q + ";\n" },
+		// Erasing a variable that is not set prints nothing (status 4).
+		func(name string) string { return "set -e -g " + name + ";\n" })
 }
 
 func (fish) quote(s string) (string, error) { return fishQuote(s) }
