@@ -30,7 +30,7 @@ type faultCase struct {
 	// environment, and a counter of the requests that reach STS.
 	prepare func(t *testing.T, w *world, role string) (env map[string]*string, requests func() int)
 	cause   []string      // what the message must say besides the role
-	max     time.Duration // bound on the failing call; default creds.Timeout + 1s
+	max     time.Duration // bound on the failing call; default creds.Timeout + 3s
 	min     time.Duration // the failing call takes at least this long
 }
 
