@@ -61,7 +61,7 @@ have() { command -v "$1" >/dev/null 2>&1; }
 bin=${tmp}/bin
 mkdir -p "${bin}"
 say "bench: building awsrole and stsstub"
-(cd "${root}" && go build -o "${bin}/awsrole" ./cmd/awsrole && go build -o "${bin}/stsstub" ./internal/stsstub/cmd/stsstub)
+(cd "${root}" && go build -o "${bin}/" ./cmd/awsrole ./cmd/awsrole-sts && go build -o "${bin}/stsstub" ./internal/stsstub/cmd/stsstub)
 awsrole=${bin}/awsrole
 
 shells=(bash)

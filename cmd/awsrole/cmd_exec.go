@@ -11,14 +11,13 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/awsrole/awsrole/internal/creds"
 	"github.com/awsrole/awsrole/internal/engine"
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/transition"
 )
 
 func newEngine() *engine.Engine {
-	return &engine.Engine{Now: time.Now, Creds: &creds.Getter{Now: time.Now, Notice: os.Stderr}, Notice: os.Stderr}
+	return &engine.Engine{Now: time.Now, Creds: credentials{}, Notice: os.Stderr}
 }
 
 // roleDir is the --dir flag, absolute; default the current directory.

@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/awsrole/awsrole/dirconfig"
-	"github.com/awsrole/awsrole/internal/creds"
+	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/engine"
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/transition"
@@ -98,8 +98,8 @@ func status() statusReport {
 			d = engine.DefaultDuration
 		}
 		r.Duration = d.String()
-		if (cfg.MFASerial != "" || user.MFASerial != "") && d > creds.ChainedMax {
-			r.Capped = fmt.Sprintf("capped at %s by STS: a role assumed from an MFA session lasts at most that", creds.ChainedMax)
+		if (cfg.MFASerial != "" || user.MFASerial != "") && d > credcache.ChainedMax {
+			r.Capped = fmt.Sprintf("capped at %s by STS: a role assumed from an MFA session lasts at most that", credcache.ChainedMax)
 		}
 	}
 	if p := os.Getenv(transition.StateVar); p != "" {

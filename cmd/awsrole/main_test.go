@@ -8,6 +8,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/awsrole/awsrole/internal/creds"
 	"github.com/awsrole/awsrole/internal/stsstub"
 )
 
@@ -19,7 +20,8 @@ const (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"awsrole": func() { os.Exit(run(os.Args[1:])) },
+		"awsrole":     func() { os.Exit(run(os.Args[1:])) },
+		"awsrole-sts": func() { os.Exit(creds.Serve(os.Stdin, os.Stdout)) },
 	})
 }
 

@@ -7,20 +7,15 @@ package creds
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/adrg/xdg"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
@@ -28,40 +23,19 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/gofrs/flock"
 
+	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/privfile"
 	"github.com/awsrole/awsrole/internal/transition"
 )
 
-// Timeout bounds one whole fetch: waiting for another shell's fetch, the
-// SDK's retries and STS answering.
-const Timeout = 10 * time.Second
+// Timeout bounds one whole fetch; see credcache.
+const Timeout = credcache.Timeout
 
 // Request is everything that decides which credentials come back.
-type Request struct {
-	RoleARN       string
-	SessionName   string
-	ExternalID    string
-	SourceProfile string
-	MFASerial     string
-	MFACommand    string        // the user config's mfa_command: prints a code
-	MFADuration   time.Duration // how long one code lasts (GetSessionToken)
-	Region        string        // region for the STS call; "" = the user's own, else us-east-1
-	Duration      time.Duration
-	// Window: cached credentials with less than this left are renewed.
-	Window time.Duration
-	// Source is the user's own environment for the managed variables (nil
-	// value: unset); source credentials are resolved from it alone.
-	Source map[string]*string
-}
+type Request = credcache.Request
 
 // Credentials are temporary credentials for a role.
-type Credentials struct {
-	AccessKeyID     string    `json:"access_key_id"`
-	SecretAccessKey string    `json:"secret_access_key"`
-	SessionToken    string    `json:"session_token"`
-	Expiration      time.Time `json:"expiration"`
-	RoleARN         string    `json:"role_arn"`
-}
+type Credentials = credcache.Credentials
 
 // AssumeRoleAPI is the one STS call awsrole needs for a role.
 type AssumeRoleAPI interface {
@@ -76,12 +50,7 @@ type Getter struct {
 }
 
 // CacheDir is where assumed credentials are cached.
-func CacheDir() string {
-	if d := os.Getenv("XDG_CACHE_HOME"); filepath.IsAbs(d) {
-		return filepath.Join(d, "awsrole", "credentials")
-	}
-	return filepath.Join(xdg.CacheHome, "awsrole", "credentials")
-}
+func CacheDir() string { return credcache.Dir() }
 
 // Get returns credentials for req.
 func (g *Getter) Get(ctx context.Context, req Request) (Credentials, error) {
@@ -95,11 +64,8 @@ func (g *Getter) Get(ctx context.Context, req Request) (Credentials, error) {
 	if err != nil {
 		return Credentials{}, fmt.Errorf("assume %s: no source credentials (%s); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or AWS_PROFILE before entering, or name a source_profile", req.RoleARN, oneLine(err.Error()))
 	}
-	if req.MFASerial != "" {
-		// Sessions assumed with temporary credentials are capped by STS.
-		req.Duration = min(req.Duration, ChainedMax)
-	}
-	path := filepath.Join(CacheDir(), cacheKey(req, src.AccessKeyID, cfg.Region)+".json")
+	req = req.Effective()
+	path := credcache.Path(req, src.AccessKeyID, cfg.Region)
 	notice := &oneNotice{w: g.Notice}
 	if c, ok := g.cached(path, req.RoleARN, req.Window, notice); ok {
 		return c, nil
@@ -168,37 +134,7 @@ func (o *oneNotice) Write(p []byte) (int, error) {
 // cached returns role's credentials cached at path if they have more than
 // window left; a file it cannot use is reported to notice (if not nil).
 func (g *Getter) cached(path, role string, window time.Duration, notice io.Writer) (Credentials, bool) {
-	data, err := privfile.Read(path)
-	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) && notice != nil {
-			fmt.Fprintf(notice, "awsrole: not using cached credentials: %s; fetching new ones\n", oneLine(err.Error()))
-		}
-		return Credentials{}, false
-	}
-	var c Credentials
-	if json.Unmarshal(data, &c) != nil || c.AccessKeyID == "" || c.SecretAccessKey == "" {
-		if notice != nil {
-			fmt.Fprintf(notice, "awsrole: cached credentials %s are damaged; fetching new ones\n", path)
-		}
-		return Credentials{}, false
-	}
-	if c.RoleARN != role {
-		// Only a copied or planted file holds another role's
-		// credentials under this role's key: never hand them out.
-		if notice != nil {
-			fmt.Fprintf(notice, "awsrole: cached credentials %s are for another role (%s); fetching new ones\n", path, oneLine(c.RoleARN))
-		}
-		return Credentials{}, false
-	}
-	return c, c.Expiration.After(g.Now().Add(window))
-}
-
-// cacheKey names the cache entry by everything that changes the result.
-func cacheKey(req Request, sourceKeyID, stsRegion string) string {
-	parts := []string{"v1", req.RoleARN, sourceKeyID, req.SourceProfile, req.SessionName, req.ExternalID,
-		req.MFASerial, req.Duration.String(), stsRegion, os.Getenv("AWS_ENDPOINT_URL_STS"), os.Getenv("AWS_ENDPOINT_URL")}
-	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
-	return hex.EncodeToString(sum[:])
+	return credcache.Lookup(path, role, window, g.Now(), notice)
 }
 
 // sourceConfig loads the SDK config from the user's own environment: the
@@ -323,10 +259,4 @@ func describe(ctx context.Context, role string, err error) error {
 
 func nonEmpty(v *string) bool { return v != nil && *v != "" }
 
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 300 {
-		s = s[:300] + "…"
-	}
-	return s
-}
+func oneLine(s string) string { return credcache.OneLine(s) }

@@ -19,12 +19,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/gofrs/flock"
 
+	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/privfile"
 )
 
 // ChainedMax is what STS allows a role session assumed with temporary
 // credentials; awsrole caps the duration rather than fail.
-const ChainedMax = time.Hour
+const ChainedMax = credcache.ChainedMax
 
 var sixDigits = regexp.MustCompile(`^[0-9]{6}$`)
 
@@ -32,9 +33,10 @@ var sixDigits = regexp.MustCompile(`^[0-9]{6}$`)
 // credentials: from the cache, or GetSessionToken with a code. A session
 // serves every region, so the region is not part of its key.
 func (g *Getter) sessionFor(ctx context.Context, cfg aws.Config, req Request, src aws.Credentials) (aws.Credentials, error) {
-	path := filepath.Join(CacheDir(), "mfa-"+cacheKey(Request{MFASerial: req.MFASerial, Duration: req.MFADuration}, src.AccessKeyID, "")+".json")
+	key := credcache.Path(Request{MFASerial: req.MFASerial, Duration: req.MFADuration}, src.AccessKeyID, "")
+	path := filepath.Join(filepath.Dir(key), "mfa-"+filepath.Base(key))
 	if c, ok := g.cached(path, "", req.Window, g.Notice); ok {
-		return c.aws(), nil
+		return sdkCredentials(c), nil
 	}
 	if err := privfile.Dir(CacheDir()); err != nil {
 		return aws.Credentials{}, err
@@ -49,7 +51,7 @@ func (g *Getter) sessionFor(ctx context.Context, cfg aws.Config, req Request, sr
 	}
 	defer lock.Unlock()
 	if c, ok := g.cached(path, "", req.Window, nil); ok {
-		return c.aws(), nil
+		return sdkCredentials(c), nil
 	}
 	code, err := mfaCode(req)
 	if err != nil {
@@ -75,10 +77,10 @@ func (g *Getter) sessionFor(ctx context.Context, cfg aws.Config, req Request, sr
 	if err := privfile.Write(path, data); err != nil {
 		return aws.Credentials{}, fmt.Errorf("cache MFA session: %w", err)
 	}
-	return sess.aws(), nil
+	return sdkCredentials(sess), nil
 }
 
-func (c Credentials) aws() aws.Credentials {
+func sdkCredentials(c Credentials) aws.Credentials {
 	return aws.Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken,
 		CanExpire: true, Expires: c.Expiration, Source: "awsrole-mfa"}
 }

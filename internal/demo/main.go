@@ -62,10 +62,10 @@ func run() error {
 	defer os.RemoveAll(tmp)
 	bin := filepath.Join(tmp, "bin")
 	fmt.Println("building awsrole …")
-	build := exec.Command("go", "build", "-o", bin+"/awsrole", "./cmd/awsrole")
+	build := exec.Command("go", "build", "-o", bin+"/", "./cmd/awsrole", "./cmd/awsrole-sts")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
-		return fmt.Errorf("go build ./cmd/awsrole (run the demo from the repository root): %w", err)
+		return fmt.Errorf("go build ./cmd/awsrole ./cmd/awsrole-sts (run the demo from the repository root): %w", err)
 	}
 
 	srv, err := stsstub.Start()

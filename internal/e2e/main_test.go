@@ -56,9 +56,9 @@ func setup(m *testing.M) (int, error) {
 	if err != nil {
 		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
 	}
-	build := exec.Command(goTool, "build", "-o", awsroleBin, "github.com/awsrole/awsrole/cmd/awsrole")
+	build := exec.Command(goTool, "build", "-o", filepath.Dir(awsroleBin)+string(filepath.Separator), "github.com/awsrole/awsrole/cmd/awsrole", "github.com/awsrole/awsrole/cmd/awsrole-sts")
 	if out, err := build.CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("go build ./cmd/awsrole: %v\n%s", err, out)
+		return 0, fmt.Errorf("go build ./cmd/awsrole ./cmd/awsrole-sts: %v\n%s", err, out)
 	}
 
 	for _, sh := range shellKinds {

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/awsrole/awsrole/dirconfig"
-	"github.com/awsrole/awsrole/internal/creds"
+	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/transition"
 	"github.com/awsrole/awsrole/shellgen"
@@ -29,7 +29,7 @@ const DefaultDuration = time.Hour
 
 // Credentials fetches temporary credentials for a role.
 type Credentials interface {
-	Get(ctx context.Context, req creds.Request) (creds.Credentials, error)
+	Get(ctx context.Context, req credcache.Request) (credcache.Credentials, error)
 }
 
 // Input is one hook call: the shell's environment, directory and process id.
@@ -243,7 +243,7 @@ func orphan(env map[string]string) *transition.Active {
 }
 
 // desired is what the shell holds while cfg's role is active.
-func desired(cfg *dirconfig.Config, c creds.Credentials) map[string]*string {
+func desired(cfg *dirconfig.Config, c credcache.Credentials) map[string]*string {
 	d := map[string]*string{
 		"AWS_ACCESS_KEY_ID":         ptr(c.AccessKeyID),
 		"AWS_SECRET_ACCESS_KEY":     ptr(c.SecretAccessKey),

@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/awsrole/awsrole/dirconfig"
-	"github.com/awsrole/awsrole/internal/creds"
+	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/transition"
 )
@@ -14,7 +14,7 @@ import (
 // than a shell: what `exec` and `credential-process` hand out.
 type Role struct {
 	Config      *dirconfig.Config
-	Credentials creds.Credentials
+	Credentials credcache.Credentials
 	Active      *transition.Active // what the calling shell has active, if anything
 	Desired     map[string]*string // the variables a shell in the directory would hold
 }
@@ -66,8 +66,8 @@ func (e *Engine) ForConfig(ctx context.Context, cfg *dirconfig.Config, user *dir
 }
 
 // request is the credentials request for cfg from the user's originals.
-func (e *Engine) request(cfg *dirconfig.Config, user *dirconfig.UserConfig, originals map[string]*string) creds.Request {
-	return creds.Request{
+func (e *Engine) request(cfg *dirconfig.Config, user *dirconfig.UserConfig, originals map[string]*string) credcache.Request {
+	return credcache.Request{
 		RoleARN:       cfg.RoleARN,
 		SessionName:   first(cfg.SessionName, user.SessionName, dirconfig.DefaultSessionName()),
 		ExternalID:    cfg.ExternalID,

@@ -53,9 +53,9 @@ func setup(m *testing.M) (int, error) {
 	if err != nil {
 		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
 	}
-	build := exec.Command(goTool, "build", "-o", awsroleBin, "github.com/awsrole/awsrole/cmd/awsrole")
+	build := exec.Command(goTool, "build", "-o", filepath.Dir(awsroleBin)+string(filepath.Separator), "github.com/awsrole/awsrole/cmd/awsrole", "github.com/awsrole/awsrole/cmd/awsrole-sts")
 	if out, err := build.CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("go build ./cmd/awsrole: %v\n%s", err, out)
+		return 0, fmt.Errorf("go build ./cmd/awsrole ./cmd/awsrole-sts: %v\n%s", err, out)
 	}
 	if bashBin, err = exec.LookPath("bash"); err != nil {
 		return 0, fmt.Errorf("bash is not on PATH; the reliability tests evaluate awsrole's output in a real bash")
