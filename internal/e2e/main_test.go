@@ -6,9 +6,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/awsrole/awsrole/internal/testrig"
 )
 
 var (
@@ -50,15 +51,9 @@ func setup(m *testing.M) (int, error) {
 	}
 	defer os.RemoveAll(tmp)
 	binDir = filepath.Join(tmp, "bin")
-	awsroleBin = filepath.Join(binDir, "awsrole")
 
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	build := exec.Command(goTool, "build", "-o", filepath.Dir(awsroleBin)+string(filepath.Separator), "github.com/awsrole/awsrole/cmd/awsrole", "github.com/awsrole/awsrole/cmd/awsrole-sts")
-	if out, err := build.CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("go build ./cmd/awsrole ./cmd/awsrole-sts: %v\n%s", err, out)
+	if awsroleBin, err = testrig.Build(binDir); err != nil {
+		return 0, err
 	}
 
 	for _, sh := range shellKinds {

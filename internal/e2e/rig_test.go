@@ -5,12 +5,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/awsrole/awsrole/internal/stsstub"
+	"github.com/awsrole/awsrole/internal/testrig"
 )
 
 // The user's own long-term key, known to the stub.
@@ -117,37 +117,13 @@ func newRig(t *testing.T, overrides map[string]*string) *rig {
 
 // environ is r.env as a process environment, plus extra.
 func (r *rig) environ(extra map[string]*string) []string {
-	m := map[string]*string{}
-	for k, v := range r.env {
-		m[k] = v
-	}
-	for k, v := range extra {
-		m[k] = v
-	}
-	var out []string
-	for k, v := range m {
-		if v != nil {
-			out = append(out, k+"="+*v)
-		}
-	}
-	sort.Strings(out)
-	return out
+	return testrig.Environ(r.env, extra)
 }
 
 // write writes a file relative to HOME (or absolute).
 func (r *rig) write(rel, content string) string {
 	r.t.Helper()
-	p := rel
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(r.home, rel)
-	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		r.t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		r.t.Fatal(err)
-	}
-	return p
+	return testrig.Write(r.t, r.home, rel, content)
 }
 
 // settle waits until what the setup wrote (trust store, files) is more

@@ -7,10 +7,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/awsrole/awsrole/internal/testrig"
 )
 
 var longFlag = flag.Bool("long", false, "run the long variants: 500+ crash trials, 32 shells for a minute, pruning after the grace period (also RELIABILITY_LONG=1)")
@@ -48,14 +49,8 @@ func setup(m *testing.M) (int, error) {
 		return 0, err
 	}
 	defer os.RemoveAll(tmp)
-	awsroleBin = filepath.Join(tmp, "awsrole")
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	build := exec.Command(goTool, "build", "-o", filepath.Dir(awsroleBin)+string(filepath.Separator), "github.com/awsrole/awsrole/cmd/awsrole", "github.com/awsrole/awsrole/cmd/awsrole-sts")
-	if out, err := build.CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("go build ./cmd/awsrole ./cmd/awsrole-sts: %v\n%s", err, out)
+	if awsroleBin, err = testrig.Build(tmp); err != nil {
+		return 0, err
 	}
 	if bashBin, err = exec.LookPath("bash"); err != nil {
 		return 0, fmt.Errorf("bash is not on PATH; the reliability tests evaluate awsrole's output in a real bash")

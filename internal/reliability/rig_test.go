@@ -21,6 +21,7 @@ import (
 
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/stsstub"
+	"github.com/awsrole/awsrole/internal/testrig"
 )
 
 // The user's own long-term key, known to the stub.
@@ -139,16 +140,7 @@ func (w *world) cacheDir() string {
 }
 
 // environ is env as a process environment.
-func environ(env map[string]*string) []string {
-	var out []string
-	for k, v := range env {
-		if v != nil {
-			out = append(out, k+"="+*v)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
+func environ(env map[string]*string) []string { return testrig.Environ(env) }
 
 // with returns a copy of base changed by over (nil value: unset).
 func with(base map[string]*string, over map[string]*string) map[string]*string {
@@ -165,17 +157,7 @@ func with(base map[string]*string, over map[string]*string) map[string]*string {
 // write writes a file relative to HOME (or absolute).
 func (w *world) write(rel, content string) string {
 	w.t.Helper()
-	p := rel
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(w.home, rel)
-	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		w.t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		w.t.Fatal(err)
-	}
-	return p
+	return testrig.Write(w.t, w.home, rel, content)
 }
 
 // project creates dir (relative to HOME unless absolute) with a
