@@ -39,11 +39,22 @@ type Config struct {
 	MFASerial     string
 	Duration      time.Duration // 0 when the file does not say
 
-	allowKey string // trust-store name for this path and content
+	// An IAM Identity Center account and permission set as the source;
+	// SSOSession "" means the user config's sso_session.
+	SSOSession, SSOAccountID, SSORoleName string
+
+	allowKey string         // trust-store name for this path and content
+	lines    map[string]int // key -> line, for errors found after parsing
+}
+
+// KeyError is a problem with key found after parsing (e.g. against the
+// user's ~/.aws/config), naming the file and the key's line.
+func (c *Config) KeyError(key string, err error) error {
+	return &Error{Path: c.Path, Line: c.lines[key], Key: key, Msg: err.Error()}
 }
 
 // dirKeys are the keys of .awsrole.toml, in the order messages list them.
-var dirKeys = []string{"role_arn", "region", "session_name", "duration", "external_id", "source_profile", "mfa_serial"}
+var dirKeys = []string{"role_arn", "sso_session", "sso_account_id", "sso_role_name", "region", "session_name", "duration", "external_id", "source_profile", "mfa_serial"}
 
 // setDirKey validates the value of a known key and stores it in c.
 func setDirKey(c *Config, key string, v any) (err error) {
@@ -66,6 +77,12 @@ func setDirKey(c *Config, key string, v any) (err error) {
 		c.SourceProfile, err = checkSourceProfile(v)
 	case "mfa_serial":
 		c.MFASerial, err = checkMFASerial(v)
+	case "sso_session":
+		c.SSOSession, err = checkSSOSession(v)
+	case "sso_account_id":
+		c.SSOAccountID, err = checkAccountID(v)
+	case "sso_role_name":
+		c.SSORoleName, err = checkPermissionSet(v)
 	default:
 		panic("dirconfig: no setter for " + key)
 	}
@@ -102,6 +119,12 @@ var dirAliases = map[string]string{
 	"rolearn":            "role_arn",
 	"externalid":         "external_id",
 	"serial_number":      "mfa_serial",
+	"account_id":         "sso_account_id",
+	"sso_account":        "sso_account_id",
+	"permission_set":     "sso_role_name",
+	"sso_role":           "sso_role_name",
+	"sso_start_url":      "sso_session",
+	"sso_region":         "sso_session",
 	"aws_region":         "region",
 	"aws_default_region": "region",
 }
@@ -131,9 +154,11 @@ func Parse(path string, data []byte) (*Config, error) {
 		Dir:      filepath.Dir(path),
 		Hash:     hex.EncodeToString(sum[:]),
 		allowKey: allowKey(path, data),
+		lines:    map[string]int{},
 	}
 	for _, k := range d.keys {
 		if slices.Contains(dirKeys, k) {
+			c.lines[k] = d.line(k)
 			if err := setDirKey(c, k, d.value(k)); err != nil {
 				return nil, d.keyErr(k, err)
 			}
@@ -141,7 +166,10 @@ func Parse(path string, data []byte) (*Config, error) {
 		}
 		return nil, d.keyErr(k, dirKeyError(k, d.value(k)))
 	}
-	if c.RoleARN == "" {
+	if err := c.checkSSO(); err != nil {
+		return nil, err
+	}
+	if c.RoleARN == "" && c.SSOAccountID == "" {
 		why := "it is not set"
 		switch {
 		case strings.TrimSpace(d.text) == "":
@@ -150,7 +178,7 @@ func Parse(path string, data []byte) (*Config, error) {
 			why = "the file has only comments"
 		}
 		return nil, &Error{Path: path, Key: "role_arn",
-			Msg: "is required, but " + why + `; add a line role_arn = "` + exampleRoleARN + `"`}
+			Msg: "is required, but " + why + `; add a line role_arn = "` + exampleRoleARN + `" (or name an IAM Identity Center role with sso_account_id and sso_role_name)`}
 	}
 	return c, nil
 }
@@ -206,4 +234,24 @@ func allowKey(path string, data []byte) string {
 func denyKey(path string) string {
 	sum := sha256.Sum256([]byte(path + "\n"))
 	return hex.EncodeToString(sum[:])
+}
+
+// checkSSO checks the IAM Identity Center keys together: account and
+// permission set come as a pair, and neither another source nor an MFA
+// device goes with them (Identity Center has its own MFA).
+func (c *Config) checkSSO() error {
+	keyErr := func(key, msg string) error { return &Error{Path: c.Path, Line: c.lines[key], Key: key, Msg: msg} }
+	switch {
+	case c.SSOAccountID != "" && c.SSORoleName == "":
+		return keyErr("sso_account_id", `needs sso_role_name, the permission set to use in that account; add a line sso_role_name = "NAME"`)
+	case c.SSORoleName != "" && c.SSOAccountID == "":
+		return keyErr("sso_role_name", `needs sso_account_id, the account to use it in; add a line sso_account_id = "123456789012"`)
+	case c.SSOSession != "" && c.SSOAccountID == "":
+		return keyErr("sso_session", "needs sso_account_id and sso_role_name: the account and permission set to sign in to")
+	case c.SSOAccountID != "" && c.SourceProfile != "":
+		return keyErr("source_profile", "cannot go with sso_account_id: name either a profile or an IAM Identity Center role as the source")
+	case c.SSOAccountID != "" && c.MFASerial != "":
+		return keyErr("mfa_serial", "cannot go with sso_account_id: IAM Identity Center asks for MFA when you sign in; remove it")
+	}
+	return nil
 }

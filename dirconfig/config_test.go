@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"syscall"
@@ -360,8 +361,8 @@ mfa_serial     = "arn:aws:iam::111111111111:mfa/alice"    # optional
 			}
 			sum := sha256.Sum256([]byte(tt.data))
 			tt.want.Path, tt.want.Dir, tt.want.Hash = path, dir, hex.EncodeToString(sum[:])
-			tt.want.allowKey = c.allowKey
-			if *c != tt.want {
+			tt.want.allowKey, tt.want.lines = c.allowKey, c.lines
+			if !reflect.DeepEqual(*c, tt.want) {
 				t.Errorf("got  %+v\nwant %+v", *c, tt.want)
 			}
 		})

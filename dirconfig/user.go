@@ -30,10 +30,11 @@ type UserConfig struct {
 	Duration             time.Duration // default role duration, 0 = STS default
 	SessionTokenDuration time.Duration // for MFA GetSessionToken, default 12h, 15m..36h
 	TrustedDirs          []string      // cleaned absolute prefixes whose files need no `awsrole allow`
+	SSOSession           string        // default sso-session of project files that name an account and role
 }
 
 // userKeys are the keys of the user config, in the order messages list them.
-var userKeys = []string{"refresh_before", "session_name", "mfa_serial", "mfa_command", "duration", "session_token_duration", "trusted_dirs"}
+var userKeys = []string{"refresh_before", "session_name", "mfa_serial", "mfa_command", "duration", "session_token_duration", "trusted_dirs", "sso_session"}
 
 var userAliases = map[string]string{
 	"mfa_process":       "mfa_command",
@@ -124,6 +125,8 @@ func setUserKey(u *UserConfig, key string, v any) (err error) {
 		u.SessionTokenDuration, err = checkDuration(v, sessTokenRange)
 	case "trusted_dirs":
 		u.TrustedDirs, err = checkTrustedDirs(v)
+	case "sso_session":
+		u.SSOSession, err = checkSSOSession(v)
 	default:
 		panic("dirconfig: no setter for " + key)
 	}

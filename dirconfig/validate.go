@@ -324,3 +324,43 @@ func fmtDuration(d time.Duration) string {
 	}
 	return s
 }
+
+func checkSSOSession(v any) (string, error) {
+	s, err := asString(v, `"corp"`)
+	if err != nil {
+		return "", err
+	}
+	if strings.ContainsAny(s, "[] \t") || len(s) > 256 {
+		return "", fmt.Errorf("%s is not an sso-session name; use the NAME of a [sso-session NAME] section in ~/.aws/config", quote(s))
+	}
+	return s, nil
+}
+
+func checkAccountID(v any) (string, error) {
+	if n, ok := v.(int64); ok {
+		return "", fmt.Errorf("is a number; write the account as a string of 12 digits, e.g. \"%012d\"", n)
+	}
+	s, err := asString(v, `"123456789012"`)
+	if err != nil {
+		return "", err
+	}
+	if !accountRE.MatchString(s) {
+		return "", fmt.Errorf("%s is not an AWS account id: 12 digits, e.g. \"123456789012\"", quote(s))
+	}
+	return s, nil
+}
+
+// checkPermissionSet checks a permission set name: 1 to 32 [\w+=,.@-].
+func checkPermissionSet(v any) (string, error) {
+	s, err := asString(v, `"Deploy"`)
+	if err != nil {
+		return "", err
+	}
+	if err := checkChars(s, isNameChar, nameCharsText); err != nil {
+		return "", fmt.Errorf("%s %w", quote(s), err)
+	}
+	if len(s) > 32 {
+		return "", fmt.Errorf("is %d characters; a permission set name has at most 32", len(s))
+	}
+	return s, nil
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,6 +14,26 @@ import (
 // recursionVar marks a credential-process run, so one that its own source
 // credentials call again stops at once instead of recursing.
 const recursionVar = "AWSROLE_IN_CREDENTIAL_PROCESS"
+
+// sdkRefreshWindow is how long before expiry the SDKs run a
+// credential_process again (botocore: 15 minutes; the Go and JS SDKs less):
+// credentials handed out last longer, so one run serves until then.
+const sdkRefreshWindow = 15*time.Minute + time.Minute
+
+// expandHome expands a leading ~ and $HOME or ${HOME}, as a shell would
+// have for the SDKs that run credential_process through one.
+func expandHome(dir string) string {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return dir
+	}
+	for _, prefix := range []string{"~", "$HOME", "${HOME}"} {
+		if dir == prefix || strings.HasPrefix(dir, prefix+"/") {
+			return home + dir[len(prefix):]
+		}
+	}
+	return dir
+}
 
 // processCredentials is the credential_process output format, Version 1.
 type processCredentials struct {
@@ -41,11 +62,13 @@ works with every SDK and the AWS CLI, which renew on their own.`,
 				return fmt.Errorf("credential-process is calling itself: its source credentials come from a profile whose credential_process runs awsrole (AWS_PROFILE=%q); set source_profile in the .awsrole.toml to a profile with your own credentials, or unset AWS_PROFILE", os.Getenv("AWS_PROFILE"))
 			}
 			os.Setenv(recursionVar, "1")
-			dir, err := roleDir(dir)
+			// botocore runs the command without a shell: nothing expanded
+			// ~ or $HOME in it.
+			dir, err := roleDir(expandHome(dir))
 			if err != nil {
 				return err
 			}
-			role, err := newEngine().ForDir(context.Background(), dir, environ())
+			role, err := newEngine().ForDir(context.Background(), dir, environ(), sdkRefreshWindow)
 			if err != nil {
 				return err
 			}

@@ -38,7 +38,7 @@ func direnvCmd() *cobra.Command {
 			var role *engine.Role
 			var watch []string
 			if len(args) == 0 {
-				role, err = eng.ForDir(context.Background(), dir, env)
+				role, err = eng.ForDir(context.Background(), dir, env, 0)
 				if role != nil {
 					watch = append(watch, role.Config.Path)
 				}
@@ -47,7 +47,7 @@ func direnvCmd() *cobra.Command {
 				// checks as a file.
 				var cfg *dirconfig.Config
 				if cfg, err = inlineConfig(filepath.Join(dir, ".envrc"), args); err == nil {
-					role, err = eng.ForConfig(context.Background(), cfg, user, env)
+					role, err = eng.ForConfig(context.Background(), cfg, user, env, 0)
 				}
 			}
 			if err != nil {
@@ -61,7 +61,8 @@ func direnvCmd() *cobra.Command {
 			}
 			var out strings.Builder
 			out.WriteString(code)
-			watch = append(append(watch, user.Path), dirconfig.TrustDirs()...)
+			// A sign-in or a profile edit reloads, as an edit of the file does.
+			watch = append(append(append(watch, user.Path), dirconfig.TrustDirs()...), role.Watch...)
 			for _, f := range watch {
 				q, err := shellgen.Quote("bash", f)
 				if err != nil {

@@ -11,13 +11,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/engine"
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/transition"
 )
 
 func newEngine() *engine.Engine {
-	return &engine.Engine{Now: time.Now, Creds: credentials{}, Notice: os.Stderr}
+	return &engine.Engine{Now: time.Now, Creds: credcache.Helper{Now: time.Now}, Notice: os.Stderr}
 }
 
 // roleDir is the --dir flag, absolute; default the current directory.
@@ -51,7 +52,7 @@ its exit status is awsrole's, and nothing is left behind in the calling shell.`,
 				return err
 			}
 			env := environ()
-			role, err := newEngine().ForDir(context.Background(), dir, env)
+			role, err := newEngine().ForDir(context.Background(), dir, env, 0)
 			if err != nil {
 				return err
 			}
@@ -60,7 +61,7 @@ its exit status is awsrole's, and nothing is left behind in the calling shell.`,
 			// started inside a project does; this process becomes CMD, so
 			// the snapshot lives exactly as long as CMD.
 			snap := &state.Snapshot{PID: os.Getpid(), Active: transition.Active{
-				Dir: role.Config.Dir, File: role.Config.Path, Hash: role.Config.Hash, RoleARN: role.Config.RoleARN,
+				Dir: role.Config.Dir, File: role.Config.Path, Hash: role.Config.Hash, RoleARN: role.Label(),
 				Expiration: role.Credentials.Expiration, Originals: transition.Originals(role.Active, env), Applied: applied,
 			}}
 			path, err := state.Save(snap, time.Now())

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/awsrole/awsrole/dirconfig"
+	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/engine"
 	"github.com/awsrole/awsrole/internal/state"
@@ -19,16 +21,19 @@ import (
 
 // statusReport is what `awsrole status` shows; it never holds a secret.
 type statusReport struct {
-	Dir       string        `json:"dir"`
-	File      string        `json:"file,omitempty"`
-	FileError string        `json:"file_error,omitempty"`
-	Trust     string        `json:"trust,omitempty"`
-	RoleARN   string        `json:"role_arn,omitempty"`
-	Region    string        `json:"region,omitempty"`
-	Duration  string        `json:"duration,omitempty"`
-	Capped    string        `json:"duration_capped,omitempty"` // why the duration STS grants is shorter
-	Active    *activeReport `json:"active,omitempty"`
-	StateErr  string        `json:"state_error,omitempty"`
+	Dir        string        `json:"dir"`
+	File       string        `json:"file,omitempty"`
+	FileError  string        `json:"file_error,omitempty"`
+	Trust      string        `json:"trust,omitempty"`
+	RoleARN    string        `json:"role_arn,omitempty"`
+	Region     string        `json:"region,omitempty"`
+	RegionFrom string        `json:"region_from,omitempty"`
+	Source     string        `json:"source,omitempty"`
+	SSO        string        `json:"sso,omitempty"` // the sign-in's state, for an IAM Identity Center source
+	Duration   string        `json:"duration,omitempty"`
+	Capped     string        `json:"duration_capped,omitempty"` // why the duration STS grants is shorter
+	Active     *activeReport `json:"active,omitempty"`
+	StateErr   string        `json:"state_error,omitempty"`
 }
 
 type activeReport struct {
@@ -83,24 +88,29 @@ func status() statusReport {
 			r.FileError = err.Error()
 			break
 		}
-		r.RoleARN, r.Region = cfg.RoleARN, cfg.Region
 		user, err := dirconfig.LoadUserConfig()
 		if err != nil {
 			r.FileError = err.Error()
 			break
 		}
 		r.Trust = dirconfig.TrustOf(cfg, user).String()
-		d := cfg.Duration
-		if d == 0 {
-			d = user.Duration
+		env := environ()
+		var act *transition.Active
+		if snap, err := state.Load(env[transition.StateVar]); err == nil {
+			act = &snap.Active
 		}
-		if d == 0 {
-			d = engine.DefaultDuration
+		proj, err := engine.NewProject(cfg, user, transition.Originals(act, env))
+		if err != nil {
+			r.RoleARN = cfg.RoleARN
+			r.FileError = err.Error()
+			break
 		}
-		r.Duration = d.String()
-		if (cfg.MFASerial != "" || user.MFASerial != "") && d > credcache.ChainedMax {
-			r.Capped = fmt.Sprintf("capped at %s by STS: a role assumed from an MFA session lasts at most that", credcache.ChainedMax)
+		r.RoleARN, r.Region, r.RegionFrom = proj.Label(), proj.Region, proj.RegionFrom
+		r.Source, r.Duration, r.Capped = proj.Source.Describe(), proj.Duration.String(), proj.CappedBy
+		if proj.CappedBy != "" {
+			r.Duration = (cmp.Or(cfg.Duration, user.Duration, engine.DefaultDuration)).String()
 		}
+		r.SSO = ssoState(proj, time.Now())
 	}
 	if p := os.Getenv(transition.StateVar); p != "" {
 		snap, err := state.Load(p)
@@ -125,11 +135,15 @@ func printStatus(w io.Writer, r statusReport, now time.Time) {
 		fmt.Fprintf(w, "file:    %s\nerror:   %s\n", r.File, r.FileError)
 	default:
 		fmt.Fprintf(w, "file:    %s (%s)\nrole:    %s\n", r.File, r.Trust, r.RoleARN)
+		fmt.Fprintf(w, "source:  %s\n", r.Source)
+		if r.SSO != "" {
+			fmt.Fprintf(w, "sign-in: %s\n", r.SSO)
+		}
 		if r.Region != "" {
-			fmt.Fprintf(w, "region:  %s\n", r.Region)
+			fmt.Fprintf(w, "region:  %s (from %s)\n", r.Region, r.RegionFrom)
 		}
 		if r.Capped != "" {
-			fmt.Fprintf(w, "duration: %s, %s\n", r.Duration, r.Capped)
+			fmt.Fprintf(w, "duration: %s, capped at %s by STS: %s\n", r.Duration, credcache.ChainedMax, r.Capped)
 		}
 	}
 	switch {
@@ -167,4 +181,23 @@ func shortStatus(arn, expiration string, now time.Time) string {
 		line += " " + strings.TrimSuffix(left.Truncate(time.Minute).String(), "0s")
 	}
 	return line
+}
+
+// ssoState says whether the sign-in of an IAM Identity Center source is
+// valid, and until when; "" for other sources.
+func ssoState(p *engine.Project, now time.Time) string {
+	s := p.Source.SSO
+	if s == nil {
+		return ""
+	}
+	tok, err := awsconfig.ReadTokenFile(s.TokenPath)
+	switch {
+	case err != nil:
+		return "not signed in; run: " + p.Source.LoginCommand()
+	case tok.ExpiresAt.After(now):
+		return "valid until " + tok.ExpiresAt.Local().Format(time.RFC3339)
+	case tok.RefreshToken != "":
+		return "expired at " + tok.ExpiresAt.Local().Format(time.RFC3339) + "; renewed with its refresh token at the next entry, or run: " + p.Source.LoginCommand()
+	}
+	return "expired at " + tok.ExpiresAt.Local().Format(time.RFC3339) + "; run: " + p.Source.LoginCommand()
 }

@@ -1,71 +1,55 @@
-// Package credcache holds what both sides of a credentials fetch share and
-// what the prompt's hot path needs without linking the AWS SDK: the request
-// and credentials types, the cache's key and directory, and reading an
-// entry. Fetching from STS lives in internal/creds, in a separate binary.
+// Package credcache is the one credential seam of awsrole, and all of it
+// that the prompt's hot path needs without linking the AWS SDK:
+//
+//   - Request: what the directory asks for; Resolve: which source gives the
+//     base credentials (the user's keys, a profile, an IAM Identity Center
+//     role) and that source's stable identity, read from the environment
+//     and ~/.aws alone;
+//   - Plan: the cache entries a fetch goes through (source, MFA session,
+//     role), each keyed by one function of the request and the source's
+//     identity, so awsrole and awsrole-sts name the same files;
+//   - Provider and Cached: every step is a Provider, and Cached decorates
+//     any of them with the shared cache (look up, lock, look again, fetch,
+//     write, prune);
+//   - Helper: what awsrole runs when the cache cannot answer, with one
+//     typed, versioned request and reply.
+//
+// The providers that talk to AWS live in internal/creds, linked only into
+// awsrole-sts.
 package credcache
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/adrg/xdg"
-
-	"github.com/awsrole/awsrole/internal/privfile"
+	"os"
+	"path/filepath"
 )
 
-// Timeout bounds one whole fetch: waiting for another shell's fetch, the
-// SDK's retries and STS answering.
+// Timeout bounds each wait of a fetch: for another shell's fetch of the
+// same entry, and for one call to AWS with the SDK's retries.
 const Timeout = 10 * time.Second
 
 // ChainedMax is what STS allows a role session assumed with temporary
-// credentials (an MFA session); awsrole caps the duration rather than fail.
+// credentials (role chaining: an SSO role, a role profile, an MFA session,
+// a hop); awsrole caps the duration rather than fail.
 const ChainedMax = time.Hour
 
-// Request is everything that decides which credentials come back.
-type Request struct {
-	RoleARN       string
-	SessionName   string
-	ExternalID    string
-	SourceProfile string
-	MFASerial     string
-	MFACommand    string        // the user config's mfa_command: prints a code
-	MFADuration   time.Duration // how long one code lasts (GetSessionToken)
-	Region        string        // region for the STS call; "" = the user's own, else us-east-1
-	Duration      time.Duration
-	// Window: cached credentials with less than this left are renewed.
-	Window time.Duration
-	// Source is the user's own environment for the managed variables (nil
-	// value: unset); source credentials are resolved from it alone.
-	Source map[string]*string
-}
-
-// Effective is req as STS will be asked: behind MFA the duration is capped.
-func (req Request) Effective() Request {
-	if req.MFASerial != "" {
-		req.Duration = min(req.Duration, ChainedMax)
-	}
-	return req
-}
-
-// Credentials are temporary credentials for a role.
+// Credentials are temporary credentials, as cached and handed out.
 type Credentials struct {
 	AccessKeyID     string    `json:"access_key_id"`
 	SecretAccessKey string    `json:"secret_access_key"`
 	SessionToken    string    `json:"session_token"`
 	Expiration      time.Time `json:"expiration"`
-	RoleARN         string    `json:"role_arn"`
+	// RoleARN is what the credentials are for: the role, or the label of
+	// a source (an SSO account and role, a profile); a cache entry under
+	// another label's key is never handed out.
+	RoleARN string `json:"role_arn"`
 }
 
-// Dir is where assumed credentials are cached.
+// Dir is where credentials are cached.
 func Dir() string {
 	if d := os.Getenv("XDG_CACHE_HOME"); filepath.IsAbs(d) {
 		return filepath.Join(d, "awsrole", "credentials")
@@ -73,49 +57,15 @@ func Dir() string {
 	return filepath.Join(xdg.CacheHome, "awsrole", "credentials")
 }
 
-// Path names the cache entry of req (as Effective) by everything that
-// changes the result.
-func Path(req Request, sourceKeyID, stsRegion string) string {
-	parts := []string{"v1", req.RoleARN, sourceKeyID, req.SourceProfile, req.SessionName, req.ExternalID,
-		req.MFASerial, req.Duration.String(), stsRegion, os.Getenv("AWS_ENDPOINT_URL_STS"), os.Getenv("AWS_ENDPOINT_URL")}
-	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
-	return filepath.Join(Dir(), hex.EncodeToString(sum[:])+".json")
-}
-
-// Lookup returns role's credentials cached at path if they have more than
-// window left at now; a file it cannot use is reported to notice (if not
-// nil). role "" accepts any role (an MFA session has none).
-func Lookup(path, role string, window time.Duration, now time.Time, notice io.Writer) (Credentials, bool) {
-	data, err := privfile.Read(path)
-	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) && notice != nil {
-			fmt.Fprintf(notice, "awsrole: not using cached credentials: %s; fetching new ones\n", OneLine(err.Error()))
-		}
-		return Credentials{}, false
-	}
-	var c Credentials
-	if json.Unmarshal(data, &c) != nil || c.AccessKeyID == "" || c.SecretAccessKey == "" {
-		if notice != nil {
-			fmt.Fprintf(notice, "awsrole: cached credentials %s are damaged; fetching new ones\n", path)
-		}
-		return Credentials{}, false
-	}
-	if c.RoleARN != role {
-		// Only a copied or planted file holds another role's
-		// credentials under this role's key: never hand them out.
-		if notice != nil {
-			fmt.Fprintf(notice, "awsrole: cached credentials %s are for another role (%s); fetching new ones\n", path, OneLine(c.RoleARN))
-		}
-		return Credentials{}, false
-	}
-	return c, c.Expiration.After(now.Add(window))
-}
-
 // OneLine folds s to one line of bounded length, for messages.
 func OneLine(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > 300 {
-		s = s[:300] + "…"
+		cut := 300
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
 	}
 	return s
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/awsrole/awsrole/internal/awsconfig"
+	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/stsstub"
 )
 
@@ -47,21 +49,32 @@ func setup(t *testing.T) *stsstub.Server {
 }
 
 func request() Request {
-	return Request{
-		RoleARN: role, SessionName: "unit", Duration: time.Hour, Window: 5 * time.Minute,
-		Source: map[string]*string{"AWS_ACCESS_KEY_ID": s(userKey), "AWS_SECRET_ACCESS_KEY": s(userSecret)},
+	return Request{RoleARN: role, SessionName: "unit", Duration: time.Hour, Window: 5 * time.Minute}
+}
+
+// userEnv is the user's own environment: their long-term key.
+func userEnv() credcache.Env {
+	return credcache.Env{"AWS_ACCESS_KEY_ID": s(userKey), "AWS_SECRET_ACCESS_KEY": s(userSecret)}
+}
+
+// get resolves req's source in env, as awsrole-sts does, and fetches.
+func get(g *Getter, req Request, env credcache.Env) (Credentials, error) {
+	src, err := credcache.Resolve(req, env, awsconfig.Load)
+	if err != nil {
+		return Credentials{}, err
 	}
+	return g.Get(context.Background(), req, src, env)
 }
 
 func TestGetFromUsersOwnKeysThenCache(t *testing.T) {
 	srv := setup(t)
 	var notice bytes.Buffer
 	g := &Getter{Now: time.Now, Notice: &notice}
-	c1, err := g.Get(context.Background(), request())
+	c1, err := get(g, request(), userEnv())
 	if err != nil {
 		t.Fatal(err)
 	}
-	c2, err := g.Get(context.Background(), request())
+	c2, err := get(g, request(), userEnv())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,14 +89,14 @@ func TestGetFromUsersOwnKeysThenCache(t *testing.T) {
 	// name is another entry.
 	r := request()
 	r.SessionName = "other"
-	if _, err := g.Get(context.Background(), r); err != nil {
+	if _, err := get(g, r, userEnv()); err != nil {
 		t.Fatal(err)
 	}
 	if n := srv.Count("AssumeRole"); n != 2 {
 		t.Fatalf("AssumeRole calls = %d, want 2", n)
 	}
 	// Cache files are private.
-	entries, _ := os.ReadDir(CacheDir())
+	entries, _ := os.ReadDir(credcache.Dir())
 	for _, e := range entries {
 		fi, _ := e.Info()
 		if fi.Mode().Perm()&0o077 != 0 {
@@ -101,24 +114,24 @@ func TestRenewInsideWindowAndRefuseUnsafeCache(t *testing.T) {
 	now := time.Now()
 	g := &Getter{Now: func() time.Time { return now }, Notice: &notice}
 	srv.SetSessionDuration(7 * time.Minute)
-	if _, err := g.Get(context.Background(), request()); err != nil {
+	if _, err := get(g, request(), userEnv()); err != nil {
 		t.Fatal(err)
 	}
 	// Two minutes later less than the 5-minute window is left: renew.
 	srv.SetSessionDuration(0)
 	now = now.Add(2*time.Minute + time.Second)
-	if _, err := g.Get(context.Background(), request()); err != nil {
+	if _, err := get(g, request(), userEnv()); err != nil {
 		t.Fatal(err)
 	}
 	if n := srv.Count("AssumeRole"); n != 2 {
 		t.Fatalf("AssumeRole calls = %d, want 2 (renewal)", n)
 	}
 	// A cache file others could have written is not used, and we say why.
-	entries, _ := filepath.Glob(filepath.Join(CacheDir(), "*.json"))
+	entries, _ := filepath.Glob(filepath.Join(credcache.Dir(), "*.json"))
 	for _, p := range entries {
 		os.Chmod(p, 0o666)
 	}
-	if _, err := g.Get(context.Background(), request()); err != nil {
+	if _, err := get(g, request(), userEnv()); err != nil {
 		t.Fatal(err)
 	}
 	if n := srv.Count("AssumeRole"); n != 3 {
@@ -133,7 +146,7 @@ func TestErrorsAreOneLineNamingTheRole(t *testing.T) {
 	srv := setup(t)
 	g := &Getter{Now: time.Now}
 	srv.FailNext("AssumeRole", 1, stsstub.Fault{Status: 403, Code: "AccessDenied", Message: "not authorized\nto assume"})
-	_, err := g.Get(context.Background(), request())
+	_, err := get(g, request(), userEnv())
 	if err == nil || !strings.Contains(err.Error(), role) || !strings.Contains(err.Error(), "AccessDenied") || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("err = %v", err)
 	}
@@ -143,7 +156,7 @@ func TestErrorsAreOneLineNamingTheRole(t *testing.T) {
 	// Nothing listens: one line, quickly.
 	t.Setenv("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1")
 	start := time.Now()
-	_, err = g.Get(context.Background(), request())
+	_, err = get(g, request(), userEnv())
 	if err == nil || !strings.Contains(err.Error(), role) || strings.Contains(err.Error(), "\n") {
 		t.Fatalf("err = %v", err)
 	}
@@ -158,9 +171,7 @@ func TestSourceProfileThatRunsAwsroleIsRefused(t *testing.T) {
 	if err := os.WriteFile(os.Getenv("AWS_CONFIG_FILE"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r := request()
-	r.Source = map[string]*string{"AWS_PROFILE": s("loop")}
-	_, err := (&Getter{Now: time.Now}).Get(context.Background(), r)
+	_, err := get(&Getter{Now: time.Now}, request(), credcache.Env{"AWS_PROFILE": s("loop")})
 	if err == nil || !strings.Contains(err.Error(), "gets its credentials from awsrole itself") {
 		t.Fatalf("err = %v", err)
 	}

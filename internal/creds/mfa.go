@@ -2,25 +2,20 @@ package creds
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/gofrs/flock"
 
 	"github.com/awsrole/awsrole/internal/credcache"
-	"github.com/awsrole/awsrole/internal/privfile"
 )
 
 // ChainedMax is what STS allows a role session assumed with temporary
@@ -29,65 +24,40 @@ const ChainedMax = credcache.ChainedMax
 
 var sixDigits = regexp.MustCompile(`^[0-9]{6}$`)
 
-// sessionFor returns credentials of an MFA session for the source
-// credentials: from the cache, or GetSessionToken with a code. A session
-// serves every region, so the region is not part of its key.
-func (g *Getter) sessionFor(ctx context.Context, cfg aws.Config, req Request, src aws.Credentials) (aws.Credentials, error) {
-	key := credcache.Path(Request{MFASerial: req.MFASerial, Duration: req.MFADuration}, src.AccessKeyID, "")
-	path := filepath.Join(filepath.Dir(key), "mfa-"+filepath.Base(key))
-	if c, ok := g.cached(path, "", req.Window, g.Notice); ok {
-		return sdkCredentials(c), nil
-	}
-	if err := privfile.Dir(CacheDir()); err != nil {
-		return aws.Credentials{}, err
-	}
-	lock := flock.New(path + ".lock")
-	// A code may take the user a while to type: wait for another shell's
-	// prompt longer than for STS.
-	lctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	if ok, err := lock.TryLockContext(lctx, 50*time.Millisecond); err != nil || !ok {
-		return aws.Credentials{}, fmt.Errorf("assume %s: another awsrole is still asking for an MFA code", req.RoleARN)
-	}
-	defer lock.Unlock()
-	if c, ok := g.cached(path, "", req.Window, nil); ok {
-		return sdkCredentials(c), nil
-	}
-	code, err := mfaCode(req)
+// mfaSession is an MFA session of the source credentials: GetSessionToken
+// with a code, once per device until the session lapses (Cached keeps it),
+// from which every role with that device is assumed.
+type mfaSession struct {
+	cfg    aws.Config
+	req    Request
+	source credcache.Provider
+}
+
+func (m *mfaSession) Retrieve(ctx context.Context) (Credentials, error) {
+	from, err := m.source.Retrieve(ctx)
 	if err != nil {
-		return aws.Credentials{}, err
+		return Credentials{}, err
+	}
+	code, err := mfaCode(m.req)
+	if err != nil {
+		return Credentials{}, err
 	}
 	// The code was typed at leisure; STS gets its own time bound.
-	sctx, scancel := context.WithTimeout(ctx, Timeout)
-	defer scancel()
-	in := &sts.GetSessionTokenInput{SerialNumber: aws.String(req.MFASerial), TokenCode: aws.String(code)}
-	if req.MFADuration > 0 {
-		in.DurationSeconds = aws.Int32(int32(req.MFADuration / time.Second))
+	sctx, cancel := context.WithTimeout(ctx, Timeout)
+	defer cancel()
+	in := &sts.GetSessionTokenInput{SerialNumber: aws.String(m.req.MFASerial), TokenCode: aws.String(code)}
+	if m.req.MFADuration > 0 {
+		in.DurationSeconds = aws.Int32(int32(m.req.MFADuration / time.Second))
 	}
-	out, err := sts.NewFromConfig(cfg).GetSessionToken(sctx, in)
+	out, err := sts.NewFromConfig(m.cfg, func(o *sts.Options) { o.Credentials = static(from) }).GetSessionToken(sctx, in)
 	if err != nil {
-		return aws.Credentials{}, describe(sctx, req.RoleARN, err)
+		return Credentials{}, &roleError{role: m.req.RoleARN, err: describe(sctx, "STS", "AWS_ENDPOINT_URL_STS", err)}
 	}
 	c := out.Credentials
 	if c == nil || c.AccessKeyId == nil || c.SecretAccessKey == nil || c.SessionToken == nil || c.Expiration == nil {
-		return aws.Credentials{}, fmt.Errorf("assume %s: STS answered GetSessionToken without complete credentials", req.RoleARN)
+		return Credentials{}, &roleError{role: m.req.RoleARN, err: errors.New("STS answered GetSessionToken without complete credentials")}
 	}
-	sess := Credentials{AccessKeyID: *c.AccessKeyId, SecretAccessKey: *c.SecretAccessKey, SessionToken: *c.SessionToken, Expiration: c.Expiration.UTC()}
-	data, _ := json.Marshal(sess)
-	if err := privfile.Write(path, data); err != nil {
-		return aws.Credentials{}, fmt.Errorf("cache MFA session: %w", err)
-	}
-	return sdkCredentials(sess), nil
-}
-
-func sdkCredentials(c Credentials) aws.Credentials {
-	return aws.Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken,
-		CanExpire: true, Expires: c.Expiration, Source: "awsrole-mfa"}
-}
-
-// staticProvider serves fixed credentials to the SDK.
-func staticProvider(c aws.Credentials) aws.CredentialsProvider {
-	return credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken)
+	return Credentials{AccessKeyID: *c.AccessKeyId, SecretAccessKey: *c.SecretAccessKey, SessionToken: *c.SessionToken, Expiration: c.Expiration.UTC()}, nil
 }
 
 // mfaCode gets an MFA code from mfa_command, else from the terminal.

@@ -3,35 +3,72 @@ package creds
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
+
+	"github.com/awsrole/awsrole/internal/awsconfig"
+	"github.com/awsrole/awsrole/internal/credcache"
 )
 
-// Reply is what Serve answers: credentials, or the one-line error.
-type Reply struct {
-	Credentials *Credentials `json:"credentials,omitempty"`
-	Error       string       `json:"error,omitempty"`
-}
-
-// Serve is the awsrole-sts helper: it reads one Request (JSON) from in,
-// fetches credentials and writes one Reply to out. awsrole runs it only
-// when the cache cannot answer, so the prompt's hot path never pays for
-// linking the AWS SDK. Notices (a damaged cache file) go to stderr.
+// Serve is the awsrole-sts helper: it reads one credcache.Call (JSON) from
+// in, carries it out in this process's environment (the user's own, as
+// awsrole started it) and writes one credcache.Reply to out. Notices (a
+// damaged cache file) and prompts go to stderr and the terminal.
 func Serve(in io.Reader, out io.Writer) int {
-	var req Request
-	if err := json.NewDecoder(io.LimitReader(in, 1<<20)).Decode(&req); err != nil {
-		json.NewEncoder(out).Encode(Reply{Error: "awsrole-sts: bad request: " + oneLine(err.Error())})
+	var call credcache.Call
+	if err := json.NewDecoder(io.LimitReader(in, 1<<20)).Decode(&call); err != nil {
+		encode(out, credcache.Reply{Error: "awsrole-sts: bad request: " + credcache.OneLine(err.Error())})
 		return 2
 	}
-	c, err := (&Getter{Now: time.Now, Notice: os.Stderr}).Get(context.Background(), req)
-	if err != nil {
-		return encode(out, Reply{Error: oneLine(err.Error())})
+	if call.Version != credcache.ProtocolVersion {
+		encode(out, credcache.Reply{Error: fmt.Sprintf("awsrole-sts speaks protocol version %d, the caller %d; install awsrole and awsrole-sts from the same release", credcache.ProtocolVersion, call.Version)})
+		return 2
 	}
-	return encode(out, Reply{Credentials: &c})
+	reply, err := handle(context.Background(), call)
+	if err != nil {
+		// Each quoted remote text is already bounded; folding keeps the
+		// advice that follows it.
+		reply = credcache.Reply{Error: strings.Join(strings.Fields(err.Error()), " ")}
+	}
+	return encode(out, reply)
 }
 
-func encode(out io.Writer, r Reply) int {
+func handle(ctx context.Context, call credcache.Call) (credcache.Reply, error) {
+	switch call.Op {
+	case credcache.OpCredentials:
+		env := ProcessEnv()
+		src, err := credcache.Resolve(call.Request, env, awsconfig.Load)
+		if err != nil {
+			return credcache.Reply{}, &roleError{role: call.Request.Label(), err: err}
+		}
+		c, err := (&Getter{Now: time.Now, Notice: os.Stderr}).Get(ctx, call.Request, src, env)
+		return credcache.Reply{Credentials: &c}, err
+	case credcache.OpLogin:
+		return credcache.Reply{}, Login(ctx, call.Login, os.Stderr)
+	case credcache.OpAssignments:
+		list, err := Assignments(ctx, call.Login.Session)
+		return credcache.Reply{Assignments: list}, err
+	}
+	return credcache.Reply{}, errors.New("awsrole-sts: unknown operation " + string(call.Op))
+}
+
+// ProcessEnv is this process's environment as a credcache.Env.
+func ProcessEnv() credcache.Env {
+	env := credcache.Env{}
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = &v
+		}
+	}
+	return env
+}
+
+func encode(out io.Writer, r credcache.Reply) int {
+	r.Version = credcache.ProtocolVersion
 	if err := json.NewEncoder(out).Encode(r); err != nil {
 		return 1
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/awsrole/awsrole/dirconfig"
+	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/creds"
 	"github.com/awsrole/awsrole/internal/engine"
 	"github.com/awsrole/awsrole/internal/stsstub"
@@ -192,7 +193,7 @@ func BenchmarkExport(b *testing.B) {
 		w := newBenchWorld(b)
 		e := benchEngine(benchClock())
 		in := engine.Input{Env: w.env, PWD: w.proj, PID: pid}
-		cache := creds.CacheDir()
+		cache := credcache.Dir()
 		calls := w.stub.Count("")
 		b.ReportAllocs()
 		for b.Loop() {

@@ -27,9 +27,11 @@ const noticeWindow = 100 * 365 * 24 * time.Hour
 // user config names one.
 const DefaultDuration = time.Hour
 
-// Credentials fetches temporary credentials for a role.
-type Credentials interface {
-	Get(ctx context.Context, req credcache.Request) (credcache.Credentials, error)
+// CredentialProvider fetches temporary credentials for a request from its
+// resolved source, in the user's own environment (the originals of the
+// managed variables): credcache.Helper in the binary, a fake in tests.
+type CredentialProvider interface {
+	Get(ctx context.Context, req credcache.Request, src credcache.Source, originals credcache.Env) (credcache.Credentials, error)
 }
 
 // Input is one hook call: the shell's environment, directory and process id.
@@ -42,7 +44,7 @@ type Input struct {
 // Engine decides and carries out one hook call.
 type Engine struct {
 	Now    func() time.Time
-	Creds  Credentials
+	Creds  CredentialProvider
 	Notice io.Writer // one-line notices that are not failures (e.g. a blocked file)
 }
 
@@ -117,18 +119,27 @@ func (e *Engine) export(ctx context.Context, in Input) (*Result, error) {
 		res.Changes[transition.StateVar] = nil
 		active = nil
 	default:
+		originals := transition.Originals(act, in.Env)
+		proj, perr := NewProject(cfg, user, originals)
 		fail := state.Failure{PWD: in.PWD, File: target.File, Hash: target.Hash, At: now}
+		if perr == nil {
+			// Signing in again or editing the profile mends a failure:
+			// try again at once then.
+			fail.Hash += proj.Watched()
+		}
 		if state.Repeated(in.PID, fail, state.Backoff) {
 			return nil, errReported
 		}
-		originals := transition.Originals(act, in.Env)
-		c, err := e.Creds.Get(ctx, e.request(cfg, user, originals))
+		if perr != nil {
+			return nil, e.backoff(in, fail, perr)
+		}
+		c, err := e.Creds.Get(ctx, proj.Request, proj.Source, originals)
 		if err != nil {
 			return nil, e.backoff(in, fail, err)
 		}
-		changes, applied := transition.Plan(act, in.Env, desired(cfg, c), kind == transition.Refresh)
+		changes, applied := transition.Plan(act, in.Env, proj.Desired(c, originals), kind == transition.Refresh)
 		active = &state.Snapshot{PID: in.PID, Active: transition.Active{
-			Dir: cfg.Dir, File: cfg.Path, Hash: cfg.Hash, RoleARN: cfg.RoleARN,
+			Dir: cfg.Dir, File: cfg.Path, Hash: cfg.Hash, RoleARN: proj.Label(),
 			Expiration: c.Expiration, Originals: originals, Applied: applied,
 		}}
 		p, err := state.Save(active, now)
@@ -242,26 +253,6 @@ func orphan(env map[string]string) *transition.Active {
 	return a
 }
 
-// desired is what the shell holds while cfg's role is active.
-func desired(cfg *dirconfig.Config, c credcache.Credentials) map[string]*string {
-	d := map[string]*string{
-		"AWS_ACCESS_KEY_ID":         ptr(c.AccessKeyID),
-		"AWS_SECRET_ACCESS_KEY":     ptr(c.SecretAccessKey),
-		"AWS_SESSION_TOKEN":         ptr(c.SessionToken),
-		"AWS_CREDENTIAL_EXPIRATION": ptr(c.Expiration.UTC().Format(time.RFC3339)),
-		"AWSROLE_ARN":               ptr(cfg.RoleARN),
-		"AWSROLE_DIR":               ptr(cfg.Dir),
-	}
-	for _, name := range transition.Hidden {
-		d[name] = nil
-	}
-	if cfg.Region != "" {
-		d["AWS_REGION"] = ptr(cfg.Region)
-		d["AWS_DEFAULT_REGION"] = ptr(cfg.Region)
-	}
-	return d
-}
-
 func statKey(path string) string {
 	fi, err := os.Lstat(path)
 	if err != nil {
@@ -280,21 +271,3 @@ func quoted(dir string) string {
 }
 
 func ptr(s string) *string { return &s }
-
-func first(vals ...string) string {
-	for _, v := range vals {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-func firstDuration(vals ...time.Duration) time.Duration {
-	for _, v := range vals {
-		if v != 0 {
-			return v
-		}
-	}
-	return 0
-}

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
@@ -13,7 +14,7 @@ import (
 // Role is a directory's role with fresh credentials, for one process rather
 // than a shell: what `exec` and `credential-process` hand out.
 type Role struct {
-	Config      *dirconfig.Config
+	*Project
 	Credentials credcache.Credentials
 	Active      *transition.Active // what the calling shell has active, if anything
 	Desired     map[string]*string // the variables a shell in the directory would hold
@@ -21,7 +22,11 @@ type Role struct {
 
 // ForDir fetches the role of the file that applies to dir, from the user's
 // own credentials: the calling shell's originals if it has a role active.
-func (e *Engine) ForDir(ctx context.Context, dir string, env map[string]string) (*Role, error) {
+//
+// minLeft is how long the credentials must still last (at least the
+// user's refresh window): credential-process hands out credentials that
+// outlast the SDKs' own refresh windows.
+func (e *Engine) ForDir(ctx context.Context, dir string, env map[string]string, minLeft time.Duration) (*Role, error) {
 	user, err := dirconfig.LoadUserConfig()
 	if err != nil {
 		return nil, err
@@ -44,12 +49,12 @@ func (e *Engine) ForDir(ctx context.Context, dir string, env map[string]string) 
 	default:
 		return nil, fmt.Errorf("%s is not allowed yet; check its content, then run: awsrole allow %s", cfg.Path, quoted(cfg.Dir))
 	}
-	return e.ForConfig(ctx, cfg, user, env)
+	return e.ForConfig(ctx, cfg, user, env, minLeft)
 }
 
 // ForConfig fetches cfg's role from the user's own credentials in env; cfg
 // must already be trusted.
-func (e *Engine) ForConfig(ctx context.Context, cfg *dirconfig.Config, user *dirconfig.UserConfig, env map[string]string) (*Role, error) {
+func (e *Engine) ForConfig(ctx context.Context, cfg *dirconfig.Config, user *dirconfig.UserConfig, env map[string]string, minLeft time.Duration) (*Role, error) {
 	var act *transition.Active
 	if p := env[transition.StateVar]; p != "" {
 		snap, err := state.Load(p)
@@ -58,26 +63,16 @@ func (e *Engine) ForConfig(ctx context.Context, cfg *dirconfig.Config, user *dir
 		}
 		act = &snap.Active
 	}
-	c, err := e.Creds.Get(ctx, e.request(cfg, user, transition.Originals(act, env)))
+	originals := transition.Originals(act, env)
+	proj, err := NewProject(cfg, user, originals)
 	if err != nil {
 		return nil, err
 	}
-	return &Role{Config: cfg, Credentials: c, Active: act, Desired: desired(cfg, c)}, nil
-}
-
-// request is the credentials request for cfg from the user's originals.
-func (e *Engine) request(cfg *dirconfig.Config, user *dirconfig.UserConfig, originals map[string]*string) credcache.Request {
-	return credcache.Request{
-		RoleARN:       cfg.RoleARN,
-		SessionName:   first(cfg.SessionName, user.SessionName, dirconfig.DefaultSessionName()),
-		ExternalID:    cfg.ExternalID,
-		SourceProfile: cfg.SourceProfile,
-		MFASerial:     first(cfg.MFASerial, user.MFASerial),
-		MFACommand:    user.MFACommand,
-		MFADuration:   user.SessionTokenDuration,
-		Region:        cfg.Region,
-		Duration:      firstDuration(cfg.Duration, user.Duration, DefaultDuration),
-		Window:        user.RefreshBefore,
-		Source:        originals,
+	// Fresh credentials must outlast minLeft, or every call would fetch.
+	proj.Request.Window = max(proj.Request.Window, min(minLeft, proj.Duration/2))
+	c, err := e.Creds.Get(ctx, proj.Request, proj.Source, originals)
+	if err != nil {
+		return nil, err
 	}
+	return &Role{Project: proj, Credentials: c, Active: act, Desired: proj.Desired(c, originals)}, nil
 }

@@ -84,7 +84,7 @@ func originals() map[string]*string {
 // managedVars are the variables awsrole saves and restores, and its pointer.
 var managedVars = []string{
 	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-	"AWS_CREDENTIAL_EXPIRATION", "AWS_REGION", "AWS_DEFAULT_REGION",
+	"AWS_CREDENTIAL_EXPIRATION", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_CA_BUNDLE",
 	"AWSROLE_ARN", "AWSROLE_DIR",
 	"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_TOKEN",
 	"AWSROLE_STATE",

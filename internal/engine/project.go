@@ -1,0 +1,127 @@
+package engine
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/awsrole/awsrole/dirconfig"
+	"github.com/awsrole/awsrole/internal/awsconfig"
+	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/transition"
+)
+
+// Project is what entering one project's role takes, decided without the
+// network: the request, the source of its base credentials and the facts
+// that status shows. Every path — the hook, exec, credential-process,
+// direnv, status — builds it here.
+type Project struct {
+	Config  *dirconfig.Config
+	Request credcache.Request
+	Source  credcache.Source
+	// Duration is what STS is asked for; CappedBy says why it is shorter
+	// than the file or user config asks ("" when it is not).
+	Duration time.Duration
+	CappedBy string
+	// Region is exported while the role is active ("" = none), and
+	// RegionFrom says where it came from.
+	Region, RegionFrom string
+	// Watch are files whose change can change the result or mend a
+	// failure: the AWS config for a profile or SSO source, the SSO token.
+	Watch []string
+}
+
+// NewProject resolves cfg's request against the user's own environment
+// (the originals of the managed variables, nil: unset).
+func NewProject(cfg *dirconfig.Config, user *dirconfig.UserConfig, originals map[string]*string) (*Project, error) {
+	req := credcache.Request{
+		RoleARN:       cfg.RoleARN,
+		SessionName:   cmp.Or(cfg.SessionName, user.SessionName, dirconfig.DefaultSessionName()),
+		ExternalID:    cfg.ExternalID,
+		SourceProfile: cfg.SourceProfile,
+		MFASerial:     cmp.Or(cfg.MFASerial, user.MFASerial),
+		MFACommand:    user.MFACommand,
+		MFADuration:   user.SessionTokenDuration,
+		Region:        cfg.Region,
+		Duration:      cmp.Or(cfg.Duration, user.Duration, DefaultDuration),
+		Window:        user.RefreshBefore,
+	}
+	if cfg.SSOAccountID != "" {
+		req.SSO = credcache.SSORole{Session: cmp.Or(cfg.SSOSession, user.SSOSession), AccountID: cfg.SSOAccountID, RoleName: cfg.SSORoleName}
+		if req.SSO.Session == "" {
+			return nil, cfg.KeyError("sso_account_id", fmt.Errorf(`needs an sso_session: add sso_session = "NAME" (a [sso-session NAME] of %s) here or in %s`,
+				awsconfig.ConfigPath(), user.Path))
+		}
+	}
+	src, err := credcache.Resolve(req, originals, awsconfig.Load)
+	var missing *credcache.MissingSessionError
+	switch {
+	case errors.As(err, &missing) && cfg.SSOSession != "":
+		return nil, cfg.KeyError("sso_session", err)
+	case errors.As(err, &missing):
+		return nil, fmt.Errorf("%s: sso_session of %s: %w", cfg.Path, user.Path, err)
+	case err != nil && cfg.SourceProfile != "":
+		return nil, cfg.KeyError("source_profile", err)
+	case err != nil:
+		return nil, fmt.Errorf("assume %s: %w", req.Label(), err)
+	}
+	p := &Project{Config: cfg, Request: req, Source: src}
+	p.Duration, p.CappedBy = req.Effective(src)
+	env := credcache.Env(originals)
+	switch {
+	case cfg.Region != "":
+		p.Region, p.RegionFrom = cfg.Region, cfg.Path
+	case src.ProfileRegion != "" && env.Get("AWS_REGION") == "" && env.Get("AWS_DEFAULT_REGION") == "":
+		// Unsetting AWS_PROFILE would lose the profile's region.
+		p.Region, p.RegionFrom = src.ProfileRegion, fmt.Sprintf("profile %q", src.Profile)
+	}
+	if src.Kind != credcache.SourceEnv {
+		p.Watch = append(p.Watch, awsconfig.ConfigPath(), awsconfig.CredentialsPath())
+	}
+	if src.SSO != nil {
+		p.Watch = append(p.Watch, src.SSO.TokenPath)
+	}
+	return p, nil
+}
+
+// Label is what the project's credentials are for, as AWSROLE_ARN shows it.
+func (p *Project) Label() string { return p.Request.Label() }
+
+// Desired is what a shell holds while the project's role is active with c.
+func (p *Project) Desired(c credcache.Credentials, originals map[string]*string) map[string]*string {
+	d := map[string]*string{
+		"AWS_ACCESS_KEY_ID":         ptr(c.AccessKeyID),
+		"AWS_SECRET_ACCESS_KEY":     ptr(c.SecretAccessKey),
+		"AWS_SESSION_TOKEN":         ptr(c.SessionToken),
+		"AWS_CREDENTIAL_EXPIRATION": ptr(c.Expiration.UTC().Format(time.RFC3339)),
+		"AWSROLE_ARN":               ptr(p.Label()),
+		"AWSROLE_DIR":               ptr(p.Config.Dir),
+	}
+	for _, name := range transition.Hidden {
+		d[name] = nil
+	}
+	if p.Region != "" {
+		d["AWS_REGION"] = ptr(p.Region)
+		d["AWS_DEFAULT_REGION"] = ptr(p.Region)
+	}
+	if p.Source.CABundle != "" && credcache.Env(originals).Get("AWS_CA_BUNDLE") == "" {
+		d["AWS_CA_BUNDLE"] = ptr(p.Source.CABundle)
+	}
+	return d
+}
+
+// Watched is the state of the watched files, for telling a repeated
+// failure from one the user may have mended (signed in, edited a profile).
+func (p *Project) Watched() string {
+	s := ""
+	for _, w := range p.Watch {
+		if fi, err := os.Stat(w); err == nil {
+			s += fmt.Sprintf(":%d.%d", fi.ModTime().UnixNano(), fi.Size())
+		} else {
+			s += ":-"
+		}
+	}
+	return s
+}
