@@ -182,7 +182,6 @@ func resolve(req Request, env Env, files func() (*awsconfig.Files, error)) (Sour
 	return src, nil
 }
 
-
 // credentialKeys are the keys that give a profile credentials of its own
 // or from elsewhere.
 var credentialKeys = []string{"aws_access_key_id", "role_arn", "sso_session", "sso_start_url", "sso_account_id",
