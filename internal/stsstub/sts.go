@@ -32,7 +32,8 @@ func (s *Server) AddUser(accessKeyID, secret, arn string) {
 	s.keys[accessKeyID] = &principal{kind: kindUser, secret: secret, arn: arn, userID: userID, account: account}
 }
 
-// SetSessionDuration makes issued credentials expire after d regardless of DurationSeconds; 0 restores normal behaviour.
+// SetSessionDuration makes issued credentials (AssumeRole, GetSessionToken, GetRoleCredentials) expire after d
+// regardless of the duration asked for; 0 restores normal behaviour.
 func (s *Server) SetSessionDuration(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -305,6 +306,8 @@ func (s *Server) assumeRole(p principal, params url.Values) (*assumeRoleResult, 
 	if e != nil {
 		return nil, e
 	}
+	// Role chaining: a caller that is itself a role session (from AssumeRole
+	// or the SSO portal) gets at most an hour, as with real STS.
 	if p.kind == kindRole && dur > 3600 {
 		return nil, validationError("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
 	}
