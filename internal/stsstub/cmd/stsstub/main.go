@@ -4,6 +4,9 @@
 // AWS_ENDPOINT_URL_STS) as a single line on stdout, and serves until it is
 // killed (SIGINT/SIGTERM) or, when stdin is a pipe or socket, until stdin
 // reaches end of file. With -log FILE it appends one JSON line per call.
+// The same URL serves IAM Identity Center (AWS_ENDPOINT_URL_SSO and
+// AWS_ENDPOINT_URL_SSO_OIDC); -sso-assign and -sso-session (or
+// -sso-token-file) sign a user in without the device flow.
 //
 //	coproc STUB { stsstub -key AKIA... -secret ... -log calls.jsonl; }
 //	read -r url <&"${STUB[0]}"
@@ -41,6 +44,9 @@ type logLine struct {
 	RoleSessionName string `json:"role_session_name,omitempty"`
 	DurationSeconds int    `json:"duration_seconds,omitempty"`
 	SerialNumber    string `json:"serial_number,omitempty"`
+	AccountID       string `json:"account_id,omitempty"`
+	RoleName        string `json:"role_name,omitempty"`
+	GrantType       string `json:"grant_type,omitempty"`
 	Status          int    `json:"status"`
 	Error           string `json:"error,omitempty"`
 }
@@ -61,7 +67,9 @@ func run() error {
 		logPath  = flag.String("log", "", "append one JSON line per call to this file")
 		duration = flag.Duration("session-duration", 0, "if >0, issued credentials expire after this long")
 		faults   faultFlags
+		sso      ssoFlags
 	)
+	sso.register(flag.CommandLine)
 	flag.Var(&faults, "fail", "inject a fault: ACTION:N:STATUS[:CODE[:MESSAGE]] (ACTION may be empty for any); repeatable")
 	flag.Parse()
 	if flag.NArg() > 0 {
@@ -78,6 +86,9 @@ func run() error {
 	defer s.Close()
 	s.AddUser(*key, *secret, *arn)
 	s.SetSessionDuration(*duration)
+	if err := sso.apply(s); err != nil {
+		return err
+	}
 	for _, f := range faults {
 		action, n, fault, err := parseFault(f)
 		if err != nil {
@@ -96,7 +107,8 @@ func run() error {
 			b, _ := json.Marshal(logLine{
 				Time: c.Time.UTC().Format(time.RFC3339Nano), Action: c.Action, AccessKeyID: c.AccessKeyID,
 				RoleArn: c.RoleArn, RoleSessionName: c.RoleSessionName, DurationSeconds: c.DurationSeconds,
-				SerialNumber: c.SerialNumber, Status: c.Status, Error: c.Err,
+				SerialNumber: c.SerialNumber, AccountID: c.AccountID, RoleName: c.RoleName, GrantType: c.GrantType,
+				Status: c.Status, Error: c.Err,
 			})
 			mu.Lock()
 			defer mu.Unlock()

@@ -1,165 +1,21 @@
-// Package stsstub serves a local stand-in for AWS STS over plain HTTP on
-// 127.0.0.1, for tests and demos. It speaks the AWS Query protocol that
-// aws-sdk-go-v2 and the aws CLI use for STS, verifies SigV4 signatures
-// against the keys it knows (long-term keys added with AddUser and the
-// temporary credentials it issued), serves AssumeRole, GetSessionToken and
-// GetCallerIdentity, records and counts calls, and fails on demand. Clients
-// reach it through the standard AWS_ENDPOINT_URL_STS environment variable.
 package stsstub
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base32"
 	"encoding/base64"
-	"encoding/hex"
-	"encoding/xml"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
-// Namespace is the XML namespace of STS responses.
-const Namespace = "https://sts.amazonaws.com/doc/2011-06-15/"
-
-// maxBody caps the request body the stub reads.
-const maxBody = 1 << 20
-
-// Server is a running STS stand-in.
-type Server struct {
-	// URL is the base URL to put in AWS_ENDPOINT_URL_STS, like http://127.0.0.1:PORT.
-	URL string
-
-	ln   net.Listener
-	hs   *http.Server
-	done chan struct{}
-
-	// handlers tracks running requests so Close can wait for them.
-	handlers sync.WaitGroup
-	closing  bool
-
-	mu              sync.Mutex
-	keys            map[string]*principal
-	calls           []Call
-	callBase        int // number of calls forgotten by ResetCalls
-	faults          []*faultRule
-	sessionDuration time.Duration
-	secretOverride  *string
-	mfaRoles        map[string]mfaDevice // role ARN → required MFA
-	mfaDevices      map[string]string    // serial → valid code
-	externalIDs     map[string]string    // role ARN → required external id
-	hook            func(Call)
-	now             func() time.Time
-}
-
-// Call records one request the stub received.
-type Call struct {
-	Action          string
-	AccessKeyID     string
-	RoleArn         string
-	RoleSessionName string
-	ExternalID      string
-	SerialNumber    string
-	TokenCode       string
-	DurationSeconds int
-	Region          string    // region from the SigV4 credential scope
-	Time            time.Time // when the request arrived
-	Status          int       // HTTP status sent; 0 if none was sent (dropped or still running)
-	Err             string    // error code sent, "" on success
-}
-
-// Fault describes an injected failure; see FailNext.
-type Fault struct {
-	Status  int           // HTTP status; defaults to 400 when Code is set
-	Code    string        // error code, e.g. AccessDenied, Throttling; defaults from Status
-	Message string        // error message; defaults to a generic one
-	Hang    time.Duration // sleep this long before answering (alone: then answer normally)
-	Close   bool          // drop the connection without answering
-}
-
-type faultRule struct {
-	action string
-	left   int
-	f      Fault
-}
+// This file is the STS side: the AWS Query protocol's actions and the
+// knobs tests turn on them. The XML it answers with is in stsxml.go.
 
 type mfaDevice struct{ serial, code string }
-
-type principalKind int
-
-const (
-	kindUser         principalKind = iota // long-term key
-	kindSessionToken                      // issued by GetSessionToken
-	kindRole                              // issued by AssumeRole
-)
-
-// principal is the identity behind an access key id.
-type principal struct {
-	kind      principalKind
-	secret    string
-	token     string    // session token for issued credentials
-	expires   time.Time // zero for long-term keys
-	arn       string
-	userID    string
-	account   string
-	mfaSerial string // MFA the credentials were obtained with, if any
-	mfaCode   string
-}
-
-// apiError is an STS error response.
-type apiError struct {
-	Status  int
-	Code    string
-	Message string
-}
-
-func (e *apiError) Error() string { return e.Code + ": " + e.Message }
-
-// Start starts a server listening on 127.0.0.1 on a free port.
-func Start() (*Server, error) { return StartAddr("127.0.0.1:0") }
-
-// StartAddr starts a server listening on addr, e.g. "127.0.0.1:0".
-func StartAddr(addr string) (*Server, error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("stsstub: listen: %w", err)
-	}
-	s := &Server{
-		URL:         "http://" + ln.Addr().String(),
-		ln:          ln,
-		done:        make(chan struct{}),
-		keys:        map[string]*principal{},
-		mfaRoles:    map[string]mfaDevice{},
-		mfaDevices:  map[string]string{},
-		externalIDs: map[string]string{},
-		now:         time.Now,
-	}
-	s.hs = &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
-	go func() { _ = s.hs.Serve(ln) }()
-	return s, nil
-}
-
-// Close stops the server, drops open connections and waits for running handlers.
-func (s *Server) Close() {
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		return
-	}
-	s.closing = true
-	close(s.done)
-	s.mu.Unlock()
-	_ = s.hs.Close()
-	s.handlers.Wait()
-}
 
 // AddUser registers a long-term access key for the IAM user (or root) ARN.
 func (s *Server) AddUser(accessKeyID, secret, arn string) {
@@ -176,56 +32,12 @@ func (s *Server) AddUser(accessKeyID, secret, arn string) {
 	s.keys[accessKeyID] = &principal{kind: kindUser, secret: secret, arn: arn, userID: userID, account: account}
 }
 
-// SetSessionDuration makes issued credentials expire after d regardless of DurationSeconds; 0 restores normal behaviour.
+// SetSessionDuration makes issued credentials (AssumeRole, GetSessionToken, GetRoleCredentials) expire after d
+// regardless of the duration asked for; 0 restores normal behaviour.
 func (s *Server) SetSessionDuration(d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sessionDuration = d
-}
-
-// FailNext makes the next n calls of action ("" = any action) fail with f; n <= 0 cancels earlier faults for action.
-func (s *Server) FailNext(action string, n int, f Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if n <= 0 {
-		kept := s.faults[:0]
-		for _, r := range s.faults {
-			if r.action != action {
-				kept = append(kept, r)
-			}
-		}
-		s.faults = kept
-		return
-	}
-	s.faults = append(s.faults, &faultRule{action: action, left: n, f: f})
-}
-
-// Calls returns every request received so far, in arrival order, including rejected ones.
-func (s *Server) Calls() []Call {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Call(nil), s.calls...)
-}
-
-// ResetCalls forgets the recorded calls.
-func (s *Server) ResetCalls() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.callBase += len(s.calls)
-	s.calls = nil
-}
-
-// Count returns the number of successful calls of action ("" = any action).
-func (s *Server) Count(action string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, c := range s.calls {
-		if c.Status == http.StatusOK && (action == "" || c.Action == action) {
-			n++
-		}
-	}
-	return n
 }
 
 // SetSecretOverride makes the next issued credentials use secret as their secret access key.
@@ -267,29 +79,9 @@ func (s *Server) ExpireAll() {
 	}
 }
 
-// SetCallHook sets a function called with each call once it has been answered (or dropped).
-func (s *Server) SetCallHook(f func(Call)) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.hook = f
-}
-
-// ServeHTTP answers one STS request.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		http.Error(w, "stsstub closed", http.StatusServiceUnavailable)
-		return
-	}
-	s.handlers.Add(1)
-	s.mu.Unlock()
-	defer s.handlers.Done()
-
-	reqID := newRequestID()
-	body, readErr := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+// stsOperation parses an STS request; its Action names the operation.
+func (s *Server) stsOperation(r *http.Request, body []byte, readErr error) *operation {
 	params, perr := requestParams(r, body, readErr)
-
 	authz := r.Header.Get("Authorization")
 	c := Call{
 		Action:          params.Get("Action"),
@@ -299,59 +91,44 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ExternalID:      params.Get("ExternalId"),
 		SerialNumber:    params.Get("SerialNumber"),
 		TokenCode:       params.Get("TokenCode"),
+		SourceIdentity:  params.Get("SourceIdentity"),
+		Policy:          params.Get("Policy"),
+		Tags:            queryTags(params),
+		TransitiveTags:  queryList(params, "TransitiveTagKeys.member.%d"),
+		PolicyArns:      queryList(params, "PolicyArns.member.%d.arn"),
 	}
 	c.DurationSeconds, _ = strconv.Atoi(params.Get("DurationSeconds"))
 	if a, err := parseAuthorization(authz); err == nil {
 		c.Region = a.region
 	}
-	idx := s.record(&c)
+	return &operation{call: c, proto: protoQuery, err: perr, handle: func(reqID string) (any, *apiError) {
+		return s.dispatch(r, body, params, reqID)
+	}}
+}
 
-	if f, ok := s.takeFault(c.Action); ok {
-		if f.Hang > 0 {
-			t := time.NewTimer(f.Hang)
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				t.Stop()
-				s.finish(idx, 0, "ClientGone")
-				return
-			case <-s.done:
-				t.Stop()
-				s.finish(idx, 0, "ServerClosed")
-				return
-			}
+// queryList reads a Query-protocol list whose Nth member is named by format.
+func queryList(params url.Values, format string) []string {
+	var out []string
+	for i := 1; ; i++ {
+		v, ok := params[fmt.Sprintf(format, i)]
+		if !ok || len(v) == 0 {
+			return out
 		}
-		if f.Close {
-			if hj, ok := w.(http.Hijacker); ok {
-				if conn, _, err := hj.Hijack(); err == nil {
-					_ = conn.Close()
-				}
-			} else {
-				panic(http.ErrAbortHandler)
-			}
-			s.finish(idx, 0, "ConnectionClosed")
-			return
-		}
-		if f.Status != 0 || f.Code != "" {
-			e := faultError(f)
-			writeError(w, e, reqID)
-			s.finish(idx, e.Status, e.Code)
-			return
-		}
+		out = append(out, v[0])
 	}
+}
 
-	var resp any
-	e := perr
-	if e == nil {
-		resp, e = s.dispatch(r, body, params, reqID)
+// queryTags reads AssumeRole's Tags list into a map; nil when there are none.
+func queryTags(params url.Values) map[string]string {
+	keys := queryList(params, "Tags.member.%d.Key")
+	if len(keys) == 0 {
+		return nil
 	}
-	if e != nil {
-		writeError(w, e, reqID)
-		s.finish(idx, e.Status, e.Code)
-		return
+	tags := make(map[string]string, len(keys))
+	for i, k := range keys {
+		tags[k] = params.Get(fmt.Sprintf("Tags.member.%d.Value", i+1))
 	}
-	writeXML(w, http.StatusOK, resp, reqID)
-	s.finish(idx, http.StatusOK, "")
+	return tags
 }
 
 // requestParams merges the query string and a form-encoded body.
@@ -382,71 +159,6 @@ func requestParams(r *http.Request, body []byte, readErr error) (url.Values, *ap
 		}
 	}
 	return params, nil
-}
-
-func (s *Server) record(c *Call) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c.Time = s.now()
-	s.calls = append(s.calls, *c)
-	return s.callBase + len(s.calls) - 1
-}
-
-func (s *Server) finish(idx, status int, code string) {
-	s.mu.Lock()
-	var c Call
-	found := false
-	if i := idx - s.callBase; i >= 0 && i < len(s.calls) { // ResetCalls may have run meanwhile
-		s.calls[i].Status = status
-		s.calls[i].Err = code
-		c, found = s.calls[i], true
-	}
-	hook := s.hook
-	s.mu.Unlock()
-	if hook != nil && found {
-		hook(c)
-	}
-}
-
-func (s *Server) takeFault(action string) (Fault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, r := range s.faults {
-		if r.action == "" || r.action == action {
-			f := r.f
-			r.left--
-			if r.left <= 0 {
-				s.faults = append(s.faults[:i], s.faults[i+1:]...)
-			}
-			return f, true
-		}
-	}
-	return Fault{}, false
-}
-
-func faultError(f Fault) *apiError {
-	e := &apiError{Status: f.Status, Code: f.Code, Message: f.Message}
-	if e.Status == 0 {
-		e.Status = http.StatusBadRequest
-	}
-	if e.Code == "" {
-		switch {
-		case e.Status == http.StatusForbidden:
-			e.Code = "AccessDenied"
-		case e.Status == http.StatusTooManyRequests:
-			e.Code = "Throttling"
-		case e.Status == http.StatusServiceUnavailable:
-			e.Code = "ServiceUnavailable"
-		case e.Status >= 500:
-			e.Code = "InternalFailure"
-		default:
-			e.Code = "ValidationError"
-		}
-	}
-	if e.Message == "" {
-		e.Message = "stsstub: injected " + e.Code
-	}
-	return e
 }
 
 func (s *Server) dispatch(r *http.Request, body []byte, params url.Values, reqID string) (any, *apiError) {
@@ -594,6 +306,8 @@ func (s *Server) assumeRole(p principal, params url.Values) (*assumeRoleResult, 
 	if e != nil {
 		return nil, e
 	}
+	// Role chaining: a caller that is itself a role session (from AssumeRole
+	// or the SSO portal) gets at most an hour, as with real STS.
 	if p.kind == kindRole && dur > 3600 {
 		return nil, validationError("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
 	}
@@ -693,130 +407,4 @@ func xmlCreds(akid string, p *principal) xmlCredentials {
 		SessionToken:    p.token,
 		Expiration:      p.expires.UTC().Truncate(time.Second).Format(time.RFC3339),
 	}
-}
-
-func randomBytes(n int) []byte {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(err) // crypto/rand does not fail on supported platforms
-	}
-	return b
-}
-
-const (
-	base32Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-	base64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-)
-
-// randomString returns n random characters from alphabet, whose length must divide 256.
-func randomString(n int, alphabet string) string {
-	b := randomBytes(n)
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return string(b)
-}
-
-// stableID derives a 17-character upper-case id from s.
-func stableID(s string) string {
-	h := sha256.Sum256([]byte(s))
-	return base32.StdEncoding.EncodeToString(h[:])[:17]
-}
-
-func newRequestID() string {
-	b := hex.EncodeToString(randomBytes(16))
-	return b[0:8] + "-" + b[8:12] + "-" + b[12:16] + "-" + b[16:20] + "-" + b[20:32]
-}
-
-// XML shapes of STS responses.
-
-type responseMetadata struct {
-	RequestID string `xml:"RequestId"`
-}
-
-type xmlCredentials struct {
-	AccessKeyID     string `xml:"AccessKeyId"`
-	SecretAccessKey string `xml:"SecretAccessKey"`
-	SessionToken    string `xml:"SessionToken"`
-	Expiration      string `xml:"Expiration"`
-}
-
-type assumedRoleUser struct {
-	AssumedRoleID string `xml:"AssumedRoleId"`
-	Arn           string `xml:"Arn"`
-}
-
-type assumeRoleResult struct {
-	Credentials     xmlCredentials  `xml:"Credentials"`
-	AssumedRoleUser assumedRoleUser `xml:"AssumedRoleUser"`
-	SourceIdentity  string          `xml:"SourceIdentity,omitempty"`
-}
-
-type assumeRoleResponse struct {
-	XMLName  xml.Name         `xml:"AssumeRoleResponse"`
-	Xmlns    string           `xml:"xmlns,attr"`
-	Result   assumeRoleResult `xml:"AssumeRoleResult"`
-	Metadata responseMetadata `xml:"ResponseMetadata"`
-}
-
-type getSessionTokenResult struct {
-	Credentials xmlCredentials `xml:"Credentials"`
-}
-
-type getSessionTokenResponse struct {
-	XMLName  xml.Name              `xml:"GetSessionTokenResponse"`
-	Xmlns    string                `xml:"xmlns,attr"`
-	Result   getSessionTokenResult `xml:"GetSessionTokenResult"`
-	Metadata responseMetadata      `xml:"ResponseMetadata"`
-}
-
-type getCallerIdentityResult struct {
-	Arn     string `xml:"Arn"`
-	UserID  string `xml:"UserId"`
-	Account string `xml:"Account"`
-}
-
-type getCallerIdentityResponse struct {
-	XMLName  xml.Name                `xml:"GetCallerIdentityResponse"`
-	Xmlns    string                  `xml:"xmlns,attr"`
-	Result   getCallerIdentityResult `xml:"GetCallerIdentityResult"`
-	Metadata responseMetadata        `xml:"ResponseMetadata"`
-}
-
-type errorResponse struct {
-	XMLName xml.Name `xml:"ErrorResponse"`
-	Xmlns   string   `xml:"xmlns,attr"`
-	Error   struct {
-		Type    string `xml:"Type"`
-		Code    string `xml:"Code"`
-		Message string `xml:"Message"`
-	} `xml:"Error"`
-	RequestID string `xml:"RequestId"`
-}
-
-func writeError(w http.ResponseWriter, e *apiError, reqID string) {
-	var er errorResponse
-	er.Xmlns = Namespace
-	er.Error.Type = "Sender"
-	if e.Status >= 500 {
-		er.Error.Type = "Receiver"
-	}
-	er.Error.Code = e.Code
-	er.Error.Message = e.Message
-	er.RequestID = reqID
-	writeXML(w, e.Status, &er, reqID)
-}
-
-func writeXML(w http.ResponseWriter, status int, v any, reqID string) {
-	out, err := xml.Marshal(v)
-	if err != nil {
-		status = http.StatusInternalServerError
-		out = []byte("<ErrorResponse><Error><Type>Receiver</Type><Code>InternalFailure</Code><Message>stsstub: cannot encode response</Message></Error></ErrorResponse>")
-	}
-	h := w.Header()
-	h.Set("Content-Type", "text/xml")
-	h.Set("X-Amzn-Requestid", reqID)
-	h.Set("Content-Length", strconv.Itoa(len(out)))
-	w.WriteHeader(status)
-	_, _ = w.Write(out)
 }

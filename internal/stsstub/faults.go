@@ -1,0 +1,111 @@
+package stsstub
+
+import (
+	"net/http"
+	"time"
+)
+
+// This file injects failures: FailNext queues them per action, ServeHTTP
+// takes them before answering, in whatever protocol the action speaks.
+
+// Fault describes an injected failure; see FailNext.
+type Fault struct {
+	Status  int           // HTTP status; defaults to 400 when Code is set
+	Code    string        // error code, e.g. AccessDenied, Throttling; defaults from Status
+	Message string        // error message; defaults to a generic one
+	Hang    time.Duration // sleep this long before answering (alone: then answer normally)
+	Close   bool          // drop the connection without answering
+}
+
+type faultRule struct {
+	action string
+	left   int
+	f      Fault
+}
+
+// FailNext makes the next n calls of action ("" = any action) fail with f; n <= 0 cancels earlier faults for action.
+// Actions are API names of any of the services, e.g. AssumeRole, GetRoleCredentials, CreateToken.
+func (s *Server) FailNext(action string, n int, f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n <= 0 {
+		kept := s.faults[:0]
+		for _, r := range s.faults {
+			if r.action != action {
+				kept = append(kept, r)
+			}
+		}
+		s.faults = kept
+		return
+	}
+	s.faults = append(s.faults, &faultRule{action: action, left: n, f: f})
+}
+
+func (s *Server) takeFault(action string) (Fault, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, r := range s.faults {
+		if r.action == "" || r.action == action {
+			f := r.f
+			r.left--
+			if r.left <= 0 {
+				s.faults = append(s.faults[:i], s.faults[i+1:]...)
+			}
+			return f, true
+		}
+	}
+	return Fault{}, false
+}
+
+// faultError turns f into an error response, with codes defaulted the way
+// the service speaking proto names them.
+func faultError(f Fault, proto protocol) *apiError {
+	e := &apiError{Status: f.Status, Code: f.Code, Message: f.Message}
+	if e.Status == 0 {
+		e.Status = http.StatusBadRequest
+	}
+	if e.Code == "" {
+		e.Code = defaultCode(e.Status, proto)
+	}
+	if e.Message == "" {
+		e.Message = "stsstub: injected " + e.Code
+	}
+	return e
+}
+
+func defaultCode(status int, proto protocol) string {
+	if proto == protoQuery || proto == protoPage {
+		switch {
+		case status == http.StatusForbidden:
+			return "AccessDenied"
+		case status == http.StatusTooManyRequests:
+			return "Throttling"
+		case status == http.StatusServiceUnavailable:
+			return "ServiceUnavailable"
+		case status >= 500:
+			return "InternalFailure"
+		}
+		return "ValidationError"
+	}
+	switch {
+	case status == http.StatusUnauthorized && proto == protoOAuth:
+		return "InvalidClientException"
+	case status == http.StatusUnauthorized:
+		return "UnauthorizedException"
+	case status == http.StatusForbidden && proto == protoOAuth:
+		return "AccessDeniedException"
+	case status == http.StatusForbidden:
+		return "ForbiddenException"
+	case status == http.StatusNotFound:
+		return "ResourceNotFoundException"
+	case status == http.StatusTooManyRequests && proto == protoOAuth:
+		return "SlowDownException"
+	case status == http.StatusTooManyRequests:
+		return "TooManyRequestsException"
+	case status >= 500 && proto == protoOAuth:
+		return "InternalServerException"
+	case status >= 500:
+		return "ServiceUnavailableException"
+	}
+	return "InvalidRequestException"
+}
