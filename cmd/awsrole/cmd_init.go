@@ -1,22 +1,29 @@
 package main
 
 import (
+	"bufio"
+	"cmp"
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/awsrole/awsrole/dirconfig"
+	"github.com/awsrole/awsrole/internal/credcache"
 )
 
 const initTemplate = `# awsrole: the AWS IAM role for this directory and everything below it.
 # Docs: awsrole help; approve changes with 'awsrole allow'.
 
-role_arn = %q   # required
-
+%s
 # region       = "eu-west-1"       # sets AWS_REGION and AWS_DEFAULT_REGION
 # session_name = "me-project"      # default: awsrole-<your user name>
 # duration     = "1h"              # 15m to 12h
@@ -25,52 +32,144 @@ role_arn = %q   # required
 # mfa_serial   = "arn:aws:iam::111111111111:mfa/me"
 `
 
+// initInput is what `awsrole init` was asked for.
+type initInput struct {
+	role                  string // ROLE_ARN, "" when not given
+	ssoSession, account   string
+	permissionSet, region string
+	stdin                 io.Reader // where the interactive pick is read (the terminal)
+	prompt                io.Writer
+	list                  func(session string) ([]credcache.Assignment, error)
+}
+
 func initCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "init [ROLE_ARN]",
+	in := initInput{}
+	c := &cobra.Command{
+		Use:   "init [ROLE_ARN] [--sso-session NAME [--account ID --role NAME]]",
 		Short: "Write a commented .awsrole.toml here and approve it",
-		Args:  cobra.MaximumNArgs(1),
+		Long: `Write a commented .awsrole.toml here. With ROLE_ARN, or with an IAM Identity
+Center account and permission set, the file is approved at once.
+
+With --sso-session, awsrole lists the accounts and permission sets you can
+reach in that session and lets you pick one on the terminal; --account and
+--role pick without asking. A ROLE_ARN given as well becomes one more hop
+from the permission set's role.`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			role := "arn:aws:iam::123456789012:role/CHANGE-ME"
 			if len(args) == 1 {
-				role = args[0]
+				in.role = args[0]
 			}
 			dir, err := os.Getwd()
 			if err != nil {
 				return err
 			}
-			path := filepath.Join(dir, dirconfig.FileName)
-			content := []byte(fmt.Sprintf(initTemplate, role))
-			if _, err := dirconfig.Parse(path, content); err != nil {
-				return err
+			in.prompt = cmd.ErrOrStderr()
+			in.list = func(session string) ([]credcache.Assignment, error) {
+				reply, err := credcache.Helper{Now: time.Now}.Run(context.Background(),
+					credcache.Call{Op: credcache.OpAssignments, Login: credcache.Login{Session: session}}, nil)
+				return reply.Assignments, err
 			}
-			f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-			if errors.Is(err, fs.ErrExist) {
-				return fmt.Errorf("%s already exists; edit it, then run 'awsrole allow'", path)
+			if tty, err := os.Open("/dev/tty"); err == nil {
+				defer tty.Close()
+				in.stdin = tty
 			}
-			if err != nil {
-				return err
-			}
-			if _, err := f.Write(content); err != nil {
-				f.Close()
-				return err
-			}
-			if err := f.Close(); err != nil {
-				return err
-			}
-			cfg, err := dirconfig.Load(path)
-			if err != nil {
-				return err
-			}
-			if len(args) == 0 {
-				fmt.Fprintf(cmd.OutOrStdout(), "awsrole: wrote %s; set role_arn, then run 'awsrole allow'\n", path)
-				return nil
-			}
-			if err := dirconfig.Allow(cfg); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "awsrole: wrote and allowed %s (%s)\n", path, role)
-			return nil
+			return runInit(cmd.OutOrStdout(), dir, in)
 		},
 	}
+	c.Flags().StringVar(&in.ssoSession, "sso-session", "", "IAM Identity Center session ([sso-session NAME] of ~/.aws/config) to pick an account and permission set from")
+	c.Flags().StringVar(&in.account, "account", "", "with --sso-session: the account id, without asking")
+	c.Flags().StringVar(&in.permissionSet, "role", "", "with --sso-session: the permission set, without asking")
+	c.Flags().StringVar(&in.region, "region", "", "region for the project (AWS_REGION)")
+	return c
+}
+
+func runInit(out io.Writer, dir string, in initInput) error {
+	lines := []string{}
+	if in.ssoSession != "" {
+		a, err := pickAssignment(in)
+		if err != nil {
+			return err
+		}
+		lines = append(lines, fmt.Sprintf("sso_session    = %q", in.ssoSession),
+			fmt.Sprintf("sso_account_id = %q   # %s", a.AccountID, cmp.Or(a.AccountName, "account")),
+			fmt.Sprintf("sso_role_name  = %q", a.RoleName))
+		if in.role != "" {
+			lines = append(lines, fmt.Sprintf("role_arn       = %q   # one more hop from the permission set's role", in.role))
+		}
+	} else {
+		if in.account != "" || in.permissionSet != "" {
+			return errors.New("--account and --role pick from an IAM Identity Center session: add --sso-session NAME")
+		}
+		lines = append(lines, fmt.Sprintf("role_arn = %q   # required", cmp.Or(in.role, "arn:aws:iam::123456789012:role/CHANGE-ME")))
+	}
+	if in.region != "" {
+		lines = append(lines, fmt.Sprintf("region = %q", in.region))
+	}
+	path := filepath.Join(dir, dirconfig.FileName)
+	content := []byte(fmt.Sprintf(initTemplate, strings.Join(lines, "\n")+"\n"))
+	if _, err := dirconfig.Parse(path, content); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%s already exists; edit it, then run 'awsrole allow'", path)
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(content); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	cfg, err := dirconfig.Load(path)
+	if err != nil {
+		return err
+	}
+	if in.role == "" && in.ssoSession == "" {
+		fmt.Fprintf(out, "awsrole: wrote %s; set role_arn, then run 'awsrole allow'\n", path)
+		return nil
+	}
+	if err := dirconfig.Allow(cfg); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "awsrole: wrote and allowed %s (%s)\n", path, credcache.Request{RoleARN: cfg.RoleARN,
+		SSO: credcache.SSORole{AccountID: cfg.SSOAccountID, RoleName: cfg.SSORoleName}}.Label())
+	return nil
+}
+
+// pickAssignment finds the account and permission set: the one --account
+// and --role name (checked against what the user can reach), else the
+// user's pick from the list on the terminal.
+func pickAssignment(in initInput) (credcache.Assignment, error) {
+	list, err := in.list(in.ssoSession)
+	if err != nil {
+		return credcache.Assignment{}, err
+	}
+	if len(list) == 0 {
+		return credcache.Assignment{}, fmt.Errorf("IAM Identity Center session %s gives you no account and permission set", in.ssoSession)
+	}
+	if in.account != "" || in.permissionSet != "" {
+		for _, a := range list {
+			if a.AccountID == in.account && a.RoleName == in.permissionSet {
+				return a, nil
+			}
+		}
+		return credcache.Assignment{}, fmt.Errorf("IAM Identity Center session %s gives you no permission set %q in account %q; run without --account and --role to pick from what you can reach", in.ssoSession, in.permissionSet, in.account)
+	}
+	if in.stdin == nil {
+		return credcache.Assignment{}, errors.New("no terminal to pick on; name the account and permission set with --account and --role")
+	}
+	for i, a := range list {
+		fmt.Fprintf(in.prompt, "%3d  %s  %-24s %s\n", i+1, a.AccountID, credcache.OneLine(a.AccountName), credcache.OneLine(a.RoleName))
+	}
+	fmt.Fprintf(in.prompt, "awsrole: which one (1-%d)? ", len(list))
+	line, _ := bufio.NewReader(in.stdin).ReadString('\n')
+	n, err := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil || n < 1 || n > len(list) {
+		return credcache.Assignment{}, fmt.Errorf("%q is not a number from 1 to %d; nothing written", strings.TrimSpace(line), len(list))
+	}
+	return list[n-1], nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
 	"time"
 
@@ -48,6 +49,9 @@ func handle(ctx context.Context, call credcache.Call) (credcache.Reply, error) {
 		c, err := (&Getter{Now: time.Now, Notice: os.Stderr}).Get(ctx, call.Request, src, env)
 		return credcache.Reply{Credentials: &c}, err
 	case credcache.OpLogin:
+		// Ctrl-C while waiting for the browser ends the wait with a line.
+		ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+		defer stop()
 		return credcache.Reply{}, Login(ctx, call.Login, os.Stderr)
 	case credcache.OpAssignments:
 		list, err := Assignments(ctx, call.Login.Session)

@@ -10,6 +10,7 @@ import (
 	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/transition"
 )
 
@@ -124,4 +125,41 @@ func (p *Project) Watched() string {
 		}
 	}
 	return s
+}
+
+// LoginSession picks the sso-session `awsrole login` signs in to when none
+// is named: the one of the project that applies to dir (its file's, or its
+// SSO profile's), else the user config's default, else the only one in
+// ~/.aws/config.
+func LoginSession(dir string, env map[string]string) (string, error) {
+	user, err := dirconfig.LoadUserConfig()
+	if err != nil {
+		return "", err
+	}
+	if path, err := dirconfig.Find(dir); err == nil && path != "" {
+		if cfg, err := dirconfig.Load(path); err == nil {
+			var act *transition.Active
+			if snap, err := state.Load(env[transition.StateVar]); err == nil {
+				act = &snap.Active
+			}
+			if p, err := NewProject(cfg, user, transition.Originals(act, env)); err == nil && p.Source.SSO != nil && p.Source.SSO.Session != "" {
+				return p.Source.SSO.Session, nil
+			}
+		}
+	}
+	if user.SSOSession != "" {
+		return user.SSOSession, nil
+	}
+	files, err := awsconfig.Load()
+	if err != nil {
+		return "", err
+	}
+	names := files.SSOSessionNames()
+	switch len(names) {
+	case 1:
+		return names[0], nil
+	case 0:
+		return "", fmt.Errorf("%s has no [sso-session NAME] section; add one with sso_start_url and sso_region (aws configure sso-session does)", files.ConfigPath)
+	}
+	return "", fmt.Errorf("which IAM Identity Center session? name one with --sso-session: %q", names)
 }
