@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/awsrole/awsrole/dirconfig"
+	"github.com/awsrole/awsrole/internal/engine"
 )
 
 func allowCmd() *cobra.Command {
@@ -24,7 +25,7 @@ func allowCmd() *cobra.Command {
 			if err := dirconfig.Allow(cfg); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "awsrole: allowed %s (%s)\n", cfg.Path, cfg.RoleARN)
+			fmt.Fprintf(cmd.OutOrStdout(), "awsrole: allowed %s (%s)\n", cfg.Path, engine.Label(cfg))
 			return nil
 		},
 	}

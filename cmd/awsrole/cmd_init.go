@@ -18,6 +18,7 @@ import (
 
 	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/engine"
 )
 
 const initTemplate = `# awsrole: the AWS IAM role for this directory and everything below it.
@@ -135,8 +136,7 @@ func runInit(out io.Writer, dir string, in initInput) error {
 	if err := dirconfig.Allow(cfg); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "awsrole: wrote and allowed %s (%s)\n", path, credcache.Request{RoleARN: cfg.RoleARN,
-		SSO: credcache.SSORole{AccountID: cfg.SSOAccountID, RoleName: cfg.SSORoleName}}.Label())
+	fmt.Fprintf(out, "awsrole: wrote and allowed %s (%s)\n", path, engine.Label(cfg))
 	return nil
 }
 

@@ -101,7 +101,7 @@ func status() statusReport {
 		}
 		proj, err := engine.NewProject(cfg, user, transition.Originals(act, env))
 		if err != nil {
-			r.RoleARN = cfg.RoleARN
+			r.RoleARN = engine.Label(cfg)
 			r.FileError = err.Error()
 			break
 		}
@@ -143,7 +143,7 @@ func printStatus(w io.Writer, r statusReport, now time.Time) {
 			fmt.Fprintf(w, "region:  %s (from %s)\n", r.Region, r.RegionFrom)
 		}
 		if r.Capped != "" {
-			fmt.Fprintf(w, "duration: %s, capped at %s by STS: %s\n", r.Duration, credcache.ChainedMax, r.Capped)
+			fmt.Fprintf(w, "duration: %s asked, %s granted: %s\n", r.Duration, credcache.ChainedMax, r.Capped)
 		}
 	}
 	switch {

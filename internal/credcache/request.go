@@ -56,9 +56,9 @@ func (req Request) Effective(src Source) (time.Duration, string) {
 	}
 	switch {
 	case req.MFASerial != "":
-		return ChainedMax, "a role assumed from an MFA session lasts at most " + ChainedMax.String()
+		return ChainedMax, "STS caps a role assumed from an MFA session at " + ChainedMax.String()
 	case src.Chained:
-		return ChainedMax, "a role assumed from " + src.Describe() + " (role chaining) lasts at most " + ChainedMax.String()
+		return ChainedMax, "STS caps a role assumed from " + src.Describe() + " (role chaining) at " + ChainedMax.String()
 	}
 	return d, ""
 }

@@ -90,6 +90,12 @@ func NewProject(cfg *dirconfig.Config, user *dirconfig.UserConfig, originals map
 // Label is what the project's credentials are for, as AWSROLE_ARN shows it.
 func (p *Project) Label() string { return p.Request.Label() }
 
+// Label is what cfg's credentials are for: its role_arn, else its IAM
+// Identity Center account and permission set as a role ARN.
+func Label(cfg *dirconfig.Config) string {
+	return credcache.Request{RoleARN: cfg.RoleARN, SSO: credcache.SSORole{AccountID: cfg.SSOAccountID, RoleName: cfg.SSORoleName}}.Label()
+}
+
 // Desired is what a shell holds while the project's role is active with c.
 func (p *Project) Desired(c credcache.Credentials, originals map[string]*string) map[string]*string {
 	d := map[string]*string{
