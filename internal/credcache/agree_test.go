@@ -1,0 +1,189 @@
+package credcache_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/awsrole/awsrole/internal/awsconfig"
+	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/stsstub"
+)
+
+const (
+	userKey    = "AKIAAGREEUSEREXAMPLE"
+	userSecret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYAGREEKEY"
+	roleB      = "arn:aws:iam::222222222222:role/deploy"
+	mfaSerial  = "arn:aws:iam::111111111111:mfa/alice"
+)
+
+// helperDir holds an awsrole-sts built for these tests.
+var helperDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "credcache-helper")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	out, err := exec.Command("go", "build", "-o", dir+"/", "github.com/awsrole/awsrole/cmd/awsrole-sts").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "build awsrole-sts: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	helperDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func sp(s string) *string { return &s }
+
+// world is a user's machine: HOME with ~/.aws, XDG dirs, the stand-in.
+type world struct {
+	t    *testing.T
+	home string
+	stub *stsstub.Server
+}
+
+func newWorld(t *testing.T) *world {
+	home := t.TempDir()
+	stub, err := stsstub.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stub.Close)
+	stub.AddUser(userKey, userSecret, "arn:aws:iam::111111111111:user/alice")
+	stub.AssignSSO("222222222222", "Deploy")
+	stub.RequireMFA("arn:aws:iam::222222222222:role/mfa", mfaSerial, "123456")
+	for k, v := range map[string]string{
+		"HOME": home, "XDG_CACHE_HOME": filepath.Join(home, ".cache"),
+		"AWS_CONFIG_FILE": filepath.Join(home, ".aws", "config"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(home, ".aws", "credentials"),
+		"AWS_ENDPOINT_URL_STS": stub.URL, "AWS_ENDPOINT_URL_SSO": stub.URL, "AWS_ENDPOINT_URL_SSO_OIDC": stub.URL,
+		"AWS_EC2_METADATA_DISABLED": "true", "PATH": helperDir + string(os.PathListSeparator) + os.Getenv("PATH"),
+	} {
+		t.Setenv(k, v)
+	}
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"} {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+	w := &world{t: t, home: home, stub: stub}
+	w.write(".aws/credentials", fmt.Sprintf("[static]\naws_access_key_id = %s\naws_secret_access_key = %s\n", userKey, userSecret))
+	proc := filepath.Join(home, "proc.sh")
+	w.write("proc.sh", fmt.Sprintf("#!/bin/sh\nprintf '{\"Version\":1,\"AccessKeyId\":\"%s\",\"SecretAccessKey\":\"%s\"}'\n", userKey, userSecret))
+	os.Chmod(proc, 0o755)
+	w.write(".aws/config", `[sso-session corp]
+sso_start_url = https://corp.awsapps.com/start
+sso_region = eu-west-1
+
+[profile static]
+region = eu-central-1
+
+[profile jump]
+role_arn = arn:aws:iam::111111111111:role/jump
+source_profile = static
+
+[profile proc]
+credential_process = `+proc+`
+
+[profile ssoprof]
+sso_session = corp
+sso_account_id = 222222222222
+sso_role_name = Deploy
+`)
+	access, refresh := stub.IssueSSOToken("https://corp.awsapps.com/start", time.Hour)
+	id, secret, regExp := stub.SSOClient()
+	tok, _ := json.Marshal(awsconfig.Token{StartURL: "https://corp.awsapps.com/start", Region: "eu-west-1", AccessToken: access,
+		ExpiresAt: time.Now().Add(time.Hour), ClientID: id, ClientSecret: secret, RegistrationExpiresAt: regExp, RefreshToken: refresh})
+	w.write(strings.TrimPrefix(awsconfig.TokenPath("corp"), home+"/"), string(tok))
+	return w
+}
+
+func (w *world) write(rel, content string) {
+	p := filepath.Join(w.home, rel)
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		w.t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// TestHookReadsWhatTheHelperWrote proves, for every kind of source, that
+// the cache entry awsrole looks up without the SDK is the one awsrole-sts
+// wrote: the first Get runs the helper (a separate process, with the SDK),
+// the second must be answered from the cache with no helper to be found.
+func TestHookReadsWhatTheHelperWrote(t *testing.T) {
+	user := credcache.Env{"AWS_ACCESS_KEY_ID": sp(userKey), "AWS_SECRET_ACCESS_KEY": sp(userSecret)}
+	base := credcache.Request{SessionName: "agree", Duration: time.Hour, Window: 5 * time.Minute, MFACommand: "echo 123456"}
+	cases := []struct {
+		name  string
+		env   credcache.Env
+		edit  func(*credcache.Request)
+		calls map[string]int // at the stand-in, for the first Get
+	}{
+		{"env keys", user, func(r *credcache.Request) { r.RoleARN = roleB }, map[string]int{"AssumeRole": 1}},
+		{"env keys, region", credcache.Env{"AWS_ACCESS_KEY_ID": sp(userKey), "AWS_SECRET_ACCESS_KEY": sp(userSecret), "AWS_REGION": sp("ap-south-1")},
+			func(r *credcache.Request) { r.RoleARN = roleB }, map[string]int{"AssumeRole": 1}},
+		{"static profile", credcache.Env{"AWS_PROFILE": sp("static")}, func(r *credcache.Request) { r.RoleARN = roleB }, map[string]int{"AssumeRole": 1}},
+		{"source_profile", nil, func(r *credcache.Request) { r.RoleARN = roleB; r.SourceProfile = "static" }, map[string]int{"AssumeRole": 1}},
+		{"role profile", credcache.Env{"AWS_PROFILE": sp("jump")}, func(r *credcache.Request) { r.RoleARN = roleB }, map[string]int{"AssumeRole": 2}},
+		{"credential_process profile", credcache.Env{"AWS_PROFILE": sp("proc")}, func(r *credcache.Request) { r.RoleARN = roleB }, map[string]int{"AssumeRole": 1}},
+		{"sso profile", credcache.Env{"AWS_PROFILE": sp("ssoprof")}, func(r *credcache.Request) { r.RoleARN = roleB }, map[string]int{"GetRoleCredentials": 1, "AssumeRole": 1}},
+		{"sso in the file", nil, func(r *credcache.Request) {
+			r.SSO = credcache.SSORole{Session: "corp", AccountID: "222222222222", RoleName: "Deploy"}
+		}, map[string]int{"GetRoleCredentials": 1, "AssumeRole": 0}},
+		{"sso in the file, one more hop", nil, func(r *credcache.Request) {
+			r.RoleARN = roleB
+			r.SSO = credcache.SSORole{Session: "corp", AccountID: "222222222222", RoleName: "Deploy"}
+		}, map[string]int{"GetRoleCredentials": 1, "AssumeRole": 1}},
+		{"mfa", user, func(r *credcache.Request) { r.RoleARN = "arn:aws:iam::222222222222:role/mfa"; r.MFASerial = mfaSerial },
+			map[string]int{"GetSessionToken": 1, "AssumeRole": 1}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t)
+			req := base
+			tc.edit(&req)
+			h := credcache.Helper{Now: time.Now}
+			first, err := getAsHook(h, req, tc.env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for action, n := range tc.calls {
+				if got := w.stub.Count(action); got != n {
+					t.Errorf("%s calls = %d, want %d", action, got, n)
+				}
+			}
+			t.Setenv("PATH", "/nonexistent") // no helper any more: only the cache can answer
+			second, err := getAsHook(h, req, tc.env)
+			if err != nil {
+				t.Fatalf("second entry did not come from the cache the helper wrote: %v", err)
+			}
+			if first != second {
+				t.Fatalf("second entry differs: %+v vs %+v", first, second)
+			}
+		})
+	}
+}
+
+// getAsHook is what the hook's awsrole does: resolve (no SDK), then ask
+// the Helper.
+func getAsHook(h credcache.Helper, req credcache.Request, env credcache.Env) (credcache.Credentials, error) {
+	src, err := credcache.Resolve(req, env, awsconfig.Load)
+	if err != nil {
+		return credcache.Credentials{}, err
+	}
+	all := credcache.Env{}
+	for _, name := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION"} {
+		all[name] = env[name]
+	}
+	return h.Get(context.Background(), req, src, all)
+}
