@@ -78,7 +78,9 @@ func TestCachedOneFetchForManyAndRenewal(t *testing.T) {
 		t.Fatalf("planted entry used (%s) or not reported (%q)", cr.AccessKeyID, notice.String())
 	}
 	failing := &credcache.Cached{Step: credcache.Step{Kind: "role", Label: "r", Path: filepath.Join(dir, "role-fail.json")}, Window: time.Minute,
-		Now: time.Now, Provider: credcache.ProviderFunc(func(context.Context) (credcache.Credentials, error) { return credcache.Credentials{}, errors.New("denied") })}
+		Now: time.Now, Provider: credcache.ProviderFunc(func(context.Context) (credcache.Credentials, error) {
+			return credcache.Credentials{}, errors.New("denied")
+		})}
 	if _, err := failing.Retrieve(context.Background()); err == nil {
 		t.Fatal("no error")
 	}
