@@ -85,7 +85,12 @@ key=AKIABENCHALICEEXAMPL
 secret=wJalrXUtnFEMI/K7MDENG/bPxRfiCYBENCHALICEK
 role=arn:aws:iam::222222222222:role/deploy
 
-"${bin}/stsstub" -key "${key}" -secret "${secret}" -log "${tmp}/sts.log" >"${tmp}/stub.url" </dev/null 2>"${tmp}/stub.err" &
+home=${tmp}/home
+mkdir -p "${home}/.aws/sso/cache"
+# The stand-in also signs the user in to IAM Identity Center: a token file
+# as `aws sso login` leaves it, for the SSO rows.
+"${bin}/stsstub" -key "${key}" -secret "${secret}" -log "${tmp}/sts.log" \
+  -sso-assign 222222222222:Deploy -sso-session corp -sso-token-file "${home}/.aws/sso/cache" >"${tmp}/stub.url" </dev/null 2>"${tmp}/stub.err" &
 stub_pid=$!
 for _ in $(seq 100); do
   [[ -s ${tmp}/stub.url ]] && break
@@ -95,7 +100,6 @@ url=$(head -n1 "${tmp}/stub.url")
 [[ -n ${url} ]] || { say "bench: the STS stand-in did not start: $(cat "${tmp}/stub.err")"; exit 1; }
 : >>"${tmp}/sts.log"
 
-home=${tmp}/home
 mkdir -p "${home}/.config" "${home}/.cache" "${home}/.local/state" "${home}/.local/share/fish/generated_completions" "${home}/.aws"
 # Everything a benchmarked process sees: nothing from the caller's
 # environment except PATH (AWS_CA_BUNDLE, AWS_PROFILE… stay out).
@@ -106,20 +110,23 @@ henv_vars=(
   "AWS_ACCESS_KEY_ID=${key}" "AWS_SECRET_ACCESS_KEY=${secret}"
   "AWS_REGION=us-east-1" "AWS_DEFAULT_REGION=us-east-1" "AWS_EC2_METADATA_DISABLED=true"
   "AWS_CONFIG_FILE=${home}/.aws/config" "AWS_SHARED_CREDENTIALS_FILE=${home}/.aws/credentials"
-  "AWS_ENDPOINT_URL_STS=${url}"
+  "AWS_ENDPOINT_URL_STS=${url}" "AWS_ENDPOINT_URL_SSO=${url}" "AWS_ENDPOINT_URL_SSO_OIDC=${url}"
 )
+printf '[sso-session corp]\nsso_start_url = https://stub.awsapps.com/start\nsso_region = us-east-1\n' >"${home}/.aws/config"
 henv() { env -i "${henv_vars[@]}" "$@"; }
 
 w=${tmp}/w
 deep=${w}/deep
 deepdir=${deep}
 for _ in $(seq "${DEPTH}"); do deepdir=${deepdir}/d; done
-mkdir -p "${w}/a" "${w}/b" "${w}/proj" "${w}/envrc" "${deepdir}"
+mkdir -p "${w}/a" "${w}/b" "${w}/proj" "${w}/sso" "${w}/envrc" "${deepdir}"
 printf 'role_arn = "%s"\n' "${role}" >"${w}/proj/.awsrole.toml"
+printf 'sso_session = "corp"\nsso_account_id = "222222222222"\nsso_role_name = "Deploy"\nrole_arn = "%s"\n' "${role}" >"${w}/sso/.awsrole.toml"
 printf 'role_arn = "%s"\n' "${role}" >"${deep}/.awsrole.toml"
 printf 'export FOO=bar\n' >"${w}/envrc/.envrc"
 printf 'export FOO=bar\n' >"${deep}/.envrc"
 henv "${awsrole}" allow "${w}/proj" >/dev/null 2>&1
+henv "${awsrole}" allow "${w}/sso" >/dev/null 2>&1
 henv "${awsrole}" allow "${deep}" >/dev/null 2>&1
 if [[ -n ${direnv_bin} ]]; then
   henv "${direnv_bin}" allow "${w}/envrc" >/dev/null 2>&1
@@ -260,6 +267,21 @@ if [[ -n ${gnu_time} ]]; then
 fi
 # The cache stays warm from here on: every later entry is a cached one.
 
+# ---------------------------------------------------------------- SSO
+# N shells entering an IAM Identity Center project at once, cache cold:
+# the portal and STS calls they cost between them.
+sso_shells=16
+rm -rf "${home}/.cache/awsrole"
+before_grc=$(grep -c '"GetRoleCredentials"' "${tmp}/sts.log" || true)
+before_ar=$(grep -c '"AssumeRole"' "${tmp}/sts.log" || true)
+for ((i = 0; i < sso_shells; i++)); do
+  (cd "${w}/sso" && henv "${awsrole}" export bash --pid "$((4000000 + i))" >/dev/null 2>>"${tmp}/sso.err") &
+done
+wait
+sso_grc=$(($(grep -c '"GetRoleCredentials"' "${tmp}/sts.log" || true) - before_grc))
+sso_ar=$(($(grep -c '"AssumeRole"' "${tmp}/sts.log" || true) - before_ar))
+(cd "${w}/proj" && henv "${awsrole}" export bash >/dev/null 2>&1) || true
+
 # ---------------------------------------------------------------- processes
 # One process of each kind the hooks start, timed from a hermetic bash
 # (wall clock, median): what a prompt costs whenever the shell's own check
@@ -268,13 +290,14 @@ fi
 # one outside it, once a role is active, a leave.
 say "bench: single processes ($((REPEAT * 3)) runs each)"
 # shellcheck disable=SC2016 # expanded by the hermetic bash
-proc_cmd='A=${BENCH_AWSROLE} D=${BENCH_DIRENV} K=$1 P=$2 PLAIN=$3 ENVRC=$4 D1=$5 DEEP=$6
+proc_cmd='A=${BENCH_AWSROLE} D=${BENCH_DIRENV} K=$1 P=$2 PLAIN=$3 ENVRC=$4 D1=$5 DEEP=$6 SSO=$7
 t() { local k=$1 s e; shift; s=${EPOCHREALTIME}; "$@" >/dev/null 2>&1; e=${EPOCHREALTIME}; printf "%s %s %s\n" "$k" "$s" "$e"; }
 for ((i = 0; i < K; i++)); do
   t proc.true /bin/true
   t proc.version "$A" version
   cd "$PLAIN" && t proc.nofile "$A" export bash --pid $$
   cd "$P" && t proc.entry "$A" export bash --pid $$
+  cd "$SSO" && t proc.sso "$A" export bash --pid $$
   if [[ -n $D ]]; then
     cd "$PLAIN" && t proc.direnv.none "$D" export bash
     cd "$ENVRC" && t proc.direnv.load "$D" export bash
@@ -288,7 +311,7 @@ for ((i = 0; i < K; i++)); do
   cd "$DEEP" && t depth.deep "$A" export bash --pid $$
 done'
 henv "BENCH_AWSROLE=${awsrole}" "BENCH_DIRENV=${direnv_bin}" bash --norc -c "${proc_cmd}" _ "$((REPEAT * 3))" \
-  "${w}/proj" "${w}/a" "${w}/envrc" "${deep}/d" "${deepdir}" 2>"${tmp}/proc.err" |
+  "${w}/proj" "${w}/a" "${w}/envrc" "${deep}/d" "${deepdir}" "${w}/sso" 2>"${tmp}/proc.err" |
   awk '{printf "%s %.9f\n", $1, $3-$2}' >>"${results}" || say "bench: processes: $(cat "${tmp}/proc.err")"
 
 # ---------------------------------------------------------------- shells
@@ -403,7 +426,13 @@ printf '  %-34s %s\n' "/bin/true" "$(us "$(med proc.true)")" \
   "awsrole export: no file" "$(us "$(med proc.nofile)")" \
   "awsrole export: stay" "$(us "$(med proc.stay)")" \
   "awsrole export: leave (fish only)" "$(us "$(med proc.leave)")" \
-  "awsrole export: cached entry" "$(us "$(med proc.entry)")"
+  "awsrole export: cached entry" "$(us "$(med proc.entry)")" \
+  "awsrole export: cached SSO entry" "$(us "$(med proc.sso)")"
+printf '  %-34s %s\n' "  SSO / static keys:" "$(ratio "$(med proc.sso)" "$(med proc.entry)")"
+echo
+echo "8 IAM Identity Center: ${sso_shells} processes entering an SSO project (permission set + one hop) at once, cache cold:"
+printf '  %s GetRoleCredentials and %s AssumeRole at the stand-in (target: 1 and 1)\n' "${sso_grc}" "${sso_ar}"
+[[ -s ${tmp}/sso.err ]] && say "bench: SSO entries said: $(sort -u "${tmp}/sso.err" | head -3)"
 if [[ -n ${direnv_bin} ]]; then
   printf '  %-34s %s\n' "direnv export: no .envrc" "$(us "$(med proc.direnv.none)")" \
     "direnv export: load .envrc" "$(us "$(med proc.direnv.load)")"
