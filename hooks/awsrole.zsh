@@ -30,7 +30,7 @@
 # only: a prompt in the same project, or cd between directories without a
 # .awsrole.toml, costs a few stat calls and no process.
 _awsrole_steady() {
-  \builtin emulate -L zsh
+  \builtin emulate -L zsh -o no_aliases
   [[ -n ${__awsrole_mark} && ${AWSROLE_STATE-} == "${__awsrole_state}" ]] || \builtin return 1
   [[ -n ${EPOCHSECONDS-} ]] && (( EPOCHSECONDS < __awsrole_deadline )) || \builtin return 1
   \builtin local dir="${PWD%/}" file='' watched
