@@ -12,9 +12,21 @@
 # call read anything, the code that leaves the active role, the unix time
 # credentials need renewing, and the files (user config, trust store) whose
 # change means "ask again".
-__awsrole_file='' __awsrole_state='' __awsrole_mark='' __awsrole_leave=''
-__awsrole_deadline=0
-__awsrole_watch=()
+#
+# None of them is ever exported, not even under `set -a`: __awsrole_leave
+# holds the user's own secret key. They are only ever assigned inside the
+# hook's functions, where `set -a` is off; unsetting them first drops an
+# export attribute they may have come with.
+_awsrole_init() {
+  \builtin local -
+  \builtin set +a
+  \builtin unset -v __awsrole_file __awsrole_state __awsrole_mark __awsrole_leave __awsrole_deadline __awsrole_watch
+  __awsrole_file='' __awsrole_state='' __awsrole_mark='' __awsrole_leave=''
+  __awsrole_deadline=0
+  __awsrole_watch=()
+}
+_awsrole_init
+\builtin unset -f _awsrole_init
 
 # _awsrole_steady succeeds when another call would change nothing. Builtins
 # only: a prompt in the same project, or cd between directories without a
@@ -54,8 +66,32 @@ _awsrole_steady() {
 _awsrole_hook() {
   # First, before anything resets it: the user's prompt may show it.
   \builtin local __awsrole_status=$?
+  # The user's options must not change what the hook decides or evaluates:
+  # `set` options are restored on return (local -), shopt ones below.
+  # Under `set -a` every assignment would be exported to every child,
+  # __awsrole_leave with the user's secret key in it.
+  \builtin local -
+  \builtin set +a +e +u
+  \builtin export -n __awsrole_status
+  \builtin local IFS=$' \t\n' __awsrole_opts='' __awsrole_opt
+  for __awsrole_opt in nocasematch nocaseglob nullglob failglob expand_aliases; do
+    if \builtin shopt -q "${__awsrole_opt}"; then
+      __awsrole_opts+=" ${__awsrole_opt}"
+      \builtin shopt -u "${__awsrole_opt}"
+    fi
+  done
+  _awsrole_apply
+  # Word splitting is meant here: a list of option names.
+  # shellcheck disable=SC2086
+  [[ -z ${__awsrole_opts} ]] || \builtin shopt -s ${__awsrole_opts}
+  \builtin return "${__awsrole_status}"
+}
+
+# _awsrole_apply moves the shell to what its directory asks for, with known
+# options (set by _awsrole_hook).
+_awsrole_apply() {
   if _awsrole_steady; then
-    \builtin return "${__awsrole_status}"
+    \builtin return 0
   fi
   \builtin local __awsrole_int_trap __awsrole_code
   __awsrole_int_trap=$(\builtin trap -p SIGINT)
@@ -68,8 +104,10 @@ _awsrole_hook() {
     \builtin eval "${__awsrole_code}"
   fi
   \builtin eval "${__awsrole_int_trap:-\builtin trap - SIGINT}"
-  \builtin return "${__awsrole_status}"
 }
+
+# Under `set -a`, bash exports functions defined too.
+\builtin export -fn _awsrole_steady _awsrole_hook _awsrole_apply
 
 # Register once, in front, so prompt code that runs after it (a theme showing
 # AWSROLE_ARN) already sees the new role. Sourcing this file twice is a no-op.

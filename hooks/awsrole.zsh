@@ -12,16 +12,25 @@
 # call read anything, the code that leaves the active role, the unix time
 # credentials need renewing, and the files (user config, trust store) whose
 # change means "ask again".
-\builtin typeset -g __awsrole_file='' __awsrole_state='' __awsrole_mark='' __awsrole_leave=''
-\builtin typeset -gi __awsrole_deadline=0
-\builtin typeset -ga __awsrole_watch
-\builtin zmodload zsh/datetime 2>/dev/null
+#
+# None of them is ever exported, not even under ALL_EXPORT: __awsrole_leave
+# holds the user's own secret key. They are only ever assigned under
+# `emulate -L zsh` (ALL_EXPORT off); unsetting them first drops an export
+# attribute they may have come with.
+() {
+  \builtin emulate -L zsh
+  \builtin unset __awsrole_file __awsrole_state __awsrole_mark __awsrole_leave __awsrole_deadline __awsrole_watch
+  \builtin typeset -g __awsrole_file='' __awsrole_state='' __awsrole_mark='' __awsrole_leave=''
+  \builtin typeset -gi __awsrole_deadline=0
+  \builtin typeset -ga __awsrole_watch
+  \builtin zmodload zsh/datetime 2>/dev/null
+}
 
 # _awsrole_steady succeeds when another call would change nothing. Builtins
 # only: a prompt in the same project, or cd between directories without a
 # .awsrole.toml, costs a few stat calls and no process.
 _awsrole_steady() {
-  \builtin emulate -L zsh
+  \builtin emulate -L zsh -o no_aliases
   [[ -n ${__awsrole_mark} && ${AWSROLE_STATE-} == "${__awsrole_state}" ]] || \builtin return 1
   [[ -n ${EPOCHSECONDS-} ]] && (( EPOCHSECONDS < __awsrole_deadline )) || \builtin return 1
   \builtin local dir="${PWD%/}" file='' watched
@@ -53,14 +62,20 @@ _awsrole_steady() {
 }
 
 _awsrole_hook() {
-  # First, before anything resets it: the user's prompt may show it.
+  # First, before anything resets it: the user's prompt may show it, and
+  # precmd functions after this one see it.
   \builtin local __awsrole_status=$?
+  # Under ERR_EXIT a non-zero return from a hook function ends the shell.
+  [[ ! -o err_exit ]] || __awsrole_status=0
+  # Known options whatever the user set (KSH_ARRAYS, SH_WORD_SPLIT,
+  # NO_UNSET, ERR_EXIT, ALL_EXPORT…), and no aliases in the evaluated code;
+  # -L also makes traps set here local, so the user's own INT trap is back
+  # on return.
+  \builtin emulate -L zsh -o no_aliases
+  \builtin typeset +x __awsrole_status
   if _awsrole_steady; then
     \builtin return "${__awsrole_status}"
   fi
-  # Known options for the eval whatever the user set; -L also makes traps
-  # set here local, so the user's own INT trap is back on return.
-  \builtin emulate -L zsh
   \builtin local __awsrole_code
   # Ctrl-C must not stop the eval halfway through the exports.
   \builtin trap -- '' INT
@@ -75,10 +90,13 @@ _awsrole_hook() {
 
 # Register once, in front, so prompt code that runs after it (a theme showing
 # AWSROLE_ARN) already sees the new role. Sourcing this file twice is a no-op.
-\builtin typeset -ga precmd_functions chpwd_functions
-if (( ! ${precmd_functions[(Ie)_awsrole_hook]} )); then
-  precmd_functions=(_awsrole_hook "${precmd_functions[@]}")
-fi
-if (( ! ${chpwd_functions[(Ie)_awsrole_hook]} )); then
-  chpwd_functions=(_awsrole_hook "${chpwd_functions[@]}")
-fi
+() {
+  \builtin emulate -L zsh
+  \builtin typeset -ga precmd_functions chpwd_functions
+  if (( ! ${precmd_functions[(Ie)_awsrole_hook]} )); then
+    precmd_functions=(_awsrole_hook "${precmd_functions[@]}")
+  fi
+  if (( ! ${chpwd_functions[(Ie)_awsrole_hook]} )); then
+    chpwd_functions=(_awsrole_hook "${chpwd_functions[@]}")
+  fi
+}

@@ -2,7 +2,10 @@ package shellgen
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+
+	"github.com/awsrole/awsrole/internal/transition"
 )
 
 // Facts are what a bash or zsh hook checks, with builtins only, to skip
@@ -62,14 +65,17 @@ func Steady(dialect string, f Facts) (string, error) {
 // leaveCode is the code that leaves a role without a process: each variable
 // goes back to its original only if it still holds the value awsrole set,
 // so a value changed by hand is left alone; "" when no role is active.
+// Only the variables awsrole manages are ever restored: a name such as
+// BASH_ENV or LD_PRELOAD (from a snapshot someone else wrote) is refused.
 func leaveCode(dialect string, restores []Restore) (string, error) {
 	if len(restores) == 0 {
 		return "", nil
 	}
+	managed := transition.Managed()
 	var b strings.Builder
 	for _, r := range restores {
-		if !validName(r.Name) {
-			return "", fmt.Errorf("invalid variable name %q", r.Name)
+		if !slices.Contains(managed, r.Name) {
+			return "", fmt.Errorf("%q is not a variable awsrole restores", r.Name)
 		}
 		cond := fmt.Sprintf("[[ -z ${%s+x} ]]", r.Name)
 		if r.Set != nil {
@@ -79,16 +85,16 @@ func leaveCode(dialect string, restores []Restore) (string, error) {
 			}
 			cond = fmt.Sprintf("[[ ${%s+x} == x && ${%s} == %s ]]", r.Name, r.Name, q)
 		}
-		action := "unset -v " + r.Name
+		action := "\\builtin unset -v " + r.Name
 		if r.Original != nil {
 			q, err := Quote(dialect, *r.Original)
 			if err != nil {
 				return "", err
 			}
-			action = fmt.Sprintf("export %s=%s", r.Name, q)
+			action = fmt.Sprintf("\\builtin export %s=%s", r.Name, q)
 		}
 		fmt.Fprintf(&b, "if %s; then %s; fi\n", cond, action)
 	}
-	b.WriteString("unset -v AWSROLE_STATE\n")
+	b.WriteString("\\builtin unset -v " + transition.StateVar + "\n")
 	return b.String(), nil
 }

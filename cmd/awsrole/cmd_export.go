@@ -46,8 +46,16 @@ func exportCmd() *cobra.Command {
 				}
 				out += steady
 			}
-			_, err = os.Stdout.WriteString(out)
-			return err
+			if _, err := os.Stdout.WriteString(out); err != nil {
+				return err
+			}
+			if res.Err != nil {
+				// The changes above must still be evaluated (they leave the
+				// previous project), so the status stays 0: the hooks
+				// evaluate only a successful answer.
+				fmt.Fprintf(os.Stderr, "awsrole: %s\n", oneLine(res.Err.Error()))
+			}
+			return nil
 		},
 	}
 	c.Flags().IntVar(&pid, "pid", 0, "process id of the shell (default: the parent process)")

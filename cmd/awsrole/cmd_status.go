@@ -152,8 +152,13 @@ func printStatus(w io.Writer, r statusReport, now time.Time) {
 	case r.Active == nil:
 		fmt.Fprintf(w, "active:  nothing in this shell\n")
 	default:
-		left := r.Active.Expiration.Sub(now).Round(time.Second)
-		fmt.Fprintf(w, "active:  %s (from %s, via %s)\nexpires: %s (in %s)\n", r.Active.RoleARN, r.Active.Dir, r.Active.Via,
+		left := fmt.Sprintf("in %s", r.Active.Expiration.Sub(now).Round(time.Second))
+		if !now.Before(r.Active.Expiration) {
+			// A renewal failed and the project keeps its own credentials:
+			// requests fail with ExpiredToken until one succeeds.
+			left = "expired"
+		}
+		fmt.Fprintf(w, "active:  %s (from %s, via %s)\nexpires: %s (%s)\n", r.Active.RoleARN, r.Active.Dir, r.Active.Via,
 			r.Active.Expiration.Local().Format(time.RFC3339), left)
 		if r.Active.Via == "direnv" {
 			fmt.Fprintf(w, "renew:   direnv has no timer: run 'direnv reload' (or cd out and back) to renew; awsrole hands out credentials with at least refresh_before left\n")

@@ -1,10 +1,13 @@
 // Package engine runs one hook call: it finds the file that applies to the
 // shell's directory, decides what kind of move this is, fetches credentials
 // when it must, saves a new snapshot and returns the variables to change.
-// A failure changes nothing.
+// A failure changes nothing, with one exception: when the role of the
+// directory the shell moved to cannot be had, the role of the project it
+// came from is left all the same.
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -53,13 +56,18 @@ type Engine struct {
 type Result struct {
 	Changes map[string]*string // nil value: unset
 	Steady  *shellgen.Facts    // nil: the hook must call again next time
+	// Err is a failure to report once Changes are applied: entering the
+	// directory's role failed, and the previous project's role was left
+	// rather than kept outside its directory.
+	Err error
 }
 
 // never is a deadline that does not come.
 const never = int64(1) << 62
 
 // Export works out what moves the shell to the state its directory asks
-// for. On error nothing is to change.
+// for. On error nothing is to change; a failure that still changes the
+// shell (leaving the previous project) comes back in Result.Err.
 func (e *Engine) Export(ctx context.Context, in Input) (*Result, error) {
 	res, err := e.export(ctx, in)
 	if errors.Is(err, errReported) {
@@ -85,15 +93,21 @@ func (e *Engine) export(ctx context.Context, in Input) (*Result, error) {
 			return nil, e.backoff(in, state.Failure{PWD: in.PWD, File: p}, err)
 		}
 	}
-	path, target, cfg, err := e.target(in, user)
-	if err != nil {
-		return nil, err
-	}
 	var act *transition.Active
 	if active != nil {
 		act = &active.Active
 	} else {
 		act = orphan(in.Env)
+	}
+	path, target, cfg, fail, err := e.target(in, user)
+	if err != nil {
+		fail.At = now
+		if act != nil && path != act.File {
+			// Another project's file is broken: its role cannot be had,
+			// and the one of the project behind us must not stay.
+			return e.leaveFailed(in, user, path, act, fail, err), nil
+		}
+		return nil, e.backoff(in, fail, err)
 	}
 	res := &Result{Changes: map[string]*string{}}
 	switch kind := transition.Decide(act, target, now, user.RefreshBefore); kind {
@@ -128,30 +142,81 @@ func (e *Engine) export(ctx context.Context, in Input) (*Result, error) {
 			fail.Hash += proj.Watched()
 		}
 		if state.Repeated(in.PID, fail, state.Backoff) {
+			if kind == transition.Switch {
+				return e.leaveFailed(in, user, path, act, fail, nil), nil
+			}
 			return nil, errReported
 		}
-		if perr != nil {
-			return nil, e.backoff(in, fail, perr)
+		err := perr
+		if err == nil {
+			active, err = e.enter(ctx, in, now, proj, act, originals, kind, res)
+			if err == nil {
+				state.ClearFailure(in.PID)
+				break
+			}
 		}
-		c, err := e.Creds.Get(ctx, proj.Request, proj.Source, originals)
-		if err != nil {
-			return nil, e.backoff(in, fail, err)
+		switch kind {
+		case transition.Switch:
+			return e.leaveFailed(in, user, path, act, fail, err), nil
+		case transition.Refresh:
+			err = kept(err, act, now)
 		}
-		changes, applied := transition.Plan(act, in.Env, proj.Desired(c, originals), kind == transition.Refresh)
-		active = &state.Snapshot{PID: in.PID, Active: transition.Active{
-			Dir: cfg.Dir, File: cfg.Path, Hash: cfg.Hash, RoleARN: proj.Label(),
-			Expiration: c.Expiration, Originals: originals, Applied: applied,
-		}}
-		p, err := state.Save(active, now)
-		if err != nil {
-			return nil, e.backoff(in, fail, err)
-		}
-		changes[transition.StateVar] = &p
-		res.Changes = changes
-		state.ClearFailure(in.PID)
+		return nil, e.backoff(in, fail, err)
 	}
 	res.Steady = e.steady(in, now, path, active, res.Changes, user)
 	return res, nil
+}
+
+// enter fetches proj's credentials and saves the snapshot of the shell
+// that holds them; res gets the changes.
+func (e *Engine) enter(ctx context.Context, in Input, now time.Time, proj *Project, act *transition.Active, originals map[string]*string, kind transition.Kind, res *Result) (*state.Snapshot, error) {
+	c, err := e.Creds.Get(ctx, proj.Request, proj.Source, originals)
+	if err != nil {
+		return nil, err
+	}
+	cfg := proj.Config
+	changes, applied := transition.Plan(act, in.Env, proj.Desired(c, originals), kind == transition.Refresh)
+	active := &state.Snapshot{PID: in.PID, Active: transition.Active{
+		Dir: cfg.Dir, File: cfg.Path, Hash: cfg.Hash, RoleARN: proj.Label(),
+		Expiration: c.Expiration, Originals: originals, Applied: applied,
+	}}
+	p, err := state.Save(active, now)
+	if err != nil {
+		return nil, err
+	}
+	changes[transition.StateVar] = &p
+	res.Changes = changes
+	return active, nil
+}
+
+// leaveFailed leaves act because the role of the directory the shell is now
+// in could not be had (err; nil when an earlier prompt already said so): a
+// shell never keeps a project's role outside that project. The failure is
+// recorded, so the next prompts say nothing and stay left until the
+// backoff is over.
+func (e *Engine) leaveFailed(in Input, user *dirconfig.UserConfig, path string, act *transition.Active, fail state.Failure, err error) *Result {
+	res := &Result{}
+	res.Changes, _ = transition.Plan(act, in.Env, nil, false)
+	res.Changes[transition.StateVar] = nil
+	if err != nil && !errors.Is(err, errReported) && !state.Repeated(in.PID, fail, state.Backoff) {
+		state.RecordFailure(in.PID, fail)
+		res.Err = fmt.Errorf("%w; left %s", err, cmp.Or(act.Dir, act.RoleARN))
+	}
+	if res.Steady = e.steady(in, fail.At, path, nil, res.Changes, user); res.Steady != nil {
+		// Ask again once the backoff is over.
+		res.Steady.Deadline = fail.At.Add(state.Backoff).Unix()
+	}
+	return res
+}
+
+// kept says what a failed renewal leaves in the shell: the project's own
+// credentials, working until they expire and failing closed after.
+func kept(err error, act *transition.Active, now time.Time) error {
+	exp := act.Expiration.UTC().Format(time.RFC3339)
+	if now.Before(act.Expiration) {
+		return fmt.Errorf("%w; kept the credentials of %s, valid until %s", err, cmp.Or(act.Dir, act.RoleARN), exp)
+	}
+	return fmt.Errorf("%w; kept the credentials of %s, expired at %s: requests fail with ExpiredToken until a renewal succeeds", err, cmp.Or(act.Dir, act.RoleARN), exp)
 }
 
 // steady describes the state this call leaves, for the hook's own checks;
@@ -188,28 +253,29 @@ func (e *Engine) steady(in Input, start time.Time, path string, active *state.Sn
 
 // target finds the file for the shell's directory. A file the user has not
 // approved counts as none: the shell leaves any role it had, and hears once
-// which file is blocked and how to approve it.
-func (e *Engine) target(in Input, user *dirconfig.UserConfig) (string, transition.Target, *dirconfig.Config, error) {
-	path, err := dirconfig.Find(in.PWD)
+// which file is blocked and how to approve it. On error, path is the file
+// that failed ("" when none was found) and fail is the key of the failure.
+func (e *Engine) target(in Input, user *dirconfig.UserConfig) (path string, t transition.Target, cfg *dirconfig.Config, fail state.Failure, err error) {
+	path, err = dirconfig.Find(in.PWD)
 	if err != nil {
-		return "", transition.Target{}, nil, e.backoff(in, state.Failure{PWD: in.PWD, File: "find"}, err)
+		return "", t, nil, state.Failure{PWD: in.PWD, File: "find"}, err
 	}
 	if path == "" {
-		return "", transition.Target{}, nil, nil
+		return "", t, nil, fail, nil
 	}
-	cfg, err := dirconfig.Load(path)
+	cfg, err = dirconfig.Load(path)
 	if err != nil {
-		return "", transition.Target{}, nil, e.backoff(in, state.Failure{PWD: in.PWD, File: path, Hash: statKey(path)}, err)
+		return path, t, nil, state.Failure{PWD: in.PWD, File: path, Hash: statKey(path)}, err
 	}
 	switch dirconfig.TrustOf(cfg, user) {
 	case dirconfig.TrustAllowed:
-		return path, transition.Target{Dir: cfg.Dir, File: cfg.Path, Hash: cfg.Hash}, cfg, nil
+		return path, transition.Target{Dir: cfg.Dir, File: cfg.Path, Hash: cfg.Hash}, cfg, fail, nil
 	case dirconfig.TrustDenied:
 		e.once(in, cfg, fmt.Sprintf("%s is denied; to use it, run: awsrole allow %s", cfg.Path, quoted(cfg.Dir)))
 	default:
 		e.once(in, cfg, fmt.Sprintf("%s is not allowed yet; check its content, then run: awsrole allow %s", cfg.Path, quoted(cfg.Dir)))
 	}
-	return path, transition.Target{}, nil, nil
+	return path, transition.Target{}, nil, fail, nil
 }
 
 // once prints a notice about cfg a single time per shell, directory and content.

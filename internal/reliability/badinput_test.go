@@ -256,7 +256,14 @@ func testBadCase(t *testing.T, w *world, outer string, c badCase, inside bool) {
 	}
 
 	r := sh.mustStep(t, proj)
-	checkFailure(t, r, append([]string{path}, wants...)...)
+	if inside {
+		// The directory decides, even on failure: the outer project's
+		// role does not stay.
+		checkLeft(t, sh, r, outer, append([]string{path}, wants...)...)
+		start = r.After
+	} else {
+		checkFailure(t, r, append([]string{path}, wants...)...)
+	}
 	for _, not := range nots {
 		if strings.Contains(r.Stderr, not) {
 			t.Errorf("the message says %q, which it must not", not)
@@ -286,16 +293,14 @@ func testBadCase(t *testing.T, w *world, outer string, c badCase, inside bool) {
 	if !inside {
 		return
 	}
-	// Back in the project the shell came from: its role, as it was.
+	// Back in the project the shell came from: its role again.
 	back := outer
 	r = sh.mustStep(t, back)
 	checkNoCrash(t, r)
-	if r.Stderr != "" {
-		t.Errorf("back in %s: stderr %q", back, r.Stderr)
+	if r.Stderr != "" || r.RC != 0 {
+		t.Errorf("back in %s: status %d, stderr %q", back, r.RC, r.Stderr)
 	}
-	if d := envDiff(start, r.After); d != "" {
-		t.Errorf("back in %s, the environment differs from when the shell was there before:\n%s", back, d)
-	}
+	checkActive(t, r.After, roleOuter)
 }
 
 // fakePID hands out process ids no process has (pid_max is at most 2^22).

@@ -577,6 +577,29 @@ func checkFailure(t testing.TB, r *step, wants ...string) {
 	}
 }
 
+// checkLeft checks a failed switch from the project in dir left: exit
+// status 0 (the hook must evaluate the leave), one line on stderr holding
+// every one of wants and ending "; left DIR", and the shell's own values
+// back, exactly as before it entered anything.
+func checkLeft(t testing.TB, sh *shell, r *step, dir string, wants ...string) {
+	t.Helper()
+	checkNoCrash(t, r)
+	if r.RC != 0 {
+		t.Errorf("exit status %d, want 0 (the leave must be evaluated)", r.RC)
+	}
+	if !oneLine(r.Stderr) || !strings.HasPrefix(r.Stderr, "awsrole: ") || !strings.HasSuffix(strings.TrimSpace(r.Stderr), "; left "+dir) {
+		t.Errorf("stderr %q, want one line starting \"awsrole: \" and ending \"; left %s\"", r.Stderr, dir)
+	}
+	for _, w := range wants {
+		if !strings.Contains(r.Stderr, w) {
+			t.Errorf("stderr %q does not say %q", r.Stderr, w)
+		}
+	}
+	if d := managedDiff(sh.Orig, r.After); d != "" {
+		t.Errorf("a failed switch did not give back the shell's own values:\n%s", d)
+	}
+}
+
 // checkQuiet checks a step that must say nothing and change nothing.
 func checkQuiet(t testing.TB, r *step) {
 	t.Helper()

@@ -90,7 +90,8 @@ func mkdir(t *testing.T, dir string, mode os.FileMode) {
 
 // TestStateDirReadOnly runs a shell in its own mount namespace, enters a
 // project, then makes the state directory read-only: switching to another
-// project fails on one line and changes nothing, staying works, leaving
+// project fails on one line and leaves the first (no role stays outside its
+// directory), entering fails on one line and changes nothing, and leaving
 // gives back the original values exactly.
 func TestStateDirReadOnly(t *testing.T) {
 	t.Parallel()
@@ -113,13 +114,15 @@ func TestStateDirReadOnly(t *testing.T) {
 		t.Fatalf("making the state dir read-only: %v", err)
 	}
 
+	checkActive(t, active, roleStateA)
 	r = sh.mustStep(t, b)
-	checkFailure(t, r, "read-only file system")
+	checkLeft(t, sh, r, a, "read-only file system")
 	t.Logf("%s", strings.TrimSpace(r.Stderr))
+	left := r.After
 	n := calls(w.stub)
 	r = sh.mustStep(t, b)
 	checkNoCrash(t, r)
-	if d := envDiff(active, r.After); d != "" {
+	if d := envDiff(left, r.After); d != "" {
 		t.Errorf("the prompt after: the environment changed:\n%s", d)
 	}
 	if r.Stderr != "" {
@@ -130,13 +133,7 @@ func TestStateDirReadOnly(t *testing.T) {
 	}
 
 	r = sh.mustStep(t, a)
-	checkNoCrash(t, r)
-	if r.RC != 0 || r.Stderr != "" {
-		t.Errorf("back in %s: status %d, stderr %q", a, r.RC, r.Stderr)
-	}
-	if d := envDiff(active, r.After); d != "" {
-		t.Errorf("back in %s: the environment changed:\n%s", a, d)
-	}
+	checkFailure(t, r, "read-only file system")
 
 	r = sh.mustStep(t, filepath.Join(w.home, "plain"))
 	checkNoCrash(t, r)
@@ -155,9 +152,9 @@ func TestStateDirReadOnly(t *testing.T) {
 }
 
 // TestStateDirFull puts the state directory on a tiny tmpfs in the shell's
-// own mount namespace and fills it: switching fails on one line, changes
-// nothing and leaves no temporary file; leaving still works; once there is
-// room again, entering works.
+// own mount namespace and fills it: switching fails on one line, leaves the
+// first project and leaves no temporary file; leaving still works; once
+// there is room again, entering works.
 func TestStateDirFull(t *testing.T) {
 	t.Parallel()
 	timed(t)
@@ -184,15 +181,17 @@ func TestStateDirFull(t *testing.T) {
 		t.Fatalf("filling the tmpfs: %v", err)
 	}
 
+	checkActive(t, active, roleStateA)
 	r = sh.mustStep(t, b)
-	checkFailure(t, r, "no space left on device")
+	checkLeft(t, sh, r, a, "no space left on device")
 	t.Logf("%s", strings.TrimSpace(r.Stderr))
 	if err := sh.run("! compgen -G " + bashQuote(filepath.Join(w.snapshotsDir(), ".tmp-*"))); err != nil {
 		t.Errorf("a failed write left a temporary file: %v", err)
 	}
+	left := r.After
 	r = sh.mustStep(t, b)
 	checkNoCrash(t, r)
-	if d := envDiff(active, r.After); d != "" {
+	if d := envDiff(left, r.After); d != "" {
 		t.Errorf("the prompt after: the environment changed:\n%s", d)
 	}
 

@@ -76,10 +76,32 @@ func Load(path string) (*Snapshot, error) {
 		return nil, fmt.Errorf("saved state: %w; your variables were left as they are", err)
 	}
 	var s Snapshot
-	if err := json.Unmarshal(data, &s); err != nil || s.Version != version || s.File == "" || s.Originals == nil {
+	if err := json.Unmarshal(data, &s); err != nil || s.Version != version || s.File == "" || s.Originals == nil ||
+		!onlyManaged(s.Originals) || !onlyManaged(s.Applied) {
 		return nil, fmt.Errorf("saved state %s is damaged; your variables were left as they are (open a new shell to start afresh)", path)
 	}
 	return &s, nil
+}
+
+// managed is the set of names a snapshot may save or restore.
+var managed = func() map[string]bool {
+	m := make(map[string]bool)
+	for _, name := range transition.Managed() {
+		m[name] = true
+	}
+	return m
+}()
+
+// onlyManaged reports whether every name in m is one awsrole manages: a
+// snapshot naming others (BASH_ENV, LD_PRELOAD) was not written by awsrole,
+// and restoring from it would set them in the shell.
+func onlyManaged[V any](m map[string]V) bool {
+	for name := range m {
+		if !managed[name] {
+			return false
+		}
+	}
+	return true
 }
 
 // Alive reports whether process pid exists.

@@ -130,3 +130,25 @@ func TestFailureBackoff(t *testing.T) {
 		t.Error("held back after ClearFailure")
 	}
 }
+
+// A snapshot naming a variable awsrole does not manage (BASH_ENV,
+// LD_PRELOAD) was written by someone else: it is damaged, never used.
+func TestLoadRefusesUnmanagedNames(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	evil := "/tmp/evil.sh"
+	for _, tamper := range []func(s *Snapshot){
+		func(s *Snapshot) { s.Originals["BASH_ENV"] = &evil },
+		func(s *Snapshot) { s.Applied["LD_PRELOAD"] = transition.Digest(nil) },
+		func(s *Snapshot) { s.Originals[transition.StateVar] = &evil },
+	} {
+		s := snapshot(os.Getpid())
+		tamper(s)
+		path, err := Save(s, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "is damaged") {
+			t.Errorf("Load of a snapshot naming %v/%v: err = %v, want damaged", transition.Names(s.Originals), transition.Names(s.Applied), err)
+		}
+	}
+}
