@@ -274,10 +274,12 @@ sso_shells=16
 rm -rf "${home}/.cache/awsrole"
 before_grc=$(grep -c '"GetRoleCredentials"' "${tmp}/sts.log" || true)
 before_ar=$(grep -c '"AssumeRole"' "${tmp}/sts.log" || true)
+sso_pids=()
 for ((i = 0; i < sso_shells; i++)); do
   (cd "${w}/sso" && henv "${awsrole}" export bash --pid "$((4000000 + i))" >/dev/null 2>>"${tmp}/sso.err") &
+  sso_pids+=($!)
 done
-wait
+wait "${sso_pids[@]}" # not the stand-in, also a child of this shell
 sso_grc=$(($(grep -c '"GetRoleCredentials"' "${tmp}/sts.log" || true) - before_grc))
 sso_ar=$(($(grep -c '"AssumeRole"' "${tmp}/sts.log" || true) - before_ar))
 (cd "${w}/proj" && henv "${awsrole}" export bash >/dev/null 2>&1) || true
@@ -429,14 +431,14 @@ printf '  %-34s %s\n' "/bin/true" "$(us "$(med proc.true)")" \
   "awsrole export: cached entry" "$(us "$(med proc.entry)")" \
   "awsrole export: cached SSO entry" "$(us "$(med proc.sso)")"
 printf '  %-34s %s\n' "  SSO / static keys:" "$(ratio "$(med proc.sso)" "$(med proc.entry)")"
-echo
-echo "8 IAM Identity Center: ${sso_shells} processes entering an SSO project (permission set + one hop) at once, cache cold:"
-printf '  %s GetRoleCredentials and %s AssumeRole at the stand-in (target: 1 and 1)\n' "${sso_grc}" "${sso_ar}"
-[[ -s ${tmp}/sso.err ]] && say "bench: SSO entries said: $(sort -u "${tmp}/sso.err" | head -3)"
 if [[ -n ${direnv_bin} ]]; then
   printf '  %-34s %s\n' "direnv export: no .envrc" "$(us "$(med proc.direnv.none)")" \
     "direnv export: load .envrc" "$(us "$(med proc.direnv.load)")"
 fi
+echo
+echo "8 IAM Identity Center: ${sso_shells} processes entering an SSO project (permission set + one hop) at once, cache cold:"
+printf '  %s GetRoleCredentials and %s AssumeRole at the stand-in (target: 1 and 1)\n' "${sso_grc}" "${sso_ar}"
+if [[ -s ${tmp}/sso.err ]]; then say "bench: SSO entries said: $(sort -u "${tmp}/sso.err" | head -3)"; fi
 echo
 echo "6 memory (peak RSS, GNU time %M):"
 mib() { awk -v k="$1" 'BEGIN{ if (k=="nan") print "n/a"; else printf "%.1f MiB", k/1024 }'; }
