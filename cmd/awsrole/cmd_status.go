@@ -89,7 +89,12 @@ func status() statusReport {
 			r.FileError = err.Error()
 			break
 		}
-		r.Trust = dirconfig.TrustOf(cfg, user).String()
+		trust, err := dirconfig.TrustOf(cfg, user)
+		if err != nil {
+			r.FileError = err.Error()
+			break
+		}
+		r.Trust = trust.String()
 		d := cfg.Duration
 		if d == 0 {
 			d = user.Duration
