@@ -63,13 +63,13 @@ func initCmd() *cobra.Command {
 				return err
 			}
 			if len(args) == 0 {
-				fmt.Fprintf(cmd.OutOrStdout(), "awsrole: wrote %s; set role_arn, then run 'awsrole allow'\n", path)
+				fmt.Fprintf(cmd.OutOrStdout(), "awsrole: wrote %s; set role_arn, then run 'awsrole allow'\n", oneLine(path))
 				return nil
 			}
 			if err := dirconfig.Allow(cfg); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "awsrole: wrote and allowed %s (%s)\n", path, role)
+			fmt.Fprintf(cmd.OutOrStdout(), "awsrole: wrote and allowed %s (%s)\n", oneLine(path), oneLine(role))
 			return nil
 		},
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/engine"
 	"github.com/awsrole/awsrole/internal/state"
+	"github.com/awsrole/awsrole/internal/termsafe"
 	"github.com/awsrole/awsrole/internal/transition"
 )
 
@@ -50,15 +51,21 @@ func statusCmd() *cobra.Command {
 			if short {
 				// For prompts: the environment only, no file read.
 				if line := shortStatus(os.Getenv("AWSROLE_ARN"), os.Getenv("AWS_CREDENTIAL_EXPIRATION"), time.Now()); line != "" {
-					fmt.Fprintln(cmd.OutOrStdout(), line)
+					fmt.Fprintln(cmd.OutOrStdout(), oneLine(line))
 				}
 				return nil
 			}
 			r := status()
 			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(r)
+				// Values stay exact; the runes encoding/json leaves raw
+				// that a terminal would act on (C1, bidi, DEL) become
+				// \u escapes.
+				data, err := json.MarshalIndent(r, "", "  ")
+				if err != nil {
+					return err
+				}
+				_, err = cmd.OutOrStdout().Write(append(termsafe.JSON(data), '\n'))
+				return err
 			}
 			printStatus(cmd.OutOrStdout(), r, time.Now())
 			return nil
@@ -125,26 +132,26 @@ func status() statusReport {
 func printStatus(w io.Writer, r statusReport, now time.Time) {
 	switch {
 	case r.File == "" && r.FileError == "":
-		fmt.Fprintf(w, "file:    none (no %s in %s or above)\n", dirconfig.FileName, r.Dir)
+		fmt.Fprintf(w, "file:    none (no %s in %s or above)\n", dirconfig.FileName, oneLine(r.Dir))
 	case r.FileError != "":
-		fmt.Fprintf(w, "file:    %s\nerror:   %s\n", r.File, r.FileError)
+		fmt.Fprintf(w, "file:    %s\nerror:   %s\n", oneLine(r.File), oneLine(r.FileError))
 	default:
-		fmt.Fprintf(w, "file:    %s (%s)\nrole:    %s\n", r.File, r.Trust, r.RoleARN)
+		fmt.Fprintf(w, "file:    %s (%s)\nrole:    %s\n", oneLine(r.File), oneLine(r.Trust), oneLine(r.RoleARN))
 		if r.Region != "" {
-			fmt.Fprintf(w, "region:  %s\n", r.Region)
+			fmt.Fprintf(w, "region:  %s\n", oneLine(r.Region))
 		}
 		if r.Capped != "" {
-			fmt.Fprintf(w, "duration: %s, %s\n", r.Duration, r.Capped)
+			fmt.Fprintf(w, "duration: %s, %s\n", r.Duration, oneLine(r.Capped))
 		}
 	}
 	switch {
 	case r.StateErr != "":
-		fmt.Fprintf(w, "active:  unknown: %s\n", r.StateErr)
+		fmt.Fprintf(w, "active:  unknown: %s\n", oneLine(r.StateErr))
 	case r.Active == nil:
 		fmt.Fprintf(w, "active:  nothing in this shell\n")
 	default:
 		left := r.Active.Expiration.Sub(now).Round(time.Second)
-		fmt.Fprintf(w, "active:  %s (from %s, via %s)\nexpires: %s (in %s)\n", r.Active.RoleARN, r.Active.Dir, r.Active.Via,
+		fmt.Fprintf(w, "active:  %s (from %s, via %s)\nexpires: %s (in %s)\n", oneLine(r.Active.RoleARN), oneLine(r.Active.Dir), oneLine(r.Active.Via),
 			r.Active.Expiration.Local().Format(time.RFC3339), left)
 		if r.Active.Via == "direnv" {
 			fmt.Fprintf(w, "renew:   direnv has no timer: run 'direnv reload' (or cd out and back) to renew; awsrole hands out credentials with at least refresh_before left\n")

@@ -16,10 +16,12 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/adrg/xdg"
 
 	"github.com/awsrole/awsrole/internal/privfile"
+	"github.com/awsrole/awsrole/internal/termsafe"
 )
 
 // Timeout bounds one whole fetch: waiting for another shell's fetch, the
@@ -96,7 +98,7 @@ func Lookup(path, role string, window time.Duration, now time.Time, notice io.Wr
 	var c Credentials
 	if json.Unmarshal(data, &c) != nil || c.AccessKeyID == "" || c.SecretAccessKey == "" {
 		if notice != nil {
-			fmt.Fprintf(notice, "awsrole: cached credentials %s are damaged; fetching new ones\n", path)
+			fmt.Fprintf(notice, "awsrole: cached credentials %s are damaged; fetching new ones\n", OneLine(path))
 		}
 		return Credentials{}, false
 	}
@@ -104,18 +106,23 @@ func Lookup(path, role string, window time.Duration, now time.Time, notice io.Wr
 		// Only a copied or planted file holds another role's
 		// credentials under this role's key: never hand them out.
 		if notice != nil {
-			fmt.Fprintf(notice, "awsrole: cached credentials %s are for another role (%s); fetching new ones\n", path, OneLine(c.RoleARN))
+			fmt.Fprintf(notice, "awsrole: cached credentials %s are for another role (%s); fetching new ones\n", OneLine(path), OneLine(c.RoleARN))
 		}
 		return Credentials{}, false
 	}
 	return c, c.Expiration.After(now.Add(window))
 }
 
-// OneLine folds s to one line of bounded length, for messages.
+// OneLine folds s to one line of bounded length, safe to print on a
+// terminal (termsafe.String): remote error text may carry anything.
 func OneLine(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > 300 {
-		s = s[:300] + "…"
+		cut := 300
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
 	}
-	return s
+	return termsafe.String(s)
 }
