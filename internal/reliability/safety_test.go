@@ -313,3 +313,36 @@ func TestSpecialFilesNeverBlock(t *testing.T) {
 		}
 	}
 }
+
+// TestSymlinkOutOfTrustedDirs: a link inside a trusted tree, to a directory
+// elsewhere or to a .awsrole.toml elsewhere, is judged where it lands: the
+// hook says the file is not allowed and assumes nothing.
+func TestSymlinkOutOfTrustedDirs(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	trusted := filepath.Join(w.home, "trusted")
+	w.write(filepath.Join(".config", "awsrole", "config.toml"), "trusted_dirs = [\"~/trusted\"]\n")
+	elsewhere := filepath.Join(w.root, "elsewhere")
+	w.write(filepath.Join(elsewhere, ".awsrole.toml"), "role_arn = \""+roleSafe+"\"\n")
+	w.write(filepath.Join(trusted, "real", ".awsrole.toml"), "role_arn = \""+roleSafe+"\"\n")
+	if err := os.Symlink(elsewhere, filepath.Join(trusted, "dirlink")); err != nil {
+		t.Fatal(err)
+	}
+	fileLink := filepath.Join(trusted, "filelink")
+	os.MkdirAll(fileLink, 0o755)
+	if err := os.Symlink(filepath.Join(elsewhere, ".awsrole.toml"), filepath.Join(fileLink, ".awsrole.toml")); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{filepath.Join(trusted, "dirlink"), fileLink} {
+		sh := mustShell(t, w, filepath.Join(w.home, "plain"), w.env)
+		r := sh.mustStep(t, dir)
+		checkNoCrash(t, r)
+		if r.After["AWSROLE_ARN"] != "" || !strings.Contains(r.Stderr, "is not allowed yet") {
+			t.Errorf("%s: AWSROLE_ARN=%q, stderr %q; want not allowed", dir, r.After["AWSROLE_ARN"], r.Stderr)
+		}
+	}
+	// The real thing inside the tree is trusted.
+	sh := mustShell(t, w, filepath.Join(w.home, "plain"), w.env)
+	r := sh.mustStep(t, filepath.Join(trusted, "real"))
+	checkActive(t, r.After, roleSafe)
+}
