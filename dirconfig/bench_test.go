@@ -123,7 +123,7 @@ func BenchmarkTrustOf(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if t := dirconfig.TrustOf(cfg, user); t != dirconfig.TrustAllowed {
+		if t, _ := dirconfig.TrustOf(cfg, user); t != dirconfig.TrustAllowed {
 			b.Fatal(t)
 		}
 	}

@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/awsrole/awsrole/internal/privfile"
 )
 
 // FileName is the name of the per-directory config file.
@@ -30,6 +32,11 @@ const MaxFileSize = 1 << 20
 type Config struct {
 	Path, Dir string // absolute path of the file, and its directory
 	Hash      string // hex sha256 of the raw content
+	// RealPath is Path with every symlink resolved (filepath.EvalSymlinks):
+	// trust is judged on it, so trusted_dirs, allow and deny apply where a
+	// link lands, and the allow hash covers it, so pointing a link elsewhere
+	// revokes the approval.
+	RealPath string
 
 	RoleARN       string
 	Region        string
@@ -134,11 +141,20 @@ func Load(path string) (*Config, error) {
 	if abs, err := filepath.Abs(path); err == nil {
 		path = abs
 	}
-	data, err := readFile(path)
+	data, fi, err := readChecked(path, nil)
 	if err != nil {
 		return nil, err
 	}
-	return Parse(path, data)
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil || !privfile.SameFile(fi, real) {
+		return nil, &Error{Path: path, Msg: "changed while it was read; run the command again"}
+	}
+	c, err := Parse(path, data)
+	if err != nil {
+		return nil, err
+	}
+	c.RealPath, c.allowKey = real, allowKey(real, data)
+	return c, nil
 }
 
 // Parse validates the content of a .awsrole.toml without I/O; path (which
@@ -151,6 +167,7 @@ func Parse(path string, data []byte) (*Config, error) {
 	sum := sha256.Sum256(data)
 	c := &Config{
 		Path:     path,
+		RealPath: path,
 		Dir:      filepath.Dir(path),
 		Hash:     hex.EncodeToString(sum[:]),
 		allowKey: allowKey(path, data),

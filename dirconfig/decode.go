@@ -52,7 +52,13 @@ func decode(path string, data []byte) (*doc, error) {
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			return nil, &Error{Path: path, Line: pe.Position.Line, Msg: "invalid TOML: " + tomlMessage(pe.Message)}
+			msg := tomlMessage(pe.Message)
+			if k := secretKeyBefore(d.text, pe.Position.Line); k != "" {
+				// The parser quotes the text it choked on, which here
+				// may be part of a secret.
+				msg = "cannot parse the value of " + displayKey(k) + " or what follows it (the text is not repeated: the key looks like a credential); put strings in quotes"
+			}
+			return nil, &Error{Path: path, Line: pe.Position.Line, Msg: "invalid TOML: " + msg}
 		}
 		return nil, &Error{Path: path, Msg: "invalid TOML: " + err.Error()}
 	}
@@ -64,6 +70,33 @@ func decode(path string, data []byte) (*doc, error) {
 		}
 	}
 	return d, nil
+}
+
+// assignment matches a line that sets a key: the key and what follows "=".
+var assignment = regexp.MustCompile(`^\s*([A-Za-z0-9_.\-"' ]+?)\s*=`)
+
+// secretKeyBefore returns a key that looks like a credential set on line or
+// before it ("" if none): a parse error there may quote its value.
+func secretKeyBefore(text string, line int) string {
+	found := ""
+	for i, l := range strings.SplitN(text, "\n", line+1) {
+		if i >= line && line > 0 {
+			break
+		}
+		if m := assignment.FindStringSubmatch(l); m != nil && LooksSecret(m[1]) {
+			found = strings.Trim(m[1], `"' `)
+		}
+	}
+	return found
+}
+
+// LooksSecret reports whether a key's name says its value is a credential:
+// aws_*key*, *secret*, *token*, *password*, in any case. Messages never
+// repeat such a value.
+func LooksSecret(key string) bool {
+	k := strings.ToLower(key)
+	return strings.Contains(k, "secret") || strings.Contains(k, "token") || strings.Contains(k, "passw") ||
+		strings.HasPrefix(strings.TrimLeft(k, `"' `), "aws_") && strings.Contains(k, "key")
 }
 
 var dupKey = regexp.MustCompile(`^Key '(.*)' has already been defined\.?$`)

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/awsrole/awsrole/internal/termsafe"
 )
 
 // Error is a problem with one config file, printed as a single line:
@@ -32,8 +34,27 @@ func (e *Error) Error() string {
 		b.WriteString(displayKey(e.Key))
 		b.WriteString(": ")
 	}
-	b.WriteString(oneLine(e.Msg))
+	b.WriteString(oneLine(truncate(e.Msg, maxMessage)))
 	return b.String()
+}
+
+// maxMessage bounds a message: whatever it quotes of the input, a line
+// stays readable (a 1 MB value does not become a 1 MB line).
+const maxMessage = 300
+
+// truncate cuts s to at most n runes, marking the cut.
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	i := 0
+	for j := range s {
+		if i == n {
+			return s[:j] + "…"
+		}
+		i++
+	}
+	return s
 }
 
 // Unwrap gives the underlying cause, so errors.Is(err, fs.ErrNotExist) works.
@@ -94,10 +115,11 @@ func needsQuoting(s string) bool {
 	return false
 }
 
-// oneLine escapes control characters (newlines above all) in a message.
+// oneLine escapes control characters (newlines above all), bidi controls
+// and invalid UTF-8 in a message, as termsafe.String does.
 func oneLine(s string) string {
 	if !needsQuoting(s) {
-		return s
+		return termsafe.String(s)
 	}
 	var b strings.Builder
 	for i, r := range s {

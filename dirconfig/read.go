@@ -3,45 +3,49 @@ package dirconfig
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"syscall"
+
+	"github.com/awsrole/awsrole/internal/privfile"
 )
 
 // readFile returns the bytes of the regular file at path (following
 // symlinks), refusing anything else before opening or reading it: files
-// over MaxFileSize, directories, FIFOs (it never blocks on one), sockets and
-// devices. Every failure is an *Error naming path.
+// over MaxFileSize, directories, FIFOs, sockets and devices; what passes the
+// first stat is checked again on the open descriptor, and read without ever
+// waiting (privfile.ReadLimited). Every failure is an *Error naming path.
 func readFile(path string) ([]byte, error) {
+	data, _, err := readChecked(path, nil)
+	return data, err
+}
+
+// readChecked is readFile with a further check of the open file (nil: none),
+// returning what fstat said of it.
+func readChecked(path string, check func(fs.FileInfo) error) ([]byte, fs.FileInfo, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return nil, statError(path, err)
+		return nil, nil, statError(path, err)
 	}
 	if err := checkRegular(path, fi); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	// O_NONBLOCK: if a FIFO was swapped in after the Stat, open must not
-	// wait for a writer; the Fstat below then refuses it.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, statError(path, err)
+	data, fi, err := privfile.ReadLimited(path, MaxFileSize, true, check)
+	var nr *privfile.NotRegularError
+	var big *privfile.TooBigError
+	switch {
+	case err == nil:
+		return data, fi, nil
+	case errors.As(err, &nr):
+		return nil, nil, checkRegular(path, fi)
+	case errors.As(err, &big):
+		return nil, nil, tooBig(path, big.Size)
+	case errors.Is(err, privfile.ErrWouldBlock):
+		return nil, nil, &Error{Path: path, Msg: "is a special file (reading it would wait), not a regular file; remove or rename it"}
+	case errors.As(err, new(*fs.PathError)):
+		return nil, nil, statError(path, err)
 	}
-	defer f.Close()
-	if fi, err = f.Stat(); err != nil {
-		return nil, statError(path, err)
-	}
-	if err := checkRegular(path, fi); err != nil {
-		return nil, err
-	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, statError(path, err)
-	}
-	if len(data) > MaxFileSize {
-		return nil, tooBig(path, int64(len(data)))
-	}
-	return data, nil
+	return nil, nil, err // check's own, already naming path
 }
 
 // checkRegular refuses what is not a regular file of a sane size.

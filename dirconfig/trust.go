@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/awsrole/awsrole/internal/privfile"
 )
 
 // Trust is whether a .awsrole.toml may be acted on.
@@ -45,20 +47,77 @@ func TrustDir() string { return filepath.Join(dataHome(), "awsrole") }
 func TrustDirs() []string { return []string{trustDir("allow"), trustDir("deny")} }
 
 // TrustOf says whether c may be used: denied wins, then trusted_dirs from u
-// (which may be nil), then an allow entry for this path and content. For a
-// Config from Load or Parse it costs at most two stats.
-func TrustOf(c *Config, u *UserConfig) Trust {
-	if exists(filepath.Join(trustDir("deny"), denyKey(c.Path))) {
-		return TrustDenied
+// (which may be nil), then an allow entry for this path and content, all
+// judged on c.RealPath. Only the user's own trust store counts: a store, an
+// entry or a parent directory that someone else owns or can write is an
+// error (privfile.CheckOwner, privfile.CheckDir), never an approval. For a
+// Config from Load or Parse it costs a stat and two opens.
+func TrustOf(c *Config, u *UserConfig) (Trust, error) {
+	real := c.realPath()
+	store := TrustDir()
+	if _, err := os.Lstat(store); err == nil {
+		if err := privfile.CheckDir(store); err != nil {
+			return TrustUnknown, err
+		}
 	}
-	if u != nil && underAny(c.Dir, u.TrustedDirs) {
-		return TrustAllowed
+	switch denied, err := entry(trustDir("deny"), denyKey(real)); {
+	case err != nil:
+		return TrustUnknown, err
+	case denied:
+		return TrustDenied, nil
+	}
+	if u != nil && underAny(filepath.Dir(real), resolveAll(u.TrustedDirs)) {
+		return TrustAllowed, nil
 	}
 	key, err := configAllowKey(c)
-	if err == nil && exists(filepath.Join(trustDir("allow"), key)) {
-		return TrustAllowed
+	if err != nil {
+		return TrustUnknown, nil
 	}
-	return TrustUnknown
+	switch allowed, err := entry(trustDir("allow"), key); {
+	case err != nil:
+		return TrustUnknown, err
+	case allowed:
+		return TrustAllowed, nil
+	}
+	return TrustUnknown, nil
+}
+
+// entry reports whether the trust store holds dir/name, checking that it
+// and its directory are the user's own.
+func entry(dir, name string) (bool, error) {
+	_, err := privfile.Read(filepath.Join(dir, name))
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	}
+	return false, err
+}
+
+// realPath is where trust is judged for c.
+func (c *Config) realPath() string {
+	if c.RealPath != "" {
+		return c.RealPath
+	}
+	return c.Path
+}
+
+// resolve is path with its symlinks resolved, or cleaned as it is when it
+// does not exist.
+func resolve(path string) string {
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		return real
+	}
+	return filepath.Clean(path)
+}
+
+func resolveAll(paths []string) []string {
+	out := make([]string, 0, len(paths))
+	for _, p := range paths {
+		out = append(out, resolve(p))
+	}
+	return out
 }
 
 // Allow records that c's path with c's content may be used, and lifts a deny.
@@ -67,7 +126,7 @@ func Allow(c *Config) error {
 	if err != nil {
 		return err
 	}
-	return allow(c.Path, key)
+	return allow(c.realPath(), key)
 }
 
 // AllowPath allows the file at path with its current content, whether or
@@ -81,19 +140,21 @@ func AllowPath(path string) error {
 	if err != nil {
 		return err
 	}
+	path = resolve(path)
 	return allow(path, allowKey(path, data))
 }
 
 // Deny blocks c's path, whatever its content, and forgets allows for it.
-func Deny(c *Config) error { return DenyPath(c.Path) }
+func Deny(c *Config) error { return DenyPath(c.realPath()) }
 
 // DenyPath blocks path, whatever it holds (it need not exist or be valid),
-// and forgets allows for it.
+// and forgets allows for it; a path with symlinks is denied where it lands.
 func DenyPath(path string) error {
 	path, err := filepath.Abs(path)
 	if err != nil {
 		return err
 	}
+	path = resolve(path)
 	if err := writeEntry(trustDir("deny"), denyKey(path), path); err != nil {
 		return err
 	}
@@ -127,7 +188,7 @@ func configAllowKey(c *Config) (string, error) {
 			return "", &Error{Path: c.Path, Msg: "changed since it was read; run the command again"}
 		}
 	}
-	return allowKey(c.Path, data), nil
+	return allowKey(c.realPath(), data), nil
 }
 
 // removeAllows deletes every allow entry recorded for path.
@@ -145,7 +206,7 @@ func removeAllows(path string) error {
 			continue
 		}
 		p := filepath.Join(dir, e.Name())
-		data, err := readFile(p)
+		data, err := privfile.Read(p)
 		if err != nil || strings.TrimSuffix(string(data), "\n") != path {
 			continue
 		}
@@ -156,30 +217,13 @@ func removeAllows(path string) error {
 	return nil
 }
 
-// writeEntry atomically writes dir/name (mode 0600, dir 0700) holding path.
+// writeEntry atomically writes dir/name holding path: 0600 in a 0700
+// directory of the user's own (privfile.Write).
 func writeEntry(dir, name, path string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("cannot create the trust store: %w", err)
-	}
-	f, err := os.CreateTemp(dir, ".tmp-")
-	if err != nil {
-		return fmt.Errorf("cannot write the trust store: %w", err)
-	}
-	_, werr := f.WriteString(path + "\n")
-	if err := errors.Join(werr, f.Chmod(0o600), f.Close()); err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("cannot write the trust store: %w", err)
-	}
-	if err := os.Rename(f.Name(), filepath.Join(dir, name)); err != nil {
-		os.Remove(f.Name())
+	if err := privfile.Write(filepath.Join(dir, name), []byte(path+"\n")); err != nil {
 		return fmt.Errorf("cannot write the trust store: %w", err)
 	}
 	return nil
-}
-
-func exists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }
 
 // underAny reports whether dir is one of prefixes or inside one, comparing

@@ -28,8 +28,8 @@ func mustLoad(t *testing.T, path string) *Config {
 
 func wantTrust(t *testing.T, c *Config, u *UserConfig, want Trust) {
 	t.Helper()
-	if got := TrustOf(c, u); got != want {
-		t.Errorf("TrustOf(%s) = %v, want %v", c.Path, got, want)
+	if got, err := TrustOf(c, u); got != want || err != nil {
+		t.Errorf("TrustOf(%s) = %v, %v; want %v", c.Path, got, err, want)
 	}
 }
 

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/adrg/xdg"
+
+	"github.com/awsrole/awsrole/internal/privfile"
 )
 
 // Defaults of the user config.
@@ -84,7 +86,14 @@ func LoadUserConfig() (*UserConfig, error) {
 	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
 		return defaultUserConfig(path), nil
 	}
-	data, err := readFile(path)
+	// It decides which directories need no approval and which command
+	// runs for an MFA code, so it must be the user's own, in a directory
+	// of the user's own. A symlink (a dotfiles manager's) is followed and
+	// the file it lands on checked.
+	if err := privfile.CheckDir(filepath.Dir(path)); err != nil {
+		return nil, err
+	}
+	data, _, err := readChecked(path, func(fi fs.FileInfo) error { return privfile.CheckOwner(path, fi) })
 	if err != nil {
 		return nil, err
 	}

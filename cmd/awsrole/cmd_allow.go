@@ -25,7 +25,7 @@ func allowCmd() *cobra.Command {
 			if err := dirconfig.Allow(cfg); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "awsrole: allowed %s (%s)\n", cfg.Path, engine.Label(cfg))
+			fmt.Fprintf(cmd.OutOrStdout(), "awsrole: allowed %s%s (%s)\n", oneLine(cfg.Path), resolvesTo(cfg.Path, cfg.RealPath), oneLine(engine.Label(cfg)))
 			return nil
 		},
 	}
@@ -45,10 +45,20 @@ func denyCmd() *cobra.Command {
 			if err := dirconfig.DenyPath(path); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "awsrole: denied %s\n", path)
+			real, _ := filepath.EvalSymlinks(path)
+			fmt.Fprintf(cmd.OutOrStdout(), "awsrole: denied %s%s\n", oneLine(path), resolvesTo(path, real))
 			return nil
 		},
 	}
+}
+
+// resolvesTo tells where a path with symlinks lands, since trust is
+// recorded for that ("" when it is the same or unknown).
+func resolvesTo(path, real string) string {
+	if real == "" || real == path {
+		return ""
+	}
+	return " (which is " + oneLine(real) + ")"
 }
 
 // applying loads the file that applies to args[0] (default: the current

@@ -16,6 +16,7 @@ import (
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/engine"
 	"github.com/awsrole/awsrole/internal/state"
+	"github.com/awsrole/awsrole/internal/termsafe"
 	"github.com/awsrole/awsrole/internal/transition"
 )
 
@@ -55,15 +56,21 @@ func statusCmd() *cobra.Command {
 			if short {
 				// For prompts: the environment only, no file read.
 				if line := shortStatus(os.Getenv("AWSROLE_ARN"), os.Getenv("AWS_CREDENTIAL_EXPIRATION"), time.Now()); line != "" {
-					fmt.Fprintln(cmd.OutOrStdout(), line)
+					fmt.Fprintln(cmd.OutOrStdout(), oneLine(line))
 				}
 				return nil
 			}
 			r := status()
 			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(r)
+				// Values stay exact; the runes encoding/json leaves raw
+				// that a terminal would act on (C1, bidi, DEL) become
+				// \u escapes.
+				data, err := json.MarshalIndent(r, "", "  ")
+				if err != nil {
+					return err
+				}
+				_, err = cmd.OutOrStdout().Write(append(termsafe.JSON(data), '\n'))
+				return err
 			}
 			printStatus(cmd.OutOrStdout(), r, time.Now())
 			return nil
@@ -93,7 +100,12 @@ func status() statusReport {
 			r.FileError = err.Error()
 			break
 		}
-		r.Trust = dirconfig.TrustOf(cfg, user).String()
+		trust, err := dirconfig.TrustOf(cfg, user)
+		if err != nil {
+			r.FileError = err.Error()
+			break
+		}
+		r.Trust = trust.String()
 		env := environ()
 		var act *transition.Active
 		if snap, err := state.Load(env[transition.StateVar]); err == nil {
@@ -130,25 +142,25 @@ func status() statusReport {
 func printStatus(w io.Writer, r statusReport, now time.Time) {
 	switch {
 	case r.File == "" && r.FileError == "":
-		fmt.Fprintf(w, "file:    none (no %s in %s or above)\n", dirconfig.FileName, r.Dir)
+		fmt.Fprintf(w, "file:    none (no %s in %s or above)\n", dirconfig.FileName, oneLine(r.Dir))
 	case r.FileError != "":
-		fmt.Fprintf(w, "file:    %s\nerror:   %s\n", r.File, r.FileError)
+		fmt.Fprintf(w, "file:    %s\nerror:   %s\n", oneLine(r.File), oneLine(r.FileError))
 	default:
-		fmt.Fprintf(w, "file:    %s (%s)\nrole:    %s\n", r.File, r.Trust, r.RoleARN)
-		fmt.Fprintf(w, "source:  %s\n", r.Source)
+		fmt.Fprintf(w, "file:    %s (%s)\nrole:    %s\n", oneLine(r.File), oneLine(r.Trust), oneLine(r.RoleARN))
+		fmt.Fprintf(w, "source:  %s\n", oneLine(r.Source))
 		if r.SSO != "" {
-			fmt.Fprintf(w, "sign-in: %s\n", r.SSO)
+			fmt.Fprintf(w, "sign-in: %s\n", oneLine(r.SSO))
 		}
 		if r.Region != "" {
-			fmt.Fprintf(w, "region:  %s (from %s)\n", r.Region, r.RegionFrom)
+			fmt.Fprintf(w, "region:  %s (from %s)\n", oneLine(r.Region), oneLine(r.RegionFrom))
 		}
 		if r.Capped != "" {
-			fmt.Fprintf(w, "duration: %s asked, %s granted: %s\n", r.Duration, credcache.ChainedMax, r.Capped)
+			fmt.Fprintf(w, "duration: %s asked, %s granted: %s\n", r.Duration, credcache.ChainedMax, oneLine(r.Capped))
 		}
 	}
 	switch {
 	case r.StateErr != "":
-		fmt.Fprintf(w, "active:  unknown: %s\n", r.StateErr)
+		fmt.Fprintf(w, "active:  unknown: %s\n", oneLine(r.StateErr))
 	case r.Active == nil:
 		fmt.Fprintf(w, "active:  nothing in this shell\n")
 	default:
@@ -158,7 +170,7 @@ func printStatus(w io.Writer, r statusReport, now time.Time) {
 			// requests fail with ExpiredToken until one succeeds.
 			left = "expired"
 		}
-		fmt.Fprintf(w, "active:  %s (from %s, via %s)\nexpires: %s (%s)\n", r.Active.RoleARN, r.Active.Dir, r.Active.Via,
+		fmt.Fprintf(w, "active:  %s (from %s, via %s)\nexpires: %s (%s)\n", oneLine(r.Active.RoleARN), oneLine(r.Active.Dir), oneLine(r.Active.Via),
 			r.Active.Expiration.Local().Format(time.RFC3339), left)
 		if r.Active.Via == "direnv" {
 			fmt.Fprintf(w, "renew:   direnv has no timer: run 'direnv reload' (or cd out and back) to renew; awsrole hands out credentials with at least refresh_before left\n")

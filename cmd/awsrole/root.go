@@ -4,9 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/awsrole/awsrole/internal/termsafe"
 )
 
 // errQuiet ends a command with exit status 1 when its message is already out.
@@ -50,8 +53,10 @@ type exitError struct{ code int }
 
 func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
+// oneLine folds a message to one line that is safe to print on a terminal:
+// paths, ARNs and remote error text in it may come from anyone.
 func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	return termsafe.String(strings.Join(strings.Fields(s), " "))
 }
 
 // shellArg completes and checks the one shell-name argument.
@@ -65,7 +70,7 @@ func shellArg(names ...string) cobra.PositionalArgs {
 				return nil
 			}
 		}
-		return fmt.Errorf("%s: unknown shell %q; use one of %s", cmd.CommandPath(), args[0], strings.Join(names, ", "))
+		return fmt.Errorf("%s: unknown shell %s; use one of %s", cmd.CommandPath(), termsafe.String(strconv.Quote(args[0])), strings.Join(names, ", "))
 	}
 }
 

@@ -125,7 +125,7 @@ func Lookup(step Step, window time.Duration, now time.Time, notice io.Writer) (C
 	var c Credentials
 	if json.Unmarshal(data, &c) != nil || c.AccessKeyID == "" || c.SecretAccessKey == "" {
 		if notice != nil {
-			fmt.Fprintf(notice, "awsrole: cached credentials %s are damaged; fetching new ones\n", step.Path)
+			fmt.Fprintf(notice, "awsrole: cached credentials %s are damaged; fetching new ones\n", OneLine(step.Path))
 		}
 		return Credentials{}, false
 	}
@@ -133,7 +133,7 @@ func Lookup(step Step, window time.Duration, now time.Time, notice io.Writer) (C
 		// Only a copied or planted file holds another role's
 		// credentials under this role's key: never hand them out.
 		if notice != nil {
-			fmt.Fprintf(notice, "awsrole: cached credentials %s are for another role (%s); fetching new ones\n", step.Path, OneLine(c.RoleARN))
+			fmt.Fprintf(notice, "awsrole: cached credentials %s are for another role (%s); fetching new ones\n", OneLine(step.Path), OneLine(c.RoleARN))
 		}
 		return Credentials{}, false
 	}

@@ -23,9 +23,11 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/adrg/xdg"
 	"os"
 	"path/filepath"
+
+	"github.com/adrg/xdg"
+	"github.com/awsrole/awsrole/internal/termsafe"
 )
 
 // Timeout bounds each wait of a fetch: for another shell's fetch of the
@@ -57,7 +59,8 @@ func Dir() string {
 	return filepath.Join(xdg.CacheHome, "awsrole", "credentials")
 }
 
-// OneLine folds s to one line of bounded length, for messages.
+// OneLine folds s to one line of bounded length, safe to print on a
+// terminal (termsafe.String): remote error text may carry anything.
 func OneLine(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
 	if len(s) > 300 {
@@ -67,5 +70,5 @@ func OneLine(s string) string {
 		}
 		s = s[:cut] + "…"
 	}
-	return s
+	return termsafe.String(s)
 }

@@ -83,7 +83,7 @@ func mfaCode(req Request) (string, error) {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT)
 	defer signal.Stop(sig)
-	fmt.Fprintf(f, "awsrole: MFA code for %s (role %s): ", req.MFASerial, req.RoleARN)
+	fmt.Fprintf(f, "awsrole: MFA code for %s (role %s): ", credcache.OneLine(req.MFASerial), credcache.OneLine(req.RoleARN))
 	line := make(chan string, 1)
 	go func() {
 		var b [64]byte

@@ -18,6 +18,7 @@ import (
 	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/state"
+	"github.com/awsrole/awsrole/internal/termsafe"
 	"github.com/awsrole/awsrole/internal/transition"
 	"github.com/awsrole/awsrole/shellgen"
 )
@@ -267,7 +268,11 @@ func (e *Engine) target(in Input, user *dirconfig.UserConfig) (path string, t tr
 	if err != nil {
 		return path, t, nil, state.Failure{PWD: in.PWD, File: path, Hash: statKey(path)}, err
 	}
-	switch dirconfig.TrustOf(cfg, user) {
+	trust, err := dirconfig.TrustOf(cfg, user)
+	if err != nil {
+		return path, t, nil, state.Failure{PWD: in.PWD, File: path, Hash: "trust:" + cfg.Hash}, err
+	}
+	switch trust {
 	case dirconfig.TrustAllowed:
 		return path, transition.Target{Dir: cfg.Dir, File: cfg.Path, Hash: cfg.Hash}, cfg, fail, nil
 	case dirconfig.TrustDenied:
@@ -285,7 +290,7 @@ func (e *Engine) once(in Input, cfg *dirconfig.Config, msg string) {
 		return
 	}
 	state.RecordFailure(in.PID, f)
-	fmt.Fprintf(e.Notice, "awsrole: %s\n", msg)
+	fmt.Fprintf(e.Notice, "awsrole: %s\n", termsafe.String(msg))
 }
 
 // backoff records a failure so the next prompts stay quiet for a while, and

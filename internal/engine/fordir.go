@@ -42,7 +42,11 @@ func (e *Engine) ForDir(ctx context.Context, dir string, env map[string]string, 
 	if err != nil {
 		return nil, err
 	}
-	switch dirconfig.TrustOf(cfg, user) {
+	trust, err := dirconfig.TrustOf(cfg, user)
+	if err != nil {
+		return nil, err
+	}
+	switch trust {
 	case dirconfig.TrustAllowed:
 	case dirconfig.TrustDenied:
 		return nil, fmt.Errorf("%s is denied; to use it, run: awsrole allow %s", cfg.Path, quoted(cfg.Dir))

@@ -6,7 +6,6 @@ package privfile
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -18,36 +17,19 @@ import (
 const MaxSize = 1 << 20
 
 // Dir creates dir (0700) if needed and checks that it is a directory of ours
-// that nobody else can write to.
+// that nobody else can write to, under parents that pass CheckParents.
 func Dir(dir string) error {
+	if err := CheckParents(filepath.Dir(dir)); err != nil {
+		return err
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) && pe.Path == dir {
 			err = pe.Err
 		}
-		return fmt.Errorf("create %s: %w", dir, err)
+		return fmt.Errorf("create %s: %w", show(dir), err)
 	}
-	fi, err := os.Lstat(dir)
-	if err != nil {
-		return err
-	}
-	if fi.Mode()&fs.ModeSymlink != 0 {
-		return fmt.Errorf("%s is a symbolic link; awsrole keeps these files only in a directory of its own: remove the link", dir)
-	}
-	if !fi.IsDir() {
-		return fmt.Errorf("%s is not a directory; remove it", dir)
-	}
-	return checkOwner(dir, fi)
-}
-
-func checkOwner(path string, fi fs.FileInfo) error {
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
-		return fmt.Errorf("%s is owned by uid %d, not you; not using it", path, st.Uid)
-	}
-	if fi.Mode().Perm()&0o022 != 0 {
-		return fmt.Errorf("%s is writable by group or others (mode %04o); not using it: chmod go-w %q", path, fi.Mode().Perm(), path)
-	}
-	return nil
+	return CheckDir(dir)
 }
 
 // Write replaces path with data atomically (temp file + rename), 0600.
@@ -115,35 +97,30 @@ func CleanTemp(dir string, age time.Duration) {
 // ErrNotExist is returned by Read for a missing file.
 var ErrNotExist = fs.ErrNotExist
 
-// Read returns the content of a regular file of ours that only we can write.
+// Read returns the content of a regular file of ours that only we can write,
+// in a directory of ours (CheckDir); it never follows a symlink at path and
+// never blocks.
 func Read(path string) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOFOLLOW, 0)
-	if err != nil {
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			return nil, err
-		case errors.Is(err, syscall.ELOOP):
-			return nil, fmt.Errorf("%s is a symbolic link, not a file of ours; not following it", path)
-		}
-		return nil, fmt.Errorf("read %s: %w", path, cause(err))
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file; remove it", path)
-	}
-	if err := checkOwner(path, fi); err != nil {
+	data, _, err := ReadLimited(path, MaxSize, false, func(fi fs.FileInfo) error { return CheckOwner(path, fi) })
+	var nr *NotRegularError
+	var big *TooBigError
+	switch {
+	case err == nil:
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, err
+	case errors.Is(err, syscall.ELOOP):
+		return nil, fmt.Errorf("%s is a symbolic link, not a file of ours; not following it", show(path))
+	case errors.As(err, &nr), errors.Is(err, ErrWouldBlock):
+		return nil, fmt.Errorf("%s is not a regular file; remove it", show(path))
+	case errors.As(err, &big):
+		return nil, fmt.Errorf("%s is larger than %d bytes; remove it", show(path), MaxSize)
+	case errors.As(err, new(*fs.PathError)):
+		return nil, fmt.Errorf("read %s: %w", show(path), cause(err))
+	default:
 		return nil, err
 	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if len(data) > MaxSize {
-		return nil, fmt.Errorf("%s is larger than %d bytes; remove it", path, MaxSize)
+	if err := CheckDir(filepath.Dir(path)); err != nil {
+		return nil, err
 	}
 	return data, nil
 }

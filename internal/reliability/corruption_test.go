@@ -324,6 +324,11 @@ func cacheFileOf(t *testing.T, w *world, role string) string {
 	t.Helper()
 	files, _ := filepath.Glob(filepath.Join(w.cacheDir(), "*.json"))
 	for _, f := range files {
+		// Another subtest may have put a FIFO at its entry: opening
+		// that would wait for a writer.
+		if fi, err := os.Lstat(f); err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
 		data, err := os.ReadFile(f)
 		if err != nil {
 			continue

@@ -173,8 +173,16 @@ func markDir() string { return filepath.Join(Root(), "marks") }
 // without starting a process. A second earlier, so that shells comparing
 // whole seconds still see a change made during the call.
 func Mark(pid int, start time.Time) (string, error) {
+	// The directory is checked even when the mark exists: in a directory
+	// someone else can write, the mark could be a link, and Chtimes follows
+	// links.
+	if err := privfile.Dir(markDir()); err != nil {
+		return "", err
+	}
 	path := filepath.Join(markDir(), strconv.Itoa(pid))
-	if _, err := os.Lstat(path); err != nil {
+	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("mark %s is not a regular file", path)
+	} else if err != nil {
 		if err := privfile.Write(path, nil); err != nil {
 			return "", err
 		}

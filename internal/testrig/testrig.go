@@ -7,10 +7,14 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
+	"sync"
 	"testing"
+	"time"
 )
 
 // Build builds awsrole and awsrole-sts (which awsrole finds beside it) into
@@ -62,4 +66,65 @@ func Write(t testing.TB, base, rel, content string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// OtherUserName is the account the ownership tests give files away to.
+const OtherUserName = "awsrole-other"
+
+var (
+	otherOnce sync.Once
+	otherUID  int
+	otherGID  int
+	otherErr  error
+)
+
+// OtherUser returns the uid and gid of a second local account, creating it
+// with useradd (once, idempotently) when the tests run as root. Elsewhere
+// the test is skipped, saying why, unless AWSROLE_TEST_REQUIRE=all asks for
+// every test to run: then it fails.
+func OtherUser(t testing.TB) (uid, gid int) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		Require(t, "giving files to another user needs root (CI runs as root)")
+	}
+	otherOnce.Do(func() {
+		// Test binaries of several packages may race here: useradd
+		// fails on a locked /etc/passwd, or because the account exists
+		// already, which is as good.
+		for try := 0; ; try++ {
+			if _, err := user.Lookup(OtherUserName); err == nil {
+				break
+			}
+			out, err := exec.Command("useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", OtherUserName).CombinedOutput()
+			if err == nil {
+				break
+			}
+			if try == 10 {
+				otherErr = fmt.Errorf("useradd %s: %v: %s", OtherUserName, err, out)
+				return
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		u, err := user.Lookup(OtherUserName)
+		if err != nil {
+			otherErr = err
+			return
+		}
+		if otherUID, otherErr = strconv.Atoi(u.Uid); otherErr == nil {
+			otherGID, otherErr = strconv.Atoi(u.Gid)
+		}
+	})
+	if otherErr != nil {
+		Require(t, otherErr.Error())
+	}
+	return otherUID, otherGID
+}
+
+// Require skips t for why, or fails it when AWSROLE_TEST_REQUIRE=all.
+func Require(t testing.TB, why string) {
+	t.Helper()
+	if os.Getenv("AWSROLE_TEST_REQUIRE") == "all" {
+		t.Fatalf("cannot run (AWSROLE_TEST_REQUIRE=all): %s", why)
+	}
+	t.Skip("skipped:", why)
 }

@@ -1,0 +1,182 @@
+package privfile
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/awsrole/awsrole/internal/termsafe"
+)
+
+// CheckOwner refuses a file or directory that is not the user's own or that
+// group or others may write: whoever can write it decides what awsrole does.
+// fi should come from the open descriptor (or an Lstat) of path.
+func CheckOwner(path string, fi fs.FileInfo) error {
+	if uid, ok := ownerOf(fi); ok && uid != os.Geteuid() {
+		return fmt.Errorf("%s is owned by %s, not by you; not trusting it: chown %s %s",
+			show(path), ownerDesc(uid), userName(os.Geteuid()), shellWord(path))
+	}
+	if perm := fi.Mode().Perm(); perm&0o022 != 0 {
+		return fmt.Errorf("%s is writable by group or others (mode %04o); not trusting it: chmod go-w %s",
+			show(path), perm, shellWord(path))
+	}
+	return nil
+}
+
+// CheckDir checks that dir is a directory of the user's own that nobody else
+// can write, and that so are its parents up to $HOME (or "/"), as CheckParents
+// says. Results are remembered for the life of the process.
+func CheckDir(dir string) error {
+	dir = filepath.Clean(dir)
+	return cached(&dirCache, dir, func() error {
+		fi, err := os.Lstat(dir)
+		if err != nil {
+			return err
+		}
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			return fmt.Errorf("%s is a symbolic link; awsrole keeps its files only in a directory of its own: remove the link", show(dir))
+		}
+		if !fi.IsDir() {
+			return fmt.Errorf("%s is not a directory; remove it", show(dir))
+		}
+		if err := CheckOwner(dir, fi); err != nil {
+			return err
+		}
+		return CheckParents(filepath.Dir(dir))
+	})
+}
+
+// CheckParents checks dir and each directory above it, up to and including
+// $HOME when dir is under it and up to "/" otherwise, the way OpenSSH's
+// StrictModes checks ~/.ssh: each must be owned by the user or by root, and
+// not writable by group or others, unless it has the sticky bit (like
+// /tmp), where nobody can rename or remove what is not theirs. Directories
+// that do not exist yet pass: awsrole creates them, as its own. Results are
+// remembered for the life of the process, so that each costs one stat.
+func CheckParents(dir string) error {
+	dir = filepath.Clean(dir)
+	if !filepath.IsAbs(dir) {
+		return nil
+	}
+	stop := string(filepath.Separator)
+	if home := os.Getenv("HOME"); filepath.IsAbs(home) {
+		home = filepath.Clean(home)
+		if dir == home || strings.HasPrefix(dir, home+string(filepath.Separator)) {
+			stop = home
+		}
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if err := cached(&parentCache, d, func() error { return checkParent(d) }); err != nil {
+			return err
+		}
+		if d == stop || d == filepath.Dir(d) {
+			return nil
+		}
+	}
+}
+
+func checkParent(dir string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
+		return fmt.Errorf("cannot check %s: %w", show(dir), cause(err))
+	}
+	uid, ok := ownerOf(fi)
+	if !ok {
+		return nil
+	}
+	if uid != os.Geteuid() && uid != 0 {
+		return fmt.Errorf("%s is owned by %s, not by you or root; not trusting what is under it: chown %s %s",
+			show(dir), ownerDesc(uid), userName(os.Geteuid()), shellWord(dir))
+	}
+	if perm := fi.Mode().Perm(); perm&0o022 != 0 && fi.Mode()&fs.ModeSticky == 0 {
+		return fmt.Errorf("%s is writable by group or others (mode %04o); not trusting what is under it: chmod go-w %s",
+			show(dir), perm, shellWord(dir))
+	}
+	return nil
+}
+
+var (
+	dirCache    sync.Map // clean path -> result
+	parentCache sync.Map
+)
+
+// cached runs check once per key and process; a missing directory is not
+// remembered (it is about to be created).
+func cached(m *sync.Map, key string, check func() error) error {
+	if v, ok := m.Load(key); ok {
+		if v == nil {
+			return nil
+		}
+		return v.(error)
+	}
+	err := check()
+	if errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err == nil {
+		m.Store(key, nil)
+	} else {
+		m.Store(key, err)
+	}
+	return err
+}
+
+// ForgetChecks drops the remembered results of CheckDir and CheckParents,
+// for tests that change ownership within one process.
+func ForgetChecks() {
+	dirCache.Clear()
+	parentCache.Clear()
+}
+
+func ownerOf(fi fs.FileInfo) (int, bool) {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return int(st.Uid), true
+	}
+	return 0, false
+}
+
+// ownerDesc is "name (uid N)", or "uid N" for a uid without a name.
+func ownerDesc(uid int) string {
+	if n := userName(uid); n != strconv.Itoa(uid) {
+		return fmt.Sprintf("%s (uid %d)", n, uid)
+	}
+	return fmt.Sprintf("uid %d", uid)
+}
+
+// userName is the login name of uid, or the number for a uid without one.
+func userName(uid int) string {
+	id := strconv.Itoa(uid)
+	if u, err := user.LookupId(id); err == nil && u.Username != "" {
+		return termsafe.String(u.Username)
+	}
+	return id
+}
+
+// show makes a path safe to print.
+func show(path string) string { return termsafe.String(path) }
+
+// shellWord makes path one word for a POSIX shell command line, shown
+// terminal-safe.
+func shellWord(path string) string {
+	safe := path != ""
+	for _, r := range path {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+,:@%=", r)) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return path
+	}
+	return termsafe.String("'" + strings.ReplaceAll(path, "'", `'\''`) + "'")
+}

@@ -1,0 +1,82 @@
+package privfile
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestCheckParents: directories above awsrole's own may be the user's or
+// root's, never writable by group or others unless sticky; the check stops
+// at $HOME.
+func TestCheckParents(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		mode os.FileMode
+		ok   bool
+	}{
+		{"0755", 0o755, true},
+		{"0700", 0o700, true},
+		{"group-writable", 0o775, false},
+		{"other-writable", 0o757, false},
+		{"sticky-world-writable", 0o777 | os.ModeSticky, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ForgetChecks()
+			root := t.TempDir()
+			home := filepath.Join(root, "home")
+			mid := filepath.Join(home, "mid")
+			leaf := filepath.Join(mid, "leaf")
+			if err := os.MkdirAll(leaf, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv("HOME", home)
+			if err := os.Chmod(mid, c.mode); err != nil {
+				t.Fatal(err)
+			}
+			err := CheckParents(leaf)
+			if c.ok != (err == nil) {
+				t.Fatalf("CheckParents = %v, want ok=%v", err, c.ok)
+			}
+			if err != nil && (!strings.Contains(err.Error(), "chmod go-w "+mid) || strings.Contains(err.Error(), "\n")) {
+				t.Errorf("message %q does not name the fix", err)
+			}
+			// Above $HOME is not the user's business.
+			ForgetChecks()
+			os.Chmod(mid, 0o755)
+			if err := os.Chmod(root, 0o777); err != nil {
+				t.Fatal(err)
+			}
+			if err := CheckParents(leaf); err != nil {
+				t.Errorf("a writable dir above $HOME was refused: %v", err)
+			}
+		})
+	}
+}
+
+// TestReadLimitedNeverBlocks: special files fail at once.
+func TestReadLimitedNeverBlocks(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	paths := []string{fifo, "/dev/zero"}
+	if os.Geteuid() == 0 {
+		paths = append(paths, "/proc/kmsg")
+	}
+	for _, p := range paths {
+		done := make(chan error, 1)
+		go func() { _, _, err := ReadLimited(p, 1<<20, true, nil); done <- err }()
+		select {
+		case err := <-done:
+			if err == nil && p != "/proc/kmsg" { // kmsg may hold messages: then it reads them
+				t.Errorf("%s: read without error", p)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: ReadLimited did not return within 5s", p)
+		}
+	}
+}
