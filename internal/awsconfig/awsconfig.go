@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/awsrole/awsrole/internal/privfile"
 	"gopkg.in/ini.v1"
 )
 
@@ -31,6 +32,7 @@ type Files struct {
 
 	profiles    map[string]map[string]string // name -> keys, credentials file over config file
 	ssoSessions map[string]map[string]string
+	infos       map[string]fs.FileInfo // of the files read, as opened
 }
 
 // ConfigPath is AWS_CONFIG_FILE or ~/.aws/config.
@@ -57,8 +59,8 @@ func home() string {
 // Load reads both files; a missing file is empty.
 func Load() (*Files, error) {
 	f := &Files{ConfigPath: ConfigPath(), CredentialsPath: CredentialsPath(),
-		profiles: map[string]map[string]string{}, ssoSessions: map[string]map[string]string{}}
-	cfg, err := parse(f.ConfigPath)
+		profiles: map[string]map[string]string{}, ssoSessions: map[string]map[string]string{}, infos: map[string]fs.FileInfo{}}
+	cfg, err := f.parse(f.ConfigPath)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +75,7 @@ func Load() (*Files, error) {
 			merge(f.ssoSessions, strings.TrimSpace(strings.TrimPrefix(name, "sso-session ")), s)
 		}
 	}
-	creds, err := parse(f.CredentialsPath)
+	creds, err := f.parse(f.CredentialsPath)
 	if err != nil {
 		return nil, err
 	}
@@ -85,15 +87,16 @@ func Load() (*Files, error) {
 	return f, nil
 }
 
-func parse(path string) (*ini.File, error) {
-	data, err := readRegular(path)
+func (f *Files) parse(path string) (*ini.File, error) {
+	data, fi, err := readRegular(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return ini.Empty(), nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	f, err := ini.LoadSources(ini.LoadOptions{
+	f.infos[path] = fi
+	file, err := ini.LoadSources(ini.LoadOptions{
 		AllowNestedValues:       true, // s3 =\n  max_concurrent_requests = 10
 		IgnoreInlineComment:     true, // as botocore: '#' inside a value is the value
 		SkipUnrecognizableLines: true,
@@ -102,23 +105,40 @@ func parse(path string) (*ini.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s; fix the file (it is also read by the aws CLI and every SDK)", path, oneLine(err.Error()))
 	}
-	return f, nil
+	return file, nil
 }
 
 // readRegular reads a regular file, refusing devices and FIFOs without
-// blocking on them.
-func readRegular(path string) ([]byte, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, err
+// blocking on them, and anything over maxFileSize.
+func readRegular(path string) ([]byte, fs.FileInfo, error) {
+	data, fi, err := privfile.ReadLimited(path, maxFileSize, true, nil)
+	var notRegular *privfile.NotRegularError
+	var tooBig *privfile.TooBigError
+	switch {
+	case errors.As(err, &notRegular):
+		return nil, nil, fmt.Errorf("%s is not a regular file; replace it with your AWS config", path)
+	case errors.As(err, &tooBig):
+		return nil, nil, fmt.Errorf("%s is larger than %d MiB; that is not an AWS config file", path, maxFileSize>>20)
 	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file; replace it with your AWS config", path)
+	return data, fi, err
+}
+
+// CheckCommands refuses files someone else could have written when they
+// name a command (credential_process) that the SDK would run as you: the
+// same check as for awsrole's own files.
+func (f *Files) CheckCommands() error {
+	for _, keys := range f.profiles {
+		if keys["credential_process"] == "" {
+			continue
+		}
+		for path, fi := range f.infos {
+			if err := privfile.CheckOwner(path, fi); err != nil {
+				return fmt.Errorf("%w (it names a credential_process)", err)
+			}
+		}
+		return nil
 	}
-	if fi.Size() > maxFileSize {
-		return nil, fmt.Errorf("%s is larger than %d MiB; that is not an AWS config file", path, maxFileSize>>20)
-	}
-	return os.ReadFile(path)
+	return nil
 }
 
 func merge(into map[string]map[string]string, name string, s *ini.Section) {

@@ -49,7 +49,7 @@ func ReadToken(data []byte) (Token, error) {
 
 // ReadTokenFile reads the token at path (see TokenPath).
 func ReadTokenFile(path string) (Token, error) {
-	data, err := readRegular(path)
+	data, _, err := readRegular(path)
 	if err != nil {
 		return Token{}, err
 	}

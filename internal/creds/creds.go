@@ -137,6 +137,9 @@ func checkNotSelf(src credcache.Source) error {
 	if err != nil {
 		return err
 	}
+	if err := files.CheckCommands(); err != nil {
+		return err
+	}
 	p, _ := files.Profile(src.Profile)
 	if cp := p.Get("credential_process"); strings.Contains(cp, "awsrole") {
 		return fmt.Errorf("the source profile %q gets its credentials from awsrole itself (credential_process = %s), which would call awsrole again; name a source_profile with your own credentials, or unset AWS_PROFILE", src.Profile, credcache.OneLine(cp))
