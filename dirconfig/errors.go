@@ -7,6 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/awsrole/awsrole/internal/suggest"
 	"github.com/awsrole/awsrole/internal/termsafe"
 )
 
@@ -174,7 +175,7 @@ func suggestKey(key string, known []string) string {
 		if d := abs(len(n) - len(k)); d >= bestD {
 			continue
 		}
-		if d := editDistance(n, k); d < bestD {
+		if d := suggest.Distance(n, k); d < bestD {
 			best, bestD = k, d
 		}
 	}
@@ -194,26 +195,4 @@ func abs(n int) int {
 		return -n
 	}
 	return n
-}
-
-// editDistance is the Levenshtein distance between a and b, in runes.
-func editDistance(a, b string) int {
-	ar, br := []rune(a), []rune(b)
-	prev := make([]int, len(br)+1)
-	cur := make([]int, len(br)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ar); i++ {
-		cur[0] = i
-		for j := 1; j <= len(br); j++ {
-			cost := 1
-			if ar[i-1] == br[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(br)]
 }

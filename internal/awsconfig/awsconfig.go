@@ -20,6 +20,7 @@ import (
 	"strings"
 
 	"github.com/awsrole/awsrole/internal/privfile"
+	"github.com/awsrole/awsrole/internal/suggest"
 	"gopkg.in/ini.v1"
 )
 
@@ -271,7 +272,7 @@ func nearest(name string, names []string) []string {
 	var cs []cand
 	limit := max(2, len(name)/3)
 	for _, n := range names {
-		d := distance(strings.ToLower(name), strings.ToLower(n))
+		d := suggest.Distance(strings.ToLower(name), strings.ToLower(n))
 		if d <= limit || strings.Contains(strings.ToLower(n), strings.ToLower(name)) {
 			cs = append(cs, cand{n, d})
 		}
@@ -282,28 +283,6 @@ func nearest(name string, names []string) []string {
 		out = append(out, fmt.Sprintf("%q", cs[i].name))
 	}
 	return out
-}
-
-// distance is the Levenshtein distance of a and b.
-func distance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
