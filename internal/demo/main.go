@@ -6,12 +6,15 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
+	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/stsstub"
 )
 
@@ -36,6 +39,14 @@ say "cd ~"
 cd ~
 say "# left the project: your own variables are back, exactly"; show
 say aws sts get-caller-identity; aws sts get-caller-identity --query Arn --output text
+say "cd ~/src/platform   # an IAM Identity Center (SSO) permission set, signed in with 'awsrole login'"
+cd ~/src/platform
+say "# the permission set's role, and the region of the project"; show
+say aws sts get-caller-identity; aws sts get-caller-identity --query Arn --output text
+say awsrole status; awsrole status
+say "cd ~"
+cd ~
+say "# your own variables again"; show
 `
 
 func main() {
@@ -85,6 +96,10 @@ func run() error {
 	if err := os.WriteFile(filepath.Join(project, ".awsrole.toml"), []byte(toml), 0o644); err != nil {
 		return err
 	}
+	platform, err := ssoProject(srv, home)
+	if err != nil {
+		return err
+	}
 	env := []string{
 		"HOME=" + home,
 		"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"),
@@ -96,21 +111,20 @@ func run() error {
 		"AWS_CONFIG_FILE=" + filepath.Join(home, ".aws", "config"),
 		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, ".aws", "credentials"),
 		"AWS_ENDPOINT_URL_STS=" + srv.URL,
+		"AWS_ENDPOINT_URL_SSO=" + srv.URL,
+		"AWS_ENDPOINT_URL_SSO_OIDC=" + srv.URL,
 		"AWS_EC2_METADATA_DISABLED=true",
 		"AWS_PROFILE=alice", // alice's keys are in ~/.aws/credentials
 		"AWS_REGION=us-east-1",
 		"AWS_DEFAULT_REGION=", // set to the empty string: it comes back empty, not unset
 	}
-	for _, step := range [][]string{{"awsrole", "install", "bash"}, {"awsrole", "allow", project}} {
+	for _, step := range [][]string{{"awsrole", "install", "bash"}, {"awsrole", "allow", project}, {"awsrole", "allow", platform}} {
 		fmt.Printf("\n\033[1m$ %s\033[0m\n", strings.Join(step, " "))
 		cmd := exec.Command(filepath.Join(bin, step[0]), step[1:]...)
 		cmd.Env, cmd.Dir, cmd.Stdout, cmd.Stderr = env, home, os.Stdout, os.Stdout
 		if err := cmd.Run(); err != nil {
 			return err
 		}
-	}
-	if err := os.MkdirAll(filepath.Join(home, ".aws"), 0o700); err != nil {
-		return err
 	}
 	credsFile := fmt.Sprintf("[alice]\naws_access_key_id = %s\naws_secret_access_key = %s\n", userKey, userSecret)
 	if err := os.WriteFile(filepath.Join(home, ".aws", "credentials"), []byte(credsFile), 0o600); err != nil {
@@ -138,10 +152,43 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("bash: %w", err)
 	}
+	fmt.Println()
 	for _, c := range srv.Calls() {
-		if c.Action == "AssumeRole" {
-			fmt.Printf("\nSTS saw AssumeRole %s, signed with key %s (alice's own: %v)\n", c.RoleArn, c.AccessKeyID, c.AccessKeyID == userKey)
+		switch c.Action {
+		case "AssumeRole":
+			fmt.Printf("STS saw AssumeRole %s, signed with key %s (alice's own: %v)\n", c.RoleArn, c.AccessKeyID, c.AccessKeyID == userKey)
+		case "GetRoleCredentials":
+			fmt.Printf("the IAM Identity Center portal saw GetRoleCredentials for %s in account %s, with alice's sign-in\n", c.RoleName, c.AccountID)
 		}
 	}
 	return nil
+}
+
+// ssoProject signs alice in to IAM Identity Center as 'awsrole login' (or
+// 'aws sso login') would leave it, and writes a project that uses one of
+// her permission sets; it returns the project's directory.
+func ssoProject(srv *stsstub.Server, home string) (string, error) {
+	const startURL = "https://demo.awsapps.com/start"
+	srv.AssignSSO("333333333333", "Platform")
+	access, refresh := srv.IssueSSOToken(startURL, 8*time.Hour)
+	id, secret, regExp := srv.SSOClient()
+	tok, err := json.Marshal(awsconfig.Token{StartURL: startURL, Region: "eu-west-1", AccessToken: access, RefreshToken: refresh,
+		ExpiresAt: time.Now().Add(8 * time.Hour), ClientID: id, ClientSecret: secret, RegistrationExpiresAt: regExp})
+	if err != nil {
+		return "", err
+	}
+	tokenPath := filepath.Join(home, ".aws", "sso", "cache", filepath.Base(awsconfig.TokenPath("demo")))
+	config := "[sso-session demo]\nsso_start_url = " + startURL + "\nsso_region = eu-west-1\n"
+	project := filepath.Join(home, "src", "platform")
+	toml := "sso_session    = \"demo\"\nsso_account_id = \"333333333333\"\nsso_role_name  = \"Platform\"\nregion         = \"eu-north-1\"\n"
+	for path, content := range map[string]string{tokenPath: string(tok), filepath.Join(home, ".aws", "config"): config,
+		filepath.Join(project, ".awsrole.toml"): toml} {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			return "", err
+		}
+	}
+	return project, nil
 }
