@@ -1,0 +1,419 @@
+package e2e
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/awsrole/awsrole/internal/stsstub"
+)
+
+// IAM Identity Center (issue 9): a project file names an SSO account and
+// permission set (and maybe one more hop); the sign-in is the aws CLI v2's
+// token file, shared with botocore; entries are cached by identity.
+
+const (
+	ssoStartURL = "https://corp.awsapps.example/start"
+	ssoAccount  = "222222222222"
+	ssoRole     = "Deploy"
+	// ssoProfile is the profile of ~/.aws/config that signs in through the
+	// same session and permission set as the projects.
+	ssoProfile = "sso"
+	// ssoArnPrefix and ssoArnSuffix frame the caller ARN of the permission
+	// set's role, as the stand-in names it (AWSReservedSSO_<set>_<hash>).
+	ssoArnPrefix = "arn:aws:sts::" + ssoAccount + ":assumed-role/AWSReservedSSO_" + ssoRole + "_"
+	ssoArnSuffix = "/alice"
+	// ssoLoginHint is the one line an expired sign-in gives, after "assume <label>: ".
+	ssoExpired = "the sign-in to IAM Identity Center session corp has expired; run: awsrole login --sso-session corp"
+)
+
+// ssoTokenFile is the aws CLI v2's token cache file of session "corp".
+func (r *rig) ssoTokenFile() string {
+	sum := sha1.Sum([]byte("corp"))
+	return filepath.Join(r.home, ".aws", "sso", "cache", hex.EncodeToString(sum[:])+".json")
+}
+
+// cliToken is the aws CLI v2's token file, all eight fields, written by
+// the test as `aws sso login` would.
+type cliToken struct {
+	StartURL              string `json:"startUrl"`
+	Region                string `json:"region"`
+	AccessToken           string `json:"accessToken"`
+	ExpiresAt             string `json:"expiresAt"`
+	ClientID              string `json:"clientId"`
+	ClientSecret          string `json:"clientSecret"`
+	RegistrationExpiresAt string `json:"registrationExpiresAt"`
+	RefreshToken          string `json:"refreshToken"`
+}
+
+// setupSSO gives the user an [sso-session corp] and a profile "sso" (region
+// eu-central-1) using it, assigns the permission set Deploy in account
+// 222222222222, points the SSO and OIDC endpoints at the stand-in, and
+// takes away the user's static keys (an SSO user has none). With
+// tokenTTL != 0 it signs the user in: a token file valid for tokenTTL
+// (negative: already expired), as `aws sso login` writes it.
+func (r *rig) setupSSO(tokenTTL time.Duration) {
+	r.t.Helper()
+	r.env["AWS_ENDPOINT_URL_SSO"] = sp(r.stub.URL)
+	r.env["AWS_ENDPOINT_URL_SSO_OIDC"] = sp(r.stub.URL)
+	r.env["AWS_ACCESS_KEY_ID"] = nil
+	r.env["AWS_SECRET_ACCESS_KEY"] = nil
+	r.stub.AssignSSO(ssoAccount, ssoRole)
+	r.appendFile(".aws/config", "\n[sso-session corp]\nsso_start_url = "+ssoStartURL+
+		"\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n\n[profile "+ssoProfile+
+		"]\nsso_session = corp\nsso_account_id = "+ssoAccount+"\nsso_role_name = "+ssoRole+"\nregion = eu-central-1\n")
+	if err := os.MkdirAll(filepath.Dir(r.ssoTokenFile()), 0o700); err != nil {
+		r.t.Fatal(err)
+	}
+	if tokenTTL != 0 {
+		r.writeSSOToken(tokenTTL)
+	}
+}
+
+// writeSSOToken signs the user in at the stand-in and writes the token
+// file in the aws CLI v2 format, access token valid for ttl.
+func (r *rig) writeSSOToken(ttl time.Duration) cliToken {
+	r.t.Helper()
+	access, refresh := r.stub.IssueSSOToken(ssoStartURL, ttl)
+	id, secret, regExpires := r.stub.SSOClient()
+	tok := cliToken{
+		StartURL: ssoStartURL, Region: "us-east-1", AccessToken: access,
+		ExpiresAt: time.Now().Add(ttl).UTC().Format("2006-01-02T15:04:05Z"),
+		ClientID:  id, ClientSecret: secret,
+		RegistrationExpiresAt: regExpires.UTC().Format("2006-01-02T15:04:05Z"),
+		RefreshToken:          refresh,
+	}
+	data, err := json.Marshal(tok)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if err := os.WriteFile(r.ssoTokenFile(), data, 0o600); err != nil {
+		r.t.Fatal(err)
+	}
+	return tok
+}
+
+// readSSOToken reads the token file and fails unless it has all eight
+// fields the aws CLI v2 writes (botocore refreshes only with all of them).
+func (r *rig) readSSOToken() cliToken {
+	r.t.Helper()
+	data, err := os.ReadFile(r.ssoTokenFile())
+	if err != nil {
+		r.t.Fatalf("token file: %v", err)
+	}
+	var fields map[string]any
+	if err := json.Unmarshal(data, &fields); err != nil {
+		r.t.Fatalf("token file %s: %v", r.ssoTokenFile(), err)
+	}
+	for _, k := range []string{"startUrl", "region", "accessToken", "expiresAt", "clientId", "clientSecret", "registrationExpiresAt", "refreshToken"} {
+		if v, ok := fields[k].(string); !ok || v == "" {
+			r.t.Errorf("token file %s: %s missing or empty: %s", r.ssoTokenFile(), k, data)
+		}
+	}
+	var tok cliToken
+	_ = json.Unmarshal(data, &tok)
+	for _, ts := range []string{tok.ExpiresAt, tok.RegistrationExpiresAt} {
+		if _, err := time.Parse("2006-01-02T15:04:05Z", ts); err != nil {
+			r.t.Errorf("token file: time %q is not in the aws CLI's format: %v", ts, err)
+		}
+	}
+	return tok
+}
+
+// ssoProject writes an approved project whose file names session corp,
+// account 222222222222 and permission set Deploy; with hop != "" one more
+// hop to that role; extra lines are appended.
+func (r *rig) ssoProject(dir, hop, session, region, extra string) string {
+	r.t.Helper()
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(r.home, dir)
+	}
+	content := fmt.Sprintf("sso_session = \"corp\"\nsso_account_id = %q\nsso_role_name = %q\nsession_name = %q\n", ssoAccount, ssoRole, session)
+	if hop != "" {
+		content += fmt.Sprintf("role_arn = %q\n", hop)
+	}
+	if region != "" {
+		content += fmt.Sprintf("region = %q\n", region)
+	}
+	r.write(filepath.Join(dir, ".awsrole.toml"), content+extra)
+	r.awsrole(dir, "allow", dir)
+	return dir
+}
+
+// isSSOCaller tells whether arn is the permission set's role, signed in as alice.
+func isSSOCaller(arn string) bool {
+	return strings.HasPrefix(arn, ssoArnPrefix) && strings.HasSuffix(arn, ssoArnSuffix)
+}
+
+// countHelperRuns gives the test its own awsrole, a link to the shared
+// build in a directory of its own and first on PATH, with an awsrole-sts
+// beside it that logs each run and execs the real one (awsrole looks for
+// awsrole-sts next to itself first). It returns the number of runs so far.
+func (r *rig) countHelperRuns() func() int {
+	r.t.Helper()
+	dir := filepath.Join(r.root, "bin")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		r.t.Fatal(err)
+	}
+	r.bin = filepath.Join(dir, "awsrole")
+	if err := os.Link(awsroleBin, r.bin); err != nil {
+		data, err := os.ReadFile(awsroleBin)
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		if err := os.WriteFile(r.bin, data, 0o755); err != nil {
+			r.t.Fatal(err)
+		}
+	}
+	log := filepath.Join(r.root, "helper-runs.log")
+	r.write(filepath.Join(dir, "awsrole-sts"), fmt.Sprintf("#!/bin/sh\necho run >> %q\nexec %q \"$@\"\n", log, filepath.Join(binDir, "awsrole-sts")))
+	if err := os.Chmod(filepath.Join(dir, "awsrole-sts"), 0o755); err != nil {
+		r.t.Fatal(err)
+	}
+	r.env["PATH"] = sp(dir + string(os.PathListSeparator) + *r.env["PATH"])
+	return func() int {
+		data, _ := os.ReadFile(log)
+		return strings.Count(string(data), "\n")
+	}
+}
+
+// ssoDeployArn is what AWSROLE_ARN says in a project whose role is the
+// permission set's own (no hop).
+const ssoDeployArn = "arn:aws:iam::" + ssoAccount + ":role/" + ssoRole
+
+// browserScript writes a $BROWSER that "opens" its argument by fetching
+// it, which approves the device sign-in at the stand-in, and returns it.
+func (r *rig) browserScript() string {
+	r.t.Helper()
+	p := r.write(filepath.Join(r.root, "browser"), "#!/bin/sh\nexec curl -fsS -o /dev/null \"$1\"\n")
+	if err := os.Chmod(p, 0o755); err != nil {
+		r.t.Fatal(err)
+	}
+	return p
+}
+
+// wantSSOSourced checks that every AssumeRole at the stand-in was signed
+// with issued (ASIA) keys, i.e. the portal's, never a user's long-term key.
+func wantSSOSourced(t *testing.T, r *rig) {
+	t.Helper()
+	for _, c := range calledN(r, "AssumeRole") {
+		if !strings.HasPrefix(c.AccessKeyID, "ASIA") {
+			t.Errorf("AssumeRole of %s signed with %q, want the IAM Identity Center role's issued key; stub log:\n%s", c.RoleArn, c.AccessKeyID, describeCalls(r.stub.Calls()))
+		}
+	}
+}
+
+// 1. Entering an SSO project gives the permission set's role (or the hop's
+// role), as the aws CLI sees it; leaving puts back exactly what was there.
+func TestSSOEnterLeave(t *testing.T) {
+	forEachShell(t, func(t *testing.T, kind string) {
+		r := newRig(t, nil)
+		r.setupSSO(time.Hour)
+		r.install(kind)
+		plain := r.ssoProject("plain", "", "e2e-sso", "eu-west-1", "")
+		hop := r.ssoProject("hop", roleDeploy, "e2e-sso-hop", "", "")
+		s := r.startShell(kind, "", nil)
+		before := s.Managed()
+
+		if _, full := s.RunFull(s.Cd(plain)); len(awsroleLines(full)) > 0 {
+			t.Errorf("entering the SSO project printed %q", awsroleLines(full))
+		}
+		wantActive(t, r, "in the SSO project", s.Managed(), ssoDeployArn, plain, "eu-west-1")
+		if got := callerArn(s); !isSSOCaller(got) {
+			t.Errorf("aws sts get-caller-identity in the SSO project: %q, want %s…%s", got, ssoArnPrefix, ssoArnSuffix)
+		}
+		s.Run(s.Cd(r.home))
+		wantSame(t, "after leaving the SSO project", before, s.Managed())
+
+		if _, full := s.RunFull(s.Cd(hop)); len(awsroleLines(full)) > 0 {
+			t.Errorf("entering the project with a hop printed %q", awsroleLines(full))
+		}
+		env := s.Managed()
+		wantActive(t, r, "in the project with a hop", env, roleDeploy, hop, "")
+		if v := env["AWS_REGION"]; v == nil || *v != "us-east-1" {
+			t.Errorf("in the project with a hop (no region in the file, no profile): AWS_REGION = %s, want the user's \"us-east-1\"", show(v))
+		}
+		if got, want := callerArn(s), "arn:aws:sts::222222222222:assumed-role/deploy/e2e-sso-hop"; got != want {
+			t.Errorf("aws sts get-caller-identity in the project with a hop: %q, want %q", got, want)
+		}
+		if n := r.stub.Count("AssumeRole"); n != 1 {
+			t.Errorf("AssumeRole calls: %d, want 1 (the hop); stub log:\n%s", n, describeCalls(r.stub.Calls()))
+		}
+		wantSSOSourced(t, r)
+		s.Run(s.Cd(r.home))
+		wantSame(t, "after leaving the project with a hop", before, s.Managed())
+	})
+}
+
+// 2. 16 processes entering an SSO project with a hop at once, cache empty:
+// one GetRoleCredentials and one AssumeRole, and all get the same keys.
+func TestSSOConcurrentEntry(t *testing.T) {
+	t.Parallel()
+	const n = 16
+	r := newRig(t, nil)
+	r.setupSSO(time.Hour)
+	proj := r.ssoProject("proj", roleDeploy, "e2e-sso-conc", "eu-west-1", "")
+	// The portal answers slowly, so every process is surely running before
+	// anything is cached.
+	r.stub.FailNext("GetRoleCredentials", 1, stsstub.Fault{Hang: 1500 * time.Millisecond})
+
+	type result struct {
+		stdout, stderr string
+		err            error
+	}
+	results := make([]result, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		cmd := exec.Command(awsroleBin, "export", "bash", "--pid", strconv.Itoa(4194304+2000+i))
+		cmd.Dir = proj
+		cmd.Env = r.environ(map[string]*string{"PWD": sp(proj), "SHLVL": sp("1")})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			<-start
+			err := cmd.Run()
+			results[i] = result{stdout.String(), stderr.String(), err}
+		}()
+	}
+	close(start)
+	wg.Wait()
+
+	if got := r.stub.Count("GetRoleCredentials"); got != 1 {
+		t.Errorf("%d processes entering at once: %d GetRoleCredentials, want 1; stub log:\n%s", n, got, describeCalls(r.stub.Calls()))
+	}
+	if got := r.stub.Count("AssumeRole"); got != 1 {
+		t.Errorf("%d processes entering at once: %d AssumeRole, want 1; stub log:\n%s", n, got, describeCalls(r.stub.Calls()))
+	}
+	if got := len(r.stub.Calls()); got != 2 {
+		t.Errorf("%d processes entering at once: %d requests at the stand-in, want 2; stub log:\n%s", n, got, describeCalls(r.stub.Calls()))
+	}
+	wantSSOSourced(t, r)
+	keys := map[string]bool{}
+	for i, res := range results {
+		if res.err != nil || res.stderr != "" {
+			t.Errorf("process %d: %v, stderr %q", i, res.err, res.stderr)
+			continue
+		}
+		cmd := exec.Command("bash", "-c", `eval "$1" && env -0`, "bash", res.stdout)
+		cmd.Dir = proj
+		cmd.Env = r.environ(map[string]*string{"PWD": sp(proj)})
+		out, err := cmd.Output()
+		if err != nil {
+			t.Errorf("process %d: evaluating its output in bash: %v\noutput: %q", i, err, res.stdout)
+			continue
+		}
+		env := parseEnv0(t, string(out))
+		wantActive(t, r, "process "+strconv.Itoa(i), env, roleDeploy, proj, "eu-west-1")
+		if k := env["AWS_ACCESS_KEY_ID"]; k != nil {
+			keys[*k] = true
+		}
+	}
+	if len(keys) != 1 {
+		t.Errorf("the %d processes exported %d different keys, want one (the shared cache's)", n, len(keys))
+	}
+}
+
+// 3. Entering again with the cache fresh starts no awsrole-sts (the hook's
+// awsrole reads the cache itself) and makes no request, in this shell or a
+// new one.
+func TestSSOCachedReentryStartsNoHelper(t *testing.T) {
+	forEachShell(t, func(t *testing.T, kind string) {
+		r := newRig(t, nil)
+		runs := r.countHelperRuns()
+		r.setupSSO(time.Hour)
+		r.install(kind)
+		proj := r.ssoProject("proj", roleDeploy, "e2e-sso-cached", "eu-west-1", "")
+		s := r.startShell(kind, "", nil)
+		before := s.Managed()
+
+		s.Run(s.Cd(proj))
+		wantActive(t, r, "first entry", s.Managed(), roleDeploy, proj, "eu-west-1")
+		if got := runs(); got != 1 {
+			t.Fatalf("first entry (cache empty) ran awsrole-sts %d times, want 1 (is the hook using the test's awsrole?)", got)
+		}
+		s.Run(s.Cd(r.home))
+		wantSame(t, "after leaving", before, s.Managed())
+		s.Run(s.Cd(proj))
+		wantActive(t, r, "re-entry", s.Managed(), roleDeploy, proj, "eu-west-1")
+		s2 := r.startShell(kind, "", nil)
+		s2.Run(s2.Cd(proj))
+		wantActive(t, r, "entry from a second shell", s2.Managed(), roleDeploy, proj, "eu-west-1")
+		if got := runs(); got != 1 {
+			t.Errorf("re-entry and a second shell's entry with a fresh cache ran awsrole-sts %d more times, want 0", got-1)
+		}
+		if got := len(r.stub.Calls()); got != 2 {
+			t.Errorf("requests at the stand-in: %d, want 2 (one GetRoleCredentials, one AssumeRole); stub log:\n%s", got, describeCalls(r.stub.Calls()))
+		}
+		if got := callerArn(s2); got != "arn:aws:sts::222222222222:assumed-role/deploy/e2e-sso-cached" {
+			t.Errorf("aws sts get-caller-identity after a cached entry: %q", got)
+		}
+	})
+}
+
+// 4. The sign-in expired and cannot be refreshed: entering prints one line
+// naming the login command and changes nothing; the next prompts neither
+// print nor retry. `awsrole login` in the same terminal completes the device
+// flow, and the very next prompt enters without a cd.
+func TestSSOExpiredThenLogin(t *testing.T) {
+	forEachShell(t, func(t *testing.T, kind string) {
+		r := newRig(t, nil)
+		r.setupSSO(-time.Minute)
+		r.stub.RevokeRefreshTokens()
+		browser := r.browserScript()
+		r.install(kind)
+		proj := r.ssoProject("proj", "", "e2e-sso-exp", "eu-west-1", "")
+		s := r.startShell(kind, "", nil)
+		before := s.Managed()
+
+		_, full := s.RunFull(s.Cd(proj))
+		want := "awsrole: assume " + ssoDeployArn + ": " + ssoExpired
+		if lines := awsroleLines(full); len(lines) != 1 || lines[0] != want {
+			t.Errorf("entering with an expired sign-in printed %q, want the one line %q", lines, want)
+		}
+		wantSame(t, "after the failed entry", before, s.Managed())
+		calls := len(r.stub.Calls())
+		for i := range 2 {
+			if _, full := s.RunFull("true"); len(awsroleLines(full)) > 0 {
+				t.Errorf("prompt %d after the failed entry printed %q", i+1, awsroleLines(full))
+			}
+		}
+		if got := len(r.stub.Calls()); got != calls {
+			t.Errorf("the prompts after the failed entry made %d requests, want none (back off); stub log:\n%s", got-calls, describeCalls(r.stub.Calls()))
+		}
+		wantSame(t, "after the prompts in the project", before, s.Managed())
+
+		_, full = s.RunFull("env BROWSER=" + quote(kind, browser) + " awsrole login --sso-session corp")
+		lines := awsroleLines(full)
+		if len(lines) != 2 || !strings.HasPrefix(lines[0], "awsrole: to sign in to IAM Identity Center session corp, open "+r.stub.URL+"/device?user_code=") ||
+			!strings.HasPrefix(lines[1], "awsrole: signed in to IAM Identity Center session corp until ") {
+			t.Errorf("awsrole login and the prompt after it printed %q, want the address line and the signed-in line only", lines)
+		}
+		// The environment dump runs after exactly one prompt since the login.
+		wantActive(t, r, "at the first prompt after the login", s.Managed(), ssoDeployArn, proj, "eu-west-1")
+		if got := callerArn(s); !isSSOCaller(got) {
+			t.Errorf("aws sts get-caller-identity after the login: %q", got)
+		}
+		if got := r.stub.Count("CreateToken"); got != 1 {
+			t.Errorf("successful CreateToken: %d, want 1 (the login's); stub log:\n%s", got, describeCalls(r.stub.Calls()))
+		}
+		if got := r.stub.Count("GetRoleCredentials"); got != 1 {
+			t.Errorf("GetRoleCredentials: %d, want 1; stub log:\n%s", got, describeCalls(r.stub.Calls()))
+		}
+		r.readSSOToken()
+		s.Run(s.Cd(r.home))
+		wantSame(t, "after leaving", before, s.Managed())
+	})
+}
