@@ -417,3 +417,154 @@ func TestSSOExpiredThenLogin(t *testing.T) {
 		wantSame(t, "after leaving", before, s.Managed())
 	})
 }
+
+// aws runs the aws CLI (botocore) in HOME with the rig's environment
+// changed by extra, and returns its trimmed combined output.
+func (r *rig) aws(extra map[string]*string, args ...string) (string, error) {
+	r.t.Helper()
+	cmd := exec.Command("aws", args...)
+	cmd.Dir = r.home
+	env := map[string]*string{"PWD": sp(r.home)}
+	for k, v := range extra {
+		env[k] = v
+	}
+	cmd.Env = r.environ(env)
+	// exec.Command looks aws up on the test's PATH; the rig's comes first.
+	if p, err := lookPathIn("aws", *r.env["PATH"]); err == nil {
+		cmd.Path = p
+	}
+	out, err := cmd.CombinedOutput()
+	return strings.TrimSpace(string(out)), err
+}
+
+// lookPathIn finds an executable named name in the directories of path.
+func lookPathIn(name, path string) (string, error) {
+	for _, dir := range filepath.SplitList(path) {
+		p := filepath.Join(dir, name)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s not found", name)
+}
+
+// 5a. The token file `awsrole login` writes is the aws CLI v2's: botocore
+// signs in with it through a profile of the same session, refreshes it with
+// its client registration and refresh token, and awsrole then uses what
+// botocore wrote.
+func TestSSOLoginTokenSharedWithBotocore(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, nil)
+	r.setupSSO(0) // not signed in
+	proj := r.ssoProject("proj", "", "e2e-sso-share", "", "")
+
+	_, stderr, st := r.run(proj, nil, "export", "json", "--pid", "4194600")
+	if want := "awsrole: assume " + ssoDeployArn + ": not signed in to IAM Identity Center session corp (no token at " + r.ssoTokenFile() + "); run: awsrole login --sso-session corp\n"; st != 1 || stderr != want {
+		t.Errorf("entering without a sign-in: exit %d, stderr %q, want exit 1 and %q", st, stderr, want)
+	}
+
+	_, stderr, st = r.run(r.home, map[string]*string{"BROWSER": sp(r.browserScript())}, "login", "--sso-session", "corp")
+	if st != 0 {
+		t.Fatalf("awsrole login: exit %d, stderr %q", st, stderr)
+	}
+	fi, err := os.Stat(r.ssoTokenFile())
+	if err != nil {
+		t.Fatalf("awsrole login wrote no token file at %s: %v", r.ssoTokenFile(), err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("token file mode %v, want 0600", fi.Mode().Perm())
+	}
+	written := r.readSSOToken()
+	if written.StartURL != ssoStartURL || written.Region != "us-east-1" {
+		t.Errorf("token file names start URL %q, region %q; want %q, us-east-1", written.StartURL, written.Region, ssoStartURL)
+	}
+	if got := r.stub.Count("CreateToken"); got != 1 {
+		t.Fatalf("CreateToken after the login: %d, want 1; stub log:\n%s", got, describeCalls(r.stub.Calls()))
+	}
+
+	noKeys := map[string]*string{"AWS_ACCESS_KEY_ID": nil, "AWS_SECRET_ACCESS_KEY": nil}
+	out, err := r.aws(noKeys, "sts", "get-caller-identity", "--profile", ssoProfile, "--query", "Arn", "--output", "text")
+	if err != nil || !isSSOCaller(out) {
+		t.Fatalf("aws sts get-caller-identity --profile %s with awsrole's token: %q (%v), want %s…%s", ssoProfile, out, err, ssoArnPrefix, ssoArnSuffix)
+	}
+	if got := r.stub.Count("CreateToken"); got != 1 {
+		t.Errorf("botocore refreshed a token awsrole had just written (CreateToken %d, want 1); stub log:\n%s", got, describeCalls(r.stub.Calls()))
+	}
+
+	// The access token expires: botocore refreshes with what awsrole wrote.
+	r.stub.ExpireSSOTokens()
+	written.ExpiresAt = time.Now().Add(-time.Minute).UTC().Format("2006-01-02T15:04:05Z")
+	data, _ := json.Marshal(written)
+	if err := os.WriteFile(r.ssoTokenFile(), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err = r.aws(noKeys, "sts", "get-caller-identity", "--profile", ssoProfile, "--query", "Arn", "--output", "text")
+	if err != nil || !isSSOCaller(out) {
+		t.Fatalf("aws sts get-caller-identity --profile %s after expiry (botocore refreshes with awsrole's registration and refresh token): %q (%v)", ssoProfile, out, err)
+	}
+	if got := r.stub.Count("CreateToken"); got != 2 {
+		t.Errorf("CreateToken after botocore's refresh: %d, want 2; stub log:\n%s", got, describeCalls(r.stub.Calls()))
+	}
+	refreshed := r.readSSOToken()
+	if refreshed.AccessToken == written.AccessToken {
+		t.Fatalf("botocore did not write its refreshed token to %s", r.ssoTokenFile())
+	}
+
+	// awsrole uses the token botocore refreshed, as it is.
+	out, stderr, st = r.run(proj, nil, "export", "json", "--pid", "4194601")
+	if st != 0 || !strings.Contains(out, `"AWSROLE_ARN":"`+ssoDeployArn+`"`) {
+		t.Errorf("entering with botocore's refreshed token: exit %d, stdout %q, stderr %q", st, out, stderr)
+	}
+	if got := r.stub.Count("CreateToken"); got != 2 {
+		t.Errorf("awsrole refreshed botocore's fresh token (CreateToken %d, want 2); stub log:\n%s", got, describeCalls(r.stub.Calls()))
+	}
+}
+
+// 5b. A token file as the aws CLI v2 writes it (all eight fields) is used
+// as it is while valid, and refreshed by awsrole when expired, rewritten in
+// the same format, which botocore then reads without refreshing again.
+func TestSSOCLITokenFile(t *testing.T) {
+	t.Parallel()
+	t.Run("valid", func(t *testing.T) {
+		t.Parallel()
+		r := newRig(t, nil)
+		r.setupSSO(time.Hour)
+		proj := r.ssoProject("proj", "", "e2e-sso-cli", "", "")
+		out, stderr, st := r.run(proj, nil, "export", "json", "--pid", "4194610")
+		if st != 0 || !strings.Contains(out, `"AWSROLE_ARN":"`+ssoDeployArn+`"`) {
+			t.Fatalf("entering with the aws CLI's token file: exit %d, stdout %q, stderr %q", st, out, stderr)
+		}
+		if c, g := r.stub.Count("CreateToken"), r.stub.Count("GetRoleCredentials"); c != 0 || g != 1 {
+			t.Errorf("CreateToken %d, GetRoleCredentials %d; want 0 and 1; stub log:\n%s", c, g, describeCalls(r.stub.Calls()))
+		}
+	})
+	t.Run("expired", func(t *testing.T) {
+		t.Parallel()
+		r := newRig(t, nil)
+		r.setupSSO(-time.Minute)
+		before := r.readSSOToken()
+		proj := r.ssoProject("proj", "", "e2e-sso-cli", "", "")
+		out, stderr, st := r.run(proj, nil, "export", "json", "--pid", "4194611")
+		if st != 0 || !strings.Contains(out, `"AWSROLE_ARN":"`+ssoDeployArn+`"`) {
+			t.Fatalf("entering with an expired, refreshable token file: exit %d, stdout %q, stderr %q", st, out, stderr)
+		}
+		if c := r.stub.Count("CreateToken"); c != 1 {
+			t.Errorf("CreateToken %d, want 1 (the refresh); stub log:\n%s", c, describeCalls(r.stub.Calls()))
+		}
+		after := r.readSSOToken()
+		if after.AccessToken == before.AccessToken || after.ClientID != before.ClientID || after.StartURL != before.StartURL {
+			t.Errorf("token file after awsrole's refresh: %+v, want a new access token for the same client and start URL", after)
+		}
+		if exp, err := time.Parse("2006-01-02T15:04:05Z", after.ExpiresAt); err != nil || !exp.After(time.Now()) {
+			t.Errorf("token file after awsrole's refresh expires at %q, want a future time", after.ExpiresAt)
+		}
+		out, err := r.aws(map[string]*string{"AWS_ACCESS_KEY_ID": nil, "AWS_SECRET_ACCESS_KEY": nil},
+			"sts", "get-caller-identity", "--profile", ssoProfile, "--query", "Arn", "--output", "text")
+		if err != nil || !isSSOCaller(out) {
+			t.Errorf("aws sts get-caller-identity --profile %s with the token awsrole refreshed: %q (%v)", ssoProfile, out, err)
+		}
+		if c := r.stub.Count("CreateToken"); c != 1 {
+			t.Errorf("botocore refreshed the token awsrole had just refreshed (CreateToken %d, want 1)", c)
+		}
+	})
+}
