@@ -568,3 +568,203 @@ func TestSSOCLITokenFile(t *testing.T) {
 		}
 	})
 }
+
+// 6. AWS_PROFILE names an SSO profile with a region (and a CA bundle); the
+// project file names no region: inside, botocore resolves the profile's
+// region from the environment although AWS_PROFILE is unset, and a call
+// without --region goes there; `awsrole status` says where the region came from; leaving puts
+// AWS_PROFILE back and the region variables away.
+func TestSSORegionFromProfile(t *testing.T) {
+	forEachShell(t, func(t *testing.T, kind string) {
+		r := newRig(t, map[string]*string{"AWS_PROFILE": sp("work"), "AWS_REGION": nil, "AWS_DEFAULT_REGION": nil})
+		r.setupSSO(time.Hour)
+		// Any readable PEM file will do: the stand-in is plain HTTP.
+		bundle := r.write("corp-ca.pem", "")
+		if data, err := os.ReadFile("/etc/ssl/certs/ca-certificates.crt"); err == nil {
+			bundle = r.write("corp-ca.pem", string(data))
+		}
+		r.appendFile(".aws/config", "\n[profile work]\nsso_session = corp\nsso_account_id = "+ssoAccount+
+			"\nsso_role_name = "+ssoRole+"\nregion = ap-southeast-2\nca_bundle = "+bundle+"\n")
+		r.install(kind)
+		proj := r.project("proj", roleDeploy, "e2e-sso-region", "", true)
+		s := r.startShell(kind, "", nil)
+		before := s.Managed()
+		if v := before["AWS_REGION"]; v != nil {
+			t.Fatalf("AWS_REGION before entering: %s, want unset", show(v))
+		}
+
+		s.Run(s.Cd(proj))
+		env := s.Managed()
+		wantActive(t, r, "in the project", env, roleDeploy, proj, "ap-southeast-2")
+		if v := env["AWS_CA_BUNDLE"]; v == nil || *v != bundle {
+			t.Errorf("in the project: AWS_CA_BUNDLE = %s, want the profile's ca_bundle %q", show(v), bundle)
+		}
+		// `aws configure get region` reads only the config file's section of
+		// the active profile (aws CLI v1 and v2 alike), and AWS_PROFILE is
+		// unset inside: what botocore resolves is what `configure list` shows.
+		if got := configuredRegion(s.Run("aws configure list")); got != "ap-southeast-2 env" {
+			t.Errorf("aws configure list in the project: region %q, want \"ap-southeast-2 env\"", got)
+		}
+		if got, want := callerArn(s), "arn:aws:sts::222222222222:assumed-role/deploy/e2e-sso-region"; got != want {
+			t.Errorf("aws sts get-caller-identity (no --region) in the project: %q, want %q", got, want)
+		}
+		var regions []string
+		for _, c := range r.stub.Calls() {
+			if c.Action == "GetCallerIdentity" || c.Action == "AssumeRole" {
+				regions = append(regions, c.Action+" "+c.Region)
+			}
+		}
+		if want := []string{"AssumeRole ap-southeast-2", "GetCallerIdentity ap-southeast-2"}; fmt.Sprint(regions) != fmt.Sprint(want) {
+			t.Errorf("STS calls signed for regions %q, want %q", regions, want)
+		}
+		if got := r.stub.Count("GetRoleCredentials"); got != 1 {
+			t.Errorf("GetRoleCredentials: %d, want 1 (the profile's SSO source); stub log:\n%s", got, describeCalls(r.stub.Calls()))
+		}
+		status := s.Run("awsrole status")
+		if !strings.Contains(status, "region:  ap-southeast-2 (from ") || !strings.Contains(status[strings.Index(status, "region:"):], "work") {
+			t.Errorf("awsrole status does not say the region came from profile work:\n%s", status)
+		}
+
+		s.Run(s.Cd(r.home))
+		after := s.Managed()
+		wantSame(t, "after leaving", before, after)
+		if v := after["AWS_PROFILE"]; v == nil || *v != "work" {
+			t.Errorf("after leaving: AWS_PROFILE = %s, want \"work\"", show(v))
+		}
+		if got := strings.TrimSpace(s.Run("aws configure get region")); got != "ap-southeast-2" {
+			t.Errorf("aws configure get region after leaving (through AWS_PROFILE again): %q", got)
+		}
+	})
+}
+
+// configuredRegion is the region line of `aws configure list`: value and
+// where it came from.
+func configuredRegion(list string) string {
+	for _, l := range strings.Split(list, "\n") {
+		if f := strings.Fields(l); len(f) >= 3 && f[0] == "region" {
+			return f[1] + " " + f[2]
+		}
+	}
+	return ""
+}
+
+// 7. credential-process, run by botocore itself (no shell: ~ is awsrole's
+// to expand), through a profile of ~/.aws/config; and in the last 15
+// minutes of a credential's life, where botocore refreshes before every
+// call, ten calls of one client start awsrole once: it hands out
+// credentials with more than 15 minutes left.
+func TestCredentialProcessBotocore(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, nil)
+	python := botocorePython(t, r)
+	log := filepath.Join(r.root, "awsrole-runs.log")
+	wrapper := r.write(filepath.Join(r.root, "cp", "awsrole"), fmt.Sprintf("#!/bin/sh\necho \"$*\" >> %q\nexec %q \"$@\"\n", log, awsroleBin))
+	if err := os.Chmod(wrapper, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	runs := func() int { data, _ := os.ReadFile(log); return strings.Count(string(data), "\n") }
+	r.appendFile(".aws/config", "\n[profile x]\ncredential_process = "+wrapper+" credential-process --dir ~/x\n")
+	x := r.project("x", roleDeploy, "e2e-cp", "", true)
+	const want = "arn:aws:sts::222222222222:assumed-role/deploy/e2e-cp"
+
+	// The hook cached a credential that has 10 minutes left: fresh for
+	// awsrole's own 5-minute window, inside botocore's 15.
+	r.stub.SetSessionDuration(10 * time.Minute)
+	out, stderr, st := r.run(x, nil, "export", "json", "--pid", "4194650")
+	if st != 0 || !strings.Contains(out, "AWS_SECRET_ACCESS_KEY") {
+		t.Fatalf("awsrole export json in ~/x: exit %d, stdout %q, stderr %q", st, out, stderr)
+	}
+	r.stub.SetSessionDuration(0)
+
+	script := `import botocore.session
+c = botocore.session.Session(profile='x').create_client('sts', region_name='us-east-1')
+for _ in range(10):
+    print(c.get_caller_identity()['Arn'])
+`
+	cmd := exec.Command(python, "-c", script)
+	cmd.Dir = r.home
+	cmd.Env = r.environ(map[string]*string{"PWD": sp(r.home)})
+	got, err := cmd.CombinedOutput()
+	if err != nil || strings.TrimSpace(string(got)) != strings.TrimSpace(strings.Repeat(want+"\n", 10)) {
+		t.Fatalf("ten botocore calls through profile x: %v\n%s", err, got)
+	}
+	if n := runs(); n != 1 {
+		t.Errorf("ten botocore calls starting with a credential 10 minutes from expiry ran awsrole %d times, want 1", n)
+	}
+	if n := r.stub.Count("AssumeRole"); n != 2 {
+		t.Errorf("AssumeRole: %d, want 2 (the 10-minute one, then one that lasts); stub log:\n%s", n, describeCalls(r.stub.Calls()))
+	}
+
+	// And the aws CLI's --profile, from the cache.
+	if out, err := r.aws(nil, "sts", "get-caller-identity", "--profile", "x", "--query", "Arn", "--output", "text"); err != nil || out != want {
+		t.Errorf("aws sts get-caller-identity --profile x: %q (%v), want %q", out, err, want)
+	}
+	if n := r.stub.Count("AssumeRole"); n != 2 {
+		t.Errorf("AssumeRole after the aws CLI's call: %d, want still 2 (cached)", n)
+	}
+	// One cache entry for the role: the hook's and credential-process's key agree.
+	if entries, _ := filepath.Glob(filepath.Join(*r.env["XDG_CACHE_HOME"], "awsrole", "credentials", "role-*.json")); len(entries) != 1 {
+		t.Errorf("role cache entries: %q, want one shared by the hook and credential-process", entries)
+	}
+	if data, _ := os.ReadFile(log); strings.Count(string(data), "credential-process --dir ~/x\n") != 2 {
+		t.Errorf("awsrole runs: %q, want two of `credential-process --dir ~/x`, ~ unexpanded", data)
+	}
+}
+
+// botocorePython is the Python that runs the aws CLI, which has botocore;
+// the test is skipped when there is none.
+func botocorePython(t *testing.T, r *rig) string {
+	t.Helper()
+	aws, err := lookPathIn("aws", *r.env["PATH"])
+	if err != nil {
+		t.Skip("no aws CLI")
+	}
+	data, err := os.ReadFile(aws)
+	if err != nil {
+		t.Skipf("aws CLI: %v", err)
+	}
+	first, _, _ := strings.Cut(string(data), "\n")
+	fields := strings.Fields(strings.TrimPrefix(first, "#!"))
+	if !strings.HasPrefix(first, "#!") || len(fields) == 0 {
+		t.Skip("the aws CLI is not a Python script (aws CLI v2?): no botocore to drive")
+	}
+	python := fields[0]
+	if filepath.Base(python) == "env" && len(fields) > 1 {
+		python = fields[1]
+	}
+	if out, err := exec.Command(python, "-c", "import botocore.session").CombinedOutput(); err != nil {
+		t.Skipf("%s has no botocore: %v\n%s", python, err, out)
+	}
+	return python
+}
+
+// 8. duration = "2h" on a hop from an SSO role: STS would refuse more than
+// 1 h for a chained role, so awsrole asks for 3600 s and status says why.
+func TestSSODurationCap(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, nil)
+	r.setupSSO(time.Hour)
+	proj := r.ssoProject("proj", roleDeploy, "e2e-sso-cap", "", "duration = \"2h\"\n")
+	out, stderr, st := r.run(proj, nil, "export", "json", "--pid", "4194700")
+	if st != 0 || !strings.Contains(out, "AWS_SECRET_ACCESS_KEY") {
+		t.Fatalf("entering with duration 2h from SSO: exit %d, stdout %q, stderr %q", st, out, stderr)
+	}
+	calls := calledN(r, "AssumeRole")
+	if len(calls) != 1 || calls[0].DurationSeconds != 3600 || calls[0].Status != 200 {
+		t.Errorf("want one successful AssumeRole asking for 3600 s; stub log:\n%s", describeCalls(r.stub.Calls()))
+	} else if calls[0].DurationSeconds != 3600 {
+		t.Errorf("AssumeRole asked for %d s", calls[0].DurationSeconds)
+	}
+	var vars map[string]string
+	if err := json.Unmarshal([]byte(out), &vars); err != nil {
+		t.Fatal(err)
+	}
+	if exp, err := time.Parse(time.RFC3339, vars["AWS_CREDENTIAL_EXPIRATION"]); err != nil || exp.After(time.Now().Add(time.Hour+time.Minute)) {
+		t.Errorf("AWS_CREDENTIAL_EXPIRATION %q, want at most 1 h away", vars["AWS_CREDENTIAL_EXPIRATION"])
+	}
+	status, _, _ := r.run(proj, nil, "status")
+	want := "duration: 2h0m0s asked, 1h0m0s granted: STS caps a role assumed from the IAM Identity Center role Deploy in account 222222222222 (role chaining) at 1h0m0s\n"
+	if !strings.Contains(status, want) {
+		t.Errorf("awsrole status does not say %q:\n%s", want, status)
+	}
+}
