@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha1"
 	"encoding/hex"
 	"encoding/json"
@@ -766,5 +767,101 @@ func TestSSODurationCap(t *testing.T) {
 	want := "duration: 2h0m0s asked, 1h0m0s granted: STS caps a role assumed from the IAM Identity Center role Deploy in account 222222222222 (role chaining) at 1h0m0s\n"
 	if !strings.Contains(status, want) {
 		t.Errorf("awsrole status does not say %q:\n%s", want, status)
+	}
+}
+
+// 9. `awsrole init --sso-session corp`: the list the user picks from covers
+// every account and permission set, though the portal pages them two at a
+// time; --account/--role writes an approved file that enters at once; a
+// pair the user cannot reach is refused in one line and nothing is written.
+func TestSSOInit(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, nil)
+	r.setupSSO(time.Hour)
+	r.stub.SetSSOPageSize(2)
+	assigned := map[string]bool{ssoAccount + " " + ssoRole: true}
+	for _, a := range []struct{ account, name, role string }{
+		{ssoAccount, "payments", "ReadOnly"},
+		{"333333333333", "audit", "Audit"},
+		{"444444444444", "billing", "Billing"},
+		{"555555555555", "sandbox", "Billing"},
+		{"666666666666", "platform", "Admin"},
+	} {
+		r.stub.AssignSSO(a.account, a.role)
+		r.stub.NameSSOAccount(a.account, a.name)
+		assigned[a.account+" "+a.role] = true
+	}
+
+	// Non-interactive.
+	billing := filepath.Join(r.home, "billing")
+	if err := os.MkdirAll(billing, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, st := r.run(billing, nil, "init", "--sso-session", "corp", "--account", "444444444444", "--role", "Billing")
+	if want := "awsrole: wrote and allowed " + filepath.Join(billing, ".awsrole.toml") + " (arn:aws:iam::444444444444:role/Billing)\n"; st != 0 || out != want || stderr != "" {
+		t.Fatalf("awsrole init --account --role: exit %d, stdout %q, stderr %q; want stdout %q", st, out, stderr, want)
+	}
+	cmd := exec.Command("bash", "-c", `eval "$(awsrole export bash --pid 4194800)" && aws sts get-caller-identity --query Arn --output text`)
+	cmd.Dir = billing
+	cmd.Env = r.environ(map[string]*string{"PWD": sp(billing)})
+	got, err := cmd.CombinedOutput()
+	if arn := strings.TrimSpace(string(got)); err != nil || !strings.HasPrefix(arn, "arn:aws:sts::444444444444:assumed-role/AWSReservedSSO_Billing_") || !strings.HasSuffix(arn, "/alice") {
+		t.Errorf("entering the directory init wrote, then aws sts get-caller-identity: %q (%v)", arn, err)
+	}
+
+	// A pair the user cannot reach.
+	nope := filepath.Join(r.home, "nope")
+	if err := os.MkdirAll(nope, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, st = r.run(nope, nil, "init", "--sso-session", "corp", "--account", "333333333333", "--role", "Deploy")
+	if want := "awsrole: IAM Identity Center session corp gives you no permission set \"Deploy\" in account \"333333333333\"; run without --account and --role to pick from what you can reach\n"; st != 1 || out != "" || stderr != want {
+		t.Errorf("awsrole init with an unreachable pair: exit %d, stdout %q, stderr %q; want exit 1 and %q", st, out, stderr, want)
+	}
+	if _, err := os.Stat(filepath.Join(nope, ".awsrole.toml")); err == nil {
+		t.Errorf("awsrole init wrote a file for an unreachable pair")
+	}
+
+	// Interactive, on a terminal.
+	picked := filepath.Join(r.home, "picked")
+	if err := os.MkdirAll(picked, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	listed := r.stub.Count("ListAccounts")
+	s := r.startShell("bash", picked, nil)
+	p := s.Begin("awsrole init --sso-session corp")
+	question := fmt.Sprintf("awsrole: which one (1-%d)? ", len(assigned))
+	end := s.WaitFor(p.start, question)
+	choices := map[string]string{} // "account role" -> number
+	for _, l := range strings.Split(clean(s.slice(p.start, end)), "\n") {
+		if f := strings.Fields(l); len(f) >= 4 && len(f[1]) == 12 {
+			choices[f[1]+" "+f[len(f)-1]] = f[0]
+		}
+	}
+	for pair := range assigned {
+		if choices[pair] == "" {
+			t.Errorf("the pick list lacks %s; it shows %v", pair, choices)
+		}
+	}
+	if len(choices) != len(assigned) {
+		t.Errorf("the pick list has %d entries, want %d: %v", len(choices), len(assigned), choices)
+	}
+	if n := r.stub.Count("ListAccounts") - listed; n != 3 {
+		t.Errorf("ListAccounts pages for 5 accounts, 2 a page: %d, want 3; stub log:\n%s", n, describeCalls(r.stub.Calls()))
+	}
+	s.Send(cmp.Or(choices["333333333333 Audit"], "1"))
+	s.Finish(p)
+	content, err := os.ReadFile(filepath.Join(picked, ".awsrole.toml"))
+	if err != nil || !strings.Contains(string(content), "sso_account_id = \"333333333333\"") || !strings.Contains(string(content), "sso_role_name  = \"Audit\"") {
+		t.Fatalf("the file written after picking 333333333333 Audit: %v\n%s", err, content)
+	}
+	for _, l := range strings.Split(string(content), "\n") {
+		if k, _, _ := strings.Cut(strings.TrimSpace(l), "="); !strings.HasPrefix(k, "#") && strings.Contains(k, "command") {
+			t.Errorf("awsrole init wrote a key that runs a command: %q", l)
+		}
+	}
+	out, stderr, st = r.run(picked, nil, "export", "json", "--pid", "4194801")
+	if st != 0 || !strings.Contains(out, `"AWSROLE_ARN":"arn:aws:iam::333333333333:role/Audit"`) {
+		t.Errorf("entering the picked directory (approved by init): exit %d, stdout %q, stderr %q", st, out, stderr)
 	}
 }
