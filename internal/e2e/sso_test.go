@@ -250,6 +250,11 @@ func TestSSOEnterLeave(t *testing.T) {
 		if n := r.stub.Count("AssumeRole"); n != 1 {
 			t.Errorf("AssumeRole calls: %d, want 1 (the hop); stub log:\n%s", n, describeCalls(r.stub.Calls()))
 		}
+		// Both projects start from the same permission set; the portal is
+		// the session's region, whatever region the projects' calls go to.
+		if n := r.stub.Count("GetRoleCredentials"); n != 1 {
+			t.Errorf("GetRoleCredentials calls for two projects on the same permission set (regions eu-west-1 and us-east-1): %d, want 1; stub log:\n%s", n, describeCalls(r.stub.Calls()))
+		}
 		wantSSOSourced(t, r)
 		s.Run(s.Cd(r.home))
 		wantSame(t, "after leaving the project with a hop", before, s.Managed())
