@@ -34,7 +34,7 @@ const (
 	// set's role, as the stand-in names it (AWSReservedSSO_<set>_<hash>).
 	ssoArnPrefix = "arn:aws:sts::" + ssoAccount + ":assumed-role/AWSReservedSSO_" + ssoRole + "_"
 	ssoArnSuffix = "/alice"
-	// ssoLoginHint is the one line an expired sign-in gives, after "assume <label>: ".
+	// ssoExpired is what an expired sign-in says, after "awsrole: assume <label>: ".
 	ssoExpired = "the sign-in to IAM Identity Center session corp has expired; run: awsrole login --sso-session corp"
 )
 
@@ -869,4 +869,33 @@ func TestSSOInit(t *testing.T) {
 	if st != 0 || !strings.Contains(out, `"AWSROLE_ARN":"arn:aws:iam::333333333333:role/Audit"`) {
 		t.Errorf("entering the picked directory (approved by init): exit %d, stdout %q, stderr %q", st, out, stderr)
 	}
+}
+
+// source_profile naming the SSO profile: the hop starts from the
+// permission set's role, the portal is called once for two entries, and
+// the profile's region is not carried when the user's own is set.
+func TestSSOSourceProfile(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, nil)
+	r.setupSSO(time.Hour)
+	proj := r.project("proj", roleDeploy, "e2e-sso-sp", "", false)
+	r.appendFile("proj/.awsrole.toml", "source_profile = \""+ssoProfile+"\"\n")
+	r.awsrole(proj, "allow", proj)
+	for i := range 2 {
+		out, stderr, st := r.run(proj, nil, "export", "json", "--pid", strconv.Itoa(4194900+i))
+		if st != 0 || !strings.Contains(out, `"AWSROLE_ARN":"`+roleDeploy+`"`) {
+			t.Fatalf("entry %d with source_profile = %q: exit %d, stdout %q, stderr %q", i+1, ssoProfile, st, out, stderr)
+		}
+		var vars map[string]string
+		if err := json.Unmarshal([]byte(out), &vars); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := vars["AWS_REGION"]; ok {
+			t.Errorf("entry %d: AWS_REGION exported (%q) though the user has one set", i+1, vars["AWS_REGION"])
+		}
+	}
+	if g, a := r.stub.Count("GetRoleCredentials"), r.stub.Count("AssumeRole"); g != 1 || a != 1 {
+		t.Errorf("two entries through source_profile: GetRoleCredentials %d, AssumeRole %d; want 1 and 1; stub log:\n%s", g, a, describeCalls(r.stub.Calls()))
+	}
+	wantSSOSourced(t, r)
 }
