@@ -30,12 +30,14 @@ var endpointVars = []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS", "AWS_END
 func Plan(req Request, src Source) []Step {
 	var steps []Step
 	if src.Kind != SourceEnv {
-		label := "profile:" + src.Profile
+		label, region := "profile:"+src.Profile, src.Region
 		if src.SSO != nil {
-			label = src.SSO.ARN()
+			// The portal is the session's sso_region (in the identity),
+			// whatever region the project's calls go to.
+			label, region = src.SSO.ARN(), ""
 		}
 		steps = append(steps, Step{Kind: "source", Label: label,
-			Path: path("source", src.Identity, src.Region)})
+			Path: path("source", src.Identity, region)})
 	}
 	if req.RoleARN == "" {
 		return steps

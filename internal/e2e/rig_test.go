@@ -42,6 +42,15 @@ type rig struct {
 	home string
 	stub *stsstub.Server
 	env  map[string]*string // nil value: unset
+	bin  string             // the awsrole this test runs ("" = the shared build)
+}
+
+// exe is the awsrole binary the test's commands run.
+func (r *rig) exe() string {
+	if r.bin != "" {
+		return r.bin
+	}
+	return awsroleBin
 }
 
 func sp(s string) *string { return &s }
@@ -173,7 +182,7 @@ func (r *rig) project(dir, role, session, region string, allow bool) string {
 // awsrole runs the binary in dir with the rig's environment and returns stdout.
 func (r *rig) awsrole(dir string, args ...string) string {
 	r.t.Helper()
-	cmd := exec.Command(awsroleBin, args...)
+	cmd := exec.Command(r.exe(), args...)
 	cmd.Dir = dir
 	cmd.Env = r.environ(map[string]*string{"PWD": sp(dir)})
 	var stderr strings.Builder

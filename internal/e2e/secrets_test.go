@@ -69,7 +69,7 @@ func secretsIn(data []byte, secrets map[string]string) []string {
 // stdout, stderr and exit status.
 func (r *rig) run(dir string, extra map[string]*string, args ...string) (string, string, int) {
 	r.t.Helper()
-	cmd := exec.Command(awsroleBin, args...)
+	cmd := exec.Command(r.exe(), args...)
 	cmd.Dir = dir
 	env := map[string]*string{"PWD": sp(dir)}
 	for k, v := range extra {
