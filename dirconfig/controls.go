@@ -299,7 +299,7 @@ func (c *Config) loadPolicyFile() ([]byte, error) {
 	return data, nil
 }
 
-// asPolicyString takes a policy as a string ('''...''' in TOML), or says
+// asPolicyString takes a policy as a string (”'...”' in TOML), or says
 // how to write one.
 func asPolicyString(v any) (string, error) {
 	s, ok := v.(string)

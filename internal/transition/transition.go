@@ -22,6 +22,7 @@ var Exported = []string{
 	"AWS_CA_BUNDLE",
 	"AWSROLE_ARN",
 	"AWSROLE_DIR",
+	"AWSROLE_ENV",
 }
 
 // Hidden are the variables awsrole saves and unsets while a role is active,
