@@ -65,6 +65,7 @@ type Server struct {
 	externalIDs     map[string]string    // role ARN → required external id
 	sso             ssoState
 	hook            func(Call)
+	signinTokens    map[string]string // console sign-in token → the access key id it was made for
 	now             func() time.Time
 }
 
@@ -81,6 +82,7 @@ type Call struct {
 	SourceIdentity  string            // AssumeRole
 	Tags            map[string]string // AssumeRole session tags; nil when none
 	TransitiveTags  []string          // AssumeRole TransitiveTagKeys
+	InheritedTags   map[string]string // AssumeRole: transitive tags of the caller's session; nil when none
 	Policy          string            // AssumeRole inline session policy
 	PolicyArns      []string          // AssumeRole managed session policies
 	AccountID       string            // GetRoleCredentials, ListAccountRoles
@@ -92,6 +94,8 @@ type Call struct {
 	Time            time.Time         // when the request arrived
 	Status          int               // HTTP status sent; 0 if none was sent (dropped or still running)
 	Err             string            // error code sent, "" on success
+	SigninToken     string            // login: the token the sign-in URL carried
+	Destination     string            // login: where the console sign-in goes
 }
 
 type principalKind int
@@ -113,6 +117,12 @@ type principal struct {
 	account   string
 	mfaSerial string // MFA the credentials were obtained with, if any
 	mfaCode   string
+	// chained: assumed with a role session's credentials (role chaining).
+	chained bool
+	// sourceIdentity and transitive tags a session carries on to the
+	// roles assumed with it, as STS does.
+	sourceIdentity string
+	transitive     map[string]string
 }
 
 // apiError is an error response in any of the protocols.
@@ -160,6 +170,7 @@ func StartAddr(addr string) (*Server, error) {
 		mfaDevices:  map[string]string{},
 		externalIDs: map[string]string{},
 		sso:         newSSOState(),
+		signinTokens: map[string]string{},
 		now:         time.Now,
 	}
 	s.hs = &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
@@ -225,6 +236,8 @@ func (s *Server) route(r *http.Request, body []byte, readErr error) *operation {
 		return s.oidcOperation(r, body, readErr)
 	case "GET /device":
 		return s.devicePage(r)
+	case "GET /federation":
+		return s.federationOperation(r)
 	}
 	return s.stsOperation(r, body, readErr)
 }
