@@ -94,6 +94,7 @@ type Call struct {
 	Time            time.Time         // when the request arrived
 	Status          int               // HTTP status sent; 0 if none was sent (dropped or still running)
 	Err             string            // error code sent, "" on success
+	Issued          string            // AssumeRole: the access key id of the credentials answered
 	SigninToken     string            // login: the token the sign-in URL carried
 	Destination     string            // login: where the console sign-in goes
 }
@@ -162,16 +163,16 @@ func StartAddr(addr string) (*Server, error) {
 		return nil, fmt.Errorf("stsstub: listen: %w", err)
 	}
 	s := &Server{
-		URL:         "http://" + ln.Addr().String(),
-		ln:          ln,
-		done:        make(chan struct{}),
-		keys:        map[string]*principal{},
-		mfaRoles:    map[string]mfaDevice{},
-		mfaDevices:  map[string]string{},
-		externalIDs: map[string]string{},
-		sso:         newSSOState(),
+		URL:          "http://" + ln.Addr().String(),
+		ln:           ln,
+		done:         make(chan struct{}),
+		keys:         map[string]*principal{},
+		mfaRoles:     map[string]mfaDevice{},
+		mfaDevices:   map[string]string{},
+		externalIDs:  map[string]string{},
+		sso:          newSSOState(),
 		signinTokens: map[string]string{},
-		now:         time.Now,
+		now:          time.Now,
 	}
 	s.hs = &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
 	go func() { _ = s.hs.Serve(ln) }()
@@ -302,6 +303,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeErrorAs(w, op.proto, e, reqID)
 		s.finish(idx, e.Status, e.Code)
 		return
+	}
+	if ar, ok := resp.(*assumeRoleResponse); ok {
+		s.mu.Lock()
+		if i := idx - s.callBase; i >= 0 && i < len(s.calls) {
+			s.calls[i].Issued = ar.Result.Credentials.AccessKeyID
+		}
+		s.mu.Unlock()
 	}
 	switch op.proto {
 	case protoQuery:

@@ -2,10 +2,10 @@ package stsstub
 
 import (
 	"cmp"
-	"maps"
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
