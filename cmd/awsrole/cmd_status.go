@@ -239,12 +239,7 @@ func ssoState(p *engine.Project, now time.Time) string {
 }
 
 // shortRole is "NAME@ACCOUNT" for arn:aws:iam::ACCOUNT:role/path/NAME.
-func shortRole(arn string) string {
-	if parts := strings.SplitN(arn, ":", 6); len(parts) == 6 {
-		return parts[5][strings.LastIndex(parts[5], "/")+1:] + "@" + parts[4]
-	}
-	return arn
-}
+func shortRole(arn string) string { return engine.ShortRole(arn) }
 
 // defaultColors colour the usual environment names when the user config
 // says nothing of them.
