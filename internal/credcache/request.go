@@ -146,7 +146,7 @@ func (req Request) Effective(src Source) (time.Duration, string) {
 
 // ProtocolVersion is the version of the request and reply between awsrole
 // and awsrole-sts; a helper of another version is refused, not guessed at.
-const ProtocolVersion = 2
+const ProtocolVersion = 3
 
 // Op is what awsrole asks awsrole-sts to do.
 type Op string
@@ -156,6 +156,7 @@ const (
 	OpCredentials Op = "credentials" // credentials for Request
 	OpLogin       Op = "login"       // IAM Identity Center sign-in for Login
 	OpAssignments Op = "assignments" // accounts and roles the user can reach
+	OpSignin      Op = "signin"      // a console sign-in token for Signin
 )
 
 // Call is one request to awsrole-sts. The helper runs with the user's own
@@ -166,6 +167,14 @@ type Call struct {
 	Op      Op      `json:"op"`
 	Request Request `json:"request,omitzero"`
 	Login   Login   `json:"login,omitzero"`
+	Signin  Signin  `json:"signin,omitzero"`
+}
+
+// Signin asks the console federation endpoint for a sign-in token.
+// TokenURL is the whole getSigninToken request, credentials included: it
+// travels only over this pipe, never in a log or an error.
+type Signin struct {
+	TokenURL string `json:"token_url"`
 }
 
 // Login asks for an IAM Identity Center sign-in.
@@ -179,6 +188,7 @@ type Reply struct {
 	Version     int          `json:"version"`
 	Credentials *Credentials `json:"credentials,omitempty"`
 	Assignments []Assignment `json:"assignments,omitempty"`
+	SigninToken string       `json:"signin_token,omitempty"`
 	Error       string       `json:"error,omitempty"`
 }
 
