@@ -18,16 +18,16 @@ type Listed struct {
 	Path  string `json:"path"`
 	State string `json:"state"` // allowed, denied, not allowed, gone, invalid
 	// The role, or the IAM Identity Center account and permission set.
-	RoleARN       string    `json:"role_arn,omitempty"`
-	Via           []string  `json:"via,omitempty"`
-	SSOAccountID  string    `json:"sso_account_id,omitempty"`
-	SSORoleName   string    `json:"sso_role_name,omitempty"`
-	Environment   string    `json:"environment,omitempty"`
-	Confirm       bool      `json:"confirm,omitempty"`
-	CachedUntil   time.Time `json:"cached_until,omitzero"`
-	Error         string    `json:"error,omitempty"`
-	FromTrust     bool      `json:"in_trust_store"`
-	trustEntries  []dirconfig.TrustEntry
+	RoleARN      string    `json:"role_arn,omitempty"`
+	Via          []string  `json:"via,omitempty"`
+	SSOAccountID string    `json:"sso_account_id,omitempty"`
+	SSORoleName  string    `json:"sso_role_name,omitempty"`
+	Environment  string    `json:"environment,omitempty"`
+	Confirm      bool      `json:"confirm,omitempty"`
+	CachedUntil  time.Time `json:"cached_until,omitzero"`
+	Error        string    `json:"error,omitempty"`
+	FromTrust    bool      `json:"in_trust_store"`
+	trustEntries []dirconfig.TrustEntry
 }
 
 // Gone is the State of a file the trust store names that no longer exists.
