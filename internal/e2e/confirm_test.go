@@ -33,12 +33,15 @@ func declines(text string) int {
 // the shell unchanged and say so once; the next prompts in the project do
 // not ask again, either way; a new shell asks again.
 func TestConfirm(t *testing.T) {
-	t.Parallel()
+	forEachShell(t, func(t *testing.T, kind string) { testConfirm(t, kind) })
+}
+
+func testConfirm(t *testing.T, kind string) {
 	r := newRig(t, map[string]*string{"AWS_SESSION_TOKEN": sp("")})
-	r.install("bash")
+	r.install(kind)
 	p := r.confirmProject("prod", "e2e-confirm")
 	r.settle()
-	s := r.startShell("bash", "", nil)
+	s := r.startShell(kind, "", nil)
 	before := s.Managed()
 
 	for _, answer := range []string{"n", "", "^C"} {
@@ -86,7 +89,7 @@ func TestConfirm(t *testing.T) {
 	wantSame(t, "after leaving", before, s.Managed())
 
 	// A new shell asks again.
-	s2 := r.startShell("bash", "", nil)
+	s2 := r.startShell(kind, "", nil)
 	pend = s2.Begin(s2.Cd(p))
 	s2.WaitFor(pend.start, confirmQuestion)
 	s2.Send("yes")
