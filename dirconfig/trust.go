@@ -136,6 +136,10 @@ func AllowPath(path string) error {
 	if err != nil {
 		return err
 	}
+	if c, err := Load(path); err == nil {
+		// A valid file is allowed as Load keys it: with its policy_file.
+		return Allow(c)
+	}
 	data, err := readFile(path)
 	if err != nil {
 		return err
