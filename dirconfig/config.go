@@ -50,6 +50,23 @@ type Config struct {
 	// SSOSession "" means the user config's sso_session.
 	SSOSession, SSOAccountID, SSORoleName string
 
+	// Via are roles assumed in order from the source before RoleARN.
+	Via []string
+	// Identity controls, sent with AssumeRole: SourceIdentity on every
+	// hop ("" = the user config's; may hold {user}), Tags and
+	// TransitiveTagKeys, and the session policies of the last hop.
+	SourceIdentity    string
+	Tags              map[string]string
+	TransitiveTagKeys []string
+	PolicyARNs        []string
+	Policy            string // inline, or the content of PolicyFile once loaded
+	PolicyFile        string // relative to Dir, as the file says
+
+	// Guardrails: a label for prompts (AWSROLE_ENV) and colours, and
+	// whether entering asks first.
+	Environment string
+	Confirm     bool
+
 	allowKey string         // trust-store name for this path and content
 	lines    map[string]int // key -> line, for errors found after parsing
 }
@@ -61,7 +78,8 @@ func (c *Config) KeyError(key string, err error) error {
 }
 
 // dirKeys are the keys of .awsrole.toml, in the order messages list them.
-var dirKeys = []string{"role_arn", "sso_session", "sso_account_id", "sso_role_name", "region", "session_name", "duration", "external_id", "source_profile", "mfa_serial"}
+var dirKeys = []string{"role_arn", "sso_session", "sso_account_id", "sso_role_name", "region", "session_name", "duration", "external_id", "source_profile", "mfa_serial",
+	"via", "source_identity", "tags", "transitive_tag_keys", "policy_arns", "policy", "policy_file", "environment", "confirm"}
 
 // setDirKey validates the value of a known key and stores it in c.
 func setDirKey(c *Config, key string, v any) (err error) {
@@ -90,6 +108,27 @@ func setDirKey(c *Config, key string, v any) (err error) {
 		c.SSOAccountID, err = checkAccountID(v)
 	case "sso_role_name":
 		c.SSORoleName, err = checkPermissionSet(v)
+	case "via":
+		c.Via, err = checkVia(v)
+	case "source_identity":
+		c.SourceIdentity, err = checkSourceIdentity(v)
+	case "tags":
+		c.Tags, err = checkTags(v)
+	case "transitive_tag_keys":
+		c.TransitiveTagKeys, err = checkTransitiveKeys(v)
+	case "policy_arns":
+		c.PolicyARNs, err = checkPolicyARNs(v)
+	case "policy":
+		var s string
+		if s, err = asPolicyString(v); err == nil {
+			c.Policy, err = CheckPolicy(s)
+		}
+	case "policy_file":
+		c.PolicyFile, err = checkPolicyFile(v)
+	case "environment":
+		c.Environment, err = checkEnvironment(v)
+	case "confirm":
+		c.Confirm, err = checkBool(v, key)
 	default:
 		panic("dirconfig: no setter for " + key)
 	}
@@ -97,7 +136,7 @@ func setDirKey(c *Config, key string, v any) (err error) {
 }
 
 // userOnlyKeys belong in the user config, never in a per-directory file.
-var userOnlyKeys = []string{"mfa_command", "refresh_before", "trusted_dirs", "session_token_duration"}
+var userOnlyKeys = []string{"mfa_command", "refresh_before", "trusted_dirs", "session_token_duration", "console_federation_url", "environment_colors"}
 
 // awsEnvKeys decide where requests go or run a command; awsrole takes them
 // only from the standard AWS environment, naming the variable to use.
@@ -134,6 +173,16 @@ var dirAliases = map[string]string{
 	"sso_region":         "sso_session",
 	"aws_region":         "region",
 	"aws_default_region": "region",
+	"chain":              "via",
+	"role_chain":         "via",
+	"sourceidentity":     "source_identity",
+	"session_tags":       "tags",
+	"transitivetagkeys":  "transitive_tag_keys",
+	"policyarns":         "policy_arns",
+	"managed_policies":   "policy_arns",
+	"session_policy":     "policy",
+	"env":                "environment",
+	"stage":              "environment",
 }
 
 // Load reads, parses and validates the .awsrole.toml at path.
@@ -152,6 +201,17 @@ func Load(path string) (*Config, error) {
 	c, err := Parse(path, data)
 	if err != nil {
 		return nil, err
+	}
+	if c.PolicyFile != "" {
+		// The policy is part of what the user approves: its content goes
+		// into the hash and the allow key, so editing it revokes trust.
+		policy, err := c.loadPolicyFile()
+		if err != nil {
+			return nil, err
+		}
+		data = withPolicy(data, policy)
+		sum := sha256.Sum256(data)
+		c.Hash = hex.EncodeToString(sum[:])
 	}
 	c.RealPath, c.allowKey = real, allowKey(real, data)
 	return c, nil
@@ -184,6 +244,9 @@ func Parse(path string, data []byte) (*Config, error) {
 		return nil, d.keyErr(k, dirKeyError(k, d.value(k)))
 	}
 	if err := c.checkSSO(); err != nil {
+		return nil, err
+	}
+	if err := c.checkControls(); err != nil {
 		return nil, err
 	}
 	if c.RoleARN == "" && c.SSOAccountID == "" {
@@ -271,4 +334,11 @@ func (c *Config) checkSSO() error {
 		return keyErr("mfa_serial", "cannot go with sso_account_id: IAM Identity Center asks for MFA when you sign in; remove it")
 	}
 	return nil
+}
+
+// withPolicy is what the trust hash covers for a file with a policy_file:
+// its content, then the policy's.
+func withPolicy(data, policy []byte) []byte {
+	out := append(append([]byte(nil), data...), "\n\x00policy_file\x00"...)
+	return append(out, policy...)
 }

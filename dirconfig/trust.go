@@ -136,6 +136,10 @@ func AllowPath(path string) error {
 	if err != nil {
 		return err
 	}
+	if c, err := Load(path); err == nil {
+		// A valid file is allowed as Load keys it: with its policy_file.
+		return Allow(c)
+	}
 	data, err := readFile(path)
 	if err != nil {
 		return err
@@ -241,4 +245,53 @@ func underAny(dir string, prefixes []string) bool {
 		}
 	}
 	return false
+}
+
+// TrustEntry is one record of the trust store: an allow of one content of
+// Path, or a deny of Path.
+type TrustEntry struct {
+	Path   string
+	Denied bool
+	file   string
+}
+
+// TrustEntries lists the trust store, allows and denies, in no set order.
+// Each entry holds the path it was made for, so the store is also the
+// list of every project file awsrole was told about.
+func TrustEntries() ([]TrustEntry, error) {
+	var out []TrustEntry
+	for _, kind := range []string{"allow", "deny"} {
+		dir := trustDir(kind)
+		entries, err := os.ReadDir(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("cannot read the trust store: %w", err)
+		}
+		for _, e := range entries {
+			if !e.Type().IsRegular() || strings.HasPrefix(e.Name(), ".") {
+				continue
+			}
+			p := filepath.Join(dir, e.Name())
+			data, err := privfile.Read(p)
+			if err != nil {
+				continue
+			}
+			path := strings.TrimSuffix(string(data), "\n")
+			if !filepath.IsAbs(path) || strings.ContainsAny(path, "\n\x00") {
+				continue
+			}
+			out = append(out, TrustEntry{Path: path, Denied: kind == "deny", file: p})
+		}
+	}
+	return out, nil
+}
+
+// Remove deletes the entry from the trust store.
+func (e TrustEntry) Remove() error {
+	if err := os.Remove(e.file); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("cannot remove the trust entry for %s: %w", displayPath(e.Path), err)
+	}
+	return nil
 }

@@ -33,10 +33,16 @@ type UserConfig struct {
 	SessionTokenDuration time.Duration // for MFA GetSessionToken, default 12h, 15m..36h
 	TrustedDirs          []string      // cleaned absolute prefixes whose files need no `awsrole allow`
 	SSOSession           string        // default sso-session of project files that name an account and role
+	SourceIdentity       string        // default source_identity; may hold {user}
+	// ConsoleFederationURL replaces the partition's sign-in federation
+	// endpoint (tests, private partitions); never from a project file.
+	ConsoleFederationURL string
+	// EnvironmentColors colours `status --short --color` by environment.
+	EnvironmentColors map[string]string
 }
 
 // userKeys are the keys of the user config, in the order messages list them.
-var userKeys = []string{"refresh_before", "session_name", "mfa_serial", "mfa_command", "duration", "session_token_duration", "trusted_dirs", "sso_session"}
+var userKeys = []string{"refresh_before", "session_name", "mfa_serial", "mfa_command", "duration", "session_token_duration", "trusted_dirs", "sso_session", "source_identity", "console_federation_url", "environment_colors"}
 
 var userAliases = map[string]string{
 	"mfa_process":       "mfa_command",
@@ -136,6 +142,12 @@ func setUserKey(u *UserConfig, key string, v any) (err error) {
 		u.TrustedDirs, err = checkTrustedDirs(v)
 	case "sso_session":
 		u.SSOSession, err = checkSSOSession(v)
+	case "source_identity":
+		u.SourceIdentity, err = checkSourceIdentity(v)
+	case "console_federation_url":
+		u.ConsoleFederationURL, err = checkFederationURL(v)
+	case "environment_colors":
+		u.EnvironmentColors, err = checkColors(v)
 	default:
 		panic("dirconfig: no setter for " + key)
 	}
@@ -143,7 +155,7 @@ func setUserKey(u *UserConfig, key string, v any) (err error) {
 }
 
 func userKeyError(key string, v any) error {
-	if slices.Contains(dirKeys, key) {
+	if slices.Contains(dirKeys, key) && key != "source_identity" {
 		return fmt.Errorf("belongs in a project's %s, not in the user config", FileName)
 	}
 	norm := normalizeKey(key)

@@ -46,8 +46,9 @@ type processCredentials struct {
 
 func credentialProcessCmd() *cobra.Command {
 	var dir string
+	var yes bool
 	c := &cobra.Command{
-		Use:   "credential-process [--dir D]",
+		Use:   "credential-process [--dir D] [--yes]",
 		Short: "Print the directory's role credentials in the AWS credential_process format",
 		Long: `Print credentials for the role of the .awsrole.toml that applies to D in the
 credential_process JSON format (Version 1, with Expiration), so that a profile
@@ -68,7 +69,9 @@ works with every SDK and the AWS CLI, which renew on their own.`,
 			if err != nil {
 				return err
 			}
-			role, err := newEngine().ForDir(context.Background(), dir, environ(), sdkRefreshWindow)
+			eng := newEngine()
+			eng.Yes = yes
+			role, err := eng.ForDir(context.Background(), dir, environ(), sdkRefreshWindow)
 			if err != nil {
 				return err
 			}
@@ -80,5 +83,6 @@ works with every SDK and the AWS CLI, which renew on their own.`,
 		},
 	}
 	c.Flags().StringVar(&dir, "dir", "", "directory whose role to use (default: the current directory)")
+	c.Flags().BoolVar(&yes, "yes", false, "approve a project with confirm = true without asking")
 	return c
 }

@@ -18,7 +18,7 @@ import (
 )
 
 func newEngine() *engine.Engine {
-	return &engine.Engine{Now: time.Now, Creds: credcache.Helper{Now: time.Now}, Notice: os.Stderr}
+	return &engine.Engine{Now: time.Now, Creds: credcache.Helper{Now: time.Now}, Notice: os.Stderr, Ask: engine.TTYAsker{}}
 }
 
 // roleDir is the --dir flag, absolute; default the current directory.
@@ -38,8 +38,9 @@ func roleDir(dir string) (string, error) {
 
 func execCmd() *cobra.Command {
 	var dir string
+	var yes bool
 	c := &cobra.Command{
-		Use:   "exec [--dir D] -- CMD [ARGS...]",
+		Use:   "exec [--dir D] [--yes] -- CMD [ARGS...]",
 		Short: "Run one command with the directory's role, no hook needed",
 		Long: `Run CMD with the role of the .awsrole.toml that applies to D (default: here)
 in its environment: the same variables the hook sets, AWS_PROFILE and the
@@ -52,7 +53,9 @@ its exit status is awsrole's, and nothing is left behind in the calling shell.`,
 				return err
 			}
 			env := environ()
-			role, err := newEngine().ForDir(context.Background(), dir, env, 0)
+			eng := newEngine()
+			eng.Yes = yes
+			role, err := eng.ForDir(context.Background(), dir, env, 0)
 			if err != nil {
 				return err
 			}
@@ -84,6 +87,7 @@ its exit status is awsrole's, and nothing is left behind in the calling shell.`,
 		},
 	}
 	c.Flags().StringVar(&dir, "dir", "", "directory whose role to use (default: the current directory)")
+	c.Flags().BoolVar(&yes, "yes", false, "approve a project with confirm = true without asking")
 	c.Flags().SetInterspersed(false)
 	return c
 }

@@ -27,6 +27,9 @@ type statusReport struct {
 	FileError  string        `json:"file_error,omitempty"`
 	Trust      string        `json:"trust,omitempty"`
 	RoleARN    string        `json:"role_arn,omitempty"`
+	Via        []string      `json:"via,omitempty"` // roles assumed before RoleARN, in order
+	Env        string        `json:"environment,omitempty"`
+	Confirm    bool          `json:"confirm,omitempty"`
 	Region     string        `json:"region,omitempty"`
 	RegionFrom string        `json:"region_from,omitempty"`
 	Source     string        `json:"source,omitempty"`
@@ -47,7 +50,7 @@ type activeReport struct {
 }
 
 func statusCmd() *cobra.Command {
-	var asJSON, short bool
+	var asJSON, short, color bool
 	c := &cobra.Command{
 		Use:   "status",
 		Short: "Show which file applies here, its role and trust, and what this shell has active",
@@ -55,8 +58,12 @@ func statusCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if short {
 				// For prompts: the environment only, no file read.
-				if line := shortStatus(os.Getenv("AWSROLE_ARN"), os.Getenv("AWS_CREDENTIAL_EXPIRATION"), time.Now()); line != "" {
-					fmt.Fprintln(cmd.OutOrStdout(), oneLine(line))
+				if line := shortStatus(os.Getenv("AWSROLE_ARN"), os.Getenv("AWS_CREDENTIAL_EXPIRATION"), os.Getenv("AWSROLE_ENV"), time.Now()); line != "" {
+					line = oneLine(line)
+					if color {
+						line = colorize(line, os.Getenv("AWSROLE_ENV"))
+					}
+					fmt.Fprintln(cmd.OutOrStdout(), line)
 				}
 				return nil
 			}
@@ -77,7 +84,8 @@ func statusCmd() *cobra.Command {
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
-	c.Flags().BoolVar(&short, "short", false, "one line for a prompt, from the environment only: role (account) and time left; nothing when no role is active")
+	c.Flags().BoolVar(&short, "short", false, "one line for a prompt, from the environment only: role (account), environment and time left; nothing when no role is active")
+	c.Flags().BoolVar(&color, "color", false, "with --short: colour the line by environment (environment_colors in the user config; prod is red by default)")
 	return c
 }
 
@@ -118,6 +126,7 @@ func status() statusReport {
 			break
 		}
 		r.RoleARN, r.Region, r.RegionFrom = proj.Label(), proj.Region, proj.RegionFrom
+		r.Via, r.Env, r.Confirm = cfg.Via, cfg.Environment, cfg.Confirm
 		r.Source, r.Duration, r.Capped = proj.Source.Describe(), proj.Duration.String(), proj.CappedBy
 		if proj.CappedBy != "" {
 			r.Duration = (cmp.Or(cfg.Duration, user.Duration, engine.DefaultDuration)).String()
@@ -147,6 +156,16 @@ func printStatus(w io.Writer, r statusReport, now time.Time) {
 		fmt.Fprintf(w, "file:    %s\nerror:   %s\n", oneLine(r.File), oneLine(r.FileError))
 	default:
 		fmt.Fprintf(w, "file:    %s (%s)\nrole:    %s\n", oneLine(r.File), oneLine(r.Trust), oneLine(r.RoleARN))
+		if len(r.Via) > 0 {
+			fmt.Fprintf(w, "chain:   %s -> %s\n", oneLine(strings.Join(r.Via, " -> ")), oneLine(r.RoleARN))
+		}
+		if r.Env != "" {
+			confirm := ""
+			if r.Confirm {
+				confirm = " (asks before entering)"
+			}
+			fmt.Fprintf(w, "env:     %s%s\n", oneLine(r.Env), confirm)
+		}
 		fmt.Fprintf(w, "source:  %s\n", oneLine(r.Source))
 		if r.SSO != "" {
 			fmt.Fprintf(w, "sign-in: %s\n", oneLine(r.SSO))
@@ -178,16 +197,16 @@ func printStatus(w io.Writer, r statusReport, now time.Time) {
 	}
 }
 
-// shortStatus is `status --short`: "deploy@222222222222 54m", "… expired",
-// or "" when no role is active.
-func shortStatus(arn, expiration string, now time.Time) string {
+// shortStatus is `status --short`: "deploy@222222222222 54m",
+// "deploy@222222222222 (prod) 54m", "… expired", or "" when no role is
+// active.
+func shortStatus(arn, expiration, env string, now time.Time) string {
 	if arn == "" {
 		return ""
 	}
-	line := arn
-	// arn:aws:iam::ACCOUNT:role/path/NAME
-	if parts := strings.SplitN(arn, ":", 6); len(parts) == 6 {
-		line = parts[5][strings.LastIndex(parts[5], "/")+1:] + "@" + parts[4]
+	line := shortRole(arn)
+	if env != "" {
+		line += " (" + env + ")"
 	}
 	exp, err := time.Parse(time.RFC3339, expiration)
 	switch left := exp.Sub(now); {
@@ -217,4 +236,27 @@ func ssoState(p *engine.Project, now time.Time) string {
 		return "expired at " + tok.ExpiresAt.Local().Format(time.RFC3339) + "; renewed with its refresh token at the next entry, or run: " + p.Source.LoginCommand()
 	}
 	return "expired at " + tok.ExpiresAt.Local().Format(time.RFC3339) + "; run: " + p.Source.LoginCommand()
+}
+
+// shortRole is "NAME@ACCOUNT" for arn:aws:iam::ACCOUNT:role/path/NAME.
+func shortRole(arn string) string { return engine.ShortRole(arn) }
+
+// defaultColors colour the usual environment names when the user config
+// says nothing of them.
+var defaultColors = map[string]string{"prod": "red", "production": "red", "staging": "yellow", "stage": "yellow", "dev": "green", "test": "green"}
+
+// colorize wraps line in the ANSI colour of env: the user config's
+// environment_colors, else defaultColors; a line with no colour is left as is.
+func colorize(line, env string) string {
+	name := defaultColors[strings.ToLower(env)]
+	if user, err := dirconfig.LoadUserConfig(); err == nil {
+		if c, ok := user.EnvironmentColors[env]; ok {
+			name = c
+		}
+	}
+	code, ok := dirconfig.Colors[name]
+	if !ok {
+		return line
+	}
+	return fmt.Sprintf("\x1b[%dm%s\x1b[0m", code, line)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 )
 
@@ -13,11 +14,13 @@ type Step struct {
 	Kind  string // "source", "mfa" or "role"
 	Label string // what the entry's credentials are for; see Credentials.RoleARN
 	Path  string
+	Hop   *Hop // the AssumeRole of a "role" step
+	id    string
 }
 
 // keyVersion changes whenever what a key means changes, so old entries
 // are never read as new ones.
-const keyVersion = "v2"
+const keyVersion = "v3"
 
 // endpointVars steer where requests go; credentials from another endpoint
 // are other credentials.
@@ -29,6 +32,7 @@ var endpointVars = []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS", "AWS_END
 // awsrole and awsrole-sts name entries through Plan alone.
 func Plan(req Request, src Source) []Step {
 	var steps []Step
+	prev := src.Identity
 	if src.Kind != SourceEnv {
 		label, region := "profile:"+src.Profile, src.Region
 		if src.SSO != nil {
@@ -36,20 +40,42 @@ func Plan(req Request, src Source) []Step {
 			// whatever region the project's calls go to.
 			label, region = src.SSO.ARN(), ""
 		}
-		steps = append(steps, Step{Kind: "source", Label: label,
-			Path: path("source", src.Identity, region)})
+		steps = append(steps, newStep("source", label, nil, src.Identity, region))
+		prev = src.Identity
 	}
 	if req.RoleARN == "" {
 		return steps
 	}
 	if req.MFASerial != "" {
 		// A session serves every region and role: one code per device.
-		steps = append(steps, Step{Kind: "mfa", Label: "mfa:" + req.MFASerial,
-			Path: path("mfa", src.Identity, req.MFASerial, req.MFADuration.String())})
+		steps = append(steps, newStep("mfa", "mfa:"+req.MFASerial, nil, src.Identity, req.MFASerial, req.MFADuration.String()))
+		prev = steps[len(steps)-1].id
 	}
-	return append(steps, Step{Kind: "role", Label: req.RoleARN,
-		Path: path("role", src.Identity, req.RoleARN, req.SessionName, req.ExternalID, req.MFASerial,
-			req.Duration.String(), src.Region)})
+	for _, h := range req.Hops() {
+		// Each hop is keyed by the identity it is assumed with (the
+		// previous step's key) and its own parameters.
+		s := newStep("role", h.RoleARN, &h, append([]string{prev, src.Region}, h.keyParts()...)...)
+		steps = append(steps, s)
+		prev = s.id
+	}
+	return steps
+}
+
+// keyParts are every parameter of h, in a fixed order, maps sorted.
+func (h Hop) keyParts() []string {
+	tags := make([]string, 0, len(h.Tags))
+	for k, v := range h.Tags {
+		tags = append(tags, k+"="+v)
+	}
+	sort.Strings(tags)
+	return []string{h.RoleARN, h.SessionName, h.ExternalID, h.Duration.String(), "si=" + h.SourceIdentity,
+		"tags=" + strings.Join(tags, "\x01"), "transitive=" + strings.Join(h.TransitiveTagKeys, "\x01"),
+		"policy_arns=" + strings.Join(h.PolicyARNs, "\x01"), "policy=" + h.Policy}
+}
+
+func newStep(kind, label string, hop *Hop, parts ...string) Step {
+	id := keyID(kind, parts...)
+	return Step{Kind: kind, Label: label, Hop: hop, id: id, Path: filepath.Join(Dir(), kind+"-"+id+".json")}
 }
 
 // Final is the entry whose credentials a fetch of req from src hands out.
@@ -58,13 +84,13 @@ func Final(req Request, src Source) Step {
 	return steps[len(steps)-1]
 }
 
-// path is the one key function: a hash of everything that changes the
+// keyID is the one key function: a hash of everything that changes the
 // result, and of the endpoints in use.
-func path(kind string, parts ...string) string {
+func keyID(kind string, parts ...string) string {
 	all := append([]string{keyVersion, kind}, parts...)
 	for _, name := range endpointVars {
 		all = append(all, os.Getenv(name))
 	}
 	sum := sha256.Sum256([]byte(strings.Join(all, "\x00")))
-	return filepath.Join(Dir(), kind+"-"+hex.EncodeToString(sum[:])+".json")
+	return hex.EncodeToString(sum[:])
 }

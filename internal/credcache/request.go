@@ -1,6 +1,7 @@
 package credcache
 
 import (
+	"slices"
 	"time"
 )
 
@@ -19,6 +20,84 @@ type Request struct {
 	Duration    time.Duration `json:"duration,omitempty"`
 	// Window: cached credentials with less than this left are renewed.
 	Window time.Duration `json:"window,omitempty"`
+
+	// Via are roles assumed in order from the source before RoleARN.
+	Via []string `json:"via,omitempty"`
+	// SourceIdentity is sent on every hop (expanded: no {user}).
+	SourceIdentity string `json:"source_identity,omitempty"`
+	// Tags are session tags; TransitiveTagKeys are passed on the first
+	// hop and carried by STS through the rest of the chain.
+	Tags              map[string]string `json:"tags,omitempty"`
+	TransitiveTagKeys []string          `json:"transitive_tag_keys,omitempty"`
+	// PolicyARNs and Policy are session policies of the last hop.
+	PolicyARNs []string `json:"policy_arns,omitempty"`
+	Policy     string   `json:"policy,omitempty"`
+}
+
+// Hop is one AssumeRole of a request: every parameter that changes its
+// result, so the hop's cache key is derived from it alone.
+type Hop struct {
+	RoleARN           string
+	SessionName       string
+	ExternalID        string
+	SourceIdentity    string
+	Tags              map[string]string
+	TransitiveTagKeys []string
+	PolicyARNs        []string
+	Policy            string
+	Duration          time.Duration // 0: the STS default
+}
+
+// Hops are the AssumeRole calls of req, in order: each role of Via, then
+// RoleARN. Source identity goes with every hop; tags marked transitive go
+// with the first only (STS carries them on and refuses them again), the
+// others with every hop; session policies and the external id with the
+// last. A hop after the first is chained, capped at ChainedMax.
+func (req Request) Hops() []Hop {
+	if req.RoleARN == "" {
+		return nil
+	}
+	arns := append(append([]string(nil), req.Via...), req.RoleARN)
+	// The duration asked for; the hop caps it when its caller turns out
+	// to be a session. In a chain every hop is capped.
+	dur := req.Duration
+	if len(req.Via) > 0 {
+		dur = min(dur, ChainedMax)
+	}
+	hops := make([]Hop, len(arns))
+	for i, arn := range arns {
+		h := Hop{RoleARN: arn, SessionName: req.SessionName, SourceIdentity: req.SourceIdentity, Duration: dur}
+		if i == 0 {
+			h.Tags, h.TransitiveTagKeys = req.Tags, req.TransitiveTagKeys
+		} else {
+			h.Tags = req.nonTransitiveTags()
+		}
+		if i == len(arns)-1 {
+			h.ExternalID, h.PolicyARNs, h.Policy = req.ExternalID, req.PolicyARNs, req.Policy
+		}
+		hops[i] = h
+	}
+	return hops
+}
+
+func (req Request) nonTransitiveTags() map[string]string {
+	var out map[string]string
+	for k, v := range req.Tags {
+		if !slices.Contains(req.TransitiveTagKeys, k) {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// Chained reports whether the credentials handed out for req come from
+// role chaining (a role assumed with a role's session), which the console
+// federation endpoint refuses a SessionDuration for.
+func (req Request) Chained(src Source) bool {
+	return req.RoleARN != "" && (len(req.Via) > 0 || src.Chained && req.MFASerial == "")
 }
 
 // SSORole is an account and permission set reached through an sso-session
@@ -55,6 +134,8 @@ func (req Request) Effective(src Source) (time.Duration, string) {
 		return d, ""
 	}
 	switch {
+	case len(req.Via) > 0:
+		return ChainedMax, "STS caps every role of a chain (via) at " + ChainedMax.String()
 	case req.MFASerial != "":
 		return ChainedMax, "STS caps a role assumed from an MFA session at " + ChainedMax.String()
 	case src.Chained:
@@ -65,7 +146,7 @@ func (req Request) Effective(src Source) (time.Duration, string) {
 
 // ProtocolVersion is the version of the request and reply between awsrole
 // and awsrole-sts; a helper of another version is refused, not guessed at.
-const ProtocolVersion = 2
+const ProtocolVersion = 3
 
 // Op is what awsrole asks awsrole-sts to do.
 type Op string
@@ -75,6 +156,7 @@ const (
 	OpCredentials Op = "credentials" // credentials for Request
 	OpLogin       Op = "login"       // IAM Identity Center sign-in for Login
 	OpAssignments Op = "assignments" // accounts and roles the user can reach
+	OpSignin      Op = "signin"      // a console sign-in token for Signin
 )
 
 // Call is one request to awsrole-sts. The helper runs with the user's own
@@ -85,6 +167,14 @@ type Call struct {
 	Op      Op      `json:"op"`
 	Request Request `json:"request,omitzero"`
 	Login   Login   `json:"login,omitzero"`
+	Signin  Signin  `json:"signin,omitzero"`
+}
+
+// Signin asks the console federation endpoint for a sign-in token.
+// TokenURL is the whole getSigninToken request, credentials included: it
+// travels only over this pipe, never in a log or an error.
+type Signin struct {
+	TokenURL string `json:"token_url"`
 }
 
 // Login asks for an IAM Identity Center sign-in.
@@ -98,6 +188,7 @@ type Reply struct {
 	Version     int          `json:"version"`
 	Credentials *Credentials `json:"credentials,omitempty"`
 	Assignments []Assignment `json:"assignments,omitempty"`
+	SigninToken string       `json:"signin_token,omitempty"`
 	Error       string       `json:"error,omitempty"`
 }
 

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sort"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/awsrole/awsrole/internal/credcache"
@@ -25,6 +27,7 @@ type AssumeRoleAPI interface {
 type assumeRole struct {
 	cfg    aws.Config
 	req    Request
+	hop    credcache.Hop
 	src    credcache.Source
 	source credcache.Provider
 	api    AssumeRoleAPI // nil: STS from cfg
@@ -35,19 +38,13 @@ func (a *assumeRole) Retrieve(ctx context.Context) (Credentials, error) {
 	if err != nil {
 		return Credentials{}, a.wrap(err)
 	}
-	dur, _ := a.req.Effective(a.src)
-	if from.SessionToken != "" {
+	dur := a.hop.Duration
+	if from.SessionToken != "" || a.src.Chained {
 		// Whatever the source: temporary credentials make this a chained
 		// role, which STS caps (a credential_process may give either).
 		dur = min(dur, credcache.ChainedMax)
 	}
-	in := &sts.AssumeRoleInput{RoleArn: aws.String(a.req.RoleARN), RoleSessionName: aws.String(a.req.SessionName)}
-	if dur > 0 {
-		in.DurationSeconds = aws.Int32(int32(dur / time.Second))
-	}
-	if a.req.ExternalID != "" {
-		in.ExternalId = aws.String(a.req.ExternalID)
-	}
+	in := assumeRoleInput(a.hop, dur)
 	api := a.api
 	if api == nil {
 		api = sts.NewFromConfig(a.cfg, func(o *sts.Options) { o.Credentials = static(from) })
@@ -68,6 +65,36 @@ func (a *assumeRole) Retrieve(ctx context.Context) (Credentials, error) {
 		SessionToken: *c.SessionToken, Expiration: c.Expiration.UTC()}, nil
 }
 
+// assumeRoleInput is the AssumeRole request of one hop lasting dur.
+func assumeRoleInput(h credcache.Hop, dur time.Duration) *sts.AssumeRoleInput {
+	in := &sts.AssumeRoleInput{RoleArn: aws.String(h.RoleARN), RoleSessionName: aws.String(h.SessionName)}
+	if dur > 0 {
+		in.DurationSeconds = aws.Int32(int32(dur / time.Second))
+	}
+	if h.ExternalID != "" {
+		in.ExternalId = aws.String(h.ExternalID)
+	}
+	if h.SourceIdentity != "" {
+		in.SourceIdentity = aws.String(h.SourceIdentity)
+	}
+	keys := make([]string, 0, len(h.Tags))
+	for k := range h.Tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		in.Tags = append(in.Tags, types.Tag{Key: aws.String(k), Value: aws.String(h.Tags[k])})
+	}
+	in.TransitiveTagKeys = h.TransitiveTagKeys
+	for _, arn := range h.PolicyARNs {
+		in.PolicyArns = append(in.PolicyArns, types.PolicyDescriptorType{Arn: aws.String(arn)})
+	}
+	if h.Policy != "" {
+		in.Policy = aws.String(h.Policy)
+	}
+	return in
+}
+
 // wrap names the role in front of a cause, unless the cause already
 // names a role (a failing MFA step does).
 func (a *assumeRole) wrap(err error) error {
@@ -75,7 +102,7 @@ func (a *assumeRole) wrap(err error) error {
 	if errors.As(err, &named) {
 		return err
 	}
-	return &roleError{role: a.req.RoleARN, err: err}
+	return &roleError{role: a.hop.RoleARN, err: err}
 }
 
 // roleError is a failure of one role: "assume ROLE: cause".

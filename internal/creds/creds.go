@@ -78,7 +78,7 @@ func (g *Getter) Get(ctx context.Context, req Request, src credcache.Source, env
 			c.LockWait = 2 * time.Minute
 			p = c
 		case "role":
-			p = g.cached(req, step, &assumeRole{cfg: cfg, req: req, src: src, source: p}, nil)
+			p = g.cached(req, step, &assumeRole{cfg: cfg, req: req, hop: *step.Hop, src: src, source: p}, nil)
 		}
 	}
 	c, err := p.Retrieve(ctx)

@@ -53,6 +53,9 @@ func handle(ctx context.Context, call credcache.Call) (credcache.Reply, error) {
 		ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 		defer stop()
 		return credcache.Reply{}, Login(ctx, call.Login, os.Stderr)
+	case credcache.OpSignin:
+		tok, err := SigninToken(ctx, call.Signin.TokenURL)
+		return credcache.Reply{SigninToken: tok}, err
 	case credcache.OpAssignments:
 		list, err := Assignments(ctx, call.Login.Session)
 		return credcache.Reply{Assignments: list}, err

@@ -50,6 +50,10 @@ type Engine struct {
 	Now    func() time.Time
 	Creds  CredentialProvider
 	Notice io.Writer // one-line notices that are not failures (e.g. a blocked file)
+	// Ask asks before entering a file with confirm = true (nil: there is
+	// no one to ask); Yes approves in advance (exec --yes).
+	Ask Asker
+	Yes bool
 }
 
 // Result is what one hook call changes, and what the next calls may take
@@ -100,7 +104,7 @@ func (e *Engine) export(ctx context.Context, in Input) (*Result, error) {
 	} else {
 		act = orphan(in.Env)
 	}
-	path, target, cfg, fail, err := e.target(in, user)
+	path, target, cfg, fail, err := e.target(in, user, act)
 	if err != nil {
 		fail.At = now
 		if act != nil && path != act.File {
@@ -256,7 +260,7 @@ func (e *Engine) steady(in Input, start time.Time, path string, active *state.Sn
 // approved counts as none: the shell leaves any role it had, and hears once
 // which file is blocked and how to approve it. On error, path is the file
 // that failed ("" when none was found) and fail is the key of the failure.
-func (e *Engine) target(in Input, user *dirconfig.UserConfig) (path string, t transition.Target, cfg *dirconfig.Config, fail state.Failure, err error) {
+func (e *Engine) target(in Input, user *dirconfig.UserConfig, act *transition.Active) (path string, t transition.Target, cfg *dirconfig.Config, fail state.Failure, err error) {
 	path, err = dirconfig.Find(in.PWD)
 	if err != nil {
 		return "", t, nil, state.Failure{PWD: in.PWD, File: "find"}, err
@@ -274,6 +278,9 @@ func (e *Engine) target(in Input, user *dirconfig.UserConfig) (path string, t tr
 	}
 	switch trust {
 	case dirconfig.TrustAllowed:
+		if !e.approved(in, cfg, act) {
+			return path, transition.Target{}, nil, fail, nil
+		}
 		return path, transition.Target{Dir: cfg.Dir, File: cfg.Path, Hash: cfg.Hash}, cfg, fail, nil
 	case dirconfig.TrustDenied:
 		e.once(in, cfg, fmt.Sprintf("%s is denied; to use it, run: awsrole allow %s", cfg.Path, quoted(cfg.Dir)))

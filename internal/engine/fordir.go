@@ -53,6 +53,9 @@ func (e *Engine) ForDir(ctx context.Context, dir string, env map[string]string, 
 	default:
 		return nil, fmt.Errorf("%s is not allowed yet; check its content, then run: awsrole allow %s", cfg.Path, quoted(cfg.Dir))
 	}
+	if err := e.ConfirmOnce(cfg); err != nil {
+		return nil, err
+	}
 	return e.ForConfig(ctx, cfg, user, env, minLeft)
 }
 

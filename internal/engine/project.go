@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/user"
+	"strings"
 	"time"
 
 	"github.com/awsrole/awsrole/dirconfig"
@@ -48,6 +50,22 @@ func NewProject(cfg *dirconfig.Config, user *dirconfig.UserConfig, originals map
 		Region:        cfg.Region,
 		Duration:      cmp.Or(cfg.Duration, user.Duration, DefaultDuration),
 		Window:        user.RefreshBefore,
+
+		Via:               cfg.Via,
+		Tags:              cfg.Tags,
+		TransitiveTagKeys: cfg.TransitiveTagKeys,
+		PolicyARNs:        cfg.PolicyARNs,
+		Policy:            cfg.Policy,
+	}
+	if cfg.RoleARN != "" {
+		si, err := expandSourceIdentity(cmp.Or(cfg.SourceIdentity, user.SourceIdentity))
+		switch {
+		case err != nil && cfg.SourceIdentity != "":
+			return nil, cfg.KeyError("source_identity", err)
+		case err != nil:
+			return nil, fmt.Errorf("%s: source_identity: %w", user.Path, err)
+		}
+		req.SourceIdentity = si
 	}
 	if cfg.SSOAccountID != "" {
 		req.SSO = credcache.SSORole{Session: cmp.Or(cfg.SSOSession, user.SSOSession), AccountID: cfg.SSOAccountID, RoleName: cfg.SSORoleName}
@@ -105,6 +123,9 @@ func (p *Project) Desired(c credcache.Credentials, originals map[string]*string)
 		"AWS_CREDENTIAL_EXPIRATION": ptr(c.Expiration.UTC().Format(time.RFC3339)),
 		"AWSROLE_ARN":               ptr(p.Label()),
 		"AWSROLE_DIR":               ptr(p.Config.Dir),
+	}
+	if p.Config.Environment != "" {
+		d["AWSROLE_ENV"] = ptr(p.Config.Environment)
 	}
 	for _, name := range transition.Hidden {
 		d[name] = nil
@@ -168,4 +189,25 @@ func LoginSession(dir string, env map[string]string) (string, error) {
 		return "", fmt.Errorf("%s has no [sso-session NAME] section; add one with sso_start_url and sso_region (aws configure sso-session does)", files.ConfigPath)
 	}
 	return "", fmt.Errorf("which IAM Identity Center session? name one with --sso-session: %q", names)
+}
+
+// expandSourceIdentity puts the local user name in place of {user}, and
+// checks the result as STS will.
+func expandSourceIdentity(s string) (string, error) {
+	if s == "" || !strings.Contains(s, dirconfig.UserPlaceholder) {
+		return s, nil
+	}
+	name := ""
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	name = cmp.Or(name, os.Getenv("USER"))
+	if i := strings.LastIndexByte(name, '\\'); i >= 0 {
+		name = name[i+1:]
+	}
+	out := strings.ReplaceAll(s, dirconfig.UserPlaceholder, name)
+	if err := dirconfig.CheckSourceIdentity(out); err != nil {
+		return "", fmt.Errorf("with {user} as %q: %w", name, err)
+	}
+	return out, nil
 }

@@ -65,6 +65,7 @@ type Server struct {
 	externalIDs     map[string]string    // role ARN → required external id
 	sso             ssoState
 	hook            func(Call)
+	signinTokens    map[string]string // console sign-in token → the access key id it was made for
 	now             func() time.Time
 }
 
@@ -81,6 +82,7 @@ type Call struct {
 	SourceIdentity  string            // AssumeRole
 	Tags            map[string]string // AssumeRole session tags; nil when none
 	TransitiveTags  []string          // AssumeRole TransitiveTagKeys
+	InheritedTags   map[string]string // AssumeRole: transitive tags of the caller's session; nil when none
 	Policy          string            // AssumeRole inline session policy
 	PolicyArns      []string          // AssumeRole managed session policies
 	AccountID       string            // GetRoleCredentials, ListAccountRoles
@@ -92,6 +94,9 @@ type Call struct {
 	Time            time.Time         // when the request arrived
 	Status          int               // HTTP status sent; 0 if none was sent (dropped or still running)
 	Err             string            // error code sent, "" on success
+	Issued          string            // AssumeRole: the access key id of the credentials answered
+	SigninToken     string            // login: the token the sign-in URL carried
+	Destination     string            // login: where the console sign-in goes
 }
 
 type principalKind int
@@ -113,6 +118,12 @@ type principal struct {
 	account   string
 	mfaSerial string // MFA the credentials were obtained with, if any
 	mfaCode   string
+	// chained: assumed with a role session's credentials (role chaining).
+	chained bool
+	// sourceIdentity and transitive tags a session carries on to the
+	// roles assumed with it, as STS does.
+	sourceIdentity string
+	transitive     map[string]string
 }
 
 // apiError is an error response in any of the protocols.
@@ -152,15 +163,16 @@ func StartAddr(addr string) (*Server, error) {
 		return nil, fmt.Errorf("stsstub: listen: %w", err)
 	}
 	s := &Server{
-		URL:         "http://" + ln.Addr().String(),
-		ln:          ln,
-		done:        make(chan struct{}),
-		keys:        map[string]*principal{},
-		mfaRoles:    map[string]mfaDevice{},
-		mfaDevices:  map[string]string{},
-		externalIDs: map[string]string{},
-		sso:         newSSOState(),
-		now:         time.Now,
+		URL:          "http://" + ln.Addr().String(),
+		ln:           ln,
+		done:         make(chan struct{}),
+		keys:         map[string]*principal{},
+		mfaRoles:     map[string]mfaDevice{},
+		mfaDevices:   map[string]string{},
+		externalIDs:  map[string]string{},
+		sso:          newSSOState(),
+		signinTokens: map[string]string{},
+		now:          time.Now,
 	}
 	s.hs = &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
 	go func() { _ = s.hs.Serve(ln) }()
@@ -225,6 +237,8 @@ func (s *Server) route(r *http.Request, body []byte, readErr error) *operation {
 		return s.oidcOperation(r, body, readErr)
 	case "GET /device":
 		return s.devicePage(r)
+	case "GET /federation":
+		return s.federationOperation(r)
 	}
 	return s.stsOperation(r, body, readErr)
 }
@@ -289,6 +303,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeErrorAs(w, op.proto, e, reqID)
 		s.finish(idx, e.Status, e.Code)
 		return
+	}
+	if ar, ok := resp.(*assumeRoleResponse); ok {
+		s.mu.Lock()
+		if i := idx - s.callBase; i >= 0 && i < len(s.calls) {
+			s.calls[i].Issued = ar.Result.Credentials.AccessKeyID
+		}
+		s.mu.Unlock()
 	}
 	switch op.proto {
 	case protoQuery:

@@ -1,9 +1,11 @@
 package stsstub
 
 import (
+	"cmp"
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -98,6 +100,13 @@ func (s *Server) stsOperation(r *http.Request, body []byte, readErr error) *oper
 		PolicyArns:      queryList(params, "PolicyArns.member.%d.arn"),
 	}
 	c.DurationSeconds, _ = strconv.Atoi(params.Get("DurationSeconds"))
+	if c.Action == "AssumeRole" {
+		s.mu.Lock()
+		if p := s.keys[c.AccessKeyID]; p != nil {
+			c.InheritedTags = maps.Clone(p.transitive)
+		}
+		s.mu.Unlock()
+	}
 	if a, err := parseAuthorization(authz); err == nil {
 		c.Region = a.region
 	}
@@ -333,6 +342,32 @@ func (s *Server) assumeRole(p principal, params url.Values) (*assumeRoleResult, 
 	if want, ok := s.externalIDs[roleArn]; ok && extID != want {
 		return nil, notAuthorized
 	}
+	// Source identity and transitive tags carry through a chain: neither
+	// may be changed by a later hop.
+	si := params.Get("SourceIdentity")
+	if p.sourceIdentity != "" && si != "" && si != p.sourceIdentity {
+		return nil, accessDenied("SourceIdentity cannot be changed in a role chain: the session has " + p.sourceIdentity)
+	}
+	si = cmp.Or(si, p.sourceIdentity)
+	tags := queryTags(params)
+	transitive := maps.Clone(p.transitive)
+	for k := range tags {
+		for ik := range p.transitive {
+			if strings.EqualFold(k, ik) {
+				return nil, validationError("Cannot override transitive tag " + ik + " in a role chain")
+			}
+		}
+	}
+	for _, k := range queryList(params, "TransitiveTagKeys.member.%d") {
+		v, ok := tags[k]
+		if !ok {
+			return nil, validationError("Transitive tag key " + k + " is not among the session tags")
+		}
+		if transitive == nil {
+			transitive = map[string]string{}
+		}
+		transitive[k] = v
+	}
 	now := s.now()
 	roleID := "AROA" + stableID(roleArn)
 	np := &principal{
@@ -342,6 +377,10 @@ func (s *Server) assumeRole(p principal, params url.Values) (*assumeRoleResult, 
 		account:   account,
 		mfaSerial: mfaSerial,
 		mfaCode:   mfaCode,
+
+		chained:        p.kind == kindRole,
+		sourceIdentity: si,
+		transitive:     transitive,
 	}
 	akid := s.issueLocked(np, now, time.Duration(dur)*time.Second)
 	res := &assumeRoleResult{

@@ -22,6 +22,7 @@ var Exported = []string{
 	"AWS_CA_BUNDLE",
 	"AWSROLE_ARN",
 	"AWSROLE_DIR",
+	"AWSROLE_ENV",
 }
 
 // Hidden are the variables awsrole saves and unsets while a role is active,
@@ -32,7 +33,7 @@ var Hidden = []string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_TOKEN"
 // role is active, whatever the user had before.
 var injected = map[string]bool{
 	"AWS_ACCESS_KEY_ID": true, "AWS_SECRET_ACCESS_KEY": true, "AWS_SESSION_TOKEN": true,
-	"AWS_CREDENTIAL_EXPIRATION": true, "AWSROLE_ARN": true, "AWSROLE_DIR": true,
+	"AWS_CREDENTIAL_EXPIRATION": true, "AWSROLE_ARN": true, "AWSROLE_DIR": true, "AWSROLE_ENV": true,
 }
 
 // Managed is every variable whose original value awsrole saves.

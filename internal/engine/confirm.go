@@ -1,0 +1,137 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/awsrole/awsrole/dirconfig"
+	"github.com/awsrole/awsrole/internal/state"
+	"github.com/awsrole/awsrole/internal/termsafe"
+	"github.com/awsrole/awsrole/internal/transition"
+)
+
+// Asker asks the user a yes/no question; ErrNoTerminal when there is no
+// one to ask.
+type Asker interface {
+	Ask(question string) (bool, error)
+}
+
+// ErrNoTerminal is an Asker's answer when it has no terminal to ask on.
+var ErrNoTerminal = errors.New("no terminal to ask on")
+
+// TTYAsker asks on the controlling terminal, /dev/tty: the hook's stdout
+// is captured and its stdin may be anything.
+type TTYAsker struct{}
+
+// Ask prints question on the terminal and reads one line: y or yes is
+// yes; anything else, an empty line or Ctrl-C is no.
+func (TTYAsker) Ask(question string) (bool, error) {
+	f, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return false, ErrNoTerminal
+	}
+	defer f.Close()
+	// The hook ignores SIGINT while it runs; listening again lets Ctrl-C
+	// answer no.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT)
+	defer signal.Stop(sig)
+	fmt.Fprintf(f, "awsrole: %s ", termsafe.String(question))
+	line := make(chan string, 1)
+	go func() {
+		var b [64]byte
+		var s strings.Builder
+		for {
+			n, err := f.Read(b[:])
+			s.Write(b[:n])
+			if err != nil || strings.ContainsAny(s.String(), "\r\n") {
+				line <- s.String()
+				return
+			}
+		}
+	}()
+	select {
+	case <-sig:
+		fmt.Fprintln(f)
+		return false, nil
+	case text := <-line:
+		switch strings.ToLower(strings.TrimSpace(text)) {
+		case "y", "yes":
+			return true, nil
+		}
+		return false, nil
+	}
+}
+
+// Question is what entering cfg's role asks when it has confirm = true:
+// "Enter role deploy@222222222222 (prod)? [y/N]".
+func Question(cfg *dirconfig.Config) string {
+	q := "Enter role " + ShortRole(Label(cfg))
+	if cfg.Environment != "" {
+		q += " (" + cfg.Environment + ")"
+	}
+	return q + "? [y/N]"
+}
+
+// ShortRole is "NAME@ACCOUNT" for arn:aws:iam::ACCOUNT:role/path/NAME.
+func ShortRole(arn string) string {
+	if parts := strings.SplitN(arn, ":", 6); len(parts) == 6 {
+		return parts[5][strings.LastIndex(parts[5], "/")+1:] + "@" + parts[4]
+	}
+	return arn
+}
+
+// approved decides whether the shell may enter cfg's role: always, unless
+// the file has confirm = true; then yes when the shell already holds this
+// project (it said yes when it entered, and the answer lasts until it
+// leaves), else the user's answer. A no, or no terminal, is said once and
+// remembered for this shell and directory until the shell leaves every
+// project; meanwhile the file counts as none.
+func (e *Engine) approved(in Input, cfg *dirconfig.Config, act *transition.Active) bool {
+	if !cfg.Confirm || act != nil && act.File == cfg.Path && act.Hash == cfg.Hash {
+		return true
+	}
+	f := state.Failure{PWD: in.PWD, File: cfg.Path, Hash: "declined:" + cfg.Hash, At: e.Now()}
+	if state.Repeated(in.PID, f, noticeWindow) {
+		return false
+	}
+	var yes bool
+	err := ErrNoTerminal
+	if e.Ask != nil {
+		yes, err = e.Ask.Ask(Question(cfg))
+	}
+	if yes && err == nil {
+		return true
+	}
+	state.RecordFailure(in.PID, f)
+	msg := fmt.Sprintf("not entering %s: declined; the shell is unchanged (cd into the project again to be asked again)", ShortRole(Label(cfg)))
+	if err != nil {
+		msg = fmt.Sprintf("not entering %s: %s asks before entering (confirm = true) and there is %s", ShortRole(Label(cfg)), cfg.Path, err)
+	}
+	fmt.Fprintf(e.Notice, "awsrole: %s\n", termsafe.String(msg))
+	return false
+}
+
+// ConfirmOnce is the check of exec, credential-process and console: a
+// file with confirm = true needs yes (--yes) or an answer on the terminal.
+func (e *Engine) ConfirmOnce(cfg *dirconfig.Config) error {
+	if !cfg.Confirm || e.Yes {
+		return nil
+	}
+	var yes bool
+	err := ErrNoTerminal
+	if e.Ask != nil {
+		yes, err = e.Ask.Ask(Question(cfg))
+	}
+	switch {
+	case err != nil:
+		return fmt.Errorf("%s asks before using its role (confirm = true) and there is %s; pass --yes to approve", cfg.Path, err)
+	case !yes:
+		return fmt.Errorf("not using %s: declined", ShortRole(Label(cfg)))
+	}
+	return nil
+}
