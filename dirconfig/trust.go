@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/awsrole/awsrole/internal/privfile"
+	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
 // Trust is whether a .awsrole.toml may be acted on.
@@ -40,7 +41,7 @@ func (t Trust) String() string {
 func trustDir(kind string) string { return filepath.Join(TrustDir(), kind) }
 
 // TrustDir is the root of the trust store, $XDG_DATA_HOME/awsrole.
-func TrustDir() string { return filepath.Join(dataHome(), "awsrole") }
+func TrustDir() string { return xdgdir.Data() }
 
 // TrustDirs are the allow and deny directories: their modification times
 // change whenever anything is allowed or denied, so they are what to watch.

@@ -11,9 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/adrg/xdg"
-
 	"github.com/awsrole/awsrole/internal/privfile"
+	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
 // Defaults of the user config.
@@ -54,26 +53,9 @@ var userAliases = map[string]string{
 	"allowlist":         "trusted_dirs",
 }
 
-// configHome is $XDG_CONFIG_HOME as it is now (the xdg package reads the
-// environment once, at start-up), falling back to the platform default.
-func configHome() string {
-	if v := os.Getenv("XDG_CONFIG_HOME"); filepath.IsAbs(v) {
-		return v
-	}
-	return xdg.ConfigHome
-}
-
-// dataHome is $XDG_DATA_HOME as it is now, falling back to the platform default.
-func dataHome() string {
-	if v := os.Getenv("XDG_DATA_HOME"); filepath.IsAbs(v) {
-		return v
-	}
-	return xdg.DataHome
-}
-
 // UserConfigPath is where the user config is read from.
 func UserConfigPath() string {
-	return filepath.Join(configHome(), "awsrole", "config.toml")
+	return xdgdir.Config("config.toml")
 }
 
 func defaultUserConfig(path string) *UserConfig {

@@ -23,11 +23,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"os"
-	"path/filepath"
-
-	"github.com/adrg/xdg"
 	"github.com/awsrole/awsrole/internal/termsafe"
+	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
 // Timeout bounds each wait of a fetch: for another shell's fetch of the
@@ -52,12 +49,7 @@ type Credentials struct {
 }
 
 // Dir is where credentials are cached.
-func Dir() string {
-	if d := os.Getenv("XDG_CACHE_HOME"); filepath.IsAbs(d) {
-		return filepath.Join(d, "awsrole", "credentials")
-	}
-	return filepath.Join(xdg.CacheHome, "awsrole", "credentials")
-}
+func Dir() string { return xdgdir.Cache("credentials") }
 
 // OneLine folds s to one line of bounded length, safe to print on a
 // terminal (termsafe.String): remote error text may carry anything.

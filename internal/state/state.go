@@ -17,10 +17,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/adrg/xdg"
-
 	"github.com/awsrole/awsrole/internal/privfile"
 	"github.com/awsrole/awsrole/internal/transition"
+	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
 // version is the snapshot format; a snapshot of another version is refused
@@ -39,12 +38,7 @@ type Snapshot struct {
 }
 
 // Root is awsrole's directory under the XDG state dir.
-func Root() string {
-	if d := os.Getenv("XDG_STATE_HOME"); filepath.IsAbs(d) {
-		return filepath.Join(d, "awsrole")
-	}
-	return filepath.Join(xdg.StateHome, "awsrole")
-}
+func Root() string { return xdgdir.State() }
 
 func snapshotDir() string { return filepath.Join(Root(), "snapshots") }
 
