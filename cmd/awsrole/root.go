@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -11,9 +10,6 @@ import (
 
 	"github.com/awsrole/awsrole/internal/termsafe"
 )
-
-// errQuiet ends a command with exit status 1 when its message is already out.
-var errQuiet = errors.New("")
 
 // run executes the command line and returns the exit status.
 func run(args []string) int {
@@ -35,23 +31,12 @@ through STS when you cd in and puts your own variables back when you leave.
 		statusCmd(), initCmd(), versionCmd(), execCmd(), credentialProcessCmd(), direnvCmd(), loginCmd(), consoleCmd(), listCmd())
 	root.SetArgs(args)
 	err := root.Execute()
-	var exit exitError
-	switch {
-	case err == nil:
+	if err == nil {
 		return 0
-	case errors.As(err, &exit):
-		return exit.code
-	case errors.Is(err, errQuiet):
-		return 1
 	}
 	fmt.Fprintf(os.Stderr, "awsrole: %s\n", oneLine(err.Error()))
 	return 1
 }
-
-// exitError passes a child's exit status through.
-type exitError struct{ code int }
-
-func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
 // oneLine folds a message to one line that is safe to print on a terminal:
 // paths, ARNs and remote error text in it may come from anyone.

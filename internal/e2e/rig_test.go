@@ -200,17 +200,6 @@ func (r *rig) install(kind string) {
 	r.awsrole(r.home, "install", kind)
 }
 
-// calls returns the stub's calls for one session name ("" = all).
-func (r *rig) calls(session string) []stsstub.Call {
-	var out []stsstub.Call
-	for _, c := range r.stub.Calls() {
-		if session == "" || c.RoleSessionName == session || (c.Action != "AssumeRole" && session == "*") {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
 // assumeCalls returns the AssumeRole calls (failed ones too) for session.
 func (r *rig) assumeCalls(session string) []stsstub.Call {
 	var out []stsstub.Call

@@ -192,7 +192,7 @@ func TestHostileNamesNeverRaw(t *testing.T) {
 
 			// Entered: status with the role active, and --short with a
 			// hostile marker.
-			r = sh.mustStep(t, filepath.Join(w.home, "plain"))
+			sh.mustStep(t, filepath.Join(w.home, "plain"))
 			r = sh.mustStep(t, dir)
 			if r.After["AWSROLE_ARN"] != roleSafe {
 				t.Fatalf("not entered: %q", r.Stderr)
