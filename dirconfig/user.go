@@ -20,6 +20,14 @@ import (
 const (
 	DefaultRefreshBefore        = 5 * time.Minute
 	DefaultSessionTokenDuration = 12 * time.Hour
+	DefaultEndpointIdle         = time.Hour
+)
+
+// The values of the credentials key: how a shell in a project gets its
+// role's credentials.
+const (
+	CredentialsEnv      = "env"      // the keys themselves, renewed at prompts
+	CredentialsEndpoint = "endpoint" // a loopback credential endpoint (awsrole serve) SDKs renew from
 )
 
 // UserConfig is the user's own config, $XDG_CONFIG_HOME/awsrole/config.toml.
@@ -33,10 +41,12 @@ type UserConfig struct {
 	SessionTokenDuration time.Duration // for MFA GetSessionToken, default 12h, 15m..36h
 	TrustedDirs          []string      // cleaned absolute prefixes whose files need no `awsrole allow`
 	SSOSession           string        // default sso-session of project files that name an account and role
+	Credentials          string        // CredentialsEnv (default) or CredentialsEndpoint
+	EndpointIdle         time.Duration // awsrole serve exits after this long unused; default 1h
 }
 
 // userKeys are the keys of the user config, in the order messages list them.
-var userKeys = []string{"refresh_before", "session_name", "mfa_serial", "mfa_command", "duration", "session_token_duration", "trusted_dirs", "sso_session"}
+var userKeys = []string{"refresh_before", "session_name", "mfa_serial", "mfa_command", "duration", "session_token_duration", "trusted_dirs", "sso_session", "credentials", "endpoint_idle"}
 
 var userAliases = map[string]string{
 	"mfa_process":       "mfa_command",
@@ -75,6 +85,8 @@ func defaultUserConfig(path string) *UserConfig {
 		Path:                 path,
 		RefreshBefore:        DefaultRefreshBefore,
 		SessionTokenDuration: DefaultSessionTokenDuration,
+		Credentials:          CredentialsEnv,
+		EndpointIdle:         DefaultEndpointIdle,
 	}
 }
 
@@ -136,6 +148,10 @@ func setUserKey(u *UserConfig, key string, v any) (err error) {
 		u.TrustedDirs, err = checkTrustedDirs(v)
 	case "sso_session":
 		u.SSOSession, err = checkSSOSession(v)
+	case "credentials":
+		u.Credentials, err = checkCredentialsMode(v)
+	case "endpoint_idle":
+		u.EndpointIdle, err = checkDuration(v, idleRange)
 	default:
 		panic("dirconfig: no setter for " + key)
 	}
@@ -230,4 +246,19 @@ func sessionNameFor(login string) string {
 		s = s[:64]
 	}
 	return s
+}
+
+// idleRange bounds endpoint_idle: seconds for tests and demos, a week at most.
+var idleRange = durationRange{time.Second, 7 * 24 * time.Hour, `"1h"`}
+
+// checkCredentialsMode takes "env" or "endpoint".
+func checkCredentialsMode(v any) (string, error) {
+	s, err := asString(v, `"endpoint"`)
+	if err != nil {
+		return "", err
+	}
+	if s != CredentialsEnv && s != CredentialsEndpoint {
+		return "", fmt.Errorf(`must be "env" or "endpoint", not %s`, quote(s))
+	}
+	return s, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/endpoint"
 	"github.com/awsrole/awsrole/internal/engine"
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/termsafe"
@@ -35,6 +36,24 @@ type statusReport struct {
 	Capped     string        `json:"duration_capped,omitempty"` // why the duration STS grants is shorter
 	Active     *activeReport `json:"active,omitempty"`
 	StateErr   string        `json:"state_error,omitempty"`
+	Mode       string        `json:"mode,omitempty"` // the user config's credentials: env or endpoint
+	Endpoint   *serverReport `json:"endpoint,omitempty"`
+}
+
+// serverReport is the credential endpoint as status shows it.
+type serverReport struct {
+	Running bool           `json:"running"`
+	PID     int            `json:"pid,omitempty"`
+	Port    int            `json:"port,omitempty"`
+	Served  []servedReport `json:"served,omitempty"`
+}
+
+type servedReport struct {
+	ID         string    `json:"id"`
+	RoleARN    string    `json:"role_arn"`
+	Dir        string    `json:"dir"`
+	Expiration time.Time `json:"expiration,omitzero"`
+	Error      string    `json:"error,omitempty"`
 }
 
 type activeReport struct {
@@ -124,6 +143,10 @@ func status() statusReport {
 		}
 		r.SSO = ssoState(proj, time.Now())
 	}
+	if user, err := dirconfig.LoadUserConfig(); err == nil {
+		r.Mode = user.Credentials
+	}
+	r.Endpoint = endpointStatus(r.Mode)
 	if p := os.Getenv(transition.StateVar); p != "" {
 		snap, err := state.Load(p)
 		if err != nil {
@@ -175,6 +198,51 @@ func printStatus(w io.Writer, r statusReport, now time.Time) {
 		if r.Active.Via == "direnv" {
 			fmt.Fprintf(w, "renew:   direnv has no timer: run 'direnv reload' (or cd out and back) to renew; awsrole hands out credentials with at least refresh_before left\n")
 		}
+	}
+	printEndpoint(w, r, now)
+}
+
+// endpointStatus reports the credential endpoint: always in endpoint mode,
+// else only when one runs.
+func endpointStatus(mode string) *serverReport {
+	i, ok := endpoint.Running()
+	if !ok && mode != dirconfig.CredentialsEndpoint {
+		return nil
+	}
+	r := &serverReport{Running: ok, PID: i.PID, Port: i.Port}
+	served := endpoint.ReadServed()
+	for _, id := range transition.Names(served) {
+		s := served[id]
+		r.Served = append(r.Served, servedReport{ID: id, RoleARN: s.Role, Dir: s.Dir, Expiration: s.Expiration, Error: s.Error})
+	}
+	return r
+}
+
+func printEndpoint(w io.Writer, r statusReport, now time.Time) {
+	if r.Mode != "" {
+		fmt.Fprintf(w, "mode:    %s\n", r.Mode)
+	}
+	e := r.Endpoint
+	if e == nil {
+		return
+	}
+	if !e.Running {
+		fmt.Fprintf(w, "server:  not running (the hook starts it when a shell enters a project)\n")
+		return
+	}
+	fmt.Fprintf(w, "server:  pid %d, http://127.0.0.1:%d\n", e.PID, e.Port)
+	for _, s := range e.Served {
+		line := "never served"
+		if !s.Expiration.IsZero() {
+			line = "expires " + s.Expiration.Local().Format(time.RFC3339) + " (in " + s.Expiration.Sub(now).Round(time.Second).String() + ")"
+			if !now.Before(s.Expiration) {
+				line = "expired at " + s.Expiration.Local().Format(time.RFC3339)
+			}
+		}
+		if s.Error != "" {
+			line += "; error: " + s.Error
+		}
+		fmt.Fprintf(w, "served:  %s (%s): %s\n", oneLine(s.RoleARN), oneLine(s.Dir), oneLine(line))
 	}
 }
 

@@ -32,7 +32,7 @@ through STS when you cd in and puts your own variables back when you leave.
 		SilenceUsage:  true,
 	}
 	root.AddCommand(hookCmd(), installCmd(), uninstallCmd(), exportCmd(), allowCmd(), denyCmd(),
-		statusCmd(), initCmd(), versionCmd(), execCmd(), credentialProcessCmd(), direnvCmd(), loginCmd())
+		statusCmd(), initCmd(), versionCmd(), execCmd(), credentialProcessCmd(), direnvCmd(), loginCmd(), serveCmd())
 	root.SetArgs(args)
 	err := root.Execute()
 	var exit exitError
