@@ -30,6 +30,9 @@ var managedVars = []string{
 	"AWS_CREDENTIAL_EXPIRATION", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_CA_BUNDLE",
 	"AWSROLE_ARN", "AWSROLE_DIR",
 	"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_TOKEN",
+	"AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+	"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+	"AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME",
 	"AWSROLE_STATE",
 }
 
@@ -42,6 +45,8 @@ type rig struct {
 	home string
 	stub *stsstub.Server
 	env  map[string]*string // nil value: unset
+	// seenServers are the credential endpoints the test saw running.
+	seenServers []int
 }
 
 func sp(s string) *string { return &s }
