@@ -33,7 +33,7 @@ const (
 // UserConfig is the user's own config, $XDG_CONFIG_HOME/awsrole/config.toml.
 type UserConfig struct {
 	Path                 string        // $XDG_CONFIG_HOME/awsrole/config.toml (may not exist)
-	RefreshBefore        time.Duration // refresh credentials this long before expiry; default 5m, 1m..1h
+	RefreshBefore        time.Duration // refresh credentials this long before expiry; default 5m, 10s..1h
 	SessionName          string        // default session name; "" means DefaultSessionName()
 	MFASerial            string        // default MFA device
 	MFACommand           string        // command printing an MFA code; "" means prompt

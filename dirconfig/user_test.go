@@ -96,8 +96,8 @@ func TestUserConfigErrors(t *testing.T) {
 	t.Setenv("HOME", "/home/tester")
 	const path = "/home/tester/.config/awsrole/config.toml"
 	tests := []struct{ data, want string }{
-		{`refresh_before = "30s"`, `PATH:1: refresh_before: "30s" is too short; use 1m to 1h (e.g. "5m")`},
-		{`refresh_before = "2h"`, `PATH:1: refresh_before: "2h" is too long; use 1m to 1h`},
+		{`refresh_before = "5s"`, `PATH:1: refresh_before: "5s" is too short; use 10s to 1h (e.g. "5m")`},
+		{`refresh_before = "2h"`, `PATH:1: refresh_before: "2h" is too long; use 10s to 1h`},
 		{`session_token_duration = "37h"`, `PATH:1: session_token_duration: "37h" is too long; use 15m to 36h (e.g. "12h")`},
 		{`session_token_duration = 600`, `PATH:1: session_token_duration: 600 seconds is too short`},
 		{`duration = "13h"`, `PATH:1: duration: "13h" is too long; use 15m to 12h`},
