@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -81,7 +82,23 @@ func Ensure(exe string, environ []string) (Info, string, error) {
 	return Info{}, "", errors.New("the credential endpoint started but does not answer")
 }
 
+// closeOnExec marks every descriptor above stderr close-on-exec: one this
+// process inherited without the flag (a shell's, a terminal) would
+// otherwise stay open in the server for hours.
+func closeOnExec() {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			syscall.CloseOnExec(fd)
+		}
+	}
+}
+
 func start(exe string, environ []string) error {
+	closeOnExec()
 	r, w, err := os.Pipe()
 	if err != nil {
 		return err
