@@ -68,6 +68,7 @@ instead of the keys, so it renews the role by itself however long it runs.`,
 				return err
 			}
 			desired := role.Desired
+			asked := useEndpoint
 			if !useEndpoint {
 				user, err := dirconfig.LoadUserConfig()
 				if err != nil {
@@ -84,10 +85,14 @@ instead of the keys, so it renews the role by itself however long it runs.`,
 				}
 				originals := transition.Originals(role.Active, env)
 				uri, token, err := endpoint.Starter{Exe: exe, Environ: os.Environ()}.Serve(role.Request, role.Source, role.Config.Dir, os.Getpid(), originals)
-				if err != nil {
+				switch {
+				case err == nil:
+					desired = role.DesiredEndpoint(uri, token, originals)
+				case asked:
 					return fmt.Errorf("credential endpoint: %w", err)
+				default:
+					fmt.Fprintf(os.Stderr, "awsrole: %s; using environment credentials for %s\n", oneLine(err.Error()), args[0])
 				}
-				desired = role.DesiredEndpoint(uri, token, originals)
 			}
 			changes, applied := transition.Plan(role.Active, env, desired, false)
 			// A shell started by CMD finds its originals here, as a shell

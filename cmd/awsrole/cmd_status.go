@@ -63,6 +63,9 @@ type activeReport struct {
 	Expiration time.Time `json:"expiration"`
 	Snapshot   string    `json:"snapshot,omitempty"`
 	Via        string    `json:"via"` // "hook" or "direnv"
+	// URI is the credential endpoint this shell's programs renew from
+	// (endpoint mode), "" when it holds the keys.
+	URI string `json:"endpoint_uri,omitempty"`
 }
 
 func statusCmd() *cobra.Command {
@@ -153,6 +156,9 @@ func status() statusReport {
 			r.StateErr = err.Error()
 		} else {
 			r.Active = &activeReport{RoleARN: snap.RoleARN, Dir: snap.Dir, File: snap.File, Expiration: snap.Expiration, Snapshot: p, Via: "hook"}
+			if _, ok := snap.Applied["AWS_CONTAINER_CREDENTIALS_FULL_URI"]; ok {
+				r.Active.URI = os.Getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+			}
 		}
 	} else if arn := os.Getenv("AWSROLE_ARN"); arn != "" && os.Getenv("DIRENV_DIR") != "" {
 		// Loaded by direnv's `use awsrole`: direnv holds the originals.
@@ -192,6 +198,10 @@ func printStatus(w io.Writer, r statusReport, now time.Time) {
 			// A renewal failed and the project keeps its own credentials:
 			// requests fail with ExpiredToken until one succeeds.
 			left = "expired"
+		}
+		if r.Active.URI != "" {
+			fmt.Fprintf(w, "active:  %s (from %s, via %s)\nrenew:   by the SDKs from %s (expiry under served: below)\n", oneLine(r.Active.RoleARN), oneLine(r.Active.Dir), oneLine(r.Active.Via), oneLine(r.Active.URI))
+			break
 		}
 		fmt.Fprintf(w, "active:  %s (from %s, via %s)\nexpires: %s (%s)\n", oneLine(r.Active.RoleARN), oneLine(r.Active.Dir), oneLine(r.Active.Via),
 			r.Active.Expiration.Local().Format(time.RFC3339), left)
