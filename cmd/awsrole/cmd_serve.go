@@ -1,19 +1,15 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/signal"
+	"strconv"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/awsrole/awsrole/dirconfig"
-	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/endpoint"
 	"github.com/awsrole/awsrole/internal/state"
@@ -31,7 +27,10 @@ credentials (ECS) format, on 127.0.0.1 only. The hook starts it detached when
 a shell enters a project in endpoint mode; it exits after endpoint_idle (user
 config, default 1h) without a request and without a live shell using it.
 Run it by hand, or from systemd --user or launchd, to keep it in the
-foreground; a second start finds the running one.`,
+foreground; a second start finds the running one.
+
+The server is awsrole-sts (which links the AWS SDK and renews in-process);
+awsrole replaces itself with it, in your own environment.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if stop {
@@ -46,46 +45,27 @@ foreground; a second start finds the running one.`,
 				fmt.Fprintf(os.Stderr, "awsrole: stopped the credential endpoint (pid %d, port %d)\n", i.PID, i.Port)
 				return nil
 			}
-			ready := func(error) {}
-			if readyFD > 0 {
-				f := os.NewFile(uintptr(readyFD), "ready")
-				ready = func(err error) {
-					if f == nil {
-						return
-					}
-					msg := "ok"
-					var running *endpoint.AlreadyRunning
-					if err != nil && !errors.As(err, &running) {
-						msg = credcache.OneLine(err.Error())
-					}
-					io.WriteString(f, msg+"\n")
+			fail := func(err error) error {
+				if readyFD > 0 {
+					f := os.NewFile(uintptr(readyFD), "ready")
+					fmt.Fprintln(f, oneLine(err.Error()))
 					f.Close()
-					f = nil
 				}
+				return err
 			}
 			user, err := dirconfig.LoadUserConfig()
 			if err != nil {
-				ready(err)
-				return err
+				return fail(err)
 			}
-			env := ownEnv(environ())
-			srv := &endpoint.Server{
-				Now:   time.Now,
-				Creds: credcache.Helper{Now: time.Now, Stderr: io.Discard},
-				Env:   env,
-				Resolve: func(req credcache.Request) (credcache.Source, error) {
-					return credcache.Resolve(req, env, awsconfig.Load)
-				},
+			bin, err := credcache.FindHelper()
+			if err != nil {
+				return fail(err)
 			}
-			ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-			defer cancel()
-			err = endpoint.Run(ctx, srv, user.EndpointIdle, ready)
-			var running *endpoint.AlreadyRunning
-			if errors.As(err, &running) {
-				fmt.Fprintf(os.Stderr, "awsrole: %s\n", err)
-				return nil
+			argv := []string{credcache.HelperName, "serve", "--idle", user.EndpointIdle.String()}
+			if readyFD > 0 {
+				argv = append(argv, "--ready-fd", strconv.Itoa(readyFD))
 			}
-			return err
+			return fail(fmt.Errorf("exec %s: %w", bin, syscall.Exec(bin, argv, ownEnv(environ()))))
 		},
 	}
 	c.Flags().BoolVar(&stop, "stop", false, "stop the running server")
@@ -95,21 +75,18 @@ foreground; a second start finds the running one.`,
 }
 
 // ownEnv is env with awsrole's variables replaced by the user's own: a
-// server started by hand inside a project renews from the user's sources.
-func ownEnv(env map[string]string) credcache.Env {
+// server started by hand inside a project renews from the user's sources,
+// never from what awsrole exported.
+func ownEnv(env map[string]string) []string {
 	var act *transition.Active
 	if p := env[transition.StateVar]; p != "" {
 		if snap, err := state.Load(p); err == nil {
 			act = &snap.Active
 		}
 	}
-	out := credcache.Env{}
+	var environ []string
 	for k, v := range env {
-		out[k] = &v
+		environ = append(environ, k+"="+v)
 	}
-	for name, v := range transition.Originals(act, env) {
-		out[name] = v
-	}
-	delete(out, transition.StateVar)
-	return out
+	return endpoint.ServerEnv(environ, transition.Originals(act, env))
 }

@@ -16,8 +16,8 @@ import (
 	"time"
 )
 
-// serveProcesses lists the `awsrole serve` processes of this rig (by the
-// state dir in their environment).
+// serveProcesses lists the servers of this rig (`awsrole serve` becomes
+// `awsrole-sts serve`), by the state dir in their environment.
 func (r *rig) serveProcesses() []int {
 	var pids []int
 	entries, _ := os.ReadDir("/proc")
@@ -28,7 +28,7 @@ func (r *rig) serveProcesses() []int {
 		}
 		cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
 		args := strings.Split(string(cmdline), "\x00")
-		if len(args) < 2 || args[0] != awsroleBin || args[1] != "serve" {
+		if len(args) < 2 || filepath.Base(args[0]) != "awsrole-sts" || args[1] != "serve" {
 			continue
 		}
 		environ, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))

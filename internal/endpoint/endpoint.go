@@ -17,10 +17,11 @@
 //   - server.lock (held by the server for its lifetime: one per user) and
 //     start.lock (held by whoever starts one: two shells start one).
 //
-// The server lives in the awsrole binary, which does not link the AWS SDK:
-// it starts in milliseconds when a `cd` needs it, answers from the shared
-// cache file, and runs awsrole-sts (credcache.Helper), with the same
-// cache, lock and sources as the hook, only to renew.
+// The server is awsrole-sts (package server): it links the AWS SDK anyway,
+// starts once an hour at most, and renews in-process through the same
+// providers, cache and lock as the hook. awsrole, which runs at prompts,
+// only starts it and writes registrations: it links neither the SDK nor
+// net/http, and tells a running server by the lock it holds.
 package endpoint
 
 import (
@@ -37,6 +38,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gofrs/flock"
+
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/privfile"
 	"github.com/awsrole/awsrole/internal/state"
@@ -45,12 +48,23 @@ import (
 // Dir is where the endpoint keeps its files.
 func Dir() string { return filepath.Join(state.Root(), "endpoint") }
 
-func infoPath() string            { return filepath.Join(Dir(), "server.json") }
-func tokenPath() string           { return filepath.Join(Dir(), "token") }
-func servedPath() string          { return filepath.Join(Dir(), "served.json") }
-func rolePath(id string) string   { return filepath.Join(Dir(), "roles", id+".json") }
-func shellPath(pid int) string    { return filepath.Join(Dir(), "shells", strconv.Itoa(pid)) }
-func lockPath(name string) string { return filepath.Join(Dir(), name+".lock") }
+// InfoPath is the running server's record.
+func InfoPath() string { return filepath.Join(Dir(), "server.json") }
+
+// TokenPath holds the token clients send.
+func TokenPath() string { return filepath.Join(Dir(), "token") }
+
+// ServedPath holds what the server last served or failed with, per id.
+func ServedPath() string { return filepath.Join(Dir(), "served.json") }
+
+// ServerLockPath is held by the running server for its whole life.
+func ServerLockPath() string { return filepath.Join(Dir(), "server.lock") }
+
+// RolePath holds the registration of id.
+func RolePath(id string) string { return filepath.Join(Dir(), "roles", id+".json") }
+
+func shellPath(pid int) string { return filepath.Join(Dir(), "shells", strconv.Itoa(pid)) }
+func startLockPath() string    { return filepath.Join(Dir(), "start.lock") }
 
 // Info is what a running server records about itself.
 type Info struct {
@@ -65,7 +79,7 @@ func (i Info) URL() string { return "http://127.0.0.1:" + strconv.Itoa(i.Port) }
 // ReadInfo reads server.json; ok is false when there is none.
 func ReadInfo() (Info, bool) {
 	var i Info
-	data, err := privfile.Read(infoPath())
+	data, err := privfile.Read(InfoPath())
 	if err != nil || json.Unmarshal(data, &i) != nil || i.PID <= 0 || i.Port <= 0 || i.Port > 65535 {
 		return Info{}, false
 	}
@@ -74,18 +88,19 @@ func ReadInfo() (Info, bool) {
 
 // ReadToken reads the bearer token clients must send.
 func ReadToken() (string, error) {
-	data, err := privfile.Read(tokenPath())
+	data, err := privfile.Read(TokenPath())
 	if err != nil {
 		return "", fmt.Errorf("credential endpoint token: %w", err)
 	}
 	tok := strings.TrimSpace(string(data))
 	if len(tok) < 32 {
-		return "", fmt.Errorf("credential endpoint token %s is damaged", tokenPath())
+		return "", fmt.Errorf("credential endpoint token %s is damaged", TokenPath())
 	}
 	return tok, nil
 }
 
-func newToken() (string, error) {
+// NewToken is a new random token.
+func NewToken() (string, error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		return "", err
@@ -121,8 +136,8 @@ func Register(req credcache.Request, src credcache.Source, dir string, pid int) 
 	if err != nil {
 		return "", err
 	}
-	if old, err := privfile.Read(rolePath(id)); err != nil || string(old) != string(data) {
-		if err := privfile.Write(rolePath(id), data); err != nil {
+	if old, err := privfile.Read(RolePath(id)); err != nil || string(old) != string(data) {
+		if err := privfile.Write(RolePath(id), data); err != nil {
 			return "", fmt.Errorf("register with the credential endpoint: %w", err)
 		}
 	}
@@ -143,13 +158,13 @@ func LoadRegistration(id string) (*Registration, error) {
 	if !validID(id) {
 		return nil, fs.ErrNotExist
 	}
-	data, err := privfile.Read(rolePath(id))
+	data, err := privfile.Read(RolePath(id))
 	if err != nil {
 		return nil, err
 	}
 	var r Registration
 	if err := json.Unmarshal(data, &r); err != nil || r.Version != registrationVersion || r.Request.Label() == "" {
-		return nil, fmt.Errorf("registration %s is damaged; cd into the project again", rolePath(id))
+		return nil, fmt.Errorf("registration %s is damaged; cd into the project again", RolePath(id))
 	}
 	return &r, nil
 }
@@ -207,7 +222,7 @@ type Served struct {
 // ReadServed reads what the running server last recorded, by id.
 func ReadServed() map[string]Served {
 	out := map[string]Served{}
-	data, err := privfile.Read(servedPath())
+	data, err := privfile.Read(ServedPath())
 	if err != nil {
 		return out
 	}
@@ -215,13 +230,28 @@ func ReadServed() map[string]Served {
 	return out
 }
 
-// Running returns the server's record if its process is alive.
+// Running returns the server's record if its process is alive and holds
+// the server lock (a lock dies with its process, kill -9 included, so a
+// recycled pid is not taken for a server).
 func Running() (Info, bool) {
 	i, ok := ReadInfo()
-	if !ok || !state.Alive(i.PID) || zombie(i.PID) {
+	if !ok || !state.Alive(i.PID) || zombie(i.PID) || !serverLocked() {
 		return Info{}, false
 	}
 	return i, true
+}
+
+// serverLocked reports whether some process holds the server lock.
+func serverLocked() bool {
+	lock := flock.New(ServerLockPath())
+	ok, err := lock.TryRLock()
+	if err != nil {
+		return false
+	}
+	if ok {
+		lock.Unlock()
+	}
+	return !ok
 }
 
 // ErrNotRunning says no server runs.

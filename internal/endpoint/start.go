@@ -3,10 +3,8 @@ package endpoint
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/privfile"
+	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/transition"
 )
 
@@ -29,7 +28,7 @@ const startTimeout = 5 * time.Second
 // starter it listens ("ok") or why it cannot.
 const ReadyFD = 3
 
-// Healthy returns the running server and its token when it answers.
+// Healthy returns the running server and its token.
 func Healthy() (Info, string, bool) {
 	i, ok := Running()
 	if !ok {
@@ -37,17 +36,6 @@ func Healthy() (Info, string, bool) {
 	}
 	tok, err := ReadToken()
 	if err != nil {
-		return Info{}, "", false
-	}
-	req, _ := http.NewRequest(http.MethodGet, i.URL()+"/ping", nil)
-	req.Header.Set("Authorization", tok)
-	resp, err := (&http.Client{Timeout: time.Second}).Do(req)
-	if err != nil {
-		return Info{}, "", false
-	}
-	defer resp.Body.Close()
-	var pong struct{ PID int }
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&pong) != nil || pong.PID != i.PID {
 		return Info{}, "", false
 	}
 	return i, tok, true
@@ -63,7 +51,7 @@ func Ensure(exe string, environ []string) (Info, string, error) {
 	if err := privfile.Dir(Dir()); err != nil {
 		return Info{}, "", err
 	}
-	lock := flock.New(lockPath("start"))
+	lock := flock.New(startLockPath())
 	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 	if ok, err := lock.TryLockContext(ctx, 10*time.Millisecond); !ok {
@@ -188,7 +176,7 @@ func Stop() (Info, error) {
 	}
 	deadline := time.Now().Add(startTimeout)
 	for time.Now().Before(deadline) {
-		if _, ok := Running(); !ok {
+		if !state.Alive(i.PID) || zombie(i.PID) {
 			return i, nil
 		}
 		time.Sleep(20 * time.Millisecond)

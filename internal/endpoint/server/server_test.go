@@ -1,4 +1,4 @@
-package endpoint
+package server
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/endpoint"
 	"github.com/awsrole/awsrole/internal/privfile"
 )
 
@@ -57,9 +58,9 @@ func world(t testing.TB) {
 
 // serve runs a server until the test ends and returns it, its record and
 // the id of the registered test request.
-func serve(t testing.TB, creds *fakeCreds, idle time.Duration) (*Server, Info, string) {
+func serve(t testing.TB, creds *fakeCreds, idle time.Duration) (*Server, endpoint.Info, string) {
 	t.Helper()
-	id, err := Register(testReq, testSrc, "/src/p", os.Getpid())
+	id, err := endpoint.Register(testReq, testSrc, "/src/p", os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +77,7 @@ func serve(t testing.TB, creds *fakeCreds, idle time.Duration) (*Server, Info, s
 	if err := <-started; err != nil {
 		t.Fatal(err)
 	}
-	i, ok := ReadInfo()
+	i, ok := endpoint.ReadInfo()
 	if !ok {
 		t.Fatal("no server.json")
 	}
@@ -148,7 +149,7 @@ func TestRefusals(t *testing.T) {
 	if n := creds.calls.Load(); n != 1 {
 		t.Errorf("%d fetches for requests of one id, want 1 (then the cache)", n)
 	}
-	for _, f := range []string{tokenPath(), infoPath(), rolePath(id), servedPath()} {
+	for _, f := range []string{endpoint.TokenPath(), endpoint.InfoPath(), endpoint.RolePath(id), endpoint.ServedPath()} {
 		if fi, err := os.Stat(f); err != nil || fi.Mode().Perm() != 0o600 {
 			t.Errorf("%s: %v, want mode 0600", f, err)
 		}
@@ -231,7 +232,7 @@ func TestRenewsOnceBeforeExpiry(t *testing.T) {
 	if status != 503 || !strings.Contains(body, "SSO session has expired") {
 		t.Errorf("expired and not renewable: %d %s, want 503 with the reason", status, body)
 	}
-	served := ReadServed()[id]
+	served := endpoint.ReadServed()[id]
 	if !strings.Contains(served.Error, "SSO session has expired") || served.Role != role {
 		t.Errorf("served.json for %s: %+v, want the error", id, served)
 	}
@@ -241,7 +242,7 @@ func TestRenewsOnceBeforeExpiry(t *testing.T) {
 // but not while a registered process lives.
 func TestIdleExit(t *testing.T) {
 	world(t)
-	if _, err := Register(testReq, testSrc, "/src/p", os.Getpid()); err != nil {
+	if _, err := endpoint.Register(testReq, testSrc, "/src/p", os.Getpid()); err != nil {
 		t.Fatal(err)
 	}
 	s := &Server{Now: time.Now, Creds: &fakeCreds{life: time.Hour}}
@@ -252,7 +253,7 @@ func TestIdleExit(t *testing.T) {
 		t.Fatalf("exited with a live registered process: %v", err)
 	case <-time.After(time.Second):
 	}
-	Release(os.Getpid())
+	endpoint.Release(os.Getpid())
 	select {
 	case err := <-done:
 		if err != nil {
@@ -261,7 +262,7 @@ func TestIdleExit(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("still running 5s after the last user left, idle 200ms")
 	}
-	if _, ok := ReadInfo(); ok {
+	if _, ok := endpoint.ReadInfo(); ok {
 		t.Error("server.json left behind by a server that exited")
 	}
 }

@@ -1,4 +1,9 @@
-package endpoint
+// Package server is the credential endpoint's HTTP side: GET /v1/<id> in
+// the container-credentials (ECS) format, from the shared cache, renewing
+// through the same providers, cache and lock as the hook. It runs in
+// awsrole-sts, which links the AWS SDK and renews in-process; awsrole, on
+// the prompt's path, links neither it nor net/http.
+package server
 
 import (
 	"context"
@@ -15,6 +20,7 @@ import (
 	"time"
 
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/endpoint"
 	"github.com/awsrole/awsrole/internal/privfile"
 )
 
@@ -37,8 +43,8 @@ type Server struct {
 	mu      sync.Mutex
 	last    time.Time
 	renew   map[string]*sync.Mutex
-	served  map[string]Served
-	written map[string]Served
+	served  map[string]endpoint.Served
+	written map[string]endpoint.Served
 }
 
 // ecsCredentials is the container-credentials format the SDKs read.
@@ -108,7 +114,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusNotFound, "NotFound", "no such credentials")
 		return
 	}
-	reg, err := LoadRegistration(id)
+	reg, err := endpoint.LoadRegistration(id)
 	if errors.Is(err, fs.ErrNotExist) {
 		fail(w, http.StatusNotFound, "NotFound", "no role is registered under this id; cd into the project again")
 		return
@@ -160,7 +166,7 @@ func (s *Server) lockFor(id string) *sync.Mutex {
 // once they are inside the refresh window. Credentials never last less
 // than a quarter of their life: the window is at most that, so short
 // sessions are not renewed at every request.
-func (s *Server) Credentials(ctx context.Context, id string, reg *Registration) (credcache.Credentials, error) {
+func (s *Server) Credentials(ctx context.Context, id string, reg *endpoint.Registration) (credcache.Credentials, error) {
 	req := reg.Request
 	step := credcache.Final(req, reg.Source)
 	now := s.Now()
@@ -207,7 +213,7 @@ func fresh(step credcache.Step, req *credcache.Request, now time.Time) (credcach
 	return c, c.Expiration.After(now.Add(req.Window))
 }
 
-func (s *Server) renewCreds(ctx context.Context, req credcache.Request, reg *Registration, step credcache.Step) (credcache.Credentials, error) {
+func (s *Server) renewCreds(ctx context.Context, req credcache.Request, reg *endpoint.Registration, step credcache.Step) (credcache.Credentials, error) {
 	src, err := s.Resolve(req)
 	if err != nil {
 		return credcache.Credentials{}, fmt.Errorf("%s: %w", req.Label(), err)
@@ -225,15 +231,15 @@ func (s *Server) renewCreds(ctx context.Context, req credcache.Request, reg *Reg
 
 // record keeps what was served for status; the file is written only when
 // something changed.
-func (s *Server) record(id string, reg *Registration, c credcache.Credentials, err error) {
-	e := Served{Role: reg.Request.Label(), Dir: reg.Dir, Expiration: c.Expiration, At: s.Now()}
+func (s *Server) record(id string, reg *endpoint.Registration, c credcache.Credentials, err error) {
+	e := endpoint.Served{Role: reg.Request.Label(), Dir: reg.Dir, Expiration: c.Expiration, At: s.Now()}
 	if err != nil {
 		e.Error = credcache.OneLine(err.Error())
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.served == nil {
-		s.served, s.written = map[string]Served{}, map[string]Served{}
+		s.served, s.written = map[string]endpoint.Served{}, map[string]endpoint.Served{}
 	}
 	s.served[id] = e
 	if w, ok := s.written[id]; ok && w.Expiration.Equal(e.Expiration) && w.Error == e.Error {
@@ -241,6 +247,6 @@ func (s *Server) record(id string, reg *Registration, c credcache.Credentials, e
 	}
 	s.written[id] = e
 	if data, err := json.Marshal(s.served); err == nil {
-		_ = privfile.Write(servedPath(), data)
+		_ = privfile.Write(endpoint.ServedPath(), data)
 	}
 }

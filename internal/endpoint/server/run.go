@@ -1,4 +1,4 @@
-package endpoint
+package server
 
 import (
 	"context"
@@ -13,11 +13,12 @@ import (
 
 	"github.com/gofrs/flock"
 
+	"github.com/awsrole/awsrole/internal/endpoint"
 	"github.com/awsrole/awsrole/internal/privfile"
 )
 
 // AlreadyRunning is Run's answer when another server holds the lock.
-type AlreadyRunning struct{ Info Info }
+type AlreadyRunning struct{ Info endpoint.Info }
 
 func (e *AlreadyRunning) Error() string {
 	return fmt.Sprintf("the credential endpoint is already running (pid %d, port %d)", e.Info.PID, e.Info.Port)
@@ -38,19 +39,23 @@ func Run(ctx context.Context, s *Server, idle time.Duration, ready func(error)) 
 }
 
 func run(ctx context.Context, s *Server, idle time.Duration, ready func(error)) error {
-	if err := privfile.Dir(Dir()); err != nil {
+	if err := privfile.Dir(endpoint.Dir()); err != nil {
 		return err
 	}
-	lock := flock.New(lockPath("server"))
-	ok, err := lock.TryLock()
-	if err != nil {
-		return fmt.Errorf("lock %s: %w", lockPath("server"), err)
+	lock := flock.New(endpoint.ServerLockPath())
+	// Shells probing for a server take the lock shared for an instant:
+	// try for a moment before concluding another server holds it.
+	lctx, lcancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	ok, err := lock.TryLockContext(lctx, 10*time.Millisecond)
+	lcancel()
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("lock %s: %w", endpoint.ServerLockPath(), err)
 	}
 	if !ok {
 		// Another server holds the lock; it may be a moment from
 		// recording itself.
 		for range 50 {
-			if i, ok := Running(); ok {
+			if i, ok := endpoint.Running(); ok {
 				return &AlreadyRunning{Info: i}
 			}
 			time.Sleep(20 * time.Millisecond)
@@ -63,8 +68,8 @@ func run(ctx context.Context, s *Server, idle time.Duration, ready func(error)) 
 	// processes registered with it live, the new one takes its port and
 	// token, so those processes recover at their next refresh. Otherwise
 	// both are new: the token is rotated at every fresh start.
-	prev, hadPrev := ReadInfo()
-	keep := hadPrev && LiveUsers() > 0
+	prev, hadPrev := endpoint.ReadInfo()
+	keep := hadPrev && endpoint.LiveUsers() > 0
 	var ln net.Listener
 	if keep {
 		ln, _ = net.Listen("tcp4", "127.0.0.1:"+strconv.Itoa(prev.Port))
@@ -77,26 +82,26 @@ func run(ctx context.Context, s *Server, idle time.Duration, ready func(error)) 
 	defer ln.Close()
 	tok := ""
 	if keep {
-		tok, _ = ReadToken()
+		tok, _ = endpoint.ReadToken()
 	}
 	if tok == "" {
-		if tok, err = newToken(); err != nil {
+		if tok, err = endpoint.NewToken(); err != nil {
 			return err
 		}
-		if err := privfile.Write(tokenPath(), []byte(tok+"\n")); err != nil {
+		if err := privfile.Write(endpoint.TokenPath(), []byte(tok+"\n")); err != nil {
 			return err
 		}
 	}
 	s.Token = tok
 	s.touch()
-	info := Info{PID: os.Getpid(), Port: ln.Addr().(*net.TCPAddr).Port, Started: s.Now().UTC()}
+	info := endpoint.Info{PID: os.Getpid(), Port: ln.Addr().(*net.TCPAddr).Port, Started: s.Now().UTC()}
 	data, _ := json.Marshal(info)
-	if err := privfile.Write(infoPath(), data); err != nil {
+	if err := privfile.Write(endpoint.InfoPath(), data); err != nil {
 		return err
 	}
 	defer func() {
-		if i, ok := ReadInfo(); ok && i.PID == info.PID {
-			os.Remove(infoPath())
+		if i, ok := endpoint.ReadInfo(); ok && i.PID == info.PID {
+			os.Remove(endpoint.InfoPath())
 		}
 	}()
 
@@ -112,7 +117,7 @@ func run(ctx context.Context, s *Server, idle time.Duration, ready func(error)) 
 				shutdown(hs)
 				return
 			case <-tick.C:
-				if s.Now().Sub(s.LastRequest()) >= idle && LiveUsers() == 0 {
+				if s.Now().Sub(s.LastRequest()) >= idle && endpoint.LiveUsers() == 0 {
 					shutdown(hs)
 					return
 				}
