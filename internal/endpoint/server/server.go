@@ -224,7 +224,7 @@ func (s *Server) renewCreds(ctx context.Context, req credcache.Request, reg *end
 	}
 	c, err := s.Creds.Get(ctx, req, src, s.Env)
 	if err != nil && req.MFASerial != "" {
-		err = fmt.Errorf("%w (the credential endpoint never prompts: cd into %s in a terminal to enter a new MFA code)", err, reg.Dir)
+		err = fmt.Errorf("%w (the credential endpoint never prompts: a new MFA code is asked at the next renewal in a shell in %s, or cd out and back in)", err, reg.Dir)
 	}
 	return c, err
 }

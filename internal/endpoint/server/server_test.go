@@ -238,6 +238,24 @@ func TestRenewsOnceBeforeExpiry(t *testing.T) {
 	}
 }
 
+// TestOtherSource: a server started from other base credentials than the
+// registering shell's never renews with them; it says what to do.
+func TestOtherSource(t *testing.T) {
+	world(t)
+	creds := &fakeCreds{life: time.Hour}
+	s, i, id := serve(t, creds, time.Hour)
+	s.Resolve = func(credcache.Request) (credcache.Source, error) {
+		return credcache.Source{Kind: credcache.SourceEnv, Identity: "env:AKIAOTHEREXAMPLE0001", Region: "us-east-1"}, nil
+	}
+	status, body := get(t, i.URL()+"/v1/"+id, "", s.Token)
+	if status != 503 || !strings.Contains(body, "other base credentials") || !strings.Contains(body, "awsrole serve --stop") {
+		t.Errorf("%d %s, want 503 saying to restart the server", status, body)
+	}
+	if n := creds.calls.Load(); n != 0 {
+		t.Errorf("%d fetches with the other source", n)
+	}
+}
+
 // TestIdleExit: the server exits after the idle time without requests,
 // but not while a registered process lives.
 func TestIdleExit(t *testing.T) {
