@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -170,4 +172,74 @@ func TestEndpointShell(t *testing.T) {
 			t.Errorf("aws sts get-caller-identity after leaving: %q, want the user's own %q", got, userARN)
 		}
 	})
+}
+
+// getEndpoint asks the endpoint as an SDK would, from outside any shell.
+func getEndpoint(t *testing.T, uri, token string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, uri, nil)
+	req.Header.Set("Authorization", token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+// TestEndpointMFA: in endpoint mode the MFA code is asked at cd, on the
+// terminal; the server serves what the MFA session allows and, once a new
+// code is needed, answers an error saying so (never prompting), which
+// status shows; the next renewal in the shell asks for the code, and the
+// endpoint serves again.
+func TestEndpointMFA(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, map[string]*string{"AWS_SESSION_TOKEN": sp(""), "AWS_PROFILE": nil})
+	r.endpointMode("refresh_before = \"10s\"\n")
+	r.stub.RequireMFA(roleDeploy, mfaSerial, mfaCode)
+	r.stub.SetSessionDuration(20 * time.Second) // the MFA session and the role alike
+	r.install("bash")
+	a := r.mfaProject("a", roleDeploy, "e2e-ep-mfa", "")
+	s := r.startShell("bash", "", nil)
+
+	if lines := errorLines(enterWithCode(t, s, a, mfaCode)); len(lines) != 0 {
+		t.Errorf("entering with the right code printed %q", lines)
+	}
+	env := s.Managed()
+	uri := wantEndpointActive(t, r, "in A after the code", env, roleDeploy, a)
+	token := *env["AWS_CONTAINER_AUTHORIZATION_TOKEN"]
+	if status, body := getEndpoint(t, uri, token); status != 200 {
+		t.Fatalf("the endpoint after entering with a code: %d %s", status, body)
+	}
+
+	// No prompt in the shell from here: the MFA session runs out, and the
+	// server cannot renew without a new code.
+	var status int
+	var body string
+	deadline := time.Now().Add(40 * time.Second)
+	for time.Now().Before(deadline) {
+		if status, body = getEndpoint(t, uri, token); status != 200 {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if status != 503 || !strings.Contains(body, "new MFA code") || !strings.Contains(body, "never prompts") {
+		t.Fatalf("the endpoint once the MFA session is over: %d %s, want 503 saying a code is needed", status, body)
+	}
+	if n := strings.Count(s.Transcript(), mfaPromptText); n != 1 {
+		t.Errorf("%d MFA prompts on the terminal, want only the one at cd: the server must never prompt", n)
+	}
+	if out, _, _ := r.run(a, nil, "status"); !strings.Contains(out, "error: "+roleDeploy+" may need a new MFA code") {
+		t.Errorf("awsrole status does not show the endpoint's error:\n%s", out)
+	}
+
+	// The shell's next renewal asks for the code on the terminal.
+	p := s.Begin("true")
+	s.WaitFor(p.start, mfaPromptText)
+	s.Send(mfaCode)
+	s.Finish(p)
+	if status, body := getEndpoint(t, uri, token); status != 200 {
+		t.Errorf("the endpoint after a new code at the prompt: %d %s", status, body)
+	}
 }

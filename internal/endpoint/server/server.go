@@ -224,7 +224,7 @@ func (s *Server) renewCreds(ctx context.Context, req credcache.Request, reg *end
 	}
 	c, err := s.Creds.Get(ctx, req, src, s.Env)
 	if err != nil && req.MFASerial != "" {
-		err = fmt.Errorf("%w (the credential endpoint never prompts: a new MFA code is asked at the next renewal in a shell in %s, or cd out and back in)", err, reg.Dir)
+		err = fmt.Errorf("%s may need a new MFA code for %s; the credential endpoint never prompts: type it in a shell in %s at its next renewal, or cd out and back in: %w", req.Label(), req.MFASerial, reg.Dir, err)
 	}
 	return c, err
 }
