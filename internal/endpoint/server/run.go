@@ -63,6 +63,8 @@ func run(ctx context.Context, s *Server, idle time.Duration, ready func(error)) 
 		return &AlreadyRunning{}
 	}
 	defer lock.Unlock()
+	// What an earlier server served is not this one's to show.
+	os.Remove(endpoint.ServedPath())
 
 	// A server that died (kill -9, a crash) leaves its record: while
 	// processes registered with it live, the new one takes its port and
