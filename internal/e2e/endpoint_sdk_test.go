@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -176,8 +177,47 @@ func TestEndpointSDKClients(t *testing.T) {
 		}()
 	}
 	started.Wait()
+	// Meanwhile, ask the endpoint as often as an impatient SDK would: what
+	// it hands out always has a good part of its life left (it renews
+	// before expiry, not at it).
+	stop := make(chan struct{})
+	minLeft := make(chan time.Duration, 1)
+	go func() {
+		least := time.Hour
+		defer func() { minLeft <- least }()
+		info := r.waitServer(0)
+		tok, _ := os.ReadFile(filepath.Join(r.endpointDir(), "token"))
+		roles, _ := filepath.Glob(filepath.Join(r.endpointDir(), "roles", "*.json"))
+		if len(roles) != 1 {
+			t.Errorf("registrations %q, want one for the one role", roles)
+			return
+		}
+		uri := fmt.Sprintf("http://127.0.0.1:%d/v1/%s", info.Port, strings.TrimSuffix(filepath.Base(roles[0]), ".json"))
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+			status, body := getEndpoint(t, uri, strings.TrimSpace(string(tok)))
+			var c struct{ Expiration string }
+			json.Unmarshal([]byte(body), &c)
+			exp, err := time.Parse(time.RFC3339, c.Expiration)
+			if status != 200 || err != nil {
+				t.Errorf("endpoint: %d %s", status, body)
+				return
+			}
+			least = min(least, time.Until(exp))
+		}
+	}()
 	wg.Wait()
+	close(stop)
 	elapsed := time.Since(start)
+	// The window is a quarter of the life (3.75 s), less the stand-in's
+	// truncation of expiries to whole seconds.
+	if least := <-minLeft; least < 2*time.Second {
+		t.Errorf("the endpoint handed out credentials with %s left, want at least 2s of their %s", least.Round(time.Millisecond), life)
+	}
 
 	for i, c := range run {
 		res := results[i]

@@ -101,11 +101,7 @@ func run(ctx context.Context, s *Server, idle time.Duration, ready func(error)) 
 	if err := privfile.Write(endpoint.InfoPath(), data); err != nil {
 		return err
 	}
-	defer func() {
-		if i, ok := endpoint.ReadInfo(); ok && i.PID == info.PID {
-			os.Remove(endpoint.InfoPath())
-		}
-	}()
+	defer removeInfo(info.PID)
 
 	hs := &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute}
 	ctx, cancel := context.WithCancel(ctx)
@@ -120,6 +116,9 @@ func run(ctx context.Context, s *Server, idle time.Duration, ready func(error)) 
 				return
 			case <-tick.C:
 				if s.Now().Sub(s.LastRequest()) >= idle && endpoint.LiveUsers() == 0 {
+					// Unrecorded first, so no shell registers with a
+					// server on its way out.
+					removeInfo(info.PID)
 					shutdown(hs)
 					return
 				}
@@ -137,4 +136,11 @@ func shutdown(hs *http.Server) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = hs.Shutdown(ctx)
+}
+
+// removeInfo removes server.json if it is still the record of pid.
+func removeInfo(pid int) {
+	if i, ok := endpoint.ReadInfo(); ok && i.PID == pid {
+		os.Remove(endpoint.InfoPath())
+	}
 }
