@@ -102,3 +102,19 @@ func TestEndpointFallback(t *testing.T) {
 		t.Errorf("fallback notice: %q, want one line with the reason", notice.String())
 	}
 }
+
+// A [default] profile with keys wins over the endpoint in every SDK: one
+// line at entry says so, none at refreshes.
+func TestEndpointDefaultProfileNotice(t *testing.T) {
+	w, _, notice := endpointWorld(t)
+	creds := filepath.Join(w.home, "credentials")
+	if err := os.WriteFile(creds, []byte("[default]\naws_access_key_id = AKIAX\naws_secret_access_key = s\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", creds)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(w.home, "config"))
+	w.cd(t, w.a)
+	if got := notice.String(); strings.Count(got, "\n") != 1 || !strings.Contains(got, "[default] profile") {
+		t.Errorf("notice at entry: %q, want one line about the [default] profile", got)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/awsrole/awsrole/dirconfig"
+	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/termsafe"
@@ -192,7 +193,7 @@ func (e *Engine) enter(ctx context.Context, in Input, now time.Time, user *dirco
 		return nil, err
 	}
 	cfg := proj.Config
-	desired := e.desired(in, user, proj, c, originals)
+	desired := e.desired(in, user, proj, c, originals, kind)
 	changes, applied := transition.Plan(act, in.Env, desired, kind == transition.Refresh)
 	active := &state.Snapshot{PID: in.PID, Active: transition.Active{
 		Dir: cfg.Dir, File: cfg.Path, Hash: cfg.Hash, RoleARN: proj.Label(),
@@ -210,16 +211,33 @@ func (e *Engine) enter(ctx context.Context, in Input, now time.Time, user *dirco
 // desired is what the shell holds in the project: the endpoint's URI and
 // token in endpoint mode, else (or when the endpoint cannot start, said in
 // one line) the keys.
-func (e *Engine) desired(in Input, user *dirconfig.UserConfig, proj *Project, c credcache.Credentials, originals map[string]*string) map[string]*string {
+func (e *Engine) desired(in Input, user *dirconfig.UserConfig, proj *Project, c credcache.Credentials, originals map[string]*string, kind transition.Kind) map[string]*string {
 	if user.Credentials == dirconfig.CredentialsEndpoint && e.Endpoint != nil {
 		uri, token, err := e.Endpoint.Serve(proj.Request, proj.Source, proj.Config.Dir, in.PID, originals)
 		if err == nil {
+			if kind != transition.Refresh {
+				e.defaultProfileNotice()
+			}
 			return proj.DesiredEndpoint(uri, token, originals)
 		}
 		fmt.Fprintf(e.Notice, "awsrole: %s; using environment credentials in this shell\n", termsafe.String(credcache.OneLine(err.Error())))
 	}
 	e.release(in.PID)
 	return proj.Desired(c, originals)
+}
+
+// defaultProfileNotice says, at entry, when a [default] profile with
+// credentials would win over the endpoint: every SDK reads the shared
+// files before the container provider.
+func (e *Engine) defaultProfileNotice() {
+	files, err := awsconfig.Load()
+	if err != nil {
+		return
+	}
+	if p, ok := files.Profile("default"); ok && credcache.HasCredentials(p) {
+		fmt.Fprintf(e.Notice, "awsrole: the [default] profile of %s gives credentials, which SDKs use before the credential endpoint; move them to a named profile for endpoint mode to take effect\n",
+			termsafe.String(awsconfig.CredentialsPath()+" or "+awsconfig.ConfigPath()))
+	}
 }
 
 func (e *Engine) release(pid int) {
