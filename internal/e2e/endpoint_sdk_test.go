@@ -187,7 +187,11 @@ func TestEndpointSDKClients(t *testing.T) {
 		defer func() { minLeft <- least }()
 		info := r.waitServer(0)
 		tok, _ := os.ReadFile(filepath.Join(r.endpointDir(), "token"))
-		roles, _ := filepath.Glob(filepath.Join(r.endpointDir(), "roles", "*.json"))
+		// The starter registers the role once the server runs.
+		var roles []string
+		for deadline := time.Now().Add(10 * time.Second); len(roles) == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			roles, _ = filepath.Glob(filepath.Join(r.endpointDir(), "roles", "*.json"))
+		}
 		if len(roles) != 1 {
 			t.Errorf("registrations %q, want one for the one role", roles)
 			return
