@@ -19,12 +19,20 @@ import (
 const (
 	DefaultRefreshBefore        = 5 * time.Minute
 	DefaultSessionTokenDuration = 12 * time.Hour
+	DefaultEndpointIdle         = time.Hour
+)
+
+// The values of the credentials key: how a shell in a project gets its
+// role's credentials.
+const (
+	CredentialsEnv      = "env"      // the keys themselves, renewed at prompts
+	CredentialsEndpoint = "endpoint" // a loopback credential endpoint (awsrole serve) SDKs renew from
 )
 
 // UserConfig is the user's own config, $XDG_CONFIG_HOME/awsrole/config.toml.
 type UserConfig struct {
 	Path                 string        // $XDG_CONFIG_HOME/awsrole/config.toml (may not exist)
-	RefreshBefore        time.Duration // refresh credentials this long before expiry; default 5m, 1m..1h
+	RefreshBefore        time.Duration // refresh credentials this long before expiry; default 5m, 10s..1h
 	SessionName          string        // default session name; "" means DefaultSessionName()
 	MFASerial            string        // default MFA device
 	MFACommand           string        // command printing an MFA code; "" means prompt
@@ -38,10 +46,12 @@ type UserConfig struct {
 	ConsoleFederationURL string
 	// EnvironmentColors colours `status --short --color` by environment.
 	EnvironmentColors map[string]string
+	Credentials       string        // CredentialsEnv (default) or CredentialsEndpoint
+	EndpointIdle      time.Duration // awsrole serve exits after this long unused; default 1h
 }
 
 // userKeys are the keys of the user config, in the order messages list them.
-var userKeys = []string{"refresh_before", "session_name", "mfa_serial", "mfa_command", "duration", "session_token_duration", "trusted_dirs", "sso_session", "source_identity", "console_federation_url", "environment_colors"}
+var userKeys = []string{"refresh_before", "session_name", "mfa_serial", "mfa_command", "duration", "session_token_duration", "trusted_dirs", "sso_session", "source_identity", "console_federation_url", "environment_colors", "credentials", "endpoint_idle"}
 
 var userAliases = map[string]string{
 	"mfa_process":       "mfa_command",
@@ -63,6 +73,8 @@ func defaultUserConfig(path string) *UserConfig {
 		Path:                 path,
 		RefreshBefore:        DefaultRefreshBefore,
 		SessionTokenDuration: DefaultSessionTokenDuration,
+		Credentials:          CredentialsEnv,
+		EndpointIdle:         DefaultEndpointIdle,
 	}
 }
 
@@ -130,6 +142,10 @@ func setUserKey(u *UserConfig, key string, v any) (err error) {
 		u.ConsoleFederationURL, err = checkFederationURL(v)
 	case "environment_colors":
 		u.EnvironmentColors, err = checkColors(v)
+	case "credentials":
+		u.Credentials, err = checkCredentialsMode(v)
+	case "endpoint_idle":
+		u.EndpointIdle, err = checkDuration(v, idleRange)
 	default:
 		panic("dirconfig: no setter for " + key)
 	}
@@ -224,4 +240,19 @@ func sessionNameFor(login string) string {
 		s = s[:64]
 	}
 	return s
+}
+
+// idleRange bounds endpoint_idle: seconds for tests and demos, a week at most.
+var idleRange = durationRange{time.Second, 7 * 24 * time.Hour, `"1h"`}
+
+// checkCredentialsMode takes "env" or "endpoint".
+func checkCredentialsMode(v any) (string, error) {
+	s, err := asString(v, `"endpoint"`)
+	if err != nil {
+		return "", err
+	}
+	if s != CredentialsEnv && s != CredentialsEndpoint {
+		return "", fmt.Errorf(`must be "env" or "endpoint", not %s`, quote(s))
+	}
+	return s, nil
 }

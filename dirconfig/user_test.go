@@ -20,6 +20,8 @@ func TestUserConfigDefaults(t *testing.T) {
 		Path:                 filepath.Join(home, "awsrole", "config.toml"),
 		RefreshBefore:        5 * time.Minute,
 		SessionTokenDuration: 12 * time.Hour,
+		Credentials:          "env",
+		EndpointIdle:         time.Hour,
 	}
 	if !userConfigEqual(*u, want) {
 		t.Errorf("got  %+v\nwant %+v", *u, want)
@@ -59,6 +61,8 @@ mfa_command            = "op item get aws --otp"
 duration               = 7200
 session_token_duration = "36h"
 trusted_dirs           = ["~/work", "/srv/x/../projects/", "~"]
+credentials            = "endpoint"
+endpoint_idle          = "20m"
 `)
 	u, err := LoadUserConfig()
 	if err != nil {
@@ -73,6 +77,8 @@ trusted_dirs           = ["~/work", "/srv/x/../projects/", "~"]
 		Duration:             2 * time.Hour,
 		SessionTokenDuration: 36 * time.Hour,
 		TrustedDirs:          []string{filepath.Join(home, "work"), "/srv/projects", home},
+		Credentials:          "endpoint",
+		EndpointIdle:         20 * time.Minute,
 	}
 	if !userConfigEqual(*u, want) {
 		t.Errorf("got  %+v\nwant %+v", *u, want)
@@ -83,15 +89,15 @@ func userConfigEqual(a, b UserConfig) bool {
 	return slices.Equal(a.TrustedDirs, b.TrustedDirs) &&
 		a.Path == b.Path && a.RefreshBefore == b.RefreshBefore && a.SessionName == b.SessionName &&
 		a.MFASerial == b.MFASerial && a.MFACommand == b.MFACommand && a.Duration == b.Duration &&
-		a.SessionTokenDuration == b.SessionTokenDuration
+		a.SessionTokenDuration == b.SessionTokenDuration && a.Credentials == b.Credentials && a.EndpointIdle == b.EndpointIdle
 }
 
 func TestUserConfigErrors(t *testing.T) {
 	t.Setenv("HOME", "/home/tester")
 	const path = "/home/tester/.config/awsrole/config.toml"
 	tests := []struct{ data, want string }{
-		{`refresh_before = "30s"`, `PATH:1: refresh_before: "30s" is too short; use 1m to 1h (e.g. "5m")`},
-		{`refresh_before = "2h"`, `PATH:1: refresh_before: "2h" is too long; use 1m to 1h`},
+		{`refresh_before = "5s"`, `PATH:1: refresh_before: "5s" is too short; use 10s to 1h (e.g. "5m")`},
+		{`refresh_before = "2h"`, `PATH:1: refresh_before: "2h" is too long; use 10s to 1h`},
 		{`session_token_duration = "37h"`, `PATH:1: session_token_duration: "37h" is too long; use 15m to 36h (e.g. "12h")`},
 		{`session_token_duration = 600`, `PATH:1: session_token_duration: 600 seconds is too short`},
 		{`duration = "13h"`, `PATH:1: duration: "13h" is too long; use 15m to 12h`},
@@ -117,6 +123,9 @@ func TestUserConfigErrors(t *testing.T) {
 		{"[defaults]\nsession_name = \"x\"", `PATH:1: defaults: unknown table`},
 		{"session_name = \"ab\"\nsession_name = \"cd\"", `PATH:2: invalid TOML: key "session_name" is set more than once`},
 		{"\x00", `PATH:1: contains a NUL byte`},
+		{`credentials = "ecs"`, `PATH:1: credentials: must be "env" or "endpoint", not "ecs"`},
+		{`credentials = true`, `PATH:1: credentials: must be a string in quotes, not a boolean`},
+		{`endpoint_idle = "0s"`, `PATH:1: endpoint_idle: "0s" is too short; use 1s to`},
 	}
 	for _, tt := range tests {
 		_, err := ParseUserConfig(path, []byte(tt.data))

@@ -253,7 +253,7 @@ type durationRange struct {
 
 var (
 	roleDuration    = durationRange{15 * time.Minute, 12 * time.Hour, `"1h"`}
-	refreshRange    = durationRange{time.Minute, time.Hour, `"5m"`}
+	refreshRange    = durationRange{10 * time.Second, time.Hour, `"5m"`}
 	sessTokenRange  = durationRange{15 * time.Minute, 36 * time.Hour, `"12h"`}
 	allDigitsRE     = regexp.MustCompile(`^[0-9]+$`)
 	maxSecondsValue = int64(1<<63-1) / int64(time.Second)

@@ -5,11 +5,18 @@
 package main
 
 import (
+	"io"
 	"os"
+	"time"
 
 	"github.com/awsrole/awsrole/internal/creds"
+	"github.com/awsrole/awsrole/internal/endpoint/server"
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "serve" {
+		// The credential endpoint (awsrole serve becomes this).
+		os.Exit(server.Main(os.Args[2:], &creds.Getter{Now: time.Now, Notice: io.Discard}, creds.ProcessEnv()))
+	}
 	os.Exit(creds.Serve(os.Stdin, os.Stdout))
 }

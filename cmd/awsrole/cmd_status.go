@@ -14,6 +14,7 @@ import (
 	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/endpoint"
 	"github.com/awsrole/awsrole/internal/engine"
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/termsafe"
@@ -38,6 +39,24 @@ type statusReport struct {
 	Capped     string        `json:"duration_capped,omitempty"` // why the duration STS grants is shorter
 	Active     *activeReport `json:"active,omitempty"`
 	StateErr   string        `json:"state_error,omitempty"`
+	Mode       string        `json:"mode,omitempty"` // the user config's credentials: env or endpoint
+	Endpoint   *serverReport `json:"endpoint,omitempty"`
+}
+
+// serverReport is the credential endpoint as status shows it.
+type serverReport struct {
+	Running bool           `json:"running"`
+	PID     int            `json:"pid,omitempty"`
+	Port    int            `json:"port,omitempty"`
+	Served  []servedReport `json:"served,omitempty"`
+}
+
+type servedReport struct {
+	ID         string    `json:"id"`
+	RoleARN    string    `json:"role_arn"`
+	Dir        string    `json:"dir"`
+	Expiration time.Time `json:"expiration,omitzero"`
+	Error      string    `json:"error,omitempty"`
 }
 
 type activeReport struct {
@@ -47,6 +66,9 @@ type activeReport struct {
 	Expiration time.Time `json:"expiration"`
 	Snapshot   string    `json:"snapshot,omitempty"`
 	Via        string    `json:"via"` // "hook" or "direnv"
+	// URI is the credential endpoint this shell's programs renew from
+	// (endpoint mode), "" when it holds the keys.
+	URI string `json:"endpoint_uri,omitempty"`
 }
 
 func statusCmd() *cobra.Command {
@@ -133,12 +155,19 @@ func status() statusReport {
 		}
 		r.SSO = ssoState(proj, time.Now())
 	}
+	if user, err := dirconfig.LoadUserConfig(); err == nil {
+		r.Mode = user.Credentials
+	}
+	r.Endpoint = endpointStatus(r.Mode)
 	if p := os.Getenv(transition.StateVar); p != "" {
 		snap, err := state.Load(p)
 		if err != nil {
 			r.StateErr = err.Error()
 		} else {
 			r.Active = &activeReport{RoleARN: snap.RoleARN, Dir: snap.Dir, File: snap.File, Expiration: snap.Expiration, Snapshot: p, Via: "hook"}
+			if _, ok := snap.Applied["AWS_CONTAINER_CREDENTIALS_FULL_URI"]; ok {
+				r.Active.URI = os.Getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+			}
 		}
 	} else if arn := os.Getenv("AWSROLE_ARN"); arn != "" && os.Getenv("DIRENV_DIR") != "" {
 		// Loaded by direnv's `use awsrole`: direnv holds the originals.
@@ -189,11 +218,60 @@ func printStatus(w io.Writer, r statusReport, now time.Time) {
 			// requests fail with ExpiredToken until one succeeds.
 			left = "expired"
 		}
+		if r.Active.URI != "" {
+			fmt.Fprintf(w, "active:  %s (from %s, via %s)\nrenew:   by the SDKs from %s (expiry under served: below)\n", oneLine(r.Active.RoleARN), oneLine(r.Active.Dir), oneLine(r.Active.Via), oneLine(r.Active.URI))
+			break
+		}
 		fmt.Fprintf(w, "active:  %s (from %s, via %s)\nexpires: %s (%s)\n", oneLine(r.Active.RoleARN), oneLine(r.Active.Dir), oneLine(r.Active.Via),
 			r.Active.Expiration.Local().Format(time.RFC3339), left)
 		if r.Active.Via == "direnv" {
 			fmt.Fprintf(w, "renew:   direnv has no timer: run 'direnv reload' (or cd out and back) to renew; awsrole hands out credentials with at least refresh_before left\n")
 		}
+	}
+	printEndpoint(w, r, now)
+}
+
+// endpointStatus reports the credential endpoint: always in endpoint mode,
+// else only when one runs.
+func endpointStatus(mode string) *serverReport {
+	i, ok := endpoint.Running()
+	if !ok && mode != dirconfig.CredentialsEndpoint {
+		return nil
+	}
+	r := &serverReport{Running: ok, PID: i.PID, Port: i.Port}
+	served := endpoint.ReadServed()
+	for _, id := range transition.Names(served) {
+		s := served[id]
+		r.Served = append(r.Served, servedReport{ID: id, RoleARN: s.Role, Dir: s.Dir, Expiration: s.Expiration, Error: s.Error})
+	}
+	return r
+}
+
+func printEndpoint(w io.Writer, r statusReport, now time.Time) {
+	if r.Mode != "" {
+		fmt.Fprintf(w, "mode:    %s\n", r.Mode)
+	}
+	e := r.Endpoint
+	if e == nil {
+		return
+	}
+	if !e.Running {
+		fmt.Fprintf(w, "server:  not running (the hook starts it when a shell enters a project)\n")
+		return
+	}
+	fmt.Fprintf(w, "server:  pid %d, http://127.0.0.1:%d\n", e.PID, e.Port)
+	for _, s := range e.Served {
+		line := "never served"
+		if !s.Expiration.IsZero() {
+			line = "expires " + s.Expiration.Local().Format(time.RFC3339) + " (in " + s.Expiration.Sub(now).Round(time.Second).String() + ")"
+			if !now.Before(s.Expiration) {
+				line = "expired at " + s.Expiration.Local().Format(time.RFC3339)
+			}
+		}
+		if s.Error != "" {
+			line += "; error: " + s.Error
+		}
+		fmt.Fprintf(w, "served:  %s (%s): %s\n", oneLine(s.RoleARN), oneLine(s.Dir), oneLine(line))
 	}
 }
 

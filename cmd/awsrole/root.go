@@ -28,7 +28,7 @@ through STS when you cd in and puts your own variables back when you leave.
 		SilenceUsage:  true,
 	}
 	root.AddCommand(hookCmd(), installCmd(), uninstallCmd(), exportCmd(), allowCmd(), denyCmd(),
-		statusCmd(), initCmd(), versionCmd(), execCmd(), credentialProcessCmd(), direnvCmd(), loginCmd(), consoleCmd(), listCmd())
+		statusCmd(), initCmd(), versionCmd(), execCmd(), credentialProcessCmd(), direnvCmd(), loginCmd(), consoleCmd(), listCmd(), serveCmd())
 	root.SetArgs(args)
 	err := root.Execute()
 	if err == nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -33,5 +34,34 @@ func TestShortStatusEnvironment(t *testing.T) {
 	}
 	if got := colorize("x", "sandbox"); got != "x" {
 		t.Errorf("an environment with no colour: %q", got)
+	}
+}
+
+// The endpoint's part of status: mode, server, and each served role's
+// expiry or error.
+func TestPrintEndpoint(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	r := statusReport{Mode: "endpoint", Endpoint: &serverReport{Running: true, PID: 42, Port: 4242, Served: []servedReport{
+		{RoleARN: "arn:aws:iam::222222222222:role/a", Dir: "/src/a", Expiration: now.Add(50 * time.Minute)},
+		{RoleARN: "arn:aws:iam::222222222222:role/b", Dir: "/src/b", Expiration: now.Add(-time.Minute), Error: "needs an MFA code"},
+	}}}
+	var b strings.Builder
+	printEndpoint(&b, r, now)
+	for _, want := range []string{
+		"mode:    endpoint\n",
+		"server:  pid 42, http://127.0.0.1:4242\n",
+		"served:  arn:aws:iam::222222222222:role/a (/src/a): expires ",
+		"(in 50m0s)\n",
+		"served:  arn:aws:iam::222222222222:role/b (/src/b): expired at ",
+		"; error: needs an MFA code\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("no %q in:\n%s", want, b.String())
+		}
+	}
+	b.Reset()
+	printEndpoint(&b, statusReport{Mode: "endpoint", Endpoint: &serverReport{}}, now)
+	if !strings.Contains(b.String(), "server:  not running") {
+		t.Errorf("not running:\n%s", b.String())
 	}
 }

@@ -187,6 +187,10 @@ func resolve(req Request, env Env, files func() (*awsconfig.Files, error)) (Sour
 var credentialKeys = []string{"aws_access_key_id", "role_arn", "sso_session", "sso_start_url", "sso_account_id",
 	"credential_process", "credential_source", "web_identity_token_file", "login_session"}
 
+// HasCredentials reports whether profile p gives credentials (keys, a
+// role, SSO, a process, web identity): what an SDK uses from it.
+func HasCredentials(p awsconfig.Profile) bool { return hasCredentials(p) }
+
 func hasCredentials(p awsconfig.Profile) bool {
 	for _, k := range credentialKeys {
 		if p.Get(k) != "" {

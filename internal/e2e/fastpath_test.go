@@ -12,12 +12,17 @@ import (
 // the bash and zsh hooks start no process for a prompt in the same project,
 // for cd between plain directories and for leaving a project, and that they
 // still call when something did change: entering, an edit of the file, a
-// file appearing, a trust change.
+// file appearing, a trust change. The same holds in endpoint mode: the
+// URI does not change at prompts.
 func TestFastPathStartsNoProcess(t *testing.T) {
-	for _, kind := range []string{"bash", "zsh"} {
-		t.Run(kind, func(t *testing.T) {
+	for _, tc := range []struct{ kind, mode string }{{"bash", "env"}, {"zsh", "env"}, {"bash", "endpoint"}, {"zsh", "endpoint"}} {
+		kind := tc.kind
+		t.Run(kind+"/"+tc.mode, func(t *testing.T) {
 			t.Parallel()
 			r := newRig(t, nil)
+			if tc.mode == "endpoint" {
+				r.endpointMode("")
+			}
 			// A wrapper that logs each call, in place of the binary in the hook.
 			log := filepath.Join(r.root, "calls.log")
 			wrapper := filepath.Join(r.root, "wrap", "awsrole")
@@ -55,7 +60,11 @@ func TestFastPathStartsNoProcess(t *testing.T) {
 			r.settle()
 			step("prompt in the project", "true", 0)
 			step("cd into a subdir of the project", s.Cd(filepath.Join(proj, "sub")), 0)
-			wantActive(t, r, "in the project", s.Managed(), roleDeploy, proj, "eu-west-1")
+			if tc.mode == "endpoint" {
+				wantEndpointActive(t, r, "in the project", s.Managed(), roleDeploy, proj)
+			} else {
+				wantActive(t, r, "in the project", s.Managed(), roleDeploy, proj, "eu-west-1")
+			}
 			step("leave", s.Cd(r.home), 0)
 			wantSame(t, "after leaving without a process", user, s.Managed())
 			step("prompt after leaving", "true", 0)

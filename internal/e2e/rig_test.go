@@ -30,6 +30,9 @@ var managedVars = []string{
 	"AWS_CREDENTIAL_EXPIRATION", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_CA_BUNDLE",
 	"AWSROLE_ARN", "AWSROLE_DIR", "AWSROLE_ENV",
 	"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_TOKEN",
+	"AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+	"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+	"AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME",
 	"AWSROLE_STATE",
 }
 
@@ -43,6 +46,8 @@ type rig struct {
 	stub *stsstub.Server
 	env  map[string]*string // nil value: unset
 	bin  string             // the awsrole this test runs ("" = the shared build)
+	// seenServers are the credential endpoints the test saw running.
+	seenServers []int
 }
 
 // exe is the awsrole binary the test's commands run.

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/awsrole/awsrole/dirconfig"
+	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/termsafe"
@@ -38,6 +39,16 @@ type CredentialProvider interface {
 	Get(ctx context.Context, req credcache.Request, src credcache.Source, originals credcache.Env) (credcache.Credentials, error)
 }
 
+// EndpointServer is the credential endpoint of `credentials = "endpoint"`
+// mode: endpoint.Starter in the binary, a fake in tests.
+type EndpointServer interface {
+	// Serve makes sure the endpoint runs and registers req (from src, for
+	// the project in dir) for process pid; it returns the URI and token.
+	Serve(req credcache.Request, src credcache.Source, dir string, pid int, originals map[string]*string) (uri, token string, err error)
+	// Release says pid no longer uses the endpoint.
+	Release(pid int)
+}
+
 // Input is one hook call: the shell's environment, directory and process id.
 type Input struct {
 	Env map[string]string
@@ -54,6 +65,8 @@ type Engine struct {
 	// no one to ask); Yes approves in advance (exec --yes).
 	Ask Asker
 	Yes bool
+	// Endpoint serves credentials in endpoint mode; nil: env mode only.
+	Endpoint EndpointServer
 }
 
 // Result is what one hook call changes, and what the next calls may take
@@ -137,6 +150,7 @@ func (e *Engine) export(ctx context.Context, in Input) (*Result, error) {
 		res.Changes, _ = transition.Plan(act, in.Env, nil, false)
 		res.Changes[transition.StateVar] = nil
 		active = nil
+		e.release(in.PID)
 	default:
 		originals := transition.Originals(act, in.Env)
 		proj, perr := NewProject(cfg, user, originals)
@@ -154,7 +168,7 @@ func (e *Engine) export(ctx context.Context, in Input) (*Result, error) {
 		}
 		err := perr
 		if err == nil {
-			active, err = e.enter(ctx, in, now, proj, act, originals, kind, res)
+			active, err = e.enter(ctx, in, now, user, proj, act, originals, kind, res)
 			if err == nil {
 				state.ClearFailure(in.PID)
 				break
@@ -174,13 +188,17 @@ func (e *Engine) export(ctx context.Context, in Input) (*Result, error) {
 
 // enter fetches proj's credentials and saves the snapshot of the shell
 // that holds them; res gets the changes.
-func (e *Engine) enter(ctx context.Context, in Input, now time.Time, proj *Project, act *transition.Active, originals map[string]*string, kind transition.Kind, res *Result) (*state.Snapshot, error) {
+func (e *Engine) enter(ctx context.Context, in Input, now time.Time, user *dirconfig.UserConfig, proj *Project, act *transition.Active, originals map[string]*string, kind transition.Kind, res *Result) (*state.Snapshot, error) {
+	// Endpoint mode fetches once too: an MFA code is asked here, on the
+	// terminal, and a role that cannot be had fails the entry as in env
+	// mode.
 	c, err := e.Creds.Get(ctx, proj.Request, proj.Source, originals)
 	if err != nil {
 		return nil, err
 	}
 	cfg := proj.Config
-	changes, applied := transition.Plan(act, in.Env, proj.Desired(c, originals), kind == transition.Refresh)
+	desired := e.desired(in, user, proj, c, originals, kind)
+	changes, applied := transition.Plan(act, in.Env, desired, kind == transition.Refresh)
 	active := &state.Snapshot{PID: in.PID, Active: transition.Active{
 		Dir: cfg.Dir, File: cfg.Path, Hash: cfg.Hash, RoleARN: proj.Label(),
 		Expiration: c.Expiration, Originals: originals, Applied: applied,
@@ -194,6 +212,44 @@ func (e *Engine) enter(ctx context.Context, in Input, now time.Time, proj *Proje
 	return active, nil
 }
 
+// desired is what the shell holds in the project: the endpoint's URI and
+// token in endpoint mode, else (or when the endpoint cannot start, said in
+// one line) the keys.
+func (e *Engine) desired(in Input, user *dirconfig.UserConfig, proj *Project, c credcache.Credentials, originals map[string]*string, kind transition.Kind) map[string]*string {
+	if user.Credentials == dirconfig.CredentialsEndpoint && e.Endpoint != nil {
+		uri, token, err := e.Endpoint.Serve(proj.Request, proj.Source, proj.Config.Dir, in.PID, originals)
+		if err == nil {
+			if kind != transition.Refresh {
+				e.defaultProfileNotice()
+			}
+			return proj.DesiredEndpoint(uri, token, originals)
+		}
+		fmt.Fprintf(e.Notice, "awsrole: %s; using environment credentials in this shell\n", termsafe.String(credcache.OneLine(err.Error())))
+	}
+	e.release(in.PID)
+	return proj.Desired(c, originals)
+}
+
+// defaultProfileNotice says, at entry, when a [default] profile with
+// credentials would win over the endpoint: every SDK reads the shared
+// files before the container provider.
+func (e *Engine) defaultProfileNotice() {
+	files, err := awsconfig.Load()
+	if err != nil {
+		return
+	}
+	if p, ok := files.Profile("default"); ok && credcache.HasCredentials(p) {
+		fmt.Fprintf(e.Notice, "awsrole: the [default] profile of %s gives credentials, which SDKs use before the credential endpoint; move them to a named profile for endpoint mode to take effect\n",
+			termsafe.String(awsconfig.CredentialsPath()+" or "+awsconfig.ConfigPath()))
+	}
+}
+
+func (e *Engine) release(pid int) {
+	if e.Endpoint != nil {
+		e.Endpoint.Release(pid)
+	}
+}
+
 // leaveFailed leaves act because the role of the directory the shell is now
 // in could not be had (err; nil when an earlier prompt already said so): a
 // shell never keeps a project's role outside that project. The failure is
@@ -203,6 +259,7 @@ func (e *Engine) leaveFailed(in Input, user *dirconfig.UserConfig, path string, 
 	res := &Result{}
 	res.Changes, _ = transition.Plan(act, in.Env, nil, false)
 	res.Changes[transition.StateVar] = nil
+	e.release(in.PID)
 	if err != nil && !errors.Is(err, errReported) && !state.Repeated(in.PID, fail, state.Backoff) {
 		state.RecordFailure(in.PID, fail)
 		res.Err = fmt.Errorf("%w; left %s", err, cmp.Or(act.Dir, act.RoleARN))

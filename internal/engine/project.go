@@ -140,6 +140,19 @@ func (p *Project) Desired(c credcache.Credentials, originals map[string]*string)
 	return d
 }
 
+// DesiredEndpoint is what a shell holds while the project's role is active
+// in endpoint mode: the endpoint's URI and token instead of the keys, and
+// everything that would win over them in the SDKs' chains unset.
+func (p *Project) DesiredEndpoint(uri, token string, originals map[string]*string) map[string]*string {
+	d := p.Desired(credcache.Credentials{}, originals)
+	for _, name := range append(append([]string(nil), transition.Keys...), transition.EndpointHidden...) {
+		d[name] = nil
+	}
+	d["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = ptr(uri)
+	d["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = ptr(token)
+	return d
+}
+
 // Watched is the state of the watched files, for telling a repeated
 // failure from one the user may have mended (signed in, edited a profile).
 func (p *Project) Watched() string {

@@ -23,6 +23,25 @@ var Exported = []string{
 	"AWSROLE_ARN",
 	"AWSROLE_DIR",
 	"AWSROLE_ENV",
+	"AWS_CONTAINER_CREDENTIALS_FULL_URI",
+	"AWS_CONTAINER_AUTHORIZATION_TOKEN",
+}
+
+// Keys are the variables that hold the credentials themselves in env mode;
+// endpoint mode unsets them (they would win over the endpoint).
+var Keys = []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION"}
+
+// EndpointHidden are the variables endpoint mode saves and unsets besides
+// Keys and Hidden: each would win over AWS_CONTAINER_CREDENTIALS_FULL_URI
+// in the default chains of botocore, aws-sdk-go-v2 and the JS SDK v3
+// (web identity from the environment comes before the container provider;
+// a relative URI and a token file win over the full URI and the token).
+var EndpointHidden = []string{
+	"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+	"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+	"AWS_WEB_IDENTITY_TOKEN_FILE",
+	"AWS_ROLE_ARN",
+	"AWS_ROLE_SESSION_NAME",
 }
 
 // Hidden are the variables awsrole saves and unsets while a role is active,
@@ -34,11 +53,12 @@ var Hidden = []string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_TOKEN"
 var injected = map[string]bool{
 	"AWS_ACCESS_KEY_ID": true, "AWS_SECRET_ACCESS_KEY": true, "AWS_SESSION_TOKEN": true,
 	"AWS_CREDENTIAL_EXPIRATION": true, "AWSROLE_ARN": true, "AWSROLE_DIR": true, "AWSROLE_ENV": true,
+	"AWS_CONTAINER_CREDENTIALS_FULL_URI": true, "AWS_CONTAINER_AUTHORIZATION_TOKEN": true,
 }
 
 // Managed is every variable whose original value awsrole saves.
 func Managed() []string {
-	return append(append([]string(nil), Exported...), Hidden...)
+	return append(append(append([]string(nil), Exported...), Hidden...), EndpointHidden...)
 }
 
 // StateVar points at the shell's snapshot file; it is awsrole's own, never saved.

@@ -1,0 +1,146 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/gofrs/flock"
+
+	"github.com/awsrole/awsrole/internal/endpoint"
+	"github.com/awsrole/awsrole/internal/privfile"
+)
+
+// AlreadyRunning is Run's answer when another server holds the lock.
+type AlreadyRunning struct{ Info endpoint.Info }
+
+func (e *AlreadyRunning) Error() string {
+	return fmt.Sprintf("the credential endpoint is already running (pid %d, port %d)", e.Info.PID, e.Info.Port)
+}
+
+// Run serves until ctx ends or the server has been idle for idle: no
+// request and no live process registered as using it. ready is called
+// once the server listens and has recorded itself (or with the error).
+func Run(ctx context.Context, s *Server, idle time.Duration, ready func(error)) error {
+	if ready == nil {
+		ready = func(error) {}
+	}
+	err := run(ctx, s, idle, ready)
+	if err != nil {
+		ready(err)
+	}
+	return err
+}
+
+func run(ctx context.Context, s *Server, idle time.Duration, ready func(error)) error {
+	if err := privfile.Dir(endpoint.Dir()); err != nil {
+		return err
+	}
+	lock := flock.New(endpoint.ServerLockPath())
+	// Shells probing for a server take the lock shared for an instant:
+	// try for a moment before concluding another server holds it.
+	lctx, lcancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	ok, err := lock.TryLockContext(lctx, 10*time.Millisecond)
+	lcancel()
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("lock %s: %w", endpoint.ServerLockPath(), err)
+	}
+	if !ok {
+		// Another server holds the lock; it may be a moment from
+		// recording itself.
+		for range 50 {
+			if i, ok := endpoint.Running(); ok {
+				return &AlreadyRunning{Info: i}
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		return &AlreadyRunning{}
+	}
+	defer lock.Unlock()
+	// What an earlier server served is not this one's to show.
+	os.Remove(endpoint.ServedPath())
+
+	// A server that died (kill -9, a crash) leaves its record: while
+	// processes registered with it live, the new one takes its port and
+	// token, so those processes recover at their next refresh. Otherwise
+	// both are new: the token is rotated at every fresh start.
+	prev, hadPrev := endpoint.ReadInfo()
+	keep := hadPrev && endpoint.LiveUsers() > 0
+	var ln net.Listener
+	if keep {
+		ln, _ = net.Listen("tcp4", "127.0.0.1:"+strconv.Itoa(prev.Port))
+	}
+	if ln == nil {
+		if ln, err = net.Listen("tcp4", "127.0.0.1:0"); err != nil {
+			return fmt.Errorf("listen on 127.0.0.1: %w", err)
+		}
+	}
+	defer ln.Close()
+	tok := ""
+	if keep {
+		tok, _ = endpoint.ReadToken()
+	}
+	if tok == "" {
+		if tok, err = endpoint.NewToken(); err != nil {
+			return err
+		}
+		if err := privfile.Write(endpoint.TokenPath(), []byte(tok+"\n")); err != nil {
+			return err
+		}
+	}
+	s.Token = tok
+	s.touch()
+	info := endpoint.Info{PID: os.Getpid(), Port: ln.Addr().(*net.TCPAddr).Port, Started: s.Now().UTC()}
+	data, _ := json.Marshal(info)
+	if err := privfile.Write(endpoint.InfoPath(), data); err != nil {
+		return err
+	}
+	defer removeInfo(info.PID)
+
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		tick := time.NewTicker(max(min(idle/4, time.Minute), 100*time.Millisecond))
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				shutdown(hs)
+				return
+			case <-tick.C:
+				if s.Now().Sub(s.LastRequest()) >= idle && endpoint.LiveUsers() == 0 {
+					// Unrecorded first, so no shell registers with a
+					// server on its way out.
+					removeInfo(info.PID)
+					shutdown(hs)
+					return
+				}
+			}
+		}
+	}()
+	ready(nil)
+	if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func shutdown(hs *http.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = hs.Shutdown(ctx)
+}
+
+// removeInfo removes server.json if it is still the record of pid.
+func removeInfo(pid int) {
+	if i, ok := endpoint.ReadInfo(); ok && i.PID == pid {
+		os.Remove(endpoint.InfoPath())
+	}
+}

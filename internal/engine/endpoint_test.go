@@ -1,0 +1,120 @@
+package engine_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/awsrole/awsrole/internal/credcache"
+)
+
+// fakeEndpoint stands in for the credential endpoint: a URI per role, or
+// a failure to start.
+type fakeEndpoint struct {
+	fail     error
+	users    map[int]string
+	released int
+}
+
+func (f *fakeEndpoint) Serve(req credcache.Request, _ credcache.Source, dir string, pid int, _ map[string]*string) (string, string, error) {
+	if f.fail != nil {
+		return "", "", f.fail
+	}
+	f.users[pid] = req.RoleARN
+	return "http://127.0.0.1:4242/v1/" + req.RoleARN[len(req.RoleARN)-1:], "tok", nil
+}
+
+func (f *fakeEndpoint) Release(pid int) { delete(f.users, pid); f.released++ }
+
+func endpointWorld(t *testing.T) (*failWorld, *fakeEndpoint, *strings.Builder) {
+	w := newFailWorld(t)
+	conf := filepath.Join(w.home, ".config", "awsrole", "config.toml")
+	if err := os.MkdirAll(filepath.Dir(conf), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(conf, []byte("credentials = \"endpoint\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ep := &fakeEndpoint{users: map[int]string{}}
+	var notice strings.Builder
+	w.e.Endpoint, w.e.Notice = ep, &notice
+	w.env["AWS_ROLE_ARN"] = "arn:aws:iam::111111111111:role/web"
+	w.env["AWS_WEB_IDENTITY_TOKEN_FILE"] = "/var/run/token"
+	return w, ep, &notice
+}
+
+// In endpoint mode a project's shell holds the URI and token, none of the
+// keys nor anything that would win over them; switching switches the URI;
+// leaving restores everything and tells the endpoint the shell is gone.
+func TestEndpointMode(t *testing.T) {
+	w, ep, notice := endpointWorld(t)
+	w.cd(t, w.a)
+	for name, want := range map[string]string{
+		"AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:4242/v1/a",
+		"AWS_CONTAINER_AUTHORIZATION_TOKEN":  "tok",
+		"AWSROLE_ARN":                        roleA,
+	} {
+		if got := w.env[name]; got != want {
+			t.Errorf("in A: %s = %q, want %q", name, got, want)
+		}
+	}
+	for _, name := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION",
+		"AWS_PROFILE", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"} {
+		if v, ok := w.env[name]; ok {
+			t.Errorf("in A: %s = %q, want unset", name, v)
+		}
+	}
+	if ep.users[w.pid] != roleA {
+		t.Errorf("the endpoint has %q registered for the shell, want %s", ep.users[w.pid], roleA)
+	}
+	w.cd(t, w.b)
+	if got := w.env["AWS_CONTAINER_CREDENTIALS_FULL_URI"]; got != "http://127.0.0.1:4242/v1/b" {
+		t.Errorf("in B: URI %q, want B's", got)
+	}
+	w.cd(t, w.home)
+	if _, ok := ep.users[w.pid]; ok || ep.released == 0 {
+		t.Errorf("leaving did not release the shell: %v", ep.users)
+	}
+	if w.env["AWS_ROLE_ARN"] != "arn:aws:iam::111111111111:role/web" || w.env["AWS_WEB_IDENTITY_TOKEN_FILE"] != "/var/run/token" {
+		t.Errorf("after leaving: AWS_ROLE_ARN %q, AWS_WEB_IDENTITY_TOKEN_FILE %q, want the user's own", w.env["AWS_ROLE_ARN"], w.env["AWS_WEB_IDENTITY_TOKEN_FILE"])
+	}
+	delete(w.env, "AWS_ROLE_ARN")
+	delete(w.env, "AWS_WEB_IDENTITY_TOKEN_FILE")
+	w.wantLeft(t, "after leaving")
+	if notice.Len() != 0 {
+		t.Errorf("notices: %q", notice.String())
+	}
+}
+
+// When the endpoint cannot start, entering falls back to the keys for this
+// shell, with one line saying why.
+func TestEndpointFallback(t *testing.T) {
+	w, ep, notice := endpointWorld(t)
+	ep.fail = errors.New("listen on 127.0.0.1: address already in use")
+	w.cd(t, w.a)
+	if w.env["AWS_ACCESS_KEY_ID"] != "ASIAa" || w.env["AWS_CONTAINER_CREDENTIALS_FULL_URI"] != "" {
+		t.Errorf("fallback: key %q, URI %q; want the keys", w.env["AWS_ACCESS_KEY_ID"], w.env["AWS_CONTAINER_CREDENTIALS_FULL_URI"])
+	}
+	lines := strings.Split(strings.TrimSpace(notice.String()), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], "address already in use; using environment credentials in this shell") {
+		t.Errorf("fallback notice: %q, want one line with the reason", notice.String())
+	}
+}
+
+// A [default] profile with keys wins over the endpoint in every SDK: one
+// line at entry says so, none at refreshes.
+func TestEndpointDefaultProfileNotice(t *testing.T) {
+	w, _, notice := endpointWorld(t)
+	creds := filepath.Join(w.home, "credentials")
+	if err := os.WriteFile(creds, []byte("[default]\naws_access_key_id = AKIAX\naws_secret_access_key = s\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", creds)
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(w.home, "config"))
+	w.cd(t, w.a)
+	if got := notice.String(); strings.Count(got, "\n") != 1 || !strings.Contains(got, "[default] profile") {
+		t.Errorf("notice at entry: %q, want one line about the [default] profile", got)
+	}
+}
