@@ -1,9 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -58,6 +61,17 @@ func TestScripts(t *testing.T) {
 				env.Setenv(k, v)
 			}
 			return os.MkdirAll(home, 0o755)
+		},
+		// [tool:NAME] holds when NAME is on PATH, or when
+		// AWSROLE_TEST_REQUIRE=all says a missing tool must fail the run
+		// (the script then goes on and fails where it runs NAME).
+		Condition: func(cond string) (bool, error) {
+			name, ok := strings.CutPrefix(cond, "tool:")
+			if !ok {
+				return false, fmt.Errorf("unknown condition %q", cond)
+			}
+			_, err := exec.LookPath(name)
+			return err == nil || os.Getenv("AWSROLE_TEST_REQUIRE") == "all", nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			// sts-calls ACTION N: the stand-in answered ACTION successfully N times.
