@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/awsrole/awsrole/internal/termsafe"
+	"github.com/awsrole/awsrole/shellgen"
 )
 
 // errQuiet ends a command with exit status 1 when its message is already out.
@@ -48,6 +49,11 @@ through STS when you cd in and puts your own variables back when you leave.
 	return 1
 }
 
+// shellUsage is "NAME a|b|c" with the registry's names for use.
+func shellUsage(name string, use shellgen.Use) string {
+	return name + " " + strings.Join(shellgen.Names(use), "|")
+}
+
 // exitError passes a child's exit status through.
 type exitError struct{ code int }
 
@@ -59,8 +65,9 @@ func oneLine(s string) string {
 	return termsafe.String(strings.Join(strings.Fields(s), " "))
 }
 
-// shellArg completes and checks the one shell-name argument.
-func shellArg(names ...string) cobra.PositionalArgs {
+// shellArg checks the one shell-name argument against the registry.
+func shellArg(use shellgen.Use) cobra.PositionalArgs {
+	names := shellgen.Names(use)
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != 1 {
 			return fmt.Errorf("%s needs one argument: %s", cmd.CommandPath(), strings.Join(names, ", "))

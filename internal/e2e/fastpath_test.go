@@ -9,12 +9,12 @@ import (
 )
 
 // TestFastPathStartsNoProcess checks, by counting calls of the binary, that
-// the bash and zsh hooks start no process for a prompt in the same project,
+// the bash, zsh and fish hooks start no process for a prompt in the same project,
 // for cd between plain directories and for leaving a project, and that they
 // still call when something did change: entering, an edit of the file, a
 // file appearing, a trust change.
 func TestFastPathStartsNoProcess(t *testing.T) {
-	for _, kind := range []string{"bash", "zsh"} {
+	for _, kind := range fastPathShells {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
 			r := newRig(t, nil)
@@ -25,8 +25,12 @@ func TestFastPathStartsNoProcess(t *testing.T) {
 			if err := os.Chmod(wrapper, 0o755); err != nil {
 				t.Fatal(err)
 			}
-			rc := map[string]string{"bash": ".bashrc", "zsh": ".zshrc"}[kind]
-			r.appendFile(rc, fmt.Sprintf("eval \"$(%q hook %s | sed 's#%s#%s#')\"\n", awsroleBin, kind, awsroleBin, wrapper))
+			if kind == "fish" {
+				r.appendFile(".config/fish/config.fish", fmt.Sprintf("%q hook fish | sed 's#%s#%s#' | source\n", awsroleBin, awsroleBin, wrapper))
+			} else {
+				rc := map[string]string{"bash": ".bashrc", "zsh": ".zshrc"}[kind]
+				r.appendFile(rc, fmt.Sprintf("eval \"$(%q hook %s | sed 's#%s#%s#')\"\n", awsroleBin, kind, awsroleBin, wrapper))
+			}
 			proj := r.project("proj", roleDeploy, "e2e-fast", "eu-west-1", true)
 			for _, d := range []string{"plain/a", "plain/b", "proj/sub"} {
 				if err := os.MkdirAll(filepath.Join(r.home, d), 0o755); err != nil {
@@ -51,9 +55,16 @@ func TestFastPathStartsNoProcess(t *testing.T) {
 			step("prompt at home", "true", 0)
 			step("cd between plain dirs", s.Cd(filepath.Join(r.home, "plain", "a")), 0)
 			step("cd between plain dirs", s.Cd(filepath.Join(r.home, "plain", "b")), 0)
+			for i := 0; i < 50; i++ {
+				step("cd between plain dirs", s.Cd(filepath.Join(r.home, "plain", "a")), 0)
+				step("cd between plain dirs", s.Cd(filepath.Join(r.home, "plain", "b")), 0)
+			}
 			step("enter", s.Cd(proj), 1)
 			r.settle()
 			step("prompt in the project", "true", 0)
+			for i := 0; i < 100; i++ {
+				step("steady prompt in the project", "true", 0)
+			}
 			step("cd into a subdir of the project", s.Cd(filepath.Join(proj, "sub")), 0)
 			wantActive(t, r, "in the project", s.Managed(), roleDeploy, proj, "eu-west-1")
 			step("leave", s.Cd(r.home), 0)

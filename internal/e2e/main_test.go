@@ -26,6 +26,9 @@ var (
 // shellKinds are the shells every scenario runs under.
 var shellKinds = []string{"bash", "zsh", "fish"}
 
+// fastPathShells are the shells whose hook starts no process at a steady prompt.
+var fastPathShells = []string{"bash", "zsh", "fish"}
+
 func TestMain(m *testing.M) {
 	flag.Parse()
 	// The subtests spend most of their time waiting (on prompts, STS round
