@@ -350,7 +350,10 @@ func TestInteractivePrompt(t *testing.T) {
 		"zsh":  {"zsh", "-f", "-i"},
 	}
 	userCalls := map[string]int{"string PROMPT_COMMAND": 1, "array PROMPT_COMMAND": 2, "user precmd": 1}
-	for _, shell := range []string{"bash", "zsh"} {
+	for _, shell := range fakeShells() {
+		if argv[shell] == nil {
+			continue
+		}
 		for _, setup := range setups[shell] {
 			t.Run(shell+"/"+setup.name, func(t *testing.T) {
 				needShell(t, shell)
@@ -430,7 +433,10 @@ func TestChangeDirectory(t *testing.T) {
 		"zsh":  `source "$1"; go() { cd "$1"; }; go "$2"; echo "pid=$$ calls=${AWSROLE_TEST_CALLS-}"`,
 		"fish": `source $argv[1]; function go; cd $argv[1]; end; go $argv[2]; echo "pid=$fish_pid calls=$AWSROLE_TEST_CALLS"`,
 	}
-	for _, shell := range []string{"zsh", "fish"} {
+	for _, shell := range shellgen.Names(shellgen.UsePrompt) {
+		if code[shell] == "" {
+			continue
+		}
 		t.Run(shell, func(t *testing.T) {
 			needShell(t, shell)
 			r := newRig(t)

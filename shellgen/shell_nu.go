@@ -25,8 +25,9 @@ func (nu) Uses() Use { return UseHook | UseInstall | UsePrompt }
 func (nu) Export(changes []Change) (string, error) { return jsonDialect{}.Export(changes) }
 
 // Quote implements Shell: a double-quoted nushell string (no interpolation
-// without a leading $), with \" \\ and every control byte escaped. nushell
-// strings are UTF-8, so anything else is an error.
+// without a leading $), with \" \\ escaped and every other character outside
+// printable ASCII as \u{…}, so the output is one ASCII line. nushell strings
+// are UTF-8, so a string that is not is an error.
 func (nu) Quote(s string) (string, error) {
 	if strings.IndexByte(s, 0) >= 0 {
 		return "", errNUL
@@ -41,7 +42,7 @@ func (nu) Quote(s string) (string, error) {
 		case r == '"' || r == '\\':
 			b.WriteByte('\\')
 			b.WriteRune(r)
-		case r < 0x20 || r == 0x7f:
+		case r < 0x20 || r >= 0x7f:
 			fmt.Fprintf(&b, `\u{%x}`, r)
 		default:
 			b.WriteRune(r)

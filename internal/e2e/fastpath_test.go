@@ -14,7 +14,7 @@ import (
 // still call when something did change: entering, an edit of the file, a
 // file appearing, a trust change.
 func TestFastPathStartsNoProcess(t *testing.T) {
-	for _, kind := range fastPathShells {
+	for _, kind := range fastPathShells() {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
 			r := newRig(t, nil)

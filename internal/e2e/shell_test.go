@@ -76,6 +76,11 @@ func (s *shell) read() {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := s.pty.Read(buf)
+		if n > 0 && bytes.Contains(buf[:n], []byte("\x1b[6n")) {
+			// A line editor (nushell's reedline) asks where the cursor is
+			// and waits for the answer a terminal would give.
+			_, _ = s.pty.Write([]byte("\x1b[1;1R"))
+		}
 		if n > 0 {
 			s.mu.Lock()
 			s.out = append(s.out, buf[:n]...)
@@ -210,7 +215,12 @@ func (s *shell) run(pre, cmd string) (out, full string) {
 	s.seq++
 	b, e := fmt.Sprintf("@@b%d@@", s.seq), fmt.Sprintf("@@e%d@@", s.seq)
 	start := s.len()
-	s.Send(fmt.Sprintf(`%sprintf '@@%%s@@\n' b%d; %s; printf '@@%%s@@\n' e%d`, pre, s.seq, cmd, s.seq))
+	if pre != "" {
+		// LastStatus: both parts in the shell's own syntax.
+		s.Send(pre + fmt.Sprintf(shellTable[s.kind].sentinel, fmt.Sprintf("b%d", s.seq)) + "; " + cmd + "; " + fmt.Sprintf(shellTable[s.kind].sentinel, fmt.Sprintf("e%d", s.seq)))
+	} else {
+		s.Send(s.line(cmd))
+	}
 	bi := s.waitFor(start, b)
 	ei := s.waitFor(bi, e)
 	pi := s.waitFor(ei, promptMark)
@@ -219,15 +229,51 @@ func (s *shell) run(pre, cmd string) (out, full string) {
 	return strings.TrimPrefix(out, "\n"), full
 }
 
+// line is cmd between the sentinels @@bN@@ and @@eN@@ (N: s.seq), in the
+// shell's syntax: a POSIX line runs under `sh -c` in a shell that reads
+// another language.
+func (s *shell) line(cmd string) string {
+	row := shellTable[s.kind]
+	if row.native != nil && !hasAnyPrefix(cmd, row.native) {
+		cmd = "try { sh -c " + quote(s.kind, cmd) + " } catch { }"
+	}
+	return fmt.Sprintf(row.sentinel, fmt.Sprintf("b%d", s.seq)) + "; " + cmd + "; " + fmt.Sprintf(row.sentinel, fmt.Sprintf("e%d", s.seq))
+}
+
+func hasAnyPrefix(s string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// statusOr is LastStatus, or want for a shell without an exit status,
+// once the prompt after offset from is there (so nothing is typed ahead
+// into a command still running).
+func (s *shell) statusOr(from int, want string) string {
+	s.t.Helper()
+	if !s.HasStatus() {
+		s.waitFor(from, promptMark)
+		return want
+	}
+	return s.LastStatus()
+}
+
+// HasStatus reports whether the shell has an exit status to read (elvish
+// has exceptions instead).
+func (s *shell) HasStatus() bool { return shellTable[s.kind].saveStatus != "" }
+
 // LastStatus is the exit status the next command line sees as $? ($status
 // in fish): the status of the previous one, unless a hook clobbered it.
 func (s *shell) LastStatus() string {
 	s.t.Helper()
-	pre, show := `st=$?; `, `printf '%s\n' "$st"`
-	if s.kind == "fish" {
-		pre, show = `set st $status; `, `printf '%s\n' $st`
+	row := shellTable[s.kind]
+	if row.saveStatus == "" {
+		s.t.Fatalf("%s has no exit status variable; check HasStatus first", s.kind)
 	}
-	out, _ := s.run(pre, show)
+	out, _ := s.run(row.saveStatus, row.showStatus)
 	return strings.TrimSpace(out)
 }
 
@@ -271,15 +317,62 @@ func (s *shell) Cd(dir string) string { return "cd " + quote(s.kind, dir) }
 
 // Export is the command that exports name=value in this shell's syntax.
 func (s *shell) Export(name, value string) string {
-	if s.kind == "fish" {
+	switch s.kind {
+	case "fish":
 		return "set -gx " + name + " " + quote("fish", value)
+	case "nu":
+		return "$env." + name + " = " + quote("nu", value)
+	case "elvish":
+		return "set-env " + name + " " + quote("elvish", value)
 	}
 	return "export " + name + "=" + quote(s.kind, value)
+}
+
+// Unset is the command that unsets name in this shell's syntax.
+func (s *shell) Unset(name string) string {
+	switch s.kind {
+	case "fish":
+		return "set -e " + name
+	case "nu":
+		return "hide-env " + name
+	case "elvish":
+		return "unset-env " + name
+	}
+	return "unset " + name
 }
 
 // quote makes s one word for the shell, using only printable ASCII.
 func quote(kind, s string) string {
 	var b strings.Builder
+	switch kind {
+	case "nu":
+		// Double quotes: \ and " escaped, other bytes as \u{…}; nushell
+		// strings are UTF-8, so a byte that is not cannot be typed.
+		b.WriteByte('"')
+		for _, r := range s {
+			if r >= 0x20 && r < 0x7f && r != '"' && r != '\\' {
+				b.WriteRune(r)
+				continue
+			}
+			fmt.Fprintf(&b, `\u{%x}`, r)
+		}
+		b.WriteByte('"')
+		return b.String()
+	case "elvish":
+		// Double quotes (no interpolation in elvish), every byte that is
+		// not plainly safe as \xNN.
+		b.WriteByte('"')
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("/._-+,:=@% ", c) >= 0 {
+				b.WriteByte(c)
+				continue
+			}
+			fmt.Fprintf(&b, `\x%02x`, c)
+		}
+		b.WriteByte('"')
+		return b.String()
+	}
 	if kind == "fish" {
 		// Single quotes, where only \ and ' are special; other bytes as
 		// unquoted \xNN (\X for bytes above 0x7f) escapes.
@@ -367,7 +460,7 @@ func (s *shell) Begin(cmd string) pending {
 	s.t.Helper()
 	s.seq++
 	p := pending{start: s.len(), seq: s.seq}
-	s.Send(fmt.Sprintf(`printf '@@%%s@@\n' b%d; %s; printf '@@%%s@@\n' e%d`, s.seq, cmd, s.seq))
+	s.Send(s.line(cmd))
 	return p
 }
 
