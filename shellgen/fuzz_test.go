@@ -128,7 +128,7 @@ func FuzzQuoteElvish(f *testing.F) { fuzzQuote(f, "elvish", decodeElvish) }
 func FuzzQuoteNu(f *testing.F) { fuzzQuote(f, "nu", decodeNu) }
 
 // decodeElvish is a strict model of the two forms elvishQuote emits:
-// '…' with '' for a quote, or "…" with \\, \" and \xNN.
+// '…' with ” for a quote, or "…" with \\, \" and \xNN.
 func decodeElvish(q string) (string, error) {
 	if len(q) >= 2 && q[0] == '\'' && q[len(q)-1] == '\'' {
 		body := q[1 : len(q)-1]

@@ -116,7 +116,7 @@ func shellRunners() []shellRunner {
 			}},
 		shellRunner{name: "elvish eval", dialect: "elvish", argv: []string{"elvish", "-norc", "-c"},
 			// What the hook does: capture the output, then eval it.
-			eval: func(file, _ string) string { return "eval (slurp < " + file + ")\n" },
+			eval:  func(file, _ string) string { return "eval (slurp < " + file + ")\n" },
 			probe: func(name, file string) string { return "print $E:" + name + " > " + file + "\n" },
 			isSet: func(name, file string) string {
 				return "if (has-env " + name + ") { echo set > " + file + " } else { echo unset > " + file + " }\n"
@@ -126,7 +126,9 @@ func shellRunners() []shellRunner {
 			eval: func(file, _ string) string {
 				return "do --env { let c = (open --raw " + file + " | from json); for n in ($c | columns) { let v = ($c | get $n); if $v == null { hide-env -i $n } else { load-env {$n: $v} } } }\n"
 			},
-			probe: func(name, file string) string { return "$env." + name + "? | default '' | save -f --raw " + file + "\n" },
+			probe: func(name, file string) string {
+				return "$env." + name + "? | default '' | save -f --raw " + file + "\n"
+			},
 			isSet: func(name, file string) string {
 				return "(if '" + name + "' in $env { \"set\\n\" } else { \"unset\\n\" }) | save -f --raw " + file + "\n"
 			},
