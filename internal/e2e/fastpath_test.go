@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/awsrole/awsrole/hooks"
+	"github.com/awsrole/awsrole/shellgen"
 )
 
 // TestFastPathStartsNoProcess checks, by counting calls of the binary, that
@@ -79,6 +82,76 @@ func TestFastPathStartsNoProcess(t *testing.T) {
 			}
 			r.settle() // (a file newer than the call's mark is looked at again)
 			step("a file appears where the shell goes", s.Cd(filepath.Join(r.home, "plain", "a")), 1)
+		})
+	}
+}
+
+// TestOneCallPerPrompt checks, by counting calls of the binary, that the
+// shells without a fast path call once per prompt and once per cd (the cd
+// hook and the prompt hook do not both call).
+func TestOneCallPerPrompt(t *testing.T) {
+	for _, kind := range shellKinds {
+		if shellTable[kind].fastPath {
+			continue
+		}
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			r := newRig(t, nil)
+			log := filepath.Join(r.root, "calls.log")
+			wrapper := filepath.Join(r.root, "wrap", "awsrole")
+			r.write(wrapper, fmt.Sprintf("#!/bin/sh\necho \"$*\" >> %q\nexec %q \"$@\"\n", log, awsroleBin))
+			if err := os.Chmod(wrapper, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			// What `awsrole install` writes, for the wrapper.
+			in, err := shellgen.InstallFor(kind, wrapper, func(k string) string {
+				if v := r.env[k]; v != nil {
+					return *v
+				}
+				return ""
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if load := shellTable[kind].loadFile; load != "" {
+				// The rc line asks the binary for the hook, which names the
+				// binary's own path: load the hook rendered for the wrapper.
+				code, err := shellgen.Hook(kind, wrapper)
+				if err != nil {
+					t.Fatal(err)
+				}
+				file := r.write(filepath.Join(r.root, "hook."+kind), code)
+				in.Block = fmt.Sprintf(load, quote(kind, file))
+			}
+			if _, err := hooks.Install(in.File, in.Block); err != nil {
+				t.Fatal(err)
+			}
+			proj := r.project("proj", roleDeploy, "e2e-calls", "eu-west-1", true)
+			for _, d := range []string{"plain/a", "plain/b"} {
+				if err := os.MkdirAll(filepath.Join(r.home, d), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s := r.startShell(kind, "", nil)
+			calls := func() int {
+				data, _ := os.ReadFile(log)
+				return strings.Count(string(data), "\n")
+			}
+			step := func(what, cmd string, want int) {
+				t.Helper()
+				before := calls()
+				s.Run(cmd)
+				if got := calls() - before; got != want {
+					t.Errorf("%s: %d calls of awsrole, want %d", what, got, want)
+				}
+			}
+			for i := 0; i < 3; i++ {
+				step("prompt at home", "true", 1)
+				step("cd between plain dirs", s.Cd(filepath.Join(r.home, "plain", "a")), 1)
+				step("cd between plain dirs", s.Cd(filepath.Join(r.home, "plain", "b")), 1)
+			}
+			step("enter", s.Cd(proj), 1)
+			wantActive(t, r, "in the project", s.Managed(), roleDeploy, proj, "eu-west-1")
 		})
 	}
 }

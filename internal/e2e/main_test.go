@@ -47,6 +47,9 @@ type shellRow struct {
 	// sentinel is the format of the line that prints @@TAG@@ (%s: TAG)
 	// without the echoed input showing @@TAG@@.
 	sentinel string
+	// loadFile is the rc line that loads a hook file (%s: the quoted
+	// path); "" when `awsrole install` writes the hook itself.
+	loadFile string
 	// sigint is the status of a command killed by SIGINT.
 	sigint string
 	// cdTrims: cd cannot reach a directory whose name ends in white space.
@@ -58,18 +61,18 @@ type shellRow struct {
 }
 
 var shellTable = map[string]shellRow{
-	"bash": {sigint: "130", rc: ".bashrc", prompt: "PS1='" + promptMark + "${SHLVL}> '\nPS2=''\nHISTFILE=/dev/null\n",
+	"bash": {sigint: "130", loadFile: "source %s", rc: ".bashrc", prompt: "PS1='" + promptMark + "${SHLVL}> '\nPS2=''\nHISTFILE=/dev/null\n",
 		saveStatus: `st=$?; `, showStatus: `printf '%s\n' "$st"`, sentinel: "printf '@@%%s@@\\n' %s", fastPath: true,
 		direnv: "eval \"$(direnv hook bash)\"\n"},
-	"zsh": {sigint: "130", rc: ".zshrc", prompt: "PS1='" + promptMark + "%L> '\nPS2=''\nRPS1=''\nunsetopt PROMPT_SP PROMPT_CR BEEP\nHISTFILE=/dev/null\n",
+	"zsh": {sigint: "130", loadFile: "source %s", rc: ".zshrc", prompt: "PS1='" + promptMark + "%L> '\nPS2=''\nRPS1=''\nunsetopt PROMPT_SP PROMPT_CR BEEP\nHISTFILE=/dev/null\n",
 		saveStatus: `st=$?; `, showStatus: `printf '%s\n' "$st"`, sentinel: "printf '@@%%s@@\\n' %s", fastPath: true,
 		direnv: "eval \"$(direnv hook zsh)\"\n"},
-	"fish": {sigint: "130", rc: ".config/fish/config.fish", prompt: "set -g fish_greeting ''\nset -g fish_autosuggestion_enabled 0\nfunction fish_prompt; printf '%s%s> ' '" + promptMark + "' $SHLVL; end\nfunction fish_right_prompt; end\nfunction fish_title; end\n",
+	"fish": {sigint: "130", loadFile: "source %s", rc: ".config/fish/config.fish", prompt: "set -g fish_greeting ''\nset -g fish_autosuggestion_enabled 0\nfunction fish_prompt; printf '%s%s> ' '" + promptMark + "' $SHLVL; end\nfunction fish_right_prompt; end\nfunction fish_title; end\n",
 		saveStatus: `set st $status; `, showStatus: `printf '%s\n' $st`, sentinel: "printf '@@%%s@@\\n' %s", fastPath: true,
 		direnv: "direnv hook fish | source\n"},
 	"nu": {sigint: "-2", rc: ".config/nushell/config.nu", prompt: "$env.config.show_banner = false\n$env.PROMPT_COMMAND = {|| $'" + promptMark + "($env.SHLVL)> ' }\n$env.PROMPT_COMMAND_RIGHT = ''\n$env.PROMPT_INDICATOR = ''\n$env.PROMPT_MULTILINE_INDICATOR = ''\n",
 		native: []string{"cd ", "$env.", "hide-env ", "awsrole exec "}, cdTrims: true, saveStatus: `let st = $env.LAST_EXIT_CODE; `, showStatus: `print $st`, sentinel: "print ('@@' + '%s' + '@@')"},
-	"elvish": {sigint: "130", rc: ".config/elvish/rc.elv", prompt: "set edit:prompt = { put '" + promptMark + "'$E:SHLVL'> ' }\nset edit:rprompt = { }\n",
+	"elvish": {sigint: "130", loadFile: "eval (slurp < %s)", rc: ".config/elvish/rc.elv", prompt: "set edit:prompt = { put '" + promptMark + "'$E:SHLVL'> ' }\nset edit:rprompt = { }\n",
 		native: []string{"cd ", "set-env ", "unset-env ", "awsrole exec "}, sentinel: "echo '@@'%s'@@'"},
 }
 
