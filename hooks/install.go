@@ -48,7 +48,6 @@ func Install(rcPath, lines string) (Change, error) {
 	if err := checkLines(lines); err != nil {
 		return Change{File: rcPath}, fmt.Errorf("install into %s: %w", rcPath, err)
 	}
-	line := lines
 	f, err := readRC(rcPath)
 	if err != nil {
 		return Change{File: rcPath}, err
@@ -58,7 +57,7 @@ func Install(rcPath, lines string) (Change, error) {
 		return Change{File: rcPath}, err
 	}
 	change := added(rcPath)
-	block := StartMarker + "\n" + line + "\n" + EndMarker
+	block := StartMarker + "\n" + lines + "\n" + EndMarker
 	var out []byte
 	if len(blocks) == 0 {
 		out = append([]byte(nil), f.content...)

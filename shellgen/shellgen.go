@@ -18,9 +18,6 @@ type Change struct {
 	Value *string
 }
 
-// Dialect is the name older callers know a Shell by.
-type Dialect = Shell
-
 // Lookup returns the shell `awsrole export` accepts under name.
 func Lookup(name string) (Shell, error) { return Get(name, UseExport) }
 
