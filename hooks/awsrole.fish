@@ -12,7 +12,7 @@
 #
 # The hook's own variables are never exported (-u), whatever scope a
 # variable of the same name had; a universal one is dropped.
-for __awsrole_var in __awsrole_after_cd __awsrole_file __awsrole_state __awsrole_mark __awsrole_leave __awsrole_ttl __awsrole_watch
+for __awsrole_var in __awsrole_after_cd __awsrole_file __awsrole_state __awsrole_mark __awsrole_leave __awsrole_ttl __awsrole_watch __awsrole_walk __awsrole_walk_pwd
     set -qU $__awsrole_var; and set -eU $__awsrole_var
     set -e -g $__awsrole_var
 end
@@ -31,24 +31,28 @@ set -gu __awsrole_mark ''
 # a fish without `path mtime --relative` always asks the binary.
 if contains -- path (builtin -n); and path mtime --relative / >/dev/null 2>/dev/null
     function __awsrole_steady --description 'awsrole: succeed when another call would change nothing'
-        test -n "$__awsrole_mark"; and test "x$AWSROLE_STATE" = "x$__awsrole_state"; or return 1
-        set -l age (path mtime --relative -- $__awsrole_mark); or return 1
-        test "$age" -lt "$__awsrole_ttl"; or return 1
+        # fish runs a builtin in some microseconds: as few as possible here.
+        test -n "$__awsrole_mark" -a "x$AWSROLE_STATE" = "x$__awsrole_state"; or return 1
+        # The directories to look in are split out once per PWD.
+        if test "x$PWD" != "x$__awsrole_walk_pwd"
+            # A directory name with a newline is left to the binary.
+            string match -q -- "*"\n"*" $PWD; and return 1
+            set -gu __awsrole_walk_pwd $PWD
+            set -gu __awsrole_walk /.awsrole.toml
+            set -l dir ''
+            for part in (string split -n / -- $PWD)
+                set dir $dir/$part
+                set -p __awsrole_walk $dir/.awsrole.toml
+            end
+        end
         # The nearest file, found as `awsrole export` finds it: one stat per
-        # level. A directory name with a newline is left to the binary.
-        string match -q -- "*"\n"*" $PWD; and return 1
-        set -l dir $PWD
+        # level, nearest first.
         set -l file ''
-        while true
-            if test "$dir" = /
-                test -e /.awsrole.toml; and set file /.awsrole.toml
+        for candidate in $__awsrole_walk
+            if test -e $candidate
+                set file $candidate
                 break
             end
-            if test -e "$dir/.awsrole.toml"
-                set file "$dir/.awsrole.toml"
-                break
-            end
-            set dir (path dirname -- $dir)
         end
         if test "x$file" != "x$__awsrole_file"
             # Out of every project while a role is active: put the user's
@@ -62,12 +66,17 @@ if contains -- path (builtin -n); and path mtime --relative / >/dev/null 2>/dev/
             set -gu __awsrole_ttl 4611686018427387904
             return 0
         end
+        # One read of every time, as seconds before now (one command
+        # substitution costs more than all the tests here). The mark comes
+        # first (it exists: checked just before); a watched file that does
+        # not exist prints nothing, as it cannot be newer.
+        test -e "$__awsrole_mark"; or return 1
+        set -l ages (path mtime --relative -- $__awsrole_mark $file $__awsrole_watch); or return 1
+        # The renewal deadline, as seconds after the mark.
+        test "$ages[1]" -lt "$__awsrole_ttl"; or return 1
         # Whole seconds: newer than the mark's second means changed.
-        set -l mark (path mtime -- $__awsrole_mark); or return 1
-        set -l watched
-        for watched in $file $__awsrole_watch
-            set -l t (path mtime -- $watched); or continue
-            test "$t" -le "$mark"; or return 1
+        for age in $ages[2..]
+            test "$age" -ge "$ages[1]"; or return 1
         end
     end
 else
