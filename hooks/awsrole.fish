@@ -74,7 +74,9 @@ if contains -- path (builtin -n); and path mtime --relative / >/dev/null 2>/dev/
         set -l ages (path mtime --relative -- $__awsrole_mark $file $__awsrole_watch); or return 1
         # The renewal deadline, as seconds after the mark.
         test "$ages[1]" -lt "$__awsrole_ttl"; or return 1
-        # Whole seconds: newer than the mark's second means changed.
+        # Whole seconds: younger than the mark means newer, so changed. (If
+        # the clock's second ticked between two files of this one call, an
+        # edit made in the second after the mark is seen one prompt later.)
         for age in $ages[2..]
             test "$age" -ge "$ages[1]"; or return 1
         end
