@@ -48,6 +48,9 @@ func (r *rig) startShell(kind string, dir string, extra map[string]*string) *she
 	if dir == "" {
 		dir = r.home
 	}
+	if shells[kind] == "" {
+		r.t.Skipf("%s is not on PATH (.ci/run installs it)", kind)
+	}
 	cmd := exec.Command(shells[kind], "-i")
 	cmd.Dir = dir
 	env := map[string]*string{"PWD": sp(dir), "SHELL": sp(shells[kind])}
