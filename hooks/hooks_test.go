@@ -475,3 +475,36 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+// TestRegisterOnceNuElvish loads the nushell and elvish hooks twice and
+// counts their hooks (their prompts run only in the e2e tests).
+func TestRegisterOnceNuElvish(t *testing.T) {
+	argv := map[string]func(file string) []string{
+		"nu": func(f string) []string {
+			q := strconv.Quote(f)
+			return []string{"nu", "--no-config-file", "-c", "source " + q + "; source " + q +
+				"; print $'($env.config.hooks.pre_prompt | length) ($env.config.hooks.env_change.PWD | length)'"}
+		},
+		"elvish": func(f string) []string {
+			return []string{"elvish", "-norc", "-c", `var n = (ns [&edit:=(ns [&before-readline=[]])]); var code = (slurp < $args[0])
+eval &ns=$n &on-end={|n2| set n = $n2 } $code; eval &ns=$n &on-end={|n2| set n = $n2 } $code
+echo (count $n[edit:][before-readline]) (count $after-chdir)`, f}
+		},
+	}
+	for shell, cmd := range argv {
+		t.Run(shell, func(t *testing.T) {
+			needShell(t, shell)
+			code, err := shellgen.Hook(shell, goldenBin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			file := filepath.Join(t.TempDir(), "hook."+shell)
+			writeFile(t, file, code)
+			a := cmd(file)
+			out, err := exec.Command(a[0], a[1:]...).CombinedOutput()
+			if err != nil || strings.TrimSpace(string(out)) != "1 1" {
+				t.Errorf("loaded twice: %v, hooks registered %q, want one each (1 1)", err, out)
+			}
+		})
+	}
+}
