@@ -47,7 +47,7 @@ if contains -- path (builtin -n); and path mtime --relative / >/dev/null 2>/dev/
         end
         # The nearest file, found as `awsrole export` finds it: one stat per
         # level, nearest first.
-        set -l file ''
+        set -l file
         for candidate in $__awsrole_walk
             if test -e $candidate
                 set file $candidate
@@ -88,7 +88,6 @@ else
 end
 
 function __awsrole_export --description 'awsrole: apply the AWS role of the current directory'
-    __awsrole_steady; and return
     # Until a call succeeds, the next prompt asks again.
     set -gu __awsrole_mark ''
     # Captured first so only a complete, successful answer is sourced; the
@@ -102,7 +101,7 @@ function __awsrole_hook --on-event fish_prompt --description 'awsrole: refresh b
     # A cd at the prompt has just been handled by the PWD handler.
     if set -q __awsrole_after_cd
         set -eg __awsrole_after_cd
-    else
+    else if not __awsrole_steady
         __awsrole_export
     end
     return $__awsrole_status
@@ -110,7 +109,7 @@ end
 
 function __awsrole_hook_pwd --on-variable PWD --description 'awsrole: apply after each change of directory'
     set -lu __awsrole_status $status
-    __awsrole_export
+    __awsrole_steady; or __awsrole_export
     set -gu __awsrole_after_cd 1
     return $__awsrole_status
 end

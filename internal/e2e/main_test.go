@@ -54,6 +54,11 @@ type shellRow struct {
 	sigint string
 	// cdTrims: cd cannot reach a directory whose name ends in white space.
 	cdTrims bool
+	// quote makes a string one word of the shell in printable ASCII;
+	// export and unset are the formats of the commands that set (%s: name,
+	// quoted value) and unset (%s: name) an environment variable.
+	quote         func(string) string
+	export, unset string
 	// optional: without it on PATH its subtests skip rather than fail
 	// (.ci/run installs it).
 	optional bool
@@ -64,18 +69,18 @@ type shellRow struct {
 }
 
 var shellTable = map[string]shellRow{
-	"bash": {sigint: "130", loadFile: "source %s", rc: ".bashrc", prompt: "PS1='" + promptMark + "${SHLVL}> '\nPS2=''\nHISTFILE=/dev/null\n",
+	"bash": {quote: quotePosix, export: "export %s=%s", unset: "unset %s", sigint: "130", loadFile: "source %s", rc: ".bashrc", prompt: "PS1='" + promptMark + "${SHLVL}> '\nPS2=''\nHISTFILE=/dev/null\n",
 		saveStatus: `st=$?; `, showStatus: `printf '%s\n' "$st"`, sentinel: "printf '@@%%s@@\\n' %s", fastPath: true,
 		direnv: "eval \"$(direnv hook bash)\"\n"},
-	"zsh": {sigint: "130", loadFile: "source %s", rc: ".zshrc", prompt: "PS1='" + promptMark + "%L> '\nPS2=''\nRPS1=''\nunsetopt PROMPT_SP PROMPT_CR BEEP\nHISTFILE=/dev/null\n",
+	"zsh": {quote: quotePosix, export: "export %s=%s", unset: "unset %s", sigint: "130", loadFile: "source %s", rc: ".zshrc", prompt: "PS1='" + promptMark + "%L> '\nPS2=''\nRPS1=''\nunsetopt PROMPT_SP PROMPT_CR BEEP\nHISTFILE=/dev/null\n",
 		saveStatus: `st=$?; `, showStatus: `printf '%s\n' "$st"`, sentinel: "printf '@@%%s@@\\n' %s", fastPath: true,
 		direnv: "eval \"$(direnv hook zsh)\"\n"},
-	"fish": {sigint: "130", loadFile: "source %s", rc: ".config/fish/config.fish", prompt: "set -g fish_greeting ''\nset -g fish_autosuggestion_enabled 0\nfunction fish_prompt; printf '%s%s> ' '" + promptMark + "' $SHLVL; end\nfunction fish_right_prompt; end\nfunction fish_title; end\n",
+	"fish": {quote: quoteFish, export: "set -gx %s %s", unset: "set -e %s", sigint: "130", loadFile: "source %s", rc: ".config/fish/config.fish", prompt: "set -g fish_greeting ''\nset -g fish_autosuggestion_enabled 0\nfunction fish_prompt; printf '%s%s> ' '" + promptMark + "' $SHLVL; end\nfunction fish_right_prompt; end\nfunction fish_title; end\n",
 		saveStatus: `set st $status; `, showStatus: `printf '%s\n' $st`, sentinel: "printf '@@%%s@@\\n' %s", fastPath: true,
 		direnv: "direnv hook fish | source\n"},
-	"nu": {optional: true, sigint: "-2", rc: ".config/nushell/config.nu", prompt: "$env.config.show_banner = false\n$env.PROMPT_COMMAND = {|| $'" + promptMark + "($env.SHLVL)> ' }\n$env.PROMPT_COMMAND_RIGHT = ''\n$env.PROMPT_INDICATOR = ''\n$env.PROMPT_MULTILINE_INDICATOR = ''\n",
+	"nu": {quote: quoteNu, export: "$env.%s = %s", unset: "hide-env %s", optional: true, sigint: "-2", rc: ".config/nushell/config.nu", prompt: "$env.config.show_banner = false\n$env.PROMPT_COMMAND = {|| $'" + promptMark + "($env.SHLVL)> ' }\n$env.PROMPT_COMMAND_RIGHT = ''\n$env.PROMPT_INDICATOR = ''\n$env.PROMPT_MULTILINE_INDICATOR = ''\n",
 		native: []string{"cd ", "$env.", "hide-env ", "awsrole exec "}, cdTrims: true, saveStatus: `let st = $env.LAST_EXIT_CODE; `, showStatus: `print $st`, sentinel: "print ('@@' + '%s' + '@@')"},
-	"elvish": {optional: true, sigint: "130", loadFile: "eval (slurp < %s)", rc: ".config/elvish/rc.elv", prompt: "set edit:prompt = { put '" + promptMark + "'$E:SHLVL'> ' }\nset edit:rprompt = { }\n",
+	"elvish": {quote: quoteElvish, export: "set-env %s %s", unset: "unset-env %s", optional: true, sigint: "130", loadFile: "eval (slurp < %s)", rc: ".config/elvish/rc.elv", prompt: "set edit:prompt = { put '" + promptMark + "'$E:SHLVL'> ' }\nset edit:rprompt = { }\n",
 		native: []string{"cd ", "set-env ", "unset-env ", "awsrole exec "}, sentinel: "echo '@@'%s'@@'"},
 }
 

@@ -287,7 +287,11 @@ func (s *shell) Env() map[string]*string {
 	s.t.Helper()
 	s.dumps++
 	path := filepath.Join(s.dir, fmt.Sprintf("env-%d", s.dumps))
-	s.Run("env -0 >" + quote(s.kind, path))
+	word := quote(s.kind, path)
+	if shellTable[s.kind].native != nil {
+		word = "'" + strings.ReplaceAll(path, "'", `'\''`) + "'" // the line runs under sh -c
+	}
+	s.Run("env -0 >" + word)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		s.t.Fatalf("%s: no environment dump: %v; transcript:\n%s", s.kind, err, s.tail())
@@ -320,94 +324,19 @@ func (s *shell) Cd(dir string) string { return "cd " + quote(s.kind, dir) }
 
 // Export is the command that exports name=value in this shell's syntax.
 func (s *shell) Export(name, value string) string {
-	switch s.kind {
-	case "fish":
-		return "set -gx " + name + " " + quote("fish", value)
-	case "nu":
-		return "$env." + name + " = " + quote("nu", value)
-	case "elvish":
-		return "set-env " + name + " " + quote("elvish", value)
-	}
-	return "export " + name + "=" + quote(s.kind, value)
+	return fmt.Sprintf(shellTable[s.kind].export, name, quote(s.kind, value))
 }
 
 // Unset is the command that unsets name in this shell's syntax.
-func (s *shell) Unset(name string) string {
-	switch s.kind {
-	case "fish":
-		return "set -e " + name
-	case "nu":
-		return "hide-env " + name
-	case "elvish":
-		return "unset-env " + name
-	}
-	return "unset " + name
-}
+func (s *shell) Unset(name string) string { return fmt.Sprintf(shellTable[s.kind].unset, name) }
 
 // quote makes s one word for the shell, using only printable ASCII.
-func quote(kind, s string) string {
+func quote(kind, s string) string { return shellTable[kind].quote(s) }
+
+// quotePosix is quote for bash and zsh: $'...' with every byte that is not
+// plainly safe escaped.
+func quotePosix(s string) string {
 	var b strings.Builder
-	switch kind {
-	case "nu":
-		// Double quotes: \ and " escaped, other bytes as \u{…}; nushell
-		// strings are UTF-8, so a byte that is not cannot be typed.
-		b.WriteByte('"')
-		for _, r := range s {
-			if r >= 0x20 && r < 0x7f && r != '"' && r != '\\' {
-				b.WriteRune(r)
-				continue
-			}
-			fmt.Fprintf(&b, `\u{%x}`, r)
-		}
-		b.WriteByte('"')
-		return b.String()
-	case "elvish":
-		// Double quotes (no interpolation in elvish), every byte that is
-		// not plainly safe as \xNN.
-		b.WriteByte('"')
-		for i := 0; i < len(s); i++ {
-			c := s[i]
-			if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("/._-+,:=@% ", c) >= 0 {
-				b.WriteByte(c)
-				continue
-			}
-			fmt.Fprintf(&b, `\x%02x`, c)
-		}
-		b.WriteByte('"')
-		return b.String()
-	}
-	if kind == "fish" {
-		// Single quotes, where only \ and ' are special; other bytes as
-		// unquoted \xNN (\X for bytes above 0x7f) escapes.
-		in := false
-		for i := 0; i < len(s); i++ {
-			c := s[i]
-			if c < 0x20 || c >= 0x7f {
-				if in {
-					b.WriteByte('\'')
-					in = false
-				}
-				fmt.Fprintf(&b, `\X%02x`, c)
-				continue
-			}
-			if !in {
-				b.WriteByte('\'')
-				in = true
-			}
-			if c == '\\' || c == '\'' {
-				b.WriteByte('\\')
-			}
-			b.WriteByte(c)
-		}
-		if in {
-			b.WriteByte('\'')
-		}
-		if b.Len() == 0 {
-			return "''"
-		}
-		return b.String()
-	}
-	// bash and zsh: $'...' with every byte that is not plainly safe escaped.
 	b.WriteString("$'")
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -418,6 +347,73 @@ func quote(kind, s string) string {
 		fmt.Fprintf(&b, `\x%02x`, c)
 	}
 	b.WriteByte('\'')
+	return b.String()
+}
+
+// quoteFish is quote for fish: single quotes, where only \ and ' are
+// special; other bytes as unquoted \xNN (\X for bytes above 0x7f) escapes.
+func quoteFish(s string) string {
+	var b strings.Builder
+	in := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f {
+			if in {
+				b.WriteByte('\'')
+				in = false
+			}
+			fmt.Fprintf(&b, `\X%02x`, c)
+			continue
+		}
+		if !in {
+			b.WriteByte('\'')
+			in = true
+		}
+		if c == '\\' || c == '\'' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(c)
+	}
+	if in {
+		b.WriteByte('\'')
+	}
+	if b.Len() == 0 {
+		return "''"
+	}
+	return b.String()
+}
+
+// quoteNu is quote for nushell: double quotes, other characters than
+// printable ASCII (and \ and ") as \u{…}; nushell strings are UTF-8, so a
+// byte that is not cannot be typed.
+func quoteNu(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		if r >= 0x20 && r < 0x7f && r != '"' && r != '\\' {
+			b.WriteRune(r)
+			continue
+		}
+		fmt.Fprintf(&b, `\u{%x}`, r)
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// quoteElvish is quote for elvish: double quotes (no interpolation in
+// elvish), every byte that is not plainly safe as \xNN.
+func quoteElvish(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("/._-+,:=@% ", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, `\x%02x`, c)
+	}
+	b.WriteByte('"')
 	return b.String()
 }
 
