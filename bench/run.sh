@@ -384,7 +384,8 @@ for sh in "${shells[@]}"; do
     rt=$(ratio "${a}" "${d}")
     tgt="≤ ${limit}"
     v=$(verdict "${rt}" "${limit}")
-    if [[ ${sh} == fish ]]; then tgt="report" v="(7)"; fi
+    # fish: the steady rows have the same targets (no process, fish >= 3.6);
+    # its cd in/out row calls once per cd, as bash and zsh do.
     printf '%-34s %-5s %11s %12s %12s %9s %-9s %s\n' "${label}" "${sh}" "$(us "${base}")" "$(us "${a}")" "$(us "${d}")" "${rt}" "${tgt}" "${v}"
   done
 done
@@ -447,7 +448,7 @@ printf '  %-44s %s (target ≤ 20 MiB: %s)\n' "awsrole export bash, cold entry:"
 printf '  %-44s %s\n' "awsrole export bash, cached entry:" "$(mib "${rss_cached}")"
 echo
 if [[ " ${shells[*]} " == *" fish "* ]]; then
-  echo "7 fish: one \`awsrole export fish\` per prompt (and one more per cd, from the PWD handler); see the fish rows above."
+  echo "7 fish: no process at a steady prompt or a cd between plain directories (fish >= 3.6: \`path mtime\`); fish $(fish --version | sed 's/.* //') here."
   echo "  measured as the hook's own cost: \`fish -c\` with the conf.d loaded, \`emit fish_prompt\` N times (cd rows: cd + emit)."
 fi
 echo

@@ -5,14 +5,91 @@
 # Before every prompt and whenever PWD changes (so also for cd inside scripts
 # and functions) it runs `awsrole export fish` and, if that succeeds, sources
 # what it printed, which moves this shell's AWS variables to what the current
-# directory asks for. Defining the functions again replaces them, handlers
+# directory asks for. When nothing can have changed since the last call it
+# starts no process (fish >= 3.6, which has `path mtime`): see
+# __awsrole_steady. Defining the functions again replaces them, handlers
 # included, so sourcing this twice registers once.
 #
 # The hook's own variables are never exported (-u), whatever scope a
 # variable of the same name had; a universal one is dropped.
-set -qU __awsrole_after_cd; and set -eU __awsrole_after_cd
+for __awsrole_var in __awsrole_after_cd __awsrole_file __awsrole_state __awsrole_mark __awsrole_leave __awsrole_ttl __awsrole_watch __awsrole_walk __awsrole_walk_pwd
+    set -qU $__awsrole_var; and set -eU $__awsrole_var
+    set -e -g $__awsrole_var
+end
+set -e __awsrole_var
+
+# What the last call left (set by its output): the nearest .awsrole.toml,
+# the AWSROLE_STATE it goes with, a mark file whose mtime is a second before
+# the call read anything, the code that leaves the active role, how many
+# seconds after the mark credentials need renewing, and the files (user
+# config, trust store) whose change means "ask again".
+set -gu __awsrole_mark ''
+
+# __awsrole_steady succeeds when another call would change nothing. Builtins
+# only: a prompt in the same project, or cd between directories without a
+# .awsrole.toml, costs a few stat calls and no process. Detected once here:
+# a fish without `path mtime --relative` always asks the binary.
+if contains -- path (builtin -n); and path mtime --relative / >/dev/null 2>/dev/null
+    function __awsrole_steady --description 'awsrole: succeed when another call would change nothing'
+        # fish runs a builtin in some microseconds: as few as possible here.
+        test -n "$__awsrole_mark" -a "x$AWSROLE_STATE" = "x$__awsrole_state"; or return 1
+        # The directories to look in are split out once per PWD.
+        if test "x$PWD" != "x$__awsrole_walk_pwd"
+            # A directory name with a newline is left to the binary.
+            string match -q -- "*"\n"*" $PWD; and return 1
+            set -gu __awsrole_walk_pwd $PWD
+            set -gu __awsrole_walk /.awsrole.toml
+            set -l dir ''
+            for part in (string split -n / -- $PWD)
+                set dir $dir/$part
+                set -p __awsrole_walk $dir/.awsrole.toml
+            end
+        end
+        # The nearest file, found as `awsrole export` finds it: one stat per
+        # level, nearest first.
+        set -l file
+        for candidate in $__awsrole_walk
+            if test -e $candidate
+                set file $candidate
+                break
+            end
+        end
+        if test "x$file" != "x$__awsrole_file"
+            # Out of every project while a role is active: put the user's
+            # own values back here, as `awsrole export` would (only those
+            # still holding awsrole's value), with no process.
+            test -z "$file"; and test -n "$__awsrole_leave"; or return 1
+            eval $__awsrole_leave
+            set -gu __awsrole_file ''
+            set -gu __awsrole_state ''
+            set -gu __awsrole_leave ''
+            set -gu __awsrole_ttl 4611686018427387904
+            return 0
+        end
+        # One read of every time, as seconds before now (one command
+        # substitution costs more than all the tests here). The mark comes
+        # first (it exists: checked just before); a watched file that does
+        # not exist prints nothing, as it cannot be newer.
+        test -e "$__awsrole_mark"; or return 1
+        set -l ages (path mtime --relative -- $__awsrole_mark $file $__awsrole_watch); or return 1
+        # The renewal deadline, as seconds after the mark.
+        test "$ages[1]" -lt "$__awsrole_ttl"; or return 1
+        # Whole seconds: younger than the mark means newer, so changed. (If
+        # the clock's second ticked between two files of this one call, an
+        # edit made in the second after the mark is seen one prompt later.)
+        for age in $ages[2..]
+            test "$age" -ge "$ages[1]"; or return 1
+        end
+    end
+else
+    function __awsrole_steady --description 'awsrole: this fish has no path mtime; always ask'
+        return 1
+    end
+end
 
 function __awsrole_export --description 'awsrole: apply the AWS role of the current directory'
+    # Until a call succeeds, the next prompt asks again.
+    set -gu __awsrole_mark ''
     # Captured first so only a complete, successful answer is sourced; the
     # export prints one line per variable, so splitting on lines loses nothing.
     set -lu __awsrole_code (command __AWSROLE_BIN__ export fish --pid $fish_pid)
@@ -24,7 +101,7 @@ function __awsrole_hook --on-event fish_prompt --description 'awsrole: refresh b
     # A cd at the prompt has just been handled by the PWD handler.
     if set -q __awsrole_after_cd
         set -eg __awsrole_after_cd
-    else
+    else if not __awsrole_steady
         __awsrole_export
     end
     return $__awsrole_status
@@ -32,7 +109,7 @@ end
 
 function __awsrole_hook_pwd --on-variable PWD --description 'awsrole: apply after each change of directory'
     set -lu __awsrole_status $status
-    __awsrole_export
+    __awsrole_steady; or __awsrole_export
     set -gu __awsrole_after_cd 1
     return $__awsrole_status
 end

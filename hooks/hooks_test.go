@@ -28,37 +28,70 @@ func needShell(t *testing.T, name string) {
 	}
 }
 
+// row is what the hook tests know about one shell of the registry; adding
+// a shell to the registry without a row here fails TestEveryShellHasARow.
+type row struct {
+	// check is the command that checks a script file without running it.
+	check func(file string) []string
+	// fake: the tests driven by fakeBin (which answers in bash or fish
+	// syntax) run this shell's hook; the others are covered in internal/e2e.
+	fake bool
+}
+
+var rows = map[string]row{
+	"bash": {check: func(f string) []string { return []string{"bash", "-n", f} }, fake: true},
+	"zsh":  {check: func(f string) []string { return []string{"zsh", "-n", f} }, fake: true},
+	"fish": {check: func(f string) []string { return []string{"fish", "--no-execute", f} }, fake: true},
+	// Outside the editor there is no edit: namespace: a stand-in for it
+	// lets the script compile and register (it runs nothing).
+	"elvish": {check: func(f string) []string {
+		return []string{"elvish", "-norc", "-c", "eval &ns=(ns [&edit:=(ns [&before-readline=[]])]) (slurp < $args[0])", f}
+	}},
+	"nu": {check: func(f string) []string {
+		return []string{"nu", "--no-config-file", "-c", "if not (nu-check " + strconv.Quote(f) + ") { error make {msg: 'does not parse'} }"}
+	}},
+	"direnv": {check: func(f string) []string { return []string{"bash", "-n", f} }},
+}
+
+// fakeShells are the registry's prompt shells whose rows say fake.
+func fakeShells() []string {
+	var out []string
+	for _, s := range shellgen.Names(shellgen.UsePrompt) {
+		if rows[s].fake {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func TestEveryShellHasARow(t *testing.T) {
+	for _, s := range shellgen.Names(shellgen.UseHook) {
+		if _, ok := rows[s]; !ok {
+			t.Errorf("shell %s has no row in hooks_test.go's table", s)
+		}
+	}
+}
+
 func TestScript(t *testing.T) {
-	for _, shell := range hooks.Shells() {
+	for _, shell := range shellgen.Names(shellgen.UsePrompt) {
 		script, err := hooks.Script(shell)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(script, "command "+hooks.Placeholder+" export "+shell+" --pid ") {
-			t.Errorf("%s hook does not call the binary as `%s export %s --pid …`", shell, hooks.Placeholder, shell)
+		if !strings.Contains(script, hooks.Placeholder) || !strings.Contains(script, " export ") || !strings.Contains(script, " --pid ") {
+			t.Errorf("%s hook does not call the binary as `%s export … --pid …`", shell, hooks.Placeholder)
 		}
 	}
-	if _, err := hooks.Script("tcsh"); err == nil || !strings.Contains(err.Error(), "bash, zsh, fish") {
-		t.Errorf("Script(tcsh) error = %v, want one listing the shells", err)
+	if _, err := hooks.Script("tcsh"); err == nil || !strings.Contains(err.Error(), "tcsh") {
+		t.Errorf("Script(tcsh) error = %v, want one naming it", err)
 	}
-	shells := hooks.Shells()
-	shells[0] = "changed"
-	if hooks.Shells()[0] != "bash" {
-		t.Error("Shells returns its internal slice")
-	}
-}
-
-// syntaxCheck is how each shell checks a script without running it.
-var syntaxCheck = map[string][]string{
-	"bash": {"bash", "-n"},
-	"zsh":  {"zsh", "-n"},
-	"fish": {"fish", "--no-execute"},
 }
 
 func TestSyntax(t *testing.T) {
-	for _, shell := range hooks.Shells() {
+	for _, shell := range shellgen.Names(shellgen.UseHook) {
 		t.Run(shell, func(t *testing.T) {
-			needShell(t, shell)
+			argv0 := rows[shell].check("")[0]
+			needShell(t, argv0)
 			raw, _ := hooks.Script(shell)
 			rendered, err := shellgen.Hook(shell, goldenBin)
 			if err != nil {
@@ -67,7 +100,7 @@ func TestSyntax(t *testing.T) {
 			for name, script := range map[string]string{"raw": raw, "rendered": rendered} {
 				file := filepath.Join(t.TempDir(), "hook."+shell)
 				writeFile(t, file, script)
-				argv := append(syntaxCheck[shell], file)
+				argv := rows[shell].check(file)
 				if out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput(); err != nil || len(out) > 0 {
 					t.Errorf("%s %s hook: %v\n%s", name, shell, err, out)
 				}
@@ -94,7 +127,7 @@ func TestShellcheck(t *testing.T) {
 }
 
 func TestGolden(t *testing.T) {
-	for _, shell := range hooks.Shells() {
+	for _, shell := range shellgen.Names(shellgen.UseHook) {
 		t.Run(shell, func(t *testing.T) {
 			got, err := shellgen.Hook(shell, goldenBin)
 			if err != nil {
@@ -149,7 +182,7 @@ func newRig(t *testing.T) *rig {
 	if err := os.Chmod(r.bin, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, shell := range hooks.Shells() {
+	for _, shell := range fakeShells() {
 		code, err := shellgen.Hook(shell, r.bin)
 		if err != nil {
 			t.Fatal(err)
@@ -227,7 +260,7 @@ func sourceArgv(shell, code, hook string, args ...string) []string {
 }
 
 func TestSourceIsSilent(t *testing.T) {
-	for _, shell := range hooks.Shells() {
+	for _, shell := range fakeShells() {
 		for _, setup := range setups[shell] {
 			t.Run(shell+"/"+setup.name, func(t *testing.T) {
 				needShell(t, shell)
@@ -317,7 +350,10 @@ func TestInteractivePrompt(t *testing.T) {
 		"zsh":  {"zsh", "-f", "-i"},
 	}
 	userCalls := map[string]int{"string PROMPT_COMMAND": 1, "array PROMPT_COMMAND": 2, "user precmd": 1}
-	for _, shell := range []string{"bash", "zsh"} {
+	for _, shell := range fakeShells() {
+		if argv[shell] == nil {
+			continue
+		}
 		for _, setup := range setups[shell] {
 			t.Run(shell+"/"+setup.name, func(t *testing.T) {
 				needShell(t, shell)
@@ -368,7 +404,7 @@ func TestInteractivePrompt(t *testing.T) {
 }
 
 func TestFailedCallChangesNothing(t *testing.T) {
-	for _, shell := range hooks.Shells() {
+	for _, shell := range fakeShells() {
 		t.Run(shell, func(t *testing.T) {
 			needShell(t, shell)
 			r := newRig(t)
@@ -397,7 +433,10 @@ func TestChangeDirectory(t *testing.T) {
 		"zsh":  `source "$1"; go() { cd "$1"; }; go "$2"; echo "pid=$$ calls=${AWSROLE_TEST_CALLS-}"`,
 		"fish": `source $argv[1]; function go; cd $argv[1]; end; go $argv[2]; echo "pid=$fish_pid calls=$AWSROLE_TEST_CALLS"`,
 	}
-	for _, shell := range []string{"zsh", "fish"} {
+	for _, shell := range shellgen.Names(shellgen.UsePrompt) {
+		if code[shell] == "" {
+			continue
+		}
 		t.Run(shell, func(t *testing.T) {
 			needShell(t, shell)
 			r := newRig(t)
@@ -434,5 +473,38 @@ func writeFile(t *testing.T, path, content string) {
 	}
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRegisterOnceNuElvish loads the nushell and elvish hooks twice and
+// counts their hooks (their prompts run only in the e2e tests).
+func TestRegisterOnceNuElvish(t *testing.T) {
+	argv := map[string]func(file string) []string{
+		"nu": func(f string) []string {
+			q := strconv.Quote(f)
+			return []string{"nu", "--no-config-file", "-c", "source " + q + "; source " + q +
+				"; print $'($env.config.hooks.pre_prompt | length) ($env.config.hooks.env_change.PWD | length)'"}
+		},
+		"elvish": func(f string) []string {
+			return []string{"elvish", "-norc", "-c", `var n = (ns [&edit:=(ns [&before-readline=[]])]); var code = (slurp < $args[0])
+eval &ns=$n &on-end={|n2| set n = $n2 } $code; eval &ns=$n &on-end={|n2| set n = $n2 } $code
+echo (count $n[edit:][before-readline]) (count $after-chdir)`, f}
+		},
+	}
+	for shell, cmd := range argv {
+		t.Run(shell, func(t *testing.T) {
+			needShell(t, shell)
+			code, err := shellgen.Hook(shell, goldenBin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			file := filepath.Join(t.TempDir(), "hook."+shell)
+			writeFile(t, file, code)
+			a := cmd(file)
+			out, err := exec.Command(a[0], a[1:]...).CombinedOutput()
+			if err != nil || strings.TrimSpace(string(out)) != "1 1" {
+				t.Errorf("loaded twice: %v, hooks registered %q, want one each (1 1)", err, out)
+			}
+		})
 	}
 }

@@ -39,53 +39,14 @@ func alreadyPresent(file string) Change {
 }
 func notPresent(file string) Change { return Change{file, "hook not present in " + file, false} }
 
-// RCFile returns the file Install writes to for shell, reading the
-// environment through env (os.Getenv in production).
-func RCFile(shell string, env func(string) string) (string, error) {
-	if err := checkShell(shell); err != nil {
-		return "", err
-	}
-	home := env("HOME")
-	switch shell {
-	case "zsh":
-		if dir := env("ZDOTDIR"); dir != "" {
-			return filepath.Join(dir, ".zshrc"), nil
-		}
-	case "fish":
-		// The XDG spec says to ignore a relative XDG_CONFIG_HOME.
-		if dir := env("XDG_CONFIG_HOME"); filepath.IsAbs(dir) {
-			return filepath.Join(dir, "fish", "conf.d", "awsrole.fish"), nil
-		}
-	case Direnv:
-		if dir := env("XDG_CONFIG_HOME"); filepath.IsAbs(dir) {
-			return filepath.Join(dir, "direnv", "lib", "awsrole.sh"), nil
-		}
-	}
-	if home == "" {
-		return "", fmt.Errorf("rc file for %s: HOME is not set", shell)
-	}
-	switch shell {
-	case "bash":
-		return filepath.Join(home, ".bashrc"), nil
-	case "zsh":
-		return filepath.Join(home, ".zshrc"), nil
-	case Direnv:
-		return filepath.Join(home, ".config", "direnv", "lib", "awsrole.sh"), nil
-	default:
-		return filepath.Join(home, ".config", "fish", "conf.d", "awsrole.fish"), nil
-	}
-}
-
-// Install puts line between the marker lines in rcPath: it appends the block,
-// replaces a block whose content differs, or leaves an identical one alone.
-// A missing file (and its directory) is created; an existing one keeps its
-// mode and is replaced atomically, through symlinks.
-func Install(shell, rcPath, line string) (Change, error) {
-	if err := checkShell(shell); err != nil {
-		return Change{File: rcPath}, err
-	}
-	if line == "" || strings.ContainsAny(line, "\r\n") || isMarker(line) {
-		return Change{File: rcPath}, fmt.Errorf("install into %s: the hook line must be one non-empty line that is not a marker, got %q", rcPath, line)
+// Install puts lines (one or more, without a final newline) between the
+// marker lines in rcPath: it appends the block, replaces a block whose
+// content differs, or leaves an identical one alone. A missing file (and its
+// directory) is created; an existing one keeps its mode and is replaced
+// atomically, through symlinks.
+func Install(rcPath, lines string) (Change, error) {
+	if err := checkLines(lines); err != nil {
+		return Change{File: rcPath}, fmt.Errorf("install into %s: %w", rcPath, err)
 	}
 	f, err := readRC(rcPath)
 	if err != nil {
@@ -96,7 +57,7 @@ func Install(shell, rcPath, line string) (Change, error) {
 		return Change{File: rcPath}, err
 	}
 	change := added(rcPath)
-	block := StartMarker + "\n" + line + "\n" + EndMarker
+	block := StartMarker + "\n" + lines + "\n" + EndMarker
 	var out []byte
 	if len(blocks) == 0 {
 		out = append([]byte(nil), f.content...)
@@ -128,13 +89,10 @@ func Install(shell, rcPath, line string) (Change, error) {
 
 // Uninstall removes every awsrole block from rcPath, leaving the rest of the
 // file byte for byte as it was before Install. A missing file or one without
-// a block is left alone. The fish and direnv files, awsrole's own, are deleted
-// once empty; bash and zsh rc files are kept even then (zsh would start its
-// new-user wizard without a .zshrc).
-func Uninstall(shell, rcPath string) (Change, error) {
-	if err := checkShell(shell); err != nil {
-		return Change{File: rcPath}, err
-	}
+// a block is left alone. A file of awsrole's own (owned: fish's conf.d file,
+// the direnv library) is deleted once empty; a user's rc file is kept even
+// then (zsh would start its new-user wizard without a .zshrc).
+func Uninstall(rcPath string, owned bool) (Change, error) {
 	f, err := readRC(rcPath)
 	if err != nil {
 		return Change{File: rcPath}, err
@@ -147,7 +105,7 @@ func Uninstall(shell, rcPath string) (Change, error) {
 		return notPresent(rcPath), nil
 	}
 	out := removeBlocks(f.content, blocks)
-	if len(out) == 0 && (shell == "fish" || shell == Direnv) && !isSymlink(rcPath) {
+	if len(out) == 0 && owned && !isSymlink(rcPath) {
 		if err := os.Remove(rcPath); err != nil {
 			return Change{File: rcPath}, fmt.Errorf("uninstall: %w", err)
 		}
@@ -157,6 +115,20 @@ func Uninstall(shell, rcPath string) (Change, error) {
 		return Change{File: rcPath}, err
 	}
 	return removed(rcPath), nil
+}
+
+// checkLines accepts a non-empty block with no carriage return, no final
+// newline and no line that is a marker.
+func checkLines(lines string) error {
+	if lines == "" || strings.ContainsRune(lines, '\r') || strings.HasSuffix(lines, "\n") {
+		return fmt.Errorf("the hook block must be non-empty lines without a final newline, got %q", lines)
+	}
+	for _, l := range strings.Split(lines, "\n") {
+		if isMarker(l) {
+			return fmt.Errorf("the hook block must not contain a marker line, got %q", l)
+		}
+	}
+	return nil
 }
 
 // block is one marker block: content[start:end] is everything Uninstall

@@ -60,7 +60,7 @@ func TestInstall(t *testing.T) {
 			if tt.before != "<missing>" {
 				writeFile(t, rc, tt.before)
 			}
-			change, err := hooks.Install("bash", rc, tt.line)
+			change, err := hooks.Install(rc, tt.line)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -71,7 +71,7 @@ func TestInstall(t *testing.T) {
 				t.Errorf("change = %+v, want action %q, changed %v", change, tt.action+rc, tt.changed)
 			}
 			// A second run never changes anything.
-			again, err := hooks.Install("bash", rc, tt.line)
+			again, err := hooks.Install(rc, tt.line)
 			if err != nil || again.Changed || readOrMissing(t, rc) != tt.want {
 				t.Errorf("second Install: %+v, %v; content %q", again, err, readOrMissing(t, rc))
 			}
@@ -92,15 +92,15 @@ func TestUninstallRestores(t *testing.T) {
 		t.Run(strings.ReplaceAll(original, "\n", `\n`), func(t *testing.T) {
 			rc := filepath.Join(t.TempDir(), ".zshrc")
 			writeFile(t, rc, original)
-			if _, err := hooks.Install("zsh", rc, line); err != nil {
+			if _, err := hooks.Install(rc, line); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := hooks.Install("zsh", rc, newLine); err != nil {
+			if _, err := hooks.Install(rc, newLine); err != nil {
 				t.Fatal(err)
 			}
-			change, err := hooks.Uninstall("zsh", rc)
+			change, err := hooks.Uninstall(rc, false)
 			if err != nil {
-				t.Fatal(err)
+				t.Fatal(err, false)
 			}
 			if !change.Changed || change.Action != "removed hook from "+rc {
 				t.Errorf("change = %+v", change)
@@ -113,7 +113,7 @@ func TestUninstallRestores(t *testing.T) {
 	t.Run("lines added after the block stay", func(t *testing.T) {
 		rc := filepath.Join(t.TempDir(), ".bashrc")
 		writeFile(t, rc, "a\n")
-		if _, err := hooks.Install("bash", rc, line); err != nil {
+		if _, err := hooks.Install(rc, line); err != nil {
 			t.Fatal(err)
 		}
 		f, err := os.OpenFile(rc, os.O_APPEND|os.O_WRONLY, 0)
@@ -122,8 +122,8 @@ func TestUninstallRestores(t *testing.T) {
 		}
 		_, _ = f.WriteString("added later\n")
 		_ = f.Close()
-		if _, err := hooks.Uninstall("bash", rc); err != nil {
-			t.Fatal(err)
+		if _, err := hooks.Uninstall(rc, false); err != nil {
+			t.Fatal(err, false)
 		}
 		if got := readOrMissing(t, rc); got != "a\nadded later\n" {
 			t.Errorf("got %q", got)
@@ -134,7 +134,7 @@ func TestUninstallRestores(t *testing.T) {
 func TestUninstallAbsent(t *testing.T) {
 	dir := t.TempDir()
 	missing := filepath.Join(dir, ".bashrc")
-	change, err := hooks.Uninstall("bash", missing)
+	change, err := hooks.Uninstall(missing, false)
 	if err != nil || change.Changed || change.Action != "hook not present in "+missing {
 		t.Errorf("Uninstall of a missing file: %+v, %v", change, err)
 	}
@@ -143,7 +143,7 @@ func TestUninstallAbsent(t *testing.T) {
 	}
 	without := filepath.Join(dir, ".zshrc")
 	writeFile(t, without, "a\n# <<< awsrole <<<\n")
-	change, err = hooks.Uninstall("zsh", without)
+	change, err = hooks.Uninstall(without, false)
 	if err != nil || change.Changed || readOrMissing(t, without) != "a\n# <<< awsrole <<<\n" {
 		t.Errorf("Uninstall without a block: %+v, %v, %q", change, err, readOrMissing(t, without))
 	}
@@ -156,24 +156,24 @@ func TestInstallKeepsMode(t *testing.T) {
 		if err := os.Chmod(rc, mode); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := hooks.Install("bash", rc, line); err != nil {
+		if _, err := hooks.Install(rc, line); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := hooks.Install("bash", rc, newLine); err != nil {
+		if _, err := hooks.Install(rc, newLine); err != nil {
 			t.Fatal(err)
 		}
 		if info, _ := os.Stat(rc); info.Mode().Perm() != mode {
 			t.Errorf("mode %v became %v after Install", mode, info.Mode().Perm())
 		}
-		if _, err := hooks.Uninstall("bash", rc); err != nil {
-			t.Fatal(err)
+		if _, err := hooks.Uninstall(rc, false); err != nil {
+			t.Fatal(err, false)
 		}
 		if info, _ := os.Stat(rc); info.Mode().Perm() != mode {
 			t.Errorf("mode %v became %v after Uninstall", mode, info.Mode().Perm())
 		}
 	}
 	rc := filepath.Join(t.TempDir(), ".bashrc")
-	if _, err := hooks.Install("bash", rc, line); err != nil {
+	if _, err := hooks.Install(rc, line); err != nil {
 		t.Fatal(err)
 	}
 	if info, _ := os.Stat(rc); info.Mode().Perm() != 0o644 {
@@ -190,7 +190,7 @@ func TestInstallThroughSymlink(t *testing.T) {
 	if err := os.Symlink("dotfiles/zshrc", rc); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := hooks.Install("zsh", rc, line); err != nil {
+	if _, err := hooks.Install(rc, line); err != nil {
 		t.Fatal(err)
 	}
 	if info, err := os.Lstat(rc); err != nil || info.Mode()&fs.ModeSymlink == 0 {
@@ -199,8 +199,8 @@ func TestInstallThroughSymlink(t *testing.T) {
 	if got := readOrMissing(t, target); got != "a\n"+block+"\n" {
 		t.Errorf("symlink target: %q", got)
 	}
-	if _, err := hooks.Uninstall("zsh", rc); err != nil {
-		t.Fatal(err)
+	if _, err := hooks.Uninstall(rc, false); err != nil {
+		t.Fatal(err, false)
 	}
 	if got := readOrMissing(t, target); got != "a\n" {
 		t.Errorf("after Uninstall the target is %q", got)
@@ -211,12 +211,13 @@ func TestInstallThroughSymlink(t *testing.T) {
 
 func TestFishConfD(t *testing.T) {
 	xdg := filepath.Join(t.TempDir(), "config")
-	rc, err := hooks.RCFile("fish", env(map[string]string{"HOME": "/home/x", "XDG_CONFIG_HOME": xdg}))
-	if err != nil {
-		t.Fatal(err)
+	in, err := shellgen.InstallFor("fish", "awsrole", env(map[string]string{"HOME": "/home/x", "XDG_CONFIG_HOME": xdg}))
+	if err != nil || !in.Owned {
+		t.Fatal(in, err)
 	}
+	rc := in.File
 	fishLine := `'/usr/local/bin/awsrole' hook fish | source`
-	change, err := hooks.Install("fish", rc, fishLine)
+	change, err := hooks.Install(rc, fishLine)
 	if err != nil || !change.Changed {
 		t.Fatalf("Install: %+v, %v", change, err)
 	}
@@ -226,7 +227,7 @@ func TestFishConfD(t *testing.T) {
 	if info, err := os.Stat(filepath.Join(xdg, "fish", "conf.d")); err != nil || !info.IsDir() {
 		t.Errorf("conf.d not created: %v", err)
 	}
-	if _, err := hooks.Uninstall("fish", rc); err != nil {
+	if _, err := hooks.Uninstall(rc, true); err != nil {
 		t.Fatal(err)
 	}
 	if readOrMissing(t, rc) != "<missing>" {
@@ -234,10 +235,10 @@ func TestFishConfD(t *testing.T) {
 	}
 	// A conf.d file the user added to is kept, minus the block.
 	writeFile(t, rc, "set -g mine 1\n")
-	if _, err := hooks.Install("fish", rc, fishLine); err != nil {
+	if _, err := hooks.Install(rc, fishLine); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := hooks.Uninstall("fish", rc); err != nil {
+	if _, err := hooks.Uninstall(rc, true); err != nil {
 		t.Fatal(err)
 	}
 	if got := readOrMissing(t, rc); got != "set -g mine 1\n" {
@@ -262,20 +263,28 @@ func TestRCFile(t *testing.T) {
 		{"fish", map[string]string{"HOME": "/home/a"}, "/home/a/.config/fish/conf.d/awsrole.fish"},
 		{"fish", map[string]string{"HOME": "/home/a", "XDG_CONFIG_HOME": "/xdg"}, "/xdg/fish/conf.d/awsrole.fish"},
 		{"fish", map[string]string{"HOME": "/home/a", "XDG_CONFIG_HOME": "relative"}, "/home/a/.config/fish/conf.d/awsrole.fish"},
+		{"nu", map[string]string{"HOME": "/home/a"}, "/home/a/.config/nushell/autoload/awsrole.nu"},
+		{"nu", map[string]string{"HOME": "/home/a", "XDG_CONFIG_HOME": "/xdg"}, "/xdg/nushell/autoload/awsrole.nu"},
+		{"elvish", map[string]string{"HOME": "/home/a"}, "/home/a/.config/elvish/rc.elv"},
+		{"elvish", map[string]string{"HOME": "/home/a", "XDG_CONFIG_HOME": "/xdg"}, "/xdg/elvish/rc.elv"},
+		{"direnv", map[string]string{"HOME": "/home/a"}, "/home/a/.config/direnv/lib/awsrole.sh"},
 	}
 	for _, tt := range tests {
-		got, err := hooks.RCFile(tt.shell, env(tt.env))
+		in, err := shellgen.InstallFor(tt.shell, "awsrole", env(tt.env))
+		got := in.File
 		if err != nil || got != tt.want {
 			t.Errorf("RCFile(%s, %v) = %q, %v; want %q", tt.shell, tt.env, got, err, tt.want)
 		}
 	}
-	for _, shell := range []string{"bash", "zsh", "fish"} {
-		if _, err := hooks.RCFile(shell, env(nil)); err == nil || !strings.Contains(err.Error(), "HOME") {
-			t.Errorf("RCFile(%s) without HOME: %v", shell, err)
+	for _, shell := range shellgen.Names(shellgen.UseInstall) {
+		if _, err := shellgen.InstallFor(shell, "awsrole", env(nil)); err == nil || !strings.Contains(err.Error(), "HOME") {
+			t.Errorf("InstallFor(%s) without HOME: %v", shell, err)
 		}
 	}
-	if _, err := hooks.RCFile("tcsh", env(map[string]string{"HOME": "/h"})); err == nil {
-		t.Error("RCFile(tcsh) did not fail")
+	for _, shell := range []string{"tcsh", "json"} {
+		if _, err := shellgen.InstallFor(shell, "awsrole", env(map[string]string{"HOME": "/h"})); err == nil {
+			t.Errorf("InstallFor(%s) did not fail", shell)
+		}
 	}
 }
 
@@ -285,40 +294,37 @@ func TestInstallErrors(t *testing.T) {
 	}{
 		{"unterminated block", "a\n# >>> awsrole >>>\nx\n", line, "no \"# <<< awsrole <<<\" line"},
 		{"nested block", "# >>> awsrole >>>\n# >>> awsrole >>>\n# <<< awsrole <<<\n", line, "started again"},
-		{"empty line", "", "", "one non-empty line"},
-		{"multi-line", "", "a\nb", "one non-empty line"},
-		{"marker as line", "", "# <<< awsrole <<<", "not a marker"},
+		{"empty line", "", "", "non-empty lines"},
+		{"final newline", "", "a\n", "without a final newline"},
+		{"carriage return", "", "a\r\nb", "non-empty lines"},
+		{"marker as line", "", "# <<< awsrole <<<", "marker line"},
+		{"marker inside", "", "a\n# >>> awsrole >>>\nb", "marker line"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rc := filepath.Join(t.TempDir(), ".bashrc")
 			writeFile(t, rc, tt.before)
-			if _, err := hooks.Install("bash", rc, tt.line); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			if _, err := hooks.Install(rc, tt.line); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("Install error = %v, want it to contain %q", err, tt.wantErr)
 			}
 			if got := readOrMissing(t, rc); got != tt.before {
 				t.Errorf("a failed Install changed the file to %q", got)
 			}
 			if strings.Contains(tt.name, "block") {
-				if _, err := hooks.Uninstall("bash", rc); err == nil {
-					t.Error("Uninstall of a broken block did not fail")
+				if _, err := hooks.Uninstall(rc, false); err == nil {
+					t.Error("Uninstall of a broken block did not fail", false)
 				}
 			}
 		})
 	}
 	dir := t.TempDir()
-	if _, err := hooks.Install("bash", dir, line); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+	if _, err := hooks.Install(dir, line); err == nil || !strings.Contains(err.Error(), "not a regular file") {
 		t.Errorf("Install into a directory: %v", err)
-	}
-	if _, err := hooks.Install("tcsh", filepath.Join(dir, "x"), line); err == nil {
-		t.Error("Install for tcsh did not fail")
-	}
-	if _, err := hooks.Uninstall("tcsh", filepath.Join(dir, "x")); err == nil {
-		t.Error("Uninstall for tcsh did not fail")
 	}
 }
 
-// TestRCLineLoadsHook installs the real rc line for each shell, pointing at a
+// TestRCLineLoadsHook installs the real rc line for each POSIX-style shell
+// (elvish and nushell load theirs only interactively: see internal/e2e), pointing at a
 // binary that answers `hook SHELL` with the rendered hook, and checks that
 // loading the rc file registers the hook.
 func TestRCLineLoadsHook(t *testing.T) {
@@ -327,21 +333,18 @@ func TestRCLineLoadsHook(t *testing.T) {
 		"zsh":  {"zsh", "-f", "-eu", "-c", `source "$1"; (( ${precmd_functions[(Ie)_awsrole_hook]} )) && echo ok`, "zsh"},
 		"fish": {"fish", "--no-config", "-c", `source $argv[1]; functions -q __awsrole_hook; and echo ok`},
 	}
-	for _, shell := range hooks.Shells() {
+	for shell := range check {
 		t.Run(shell, func(t *testing.T) {
 			needShell(t, shell)
 			r := newRig(t)
 			// The fake binary prints the hook for `hook SHELL`.
 			writeFile(t, r.bin, "#!/bin/sh\ncase $1 in hook) exec cat \"$HOME/hook dir/awsrole.$2\";; esac\nexit 1\n")
-			rc, err := hooks.RCFile(shell, env(map[string]string{"HOME": r.dir}))
+			in, err := shellgen.InstallFor(shell, r.bin, env(map[string]string{"HOME": r.dir}))
 			if err != nil {
 				t.Fatal(err)
 			}
-			rcLine, err := shellgen.RCLine(shell, r.bin)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := hooks.Install(shell, rc, rcLine); err != nil {
+			rc := in.File
+			if _, err := hooks.Install(rc, in.Block); err != nil {
 				t.Fatal(err)
 			}
 			stdout, stderr := r.run(t, "", append(check[shell], rc)...)

@@ -28,7 +28,7 @@ func benchChanges() map[string]*string {
 // BenchmarkRender renders the nine-variable entry in each dialect.
 func BenchmarkRender(b *testing.B) {
 	changes := benchChanges()
-	for _, d := range []string{"bash", "zsh", "fish", "json"} {
+	for _, d := range shellgen.Names(shellgen.UseExport) {
 		b.Run(d, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
@@ -46,7 +46,7 @@ func BenchmarkRenderLeave(b *testing.B) {
 	for k := range changes {
 		changes[k] = nil
 	}
-	for _, d := range []string{"bash", "fish"} {
+	for _, d := range shellgen.Names(shellgen.UseExport) {
 		b.Run(d, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

@@ -85,7 +85,7 @@ func fuzzQuote(f *testing.F, dialect string, decode func(string) (string, error)
 			}
 			return
 		}
-		if dialect == "json" && err != nil && !isUTF8(s) {
+		if (dialect == "json" || dialect == "nu") && err != nil && !isUTF8(s) {
 			return
 		}
 		if err != nil {
@@ -122,6 +122,84 @@ func FuzzQuoteBash(f *testing.F) { fuzzQuote(f, "bash", decodePosix) }
 func FuzzQuoteZsh(f *testing.F) { fuzzQuote(f, "zsh", decodePosix) }
 
 func FuzzQuoteFish(f *testing.F) { fuzzQuote(f, "fish", decodeFish) }
+
+func FuzzQuoteElvish(f *testing.F) { fuzzQuote(f, "elvish", decodeElvish) }
+
+func FuzzQuoteNu(f *testing.F) { fuzzQuote(f, "nu", decodeNu) }
+
+// decodeElvish is a strict model of the two forms elvishQuote emits:
+// '…' with ” for a quote, or "…" with \\, \" and \xNN.
+func decodeElvish(q string) (string, error) {
+	if len(q) >= 2 && q[0] == '\'' && q[len(q)-1] == '\'' {
+		body := q[1 : len(q)-1]
+		if strings.Contains(strings.ReplaceAll(body, "''", ""), "'") {
+			return "", fmt.Errorf("lone quote in %s", q)
+		}
+		return strings.ReplaceAll(body, "''", "'"), nil
+	}
+	if len(q) < 2 || q[0] != '"' || q[len(q)-1] != '"' {
+		return "", fmt.Errorf("not quoted: %s", q)
+	}
+	var b strings.Builder
+	body := q[1 : len(q)-1]
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		switch {
+		case c == '"':
+			return "", fmt.Errorf("unescaped \" in %s", q)
+		case c != '\\':
+			b.WriteByte(c)
+		case i+1 < len(body) && (body[i+1] == '\\' || body[i+1] == '"'):
+			b.WriteByte(body[i+1])
+			i++
+		case i+3 < len(body) && body[i+1] == 'x':
+			h, err := hexByte(body[i+2 : i+4])
+			if err != nil {
+				return "", err
+			}
+			b.WriteByte(h)
+			i += 3
+		default:
+			return "", fmt.Errorf("bad escape in %s", q)
+		}
+	}
+	return b.String(), nil
+}
+
+// decodeNu is a strict model of nuQuote: "…" with \\, \" and \u{X…}.
+func decodeNu(q string) (string, error) {
+	if len(q) < 2 || q[0] != '"' || q[len(q)-1] != '"' {
+		return "", fmt.Errorf("not quoted: %s", q)
+	}
+	var b strings.Builder
+	body := q[1 : len(q)-1]
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		switch {
+		case c == '"':
+			return "", fmt.Errorf("unescaped \" in %s", q)
+		case c != '\\':
+			b.WriteByte(c)
+		case i+1 < len(body) && (body[i+1] == '\\' || body[i+1] == '"'):
+			b.WriteByte(body[i+1])
+			i++
+		case strings.HasPrefix(body[i:], `\u{`):
+			end := strings.IndexByte(body[i:], '}')
+			if end < 0 {
+				return "", fmt.Errorf("unterminated \\u{ in %s", q)
+			}
+			n, err := strconv.ParseUint(body[i+3:i+end], 16, 32)
+			if err != nil {
+				return "", err
+			}
+			b.WriteRune(rune(n))
+			i += end
+		default:
+			return "", fmt.Errorf("bad escape in %s", q)
+		}
+	}
+	return b.String(), nil
+}
 
 func FuzzQuoteJSON(f *testing.F) {
 	fuzzQuote(f, "json", func(q string) (string, error) {

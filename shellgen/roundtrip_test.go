@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/awsrole/awsrole/shellgen"
 )
@@ -47,6 +48,11 @@ type shellRunner struct {
 	eval func(file, code string) string
 	// probe writes $name to file, isSet writes "set" or "unset".
 	probe, isSet func(name, file string) string
+	// dump writes the environment, NUL-separated, to file, and done
+	// writes "done"; nil: POSIX `env -0 > file` and `echo done > file`.
+	dump, done func(file string) string
+	// utf8Only: the shell's strings are UTF-8; other values are skipped.
+	utf8Only bool
 }
 
 func posixProbe(name, file string) string {
@@ -73,7 +79,10 @@ func shellRunners() []shellRunner {
 		return fmt.Sprintf("__code=$(<%s) && eval \"$__code\"\n", file)
 	}
 	var runners []shellRunner
-	for _, sh := range []string{"bash", "zsh"} {
+	for _, sh := range shellgen.Names(shellgen.UsePrompt) {
+		if sh != "bash" && sh != "zsh" {
+			continue // below: their own runners
+		}
 		var nonInteractive, interactive []string
 		if sh == "bash" {
 			nonInteractive = []string{"bash", "--norc", "--noprofile", "-c"}
@@ -100,6 +109,31 @@ func shellRunners() []shellRunner {
 			eval: func(file, _ string) string {
 				return "set -l code (string split \\n < " + file + "; or true); and string join \\n -- $code | source\n"
 			}},
+		shellRunner{name: "elvish -c", dialect: "elvish", argv: []string{"elvish", "-norc", "-c"}, eval: inline,
+			probe: func(name, file string) string { return "print $E:" + name + " > " + file + "\n" },
+			isSet: func(name, file string) string {
+				return "if (has-env " + name + ") { echo set > " + file + " } else { echo unset > " + file + " }\n"
+			}},
+		shellRunner{name: "elvish eval", dialect: "elvish", argv: []string{"elvish", "-norc", "-c"},
+			// What the hook does: capture the output, then eval it.
+			eval:  func(file, _ string) string { return "eval (slurp < " + file + ")\n" },
+			probe: func(name, file string) string { return "print $E:" + name + " > " + file + "\n" },
+			isSet: func(name, file string) string {
+				return "if (has-env " + name + ") { echo set > " + file + " } else { echo unset > " + file + " }\n"
+			}},
+		shellRunner{name: "nu load-env", dialect: "nu", argv: []string{"nu", "--no-config-file", "-c"}, utf8Only: true,
+			// What the hook does with `awsrole export json`.
+			eval: func(file, _ string) string {
+				return "do --env { let c = (open --raw " + file + " | from json); for n in ($c | columns) { let v = ($c | get $n); if $v == null { hide-env -i $n } else { load-env {$n: $v} } } }\n"
+			},
+			probe: func(name, file string) string {
+				return "$env." + name + "? | default '' | save -f --raw " + file + "\n"
+			},
+			isSet: func(name, file string) string {
+				return "(if '" + name + "' in $env { \"set\\n\" } else { \"unset\\n\" }) | save -f --raw " + file + "\n"
+			},
+			dump: func(file string) string { return "^env -0 | save -f --raw " + file + "\n" },
+			done: func(file string) string { return "\"done\\n\" | save -f --raw " + file + "\n" }},
 	)
 }
 
@@ -110,6 +144,20 @@ func roundTrip(t *testing.T, r shellRunner, values []string) {
 	t.Helper()
 	if _, err := exec.LookPath(r.argv[0]); err != nil {
 		t.Skipf("%s not installed", r.argv[0])
+	}
+	if r.utf8Only {
+		var valid []string
+		for _, v := range values {
+			if utf8.ValidString(v) {
+				valid = append(valid, v)
+			}
+		}
+		values = valid
+	}
+	dump, done := r.dump, r.done
+	if dump == nil {
+		dump = func(file string) string { return "env -0 > " + file + "\n" }
+		done = func(file string) string { return "echo done > " + file + "\n" }
 	}
 	dir := t.TempDir()
 	for _, sub := range []string{"code", "out"} {
@@ -161,14 +209,14 @@ func roundTrip(t *testing.T, r shellRunner, values []string) {
 	}
 	for n, b := range batches {
 		s := &b.script
-		fmt.Fprintf(s, "env -0 > out/env.%d\n", n)
+		s.WriteString(dump(fmt.Sprintf("out/env.%d", n)))
 		for i := b.first; i < b.last; i++ {
 			f := writeCode(i, "unset", unsetCode[i])
 			s.WriteString(r.eval(f, unsetCode[i]) + r.eval(f, unsetCode[i]))
 			s.WriteString(r.isSet(name(i), fmt.Sprintf("out/%d.unset", i)))
 		}
-		fmt.Fprintf(s, "env -0 > out/env-after.%d\n", n)
-		fmt.Fprintf(s, "echo done > out/done.%d\n", n)
+		s.WriteString(dump(fmt.Sprintf("out/env-after.%d", n)))
+		s.WriteString(done(fmt.Sprintf("out/done.%d", n)))
 		runShell(t, r, dir, s.String())
 		checkBatch(t, r, dir, values, b.first, b.last, n)
 	}

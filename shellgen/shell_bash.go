@@ -2,16 +2,34 @@ package shellgen
 
 import "strings"
 
-// bash renders `export NAME=VALUE;` and `unset -v NAME;` lines.
+// bash renders `export NAME=VALUE;` and `unset -v NAME;` lines; its hook
+// (hooks/awsrole.bash) runs from PROMPT_COMMAND, loaded from ~/.bashrc.
 type bash struct{}
 
-// Name implements Dialect.
+// Name implements Shell.
 func (bash) Name() string { return "bash" }
 
-// Export implements Dialect.
+// Uses implements Shell.
+func (bash) Uses() Use { return UseHook | UseExport | UseInstall | UsePrompt }
+
+// Export implements Shell.
 func (bash) Export(changes []Change) (string, error) { return posixExport(changes) }
 
-func (bash) quote(s string) (string, error) { return posixQuote(s) }
+// Quote implements Shell.
+func (bash) Quote(s string) (string, error) { return posixQuote(s) }
+
+// Steady implements Shell.
+func (bash) Steady(f Facts) (string, error) { return posixSteady(f) }
+
+// Install implements Shell: one eval line in ~/.bashrc.
+func (b bash) Install(bin string, env func(string) string) (Install, error) {
+	line, err := evalLine(b, bin)
+	if err != nil {
+		return Install{}, err
+	}
+	file, err := homeFile(env, ".bashrc")
+	return Install{File: file, Block: line}, err
+}
 
 // posixExport is shared by bash and zsh, which read the same syntax here.
 // `unset -v` because a plain `unset` of a name with no variable removes a

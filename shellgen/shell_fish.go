@@ -1,6 +1,12 @@
 package shellgen
 
-import "strings"
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/awsrole/awsrole/internal/transition"
+)
 
 // fish renders `set -gx NAME VALUE;` and `set -e -g NAME;` lines.
 //
@@ -11,12 +17,87 @@ import "strings"
 //
 // fish treats variables whose names end in PATH as colon-separated lists;
 // such a value still round-trips through the environment and "$NAME".
+//
+// Its hook (hooks/awsrole.fish) runs on fish_prompt and on PWD changes,
+// loaded from $XDG_CONFIG_HOME/fish/conf.d/awsrole.fish.
 type fish struct{}
 
-// Name implements Dialect.
+// Name implements Shell.
 func (fish) Name() string { return "fish" }
 
-// Export implements Dialect.
+// Uses implements Shell.
+func (fish) Uses() Use { return UseHook | UseExport | UseInstall | UsePrompt }
+
+// Install implements Shell: `BIN hook fish | source` in a conf.d file of
+// awsrole's own.
+func (f fish) Install(bin string, env func(string) string) (Install, error) {
+	q, err := f.Quote(bin)
+	if err != nil {
+		return Install{}, fmt.Errorf("rc line: binary path: %w", err)
+	}
+	file, err := configFile(env, "fish", "conf.d", "awsrole.fish")
+	return Install{File: file, Block: q + " hook fish | source", Owned: true}, err
+}
+
+// Steady implements Shell. fish has no clock builtin, but fish ≥ 3.6 has
+// `path mtime [--relative]`: the hook compares whole seconds against the
+// mark's mtime, and measures the renewal deadline as a time to live from
+// the mark, rendered here from the mark's mtime in whole seconds (the one
+// read `path mtime` will see). Without a readable mark nothing is rendered
+// and the hook asks again at the next prompt.
+func (fish) Steady(f Facts) (string, error) {
+	leave, err := leaveCode(f.Leave, fishQuote, fishRestore, "set -e -g "+transition.StateVar+";\n")
+	if err != nil {
+		return "", err
+	}
+	info, err := os.Stat(f.Mark)
+	if f.Mark == "" || err != nil {
+		return "", nil
+	}
+	ttl := f.Deadline - info.ModTime().Unix()
+	if f.Deadline >= fishNever {
+		ttl = fishNever
+	}
+	var b strings.Builder
+	for _, v := range []struct{ name, value string }{
+		{"__awsrole_file", f.File}, {"__awsrole_state", f.State}, {"__awsrole_mark", f.Mark}, {"__awsrole_leave", leave},
+	} {
+		q, err := fishQuote(v.value)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&b, "set -gu %s %s;\n", v.name, q)
+	}
+	fmt.Fprintf(&b, "set -gu __awsrole_ttl %d;\nset -gu __awsrole_watch", ttl)
+	for _, w := range f.Watch {
+		q, err := fishQuote(w)
+		if err != nil {
+			return "", err
+		}
+		b.WriteString(" " + q)
+	}
+	b.WriteString(";\n")
+	return b.String(), nil
+}
+
+// fishNever is a time to live that does not end (the hook's own constant).
+const fishNever = int64(1) << 62
+
+// fishRestore is restoreCode for fish: "x$NAME" is one word even for a
+// value that starts with "-" or is "=", which test would read otherwise.
+func fishRestore(name string, set, original *string) string {
+	cond := "not set -q " + name
+	if set != nil {
+		cond = fmt.Sprintf("set -q %s; and test \"x$%s\" = x%s", name, name, *set)
+	}
+	action := "set -e -g " + name
+	if original != nil {
+		action = fmt.Sprintf("set -gx %s %s", name, *original)
+	}
+	return fmt.Sprintf("if %s; %s; end;\n", cond, action)
+}
+
+// Export implements Shell.
 func (fish) Export(changes []Change) (string, error) {
 	return statements(changes, fishQuote,
 		func(name, q string) string { return "set -gx " + name + " " + q + ";\n" },
@@ -24,7 +105,8 @@ func (fish) Export(changes []Change) (string, error) {
 		func(name string) string { return "set -e -g " + name + ";\n" })
 }
 
-func (fish) quote(s string) (string, error) { return fishQuote(s) }
+// Quote implements Shell.
+func (fish) Quote(s string) (string, error) { return fishQuote(s) }
 
 // fishQuote puts runs of printable ASCII in single quotes (where only \ and '
 // are special) and writes every other byte as an unquoted \xNN escape joined

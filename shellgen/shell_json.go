@@ -12,12 +12,21 @@ import (
 // jsonDialect renders one object {"NAME":"value","OTHER":null}, keys sorted,
 // null meaning unset. JSON strings hold Unicode text only, so a value that is
 // not valid UTF-8 is an error rather than silently replaced by U+FFFD.
-type jsonDialect struct{}
+type jsonDialect struct{ noSteady }
 
-// Name implements Dialect.
+// Name implements Shell.
 func (jsonDialect) Name() string { return "json" }
 
-// Export implements Dialect.
+// Uses implements Shell: json is for `awsrole export` only (the nushell
+// hook reads it).
+func (jsonDialect) Uses() Use { return UseExport }
+
+// Install implements Shell: json has no hook.
+func (jsonDialect) Install(string, func(string) string) (Install, error) {
+	return Install{}, errors.New("json has no hook to install")
+}
+
+// Export implements Shell.
 func (jsonDialect) Export(changes []Change) (string, error) {
 	sorted, err := sortedChanges(changes)
 	if err != nil {
@@ -44,7 +53,8 @@ func (jsonDialect) Export(changes []Change) (string, error) {
 	return b.String(), nil
 }
 
-func (jsonDialect) quote(s string) (string, error) { return jsonQuote(s) }
+// Quote implements Shell.
+func (jsonDialect) Quote(s string) (string, error) { return jsonQuote(s) }
 
 func jsonQuote(s string) (string, error) {
 	if strings.IndexByte(s, 0) >= 0 {

@@ -1,7 +1,8 @@
-// Package shellgen turns variable changes into code a shell evaluates: one
-// dialect per shell (bash, zsh, fish) plus json, each with a quoting function
-// that is safe for untrusted values, and the rendering of the hook scripts
-// with the binary path quoted for the target shell.
+// Package shellgen is every shell awsrole supports, one file each behind the
+// Shell interface, and the registry (Names, Get) the CLI reads shell names
+// from: quoting that is safe for untrusted values, export/unset rendering,
+// the steady-state facts a hook checks, the hook script (from package hooks)
+// with the binary path quoted, and what `awsrole install` writes where.
 package shellgen
 
 import (
@@ -9,8 +10,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-
-	"github.com/awsrole/awsrole/hooks"
 )
 
 // Change is one variable: Value nil means unset.
@@ -19,57 +18,12 @@ type Change struct {
 	Value *string
 }
 
-// Dialect renders variable changes as code for one shell (or as data).
-type Dialect interface {
-	// Name is the name Lookup knows the dialect by.
-	Name() string
-	// Export renders changes sorted by name, one statement per line.
-	Export(changes []Change) (string, error)
-}
+// Lookup returns the shell `awsrole export` accepts under name.
+func Lookup(name string) (Shell, error) { return Get(name, UseExport) }
 
-// dialect is what every built-in dialect implements; quote is kept out of the
-// public interface so the set of dialects stays closed.
-type dialect interface {
-	Dialect
-	quote(s string) (string, error)
-}
-
-var dialects = map[string]dialect{
-	"bash": bash{},
-	"zsh":  zsh{},
-	"fish": fish{},
-	"json": jsonDialect{},
-}
-
-// Names lists the dialects Lookup accepts, sorted.
-func Names() []string {
-	names := make([]string, 0, len(dialects))
-	for name := range dialects {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	return names
-}
-
-// Lookup returns the dialect with the given name.
-func Lookup(name string) (Dialect, error) {
-	d, err := lookup(name)
-	if err != nil {
-		return nil, err
-	}
-	return d, nil
-}
-
-func lookup(name string) (dialect, error) {
-	if d, ok := dialects[name]; ok {
-		return d, nil
-	}
-	return nil, fmt.Errorf("unknown shell %q (valid: %s)", name, strings.Join(Names(), ", "))
-}
-
-// Render exports env (nil value means unset) in the named dialect.
-func Render(dialectName string, env map[string]*string) (string, error) {
-	d, err := lookup(dialectName)
+// Render exports env (nil value means unset) for the named shell.
+func Render(shell string, env map[string]*string) (string, error) {
+	s, err := lookupAny(shell)
 	if err != nil {
 		return "", err
 	}
@@ -77,61 +31,16 @@ func Render(dialectName string, env map[string]*string) (string, error) {
 	for name, value := range env {
 		changes = append(changes, Change{Name: name, Value: value})
 	}
-	return d.Export(changes)
+	return s.Export(changes)
 }
 
-// Quote returns s as one word (or, for json, one string) of the dialect.
-func Quote(dialectName, s string) (string, error) {
-	d, err := lookup(dialectName)
+// Quote returns s as one word (or, for json, one string) of the shell.
+func Quote(shell, s string) (string, error) {
+	sh, err := lookupAny(shell)
 	if err != nil {
 		return "", err
 	}
-	return d.quote(s)
-}
-
-// Hook returns the hook script for shell with binPath quoted in place of the
-// placeholder.
-func Hook(shell, binPath string) (string, error) {
-	if err := checkBinPath(binPath); err != nil {
-		return "", fmt.Errorf("hook: %w", err)
-	}
-	script, err := hooks.Script(shell)
-	if err != nil {
-		return "", err
-	}
-	quoted, err := Quote(scriptDialect(shell), binPath)
-	if err != nil {
-		return "", fmt.Errorf("hook: binary path: %w", err)
-	}
-	return strings.ReplaceAll(script, hooks.Placeholder, quoted), nil
-}
-
-// RCLine returns the rc-file line that loads the hook: for bash and zsh
-// `eval "$(BIN hook SHELL)"`, for fish `BIN hook fish | source`.
-func RCLine(shell, binPath string) (string, error) {
-	if err := checkBinPath(binPath); err != nil {
-		return "", fmt.Errorf("rc line: %w", err)
-	}
-	if _, err := hooks.Script(shell); err != nil {
-		return "", err
-	}
-	quoted, err := Quote(scriptDialect(shell), binPath)
-	if err != nil {
-		return "", fmt.Errorf("rc line: binary path: %w", err)
-	}
-	if shell == "fish" {
-		return quoted + " hook fish | source", nil
-	}
-	return `eval "$(` + quoted + ` hook ` + shell + `)"`, nil
-}
-
-// scriptDialect is the dialect a hook script is written in: the direnv
-// library is bash.
-func scriptDialect(shell string) string {
-	if shell == hooks.Direnv {
-		return "bash"
-	}
-	return shell
+	return sh.Quote(s)
 }
 
 // checkBinPath accepts an absolute path or a bare command name: a relative

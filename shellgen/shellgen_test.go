@@ -11,7 +11,7 @@ import (
 func ptr(s string) *string { return &s }
 
 func TestLookup(t *testing.T) {
-	for _, name := range []string{"bash", "zsh", "fish", "json"} {
+	for _, name := range shellgen.Names(shellgen.UseExport) {
 		d, err := shellgen.Lookup(name)
 		if err != nil {
 			t.Fatalf("Lookup(%q): %v", name, err)
@@ -21,7 +21,7 @@ func TestLookup(t *testing.T) {
 		}
 	}
 	_, err := shellgen.Lookup("tcsh")
-	if err == nil || !strings.Contains(err.Error(), "bash, fish, json, zsh") {
+	if err == nil || !strings.Contains(err.Error(), strings.Join(shellgen.Names(shellgen.UseExport), ", ")) {
 		t.Errorf("Lookup(tcsh) error = %v, want one listing the valid names", err)
 	}
 }
@@ -102,7 +102,7 @@ func TestExportErrors(t *testing.T) {
 		{"duplicate", []shellgen.Change{{Name: "A", Value: ptr("x")}, {Name: "A", Value: nil}}, "given twice"},
 	}
 	for _, tt := range tests {
-		for _, dialect := range shellgen.Names() {
+		for _, dialect := range shellgen.Names(shellgen.UseExport) {
 			t.Run(tt.name+"/"+dialect, func(t *testing.T) {
 				d, _ := shellgen.Lookup(dialect)
 				out, err := d.Export(tt.changes)
@@ -148,6 +148,9 @@ func TestQuote(t *testing.T) {
 		{"fish", "a\nb", `'a'\x0a'b'`},
 		{"fish", "\xff", `\xff`},
 		{"json", "a\"b", `"a\"b"`},
+		{"elvish", "it's $x", `'it''s $x'`},
+		{"elvish", "a\nb\"\\\xff", `"a\x0ab\"\\\xff"`},
+		{"nu", "it's \"$x\"\\\n", `"it's \"$x\"\\\u{a}"`},
 	}
 	for _, tt := range tests {
 		got, err := shellgen.Quote(tt.dialect, tt.in)
@@ -155,7 +158,7 @@ func TestQuote(t *testing.T) {
 			t.Errorf("Quote(%s, %q) = %s, %v; want %s", tt.dialect, tt.in, got, err, tt.want)
 		}
 	}
-	for _, dialect := range shellgen.Names() {
+	for _, dialect := range shellgen.Names(shellgen.UseHook | shellgen.UseExport) {
 		if _, err := shellgen.Quote(dialect, "a\x00"); err == nil {
 			t.Errorf("Quote(%s) accepted a NUL byte", dialect)
 		}
@@ -167,14 +170,14 @@ func TestQuote(t *testing.T) {
 
 func TestHookAndRCLine(t *testing.T) {
 	const bin = "/opt/my tools/it's/awsrole"
-	for _, shell := range []string{"bash", "zsh", "fish"} {
+	for _, shell := range shellgen.Names(shellgen.UsePrompt) {
 		hook, err := shellgen.Hook(shell, bin)
 		if err != nil {
 			t.Fatal(err)
 		}
 		q, _ := shellgen.Quote(shell, bin)
-		if strings.Contains(hook, "__AWSROLE_BIN__") || !strings.Contains(hook, q+" export "+shell+" --pid ") {
-			t.Errorf("Hook(%s) does not call %s export %s --pid:\n%s", shell, q, shell, hook)
+		if strings.Contains(hook, "__AWSROLE_BIN__") || !strings.Contains(hook, q) || !strings.Contains(hook, " export ") {
+			t.Errorf("Hook(%s) does not call %s export:\n%s", shell, q, hook)
 		}
 	}
 	for _, shell := range []string{"json", "tcsh"} {
@@ -194,9 +197,10 @@ func TestHookAndRCLine(t *testing.T) {
 		t.Errorf("RCLine with a bare name = %s, %v", got, err)
 	}
 	for shell, want := range map[string]string{
-		"bash": `eval "$($'/opt/my tools/it\'s/awsrole' hook bash)"`,
-		"zsh":  `eval "$($'/opt/my tools/it\'s/awsrole' hook zsh)"`,
-		"fish": `'/opt/my tools/it\'s/awsrole' hook fish | source`,
+		"bash":   `eval "$($'/opt/my tools/it\'s/awsrole' hook bash)"`,
+		"zsh":    `eval "$($'/opt/my tools/it\'s/awsrole' hook zsh)"`,
+		"fish":   `'/opt/my tools/it\'s/awsrole' hook fish | source`,
+		"elvish": `eval ('/opt/my tools/it''s/awsrole' hook elvish | slurp)`,
 	} {
 		got, err := shellgen.RCLine(shell, bin)
 		if err != nil || got != want {

@@ -8,7 +8,7 @@ import (
 	"github.com/awsrole/awsrole/internal/transition"
 )
 
-// Facts are what a bash or zsh hook checks, with builtins only, to skip
+// Facts are what a hook with a fast path (bash, zsh, fish) checks, with builtins only, to skip
 // starting a process: while the nearest .awsrole.toml is still File,
 // neither it nor any of Watch is newer than Mark, AWSROLE_STATE is still
 // State and the clock is before Deadline (unix seconds), another call would
@@ -28,12 +28,19 @@ type Restore struct {
 	Set, Original *string
 }
 
-// Steady renders f as shell variables (not exported) for the hook.
-func Steady(dialect string, f Facts) (string, error) {
-	if dialect != "bash" && dialect != "zsh" {
-		return "", fmt.Errorf("steady-state variables are for bash and zsh, not %s", dialect)
+// Steady renders f for the named shell's hook: "" for a hook that has no
+// fast path.
+func Steady(shell string, f Facts) (string, error) {
+	s, err := lookupAny(shell)
+	if err != nil {
+		return "", err
 	}
-	leave, err := leaveCode(dialect, f.Leave)
+	return s.Steady(f)
+}
+
+// posixSteady renders f as bash/zsh variables (not exported) for the hook.
+func posixSteady(f Facts) (string, error) {
+	leave, err := leaveCode(f.Leave, posixQuote, posixRestore, "\\builtin unset -v "+transition.StateVar+"\n")
 	if err != nil {
 		return "", err
 	}
@@ -41,7 +48,7 @@ func Steady(dialect string, f Facts) (string, error) {
 	for _, v := range []struct{ name, value string }{
 		{"__awsrole_file", f.File}, {"__awsrole_state", f.State}, {"__awsrole_mark", f.Mark}, {"__awsrole_leave", leave},
 	} {
-		q, err := Quote(dialect, v.value)
+		q, err := posixQuote(v.value)
 		if err != nil {
 			return "", err
 		}
@@ -49,7 +56,7 @@ func Steady(dialect string, f Facts) (string, error) {
 	}
 	fmt.Fprintf(&b, "__awsrole_deadline=%d;\n__awsrole_watch=(", f.Deadline)
 	for i, w := range f.Watch {
-		q, err := Quote(dialect, w)
+		q, err := posixQuote(w)
 		if err != nil {
 			return "", err
 		}
@@ -62,12 +69,30 @@ func Steady(dialect string, f Facts) (string, error) {
 	return b.String(), nil
 }
 
+// restoreCode renders one restore: put name back to original (nil: unset)
+// if it still holds set (nil: unset); the values come quoted.
+type restoreCode func(name string, set, original *string) string
+
+// posixRestore is restoreCode for bash and zsh.
+func posixRestore(name string, set, original *string) string {
+	cond := fmt.Sprintf("[[ -z ${%s+x} ]]", name)
+	if set != nil {
+		cond = fmt.Sprintf("[[ ${%s+x} == x && ${%s} == %s ]]", name, name, *set)
+	}
+	action := "\\builtin unset -v " + name
+	if original != nil {
+		action = fmt.Sprintf("\\builtin export %s=%s", name, *original)
+	}
+	return fmt.Sprintf("if %s; then %s; fi\n", cond, action)
+}
+
 // leaveCode is the code that leaves a role without a process: each variable
 // goes back to its original only if it still holds the value awsrole set,
 // so a value changed by hand is left alone; "" when no role is active.
 // Only the variables awsrole manages are ever restored: a name such as
 // BASH_ENV or LD_PRELOAD (from a snapshot someone else wrote) is refused.
-func leaveCode(dialect string, restores []Restore) (string, error) {
+// unsetState, the code that unsets the state variable, comes last.
+func leaveCode(restores []Restore, quote func(string) (string, error), restore restoreCode, unsetState string) (string, error) {
 	if len(restores) == 0 {
 		return "", nil
 	}
@@ -77,24 +102,24 @@ func leaveCode(dialect string, restores []Restore) (string, error) {
 		if !slices.Contains(managed, r.Name) {
 			return "", fmt.Errorf("%q is not a variable awsrole restores", r.Name)
 		}
-		cond := fmt.Sprintf("[[ -z ${%s+x} ]]", r.Name)
-		if r.Set != nil {
-			q, err := Quote(dialect, *r.Set)
-			if err != nil {
-				return "", err
-			}
-			cond = fmt.Sprintf("[[ ${%s+x} == x && ${%s} == %s ]]", r.Name, r.Name, q)
+		set, err := quoteOpt(r.Set, quote)
+		if err != nil {
+			return "", err
 		}
-		action := "\\builtin unset -v " + r.Name
-		if r.Original != nil {
-			q, err := Quote(dialect, *r.Original)
-			if err != nil {
-				return "", err
-			}
-			action = fmt.Sprintf("\\builtin export %s=%s", r.Name, q)
+		orig, err := quoteOpt(r.Original, quote)
+		if err != nil {
+			return "", err
 		}
-		fmt.Fprintf(&b, "if %s; then %s; fi\n", cond, action)
+		b.WriteString(restore(r.Name, set, orig))
 	}
-	b.WriteString("\\builtin unset -v " + transition.StateVar + "\n")
+	b.WriteString(unsetState)
 	return b.String(), nil
+}
+
+func quoteOpt(v *string, quote func(string) (string, error)) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	q, err := quote(*v)
+	return &q, err
 }

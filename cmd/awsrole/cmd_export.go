@@ -15,12 +15,12 @@ import (
 func exportCmd() *cobra.Command {
 	var pid int
 	c := &cobra.Command{
-		Use:       "export bash|zsh|fish|json",
+		Use:       shellUsage("export", shellgen.UseExport),
 		Short:     "Print the code that moves this shell to the state its directory asks for (run by the hook)",
-		ValidArgs: []string{"bash", "zsh", "fish", "json"},
-		Args:      shellArg("bash", "zsh", "fish", "json"),
+		ValidArgs: shellgen.Names(shellgen.UseExport),
+		Args:      shellArg(shellgen.UseExport),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			dialect, err := shellgen.Lookup(args[0])
+			sh, err := shellgen.Get(args[0], shellgen.UseExport)
 			if err != nil {
 				return err
 			}
@@ -35,12 +35,12 @@ func exportCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out, err := shellgen.Render(dialect.Name(), res.Changes)
+			out, err := shellgen.Render(sh.Name(), res.Changes)
 			if err != nil {
 				return err
 			}
-			if s := res.Steady; s != nil && (dialect.Name() == "bash" || dialect.Name() == "zsh") {
-				steady, err := shellgen.Steady(dialect.Name(), *s)
+			if s := res.Steady; s != nil {
+				steady, err := sh.Steady(*s)
 				if err != nil {
 					return err
 				}

@@ -12,31 +12,27 @@ import (
 
 func installCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:       "install bash|zsh|fish|direnv",
+		Use:       shellUsage("install", shellgen.UseInstall),
 		Short:     "Add the hook to the shell's rc file, or the direnv library (idempotent)",
-		Long:      "Add the hook to ~/.bashrc, ${ZDOTDIR:-~}/.zshrc or $XDG_CONFIG_HOME/fish/conf.d/awsrole.fish, between marker lines; for direnv, write $XDG_CONFIG_HOME/direnv/lib/awsrole.sh, which defines `use awsrole`. Running it again changes nothing.",
-		ValidArgs: []string{"bash", "zsh", "fish", "direnv"},
-		Args:      shellArg("bash", "zsh", "fish", "direnv"),
+		Long:      "Add the hook to ~/.bashrc, ${ZDOTDIR:-~}/.zshrc, $XDG_CONFIG_HOME/fish/conf.d/awsrole.fish, $XDG_CONFIG_HOME/nushell/autoload/awsrole.nu or $XDG_CONFIG_HOME/elvish/rc.elv, between marker lines; for direnv, write $XDG_CONFIG_HOME/direnv/lib/awsrole.sh, which defines `use awsrole`. Running it again changes nothing.",
+		ValidArgs: shellgen.Names(shellgen.UseInstall),
+		Args:      shellArg(shellgen.UseInstall),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			shell := args[0]
-			rc, err := hooks.RCFile(shell, os.Getenv)
-			if err != nil {
-				return err
-			}
 			exe, err := executable()
 			if err != nil {
 				return err
 			}
-			line, err := shellgen.RCLine(shell, exe)
+			in, err := shellgen.InstallFor(shell, exe, os.Getenv)
 			if err != nil {
 				return err
 			}
-			change, err := hooks.Install(shell, rc, line)
+			change, err := hooks.Install(in.File, in.Block)
 			if err != nil {
 				return err
 			}
 			next := "open a new shell to use it"
-			if shell == hooks.Direnv {
+			if shell == "direnv" {
 				next = "write 'use awsrole' in an .envrc, then 'direnv allow'"
 			}
 			if change.Changed {
@@ -51,16 +47,17 @@ func installCmd() *cobra.Command {
 
 func uninstallCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:       "uninstall bash|zsh|fish|direnv",
+		Use:       shellUsage("uninstall", shellgen.UseInstall),
 		Short:     "Remove the hook from the shell's rc file (the rest stays byte-identical), or the direnv library",
-		ValidArgs: []string{"bash", "zsh", "fish", "direnv"},
-		Args:      shellArg("bash", "zsh", "fish", "direnv"),
+		ValidArgs: shellgen.Names(shellgen.UseInstall),
+		Args:      shellArg(shellgen.UseInstall),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rc, err := hooks.RCFile(args[0], os.Getenv)
+			// The binary path only shapes the block, not where it is.
+			in, err := shellgen.InstallFor(args[0], "awsrole", os.Getenv)
 			if err != nil {
 				return err
 			}
-			change, err := hooks.Uninstall(args[0], rc)
+			change, err := hooks.Uninstall(in.File, in.Owned)
 			if err != nil {
 				return err
 			}

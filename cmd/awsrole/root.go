@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/awsrole/awsrole/internal/termsafe"
+	"github.com/awsrole/awsrole/shellgen"
 )
 
 // run executes the command line and returns the exit status.
@@ -38,14 +39,20 @@ through STS when you cd in and puts your own variables back when you leave.
 	return 1
 }
 
+// shellUsage is "NAME a|b|c" with the registry's names for use.
+func shellUsage(name string, use shellgen.Use) string {
+	return name + " " + strings.Join(shellgen.Names(use), "|")
+}
+
 // oneLine folds a message to one line that is safe to print on a terminal:
 // paths, ARNs and remote error text in it may come from anyone.
 func oneLine(s string) string {
 	return termsafe.String(strings.Join(strings.Fields(s), " "))
 }
 
-// shellArg completes and checks the one shell-name argument.
-func shellArg(names ...string) cobra.PositionalArgs {
+// shellArg checks the one shell-name argument against the registry.
+func shellArg(use shellgen.Use) cobra.PositionalArgs {
+	names := shellgen.Names(use)
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != 1 {
 			return fmt.Errorf("%s needs one argument: %s", cmd.CommandPath(), strings.Join(names, ", "))

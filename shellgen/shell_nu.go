@@ -1,0 +1,65 @@
+package shellgen
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// nu is nushell. Its hook (hooks/awsrole.nu) reads `awsrole export json`
+// from an env_change.PWD and a pre_prompt hook, loads the values with
+// load-env and hides the variables the answer sets to null; so what nu
+// evaluates is JSON, and Export renders that. nushell cannot eval code it
+// did not parse with its config, so `awsrole install nu` writes the hook
+// itself into an autoload file of awsrole's own.
+type nu struct{ noSteady }
+
+// Name implements Shell.
+func (nu) Name() string { return "nu" }
+
+// Uses implements Shell: the hook calls `awsrole export json`.
+func (nu) Uses() Use { return UseHook | UseInstall | UsePrompt }
+
+// Export implements Shell: the JSON the hook loads.
+func (nu) Export(changes []Change) (string, error) { return jsonDialect{}.Export(changes) }
+
+// Quote implements Shell: a double-quoted nushell string (no interpolation
+// without a leading $), with \" \\ escaped and every other character outside
+// printable ASCII as \u{…}, so the output is one ASCII line. nushell strings
+// are UTF-8, so a string that is not is an error.
+func (nu) Quote(s string) (string, error) {
+	if strings.IndexByte(s, 0) >= 0 {
+		return "", errNUL
+	}
+	if !utf8.ValidString(s) {
+		return "", errors.New("string is not valid UTF-8, which nushell cannot carry")
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r < 0x20 || r >= 0x7f:
+			fmt.Fprintf(&b, `\u{%x}`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String(), nil
+}
+
+// Install implements Shell: the whole hook, in
+// $XDG_CONFIG_HOME/nushell/autoload/awsrole.nu, which nushell (0.101 and
+// later) sources after config.nu.
+func (n nu) Install(bin string, env func(string) string) (Install, error) {
+	code, err := renderHook(n, bin)
+	if err != nil {
+		return Install{}, err
+	}
+	file, err := configFile(env, "nushell", "autoload", "awsrole.nu")
+	return Install{File: file, Block: strings.TrimRight(code, "\n"), Owned: true}, err
+}
