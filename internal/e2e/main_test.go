@@ -52,6 +52,10 @@ type shellRow struct {
 	loadFile string
 	// sigint is the status of a command killed by SIGINT.
 	sigint string
+	// interrupted is what the shell prints when a command of the line was
+	// killed by SIGINT, if it says so ("" when it does not): a loaded
+	// machine can lose the line's begin sentinel then (seen with nu).
+	interrupted string
 	// cdTrims: cd cannot reach a directory whose name ends in white space.
 	cdTrims bool
 	// quote makes a string one word of the shell in printable ASCII;
@@ -78,7 +82,7 @@ var shellTable = map[string]shellRow{
 	"fish": {quote: quoteFish, export: "set -gx %s %s", unset: "set -e %s", sigint: "130", loadFile: "source %s", rc: ".config/fish/config.fish", prompt: "set -g fish_greeting ''\nset -g fish_autosuggestion_enabled 0\nfunction fish_prompt; printf '%s%s> ' '" + promptMark + "' $SHLVL; end\nfunction fish_right_prompt; end\nfunction fish_title; end\n",
 		saveStatus: `set st $status; `, showStatus: `printf '%s\n' $st`, sentinel: "printf '@@%%s@@\\n' %s", fastPath: true,
 		direnv: "direnv hook fish | source\n"},
-	"nu": {quote: quoteNu, export: "$env.%s = %s", unset: "hide-env %s", optional: true, sigint: "-2", rc: ".config/nushell/config.nu", prompt: "$env.config.show_banner = false\n$env.PROMPT_COMMAND = {|| $'" + promptMark + "($env.SHLVL)> ' }\n$env.PROMPT_COMMAND_RIGHT = ''\n$env.PROMPT_INDICATOR = ''\n$env.PROMPT_MULTILINE_INDICATOR = ''\n",
+	"nu": {quote: quoteNu, export: "$env.%s = %s", unset: "hide-env %s", optional: true, sigint: "-2", interrupted: "terminated by SIGINT", rc: ".config/nushell/config.nu", prompt: "$env.config.show_banner = false\n$env.PROMPT_COMMAND = {|| $'" + promptMark + "($env.SHLVL)> ' }\n$env.PROMPT_COMMAND_RIGHT = ''\n$env.PROMPT_INDICATOR = ''\n$env.PROMPT_MULTILINE_INDICATOR = ''\n",
 		native: []string{"cd ", "$env.", "hide-env ", "awsrole exec "}, cdTrims: true, saveStatus: `let st = $env.LAST_EXIT_CODE; `, showStatus: `print $st`, sentinel: "print ('@@' + '%s' + '@@')"},
 	"elvish": {quote: quoteElvish, export: "set-env %s %s", unset: "unset-env %s", optional: true, sigint: "130", loadFile: "eval (slurp < %s)", rc: ".config/elvish/rc.elv", prompt: "set edit:prompt = { put '" + promptMark + "'$E:SHLVL'> ' }\nset edit:rprompt = { }\n",
 		native: []string{"cd ", "set-env ", "unset-env ", "awsrole exec "}, sentinel: "echo '@@'%s'@@'"},

@@ -485,7 +485,11 @@ func (s *shell) WaitPrompt(p pending) string {
 	// After the begin sentinel (fish may redraw the line it was typed on,
 	// prompt included, when it is entered), the next prompt mark is the
 	// next prompt.
-	bi := s.waitFor(p.start, fmt.Sprintf("@@b%d@@", p.seq))
+	pats := []string{fmt.Sprintf("@@b%d@@", p.seq)}
+	if x := shellTable[s.kind].interrupted; x != "" {
+		pats = append(pats, x)
+	}
+	_, bi := s.WaitAny(p.start, pats...)
 	pi := s.waitFor(bi, promptMark)
 	return clean(s.slice(bi, pi))
 }
