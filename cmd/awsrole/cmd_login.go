@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -35,9 +34,8 @@ else sso_session of your user config, else the only one in ~/.aws/config.`,
 					return err
 				}
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-			defer stop()
-			_, err := credcache.Helper{Now: time.Now}.Run(ctx, credcache.Call{Op: credcache.OpLogin, Login: login}, nil)
+			// Ctrl-C reaches the helper too, which ends the wait and says so.
+			_, err := credcache.Helper{Now: time.Now}.Run(context.Background(), credcache.Call{Op: credcache.OpLogin, Login: login}, nil)
 			return err
 		},
 	}

@@ -310,7 +310,7 @@ func ssoState(p *engine.Project, now time.Time) string {
 		return "not signed in; run: " + p.Source.LoginCommand()
 	case tok.ExpiresAt.After(now):
 		return "valid until " + tok.ExpiresAt.Local().Format(time.RFC3339)
-	case tok.RefreshToken != "":
+	case tok.RefreshToken != "" && (tok.RegistrationExpiresAt.IsZero() || tok.RegistrationExpiresAt.After(now)):
 		return "expired at " + tok.ExpiresAt.Local().Format(time.RFC3339) + "; renewed with its refresh token at the next entry, or run: " + p.Source.LoginCommand()
 	}
 	return "expired at " + tok.ExpiresAt.Local().Format(time.RFC3339) + "; run: " + p.Source.LoginCommand()

@@ -64,8 +64,11 @@ func (c *Cached) Retrieve(ctx context.Context) (Credentials, error) {
 	lctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	lock := flock.New(c.Step.Path + ".lock")
-	if ok, err := lock.TryLockContext(lctx, 20*time.Millisecond); err != nil || !ok {
-		return Credentials{}, fmt.Errorf("another awsrole is still fetching credentials for %s (lock %s)", c.Step.Label, c.Step.Path+".lock")
+	if ok, err := lock.TryLockContext(lctx, 20*time.Millisecond); !ok {
+		if err != nil && lctx.Err() == nil {
+			return Credentials{}, fmt.Errorf("lock %s: %s", OneLine(c.Step.Path+".lock"), OneLine(err.Error()))
+		}
+		return Credentials{}, fmt.Errorf("another awsrole is still fetching credentials for %s (lock %s)", c.Step.Label, OneLine(c.Step.Path+".lock"))
 	}
 	defer lock.Unlock()
 	if cr, ok := Lookup(c.Step, c.Window, c.Now(), nil); ok {
@@ -84,7 +87,10 @@ func (c *Cached) Retrieve(ctx context.Context) (Credentials, error) {
 		if c.Step.Kind == "source" {
 			from = "the source"
 		}
-		return Credentials{}, fmt.Errorf("%s returned credentials that expire at %s, within the refresh window; check the machine's clock", from, cr.Expiration.Format(time.RFC3339))
+		if !cr.Expiration.After(c.Now()) {
+			return Credentials{}, fmt.Errorf("%s returned credentials that expire at %s, already past; check the machine's clock", from, cr.Expiration.Format(time.RFC3339))
+		}
+		return Credentials{}, fmt.Errorf("%s returned credentials that expire at %s, within the refresh window (%s); lower refresh_before in the user config or ask for a longer duration", from, cr.Expiration.Format(time.RFC3339), c.Window)
 	}
 	data, _ := json.Marshal(cr)
 	if err := privfile.Write(c.Step.Path, data); err != nil {
@@ -140,6 +146,11 @@ func Lookup(step Step, window time.Duration, now time.Time, notice io.Writer) (C
 	return c, c.Expiration.After(now.Add(window))
 }
 
+func expiredLongAgo(data []byte, now time.Time) bool {
+	var c Credentials
+	return json.Unmarshal(data, &c) == nil && now.Sub(c.Expiration) >= Grace
+}
+
 // Prune deletes the entries of dir that expired more than Grace before
 // now, with their locks (only when no process holds one), and temporary
 // files a killed write left behind.
@@ -158,13 +169,17 @@ func Prune(dir string, now time.Time) {
 		if err != nil {
 			continue // not ours to judge: Lookup reports it
 		}
-		var c Credentials
-		if json.Unmarshal(data, &c) != nil || now.Sub(c.Expiration) < Grace {
+		if !expiredLongAgo(data, now) {
 			continue
 		}
 		lock := flock.New(p + ".lock")
 		if ok, _ := lock.TryLock(); !ok {
 			continue // being refreshed right now
+		}
+		// Renewed between the read and the lock? Then it stays.
+		if data, err := privfile.Read(p); err != nil || !expiredLongAgo(data, now) {
+			lock.Unlock()
+			continue
 		}
 		os.Remove(p)
 		os.Remove(p + ".lock")

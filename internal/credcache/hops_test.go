@@ -101,3 +101,16 @@ func TestHops(t *testing.T) {
 		t.Error("a role from long-term keys is not chained")
 	}
 }
+
+// TestTagsCannotPassForOthers: {"a=b": "c"} and {"a": "b=c"} are other
+// session tags, so other keys.
+func TestTagsCannotPassForOthers(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	src := credcache.Source{Kind: credcache.SourceEnv, Identity: "env\x00AKIA1", Region: "us-east-1"}
+	a, b := chainReq(), chainReq()
+	a.Tags, b.Tags = map[string]string{"a=b": "c"}, map[string]string{"a": "b=c"}
+	a.TransitiveTagKeys, b.TransitiveTagKeys = nil, nil
+	if credcache.Final(a, src).Path == credcache.Final(b, src).Path {
+		t.Fatal("two different tag sets share a cache entry")
+	}
+}

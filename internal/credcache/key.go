@@ -3,10 +3,9 @@ package credcache
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 )
 
 // Step is one cache entry a fetch goes through.
@@ -20,7 +19,7 @@ type Step struct {
 
 // keyVersion changes whenever what a key means changes, so old entries
 // are never read as new ones.
-const keyVersion = "v3"
+const keyVersion = "v4"
 
 // endpointVars steer where requests go; credentials from another endpoint
 // are other credentials.
@@ -61,16 +60,14 @@ func Plan(req Request, src Source) []Step {
 	return steps
 }
 
-// keyParts are every parameter of h, in a fixed order, maps sorted.
+// keyParts are every parameter of h, in a fixed order. Each list is
+// JSON-encoded (tags as a sorted map), so no value can pass for another:
+// "a=b":"c" and "a":"b=c" are two keys.
 func (h Hop) keyParts() []string {
-	tags := make([]string, 0, len(h.Tags))
-	for k, v := range h.Tags {
-		tags = append(tags, k+"="+v)
-	}
-	sort.Strings(tags)
+	enc := func(v any) string { b, _ := json.Marshal(v); return string(b) }
 	return []string{h.RoleARN, h.SessionName, h.ExternalID, h.Duration.String(), "si=" + h.SourceIdentity,
-		"tags=" + strings.Join(tags, "\x01"), "transitive=" + strings.Join(h.TransitiveTagKeys, "\x01"),
-		"policy_arns=" + strings.Join(h.PolicyARNs, "\x01"), "policy=" + h.Policy}
+		"tags=" + enc(h.Tags), "transitive=" + enc(h.TransitiveTagKeys),
+		"policy_arns=" + enc(h.PolicyARNs), "policy=" + h.Policy}
 }
 
 func newStep(kind, label string, hop *Hop, parts ...string) Step {
@@ -91,6 +88,9 @@ func keyID(kind string, parts ...string) string {
 	for _, name := range endpointVars {
 		all = append(all, os.Getenv(name))
 	}
-	sum := sha256.Sum256([]byte(strings.Join(all, "\x00")))
+	// JSON, not a separator: no part (a policy may hold anything) can
+	// run into the next.
+	data, _ := json.Marshal(all)
+	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])
 }

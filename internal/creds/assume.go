@@ -133,6 +133,8 @@ func describe(ctx context.Context, service, envVar string, err error) error {
 	switch {
 	case errors.As(err, &api):
 		return fmt.Errorf("%s: %s", api.ErrorCode(), credcache.OneLine(api.ErrorMessage()))
+	case errors.Is(err, context.Canceled):
+		return errors.New("cancelled")
 	case errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil:
 		return fmt.Errorf("%s did not answer within %s; check the network or %s", endpoint, Timeout, envVar)
 	case errors.As(err, &netErr):

@@ -36,16 +36,20 @@ type Credentials = credcache.Credentials
 type Getter struct {
 	Now    func() time.Time
 	Notice io.Writer // says why a cache file was not used; may be nil
+
+	final string // the entry handed out by the Get under way
 }
 
 // Get returns credentials for req from src (see credcache.Resolve), in the
 // user's own environment env.
 func (g *Getter) Get(ctx context.Context, req Request, src credcache.Source, env credcache.Env) (Credentials, error) {
 	label := req.Label()
-	if req.MFASerial == "" {
+	if req.MFASerial == "" && !strings.Contains(src.Identity, "\ncredential_process=") {
 		// One bound for the whole fetch, waiting for another shell's
-		// included. Behind MFA the user types at leisure; each call and
-		// wait then has its own bound.
+		// included. Behind MFA, or a credential_process (which may ask
+		// for a code or open a browser), the user takes their time; each
+		// call and wait then has its own bound (the SDK gives a
+		// credential_process a minute).
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, Timeout)
 		defer cancel()
@@ -58,6 +62,7 @@ func (g *Getter) Get(ctx context.Context, req Request, src credcache.Source, env
 		return Credentials{}, fmt.Errorf("%s: %w", label, err)
 	}
 	steps := credcache.Plan(req, src)
+	g.final = steps[len(steps)-1].Path
 	var p credcache.Provider
 	switch src.Kind {
 	case credcache.SourceEnv:
@@ -66,7 +71,7 @@ func (g *Getter) Get(ctx context.Context, req Request, src credcache.Source, env
 		p = g.cached(req, steps[0], ssoProvider(cfg, src), nil)
 		steps = steps[1:]
 	default:
-		p = g.cached(req, steps[0], profileProvider(cfg, src), func(c Credentials) bool { return c.SessionToken != "" })
+		p = g.cached(req, steps[0], profileProvider(cfg, src), func(c Credentials) bool { return !c.Expiration.IsZero() })
 		steps = steps[1:]
 	}
 	for _, step := range steps {
@@ -90,7 +95,13 @@ func (g *Getter) Get(ctx context.Context, req Request, src credcache.Source, env
 }
 
 func (g *Getter) cached(req Request, step credcache.Step, p credcache.Provider, expiring func(Credentials) bool) *credcache.Cached {
-	return &credcache.Cached{Step: step, Provider: p, Window: req.Window, Now: g.Now, Notice: g.Notice, Expiring: expiring}
+	window := req.Window
+	if step.Path != g.final {
+		// A source, MFA session or hop only has to outlast the next
+		// call: the refresh window is for what the shell holds.
+		window = min(window, time.Minute)
+	}
+	return &credcache.Cached{Step: step, Provider: p, Window: window, Now: g.Now, Notice: g.Notice, Expiring: expiring}
 }
 
 // staticSource serves the user's own keys from the environment.

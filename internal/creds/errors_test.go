@@ -21,6 +21,8 @@ func ssoWorld(t *testing.T) *stsstub.Server {
 	t.Setenv("AWS_ENDPOINT_URL_SSO", srv.URL)
 	t.Setenv("AWS_ENDPOINT_URL_SSO_OIDC", srv.URL)
 	srv.AssignSSO("222222222222", "Deploy")
+	banner := filepath.Join(home, "banner.sh")
+	os.WriteFile(banner, []byte("#!/bin/sh\necho 'Welcome to corp-vault'\necho '{\"Version\":1,\"AccessKeyId\":\"AKIALEAKLEAKLEAK\",\"SecretAccessKey\":\"LEAKEDSECRETVALUE\"}'\n"), 0o755)
 	proc := filepath.Join(home, "fail.sh")
 	os.WriteFile(proc, []byte("#!/bin/sh\necho 'token for corp-vault expired: run vault login' >&2\necho 'more detail' >&2\nexit 3\n"), 0o755)
 	os.WriteFile(os.Getenv("AWS_CONFIG_FILE"), []byte(`[sso-session corp]
@@ -29,6 +31,17 @@ sso_region = eu-west-1
 
 [profile vault]
 credential_process = `+proc+`
+
+[profile banner]
+credential_process = `+banner+`
+
+[profile keys]
+aws_access_key_id = `+userKey+`
+aws_secret_access_key = `+userSecret+`
+
+[profile jump]
+role_arn = arn:aws:iam::111111111111:role/jump
+source_profile = keys
 `), 0o600)
 	return srv
 }
@@ -78,6 +91,8 @@ func TestErrorsSayWhatToDo(t *testing.T) {
 		}, sso("222222222222", "Deploy"), nil, []string{"cannot reach the IAM Identity Center portal at http://127.0.0.1:1; check the network or AWS_ENDPOINT_URL_SSO"}},
 		{"credential_process fails", func(*testing.T, *stsstub.Server) {}, Request{RoleARN: role, Duration: time.Hour, Window: time.Minute},
 			credcache.Env{"AWS_PROFILE": s("vault")}, []string{`credential_process of profile "vault" failed`, "token for corp-vault expired: run vault login"}},
+		{"credential_process prints a banner before its JSON", func(*testing.T, *stsstub.Server) {}, Request{RoleARN: role, Duration: time.Hour, Window: time.Minute},
+			credcache.Env{"AWS_PROFILE": s("banner")}, []string{`credential_process of profile "banner" failed`, "not credential_process JSON (output withheld"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -93,9 +108,28 @@ func TestErrorsSayWhatToDo(t *testing.T) {
 					t.Errorf("error lacks %q:\n%s", w, msg)
 				}
 			}
-			if strings.Contains(msg, "\n") || strings.Contains(msg, "more detail") || strings.Contains(msg, userSecret) {
+			if strings.Contains(msg, "\n") || strings.Contains(msg, "more detail") || strings.Contains(msg, userSecret) || strings.Contains(msg, "LEAKEDSECRETVALUE") {
 				t.Errorf("error is not one clean line: %q", msg)
 			}
 		})
+	}
+}
+
+// TestShortLivedSourceWithALongWindow: a role profile's source session
+// lasts 15 minutes (the SDK's default); credential-process asks for
+// credentials with 16 minutes left. Only what is handed out must outlast
+// the window, not the source it came from.
+func TestShortLivedSourceWithALongWindow(t *testing.T) {
+	srv := ssoWorld(t)
+	req := Request{RoleARN: role, SessionName: "window", Duration: time.Hour, Window: 16 * time.Minute}
+	c, err := get(&Getter{Now: time.Now}, req, credcache.Env{"AWS_PROFILE": s("jump")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if time.Until(c.Expiration) < 16*time.Minute {
+		t.Fatalf("handed out credentials expiring at %s", c.Expiration)
+	}
+	if n := srv.Count("AssumeRole"); n != 2 {
+		t.Fatalf("%d AssumeRole calls, want 2 (the profile's role, then the project's)", n)
 	}
 }

@@ -61,15 +61,17 @@ func Login(ctx context.Context, l credcache.Login, tty io.Writer) error {
 		return err
 	}
 	oidc := ssooidc.NewFromConfig(s.cfg)
-	old, _ := awsconfig.ReadTokenFile(s.tokenPath)
-	tok := awsconfig.Token{StartURL: s.startURL, Region: s.region, ClientID: old.ClientID,
-		ClientSecret: old.ClientSecret, RegistrationExpiresAt: old.RegistrationExpiresAt}
+	tok := awsconfig.Token{StartURL: s.startURL, Region: s.region}
+	if old, err := awsconfig.ReadTokenFile(s.tokenPath); err == nil && old.StartURL == s.startURL && old.Region == s.region {
+		// The same portal and region: its client registration may serve.
+		tok.ClientID, tok.ClientSecret, tok.RegistrationExpiresAt = old.ClientID, old.ClientSecret, old.RegistrationExpiresAt
+	}
 	fail := func(step string, err error) error {
 		return fmt.Errorf("sign-in to IAM Identity Center session %s: %s: %w", s.name, step, describe(ctx, "IAM Identity Center", "AWS_ENDPOINT_URL_SSO_OIDC", err))
 	}
 	// The client registration lasts months: register again only when the
 	// one the token file carries is gone or about to lapse.
-	if tok.ClientID == "" || time.Until(tok.RegistrationExpiresAt) < time.Hour {
+	register := func() error {
 		rctx, cancel := context.WithTimeout(ctx, Timeout)
 		reg, err := oidc.RegisterClient(rctx, &ssooidc.RegisterClientInput{
 			ClientName: aws.String("awsrole"), ClientType: aws.String("public"), Scopes: s.scopes})
@@ -79,11 +81,30 @@ func Login(ctx context.Context, l credcache.Login, tty io.Writer) error {
 		}
 		tok.ClientID, tok.ClientSecret = aws.ToString(reg.ClientId), aws.ToString(reg.ClientSecret)
 		tok.RegistrationExpiresAt = time.Unix(reg.ClientSecretExpiresAt, 0).UTC()
+		return nil
 	}
-	dctx, cancel := context.WithTimeout(ctx, Timeout)
-	dev, err := oidc.StartDeviceAuthorization(dctx, &ssooidc.StartDeviceAuthorizationInput{
-		ClientId: &tok.ClientID, ClientSecret: &tok.ClientSecret, StartUrl: &s.startURL})
-	cancel()
+	if tok.ClientID == "" || time.Until(tok.RegistrationExpiresAt) < time.Hour {
+		if err := register(); err != nil {
+			return err
+		}
+	}
+	start := func() (*ssooidc.StartDeviceAuthorizationOutput, error) {
+		dctx, cancel := context.WithTimeout(ctx, Timeout)
+		defer cancel()
+		return oidc.StartDeviceAuthorization(dctx, &ssooidc.StartDeviceAuthorizationInput{
+			ClientId: &tok.ClientID, ClientSecret: &tok.ClientSecret, StartUrl: &s.startURL})
+	}
+	dev, err := start()
+	var invalidClient *oidctypes.InvalidClientException
+	var unauthorizedClient *oidctypes.UnauthorizedClientException
+	if errors.As(err, &invalidClient) || errors.As(err, &unauthorizedClient) {
+		// A registration made by another tool (for another grant) or
+		// revoked: register anew, once.
+		if err := register(); err != nil {
+			return err
+		}
+		dev, err = start()
+	}
 	if err != nil {
 		return fail("start", err)
 	}

@@ -1,14 +1,18 @@
 package creds
 
 import (
-	"bufio"
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/processcreds"
@@ -26,8 +30,13 @@ import (
 // profiles, credential_process, static keys): what the aws CLI would use.
 func profileProvider(cfg aws.Config, src credcache.Source) credcache.Provider {
 	return credcache.ProviderFunc(func(ctx context.Context) (Credentials, error) {
-		ctx, cancel := context.WithTimeout(ctx, Timeout)
-		defer cancel()
+		if !strings.Contains(src.Identity, "\ncredential_process=") {
+			// A credential_process may ask for a code: the SDK's own
+			// bound (a minute) applies to it, not the network's.
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, Timeout)
+			defer cancel()
+		}
 		var c aws.Credentials
 		stderr, err := teeStderr(func() (err error) {
 			c, err = cfg.Credentials.Retrieve(ctx)
@@ -66,8 +75,11 @@ func ssoProvider(cfg aws.Config, src credcache.Source) credcache.Provider {
 }
 
 func fromSDK(c aws.Credentials) Credentials {
-	return Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken,
-		Expiration: c.Expires.UTC()}
+	cr := Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken}
+	if c.CanExpire {
+		cr.Expiration = c.Expires.UTC()
+	}
+	return cr
 }
 
 // describeSSO makes one line of a failure to get SSO credentials that says
@@ -105,9 +117,22 @@ func describeSSO(ctx context.Context, src credcache.Source, err error) error {
 func describeProfile(ctx context.Context, src credcache.Source, err error, stderr string) error {
 	var proc *processcreds.ProviderError
 	if errors.As(err, &proc) {
+		// Never the SDK's own text: for output that is not JSON it quotes
+		// the process's whole stdout, keys included.
 		cause := stderr
-		if cause == "" {
-			cause = credcache.OneLine(proc.Err.Error())
+		var syntax *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		var exit *exec.ExitError
+		switch {
+		case cause != "":
+		case errors.Is(err, context.DeadlineExceeded):
+			cause = "it did not finish in time"
+		case errors.As(err, &exit):
+			cause = fmt.Sprintf("it exited with status %d", exit.ExitCode())
+		case errors.As(err, &syntax), errors.As(err, &typ):
+			cause = "it printed something that is not credential_process JSON (output withheld: it may hold keys)"
+		default:
+			cause = "it gave no usable credentials (output withheld: it may hold keys)"
 		}
 		return fmt.Errorf("the credential_process of profile %q failed; fix it or sign in with it first: %s", src.Profile, cause)
 	}
@@ -115,8 +140,11 @@ func describeProfile(ctx context.Context, src credcache.Source, err error, stder
 }
 
 // teeStderr runs f while what child processes write to stderr (the SDK
-// hands a credential_process os.Stderr) passes through a pipe, and returns
-// the first non-empty line written: a failing credential_process's reason.
+// hands a credential_process os.Stderr) passes through a pipe to the real
+// stderr, byte for byte (a prompt without a newline shows at once), and
+// returns the first non-empty line written: a failing process's reason.
+// A process that outlives f (the SDK gave up on it) cannot hold f's caller:
+// its output is waited for a moment, then dropped.
 func teeStderr(f func() error) (string, error) {
 	r, w, perr := os.Pipe()
 	if perr != nil {
@@ -124,24 +152,47 @@ func teeStderr(f func() error) (string, error) {
 	}
 	real := os.Stderr
 	os.Stderr = w
-	first := make(chan string, 1)
+	rec := &firstLine{}
+	done := make(chan struct{})
 	go func() {
-		sc := bufio.NewScanner(r)
-		line := ""
-		for sc.Scan() {
-			fmt.Fprintln(real, sc.Text())
-			if line == "" && strings.TrimSpace(sc.Text()) != "" {
-				line = credcache.OneLine(sc.Text())
-			}
-		}
-		first <- line
+		io.Copy(io.MultiWriter(real, rec), r)
+		close(done)
 	}()
 	err := f()
 	os.Stderr = real
 	w.Close()
-	line := <-first
+	select {
+	case <-done:
+	case <-time.After(200 * time.Millisecond):
+	}
 	r.Close()
-	return line, err
+	return rec.line(), err
+}
+
+// firstLine records the first non-empty line written to it.
+type firstLine struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (f *firstLine) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.buf) < 4096 {
+		f.buf = append(f.buf, p[:min(len(p), 4096-len(f.buf))]...)
+	}
+	return len(p), nil
+}
+
+func (f *firstLine) line() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, l := range strings.Split(string(f.buf), "\n") {
+		if strings.TrimSpace(l) != "" {
+			return credcache.OneLine(l)
+		}
+	}
+	return ""
 }
 
 func endpointOf(envVar string) string {

@@ -44,7 +44,7 @@ func NewProject(cfg *dirconfig.Config, user *dirconfig.UserConfig, originals map
 		SessionName:   cmp.Or(cfg.SessionName, user.SessionName, dirconfig.DefaultSessionName()),
 		ExternalID:    cfg.ExternalID,
 		SourceProfile: cfg.SourceProfile,
-		MFASerial:     cmp.Or(cfg.MFASerial, user.MFASerial),
+		MFASerial:     cfg.MFASerial,
 		MFACommand:    user.MFACommand,
 		MFADuration:   user.SessionTokenDuration,
 		Region:        cfg.Region,
@@ -86,8 +86,18 @@ func NewProject(cfg *dirconfig.Config, user *dirconfig.UserConfig, originals map
 	case err != nil:
 		return nil, fmt.Errorf("assume %s: %w", req.Label(), err)
 	}
+	switch {
+	case src.Chained && cfg.MFASerial != "":
+		return nil, cfg.KeyError("mfa_serial", fmt.Errorf("cannot be used with %s: an MFA session (GetSessionToken) needs long-term keys; remove it, or take the keys from a source_profile with them", src.Describe()))
+	case !src.Chained && req.MFASerial == "":
+		// The user's default device goes with their long-term keys only.
+		req.MFASerial = user.MFASerial
+	}
 	p := &Project{Config: cfg, Request: req, Source: src}
 	p.Duration, p.CappedBy = req.Effective(src)
+	// Fresh credentials must be outside the refresh window, or every
+	// prompt would renew them: refresh_before ≥ duration would never do.
+	p.Request.Window = min(p.Request.Window, p.Duration/2)
 	env := credcache.Env(originals)
 	switch {
 	case cfg.Region != "":

@@ -70,6 +70,20 @@ ca_bundle = /etc/corp-ca.pem
 		{name: "unknown source profile names the file and line", file: "role_arn = \"arn:aws:iam::222222222222:role/a\"\nsource_profile = \"wrok\"\n",
 			err: `.awsrole.toml:2: source_profile: profile "wrok" is not in`},
 	}
+	// The user's default MFA device goes with long-term keys only; a
+	// file's device with a session source is refused, naming the key.
+	u := *user
+	u.MFASerial = "arn:aws:iam::111111111111:mfa/alice"
+	role := "role_arn = \"arn:aws:iam::222222222222:role/a\"\n"
+	if p, err := engine.NewProject(parse(t, role), &u, work); err != nil || p.Request.MFASerial != "" {
+		t.Errorf("user mfa_serial with an SSO profile: %v, %q", err, p.Request.MFASerial)
+	}
+	if p, err := engine.NewProject(parse(t, role), &u, keys); err != nil || p.Request.MFASerial != u.MFASerial {
+		t.Errorf("user mfa_serial with long-term keys: %v, %+v", err, p)
+	}
+	if _, err := engine.NewProject(parse(t, role+"mfa_serial = \"arn:aws:iam::111111111111:mfa/alice\"\n"), user, work); err == nil || !strings.Contains(err.Error(), ".awsrole.toml:2: mfa_serial: cannot be used with") {
+		t.Errorf("file mfa_serial with an SSO profile: %v", err)
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			u := *user
