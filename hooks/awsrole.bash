@@ -69,30 +69,37 @@ _awsrole_hook() {
   # The user's options must not change what the hook decides or evaluates:
   # `set` options are restored on return (local -), shopt ones below.
   # Under `set -a` every assignment would be exported to every child,
-  # __awsrole_leave with the user's secret key in it.
+  # __awsrole_leave with the user's secret key in it. The checks are
+  # string matches, so a prompt with none of these options set pays no
+  # builtin call for them.
   \builtin local -
-  \builtin set +a +e +u
-  \builtin export -n __awsrole_status
+  if [[ $- == *[aeu]* ]]; then
+    \builtin set +a +e +u
+    \builtin export -n __awsrole_status
+  fi
   \builtin local IFS=$' \t\n' __awsrole_opts='' __awsrole_opt
-  for __awsrole_opt in nocasematch nocaseglob nullglob failglob expand_aliases; do
-    if \builtin shopt -q "${__awsrole_opt}"; then
-      __awsrole_opts+=" ${__awsrole_opt}"
-      \builtin shopt -u "${__awsrole_opt}"
-    fi
-  done
-  _awsrole_apply
+  # nocasematch would make the steady check's comparisons case-blind.
+  if [[ :${BASHOPTS}: == *:nocasematch:* ]]; then
+    \builtin shopt -u nocasematch
+    __awsrole_opts=nocasematch
+  fi
+  if ! _awsrole_steady; then
+    # Globbing and aliases must not change the code the binary prints.
+    for __awsrole_opt in nocaseglob nullglob failglob expand_aliases; do
+      if [[ :${BASHOPTS}: == *:${__awsrole_opt}:* ]]; then
+        __awsrole_opts+=" ${__awsrole_opt}"
+        \builtin shopt -u "${__awsrole_opt}"
+      fi
+    done
+    _awsrole_call
+  fi
   # Word splitting is meant here: a list of option names.
   # shellcheck disable=SC2086
   [[ -z ${__awsrole_opts} ]] || \builtin shopt -s ${__awsrole_opts}
   \builtin return "${__awsrole_status}"
 }
 
-# _awsrole_apply moves the shell to what its directory asks for, with known
-# options (set by _awsrole_hook).
-_awsrole_apply() {
-  if _awsrole_steady; then
-    \builtin return 0
-  fi
+_awsrole_call() {
   \builtin local __awsrole_int_trap __awsrole_code
   __awsrole_int_trap=$(\builtin trap -p SIGINT)
   # Ctrl-C must not stop the eval halfway through the exports.
@@ -107,7 +114,7 @@ _awsrole_apply() {
 }
 
 # Under `set -a`, bash exports functions defined too.
-\builtin export -fn _awsrole_steady _awsrole_hook _awsrole_apply
+\builtin export -fn _awsrole_steady _awsrole_hook _awsrole_call
 
 # Register once, in front, so prompt code that runs after it (a theme showing
 # AWSROLE_ARN) already sees the new role. Sourcing this file twice is a no-op.
