@@ -4,18 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
-	"os/signal"
 	"regexp"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/tty"
 )
 
 // ChainedMax is what STS allows a role session assumed with temporary
@@ -73,39 +71,16 @@ func mfaCode(req Request) (string, error) {
 		}
 		return code, nil
 	}
-	f, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
-	if err != nil {
+	text, err := tty.Ask(fmt.Sprintf("MFA code for %s (role %s):", credcache.OneLine(req.MFASerial), credcache.OneLine(req.RoleARN)))
+	switch {
+	case errors.Is(err, tty.ErrNoTerminal):
 		return "", fmt.Errorf("assume %s: needs an MFA code for %s and there is no terminal to ask on; set mfa_command in your user config, or enter the directory once from a terminal (one code lasts the MFA session)", req.RoleARN, req.MFASerial)
-	}
-	defer f.Close()
-	// The hook ignores SIGINT while it runs; listening again lets Ctrl-C
-	// cancel the prompt.
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT)
-	defer signal.Stop(sig)
-	fmt.Fprintf(f, "awsrole: MFA code for %s (role %s): ", credcache.OneLine(req.MFASerial), credcache.OneLine(req.RoleARN))
-	line := make(chan string, 1)
-	go func() {
-		var b [64]byte
-		var s strings.Builder
-		for {
-			n, err := f.Read(b[:])
-			s.Write(b[:n])
-			if err != nil || strings.ContainsAny(s.String(), "\r\n") {
-				line <- s.String()
-				return
-			}
-		}
-	}()
-	select {
-	case <-sig:
-		fmt.Fprintln(f)
+	case err != nil:
 		return "", fmt.Errorf("assume %s: MFA prompt cancelled", req.RoleARN)
-	case text := <-line:
-		code := strings.TrimSpace(text)
-		if !sixDigits.MatchString(code) {
-			return "", errors.New("assume " + req.RoleARN + ": an MFA code is 6 digits; cd again to retry")
-		}
-		return code, nil
 	}
+	code := strings.TrimSpace(text)
+	if !sixDigits.MatchString(code) {
+		return "", errors.New("assume " + req.RoleARN + ": an MFA code is 6 digits; cd again to retry")
+	}
+	return code, nil
 }

@@ -3,15 +3,13 @@ package engine
 import (
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/termsafe"
 	"github.com/awsrole/awsrole/internal/transition"
+	"github.com/awsrole/awsrole/internal/tty"
 )
 
 // Asker asks the user a yes/no question; ErrNoTerminal when there is no
@@ -30,41 +28,18 @@ type TTYAsker struct{}
 // Ask prints question on the terminal and reads one line: y or yes is
 // yes; anything else, an empty line or Ctrl-C is no.
 func (TTYAsker) Ask(question string) (bool, error) {
-	f, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
-	if err != nil {
+	answer, err := tty.Ask(question)
+	switch {
+	case errors.Is(err, tty.ErrNoTerminal):
 		return false, ErrNoTerminal
+	case err != nil:
+		return false, nil // Ctrl-C is no
 	}
-	defer f.Close()
-	// The hook ignores SIGINT while it runs; listening again lets Ctrl-C
-	// answer no.
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT)
-	defer signal.Stop(sig)
-	fmt.Fprintf(f, "awsrole: %s ", termsafe.String(question))
-	line := make(chan string, 1)
-	go func() {
-		var b [64]byte
-		var s strings.Builder
-		for {
-			n, err := f.Read(b[:])
-			s.Write(b[:n])
-			if err != nil || strings.ContainsAny(s.String(), "\r\n") {
-				line <- s.String()
-				return
-			}
-		}
-	}()
-	select {
-	case <-sig:
-		fmt.Fprintln(f)
-		return false, nil
-	case text := <-line:
-		switch strings.ToLower(strings.TrimSpace(text)) {
-		case "y", "yes":
-			return true, nil
-		}
-		return false, nil
+	switch strings.ToLower(strings.TrimSpace(answer)) {
+	case "y", "yes":
+		return true, nil
 	}
+	return false, nil
 }
 
 // Question is what entering cfg's role asks when it has confirm = true:

@@ -1,0 +1,57 @@
+// Package tty asks the user for one line on the controlling terminal,
+// /dev/tty: the hook's stdout is evaluated by the shell and its stdin may
+// be anything, so prompts (an MFA code, a confirmation) never use them.
+package tty
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/awsrole/awsrole/internal/termsafe"
+)
+
+// ErrNoTerminal: there is no terminal to ask on (CI, an editor's shell).
+var ErrNoTerminal = errors.New("no terminal")
+
+// ErrCancelled: the user pressed Ctrl-C at the prompt.
+var ErrCancelled = errors.New("cancelled")
+
+// Ask prints prompt (made safe for the terminal) and returns the line the
+// user types, without its line end.
+func Ask(prompt string) (string, error) {
+	f, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return "", ErrNoTerminal
+	}
+	defer f.Close()
+	// The hook ignores SIGINT while it runs; listening again lets Ctrl-C
+	// end the prompt.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT)
+	defer signal.Stop(sig)
+	fmt.Fprintf(f, "awsrole: %s ", termsafe.String(prompt))
+	line := make(chan string, 1)
+	go func() {
+		var b [64]byte
+		var s strings.Builder
+		for {
+			n, err := f.Read(b[:])
+			s.Write(b[:n])
+			if err != nil || strings.ContainsAny(s.String(), "\r\n") {
+				line <- s.String()
+				return
+			}
+		}
+	}()
+	select {
+	case <-sig:
+		fmt.Fprintln(f)
+		return "", ErrCancelled
+	case text := <-line:
+		return strings.TrimRight(text, "\r\n"), nil
+	}
+}
