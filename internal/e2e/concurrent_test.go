@@ -24,22 +24,43 @@ func TestConcurrentEntry(t *testing.T) {
 	// running (and waiting or calling) before any credentials are cached.
 	r.stub.FailNext("AssumeRole", 1, stsstub.Fault{Hang: 1500 * time.Millisecond})
 
-	type result struct {
-		stdout, stderr string
-		err            error
+	results := enterAtOnce(r, proj, n, 4194304+1000)
+
+	if got := r.assumeCalls(""); len(got) != 1 {
+		t.Errorf("%d processes entering at once made %d AssumeRole calls, want 1:\n%s", n, len(got), describeCalls(got))
 	}
-	results := make([]result, n)
-	cmds := make([]*exec.Cmd, n)
-	for i := range cmds {
-		// Distinct shell pids; no such processes exist (pid_max is lower).
-		cmd := exec.Command(awsroleBin, "export", "bash", "--pid", strconv.Itoa(4194304+1000+i))
+	keys := exportedKeys(t, r, proj, results)
+	if len(keys) != 1 {
+		t.Errorf("the %d processes exported %d different keys, want one (the shared cache's)", n, len(keys))
+	}
+	for key, code := range keys {
+		cmd := exec.Command("bash", "-c", `eval "$1" && aws sts get-caller-identity --query Arn --output text`, "bash", code)
 		cmd.Dir = proj
-		cmd.Env = r.environ(map[string]*string{"PWD": sp(proj), "SHLVL": sp("1")})
-		cmds[i] = cmd
+		cmd.Env = r.environ(map[string]*string{"PWD": sp(proj)})
+		out, err := cmd.CombinedOutput()
+		if got, want := strings.TrimSpace(string(out)), "arn:aws:sts::222222222222:assumed-role/deploy/e2e-conc"; err != nil || got != want {
+			t.Errorf("aws sts get-caller-identity with %s: %q (%v), want %q", key, got, err, want)
+		}
 	}
+}
+
+// exportResult is one `awsrole export bash` run by enterAtOnce.
+type exportResult struct {
+	stdout, stderr string
+	err            error
+}
+
+// enterAtOnce runs n `awsrole export bash` in proj at the same moment, as n
+// shells entering it would (distinct shell pids from pidBase; no such
+// processes exist, pid_max is lower).
+func enterAtOnce(r *rig, proj string, n, pidBase int) []exportResult {
+	results := make([]exportResult, n)
 	var wg sync.WaitGroup
 	start := make(chan struct{})
-	for i, cmd := range cmds {
+	for i := range n {
+		cmd := exec.Command(awsroleBin, "export", "bash", "--pid", strconv.Itoa(pidBase+i))
+		cmd.Dir = proj
+		cmd.Env = r.environ(map[string]*string{"PWD": sp(proj), "SHLVL": sp("1")})
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -47,22 +68,25 @@ func TestConcurrentEntry(t *testing.T) {
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			<-start
 			err := cmd.Run()
-			results[i] = result{stdout.String(), stderr.String(), err}
+			results[i] = exportResult{stdout.String(), stderr.String(), err}
 		}()
 	}
 	close(start)
 	wg.Wait()
+	return results
+}
 
-	if got := r.assumeCalls(""); len(got) != 1 {
-		t.Errorf("%d processes entering at once made %d AssumeRole calls, want 1:\n%s", n, len(got), describeCalls(got))
-	}
-	keys := map[string]string{} // access key id -> one output that exports it
+// exportedKeys evaluates each result in bash as the hook does, checks the
+// role is active there, and returns each access key id exported with one
+// output that exports it.
+func exportedKeys(t *testing.T, r *rig, proj string, results []exportResult) map[string]string {
+	t.Helper()
+	keys := map[string]string{}
 	for i, res := range results {
 		if res.err != nil || res.stderr != "" {
 			t.Errorf("process %d: %v, stderr %q", i, res.err, res.stderr)
 			continue
 		}
-		// Evaluate the output as the bash hook does and dump the environment.
 		cmd := exec.Command("bash", "-c", `eval "$1" && env -0`, "bash", res.stdout)
 		cmd.Dir = proj
 		cmd.Env = r.environ(map[string]*string{"PWD": sp(proj)})
@@ -77,16 +101,5 @@ func TestConcurrentEntry(t *testing.T) {
 			keys[*k] = res.stdout
 		}
 	}
-	if len(keys) != 1 {
-		t.Errorf("the %d processes exported %d different keys, want one (the shared cache's)", n, len(keys))
-	}
-	for key, code := range keys {
-		cmd := exec.Command("bash", "-c", `eval "$1" && aws sts get-caller-identity --query Arn --output text`, "bash", code)
-		cmd.Dir = proj
-		cmd.Env = r.environ(map[string]*string{"PWD": sp(proj)})
-		out, err := cmd.CombinedOutput()
-		if got, want := strings.TrimSpace(string(out)), "arn:aws:sts::222222222222:assumed-role/deploy/e2e-conc"; err != nil || got != want {
-			t.Errorf("aws sts get-caller-identity with %s: %q (%v), want %q", key, got, err, want)
-		}
-	}
+	return keys
 }

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"cmp"
 	"crypto/sha1"
 	"encoding/hex"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -273,29 +271,7 @@ func TestSSOConcurrentEntry(t *testing.T) {
 	// anything is cached.
 	r.stub.FailNext("GetRoleCredentials", 1, stsstub.Fault{Hang: 1500 * time.Millisecond})
 
-	type result struct {
-		stdout, stderr string
-		err            error
-	}
-	results := make([]result, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		cmd := exec.Command(awsroleBin, "export", "bash", "--pid", strconv.Itoa(4194304+2000+i))
-		cmd.Dir = proj
-		cmd.Env = r.environ(map[string]*string{"PWD": sp(proj), "SHLVL": sp("1")})
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var stdout, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			<-start
-			err := cmd.Run()
-			results[i] = result{stdout.String(), stderr.String(), err}
-		}()
-	}
-	close(start)
-	wg.Wait()
+	results := enterAtOnce(r, proj, n, 4194304+2000)
 
 	if got := r.stub.Count("GetRoleCredentials"); got != 1 {
 		t.Errorf("%d processes entering at once: %d GetRoleCredentials, want 1; stub log:\n%s", n, got, describeCalls(r.stub.Calls()))
@@ -307,26 +283,7 @@ func TestSSOConcurrentEntry(t *testing.T) {
 		t.Errorf("%d processes entering at once: %d requests at the stand-in, want 2; stub log:\n%s", n, got, describeCalls(r.stub.Calls()))
 	}
 	wantSSOSourced(t, r)
-	keys := map[string]bool{}
-	for i, res := range results {
-		if res.err != nil || res.stderr != "" {
-			t.Errorf("process %d: %v, stderr %q", i, res.err, res.stderr)
-			continue
-		}
-		cmd := exec.Command("bash", "-c", `eval "$1" && env -0`, "bash", res.stdout)
-		cmd.Dir = proj
-		cmd.Env = r.environ(map[string]*string{"PWD": sp(proj)})
-		out, err := cmd.Output()
-		if err != nil {
-			t.Errorf("process %d: evaluating its output in bash: %v\noutput: %q", i, err, res.stdout)
-			continue
-		}
-		env := parseEnv0(t, string(out))
-		wantActive(t, r, "process "+strconv.Itoa(i), env, roleDeploy, proj, "eu-west-1")
-		if k := env["AWS_ACCESS_KEY_ID"]; k != nil {
-			keys[*k] = true
-		}
-	}
+	keys := exportedKeys(t, r, proj, results)
 	if len(keys) != 1 {
 		t.Errorf("the %d processes exported %d different keys, want one (the shared cache's)", n, len(keys))
 	}
