@@ -1,11 +1,7 @@
 package e2e
 
 import (
-	"bytes"
-	"os/exec"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -37,29 +33,9 @@ policy_arns = ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
 	r.stub.FailNext("AssumeRole", 1, stsstub.Fault{Hang: 1500 * time.Millisecond})
 
 	const n = 16
-	var wg sync.WaitGroup
-	errs := make([]string, n)
-	start := make(chan struct{})
-	for i := range n {
-		cmd := exec.Command(awsroleBin, "export", "bash", "--pid", strconv.Itoa(4194304+2000+i))
-		cmd.Dir = dir
-		cmd.Env = r.environ(map[string]*string{"PWD": sp(dir), "SHLVL": sp("1")})
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			<-start
-			if err := cmd.Run(); err != nil || stderr.Len() > 0 {
-				errs[i] = stderr.String()
-			}
-		}()
-	}
-	close(start)
-	wg.Wait()
-	for i, e := range errs {
-		if e != "" {
-			t.Errorf("process %d: %s", i, e)
+	for i, res := range enterAtOnce(r, dir, n, 4194304+2000) {
+		if res.err != nil || res.stderr != "" {
+			t.Errorf("process %d: %v %s", i, res.err, res.stderr)
 		}
 	}
 	calls := r.assumeCalls("e2e-chain")
