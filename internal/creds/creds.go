@@ -36,8 +36,6 @@ type Credentials = credcache.Credentials
 type Getter struct {
 	Now    func() time.Time
 	Notice io.Writer // says why a cache file was not used; may be nil
-
-	final string // the entry handed out by the Get under way
 }
 
 // Get returns credentials for req from src (see credcache.Resolve), in the
@@ -62,28 +60,37 @@ func (g *Getter) Get(ctx context.Context, req Request, src credcache.Source, env
 		return Credentials{}, fmt.Errorf("%s: %w", label, err)
 	}
 	steps := credcache.Plan(req, src)
-	g.final = steps[len(steps)-1].Path
+	final := steps[len(steps)-1].Path
+	cached := func(step credcache.Step, p credcache.Provider, expiring func(Credentials) bool) *credcache.Cached {
+		window := req.Window
+		if step.Path != final {
+			// A source, MFA session or hop only has to outlast the next
+			// call: the refresh window is for what the shell holds.
+			window = min(window, time.Minute)
+		}
+		return &credcache.Cached{Step: step, Provider: p, Window: window, Now: g.Now, Notice: g.Notice, Expiring: expiring}
+	}
 	var p credcache.Provider
 	switch src.Kind {
 	case credcache.SourceEnv:
 		p = staticSource(env)
 	case credcache.SourceSSO:
-		p = g.cached(req, steps[0], ssoProvider(cfg, src), nil)
+		p = cached(steps[0], ssoProvider(cfg, src), nil)
 		steps = steps[1:]
 	default:
-		p = g.cached(req, steps[0], profileProvider(cfg, src), func(c Credentials) bool { return !c.Expiration.IsZero() })
+		p = cached(steps[0], profileProvider(cfg, src), func(c Credentials) bool { return !c.Expiration.IsZero() })
 		steps = steps[1:]
 	}
 	for _, step := range steps {
 		switch step.Kind {
 		case "mfa":
-			c := g.cached(req, step, &mfaSession{cfg: cfg, req: req, source: p}, nil)
+			c := cached(step, &mfaSession{cfg: cfg, req: req, source: p}, nil)
 			// A code may take the user a while to type: wait for another
 			// shell's prompt longer than for AWS.
 			c.LockWait = 2 * time.Minute
 			p = c
 		case "role":
-			p = g.cached(req, step, &assumeRole{cfg: cfg, req: req, hop: *step.Hop, src: src, source: p}, nil)
+			p = cached(step, &assumeRole{cfg: cfg, req: req, hop: *step.Hop, src: src, source: p}, nil)
 		}
 	}
 	c, err := p.Retrieve(ctx)
@@ -92,16 +99,6 @@ func (g *Getter) Get(ctx context.Context, req Request, src credcache.Source, env
 		err = &roleError{role: label, err: err}
 	}
 	return c, err
-}
-
-func (g *Getter) cached(req Request, step credcache.Step, p credcache.Provider, expiring func(Credentials) bool) *credcache.Cached {
-	window := req.Window
-	if step.Path != g.final {
-		// A source, MFA session or hop only has to outlast the next
-		// call: the refresh window is for what the shell holds.
-		window = min(window, time.Minute)
-	}
-	return &credcache.Cached{Step: step, Provider: p, Window: window, Now: g.Now, Notice: g.Notice, Expiring: expiring}
 }
 
 // staticSource serves the user's own keys from the environment.
