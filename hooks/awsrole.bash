@@ -10,8 +10,11 @@
 # What the last call left (set by its output): the nearest .awsrole.toml,
 # the AWSROLE_STATE it goes with, a mark file whose mtime is just before the
 # call read anything, the code that leaves the active role, the unix time
-# credentials need renewing, and the files (user config, trust store) whose
-# change means "ask again".
+# credentials need renewing, and the arguments of a `test` that fails once
+# that file or another watched one (user config, trust store) is newer than
+# the mark. And what the last walk up from PWD found: the directory it
+# started in, the nearest file, and the arguments of a `test` that fails
+# once a nearer file appears or that one is gone.
 #
 # None of them is ever exported, not even under `set -a`: __awsrole_leave
 # holds the user's own secret key. They are only ever assigned inside the
@@ -20,10 +23,13 @@
 _awsrole_init() {
   \builtin local -
   \builtin set +a
-  \builtin unset -v __awsrole_file __awsrole_state __awsrole_mark __awsrole_leave __awsrole_deadline __awsrole_watch
+  \builtin unset -v __awsrole_file __awsrole_state __awsrole_mark __awsrole_leave __awsrole_deadline __awsrole_watch \
+    __awsrole_walk_pwd __awsrole_walk_file __awsrole_walk
   __awsrole_file='' __awsrole_state='' __awsrole_mark='' __awsrole_leave=''
   __awsrole_deadline=0
   __awsrole_watch=()
+  __awsrole_walk_pwd='' __awsrole_walk_file=''
+  __awsrole_walk=()
 }
 _awsrole_init
 \builtin unset -f _awsrole_init
@@ -33,34 +39,42 @@ _awsrole_init
 # .awsrole.toml, costs a few stat calls and no process.
 _awsrole_steady() {
   [[ -n ${__awsrole_mark} && ${AWSROLE_STATE-} == "${__awsrole_state}" ]] || \builtin return 1
-  \builtin local now dir="${PWD%/}" file='' watched
-  \builtin printf -v now '%(%s)T' -1
+  # bash >= 5 has the clock in a variable; printf's %T costs more.
+  \builtin local now=${EPOCHSECONDS-} dir
+  [[ -n ${now} ]] || \builtin printf -v now '%(%s)T' -1
   ((now < __awsrole_deadline)) || \builtin return 1
   # The nearest file, found as `awsrole export` finds it: one stat per
   # level. (A dangling symlink, which export counts and -e does not, only
-  # makes the two disagree, and disagreeing means asking the binary.)
-  while :; do
-    if [[ -e ${dir}/.awsrole.toml ]]; then
-      file=${dir}/.awsrole.toml
-      \builtin break
-    fi
-    [[ -n ${dir} ]] || \builtin break
-    dir=${dir%/*}
-  done
-  if [[ ${file} != "${__awsrole_file}" ]]; then
+  # makes the two disagree, and disagreeing means asking the binary.) The
+  # walk is done again only in another directory, or once its result no
+  # longer holds: one `test` call checks that with the same stats.
+  if [[ ${PWD} != "${__awsrole_walk_pwd}" ]] || ! \builtin test "${__awsrole_walk[@]}"; then
+    dir="${PWD%/}" __awsrole_walk_file='' __awsrole_walk=()
+    while :; do
+      if [[ -e ${dir}/.awsrole.toml ]]; then
+        __awsrole_walk_file=${dir}/.awsrole.toml
+        __awsrole_walk+=(-e "${__awsrole_walk_file}")
+        \builtin break
+      fi
+      __awsrole_walk+=(! -e "${dir}/.awsrole.toml" -a)
+      [[ -n ${dir} ]] || \builtin break
+      dir=${dir%/*}
+    done
+    [[ -n ${__awsrole_walk_file} ]] || __awsrole_walk+=(-n x)
+    __awsrole_walk_pwd=${PWD}
+  fi
+  if [[ ${__awsrole_walk_file} != "${__awsrole_file}" ]]; then
     # Out of every project while a role is active: put the user's own
     # values back here, as `awsrole export` would (only those still holding
     # awsrole's value), with no process.
-    [[ -z ${file} && -n ${__awsrole_leave} ]] || \builtin return 1
+    [[ -z ${__awsrole_walk_file} && -n ${__awsrole_leave} ]] || \builtin return 1
     \builtin eval "${__awsrole_leave}"
     __awsrole_file='' __awsrole_state='' __awsrole_leave=''
     __awsrole_deadline=4611686018427387904
     \builtin return 0
   fi
-  [[ -z ${file} || ! ${file} -nt ${__awsrole_mark} ]] || \builtin return 1
-  for watched in ${__awsrole_watch[@]+"${__awsrole_watch[@]}"}; do
-    [[ ! ${watched} -nt ${__awsrole_mark} ]] || \builtin return 1
-  done
+  # Neither the file nor a watched one newer than the mark.
+  \builtin test "${__awsrole_watch[@]}"
 }
 
 _awsrole_hook() {

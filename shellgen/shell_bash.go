@@ -19,7 +19,7 @@ func (bash) Export(changes []Change) (string, error) { return posixExport(change
 func (bash) Quote(s string) (string, error) { return posixQuote(s) }
 
 // Steady implements Shell.
-func (bash) Steady(f Facts) (string, error) { return posixSteady(f) }
+func (bash) Steady(f Facts) (string, error) { return posixSteady(f, watchTest) }
 
 // Install implements Shell: one eval line in ~/.bashrc.
 func (b bash) Install(bin string, env func(string) string) (Install, error) {

@@ -20,7 +20,7 @@ func (zsh) Export(changes []Change) (string, error) { return posixExport(changes
 func (zsh) Quote(s string) (string, error) { return posixQuote(s) }
 
 // Steady implements Shell.
-func (zsh) Steady(f Facts) (string, error) { return posixSteady(f) }
+func (zsh) Steady(f Facts) (string, error) { return posixSteady(f, watchList) }
 
 // Install implements Shell: one eval line in ${ZDOTDIR:-~}/.zshrc.
 func (z zsh) Install(bin string, env func(string) string) (Install, error) {

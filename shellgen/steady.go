@@ -2,6 +2,7 @@ package shellgen
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -38,8 +39,9 @@ func Steady(shell string, f Facts) (string, error) {
 	return s.Steady(f)
 }
 
-// posixSteady renders f as bash/zsh variables (not exported) for the hook.
-func posixSteady(f Facts) (string, error) {
+// posixSteady renders f as bash/zsh variables (not exported) for the hook;
+// watch renders the array __awsrole_watch from f.
+func posixSteady(f Facts, watch func(Facts) ([]string, error)) (string, error) {
 	leave, err := leaveCode(f.Leave, posixQuote, posixRestore, "\\builtin unset -v "+transition.StateVar+"\n")
 	if err != nil {
 		return "", err
@@ -54,8 +56,12 @@ func posixSteady(f Facts) (string, error) {
 		}
 		fmt.Fprintf(&b, "%s=%s;\n", v.name, q)
 	}
+	words, err := watch(f)
+	if err != nil {
+		return "", err
+	}
 	fmt.Fprintf(&b, "__awsrole_deadline=%d;\n__awsrole_watch=(", f.Deadline)
-	for i, w := range f.Watch {
+	for i, w := range words {
 		q, err := posixQuote(w)
 		if err != nil {
 			return "", err
@@ -67,6 +73,31 @@ func posixSteady(f Facts) (string, error) {
 	}
 	b.WriteString(");\n")
 	return b.String(), nil
+}
+
+// watchList is __awsrole_watch as zsh's hook tests it: the watched files,
+// one by one against the mark.
+func watchList(f Facts) ([]string, error) { return f.Watch, nil }
+
+// watchTest is __awsrole_watch as bash's hook tests it: the arguments of
+// one `test` call that succeeds while neither File nor any of Watch is
+// newer than Mark (one builtin call costs less than a loop in bash).
+// Every path is absolute, so no path reads as an operator.
+func watchTest(f Facts) ([]string, error) {
+	files := f.Watch
+	if f.File != "" {
+		files = append([]string{f.File}, files...)
+	}
+	words := []string{}
+	for _, p := range append(files, f.Mark) {
+		if !filepath.IsAbs(p) {
+			return nil, fmt.Errorf("steady state: %q is not an absolute path", p)
+		}
+	}
+	for _, p := range files {
+		words = append(words, "!", p, "-nt", f.Mark, "-a")
+	}
+	return append(words, "-n", "x"), nil
 }
 
 // restoreCode renders one restore: put name back to original (nil: unset)

@@ -37,7 +37,7 @@ func TestSteadyRefusesUnmanagedNames(t *testing.T) {
 			}
 		}
 	}
-	out, err := Steady("bash", Facts{Leave: []Restore{{Name: "AWS_ACCESS_KEY_ID", Original: &key}}})
+	out, err := Steady("bash", Facts{Mark: mark, Leave: []Restore{{Name: "AWS_ACCESS_KEY_ID", Original: &key}}})
 	if err != nil || !strings.Contains(out, "AWS_ACCESS_KEY_ID") {
 		t.Errorf("Steady restoring AWS_ACCESS_KEY_ID: %q, %v", out, err)
 	}

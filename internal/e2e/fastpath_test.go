@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/awsrole/awsrole/hooks"
 	"github.com/awsrole/awsrole/shellgen"
@@ -96,6 +97,29 @@ func TestFastPathStartsNoProcess(t *testing.T) {
 			}
 			r.settle() // (a file newer than the call's mark is looked at again)
 			step("a file appears where the shell goes", s.Cd(filepath.Join(r.home, "plain", "a")), 1)
+
+			// While the shell stays in one directory: a nearer file
+			// appearing, that file going away, the project's own file going
+			// away (a leave, which needs no process).
+			// (The edit above took the project's approval away.)
+			sub := filepath.Join(proj, "sub")
+			s.Run("awsrole allow " + quote(kind, proj))
+			r.settle()
+			step("back into the project", s.Cd(sub), 1)
+			step("steady in the subdir", "true", 0)
+			backdated(t, r.write(filepath.Join(sub, ".awsrole.toml"), "role_arn = \"arn:aws:iam::222222222222:role/nearer\"\n"))
+			step("a nearer file appears", "true", 1)
+			step("steady with the nearer file", "true", 0)
+			if err := os.Remove(filepath.Join(sub, ".awsrole.toml")); err != nil {
+				t.Fatal(err)
+			}
+			step("the nearer file goes away", "true", 1)
+			step("steady in the project again", "true", 0)
+			if err := os.Remove(filepath.Join(proj, ".awsrole.toml")); err != nil {
+				t.Fatal(err)
+			}
+			step("the project's file goes away", "true", 0)
+			wantSame(t, "after the project's file went away", user, s.Managed())
 		})
 	}
 }
@@ -167,5 +191,15 @@ func TestOneCallPerPrompt(t *testing.T) {
 			step("enter", s.Cd(proj), 1)
 			wantActive(t, r, "in the project", s.Managed(), roleDeploy, proj, "eu-west-1")
 		})
+	}
+}
+
+// backdated sets path's times 3 s back: older than the mark of a call made
+// now, so the prompt after that call can skip the process.
+func backdated(t *testing.T, path string) {
+	t.Helper()
+	old := time.Now().Add(-3 * time.Second)
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
 	}
 }
