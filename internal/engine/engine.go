@@ -217,12 +217,12 @@ func (e *Engine) enter(ctx context.Context, in Input, now time.Time, user *dirco
 // one line) the keys.
 func (e *Engine) desired(in Input, user *dirconfig.UserConfig, proj *Project, c credcache.Credentials, originals map[string]*string, kind transition.Kind) map[string]*string {
 	if user.Credentials == dirconfig.CredentialsEndpoint && e.Endpoint != nil {
-		uri, token, err := e.Endpoint.Serve(proj.Request, proj.Source, proj.Config.Dir, in.PID, originals)
+		d, err := e.endpointDesired(in.PID, proj, originals)
 		if err == nil {
 			if kind != transition.Refresh {
 				e.defaultProfileNotice()
 			}
-			return proj.DesiredEndpoint(uri, token, originals)
+			return d
 		}
 		fmt.Fprintf(e.Notice, "awsrole: %s; using environment credentials in this shell\n", termsafe.String(credcache.OneLine(err.Error())))
 	}
