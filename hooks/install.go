@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/awsrole/awsrole/internal/privfile"
 )
 
 // The marker lines around the block Install writes; Uninstall removes
@@ -222,6 +224,11 @@ func readRC(path string) (rcFile, error) {
 			if !filepath.IsAbs(dest) {
 				dest = filepath.Join(filepath.Dir(path), dest)
 			}
+			// Its directory as it really is: writing checks it, and a
+			// dotfiles link may lead through another link.
+			if dir, err := filepath.EvalSymlinks(filepath.Dir(dest)); err == nil {
+				dest = filepath.Join(dir, filepath.Base(dest))
+			}
 			f.target = dest
 		}
 		return f, nil
@@ -243,39 +250,9 @@ func readRC(path string) (rcFile, error) {
 	return f, nil
 }
 
-// writeRC replaces f's content atomically: a temporary file in the same
-// directory, synced, given the old mode, then renamed over the target.
-func writeRC(f rcFile, content []byte) (err error) {
-	dir := filepath.Dir(f.target)
-	if !f.exists {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("create %s: %w", dir, err)
-		}
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(f.target)+".awsrole-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", f.target, err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(content); err != nil {
-		return fmt.Errorf("write %s: %w", f.target, err)
-	}
-	if err = tmp.Chmod(f.mode); err != nil {
-		return fmt.Errorf("write %s: %w", f.target, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", f.target, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", f.target, err)
-	}
-	if err = os.Rename(tmp.Name(), f.target); err != nil {
-		return fmt.Errorf("write %s: %w", f.target, err)
-	}
-	return nil
+// writeRC replaces f's content atomically, keeping its mode (a new file
+// gets 0644: rc files are not secrets), in a directory that passes the
+// checks of awsrole's own files.
+func writeRC(f rcFile, content []byte) error {
+	return privfile.WriteMode(f.target, content, f.mode)
 }
