@@ -156,7 +156,7 @@ func status() statusReport {
 		r.SSO = ssoState(proj, time.Now())
 	}
 	if user, err := dirconfig.LoadUserConfig(); err == nil {
-		r.Mode = user.Credentials
+		r.Mode = user.CredentialsMode
 	}
 	r.Endpoint = endpointStatus(r.Mode)
 	if p := os.Getenv(transition.StateVar); p != "" {

@@ -216,7 +216,7 @@ func (e *Engine) enter(ctx context.Context, in Input, now time.Time, user *dirco
 // token in endpoint mode, else (or when the endpoint cannot start, said in
 // one line) the keys.
 func (e *Engine) desired(in Input, user *dirconfig.UserConfig, proj *Project, c credcache.Credentials, originals map[string]*string, kind transition.Kind) map[string]*string {
-	if user.Credentials == dirconfig.CredentialsEndpoint && e.Endpoint != nil {
+	if user.CredentialsMode == dirconfig.CredentialsEndpoint && e.Endpoint != nil {
 		d, err := e.endpointDesired(in.PID, proj, originals)
 		if err == nil {
 			if kind != transition.Refresh {

@@ -46,7 +46,7 @@ func (e *Engine) Exec(ctx context.Context, dir string, environ []string, opts Ex
 		return nil, err
 	}
 	desired := role.Desired
-	if opts.Endpoint || user.Credentials == dirconfig.CredentialsEndpoint {
+	if opts.Endpoint || user.CredentialsMode == dirconfig.CredentialsEndpoint {
 		d, err := e.endpointDesired(opts.PID, role.Project, role.Originals)
 		switch {
 		case err == nil:
