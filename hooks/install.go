@@ -19,8 +19,9 @@ const (
 	EndMarker   = "# <<< awsrole <<<"
 )
 
-// Change is what Install or Uninstall did to one file.
-type Change struct {
+// Outcome is what Install or Uninstall did to one rc file, or found it
+// need not do.
+type Outcome struct {
 	File string
 	// Action is the message for the user, e.g. "added hook to /home/a/.zshrc"
 	// or "hook already present in /home/a/.zshrc".
@@ -30,33 +31,33 @@ type Change struct {
 }
 
 // String returns the Action.
-func (c Change) String() string { return c.Action }
+func (o Outcome) String() string { return o.Action }
 
-// The changes Install and Uninstall report.
-func added(file string) Change   { return Change{file, "added hook to " + file, true} }
-func updated(file string) Change { return Change{file, "updated hook in " + file, true} }
-func removed(file string) Change { return Change{file, "removed hook from " + file, true} }
-func alreadyPresent(file string) Change {
-	return Change{file, "hook already present in " + file, false}
+// The outcomes Install and Uninstall report.
+func added(file string) Outcome   { return Outcome{file, "added hook to " + file, true} }
+func updated(file string) Outcome { return Outcome{file, "updated hook in " + file, true} }
+func removed(file string) Outcome { return Outcome{file, "removed hook from " + file, true} }
+func alreadyPresent(file string) Outcome {
+	return Outcome{file, "hook already present in " + file, false}
 }
-func notPresent(file string) Change { return Change{file, "hook not present in " + file, false} }
+func notPresent(file string) Outcome { return Outcome{file, "hook not present in " + file, false} }
 
 // Install puts lines (one or more, without a final newline) between the
 // marker lines in rcPath: it appends the block, replaces a block whose
 // content differs, or leaves an identical one alone. A missing file (and its
 // directory) is created; an existing one keeps its mode and is replaced
 // atomically, through symlinks.
-func Install(rcPath, lines string) (Change, error) {
+func Install(rcPath, lines string) (Outcome, error) {
 	if err := checkLines(lines); err != nil {
-		return Change{File: rcPath}, fmt.Errorf("install into %s: %w", rcPath, err)
+		return Outcome{File: rcPath}, fmt.Errorf("install into %s: %w", rcPath, err)
 	}
 	f, err := readRC(rcPath)
 	if err != nil {
-		return Change{File: rcPath}, err
+		return Outcome{File: rcPath}, err
 	}
 	blocks, err := findBlocks(f.content, rcPath)
 	if err != nil {
-		return Change{File: rcPath}, err
+		return Outcome{File: rcPath}, err
 	}
 	change := added(rcPath)
 	block := StartMarker + "\n" + lines + "\n" + EndMarker
@@ -84,7 +85,7 @@ func Install(rcPath, lines string) (Change, error) {
 		}
 	}
 	if err := writeRC(f, out); err != nil {
-		return Change{File: rcPath}, err
+		return Outcome{File: rcPath}, err
 	}
 	return change, nil
 }
@@ -94,14 +95,14 @@ func Install(rcPath, lines string) (Change, error) {
 // a block is left alone. A file of awsrole's own (owned: fish's conf.d file,
 // the direnv library) is deleted once empty; a user's rc file is kept even
 // then (zsh would start its new-user wizard without a .zshrc).
-func Uninstall(rcPath string, owned bool) (Change, error) {
+func Uninstall(rcPath string, owned bool) (Outcome, error) {
 	f, err := readRC(rcPath)
 	if err != nil {
-		return Change{File: rcPath}, err
+		return Outcome{File: rcPath}, err
 	}
 	blocks, err := findBlocks(f.content, rcPath)
 	if err != nil {
-		return Change{File: rcPath}, err
+		return Outcome{File: rcPath}, err
 	}
 	if len(blocks) == 0 {
 		return notPresent(rcPath), nil
@@ -109,12 +110,12 @@ func Uninstall(rcPath string, owned bool) (Change, error) {
 	out := removeBlocks(f.content, blocks)
 	if len(out) == 0 && owned && !isSymlink(rcPath) {
 		if err := os.Remove(rcPath); err != nil {
-			return Change{File: rcPath}, fmt.Errorf("uninstall: %w", err)
+			return Outcome{File: rcPath}, fmt.Errorf("uninstall: %w", err)
 		}
 		return removed(rcPath), nil
 	}
 	if err := writeRC(f, out); err != nil {
-		return Change{File: rcPath}, err
+		return Outcome{File: rcPath}, err
 	}
 	return removed(rcPath), nil
 }
