@@ -46,7 +46,7 @@ type UserConfig struct {
 	ConsoleFederationURL string
 	// EnvironmentColors colours `status --short --color` by environment.
 	EnvironmentColors map[string]string
-	Credentials       string        // CredentialsEnv (default) or CredentialsEndpoint
+	CredentialsMode   string        // the credentials key: CredentialsEnv (default) or CredentialsEndpoint
 	EndpointIdle      time.Duration // awsrole serve exits after this long unused; default 1h
 }
 
@@ -73,7 +73,7 @@ func defaultUserConfig(path string) *UserConfig {
 		Path:                 path,
 		RefreshBefore:        DefaultRefreshBefore,
 		SessionTokenDuration: DefaultSessionTokenDuration,
-		Credentials:          CredentialsEnv,
+		CredentialsMode:      CredentialsEnv,
 		EndpointIdle:         DefaultEndpointIdle,
 	}
 }
@@ -143,7 +143,7 @@ func setUserKey(u *UserConfig, key string, v any) (err error) {
 	case "environment_colors":
 		u.EnvironmentColors, err = checkColors(v)
 	case "credentials":
-		u.Credentials, err = checkCredentialsMode(v)
+		u.CredentialsMode, err = checkCredentialsMode(v)
 	case "endpoint_idle":
 		u.EndpointIdle, err = checkDuration(v, idleRange)
 	default:

@@ -20,7 +20,7 @@ func TestUserConfigDefaults(t *testing.T) {
 		Path:                 filepath.Join(home, "awsrole", "config.toml"),
 		RefreshBefore:        5 * time.Minute,
 		SessionTokenDuration: 12 * time.Hour,
-		Credentials:          "env",
+		CredentialsMode:      "env",
 		EndpointIdle:         time.Hour,
 	}
 	if !userConfigEqual(*u, want) {
@@ -77,7 +77,7 @@ endpoint_idle          = "20m"
 		Duration:             2 * time.Hour,
 		SessionTokenDuration: 36 * time.Hour,
 		TrustedDirs:          []string{filepath.Join(home, "work"), "/srv/projects", home},
-		Credentials:          "endpoint",
+		CredentialsMode:      "endpoint",
 		EndpointIdle:         20 * time.Minute,
 	}
 	if !userConfigEqual(*u, want) {
@@ -89,7 +89,7 @@ func userConfigEqual(a, b UserConfig) bool {
 	return slices.Equal(a.TrustedDirs, b.TrustedDirs) &&
 		a.Path == b.Path && a.RefreshBefore == b.RefreshBefore && a.SessionName == b.SessionName &&
 		a.MFASerial == b.MFASerial && a.MFACommand == b.MFACommand && a.Duration == b.Duration &&
-		a.SessionTokenDuration == b.SessionTokenDuration && a.Credentials == b.Credentials && a.EndpointIdle == b.EndpointIdle
+		a.SessionTokenDuration == b.SessionTokenDuration && a.CredentialsMode == b.CredentialsMode && a.EndpointIdle == b.EndpointIdle
 }
 
 func TestUserConfigErrors(t *testing.T) {

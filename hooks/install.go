@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/awsrole/awsrole/internal/privfile"
 )
 
 // The marker lines around the block Install writes; Uninstall removes
@@ -17,8 +19,9 @@ const (
 	EndMarker   = "# <<< awsrole <<<"
 )
 
-// Change is what Install or Uninstall did to one file.
-type Change struct {
+// Outcome is what Install or Uninstall did to one rc file, or found it
+// need not do.
+type Outcome struct {
 	File string
 	// Action is the message for the user, e.g. "added hook to /home/a/.zshrc"
 	// or "hook already present in /home/a/.zshrc".
@@ -28,33 +31,33 @@ type Change struct {
 }
 
 // String returns the Action.
-func (c Change) String() string { return c.Action }
+func (o Outcome) String() string { return o.Action }
 
-// The changes Install and Uninstall report.
-func added(file string) Change   { return Change{file, "added hook to " + file, true} }
-func updated(file string) Change { return Change{file, "updated hook in " + file, true} }
-func removed(file string) Change { return Change{file, "removed hook from " + file, true} }
-func alreadyPresent(file string) Change {
-	return Change{file, "hook already present in " + file, false}
+// The outcomes Install and Uninstall report.
+func added(file string) Outcome   { return Outcome{file, "added hook to " + file, true} }
+func updated(file string) Outcome { return Outcome{file, "updated hook in " + file, true} }
+func removed(file string) Outcome { return Outcome{file, "removed hook from " + file, true} }
+func alreadyPresent(file string) Outcome {
+	return Outcome{file, "hook already present in " + file, false}
 }
-func notPresent(file string) Change { return Change{file, "hook not present in " + file, false} }
+func notPresent(file string) Outcome { return Outcome{file, "hook not present in " + file, false} }
 
 // Install puts lines (one or more, without a final newline) between the
 // marker lines in rcPath: it appends the block, replaces a block whose
 // content differs, or leaves an identical one alone. A missing file (and its
 // directory) is created; an existing one keeps its mode and is replaced
 // atomically, through symlinks.
-func Install(rcPath, lines string) (Change, error) {
+func Install(rcPath, lines string) (Outcome, error) {
 	if err := checkLines(lines); err != nil {
-		return Change{File: rcPath}, fmt.Errorf("install into %s: %w", rcPath, err)
+		return Outcome{File: rcPath}, fmt.Errorf("install into %s: %w", rcPath, err)
 	}
 	f, err := readRC(rcPath)
 	if err != nil {
-		return Change{File: rcPath}, err
+		return Outcome{File: rcPath}, err
 	}
 	blocks, err := findBlocks(f.content, rcPath)
 	if err != nil {
-		return Change{File: rcPath}, err
+		return Outcome{File: rcPath}, err
 	}
 	change := added(rcPath)
 	block := StartMarker + "\n" + lines + "\n" + EndMarker
@@ -82,7 +85,7 @@ func Install(rcPath, lines string) (Change, error) {
 		}
 	}
 	if err := writeRC(f, out); err != nil {
-		return Change{File: rcPath}, err
+		return Outcome{File: rcPath}, err
 	}
 	return change, nil
 }
@@ -92,14 +95,14 @@ func Install(rcPath, lines string) (Change, error) {
 // a block is left alone. A file of awsrole's own (owned: fish's conf.d file,
 // the direnv library) is deleted once empty; a user's rc file is kept even
 // then (zsh would start its new-user wizard without a .zshrc).
-func Uninstall(rcPath string, owned bool) (Change, error) {
+func Uninstall(rcPath string, owned bool) (Outcome, error) {
 	f, err := readRC(rcPath)
 	if err != nil {
-		return Change{File: rcPath}, err
+		return Outcome{File: rcPath}, err
 	}
 	blocks, err := findBlocks(f.content, rcPath)
 	if err != nil {
-		return Change{File: rcPath}, err
+		return Outcome{File: rcPath}, err
 	}
 	if len(blocks) == 0 {
 		return notPresent(rcPath), nil
@@ -107,12 +110,12 @@ func Uninstall(rcPath string, owned bool) (Change, error) {
 	out := removeBlocks(f.content, blocks)
 	if len(out) == 0 && owned && !isSymlink(rcPath) {
 		if err := os.Remove(rcPath); err != nil {
-			return Change{File: rcPath}, fmt.Errorf("uninstall: %w", err)
+			return Outcome{File: rcPath}, fmt.Errorf("uninstall: %w", err)
 		}
 		return removed(rcPath), nil
 	}
 	if err := writeRC(f, out); err != nil {
-		return Change{File: rcPath}, err
+		return Outcome{File: rcPath}, err
 	}
 	return removed(rcPath), nil
 }
@@ -222,6 +225,11 @@ func readRC(path string) (rcFile, error) {
 			if !filepath.IsAbs(dest) {
 				dest = filepath.Join(filepath.Dir(path), dest)
 			}
+			// Its directory as it really is: writing checks it, and a
+			// dotfiles link may lead through another link.
+			if dir, err := filepath.EvalSymlinks(filepath.Dir(dest)); err == nil {
+				dest = filepath.Join(dir, filepath.Base(dest))
+			}
 			f.target = dest
 		}
 		return f, nil
@@ -243,39 +251,9 @@ func readRC(path string) (rcFile, error) {
 	return f, nil
 }
 
-// writeRC replaces f's content atomically: a temporary file in the same
-// directory, synced, given the old mode, then renamed over the target.
-func writeRC(f rcFile, content []byte) (err error) {
-	dir := filepath.Dir(f.target)
-	if !f.exists {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("create %s: %w", dir, err)
-		}
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(f.target)+".awsrole-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", f.target, err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(content); err != nil {
-		return fmt.Errorf("write %s: %w", f.target, err)
-	}
-	if err = tmp.Chmod(f.mode); err != nil {
-		return fmt.Errorf("write %s: %w", f.target, err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("write %s: %w", f.target, err)
-	}
-	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", f.target, err)
-	}
-	if err = os.Rename(tmp.Name(), f.target); err != nil {
-		return fmt.Errorf("write %s: %w", f.target, err)
-	}
-	return nil
+// writeRC replaces f's content atomically, keeping its mode (a new file
+// gets 0644: rc files are not secrets), in a directory that passes the
+// checks of awsrole's own files.
+func writeRC(f rcFile, content []byte) error {
+	return privfile.WriteMode(f.target, content, f.mode)
 }

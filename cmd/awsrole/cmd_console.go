@@ -13,7 +13,6 @@ import (
 	"github.com/awsrole/awsrole/internal/console"
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/engine"
-	"github.com/awsrole/awsrole/internal/transition"
 )
 
 // consoleInput is what `awsrole console` was asked.
@@ -72,12 +71,11 @@ func consoleURL(ctx context.Context, in consoleInput) (string, error) {
 	}
 	eng := newEngine()
 	eng.Yes = in.yes
-	env := environ()
-	role, err := eng.ForDir(ctx, dir, env, 0)
+	role, err := eng.ForDir(ctx, dir, environ(), 0)
 	if err != nil {
 		return "", err
 	}
-	return signin(ctx, role, user, in, credcache.Env(transition.Originals(role.Active, env)))
+	return signin(ctx, role, user, in, credcache.Env(role.Originals))
 }
 
 func signin(ctx context.Context, role *engine.Role, user *dirconfig.UserConfig, in consoleInput, originals credcache.Env) (string, error) {

@@ -11,12 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/endpoint"
 	"github.com/awsrole/awsrole/internal/engine"
-	"github.com/awsrole/awsrole/internal/state"
-	"github.com/awsrole/awsrole/internal/transition"
 )
 
 func newEngine() *engine.Engine {
@@ -62,65 +59,20 @@ instead of the keys, so it renews the role by itself however long it runs.`,
 			if err != nil {
 				return err
 			}
-			env := environ()
-			eng := newEngine()
-			eng.Yes = yes
-			role, err := eng.ForDir(context.Background(), dir, env, 0)
-			if err != nil {
-				return err
-			}
-			desired := role.Desired
-			asked := useEndpoint
-			if !useEndpoint {
-				user, err := dirconfig.LoadUserConfig()
-				if err != nil {
-					return err
-				}
-				useEndpoint = user.Credentials == dirconfig.CredentialsEndpoint
-			}
-			if useEndpoint {
-				// This process becomes CMD: registered under its pid, it
-				// keeps the endpoint alive while it runs.
-				exe, err := executable()
-				if err != nil {
-					return err
-				}
-				originals := transition.Originals(role.Active, env)
-				uri, token, err := endpoint.Starter{Exe: exe, Environ: os.Environ()}.Serve(role.Request, role.Source, role.Config.Dir, os.Getpid(), originals)
-				switch {
-				case err == nil:
-					desired = role.DesiredEndpoint(uri, token, originals)
-				case asked:
-					return fmt.Errorf("credential endpoint: %w", err)
-				default:
-					fmt.Fprintf(os.Stderr, "awsrole: %s; using environment credentials for %s\n", oneLine(err.Error()), args[0])
-				}
-			}
-			changes, applied := transition.Plan(role.Active, env, desired, false)
-			// A shell started by CMD finds its originals here, as a shell
-			// started inside a project does; this process becomes CMD, so
-			// the snapshot lives exactly as long as CMD.
-			snap := &state.Snapshot{PID: os.Getpid(), Active: transition.Active{
-				Dir: role.Config.Dir, File: role.Config.Path, Hash: role.Config.Hash, RoleARN: role.Label(),
-				Expiration: role.Credentials.Expiration, Originals: transition.Originals(role.Active, env), Applied: applied,
-			}}
-			path, err := state.Save(snap, time.Now())
-			if err != nil {
-				return err
-			}
-			changes[transition.StateVar] = &path
-			for name, v := range changes {
-				if v == nil {
-					os.Unsetenv(name)
-				} else {
-					os.Setenv(name, *v)
-				}
-			}
+			// Before the role: a mistyped command costs no STS call.
 			bin, err := exec.LookPath(args[0])
 			if err != nil {
 				return fmt.Errorf("exec %s: %w", args[0], err)
 			}
-			return fmt.Errorf("exec %s: %w", bin, syscall.Exec(bin, args, os.Environ()))
+			eng := newEngine()
+			eng.Yes = yes
+			// This process becomes CMD: its snapshot and its registration
+			// with the endpoint live exactly as long as CMD.
+			env, err := eng.Exec(context.Background(), dir, os.Environ(), engine.ExecOptions{PID: os.Getpid(), Endpoint: useEndpoint, Command: args[0]})
+			if err != nil {
+				return err
+			}
+			return fmt.Errorf("exec %s: %w", bin, syscall.Exec(bin, args, env))
 		},
 	}
 	c.Flags().StringVar(&dir, "dir", "", "directory whose role to use (default: the current directory)")

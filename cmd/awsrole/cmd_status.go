@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/awsconfig"
-	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/endpoint"
 	"github.com/awsrole/awsrole/internal/engine"
 	"github.com/awsrole/awsrole/internal/state"
@@ -36,7 +34,8 @@ type statusReport struct {
 	Source     string        `json:"source,omitempty"`
 	SSO        string        `json:"sso,omitempty"` // the sign-in's state, for an IAM Identity Center source
 	Duration   string        `json:"duration,omitempty"`
-	Capped     string        `json:"duration_capped,omitempty"` // why the duration STS grants is shorter
+	Capped     string        `json:"duration_capped,omitempty"`  // why the duration STS grants is shorter
+	Granted    string        `json:"duration_granted,omitempty"` // the duration STS grants, when capped
 	Active     *activeReport `json:"active,omitempty"`
 	StateErr   string        `json:"state_error,omitempty"`
 	Mode       string        `json:"mode,omitempty"` // the user config's credentials: env or endpoint
@@ -151,12 +150,13 @@ func status() statusReport {
 		r.Via, r.Env, r.Confirm = cfg.Via, cfg.Environment, cfg.Confirm
 		r.Source, r.Duration, r.Capped = proj.Source.Describe(), proj.Duration.String(), proj.CappedBy
 		if proj.CappedBy != "" {
-			r.Duration = (cmp.Or(cfg.Duration, user.Duration, engine.DefaultDuration)).String()
+			// What the file or user config asks, and what STS grants.
+			r.Duration, r.Granted = proj.Request.Duration.String(), proj.Duration.String()
 		}
 		r.SSO = ssoState(proj, time.Now())
 	}
 	if user, err := dirconfig.LoadUserConfig(); err == nil {
-		r.Mode = user.Credentials
+		r.Mode = user.CredentialsMode
 	}
 	r.Endpoint = endpointStatus(r.Mode)
 	if p := os.Getenv(transition.StateVar); p != "" {
@@ -203,7 +203,7 @@ func printStatus(w io.Writer, r statusReport, now time.Time) {
 			fmt.Fprintf(w, "region:  %s (from %s)\n", oneLine(r.Region), oneLine(r.RegionFrom))
 		}
 		if r.Capped != "" {
-			fmt.Fprintf(w, "duration: %s asked, %s granted: %s\n", r.Duration, credcache.ChainedMax, oneLine(r.Capped))
+			fmt.Fprintf(w, "duration: %s asked, %s granted: %s\n", r.Duration, r.Granted, oneLine(r.Capped))
 		}
 	}
 	switch {

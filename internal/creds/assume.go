@@ -33,10 +33,10 @@ type assumeRole struct {
 	api    AssumeRoleAPI // nil: STS from cfg
 }
 
-func (a *assumeRole) Retrieve(ctx context.Context) (Credentials, error) {
+func (a *assumeRole) Retrieve(ctx context.Context) (credcache.Credentials, error) {
 	from, err := a.source.Retrieve(ctx)
 	if err != nil {
-		return Credentials{}, a.wrap(err)
+		return credcache.Credentials{}, a.wrap(err)
 	}
 	dur := a.hop.Duration
 	if from.SessionToken != "" || a.src.Chained {
@@ -55,13 +55,13 @@ func (a *assumeRole) Retrieve(ctx context.Context) (Credentials, error) {
 	defer cancel()
 	out, err := api.AssumeRole(sctx, in)
 	if err != nil {
-		return Credentials{}, a.wrap(describe(sctx, "STS", "AWS_ENDPOINT_URL_STS", err))
+		return credcache.Credentials{}, a.wrap(describe(sctx, "STS", "AWS_ENDPOINT_URL_STS", err))
 	}
 	c := out.Credentials
 	if c == nil || c.AccessKeyId == nil || c.SecretAccessKey == nil || c.SessionToken == nil || c.Expiration == nil {
-		return Credentials{}, a.wrap(errors.New("STS answered without complete credentials"))
+		return credcache.Credentials{}, a.wrap(errors.New("STS answered without complete credentials"))
 	}
-	return Credentials{AccessKeyID: *c.AccessKeyId, SecretAccessKey: *c.SecretAccessKey,
+	return credcache.Credentials{AccessKeyID: *c.AccessKeyId, SecretAccessKey: *c.SecretAccessKey,
 		SessionToken: *c.SessionToken, Expiration: c.Expiration.UTC()}, nil
 }
 
@@ -115,7 +115,7 @@ func (e *roleError) Error() string { return "assume " + e.role + ": " + e.err.Er
 func (e *roleError) Unwrap() error { return e.err }
 
 // static serves fixed credentials to the SDK.
-func static(c Credentials) aws.CredentialsProvider {
+func static(c credcache.Credentials) aws.CredentialsProvider {
 	return credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken)
 }
 

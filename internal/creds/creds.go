@@ -29,9 +29,6 @@ const Timeout = credcache.Timeout
 // Request is everything that decides which credentials come back.
 type Request = credcache.Request
 
-// Credentials are temporary credentials.
-type Credentials = credcache.Credentials
-
 // Getter fetches credentials through the shared cache.
 type Getter struct {
 	Now    func() time.Time
@@ -40,7 +37,7 @@ type Getter struct {
 
 // Get returns credentials for req from src (see credcache.Resolve), in the
 // user's own environment env.
-func (g *Getter) Get(ctx context.Context, req Request, src credcache.Source, env credcache.Env) (Credentials, error) {
+func (g *Getter) Get(ctx context.Context, req Request, src credcache.Source, env credcache.Env) (credcache.Credentials, error) {
 	label := req.Label()
 	if req.MFASerial == "" && !strings.Contains(src.Identity, "\ncredential_process=") {
 		// One bound for the whole fetch, waiting for another shell's
@@ -53,15 +50,15 @@ func (g *Getter) Get(ctx context.Context, req Request, src credcache.Source, env
 		defer cancel()
 	}
 	if err := checkNotSelf(src); err != nil {
-		return Credentials{}, fmt.Errorf("%s: %w", label, err)
+		return credcache.Credentials{}, fmt.Errorf("%s: %w", label, err)
 	}
 	cfg, err := loadConfig(ctx, src)
 	if err != nil {
-		return Credentials{}, fmt.Errorf("%s: %w", label, err)
+		return credcache.Credentials{}, fmt.Errorf("%s: %w", label, err)
 	}
 	steps := credcache.Plan(req, src)
 	final := steps[len(steps)-1].Path
-	cached := func(step credcache.Step, p credcache.Provider, expiring func(Credentials) bool) *credcache.Cached {
+	cached := func(step credcache.Step, p credcache.Provider, expiring func(credcache.Credentials) bool) *credcache.Cached {
 		window := req.Window
 		if step.Path != final {
 			// A source, MFA session or hop only has to outlast the next
@@ -78,7 +75,7 @@ func (g *Getter) Get(ctx context.Context, req Request, src credcache.Source, env
 		p = cached(steps[0], ssoProvider(cfg, src), nil)
 		steps = steps[1:]
 	default:
-		p = cached(steps[0], profileProvider(cfg, src), func(c Credentials) bool { return !c.Expiration.IsZero() })
+		p = cached(steps[0], profileProvider(cfg, src), func(c credcache.Credentials) bool { return !c.Expiration.IsZero() })
 		steps = steps[1:]
 	}
 	for _, step := range steps {
@@ -103,8 +100,8 @@ func (g *Getter) Get(ctx context.Context, req Request, src credcache.Source, env
 
 // staticSource serves the user's own keys from the environment.
 func staticSource(env credcache.Env) credcache.Provider {
-	return credcache.ProviderFunc(func(context.Context) (Credentials, error) {
-		return Credentials{AccessKeyID: env.Get("AWS_ACCESS_KEY_ID"), SecretAccessKey: env.Get("AWS_SECRET_ACCESS_KEY"),
+	return credcache.ProviderFunc(func(context.Context) (credcache.Credentials, error) {
+		return credcache.Credentials{AccessKeyID: env.Get("AWS_ACCESS_KEY_ID"), SecretAccessKey: env.Get("AWS_SECRET_ACCESS_KEY"),
 			SessionToken: env.Get("AWS_SESSION_TOKEN")}, nil
 	})
 }

@@ -58,10 +58,10 @@ func userEnv() credcache.Env {
 }
 
 // get resolves req's source in env, as awsrole-sts does, and fetches.
-func get(g *Getter, req Request, env credcache.Env) (Credentials, error) {
+func get(g *Getter, req Request, env credcache.Env) (credcache.Credentials, error) {
 	src, err := credcache.Resolve(req, env, awsconfig.Load)
 	if err != nil {
-		return Credentials{}, err
+		return credcache.Credentials{}, err
 	}
 	return g.Get(context.Background(), req, src, env)
 }

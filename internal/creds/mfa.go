@@ -31,14 +31,14 @@ type mfaSession struct {
 	source credcache.Provider
 }
 
-func (m *mfaSession) Retrieve(ctx context.Context) (Credentials, error) {
+func (m *mfaSession) Retrieve(ctx context.Context) (credcache.Credentials, error) {
 	from, err := m.source.Retrieve(ctx)
 	if err != nil {
-		return Credentials{}, err
+		return credcache.Credentials{}, err
 	}
 	code, err := mfaCode(m.req)
 	if err != nil {
-		return Credentials{}, err
+		return credcache.Credentials{}, err
 	}
 	// The code was typed at leisure; STS gets its own time bound.
 	sctx, cancel := context.WithTimeout(ctx, Timeout)
@@ -49,13 +49,13 @@ func (m *mfaSession) Retrieve(ctx context.Context) (Credentials, error) {
 	}
 	out, err := sts.NewFromConfig(m.cfg, func(o *sts.Options) { o.Credentials = static(from) }).GetSessionToken(sctx, in)
 	if err != nil {
-		return Credentials{}, &roleError{role: m.req.RoleARN, err: describe(sctx, "STS", "AWS_ENDPOINT_URL_STS", err)}
+		return credcache.Credentials{}, &roleError{role: m.req.RoleARN, err: describe(sctx, "STS", "AWS_ENDPOINT_URL_STS", err)}
 	}
 	c := out.Credentials
 	if c == nil || c.AccessKeyId == nil || c.SecretAccessKey == nil || c.SessionToken == nil || c.Expiration == nil {
-		return Credentials{}, &roleError{role: m.req.RoleARN, err: errors.New("STS answered GetSessionToken without complete credentials")}
+		return credcache.Credentials{}, &roleError{role: m.req.RoleARN, err: errors.New("STS answered GetSessionToken without complete credentials")}
 	}
-	return Credentials{AccessKeyID: *c.AccessKeyId, SecretAccessKey: *c.SecretAccessKey, SessionToken: *c.SessionToken, Expiration: c.Expiration.UTC()}, nil
+	return credcache.Credentials{AccessKeyID: *c.AccessKeyId, SecretAccessKey: *c.SecretAccessKey, SessionToken: *c.SessionToken, Expiration: c.Expiration.UTC()}, nil
 }
 
 // mfaCode gets an MFA code from mfa_command, else from the terminal.

@@ -29,7 +29,7 @@ import (
 // profileProvider resolves a profile through the SDK's own chain (role
 // profiles, credential_process, static keys): what the aws CLI would use.
 func profileProvider(cfg aws.Config, src credcache.Source) credcache.Provider {
-	return credcache.ProviderFunc(func(ctx context.Context) (Credentials, error) {
+	return credcache.ProviderFunc(func(ctx context.Context) (credcache.Credentials, error) {
 		if !strings.Contains(src.Identity, "\ncredential_process=") {
 			// A credential_process may ask for a code: the SDK's own
 			// bound (a minute) applies to it, not the network's.
@@ -43,7 +43,7 @@ func profileProvider(cfg aws.Config, src credcache.Source) credcache.Provider {
 			return err
 		})
 		if err != nil {
-			return Credentials{}, describeProfile(ctx, src, err, stderr)
+			return credcache.Credentials{}, describeProfile(ctx, src, err, stderr)
 		}
 		return fromSDK(c), nil
 	})
@@ -63,19 +63,19 @@ func ssoProvider(cfg aws.Config, src credcache.Source) credcache.Provider {
 			o.SSOTokenProvider = ssocreds.NewSSOTokenProvider(ssooidc.NewFromConfig(regional), s.TokenPath)
 		}
 	})
-	return credcache.ProviderFunc(func(ctx context.Context) (Credentials, error) {
+	return credcache.ProviderFunc(func(ctx context.Context) (credcache.Credentials, error) {
 		ctx, cancel := context.WithTimeout(ctx, Timeout)
 		defer cancel()
 		c, err := p.Retrieve(ctx)
 		if err != nil {
-			return Credentials{}, describeSSO(ctx, src, err)
+			return credcache.Credentials{}, describeSSO(ctx, src, err)
 		}
 		return fromSDK(c), nil
 	})
 }
 
-func fromSDK(c aws.Credentials) Credentials {
-	cr := Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken}
+func fromSDK(c aws.Credentials) credcache.Credentials {
+	cr := credcache.Credentials{AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken}
 	if c.CanExpire {
 		cr.Expiration = c.Expires.UTC()
 	}

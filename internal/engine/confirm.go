@@ -70,8 +70,8 @@ func (e *Engine) approved(in Input, cfg *dirconfig.Config, act *transition.Activ
 	if !cfg.Confirm || act != nil && act.File == cfg.Path && act.Hash == cfg.Hash {
 		return true
 	}
-	f := state.Failure{PWD: in.PWD, File: cfg.Path, Hash: "declined:" + cfg.Hash, At: e.Now()}
-	if state.Repeated(in.PID, f, noticeWindow) {
+	n := state.Notice{PWD: in.PWD, File: cfg.Path, Hash: cfg.Hash, Kind: state.Declined}
+	if state.Noticed(in.PID, n) {
 		return false
 	}
 	var yes bool
@@ -82,7 +82,7 @@ func (e *Engine) approved(in Input, cfg *dirconfig.Config, act *transition.Activ
 	if yes && err == nil {
 		return true
 	}
-	state.RecordFailure(in.PID, f)
+	state.RecordNotice(in.PID, n, e.Now())
 	msg := fmt.Sprintf("not entering %s: declined; the shell is unchanged (cd into the project again to be asked again)", ShortRole(Label(cfg)))
 	if err != nil {
 		msg = fmt.Sprintf("not entering %s: %s asks before entering (confirm = true) and there is %s", ShortRole(Label(cfg)), cfg.Path, err)

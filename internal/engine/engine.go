@@ -24,10 +24,6 @@ import (
 	"github.com/awsrole/awsrole/shellgen"
 )
 
-// noticeWindow is how long a notice about a blocked file stays said: for
-// as long as the shell stays put.
-const noticeWindow = 100 * 365 * 24 * time.Hour
-
 // DefaultDuration is the role session length when neither the file nor the
 // user config names one.
 const DefaultDuration = time.Hour
@@ -160,7 +156,7 @@ func (e *Engine) export(ctx context.Context, in Input) (*Result, error) {
 			// try again at once then.
 			fail.Hash += proj.Watched()
 		}
-		if state.Repeated(in.PID, fail, state.Backoff) {
+		if state.Repeated(in.PID, fail) {
 			if kind == transition.Switch {
 				return e.leaveFailed(in, user, path, act, fail, nil), nil
 			}
@@ -216,13 +212,13 @@ func (e *Engine) enter(ctx context.Context, in Input, now time.Time, user *dirco
 // token in endpoint mode, else (or when the endpoint cannot start, said in
 // one line) the keys.
 func (e *Engine) desired(in Input, user *dirconfig.UserConfig, proj *Project, c credcache.Credentials, originals map[string]*string, kind transition.Kind) map[string]*string {
-	if user.Credentials == dirconfig.CredentialsEndpoint && e.Endpoint != nil {
-		uri, token, err := e.Endpoint.Serve(proj.Request, proj.Source, proj.Config.Dir, in.PID, originals)
+	if user.CredentialsMode == dirconfig.CredentialsEndpoint && e.Endpoint != nil {
+		d, err := e.endpointDesired(in.PID, proj, originals)
 		if err == nil {
 			if kind != transition.Refresh {
 				e.defaultProfileNotice()
 			}
-			return proj.DesiredEndpoint(uri, token, originals)
+			return d
 		}
 		fmt.Fprintf(e.Notice, "awsrole: %s; using environment credentials in this shell\n", termsafe.String(credcache.OneLine(err.Error())))
 	}
@@ -260,7 +256,7 @@ func (e *Engine) leaveFailed(in Input, user *dirconfig.UserConfig, path string, 
 	res.Changes, _ = transition.Plan(act, in.Env, nil, false)
 	res.Changes[transition.StateVar] = nil
 	e.release(in.PID)
-	if err != nil && !errors.Is(err, errReported) && !state.Repeated(in.PID, fail, state.Backoff) {
+	if err != nil && !errors.Is(err, errReported) && !state.Repeated(in.PID, fail) {
 		state.RecordFailure(in.PID, fail)
 		res.Err = fmt.Errorf("%w; left %s", err, cmp.Or(act.Dir, act.RoleARN))
 	}
@@ -349,11 +345,11 @@ func (e *Engine) target(in Input, user *dirconfig.UserConfig, act *transition.Ac
 
 // once prints a notice about cfg a single time per shell, directory and content.
 func (e *Engine) once(in Input, cfg *dirconfig.Config, msg string) {
-	f := state.Failure{PWD: in.PWD, File: cfg.Path, Hash: "notice:" + cfg.Hash, At: e.Now()}
-	if state.Repeated(in.PID, f, noticeWindow) {
+	n := state.Notice{PWD: in.PWD, File: cfg.Path, Hash: cfg.Hash, Kind: state.Blocked}
+	if state.Noticed(in.PID, n) {
 		return
 	}
-	state.RecordFailure(in.PID, f)
+	state.RecordNotice(in.PID, n, e.Now())
 	fmt.Fprintf(e.Notice, "awsrole: %s\n", termsafe.String(msg))
 }
 
@@ -361,7 +357,7 @@ func (e *Engine) once(in Input, cfg *dirconfig.Config, msg string) {
 // returns err, or errReported when the same failure was already reported.
 func (e *Engine) backoff(in Input, f state.Failure, err error) error {
 	f.At = e.Now()
-	if state.Repeated(in.PID, f, state.Backoff) {
+	if state.Repeated(in.PID, f) {
 		return errReported
 	}
 	state.RecordFailure(in.PID, f)

@@ -17,6 +17,7 @@ type Role struct {
 	*Project
 	Credentials credcache.Credentials
 	Active      *transition.Active // what the calling shell has active, if anything
+	Originals   map[string]*string // the user's own values of the managed variables (nil: unset)
 	Desired     map[string]*string // the variables a shell in the directory would hold
 }
 
@@ -27,36 +28,43 @@ type Role struct {
 // user's refresh window): credential-process hands out credentials that
 // outlast the SDKs' own refresh windows.
 func (e *Engine) ForDir(ctx context.Context, dir string, env map[string]string, minLeft time.Duration) (*Role, error) {
+	role, _, err := e.forDir(ctx, dir, env, minLeft)
+	return role, err
+}
+
+// forDir is ForDir, also returning the user config it read.
+func (e *Engine) forDir(ctx context.Context, dir string, env map[string]string, minLeft time.Duration) (*Role, *dirconfig.UserConfig, error) {
 	user, err := dirconfig.LoadUserConfig()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	path, err := dirconfig.Find(dir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if path == "" {
-		return nil, fmt.Errorf("no %s in %s or any directory above it", dirconfig.FileName, dir)
+		return nil, nil, fmt.Errorf("no %s in %s or any directory above it", dirconfig.FileName, dir)
 	}
 	cfg, err := dirconfig.Load(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	trust, err := dirconfig.TrustOf(cfg, user)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	switch trust {
 	case dirconfig.TrustAllowed:
 	case dirconfig.TrustDenied:
-		return nil, fmt.Errorf("%s is denied; to use it, run: awsrole allow %s", cfg.Path, quoted(cfg.Dir))
+		return nil, nil, fmt.Errorf("%s is denied; to use it, run: awsrole allow %s", cfg.Path, quoted(cfg.Dir))
 	default:
-		return nil, fmt.Errorf("%s is not allowed yet; check its content, then run: awsrole allow %s", cfg.Path, quoted(cfg.Dir))
+		return nil, nil, fmt.Errorf("%s is not allowed yet; check its content, then run: awsrole allow %s", cfg.Path, quoted(cfg.Dir))
 	}
 	if err := e.ConfirmOnce(cfg); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return e.ForConfig(ctx, cfg, user, env, minLeft)
+	role, err := e.ForConfig(ctx, cfg, user, env, minLeft)
+	return role, user, err
 }
 
 // ForConfig fetches cfg's role from the user's own credentials in env; cfg
@@ -81,5 +89,5 @@ func (e *Engine) ForConfig(ctx context.Context, cfg *dirconfig.Config, user *dir
 	if err != nil {
 		return nil, err
 	}
-	return &Role{Project: proj, Credentials: c, Active: act, Desired: proj.Desired(c, originals)}, nil
+	return &Role{Project: proj, Credentials: c, Active: act, Originals: originals, Desired: proj.Desired(c, originals)}, nil
 }

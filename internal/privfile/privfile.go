@@ -1,6 +1,8 @@
 // Package privfile reads and writes the files that hold credentials and
 // saved environments: 0600 files in 0700 directories owned by the user,
 // written atomically, and refused when someone else could have written them.
+// It is awsrole's one atomic writer: the user's rc files go through it too
+// (WriteMode), with their own mode and the same checks on their directory.
 package privfile
 
 import (
@@ -18,11 +20,13 @@ const MaxSize = 1 << 20
 
 // Dir creates dir (0700) if needed and checks that it is a directory of ours
 // that nobody else can write to, under parents that pass CheckParents.
-func Dir(dir string) error {
+func Dir(dir string) error { return makeDir(dir, 0o700) }
+
+func makeDir(dir string, mode fs.FileMode) error {
 	if err := CheckParents(filepath.Dir(dir)); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(dir, mode); err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) && pe.Path == dir {
 			err = pe.Err
@@ -32,21 +36,49 @@ func Dir(dir string) error {
 	return CheckDir(dir)
 }
 
-// Write replaces path with data atomically (temp file + rename), 0600.
+// Write replaces path with data atomically (temp file + rename), 0600, in
+// a directory of ours (Dir).
 func Write(path string, data []byte) error {
 	if err := Dir(filepath.Dir(path)); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), tempPattern)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, cause(err))
-	}
-	tmp := f.Name()
 	// No fsync: the rename alone makes a killed process leave the old file
 	// or the new one, and what is written here (a shell's snapshot, cached
 	// credentials) matters no longer than the machine stays up; the sync
 	// cost milliseconds at every entry.
+	return replace(path, data, 0o600, tempPattern, false)
+}
+
+// WriteMode replaces path, a file of the user's that is not secret (a
+// shell rc file), with data atomically, with mode perm. Its directory
+// passes the same checks as Write's; a missing one is created with perm's
+// read bits as search bits (0644: 0755). The data is synced before the
+// rename: unlike Write's files, this one must outlive a crash of the
+// machine.
+func WriteMode(path string, data []byte, perm fs.FileMode) error {
+	if err := makeDir(filepath.Dir(path), 0o700|(perm&0o044)>>2|perm&0o044); err != nil {
+		return err
+	}
+	// The temporary file says whose it is: it sits among the user's own.
+	return replace(path, data, perm.Perm(), "."+filepath.Base(path)+".awsrole-*", true)
+}
+
+// replace writes data to a temporary file named after pattern next to
+// path, gives it perm and renames it over path.
+func replace(path string, data []byte, perm fs.FileMode, pattern string, sync bool) error {
+	f, err := os.CreateTemp(filepath.Dir(path), pattern)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", show(path), cause(err))
+	}
+	tmp := f.Name()
 	_, err = f.Write(data)
+	if err == nil && perm != 0o600 {
+		// CreateTemp made it 0600.
+		err = f.Chmod(perm)
+	}
+	if err == nil && sync {
+		err = f.Sync()
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -55,7 +87,7 @@ func Write(path string, data []byte) error {
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, cause(err))
+		return fmt.Errorf("write %s: %w", show(path), cause(err))
 	}
 	return nil
 }

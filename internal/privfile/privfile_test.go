@@ -1,6 +1,7 @@
 package privfile
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -84,5 +85,51 @@ func TestReadRefuses(t *testing.T) {
 	}
 	if data, err := Read(good); err != nil || string(data) != "{}" {
 		t.Errorf("Read(%s) = %q, %v", good, data, err)
+	}
+}
+
+// TestWriteMode: a file of the user's that is not secret keeps the mode it
+// is given, a missing directory gets the matching search bits, and a
+// directory others can write is refused as for Write.
+func TestWriteMode(t *testing.T) {
+	base := t.TempDir()
+	for _, tc := range []struct {
+		perm, dirPerm os.FileMode
+	}{
+		{0o644, 0o755},
+		{0o640, 0o750},
+		{0o600, 0o700},
+	} {
+		dir := filepath.Join(base, fmt.Sprintf("%04o", tc.perm), "conf.d")
+		p := filepath.Join(dir, "awsrole.fish")
+		for _, content := range []string{"a\n", "b\n"} {
+			if err := WriteMode(p, []byte(content), tc.perm); err != nil {
+				t.Fatal(err)
+			}
+			if data, err := os.ReadFile(p); err != nil || string(data) != content {
+				t.Errorf("%s: %q, %v; want %q", p, data, err, content)
+			}
+		}
+		for path, want := range map[string]os.FileMode{p: tc.perm, dir: tc.dirPerm, filepath.Dir(dir): tc.dirPerm} {
+			if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != want {
+				t.Errorf("WriteMode(%v): %s has mode %v (%v), want %v", tc.perm, path, fi.Mode().Perm(), err, want)
+			}
+		}
+		if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) > 0 {
+			t.Errorf("temporary files left: %v", left)
+		}
+	}
+	open := filepath.Join(base, "open")
+	if err := os.Mkdir(open, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(open, 0o777)
+	if err := WriteMode(filepath.Join(open, ".bashrc"), []byte("x"), 0o644); err == nil || !strings.Contains(err.Error(), "writable by group or others") {
+		t.Errorf("WriteMode into a directory others can write: %v", err)
+	}
+	if err := WriteMode(filepath.Join(base, "0644", "conf.d"), []byte("x"), 0o644); err == nil {
+		t.Error("WriteMode over a directory succeeded")
+	} else if left, _ := filepath.Glob(filepath.Join(base, "0644", ".conf.d.awsrole-*")); len(left) > 0 {
+		t.Errorf("a failed WriteMode left %v", left)
 	}
 }

@@ -17,12 +17,38 @@ import (
 const Backoff = time.Minute
 
 // Failure records what a shell last failed at, so the next prompts neither
-// repeat the message nor hammer STS.
+// repeat the message nor hammer STS for Backoff.
 type Failure struct {
-	PWD  string    `json:"pwd"`
-	File string    `json:"file"`
-	Hash string    `json:"hash"`
-	At   time.Time `json:"at"`
+	PWD  string
+	File string // the file that failed, or the step when no file did ("find", "user-config")
+	Hash string // the file's content or state, as far as it decides the outcome
+	At   time.Time
+}
+
+// Notice is a message about a file that a shell hears once: it stays said,
+// however long the shell stays, until the shell's record is replaced (by
+// another failure or notice) or cleared (ClearFailure).
+type Notice struct {
+	PWD, File, Hash string
+	Kind            NoticeKind
+}
+
+// NoticeKind tells the notices about one file apart.
+type NoticeKind string
+
+// The notices a shell hears once.
+const (
+	Blocked  NoticeKind = "blocked"  // the file is not allowed yet, or denied
+	Declined NoticeKind = "declined" // the file asks before entering, and the answer was no (or no one could answer)
+)
+
+// record is a shell's failures/PID.json: its last failure or notice.
+type record struct {
+	PWD    string     `json:"pwd"`
+	File   string     `json:"file"`
+	Hash   string     `json:"hash"`
+	At     time.Time  `json:"at"`
+	Notice NoticeKind `json:"notice,omitempty"` // "" for a failure
 }
 
 func failureDir() string { return filepath.Join(Root(), "failures") }
@@ -31,31 +57,49 @@ func failurePath(pid int) string {
 	return filepath.Join(failureDir(), fmt.Sprintf("%d.json", pid))
 }
 
-// RecordFailure notes that shell pid failed at f.
-func RecordFailure(pid int, f Failure) error {
-	data, err := json.Marshal(f)
+func writeRecord(pid int, r record) error {
+	data, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
 	return privfile.Write(failurePath(pid), data)
 }
 
-// Repeated reports whether shell pid's last failure was f, less than window
-// before f.At.
-func Repeated(pid int, f Failure, window time.Duration) bool {
+func readRecord(pid int) (record, bool) {
+	var r record
 	data, err := privfile.Read(failurePath(pid))
-	if err != nil {
-		return false
+	if err != nil || json.Unmarshal(data, &r) != nil {
+		return record{}, false
 	}
-	var last Failure
-	if json.Unmarshal(data, &last) != nil {
-		return false
-	}
-	return last.PWD == f.PWD && last.File == f.File && last.Hash == f.Hash &&
-		f.At.Sub(last.At) < window && !f.At.Before(last.At)
+	return r, true
 }
 
-// ClearFailure forgets shell pid's failure, after a success.
+// RecordFailure notes that shell pid failed at f.
+func RecordFailure(pid int, f Failure) error {
+	return writeRecord(pid, record{PWD: f.PWD, File: f.File, Hash: f.Hash, At: f.At})
+}
+
+// Repeated reports whether shell pid's last record is failure f, less than
+// Backoff before f.At.
+func Repeated(pid int, f Failure) bool {
+	last, ok := readRecord(pid)
+	return ok && last.Notice == "" && last.PWD == f.PWD && last.File == f.File && last.Hash == f.Hash &&
+		f.At.Sub(last.At) < Backoff && !f.At.Before(last.At)
+}
+
+// RecordNotice notes that shell pid heard n at now.
+func RecordNotice(pid int, n Notice, now time.Time) error {
+	return writeRecord(pid, record{PWD: n.PWD, File: n.File, Hash: n.Hash, At: now, Notice: n.Kind})
+}
+
+// Noticed reports whether shell pid's last record is notice n.
+func Noticed(pid int, n Notice) bool {
+	last, ok := readRecord(pid)
+	return ok && last.Notice == n.Kind && last.PWD == n.PWD && last.File == n.File && last.Hash == n.Hash
+}
+
+// ClearFailure forgets shell pid's failure or notice, after a success or
+// once it is out of every project.
 func ClearFailure(pid int) {
 	os.Remove(failurePath(pid))
 }

@@ -105,7 +105,7 @@ func TestFailureBackoff(t *testing.T) {
 	t.Setenv("XDG_STATE_HOME", t.TempDir())
 	now := time.Now()
 	f := Failure{PWD: "/p", File: "/p/.awsrole.toml", Hash: "h", At: now}
-	if Repeated(1, f, Backoff) {
+	if Repeated(1, f) {
 		t.Fatal("repeated before any failure")
 	}
 	if err := RecordFailure(1, f); err != nil {
@@ -113,21 +113,49 @@ func TestFailureBackoff(t *testing.T) {
 	}
 	later := f
 	later.At = now.Add(30 * time.Second)
-	if !Repeated(1, later, Backoff) {
+	if !Repeated(1, later) {
 		t.Error("same failure 30s later not held back")
 	}
 	later.At = now.Add(Backoff + time.Second)
-	if Repeated(1, later, Backoff) {
+	if Repeated(1, later) {
 		t.Error("held back past the backoff")
 	}
 	moved := f
 	moved.PWD = "/p/sub"
-	if Repeated(1, moved, Backoff) {
+	if Repeated(1, moved) {
 		t.Error("held back after the directory changed")
 	}
 	ClearFailure(1)
-	if Repeated(1, f, Backoff) {
+	if Repeated(1, f) {
 		t.Error("held back after ClearFailure")
+	}
+}
+
+// A notice stays said however long the shell stays, until another record
+// replaces it; it is never taken for a failure, nor one kind for another.
+func TestNoticeOnce(t *testing.T) {
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	now := time.Now()
+	n := Notice{PWD: "/p", File: "/p/.awsrole.toml", Hash: "h", Kind: Blocked}
+	if Noticed(1, n) {
+		t.Fatal("noticed before any notice")
+	}
+	if err := RecordNotice(1, n, now); err != nil {
+		t.Fatal(err)
+	}
+	if !Noticed(1, n) {
+		t.Error("the notice is not remembered")
+	}
+	declined := n
+	declined.Kind = Declined
+	if Noticed(1, declined) || Repeated(1, Failure{PWD: n.PWD, File: n.File, Hash: n.Hash, At: now}) {
+		t.Error("a notice taken for another kind of notice, or for a failure")
+	}
+	if err := RecordFailure(1, Failure{PWD: "/q", File: "/q/.awsrole.toml", Hash: "h", At: now}); err != nil {
+		t.Fatal(err)
+	}
+	if Noticed(1, n) {
+		t.Error("the notice is remembered after another record replaced it")
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/awsrole/awsrole/internal/privfile"
 	"github.com/awsrole/awsrole/internal/stsstub"
 )
 
@@ -107,20 +108,5 @@ func writeTokenCache(path string, tok map[string]string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".stsstub-token-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return privfile.Write(path, b)
 }
