@@ -19,8 +19,10 @@
 # attribute they may have come with.
 () {
   \builtin emulate -L zsh
-  \builtin unset __awsrole_file __awsrole_state __awsrole_mark __awsrole_leave __awsrole_deadline __awsrole_watch
+  \builtin unset __awsrole_file __awsrole_state __awsrole_mark __awsrole_leave __awsrole_deadline __awsrole_watch \
+    __awsrole_walk_pwd __awsrole_walk_file
   \builtin typeset -g __awsrole_file='' __awsrole_state='' __awsrole_mark='' __awsrole_leave=''
+  \builtin typeset -g __awsrole_walk_pwd='' __awsrole_walk_file=''
   \builtin typeset -gi __awsrole_deadline=0
   \builtin typeset -ga __awsrole_watch
   \builtin zmodload zsh/datetime 2>/dev/null
@@ -33,18 +35,30 @@ _awsrole_steady() {
   \builtin emulate -L zsh -o no_aliases
   [[ -n ${__awsrole_mark} && ${AWSROLE_STATE-} == "${__awsrole_state}" ]] || \builtin return 1
   [[ -n ${EPOCHSECONDS-} ]] && (( EPOCHSECONDS < __awsrole_deadline )) || \builtin return 1
-  \builtin local dir="${PWD%/}" file='' watched
+  \builtin local dir file watched probe
   # The nearest file, found as `awsrole export` finds it: one stat per
   # level. (A dangling symlink, which export counts and -e does not, only
-  # makes the two disagree, and disagreeing means asking the binary.)
-  while :; do
-    if [[ -e ${dir}/.awsrole.toml ]]; then
-      file=${dir}/.awsrole.toml
-      \builtin break
-    fi
-    [[ -n ${dir} ]] || \builtin break
-    dir=${dir%/*}
-  done
+  # makes the two disagree, and disagreeing means asking the binary.) The
+  # walk is done again only in another directory, or once its result no
+  # longer holds: _awsrole_walked checks that with the same stats, written
+  # out as one condition for this directory (a loop costs more).
+  if [[ ${PWD} != "${__awsrole_walk_pwd}" ]] || ! _awsrole_walked; then
+    dir="${PWD%/}" __awsrole_walk_file='' probe=''
+    while :; do
+      if [[ -e ${dir}/.awsrole.toml ]]; then
+        __awsrole_walk_file=${dir}/.awsrole.toml
+        probe+=" -e ${(qq)__awsrole_walk_file}"
+        \builtin break
+      fi
+      probe+=" ! -e ${(qq)dir}/.awsrole.toml &&"
+      [[ -n ${dir} ]] || \builtin break
+      dir=${dir%/*}
+    done
+    [[ -n ${__awsrole_walk_file} ]] || probe+=" -n x"
+    \builtin eval "_awsrole_walked() { [[${probe} ]] }"
+    __awsrole_walk_pwd=${PWD}
+  fi
+  file=${__awsrole_walk_file}
   if [[ ${file} != "${__awsrole_file}" ]]; then
     # Out of every project while a role is active: put the user's own
     # values back here, as `awsrole export` would (only those still holding

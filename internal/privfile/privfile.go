@@ -50,14 +50,16 @@ func Write(path string, data []byte) error {
 }
 
 // WriteMode replaces path, a file of the user's that is not secret (a
-// shell rc file), with data atomically, with mode perm. Its directory
-// passes the same checks as Write's; a missing one is created with perm's
-// read bits as search bits (0644: 0755). The data is synced before the
-// rename: unlike Write's files, this one must outlive a crash of the
-// machine.
+// shell rc file), with data atomically, with mode perm; a missing directory
+// is created with perm's read bits as search bits (0644: 0755). Unlike
+// Write's, the directory is the user's own business: a group-writable
+// ~/.config (umask 002) is where rc files live on many systems. The data is
+// synced before the rename: unlike Write's files, this one must outlive a
+// crash of the machine.
 func WriteMode(path string, data []byte, perm fs.FileMode) error {
-	if err := makeDir(filepath.Dir(path), 0o700|(perm&0o044)>>2|perm&0o044); err != nil {
-		return err
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700|(perm&0o044)>>2|perm&0o044); err != nil {
+		return fmt.Errorf("create %s: %w", show(dir), cause(err))
 	}
 	// The temporary file says whose it is: it sits among the user's own.
 	return replace(path, data, perm.Perm(), "."+filepath.Base(path)+".awsrole-*", true)
