@@ -12,7 +12,7 @@
 #
 # The hook's own variables are never exported (-u), whatever scope a
 # variable of the same name had; a universal one is dropped.
-for __awsrole_var in __awsrole_after_cd __awsrole_file __awsrole_state __awsrole_mark __awsrole_leave __awsrole_ttl __awsrole_watch __awsrole_walk __awsrole_walk_pwd
+for __awsrole_var in __awsrole_after_cd __awsrole_file __awsrole_state __awsrole_mark __awsrole_leave __awsrole_ttl __awsrole_watch __awsrole_walk_pwd __awsrole_walk_near __awsrole_walk_file __awsrole_walk_have
     set -qU $__awsrole_var; and set -eU $__awsrole_var
     set -e -g $__awsrole_var
 end
@@ -32,33 +32,21 @@ set -gu __awsrole_mark ''
 if contains -- path (builtin -n); and path mtime --relative / >/dev/null 2>/dev/null
     function __awsrole_steady --description 'awsrole: succeed when another call would change nothing'
         # fish runs a builtin in some microseconds: as few as possible here.
-        test -n "$__awsrole_mark" -a "x$AWSROLE_STATE" = "x$__awsrole_state"; or return 1
-        # The directories to look in are split out once per PWD.
-        if test "x$PWD" != "x$__awsrole_walk_pwd"
-            # A directory name with a newline is left to the binary.
-            string match -q -- "*"\n"*" $PWD; and return 1
-            set -gu __awsrole_walk_pwd $PWD
-            set -gu __awsrole_walk /.awsrole.toml
-            set -l dir ''
-            for part in (string split -n / -- $PWD)
-                set dir $dir/$part
-                set -p __awsrole_walk $dir/.awsrole.toml
-            end
+        # The nearest file, found as `awsrole export` finds it, is looked
+        # for again only in another directory, or once a nearer file
+        # appears (one `path filter` for every level below it) or the file
+        # itself goes away (__awsrole_walk_have: the file, or the mark).
+        if not test -n "$__awsrole_mark" -a "x$AWSROLE_STATE" = "x$__awsrole_state" -a "x$PWD" = "x$__awsrole_walk_pwd" -a -e "$__awsrole_walk_have"
+            test -n "$__awsrole_mark" -a "x$AWSROLE_STATE" = "x$__awsrole_state"; or return 1
+            __awsrole_walk; or return 1
+        else if path filter -q -- $__awsrole_walk_near
+            __awsrole_walk; or return 1
         end
-        # The nearest file, found as `awsrole export` finds it: one stat per
-        # level, nearest first.
-        set -l file
-        for candidate in $__awsrole_walk
-            if test -e $candidate
-                set file $candidate
-                break
-            end
-        end
-        if test "x$file" != "x$__awsrole_file"
+        if test "x$__awsrole_walk_file" != "x$__awsrole_file"
             # Out of every project while a role is active: put the user's
             # own values back here, as `awsrole export` would (only those
             # still holding awsrole's value), with no process.
-            test -z "$file"; and test -n "$__awsrole_leave"; or return 1
+            test -z "$__awsrole_walk_file"; and test -n "$__awsrole_leave"; or return 1
             eval $__awsrole_leave
             set -gu __awsrole_file ''
             set -gu __awsrole_state ''
@@ -67,18 +55,47 @@ if contains -- path (builtin -n); and path mtime --relative / >/dev/null 2>/dev/
             return 0
         end
         # One read of every time, as seconds before now (one command
-        # substitution costs more than all the tests here). The mark comes
-        # first (it exists: checked just before); a watched file that does
-        # not exist prints nothing, as it cannot be newer.
-        test -e "$__awsrole_mark"; or return 1
-        set -l ages (path mtime --relative -- $__awsrole_mark $file $__awsrole_watch); or return 1
-        # The renewal deadline, as seconds after the mark.
-        test "$ages[1]" -lt "$__awsrole_ttl"; or return 1
+        # substitution costs more than all the tests here): the mark, the
+        # file, then the watched files. A path that does not exist prints
+        # nothing: a watched file that does not exist cannot be newer.
+        set -l ages (path mtime --relative -- $__awsrole_mark $__awsrole_walk_file $__awsrole_watch); or return 1
+        # The renewal deadline, as seconds after the mark (still there).
+        test "$ages[1]" -lt "$__awsrole_ttl" -a -e "$__awsrole_mark"; or return 1
         # Whole seconds: younger than the mark means newer, so changed. (If
         # the clock's second ticked between two files of this one call, an
         # edit made in the second after the mark is seen one prompt later.)
         for age in $ages[2..]
             test "$age" -ge "$ages[1]"; or return 1
+        end
+    end
+
+    # __awsrole_walk finds the nearest file up from PWD, one stat per level,
+    # and remembers it with the levels below it. A directory name with a
+    # newline is left to the binary.
+    function __awsrole_walk --description 'awsrole: find the nearest .awsrole.toml'
+        string match -q -- "*"\n"*" $PWD; and return 1
+        set -gu __awsrole_walk_pwd $PWD
+        set -gu __awsrole_walk_near /.awsrole.toml
+        set -gu __awsrole_walk_file
+        set -gu __awsrole_walk_have $__awsrole_mark
+        set -l dir ''
+        for part in (string split -n / -- $PWD)
+            set dir $dir/$part
+            set -p __awsrole_walk_near $dir/.awsrole.toml
+        end
+        for candidate in $__awsrole_walk_near
+            if test -e $candidate
+                set -gu __awsrole_walk_file $candidate
+                set -gu __awsrole_walk_have $candidate
+                # The levels below it: those before it, nearest first.
+                set -l i (contains -i -- $candidate $__awsrole_walk_near)
+                if test $i -gt 1
+                    set -gu __awsrole_walk_near $__awsrole_walk_near[1..(math $i - 1)]
+                else
+                    set -gu __awsrole_walk_near
+                end
+                return 0
+            end
         end
     end
 else
