@@ -2,7 +2,7 @@ package hooks_test
 
 import (
 	"bytes"
-	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,11 +15,13 @@ import (
 	"github.com/awsrole/awsrole/shellgen"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/hooks")
+// hostileDir is a relative directory whose name breaks naive quoting in
+// every shell: a space, both quotes, $, backquotes, a backslash, non-ASCII.
+const hostileDir = "aws role/it's/$x`y`\"z\\é"
 
-// goldenBin is the binary path the golden files are rendered with: a space
-// and a quote, so the quoting shows.
-const goldenBin = "/opt/aws role/it's/awsrole"
+// hostileBin is the binary path the hooks are rendered with where it need
+// not exist.
+const hostileBin = "/opt/" + hostileDir + "/awsrole"
 
 func needShell(t *testing.T, name string) {
 	t.Helper()
@@ -33,24 +35,32 @@ func needShell(t *testing.T, name string) {
 type row struct {
 	// check is the command that checks a script file without running it.
 	check func(file string) []string
+	// run is the command that runs a line of code in the shell, and call
+	// how the hook runs the binary, %s standing for its quoted path.
+	run  []string
+	call string
 	// fake: the tests driven by fakeBin (which answers in bash or fish
 	// syntax) run this shell's hook; the others are covered in internal/e2e.
 	fake bool
 }
 
 var rows = map[string]row{
-	"bash": {check: func(f string) []string { return []string{"bash", "-n", f} }, fake: true},
-	"zsh":  {check: func(f string) []string { return []string{"zsh", "-n", f} }, fake: true},
-	"fish": {check: func(f string) []string { return []string{"fish", "--no-execute", f} }, fake: true},
+	"bash": {check: func(f string) []string { return []string{"bash", "-n", f} }, fake: true,
+		run: []string{"bash", "--norc", "--noprofile", "-c"}, call: `\command %s export`},
+	"zsh": {check: func(f string) []string { return []string{"zsh", "-n", f} }, fake: true,
+		run: []string{"zsh", "-f", "-c"}, call: `\command %s export`},
+	"fish": {check: func(f string) []string { return []string{"fish", "--no-execute", f} }, fake: true,
+		run: []string{"fish", "--no-config", "-c"}, call: `command %s export`},
 	// Outside the editor there is no edit: namespace: a stand-in for it
 	// lets the script compile and register (it runs nothing).
 	"elvish": {check: func(f string) []string {
 		return []string{"elvish", "-norc", "-c", "eval &ns=(ns [&edit:=(ns [&before-readline=[]])]) (slurp < $args[0])", f}
-	}},
+	}, run: []string{"elvish", "-norc", "-c"}, call: `(external %s) export`},
 	"nu": {check: func(f string) []string {
 		return []string{"nu", "--no-config-file", "-c", "if not (nu-check " + strconv.Quote(f) + ") { error make {msg: 'does not parse'} }"}
-	}},
-	"direnv": {check: func(f string) []string { return []string{"bash", "-n", f} }},
+	}, run: []string{"nu", "--no-config-file", "-c"}, call: `^%s export`},
+	"direnv": {check: func(f string) []string { return []string{"bash", "-n", f} },
+		run: []string{"bash", "--norc", "--noprofile", "-c"}, call: `\command %s direnv`},
 }
 
 // fakeShells are the registry's prompt shells whose rows say fake.
@@ -93,7 +103,7 @@ func TestSyntax(t *testing.T) {
 			argv0 := rows[shell].check("")[0]
 			needShell(t, argv0)
 			raw, _ := hooks.Script(shell)
-			rendered, err := shellgen.Hook(shell, goldenBin)
+			rendered, err := shellgen.Hook(shell, hostileBin)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -112,7 +122,7 @@ func TestSyntax(t *testing.T) {
 func TestShellcheck(t *testing.T) {
 	needShell(t, "shellcheck")
 	raw, _ := hooks.Script("bash")
-	rendered, err := shellgen.Hook("bash", goldenBin)
+	rendered, err := shellgen.Hook("bash", hostileBin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,26 +136,64 @@ func TestShellcheck(t *testing.T) {
 	}
 }
 
-func TestGolden(t *testing.T) {
+// TestHookBinaryPath renders each hook for a binary under hostileDir and
+// checks that the rendering changes nothing but the placeholder, which
+// becomes one word, the same everywhere; and that this word, run the way
+// the hook runs the binary, in the real shell, starts exactly that binary.
+func TestHookBinaryPath(t *testing.T) {
 	for _, shell := range shellgen.Names(shellgen.UseHook) {
 		t.Run(shell, func(t *testing.T) {
-			got, err := shellgen.Hook(shell, goldenBin)
+			row := rows[shell]
+			needShell(t, row.run[0])
+			dir := t.TempDir()
+			bin := filepath.Join(dir, hostileDir, "awsrole")
+			writeFile(t, bin, "#!/bin/sh\nprintf '%s' \"$0\"\n")
+			if err := os.Chmod(bin, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			raw, err := hooks.Script(shell)
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden := filepath.Join("..", "testdata", "hooks", "awsrole."+shell+".golden")
-			if *update {
-				writeFile(t, golden, got)
+			if !strings.Contains(raw, fmt.Sprintf(row.call, hooks.Placeholder)) {
+				t.Fatalf("the %s hook does not run the binary as %s: this test's row is out of date", shell, fmt.Sprintf(row.call, hooks.Placeholder))
 			}
-			want, err := os.ReadFile(golden)
+			rendered, err := shellgen.Hook(shell, bin)
 			if err != nil {
-				t.Fatalf("%v (run go test ./hooks -update to create it)", err)
+				t.Fatal(err)
 			}
-			if got != string(want) {
-				t.Errorf("rendered %s hook differs from %s (run go test ./hooks -update after checking the change):\n%s", shell, golden, got)
+			word := replacement(t, raw, rendered)
+			cmd := exec.Command(row.run[0], append(row.run[1:], fmt.Sprintf(row.call, word))...)
+			cmd.Dir = dir
+			cmd.Env = []string{"HOME=" + dir, "PATH=" + os.Getenv("PATH"), "LANG=C.UTF-8", "x=EXPANDED", "y=EXPANDED"}
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			if err != nil || string(out) != bin {
+				t.Errorf("%s %s: ran %q (%v), want %q\nstderr: %s", shell, fmt.Sprintf(row.call, word), out, err, bin, &stderr)
 			}
 		})
 	}
+}
+
+// replacement returns the word rendered holds in place of each placeholder
+// of raw, and fails the test unless that is its only difference from raw.
+func replacement(t *testing.T, raw, rendered string) string {
+	t.Helper()
+	parts := strings.Split(raw, hooks.Placeholder)
+	n := len(parts) - 1
+	if n == 0 {
+		t.Fatalf("the hook has no %s", hooks.Placeholder)
+	}
+	grown := len(rendered) - (len(raw) - n*len(hooks.Placeholder))
+	if grown > 0 && grown%n == 0 && strings.HasPrefix(rendered, parts[0]) {
+		word := rendered[len(parts[0]) : len(parts[0])+grown/n]
+		if strings.Join(parts, word) == rendered {
+			return word
+		}
+	}
+	t.Fatalf("the rendered hook is not the raw one with each %s replaced by one same word:\n%s", hooks.Placeholder, rendered)
+	return ""
 }
 
 // fakeBin is a stand-in for awsrole: it logs each call as "ARGS|PWD" and
@@ -494,7 +542,7 @@ echo (count $n[edit:][before-readline]) (count $after-chdir)`, f}
 	for shell, cmd := range argv {
 		t.Run(shell, func(t *testing.T) {
 			needShell(t, shell)
-			code, err := shellgen.Hook(shell, goldenBin)
+			code, err := shellgen.Hook(shell, hostileBin)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // 5. direnv (issue 4): `awsrole install direnv`, an .envrc with `use awsrole`
@@ -114,9 +113,11 @@ func TestDirenv(t *testing.T) {
 		wantSame(t, "after leaving the inline project", before, s.Managed())
 
 		// An edit of the .awsrole.toml, approved again, reloads at the next
-		// prompt. direnv compares watched files' mtimes in whole seconds.
+		// prompt. direnv compares watched files' mtimes in whole seconds:
+		// settle first, so that the mtimes it records when it loads are
+		// seconds older than the edit.
+		r.settle()
 		s.Run(s.Cd(p))
-		time.Sleep(1100 * time.Millisecond)
 		r.write(filepath.Join(p, ".awsrole.toml"), "role_arn = \""+roleAudit+"\"\nsession_name = \"e2e-direnv-2\"\nregion = \"eu-central-1\"\n")
 		s.Run("awsrole allow")
 		s.Run("true")

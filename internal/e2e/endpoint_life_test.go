@@ -166,8 +166,10 @@ func TestEndpointKillRestart(t *testing.T) {
 	old := r.waitServer(0)
 	tok, _ := os.ReadFile(filepath.Join(r.endpointDir(), "token"))
 	syscall.Kill(old.PID, syscall.SIGKILL)
-	for alive(old.PID) {
-		time.Sleep(10 * time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); alive(old.PID); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the server %d still runs 10s after kill -9", old.PID)
+		}
 	}
 	// The next prompt of a shell in the project.
 	ch, stderr := r.exportJSON(p, os.Getpid())
@@ -214,17 +216,25 @@ func TestEndpointIdleExit(t *testing.T) {
 	r := newRig(t, nil)
 	r.endpointMode("endpoint_idle = \"1s\"\n")
 	p := r.project("p", roleDeploy, "e2e-ep-idle", "", true)
-	cmd := exec.Command(awsroleBin, "exec", "--endpoint", "--dir", p, "--", "sleep", "4")
+	// The registered process runs until the test closes its stdin, not for
+	// a fixed time a slow start could use up.
+	cmd := exec.Command(awsroleBin, "exec", "--endpoint", "--dir", p, "--", "sh", "-c", "read -r _ || :")
 	cmd.Env = r.environ(map[string]*string{"PWD": sp(r.home)})
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill() })
+	t.Cleanup(func() { stdin.Close(); cmd.Process.Kill() })
 	info := r.waitServer(0)
-	time.Sleep(3 * time.Second) // idle thrice over, but sleep still uses it
+	// Nothing to wait for here: the server must not exit, however long.
+	time.Sleep(3 * time.Second) // idle thrice over, but sh still uses it
 	if !alive(info.PID) {
 		t.Fatalf("the server exited while a registered process ran")
 	}
+	stdin.Close()
 	if err := cmd.Wait(); err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -140,12 +142,55 @@ func (r *rig) write(rel, content string) string {
 	return testrig.Write(r.t, r.home, rel, content)
 }
 
-// settle waits until what the setup wrote (trust store, files) is more
-// than a second old. The bash and zsh hooks skip the process while nothing
-// watched is newer than a mark set a second before the last call; without
-// the wait that skipping would not start for the first prompts, and the
-// tests would only exercise the slow path.
-func (r *rig) settle() { time.Sleep(1200 * time.Millisecond) }
+// settleAge is how old settle makes what the test wrote: more than the
+// second a mark is set before its call, and than the whole second fish and
+// direnv round mtimes to.
+const settleAge = 3 * time.Second
+
+// settle makes what the test has written so far (projects, trust store,
+// rc and config files) look settleAge old, in place of waiting for it to
+// age. The bash, zsh and fish hooks skip the process while nothing watched
+// is newer than a mark set a second before the last call; without this
+// that skipping would not start for the first prompts, and the tests would
+// only exercise the slow path.
+//
+// Only the rig's own temporary tree is touched, symlinks not followed, and
+// nothing is made newer than it was. awsrole's state and cache directories
+// are left alone: the marks, snapshots and cached credentials there are the
+// binary's own record, not the test's setup. An edit the test wants a hook
+// to notice is made after settle, not before.
+func (r *rig) settle() {
+	r.t.Helper()
+	old := time.Now().Add(-settleAge)
+	skip := map[string]bool{
+		filepath.Join(*r.env["XDG_STATE_HOME"], "awsrole"): true,
+		filepath.Join(*r.env["XDG_CACHE_HOME"], "awsrole"): true,
+	}
+	err := filepath.WalkDir(r.root, func(p string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // removed since its directory was read
+		} else if err != nil {
+			return err
+		}
+		if skip[p] {
+			return filepath.SkipDir
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			return nil // os.Chtimes would change the link's target
+		}
+		fi, err := d.Info()
+		if err == nil && fi.ModTime().After(old) {
+			err = os.Chtimes(p, old, old)
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		r.t.Fatalf("settle: %v", err)
+	}
+}
 
 // appendFile appends to a file relative to HOME.
 func (r *rig) appendFile(rel, content string) {
