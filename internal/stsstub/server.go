@@ -276,6 +276,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if f.Close {
+			// Recorded first: the client sees the dropped connection at
+			// once and may read the log before this handler goes on.
+			s.finish(idx, 0, "ConnectionClosed")
 			if hj, ok := w.(http.Hijacker); ok {
 				if conn, _, err := hj.Hijack(); err == nil {
 					_ = conn.Close()
@@ -283,7 +286,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			} else {
 				panic(http.ErrAbortHandler)
 			}
-			s.finish(idx, 0, "ConnectionClosed")
 			return
 		}
 		if f.Status != 0 || f.Code != "" {
