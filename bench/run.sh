@@ -4,6 +4,7 @@
 #   bench/run.sh                    # from the repository root
 #   N=200 REPEAT=7 bench/run.sh     # more prompts per run (default 50), more runs per cell (default 5)
 #   BUDGET=600 bench/run.sh         # seconds the shell runs may take before stopping after 3 runs (default 150)
+#   SHELLS=fish bench/run.sh        # only these shells' rows (default: bash zsh fish, those installed)
 #
 # It builds awsrole and the local STS stand-in into a temporary directory,
 # sets up a throwaway HOME (XDG dirs, an allowed project, an allowed .envrc),
@@ -64,9 +65,13 @@ say "bench: building awsrole and stsstub"
 (cd "${root}" && go build -o "${bin}/" ./cmd/awsrole ./cmd/awsrole-sts && go build -o "${bin}/stsstub" ./internal/stsstub/cmd/stsstub)
 awsrole=${bin}/awsrole
 
-shells=(bash)
-have zsh && shells+=(zsh)
-have fish && shells+=(fish)
+shells=()
+for sh in ${SHELLS:-bash zsh fish}; do
+  case ${sh} in
+  bash | zsh | fish) have "${sh}" && shells+=("${sh}") ;;
+  *) say "bench: SHELLS: no driver for ${sh} (bash, zsh, fish)"; exit 2 ;;
+  esac
+done
 direnv_bin=''
 have direnv && direnv_bin=$(command -v direnv)
 aws_bin=''

@@ -12,7 +12,7 @@
 #
 # The hook's own variables are never exported (-u), whatever scope a
 # variable of the same name had; a universal one is dropped.
-for __awsrole_var in __awsrole_after_cd __awsrole_file __awsrole_state __awsrole_mark __awsrole_leave __awsrole_ttl __awsrole_watch __awsrole_walk_pwd __awsrole_walk_near __awsrole_walk_file __awsrole_walk_have
+for __awsrole_var in __awsrole_after_cd __awsrole_file __awsrole_state __awsrole_mark __awsrole_leave __awsrole_ttl __awsrole_boot __awsrole_watch __awsrole_walk_pwd __awsrole_walk_file __awsrole_walk_test
     set -qU $__awsrole_var; and set -eU $__awsrole_var
     set -e -g $__awsrole_var
 end
@@ -21,9 +21,16 @@ set -e __awsrole_var
 # What the last call left (set by its output): the nearest .awsrole.toml,
 # the AWSROLE_STATE it goes with, a mark file whose mtime is a second before
 # the call read anything, the code that leaves the active role, how many
-# seconds after the mark credentials need renewing, and the files (user
-# config, trust store) whose change means "ask again".
+# seconds after the mark credentials need renewing (and, on Linux, when on
+# the boot clock of /proc/uptime), and the arguments of a
+# `test` that fails once the file or another watched one (user config,
+# trust store) is newer than the mark. And what the last walk up from PWD
+# found: the directory, the nearest file, and the arguments of its `test`.
+# Both tests start out as well-formed ones, so that a `test` they end never
+# sees a missing argument.
 set -gu __awsrole_mark ''
+set -gu __awsrole_watch -n x
+set -gu __awsrole_walk_test -n x
 
 # __awsrole_steady succeeds when another call would change nothing. Builtins
 # only: a prompt in the same project, or cd between directories without a
@@ -33,70 +40,63 @@ if contains -- path (builtin -n); and path mtime --relative / >/dev/null 2>/dev/
     function __awsrole_steady --description 'awsrole: succeed when another call would change nothing'
         # fish runs a builtin in some microseconds: as few as possible here.
         # The nearest file, found as `awsrole export` finds it, is looked
-        # for again only in another directory, or once a nearer file
-        # appears (one `path filter` for every level below it) or the file
-        # itself goes away (__awsrole_walk_have: the file, or the mark).
-        if not test -n "$__awsrole_mark" -a "x$AWSROLE_STATE" = "x$__awsrole_state" -a "x$PWD" = "x$__awsrole_walk_pwd" -a -e "$__awsrole_walk_have"
+        # for again only in another directory, or once a nearer file appears
+        # or the file itself goes away: __awsrole_walk_test, the arguments
+        # of a `test` for this directory, checks that with one stat a level.
+        if not test -n "$__awsrole_mark" -a "x$AWSROLE_STATE" = "x$__awsrole_state" -a "x$PWD" = "x$__awsrole_walk_pwd" -a "x$__awsrole_walk_file" = "x$__awsrole_file" -a $__awsrole_walk_test
             test -n "$__awsrole_mark" -a "x$AWSROLE_STATE" = "x$__awsrole_state"; or return 1
             __awsrole_walk; or return 1
-        else if path filter -q -- $__awsrole_walk_near
-            __awsrole_walk; or return 1
+            if test "x$__awsrole_walk_file" != "x$__awsrole_file"
+                # Out of every project while a role is active: put the
+                # user's own values back here, as `awsrole export` would
+                # (only those still holding awsrole's value), with no
+                # process.
+                test -z "$__awsrole_walk_file"; and test -n "$__awsrole_leave"; or return 1
+                eval $__awsrole_leave
+                set -gu __awsrole_file ''
+                set -gu __awsrole_state ''
+                set -gu __awsrole_leave ''
+                set -gu __awsrole_ttl 4611686018427387904
+                return 0
+            end
         end
-        if test "x$__awsrole_walk_file" != "x$__awsrole_file"
-            # Out of every project while a role is active: put the user's
-            # own values back here, as `awsrole export` would (only those
-            # still holding awsrole's value), with no process.
-            test -z "$__awsrole_walk_file"; and test -n "$__awsrole_leave"; or return 1
-            eval $__awsrole_leave
-            set -gu __awsrole_file ''
-            set -gu __awsrole_state ''
-            set -gu __awsrole_leave ''
-            set -gu __awsrole_ttl 4611686018427387904
-            return 0
-        end
-        # One read of every time, as seconds before now (one command
-        # substitution costs more than all the tests here): the mark, the
-        # file, then the watched files. A path that does not exist prints
-        # nothing: a watched file that does not exist cannot be newer.
-        set -l ages (path mtime --relative -- $__awsrole_mark $__awsrole_walk_file $__awsrole_watch); or return 1
-        # The renewal deadline, as seconds after the mark (still there).
-        test "$ages[1]" -lt "$__awsrole_ttl" -a -e "$__awsrole_mark"; or return 1
-        # Whole seconds: younger than the mark means newer, so changed. (If
-        # the clock's second ticked between two files of this one call, an
-        # edit made in the second after the mark is seen one prompt later.)
-        for age in $ages[2..]
-            test "$age" -ge "$ages[1]"; or return 1
+        # Before the renewal deadline, and neither the file nor a watched
+        # one newer than the mark. The clock: on Linux the boot clock, read
+        # from /proc/uptime with no process and no pipe; elsewhere the
+        # mark's age in seconds (a pipe into read costs less than a command
+        # substitution), none when the mark is gone.
+        if set -q __awsrole_boot[1]
+            read -l -d . now rest </proc/uptime; or return 1
+            test "$now" -lt "$__awsrole_boot" -a -e "$__awsrole_mark" -a $__awsrole_watch
+        else
+            path mtime --relative -- $__awsrole_mark | read -l age; or return 1
+            test "$age" -lt "$__awsrole_ttl" -a $__awsrole_watch
         end
     end
 
     # __awsrole_walk finds the nearest file up from PWD, one stat per level,
-    # and remembers it with the levels below it. A directory name with a
-    # newline is left to the binary.
+    # and writes the `test` that holds while it stays the nearest. A
+    # directory name with a newline is left to the binary.
     function __awsrole_walk --description 'awsrole: find the nearest .awsrole.toml'
         string match -q -- "*"\n"*" $PWD; and return 1
-        set -gu __awsrole_walk_pwd $PWD
-        set -gu __awsrole_walk_near /.awsrole.toml
-        set -gu __awsrole_walk_file
-        set -gu __awsrole_walk_have $__awsrole_mark
+        set -l levels /.awsrole.toml
         set -l dir ''
         for part in (string split -n / -- $PWD)
             set dir $dir/$part
-            set -p __awsrole_walk_near $dir/.awsrole.toml
+            set -p levels $dir/.awsrole.toml
         end
-        for candidate in $__awsrole_walk_near
+        set -gu __awsrole_walk_pwd $PWD
+        set -gu __awsrole_walk_file
+        set -gu __awsrole_walk_test
+        for candidate in $levels
             if test -e $candidate
                 set -gu __awsrole_walk_file $candidate
-                set -gu __awsrole_walk_have $candidate
-                # The levels below it: those before it, nearest first.
-                set -l i (contains -i -- $candidate $__awsrole_walk_near)
-                if test $i -gt 1
-                    set -gu __awsrole_walk_near $__awsrole_walk_near[1..(math $i - 1)]
-                else
-                    set -gu __awsrole_walk_near
-                end
+                set -a __awsrole_walk_test -e $candidate
                 return 0
             end
+            set -a __awsrole_walk_test ! -e $candidate -a
         end
+        set -a __awsrole_walk_test -n x
     end
 else
     function __awsrole_steady --description 'awsrole: this fish has no path mtime; always ask'

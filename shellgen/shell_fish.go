@@ -3,7 +3,9 @@ package shellgen
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/awsrole/awsrole/internal/transition"
 )
@@ -39,12 +41,14 @@ func (f fish) Install(bin string, env func(string) string) (Install, error) {
 	return Install{File: file, Block: q + " hook fish | source", Owned: true}, err
 }
 
-// Steady implements Shell. fish has no clock builtin, but fish ≥ 3.6 has
-// `path mtime [--relative]`: the hook compares whole seconds against the
-// mark's mtime, and measures the renewal deadline as a time to live from
-// the mark, rendered here from the mark's mtime in whole seconds (the one
-// read `path mtime` will see). Without a readable mark nothing is rendered
-// and the hook asks again at the next prompt.
+// Steady implements Shell. fish has no clock builtin. On Linux the hook
+// reads the boot clock from /proc/uptime (a redirection, no process and no
+// pipe), and the renewal deadline is rendered on that clock; elsewhere fish
+// ≥ 3.6 has `path mtime --relative`: the hook reads the mark's age and the
+// deadline is a time to live from the mark, rendered from the mark's mtime
+// in whole seconds (the one read `path mtime` will see). The watched files
+// are compared with the mark by `test -nt`, as in bash. Without a readable
+// mark nothing is rendered and the hook asks again at the next prompt.
 func (fish) Steady(f Facts) (string, error) {
 	leave, err := leaveCode(f.Leave, fishQuote, fishRestore, "set -e -g "+transition.StateVar+";\n")
 	if err != nil {
@@ -68,8 +72,16 @@ func (fish) Steady(f Facts) (string, error) {
 		}
 		fmt.Fprintf(&b, "set -gu %s %s;\n", v.name, q)
 	}
-	fmt.Fprintf(&b, "set -gu __awsrole_ttl %d;\nset -gu __awsrole_watch", ttl)
-	for _, w := range f.Watch {
+	words, err := watchTest(f)
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintf(&b, "set -gu __awsrole_ttl %d;\nset -gu __awsrole_boot", ttl)
+	if boot, ok := bootDeadline(f.Deadline, time.Now()); ok {
+		fmt.Fprintf(&b, " %d", boot)
+	}
+	b.WriteString(";\nset -gu __awsrole_watch")
+	for _, w := range words {
 		q, err := fishQuote(w)
 		if err != nil {
 			return "", err
@@ -82,6 +94,28 @@ func (fish) Steady(f Facts) (string, error) {
 
 // fishNever is a time to live that does not end (the hook's own constant).
 const fishNever = int64(1) << 62
+
+// uptimeFile is the boot clock the fish hook reads on Linux.
+const uptimeFile = "/proc/uptime"
+
+// bootDeadline is deadline (unix seconds) on the clock of uptimeFile,
+// whole seconds as the hook reads them, a second early so that rounding
+// never makes it late; false where there is no such file.
+func bootDeadline(deadline int64, now time.Time) (int64, bool) {
+	data, err := os.ReadFile(uptimeFile)
+	if err != nil {
+		return 0, false
+	}
+	whole, _, _ := strings.Cut(string(data), ".")
+	up, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil || up < 0 {
+		return 0, false
+	}
+	if deadline >= fishNever {
+		return fishNever, true
+	}
+	return up + deadline - now.Unix() - 1, true
+}
 
 // fishRestore is restoreCode for fish: "x$NAME" is one word even for a
 // value that starts with "-" or is "=", which test would read otherwise.

@@ -79,9 +79,9 @@ func posixSteady(f Facts, watch func(Facts) ([]string, error)) (string, error) {
 // one by one against the mark.
 func watchList(f Facts) ([]string, error) { return f.Watch, nil }
 
-// watchTest is __awsrole_watch as bash's hook tests it: the arguments of
-// one `test` call that succeeds while neither File nor any of Watch is
-// newer than Mark (one builtin call costs less than a loop in bash).
+// watchTest is __awsrole_watch as the bash and fish hooks test it: the
+// arguments of one `test` call that succeeds while neither File nor any of Watch is
+// newer than Mark (one builtin call costs less than a loop).
 // Every path is absolute, so no path reads as an operator.
 func watchTest(f Facts) ([]string, error) {
 	files := f.Watch

@@ -3,8 +3,10 @@ package shellgen
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The leave code restores only the variables awsrole manages, whatever
@@ -40,5 +42,27 @@ func TestSteadyRefusesUnmanagedNames(t *testing.T) {
 	out, err := Steady("bash", Facts{Mark: mark, Leave: []Restore{{Name: "AWS_ACCESS_KEY_ID", Original: &key}}})
 	if err != nil || !strings.Contains(out, "AWS_ACCESS_KEY_ID") {
 		t.Errorf("Steady restoring AWS_ACCESS_KEY_ID: %q, %v", out, err)
+	}
+}
+
+// The fish hook's renewal deadline on the boot clock it reads from
+// /proc/uptime: the same instant, a second early at most two.
+func TestBootDeadline(t *testing.T) {
+	data, err := os.ReadFile(uptimeFile)
+	if err != nil {
+		t.Skipf("no boot clock here (%v): the fish hook uses the mark's age", err)
+	}
+	now := time.Now()
+	whole, _, _ := strings.Cut(string(data), ".")
+	up, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok := bootDeadline(now.Unix()+600, now)
+	if !ok || got < up+598 || got > up+600 {
+		t.Errorf("bootDeadline(now+600) = %d, %v; want %d..%d (uptime %d s)", got, ok, up+598, up+600, up)
+	}
+	if got, ok := bootDeadline(fishNever, now); !ok || got != fishNever {
+		t.Errorf("bootDeadline(never) = %d, %v; want never", got, ok)
 	}
 }
