@@ -12,7 +12,7 @@
 #
 # The hook's own variables are never exported (-u), whatever scope a
 # variable of the same name had; a universal one is dropped.
-for __awsrole_var in __awsrole_after_cd __awsrole_file __awsrole_state __awsrole_mark __awsrole_leave __awsrole_ttl __awsrole_boot __awsrole_watch __awsrole_walk_pwd __awsrole_walk_file __awsrole_walk_test
+for __awsrole_var in __awsrole_after_cd __awsrole_file __awsrole_state __awsrole_mark __awsrole_leave __awsrole_ttl __awsrole_boot __awsrole_watch __awsrole_walk __awsrole_walk_prev __awsrole_nofast
     set -qU $__awsrole_var; and set -eU $__awsrole_var
     set -e -g $__awsrole_var
 end
@@ -21,16 +21,19 @@ set -e __awsrole_var
 # What the last call left (set by its output): the nearest .awsrole.toml,
 # the AWSROLE_STATE it goes with, a mark file whose mtime is a second before
 # the call read anything, the code that leaves the active role, how many
-# seconds after the mark credentials need renewing (and, on Linux, when on
-# the boot clock of /proc/uptime), and the arguments of a
+# seconds after the mark credentials need renewing and, on Linux, when on
+# the boot clock of /proc/uptime (0: no such clock), and the arguments of a
 # `test` that fails once the file or another watched one (user config,
-# trust store) is newer than the mark. And what the last walk up from PWD
-# found: the directory, the nearest file, and the arguments of its `test`.
-# Both tests start out as well-formed ones, so that a `test` they end never
-# sees a missing argument.
+# trust store) is newer than the mark. And the walks up from the last two
+# directories: each the directory, the nearest file ('' for none) and the
+# arguments of a `test` that fails once a nearer file appears or that one
+# goes away. The tests start out well-formed, so that a `test` they end
+# never sees a missing argument.
 set -gu __awsrole_mark ''
+set -gu __awsrole_boot 0
 set -gu __awsrole_watch -n x
-set -gu __awsrole_walk_test -n x
+set -gu __awsrole_walk '' '' -n x
+set -gu __awsrole_walk_prev '' '' -n x
 
 # __awsrole_steady succeeds when another call would change nothing. Builtins
 # only: a prompt in the same project, or cd between directories without a
@@ -38,34 +41,37 @@ set -gu __awsrole_walk_test -n x
 # a fish without `path mtime --relative` always asks the binary.
 if contains -- path (builtin -n); and path mtime --relative / >/dev/null 2>/dev/null
     function __awsrole_steady --description 'awsrole: succeed when another call would change nothing'
-        # fish runs a builtin in some microseconds: as few as possible here.
-        # The nearest file, found as `awsrole export` finds it, is looked
-        # for again only in another directory, or once a nearer file appears
-        # or the file itself goes away: __awsrole_walk_test, the arguments
-        # of a `test` for this directory, checks that with one stat a level.
-        if not test -n "$__awsrole_mark" -a "x$AWSROLE_STATE" = "x$__awsrole_state" -a "x$PWD" = "x$__awsrole_walk_pwd" -a "x$__awsrole_walk_file" = "x$__awsrole_file" -a $__awsrole_walk_test
-            test -n "$__awsrole_mark" -a "x$AWSROLE_STATE" = "x$__awsrole_state"; or return 1
+        test -n "$__awsrole_mark" -a "x$AWSROLE_STATE" = "x$__awsrole_state"; or return 1
+        # The nearest file, found as `awsrole export` finds it: the walk of
+        # this directory, or of the one before (cd back and forth), as long
+        # as its test holds; otherwise walked again.
+        if test "x$PWD" != "x$__awsrole_walk[1]"
+            set -l other $__awsrole_walk
+            set -gu __awsrole_walk $__awsrole_walk_prev
+            set -gu __awsrole_walk_prev $other
+        end
+        if test "x$PWD" != "x$__awsrole_walk[1]"; or not test $__awsrole_walk[3..]
             __awsrole_walk; or return 1
-            if test "x$__awsrole_walk_file" != "x$__awsrole_file"
-                # Out of every project while a role is active: put the
-                # user's own values back here, as `awsrole export` would
-                # (only those still holding awsrole's value), with no
-                # process.
-                test -z "$__awsrole_walk_file"; and test -n "$__awsrole_leave"; or return 1
-                eval $__awsrole_leave
-                set -gu __awsrole_file ''
-                set -gu __awsrole_state ''
-                set -gu __awsrole_leave ''
-                set -gu __awsrole_ttl 4611686018427387904
-                return 0
-            end
+        end
+        if test "x$__awsrole_walk[2]" != "x$__awsrole_file"
+            # Out of every project while a role is active: put the user's
+            # own values back here, as `awsrole export` would (only those
+            # still holding awsrole's value), with no process.
+            test -z "$__awsrole_walk[2]"; and test -n "$__awsrole_leave"; or return 1
+            eval $__awsrole_leave
+            set -gu __awsrole_file ''
+            set -gu __awsrole_state ''
+            set -gu __awsrole_leave ''
+            set -gu __awsrole_ttl 4611686018427387904
+            test "$__awsrole_boot" -gt 0; and set -gu __awsrole_boot 4611686018427387904
+            return 0
         end
         # Before the renewal deadline, and neither the file nor a watched
         # one newer than the mark. The clock: on Linux the boot clock, read
         # from /proc/uptime with no process and no pipe; elsewhere the
         # mark's age in seconds (a pipe into read costs less than a command
         # substitution), none when the mark is gone.
-        if set -q __awsrole_boot[1]
+        if test "$__awsrole_boot" -gt 0
             read -l -d . now rest </proc/uptime; or return 1
             test "$now" -lt "$__awsrole_boot" -a -e "$__awsrole_mark" -a $__awsrole_watch
         else
@@ -75,7 +81,7 @@ if contains -- path (builtin -n); and path mtime --relative / >/dev/null 2>/dev/
     end
 
     # __awsrole_walk finds the nearest file up from PWD, one stat per level,
-    # and writes the `test` that holds while it stays the nearest. A
+    # and writes down the `test` that holds while it stays the nearest. A
     # directory name with a newline is left to the binary.
     function __awsrole_walk --description 'awsrole: find the nearest .awsrole.toml'
         string match -q -- "*"\n"*" $PWD; and return 1
@@ -85,23 +91,22 @@ if contains -- path (builtin -n); and path mtime --relative / >/dev/null 2>/dev/
             set dir $dir/$part
             set -p levels $dir/.awsrole.toml
         end
-        set -gu __awsrole_walk_pwd $PWD
-        set -gu __awsrole_walk_file
-        set -gu __awsrole_walk_test
+        set -l walk $PWD ''
         for candidate in $levels
             if test -e $candidate
-                set -gu __awsrole_walk_file $candidate
-                set -a __awsrole_walk_test -e $candidate
+                set -gu __awsrole_walk $PWD $candidate $walk[3..] -e $candidate
                 return 0
             end
-            set -a __awsrole_walk_test ! -e $candidate -a
+            set -a walk ! -e $candidate -a
         end
-        set -a __awsrole_walk_test -n x
+        set -gu __awsrole_walk $walk -n x
     end
 else
     function __awsrole_steady --description 'awsrole: this fish has no path mtime; always ask'
         return 1
     end
+    # The prompt after a cd does not ask again.
+    set -gu __awsrole_nofast 1
 end
 
 function __awsrole_export --description 'awsrole: apply the AWS role of the current directory'
@@ -113,20 +118,38 @@ function __awsrole_export --description 'awsrole: apply the AWS role of the curr
     and string join \n -- $__awsrole_code | source
 end
 
-function __awsrole_hook --on-event fish_prompt --description 'awsrole: refresh before each prompt'
-    set -lu __awsrole_status $status
-    # A cd at the prompt has just been handled by the PWD handler.
-    if set -q __awsrole_after_cd
+# __awsrole_prompt is the prompt's general case: after a cd the PWD handler
+# has just asked, in vain, for this directory; otherwise ask if something
+# can have changed. (fish gives an event handler the status of the command
+# before it and restores it afterwards: the user's prompt still shows it.)
+function __awsrole_prompt --description 'awsrole: refresh before a prompt'
+    if test "x$__awsrole_after_cd" = "x$PWD"
         set -eg __awsrole_after_cd
     else if not __awsrole_steady
         __awsrole_export
     end
-    return $__awsrole_status
+end
+
+if not set -q __awsrole_nofast; and test -r /proc/uptime
+    # The common case in one `test`, as few builtins as fish can run (some
+    # microseconds each): the same state, the walk of this directory still
+    # holding and naming the same file, the boot clock before the deadline,
+    # nothing watched newer than the mark.
+    function __awsrole_hook --on-event fish_prompt --description 'awsrole: refresh before each prompt'
+        read -l -d . now rest </proc/uptime
+        and test -n "$__awsrole_mark" -a "x$AWSROLE_STATE" = "x$__awsrole_state" -a "x$PWD" = "x$__awsrole_walk[1]" -a "x$__awsrole_walk[2]" = "x$__awsrole_file" -a $__awsrole_walk[3..] -a "$now" -lt "$__awsrole_boot" -a -e "$__awsrole_mark" -a $__awsrole_watch
+        or __awsrole_prompt
+    end
+else
+    function __awsrole_hook --on-event fish_prompt --description 'awsrole: refresh before each prompt'
+        __awsrole_prompt
+    end
 end
 
 function __awsrole_hook_pwd --on-variable PWD --description 'awsrole: apply after each change of directory'
-    set -lu __awsrole_status $status
+    set -eg __awsrole_after_cd
     __awsrole_steady; or __awsrole_export
-    set -gu __awsrole_after_cd 1
-    return $__awsrole_status
+    # A call that left nothing to check (it failed, or this fish has no
+    # fast path) is not repeated at the prompt right after.
+    test -n "$__awsrole_mark" -a -z "$__awsrole_nofast"; or set -gu __awsrole_after_cd $PWD
 end

@@ -42,7 +42,7 @@ func TestFishSteadyClocks(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The state a call leaves in proj; $argv[1] the ttl, $argv[2] the boot
-	// deadline ("" for none).
+	// deadline (0 for none).
 	script := fmt.Sprintf(`builtin cd %[2]s
 source %[1]s
 set -gu __awsrole_mark %[3]s
@@ -50,7 +50,7 @@ set -gu __awsrole_state s
 set -gx AWSROLE_STATE s
 set -gu __awsrole_file %[4]s
 set -gu __awsrole_ttl $argv[1]
-set -gu __awsrole_boot $argv[2..]
+set -gu __awsrole_boot $argv[2]
 set -gu __awsrole_watch ! %[4]s -nt %[3]s -a -n x
 __awsrole_steady
 echo status=$status`, hook, proj, mark, file)
@@ -64,8 +64,8 @@ echo status=$status`, hook, proj, mark, file)
 		want string
 	}
 	cases := []tcase{
-		{"mark's age before the ttl", []string{"100"}, "status=0"},
-		{"mark's age past the ttl", []string{"0"}, "status=1"},
+		{"mark's age before the ttl", []string{"100", "0"}, "status=0"},
+		{"mark's age past the ttl", []string{"0", "0"}, "status=1"},
 	}
 	if up > 0 {
 		cases = append(cases,

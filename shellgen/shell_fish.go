@@ -76,11 +76,9 @@ func (fish) Steady(f Facts) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	fmt.Fprintf(&b, "set -gu __awsrole_ttl %d;\nset -gu __awsrole_boot", ttl)
-	if boot, ok := bootDeadline(f.Deadline, time.Now()); ok {
-		fmt.Fprintf(&b, " %d", boot)
-	}
-	b.WriteString(";\nset -gu __awsrole_watch")
+	// 0: no boot clock here (the hook reads the mark's age instead).
+	boot, _ := bootDeadline(f.Deadline, time.Now())
+	fmt.Fprintf(&b, "set -gu __awsrole_ttl %d;\nset -gu __awsrole_boot %d;\nset -gu __awsrole_watch", ttl, boot)
 	for _, w := range words {
 		q, err := fishQuote(w)
 		if err != nil {
