@@ -27,18 +27,20 @@ _awsrole_init() {
     __awsrole_walk_pwd __awsrole_walk_file __awsrole_walk
   __awsrole_file='' __awsrole_state='' __awsrole_mark='' __awsrole_leave=''
   __awsrole_deadline=0
-  __awsrole_watch=()
+  # Both tests start out well-formed: a `test` they end never sees a
+  # missing argument.
+  __awsrole_watch=(-n x)
   __awsrole_walk_pwd='' __awsrole_walk_file=''
-  __awsrole_walk=()
+  __awsrole_walk=(-n x)
 }
 _awsrole_init
 \builtin unset -f _awsrole_init
 
 # _awsrole_steady succeeds when another call would change nothing. Builtins
 # only: a prompt in the same project, or cd between directories without a
-# .awsrole.toml, costs a few stat calls and no process.
+# .awsrole.toml, costs a few stat calls and no process. Its comparisons are
+# `test`'s, which nocasematch does not make case-blind as it does [[ == ]].
 _awsrole_steady() {
-  [[ -n ${__awsrole_mark} && ${AWSROLE_STATE-} == "${__awsrole_state}" ]] || \builtin return 1
   # bash >= 5 has the clock in a variable; printf's %T costs more.
   \builtin local now=${EPOCHSECONDS-} dir
   [[ -n ${now} ]] || \builtin printf -v now '%(%s)T' -1
@@ -48,7 +50,7 @@ _awsrole_steady() {
   # makes the two disagree, and disagreeing means asking the binary.) The
   # walk is done again only in another directory, or once its result no
   # longer holds: one `test` call checks that with the same stats.
-  if [[ ${PWD} != "${__awsrole_walk_pwd}" ]] || ! \builtin test "${__awsrole_walk[@]}"; then
+  if ! \builtin test "x${PWD}" = "x${__awsrole_walk_pwd}" -a "${__awsrole_walk[@]}"; then
     dir="${PWD%/}" __awsrole_walk_file='' __awsrole_walk=()
     while :; do
       if [[ -e ${dir}/.awsrole.toml ]]; then
@@ -63,54 +65,59 @@ _awsrole_steady() {
     [[ -n ${__awsrole_walk_file} ]] || __awsrole_walk+=(-n x)
     __awsrole_walk_pwd=${PWD}
   fi
-  if [[ ${__awsrole_walk_file} != "${__awsrole_file}" ]]; then
-    # Out of every project while a role is active: put the user's own
-    # values back here, as `awsrole export` would (only those still holding
-    # awsrole's value), with no process.
-    [[ -z ${__awsrole_walk_file} && -n ${__awsrole_leave} ]] || \builtin return 1
-    \builtin eval "${__awsrole_leave}"
-    __awsrole_file='' __awsrole_state='' __awsrole_leave=''
-    __awsrole_deadline=4611686018427387904
-    \builtin return 0
-  fi
-  # Neither the file nor a watched one newer than the mark.
-  \builtin test "${__awsrole_watch[@]}"
+  # The same state, the same file, and neither it nor a watched one newer
+  # than the mark.
+  \builtin test -n "${__awsrole_mark}" -a "x${AWSROLE_STATE-}" = "x${__awsrole_state}" \
+    -a "x${__awsrole_walk_file}" = "x${__awsrole_file}" -a "${__awsrole_watch[@]}" && \builtin return 0
+  # Out of every project while a role is active: put the user's own values
+  # back here, as `awsrole export` would (only those still holding
+  # awsrole's value), with no process. Its comparisons are [[ ]]'s.
+  \builtin test -z "${__awsrole_walk_file}" -a -n "${__awsrole_leave}" -a -n "${__awsrole_mark}" \
+    -a "x${AWSROLE_STATE-}" = "x${__awsrole_state}" || \builtin return 1
+  ! \builtin shopt -q nocasematch || \builtin return 1
+  \builtin eval "${__awsrole_leave}"
+  __awsrole_file='' __awsrole_state='' __awsrole_leave=''
+  __awsrole_deadline=4611686018427387904
 }
 
 _awsrole_hook() {
   # First, before anything resets it: the user's prompt may show it.
   \builtin local __awsrole_status=$?
-  # The user's options must not change what the hook decides or evaluates:
-  # `set` options are restored on return (local -), shopt ones below.
+  # The user's options must not change what the hook decides or evaluates.
   # Under `set -a` every assignment would be exported to every child,
-  # __awsrole_leave with the user's secret key in it. The checks are
-  # string matches, so a prompt with none of these options set pays no
-  # builtin call for them.
-  \builtin local -
+  # __awsrole_leave with the user's secret key in it. The check is a string
+  # match, so a prompt with none of these options set pays no builtin call.
   if [[ $- == *[aeu]* ]]; then
-    \builtin set +a +e +u
-    \builtin export -n __awsrole_status
+    _awsrole_guarded
+  else
+    _awsrole_steady || _awsrole_update
   fi
+  \builtin return "${__awsrole_status}"
+}
+
+# _awsrole_guarded is the hook under `set -a`, `-e` or `-u`: set aside
+# until it returns (local -).
+_awsrole_guarded() {
+  \builtin local -
+  \builtin set +a +e +u
+  \builtin export -n __awsrole_status
+  _awsrole_steady || _awsrole_update
+}
+
+# _awsrole_update asks the binary, with the shell options that would change
+# the code it prints (globbing, aliases, case-blind matching) set aside.
+_awsrole_update() {
   \builtin local IFS=$' \t\n' __awsrole_opts='' __awsrole_opt
-  # nocasematch would make the steady check's comparisons case-blind.
-  if [[ :${BASHOPTS}: == *:nocasematch:* ]]; then
-    \builtin shopt -u nocasematch
-    __awsrole_opts=nocasematch
-  fi
-  if ! _awsrole_steady; then
-    # Globbing and aliases must not change the code the binary prints.
-    for __awsrole_opt in nocaseglob nullglob failglob expand_aliases; do
-      if [[ :${BASHOPTS}: == *:${__awsrole_opt}:* ]]; then
-        __awsrole_opts+=" ${__awsrole_opt}"
-        \builtin shopt -u "${__awsrole_opt}"
-      fi
-    done
-    _awsrole_call
-  fi
+  for __awsrole_opt in nocasematch nocaseglob nullglob failglob expand_aliases; do
+    if [[ :${BASHOPTS}: == *:${__awsrole_opt}:* ]]; then
+      __awsrole_opts+=" ${__awsrole_opt}"
+      \builtin shopt -u "${__awsrole_opt}"
+    fi
+  done
+  _awsrole_call
   # Word splitting is meant here: a list of option names.
   # shellcheck disable=SC2086
   [[ -z ${__awsrole_opts} ]] || \builtin shopt -s ${__awsrole_opts}
-  \builtin return "${__awsrole_status}"
 }
 
 _awsrole_call() {
@@ -128,7 +135,7 @@ _awsrole_call() {
 }
 
 # Under `set -a`, bash exports functions defined too.
-\builtin export -fn _awsrole_steady _awsrole_hook _awsrole_call
+\builtin export -fn _awsrole_steady _awsrole_hook _awsrole_guarded _awsrole_update _awsrole_call
 
 # Register once, in front, so prompt code that runs after it (a theme showing
 # AWSROLE_ARN) already sees the new role. Sourcing this file twice is a no-op.
