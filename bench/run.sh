@@ -65,11 +65,14 @@ say "bench: building awsrole and stsstub"
 (cd "${root}" && go build -o "${bin}/" ./cmd/awsrole ./cmd/awsrole-sts && go build -o "${bin}/stsstub" ./internal/stsstub/cmd/stsstub)
 awsrole=${bin}/awsrole
 
+# nushell as .ci/run installs it, when it is not on PATH.
+nu_tools=${root}/.ci/tools/node_modules/@nushell/linux-x64/bin
+have nu || [[ ! -x ${nu_tools}/nu ]] || PATH=${nu_tools}:${PATH}
 shells=()
-for sh in ${SHELLS:-bash zsh fish}; do
+for sh in ${SHELLS:-bash zsh fish nu elvish}; do
   case ${sh} in
-  bash | zsh | fish) have "${sh}" && shells+=("${sh}") ;;
-  *) say "bench: SHELLS: no driver for ${sh} (bash, zsh, fish)"; exit 2 ;;
+  bash | zsh | fish | nu | elvish) have "${sh}" && shells+=("${sh}") ;;
+  *) say "bench: SHELLS: no driver for ${sh} (bash, zsh, fish, nu, elvish)"; exit 2 ;;
   esac
 done
 direnv_bin=''
@@ -153,6 +156,23 @@ for cfg in none awsrole direnv; do mkdir -p "${rc}/fish-${cfg}/fish/conf.d"; don
 henv "XDG_CONFIG_HOME=${rc}/fish-awsrole" "${awsrole}" install fish >/dev/null
 printf '%q hook fish | source\n' "${direnv_bin:-direnv}" >"${rc}/fish-direnv/fish/conf.d/direnv.fish"
 
+# nushell and elvish: the hook's own prompt code, called as the shell would
+# call it (__bench_prompt; __bench_pwd after a cd in nushell, whose
+# env_change hook only runs in its REPL). direnv has no `hook nu`: its
+# documentation's pre_prompt hook stands in. elvish's edit: module exists
+# only in its REPL: the hooks go to a before-readline list of the script's
+# (and direnv's, written for elvish < 0.18, gets `catch` for `except`).
+printf 'def --env __bench_prompt [] {}\ndef --env __bench_pwd [] {}\n' >"${rc}/none.nu"
+{
+  henv "${awsrole}" hook nu
+  printf 'def --env __bench_prompt [] { __awsrole_hook }\ndef --env __bench_pwd [] { __awsrole_hook --pwd }\n'
+} >"${rc}/awsrole.nu"
+printf 'def --env __bench_prompt [] { ^%s export json | from json | default {} | load-env }\ndef --env __bench_pwd [] {}\n' "'${direnv_bin:-direnv}'" >"${rc}/direnv.nu"
+elv_rl() { sed 's/edit:before-readline/before-readline/g; s/} except e {/} catch e {/'; }
+printf 'var before-readline = []\n' >"${rc}/none.elv"
+{ printf 'var before-readline = []\n'; henv "${awsrole}" hook elvish | elv_rl; } >"${rc}/awsrole.elv"
+{ printf 'var before-readline = []\n'; henv "${direnv_bin:-direnv}" hook elvish 2>/dev/null | elv_rl; } >"${rc}/direnv.elv"
+
 configs=(none awsrole)
 [[ -n ${direnv_bin} ]] && configs+=(direnv)
 
@@ -187,6 +207,8 @@ drive() {
   bash) (cd "${dir}" && henv "BENCH_RC=${rc}/${cfg}.bash" "BENCH_RES=${res}" bash --norc --noediting -i <"${scr}" >/dev/null 2>"${tmp}/shell.err") || true ;;
   zsh) (cd "${dir}" && henv "BENCH_RC=${rc}/${cfg}.zsh" "BENCH_RES=${res}" zsh -f -i <"${scr}" >/dev/null 2>"${tmp}/shell.err") || true ;;
   fish) (cd "${dir}" && henv "XDG_CONFIG_HOME=${rc}/fish-${cfg}" "BENCH_RES=${res}" fish -c "$(cat "${scr}")" </dev/null >/dev/null 2>"${tmp}/shell.err") || true ;;
+  nu) (cd "${dir}" && henv "BENCH_RES=${res}" nu --no-config-file -c "$(cat "${rc}/${cfg}.nu" "${scr}")" </dev/null >/dev/null 2>"${tmp}/shell.err") || true ;;
+  elvish) (cd "${dir}" && henv "BENCH_RES=${res}" elvish -norc -c "$(cat "${rc}/${cfg}.elv" "${scr}")" </dev/null >/dev/null 2>"${tmp}/shell.err") || true ;;
   esac
   if [[ -s ${res} ]]; then
     record "${key}" "$(elapsed "${res}")"
@@ -231,6 +253,41 @@ fish_script "${scripts}/fish-steady" "emit fish_prompt; emit fish_prompt"
 fish_script "${scripts}/fish-cdplain" "cd $(q "${w}/b"); emit fish_prompt; cd $(q "${w}/a"); emit fish_prompt"
 fish_script "${scripts}/fish-cdaws" "cd $(q "${w}/proj"); emit fish_prompt; cd $(q "${w}/a"); emit fish_prompt"
 fish_script "${scripts}/fish-cdenvrc" "cd $(q "${w}/envrc"); emit fish_prompt; cd $(q "${w}/a"); emit fish_prompt"
+
+# nushell and elvish: the same, after the configuration's code. The clock
+# is read the same way in every configuration, so the baseline takes it out.
+nu_script() {
+  local f=$1 body=$2
+  cat >"${f}" <<EOF
+
+__bench_prompt
+let __bench_t0 = (date now)
+for __bench_i in 1..$((N / 2)) { ${body} }
+\$"0 (((date now) - \$__bench_t0) / 1sec)\n" | save -f \$env.BENCH_RES
+EOF
+}
+nu_cd() { printf "cd '%s'; __bench_pwd; __bench_prompt" "$1"; }
+nu_script "${scripts}/nu-steady" "__bench_prompt; __bench_prompt"
+nu_script "${scripts}/nu-cdplain" "$(nu_cd "${w}/b"); $(nu_cd "${w}/a")"
+nu_script "${scripts}/nu-cdaws" "$(nu_cd "${w}/proj"); $(nu_cd "${w}/a")"
+nu_script "${scripts}/nu-cdenvrc" "$(nu_cd "${w}/envrc"); $(nu_cd "${w}/a")"
+elvish_script() {
+  local f=$1 body=$2
+  cat >"${f}" <<EOF
+
+fn __bench_prompt { for f \$before-readline { \$f } }
+__bench_prompt
+var __bench_t0 = (date +%s.%N)
+for __bench_i [(range $((N / 2)))] { ${body} }
+var __bench_t1 = (date +%s.%N)
+echo \$__bench_t0 \$__bench_t1 > \$E:BENCH_RES
+EOF
+}
+elv_cd() { printf "cd '%s'; __bench_prompt" "$1"; }
+elvish_script "${scripts}/elvish-steady" "__bench_prompt; __bench_prompt"
+elvish_script "${scripts}/elvish-cdplain" "$(elv_cd "${w}/b"); $(elv_cd "${w}/a")"
+elvish_script "${scripts}/elvish-cdaws" "$(elv_cd "${w}/proj"); $(elv_cd "${w}/a")"
+elvish_script "${scripts}/elvish-cdenvrc" "$(elv_cd "${w}/envrc"); $(elv_cd "${w}/a")"
 
 # ---------------------------------------------------------------- cold entry
 # Each run: empty credential cache, a fresh shell pid, one `awsrole export`
@@ -332,7 +389,7 @@ for ((r = 0; r < REPEAT; r++)); do
   fi
   for sh in "${shells[@]}"; do
     pre=''
-    [[ ${sh} == fish ]] && pre=fish-
+    [[ ${sh} == fish || ${sh} == nu || ${sh} == elvish ]] && pre=${sh}-
     order=("${configs[@]}")
     if ((r % 2)); then # ABBA: drift in the machine's load hits every configuration alike
       order=()
@@ -347,7 +404,7 @@ for ((r = 0; r < REPEAT; r++)); do
       drive "${sh}" "${cfg}" "${home_dir}" "${scripts}/${pre}steady" "${sh}.steady.${cfg}"
       drive "${sh}" "${cfg}" "${w}/a" "${scripts}/${pre}cdplain" "${sh}.cdplain.${cfg}"
       drive "${sh}" "${cfg}" "${w}/a" "${scripts}/${pre}${cd_in}" "${sh}.cdproj.${cfg}"
-      if [[ ${sh} != fish && ${cfg} != direnv ]]; then
+      if [[ ${sh} == bash || ${sh} == zsh ]] && [[ ${cfg} != direnv ]]; then
         drive "${sh}" "${cfg}" "${deep}/d" "${scripts}/steady" "${sh}.depth1.${cfg}"
         drive "${sh}" "${cfg}" "${deepdir}" "${scripts}/steady" "${sh}.depthdeep.${cfg}"
       fi
@@ -370,7 +427,7 @@ echo
 echo "awsrole hook benchmark — $(date -u +%Y-%m-%dT%H:%MZ), commit $(cd "${root}" && git rev-parse --short HEAD 2>/dev/null || echo '?')"
 echo "machine: $(nproc) CPUs, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n1), $(uname -sr)"
 echo "load average: ${load_before} at start, ${load_after} at end"
-echo "versions: $(bash --version | head -n1 | sed 's/ (.*//')$(have zsh && printf ', %s' "$(zsh --version | cut -d' ' -f1-2)")$(have fish && printf ', %s' "$(fish --version)")$(test -n "${direnv_bin}" && printf ', direnv %s' "$(direnv version)")"
+echo "versions: $(bash --version | head -n1 | sed 's/ (.*//')$(have zsh && printf ', %s' "$(zsh --version | cut -d' ' -f1-2)")$(have fish && printf ', %s' "$(fish --version)")$(have nu && printf ', nushell %s' "$(nu --version)")$(have elvish && printf ', elvish %s' "$(elvish -version)")$(test -n "${direnv_bin}" && printf ', direnv %s' "$(direnv version)")"
 echo "N=${N} prompts per run, median of ${reps_done} runs per shell cell$( ((reps_done < REPEAT)) && printf ' (REPEAT=%s asked; time budget BUDGET=%ss spent)' "${REPEAT}" "${BUDGET}"); overhead = configuration − no-hook baseline, per prompt (per cd in the cd rows)"
 echo
 printf '%-34s %-5s %11s %12s %12s %9s %-9s %s\n' scenario shell baseline awsrole direnv ratio target verdict
@@ -381,7 +438,8 @@ for sh in "${shells[@]}"; do
     cdplain) label="2 cd, no file either side" limit=0.05 n=${N} ;;
     cdproj) label="3 cd in/out (cached | .envrc)" limit=0.5 n=${N} ;;
     esac
-    [[ ${sh} == fish ]] && n=${N} && [[ ${sc} == steady ]] && limit=0.05
+    [[ ${sh} == bash || ${sh} == zsh ]] || n=${N}
+    [[ ${sh} == fish && ${sc} == steady ]] && limit=0.05
     base=$(awk -v b="$(med "${sh}.${sc}.none")" -v n="${n}" 'BEGIN{ if (b=="nan") print "nan"; else printf "%.9f", b/n }')
     a=$(per "${sh}.${sc}" awsrole "${n}")
     d=nan
@@ -390,7 +448,9 @@ for sh in "${shells[@]}"; do
     tgt="≤ ${limit}"
     v=$(verdict "${rt}" "${limit}")
     # fish: the steady rows have the same targets (no process, fish >= 3.6);
-    # its cd in/out row calls once per cd, as bash and zsh do.
+    # its cd in/out row calls once per cd, as bash and zsh do. nushell and
+    # elvish call at every prompt: no target, the figures say what it costs.
+    if [[ ${sh} == nu || ${sh} == elvish ]]; then tgt=- v=-; fi
     printf '%-34s %-5s %11s %12s %12s %9s %-9s %s\n' "${label}" "${sh}" "$(us "${base}")" "$(us "${a}")" "$(us "${d}")" "${rt}" "${tgt}" "${v}"
   done
 done
@@ -414,7 +474,7 @@ dd=$(med depth.deep)
 rt=$(ratio "${dd}" "${d1}")
 printf '  %-44s %s / %s   ratio %s (target ≤ 1.2: %s)\n' "awsrole export bash (one process, stay):" "$(us "${d1}")" "$(us "${dd}")" "${rt}" "$(verdict "${rt}" 1.2)"
 for sh in "${shells[@]}"; do
-  [[ ${sh} == fish ]] && continue
+  [[ ${sh} == bash || ${sh} == zsh ]] || continue
   p1=$(per "${sh}.depth1" awsrole "$((N + 1))")
   pd=$(per "${sh}.depthdeep" awsrole "$((N + 1))")
   rt=$(ratio "${pd}" "${p1}")
