@@ -248,11 +248,8 @@ set -l __bench_t1 (date +%s.%N)
 echo \$__bench_t0 \$__bench_t1 >\$BENCH_RES
 EOF
 }
-q() { printf '%q' "$1"; }
-fish_script "${scripts}/fish-steady" "emit fish_prompt; emit fish_prompt"
-fish_script "${scripts}/fish-cdplain" "cd $(q "${w}/b"); emit fish_prompt; cd $(q "${w}/a"); emit fish_prompt"
-fish_script "${scripts}/fish-cdaws" "cd $(q "${w}/proj"); emit fish_prompt; cd $(q "${w}/a"); emit fish_prompt"
-fish_script "${scripts}/fish-cdenvrc" "cd $(q "${w}/envrc"); emit fish_prompt; cd $(q "${w}/a"); emit fish_prompt"
+fish_prompt() { printf 'emit fish_prompt'; }
+fish_cd() { printf 'cd %q; emit fish_prompt' "$1"; }
 
 # nushell and elvish: the same, after the configuration's code. The clock
 # is read the same way in every configuration, so the baseline takes it out.
@@ -266,11 +263,8 @@ for __bench_i in 1..$((N / 2)) { ${body} }
 \$"0 (((date now) - \$__bench_t0) / 1sec)\n" | save -f \$env.BENCH_RES
 EOF
 }
+nu_prompt() { printf '__bench_prompt'; }
 nu_cd() { printf "cd '%s'; __bench_pwd; __bench_prompt" "$1"; }
-nu_script "${scripts}/nu-steady" "__bench_prompt; __bench_prompt"
-nu_script "${scripts}/nu-cdplain" "$(nu_cd "${w}/b"); $(nu_cd "${w}/a")"
-nu_script "${scripts}/nu-cdaws" "$(nu_cd "${w}/proj"); $(nu_cd "${w}/a")"
-nu_script "${scripts}/nu-cdenvrc" "$(nu_cd "${w}/envrc"); $(nu_cd "${w}/a")"
 elvish_script() {
   local f=$1 body=$2
   cat >"${f}" <<EOF
@@ -283,11 +277,17 @@ var __bench_t1 = (date +%s.%N)
 echo \$__bench_t0 \$__bench_t1 > \$E:BENCH_RES
 EOF
 }
-elv_cd() { printf "cd '%s'; __bench_prompt" "$1"; }
-elvish_script "${scripts}/elvish-steady" "__bench_prompt; __bench_prompt"
-elvish_script "${scripts}/elvish-cdplain" "$(elv_cd "${w}/b"); $(elv_cd "${w}/a")"
-elvish_script "${scripts}/elvish-cdaws" "$(elv_cd "${w}/proj"); $(elv_cd "${w}/a")"
-elvish_script "${scripts}/elvish-cdenvrc" "$(elv_cd "${w}/envrc"); $(elv_cd "${w}/a")"
+elvish_prompt() { printf '__bench_prompt'; }
+elvish_cd() { printf "cd '%s'; __bench_prompt" "$1"; }
+# The four scenarios of each: SH_script writes one, SH_prompt is a prompt,
+# SH_cd DIR a cd and the prompt after it.
+for sh in fish nu elvish; do
+  "${sh}_script" "${scripts}/${sh}-steady" "$("${sh}_prompt"); $("${sh}_prompt")"
+  for to in proj envrc b; do
+    case ${to} in proj) name=cdaws ;; envrc) name=cdenvrc ;; b) name=cdplain ;; esac
+    "${sh}_script" "${scripts}/${sh}-${name}" "$("${sh}_cd" "${w}/${to}"); $("${sh}_cd" "${w}/a")"
+  done
+done
 
 # ---------------------------------------------------------------- cold entry
 # Each run: empty credential cache, a fresh shell pid, one `awsrole export`
