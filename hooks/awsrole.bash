@@ -51,6 +51,8 @@ _awsrole_steady() {
   # walk is done again only in another directory, or once its result no
   # longer holds: one `test` call checks that with the same stats.
   if ! \builtin test "x${PWD}" = "x${__awsrole_walk_pwd}" -a "${__awsrole_walk[@]}"; then
+    # A PWD set by hand to a relative path is left to the binary.
+    [[ ${PWD} == /* ]] || \builtin return 1
     dir="${PWD%/}" __awsrole_walk_file='' __awsrole_walk=()
     while :; do
       if [[ -e ${dir}/.awsrole.toml ]]; then
@@ -71,42 +73,42 @@ _awsrole_steady() {
     -a "x${__awsrole_walk_file}" = "x${__awsrole_file}" -a "${__awsrole_watch[@]}" && \builtin return 0
   # Out of every project while a role is active: put the user's own values
   # back here, as `awsrole export` would (only those still holding
-  # awsrole's value), with no process. Its comparisons are [[ ]]'s.
+  # awsrole's value), with no process.
   \builtin test -z "${__awsrole_walk_file}" -a -n "${__awsrole_leave}" -a -n "${__awsrole_mark}" \
     -a "x${AWSROLE_STATE-}" = "x${__awsrole_state}" || \builtin return 1
-  ! \builtin shopt -q nocasematch || \builtin return 1
-  \builtin eval "${__awsrole_leave}"
+  _awsrole_aside builtin eval "${__awsrole_leave}"
   __awsrole_file='' __awsrole_state='' __awsrole_leave=''
   __awsrole_deadline=4611686018427387904
 }
 
 _awsrole_hook() {
-  # First, before anything resets it: the user's prompt may show it.
-  \builtin local __awsrole_status=$?
+  # First, before anything resets it: the user's prompt may show it. (No
+  # assignment: under `set -k` one would go to the environment.)
+  \builtin set -- "$?"
   # The user's options must not change what the hook decides or evaluates.
   # Under `set -a` every assignment would be exported to every child,
   # __awsrole_leave with the user's secret key in it. The check is a string
   # match, so a prompt with none of these options set pays no builtin call.
-  if [[ $- == *[aeu]* ]]; then
+  if [[ $- == *[aeuk]* ]]; then
     _awsrole_guarded
   else
-    _awsrole_steady || _awsrole_update
+    _awsrole_steady || _awsrole_aside _awsrole_call
   fi
-  \builtin return "${__awsrole_status}"
+  \builtin return "$1"
 }
 
-# _awsrole_guarded is the hook under `set -a`, `-e` or `-u`: set aside
-# until it returns (local -).
+# _awsrole_guarded is the hook under `set -a`, `-e`, `-u` or `-k`: set
+# aside until it returns (local -).
 _awsrole_guarded() {
   \builtin local -
-  \builtin set +a +e +u
-  \builtin export -n __awsrole_status
-  _awsrole_steady || _awsrole_update
+  \builtin set +a +e +u +k
+  _awsrole_steady || _awsrole_aside _awsrole_call
 }
 
-# _awsrole_update asks the binary, with the shell options that would change
-# the code it prints (globbing, aliases, case-blind matching) set aside.
-_awsrole_update() {
+# _awsrole_aside runs its arguments with the shell options that would
+# change code bash parses or matches (aliases, globbing, case-blind
+# matching) set aside: the binary's answer, or the leave code.
+_awsrole_aside() {
   \builtin local IFS=$' \t\n' __awsrole_opts='' __awsrole_opt
   for __awsrole_opt in nocasematch nocaseglob nullglob failglob expand_aliases; do
     if [[ :${BASHOPTS}: == *:${__awsrole_opt}:* ]]; then
@@ -114,7 +116,7 @@ _awsrole_update() {
       \builtin shopt -u "${__awsrole_opt}"
     fi
   done
-  _awsrole_call
+  "$@"
   # Word splitting is meant here: a list of option names.
   # shellcheck disable=SC2086
   [[ -z ${__awsrole_opts} ]] || \builtin shopt -s ${__awsrole_opts}
@@ -135,7 +137,7 @@ _awsrole_call() {
 }
 
 # Under `set -a`, bash exports functions defined too.
-\builtin export -fn _awsrole_steady _awsrole_hook _awsrole_guarded _awsrole_update _awsrole_call
+\builtin export -fn _awsrole_steady _awsrole_hook _awsrole_guarded _awsrole_aside _awsrole_call
 
 # Register once, in front, so prompt code that runs after it (a theme showing
 # AWSROLE_ARN) already sees the new role. Sourcing this file twice is a no-op.

@@ -33,7 +33,8 @@
 # .awsrole.toml, costs a few stat calls and no process.
 _awsrole_steady() {
   \builtin emulate -L zsh -o no_aliases
-  [[ -n ${__awsrole_mark} && ${AWSROLE_STATE-} == "${__awsrole_state}" ]] || \builtin return 1
+  # (zsh's -nt is false against a missing mark: it must be there.)
+  [[ -n ${__awsrole_mark} && -e ${__awsrole_mark} && ${AWSROLE_STATE-} == "${__awsrole_state}" ]] || \builtin return 1
   [[ -n ${EPOCHSECONDS-} ]] && (( EPOCHSECONDS < __awsrole_deadline )) || \builtin return 1
   \builtin local dir file watched probe
   # The nearest file, found as `awsrole export` finds it: one stat per
@@ -43,6 +44,8 @@ _awsrole_steady() {
   # longer holds: _awsrole_walked checks that with the same stats, written
   # out as one condition for this directory (a loop costs more).
   if [[ ${PWD} != "${__awsrole_walk_pwd}" ]] || ! _awsrole_walked; then
+    # A PWD set by hand to a relative path is left to the binary.
+    [[ ${PWD} == /* ]] || \builtin return 1
     dir="${PWD%/}" __awsrole_walk_file='' probe=''
     while :; do
       if [[ -e ${dir}/.awsrole.toml ]]; then

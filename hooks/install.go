@@ -225,8 +225,8 @@ func readRC(path string) (rcFile, error) {
 			if !filepath.IsAbs(dest) {
 				dest = filepath.Join(filepath.Dir(path), dest)
 			}
-			// Its directory as it really is: writing checks it, and a
-			// dotfiles link may lead through another link.
+			// Its directory as it really is: a dotfiles link may lead
+			// through another link.
 			if dir, err := filepath.EvalSymlinks(filepath.Dir(dest)); err == nil {
 				dest = filepath.Join(dir, filepath.Base(dest))
 			}
@@ -252,8 +252,7 @@ func readRC(path string) (rcFile, error) {
 }
 
 // writeRC replaces f's content atomically, keeping its mode (a new file
-// gets 0644: rc files are not secrets), in a directory that passes the
-// checks of awsrole's own files.
+// gets 0644: rc files are not secrets).
 func writeRC(f rcFile, content []byte) error {
 	return privfile.WriteMode(f.target, content, f.mode)
 }

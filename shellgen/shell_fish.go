@@ -96,9 +96,16 @@ const fishNever = int64(1) << 62
 // uptimeFile is the boot clock the fish hook reads on Linux.
 const uptimeFile = "/proc/uptime"
 
+// bootHorizon bounds how far ahead a deadline goes on the boot clock, in
+// seconds: that clock does not follow the wall clock when it is stepped (a
+// VM or WSL resumed, an NTP step), so the hook asks again at least this
+// often while a role is active.
+const bootHorizon = 5 * 60
+
 // bootDeadline is deadline (unix seconds) on the clock of uptimeFile,
 // whole seconds as the hook reads them, a second early so that rounding
-// never makes it late; false where there is no such file.
+// never makes it late, and at most bootHorizon ahead; false where there is
+// no such file.
 func bootDeadline(deadline int64, now time.Time) (int64, bool) {
 	data, err := os.ReadFile(uptimeFile)
 	if err != nil {
@@ -112,7 +119,7 @@ func bootDeadline(deadline int64, now time.Time) (int64, bool) {
 	if deadline >= fishNever {
 		return fishNever, true
 	}
-	return up + deadline - now.Unix() - 1, true
+	return up + min(deadline-now.Unix(), bootHorizon) - 1, true
 }
 
 // fishRestore is restoreCode for fish: "x$NAME" is one word even for a

@@ -115,6 +115,17 @@ func TestFastPathStartsNoProcess(t *testing.T) {
 			}
 			step("the nearer file goes away", "true", 1)
 			step("steady in the project again", "true", 0)
+			// The mark gone (a cleaned state dir): nothing can be compared
+			// with it, so the next prompt asks.
+			marks, _ := filepath.Glob(filepath.Join(*r.env["XDG_STATE_HOME"], "awsrole", "marks", "*"))
+			for _, m := range marks {
+				if err := os.Remove(m); err != nil {
+					t.Fatal(err)
+				}
+			}
+			step("the mark goes away", "true", 1)
+			r.settle()
+			step("steady with a new mark", "true", 0)
 			if err := os.Remove(filepath.Join(proj, ".awsrole.toml")); err != nil {
 				t.Fatal(err)
 			}

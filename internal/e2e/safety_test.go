@@ -231,6 +231,8 @@ func TestShellOptions(t *testing.T) {
 			{"IFS", "IFS=/e\n"},
 			{"functions", "cd() { builtin cd \"$@\" && echo cd-ran; }\ntest() { return 0; }\n[() { return 0; }\nprintf() { builtin printf \"$@\"; }\neval() { return 0; }\n"},
 			{"aliases", "alias test=false eval=: '['=false export=: unset=: builtin=:\n"},
+			{"alias on a keyword", "alias then='then false &&'\n"},
+			{"set -k", "set -k\n"},
 			{"all", "shopt -s nocasematch extglob nullglob failglob\nset -u -e -a\nIFS=/e\n"},
 		},
 		"zsh": {

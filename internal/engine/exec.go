@@ -85,8 +85,8 @@ func (e *Engine) endpointDesired(pid int, proj *Project, originals map[string]*s
 	return proj.DesiredEndpoint(uri, token, originals), nil
 }
 
-// envMap is environ ("NAME=value" entries) as a map; a later entry wins,
-// as in getenv.
+// envMap is environ ("NAME=value" entries) as a map (os.Environ has no
+// name twice).
 func envMap(environ []string) map[string]string {
 	env := make(map[string]string, len(environ))
 	for _, kv := range environ {

@@ -2,7 +2,8 @@
 // saved environments: 0600 files in 0700 directories owned by the user,
 // written atomically, and refused when someone else could have written them.
 // It is awsrole's one atomic writer: the user's rc files go through it too
-// (WriteMode), with their own mode and the same checks on their directory.
+// (WriteMode), with their own mode, in a directory that is the user's own
+// business.
 package privfile
 
 import (

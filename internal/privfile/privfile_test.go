@@ -90,7 +90,7 @@ func TestReadRefuses(t *testing.T) {
 
 // TestWriteMode: a file of the user's that is not secret keeps the mode it
 // is given, a missing directory gets the matching search bits, and a
-// directory others can write is refused as for Write.
+// group-writable directory is written to all the same.
 func TestWriteMode(t *testing.T) {
 	base := t.TempDir()
 	for _, tc := range []struct {
