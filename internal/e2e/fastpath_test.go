@@ -32,13 +32,7 @@ func TestFastPathStartsNoProcess(t *testing.T) {
 			if tc.mode == "endpoint" {
 				r.endpointMode("")
 			}
-			// A wrapper that logs each call, in place of the binary in the hook.
-			log := filepath.Join(r.root, "calls.log")
-			wrapper := filepath.Join(r.root, "wrap", "awsrole")
-			r.write(wrapper, fmt.Sprintf("#!/bin/sh\necho \"$*\" >> %q\nexec %q \"$@\"\n", log, awsroleBin))
-			if err := os.Chmod(wrapper, 0o755); err != nil {
-				t.Fatal(err)
-			}
+			log, wrapper := r.callLogger()
 			if kind == "fish" {
 				r.appendFile(".config/fish/config.fish", fmt.Sprintf("%q hook fish | sed 's#%s#%s#' | source\n", awsroleBin, awsroleBin, wrapper))
 			} else {
@@ -54,18 +48,7 @@ func TestFastPathStartsNoProcess(t *testing.T) {
 			r.settle()
 			s := r.startShell(kind, "", nil)
 			user := s.Managed()
-			calls := func() int {
-				data, _ := os.ReadFile(log)
-				return strings.Count(string(data), "\n")
-			}
-			step := func(what, cmd string, want int) {
-				t.Helper()
-				before := calls()
-				s.Run(cmd)
-				if got := calls() - before; got != want {
-					t.Errorf("%s: %d calls of awsrole, want %d", what, got, want)
-				}
-			}
+			step := countedSteps(t, s, log)
 			step("prompt at home", "true", 0)
 			step("cd between plain dirs", s.Cd(filepath.Join(r.home, "plain", "a")), 0)
 			step("cd between plain dirs", s.Cd(filepath.Join(r.home, "plain", "b")), 0)
@@ -146,12 +129,7 @@ func TestOneCallPerPrompt(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
 			r := newRig(t, nil)
-			log := filepath.Join(r.root, "calls.log")
-			wrapper := filepath.Join(r.root, "wrap", "awsrole")
-			r.write(wrapper, fmt.Sprintf("#!/bin/sh\necho \"$*\" >> %q\nexec %q \"$@\"\n", log, awsroleBin))
-			if err := os.Chmod(wrapper, 0o755); err != nil {
-				t.Fatal(err)
-			}
+			log, wrapper := r.callLogger()
 			// What `awsrole install` writes, for the wrapper.
 			in, err := shellgen.InstallFor(kind, wrapper, func(k string) string {
 				if v := r.env[k]; v != nil {
@@ -182,18 +160,7 @@ func TestOneCallPerPrompt(t *testing.T) {
 				}
 			}
 			s := r.startShell(kind, "", nil)
-			calls := func() int {
-				data, _ := os.ReadFile(log)
-				return strings.Count(string(data), "\n")
-			}
-			step := func(what, cmd string, want int) {
-				t.Helper()
-				before := calls()
-				s.Run(cmd)
-				if got := calls() - before; got != want {
-					t.Errorf("%s: %d calls of awsrole, want %d", what, got, want)
-				}
-			}
+			step := countedSteps(t, s, log)
 			for i := 0; i < 3; i++ {
 				step("prompt at home", "true", 1)
 				step("cd between plain dirs", s.Cd(filepath.Join(r.home, "plain", "a")), 1)
@@ -212,5 +179,35 @@ func backdated(t *testing.T, path string) {
 	old := time.Now().Add(-3 * time.Second)
 	if err := os.Chtimes(path, old, old); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// callLogger writes a wrapper that logs each call of the binary to log and
+// runs it, to put in the hook in the binary's place.
+func (r *rig) callLogger() (log, wrapper string) {
+	r.t.Helper()
+	log = filepath.Join(r.root, "calls.log")
+	wrapper = filepath.Join(r.root, "wrap", "awsrole")
+	r.write(wrapper, fmt.Sprintf("#!/bin/sh\necho \"$*\" >> %q\nexec %q \"$@\"\n", log, awsroleBin))
+	if err := os.Chmod(wrapper, 0o755); err != nil {
+		r.t.Fatal(err)
+	}
+	return log, wrapper
+}
+
+// countedSteps returns step, which runs cmd in s and checks that the
+// binary was called want times meanwhile (as callLogger's log counts).
+func countedSteps(t *testing.T, s *shell, log string) func(what, cmd string, want int) {
+	calls := func() int {
+		data, _ := os.ReadFile(log)
+		return strings.Count(string(data), "\n")
+	}
+	return func(what, cmd string, want int) {
+		t.Helper()
+		before := calls()
+		s.Run(cmd)
+		if got := calls() - before; got != want {
+			t.Errorf("%s: %d calls of awsrole, want %d", what, got, want)
+		}
 	}
 }
