@@ -32,7 +32,7 @@ func TestFastPathStartsNoProcess(t *testing.T) {
 			if tc.mode == "endpoint" {
 				r.endpointMode("")
 			}
-			log, wrapper := r.callLogger()
+			wrapper, log := r.callLogger()
 			if kind == "fish" {
 				r.appendFile(".config/fish/config.fish", fmt.Sprintf("%q hook fish | sed 's#%s#%s#' | source\n", awsroleBin, awsroleBin, wrapper))
 			} else {
@@ -129,7 +129,7 @@ func TestOneCallPerPrompt(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
 			r := newRig(t, nil)
-			log, wrapper := r.callLogger()
+			wrapper, log := r.callLogger()
 			// What `awsrole install` writes, for the wrapper.
 			in, err := shellgen.InstallFor(kind, wrapper, func(k string) string {
 				if v := r.env[k]; v != nil {
@@ -182,9 +182,9 @@ func backdated(t *testing.T, path string) {
 	}
 }
 
-// callLogger writes a wrapper that logs each call of the binary to log and
-// runs it, to put in the hook in the binary's place.
-func (r *rig) callLogger() (log, wrapper string) {
+// callLogger writes a wrapper that logs each call of the binary to log, a
+// line each, and runs it: to put in the binary's place.
+func (r *rig) callLogger() (wrapper, log string) {
 	r.t.Helper()
 	log = filepath.Join(r.root, "calls.log")
 	wrapper = filepath.Join(r.root, "wrap", "awsrole")
@@ -192,21 +192,23 @@ func (r *rig) callLogger() (log, wrapper string) {
 	if err := os.Chmod(wrapper, 0o755); err != nil {
 		r.t.Fatal(err)
 	}
-	return log, wrapper
+	return wrapper, log
+}
+
+// lines counts the lines of a file: the calls in callLogger's log.
+func lines(path string) int {
+	data, _ := os.ReadFile(path)
+	return strings.Count(string(data), "\n")
 }
 
 // countedSteps returns step, which runs cmd in s and checks that the
-// binary was called want times meanwhile (as callLogger's log counts).
+// binary was called want times meanwhile (log: callLogger's).
 func countedSteps(t *testing.T, s *shell, log string) func(what, cmd string, want int) {
-	calls := func() int {
-		data, _ := os.ReadFile(log)
-		return strings.Count(string(data), "\n")
-	}
 	return func(what, cmd string, want int) {
 		t.Helper()
-		before := calls()
+		before := lines(log)
 		s.Run(cmd)
-		if got := calls() - before; got != want {
+		if got := lines(log) - before; got != want {
 			t.Errorf("%s: %d calls of awsrole, want %d", what, got, want)
 		}
 	}

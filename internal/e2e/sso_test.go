@@ -620,12 +620,8 @@ func TestCredentialProcessBotocore(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, nil)
 	python := botocorePython(t, r)
-	log := filepath.Join(r.root, "awsrole-runs.log")
-	wrapper := r.write(filepath.Join(r.root, "cp", "awsrole"), fmt.Sprintf("#!/bin/sh\necho \"$*\" >> %q\nexec %q \"$@\"\n", log, awsroleBin))
-	if err := os.Chmod(wrapper, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	runs := func() int { data, _ := os.ReadFile(log); return strings.Count(string(data), "\n") }
+	wrapper, log := r.callLogger()
+	runs := func() int { return lines(log) }
 	r.appendFile(".aws/config", "\n[profile x]\ncredential_process = "+wrapper+" credential-process --dir ~/x\n")
 	x := r.project("x", roleDeploy, "e2e-cp", "", true)
 	const want = "arn:aws:sts::222222222222:assumed-role/deploy/e2e-cp"
