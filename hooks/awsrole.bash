@@ -46,10 +46,10 @@ _awsrole_steady() {
   [[ -n ${now} ]] || \builtin printf -v now '%(%s)T' -1
   ((now < __awsrole_deadline)) || \builtin return 1
   # The nearest file, found as `awsrole export` finds it: one stat per
-  # level. (A dangling symlink, which export counts and -e does not, only
-  # makes the two disagree, and disagreeing means asking the binary.) The
-  # walk is done again only in another directory, or once its result no
-  # longer holds: one `test` call checks that with the same stats.
+  # level. (A dangling symlink counts for export and not for -e: one made
+  # nearer is seen at the next call, not the next prompt.) The walk is done
+  # again only in another directory, or once its result no longer holds:
+  # one `test` call checks that with the same stats.
   if ! \builtin test "x${PWD}" = "x${__awsrole_walk_pwd}" -a "${__awsrole_walk[@]}"; then
     # A PWD set by hand to a relative path is left to the binary.
     [[ ${PWD} == /* ]] || \builtin return 1

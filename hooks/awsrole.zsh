@@ -38,11 +38,11 @@ _awsrole_steady() {
   [[ -n ${EPOCHSECONDS-} ]] && (( EPOCHSECONDS < __awsrole_deadline )) || \builtin return 1
   \builtin local dir file watched probe
   # The nearest file, found as `awsrole export` finds it: one stat per
-  # level. (A dangling symlink, which export counts and -e does not, only
-  # makes the two disagree, and disagreeing means asking the binary.) The
-  # walk is done again only in another directory, or once its result no
-  # longer holds: _awsrole_walked checks that with the same stats, written
-  # out as one condition for this directory (a loop costs more).
+  # level. (A dangling symlink counts for export and not for -e: one made
+  # nearer is seen at the next call, not the next prompt.) The walk is done
+  # again only in another directory, or once its result no longer holds:
+  # _awsrole_walked checks that with the same stats, written out as one
+  # condition for this directory (a loop costs more).
   if [[ ${PWD} != "${__awsrole_walk_pwd}" ]] || ! _awsrole_walked; then
     # A PWD set by hand to a relative path is left to the binary.
     [[ ${PWD} == /* ]] || \builtin return 1
