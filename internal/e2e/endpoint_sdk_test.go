@@ -235,7 +235,10 @@ func TestEndpointSDKClients(t *testing.T) {
 			}
 		}
 		t.Logf("%s: %d calls; stderr: %s", c.name, len(lines), res.stderr)
-		if res.err != nil || ok < seconds*2/3 {
+		// About one a second; on a loaded machine a call can take two (a
+		// slow request is retried). That they kept working across the
+		// renewals is checked by the keys below.
+		if res.err != nil || ok < seconds/2 {
 			t.Errorf("%s: %d successful calls in %ds (exit: %v); stderr:\n%s", c.name, ok, seconds, res.err, res.stderr)
 		}
 	}
