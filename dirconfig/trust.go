@@ -231,8 +231,12 @@ func writeEntry(dir, name, path string) error {
 	return nil
 }
 
+// Under reports whether dir is prefix or inside it, comparing whole path
+// elements (/home/a/work2 is not under /home/a/work); never for prefix "".
+func Under(dir, prefix string) bool { return prefix != "" && underAny(dir, []string{prefix}) }
+
 // underAny reports whether dir is one of prefixes or inside one, comparing
-// whole path elements (/home/a/work2 is not under /home/a/work).
+// whole path elements.
 func underAny(dir string, prefixes []string) bool {
 	for _, p := range prefixes {
 		if p = filepath.Clean(p); dir == p {

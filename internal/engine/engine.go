@@ -102,9 +102,20 @@ func (e *Engine) export(ctx context.Context, in Input) (*Result, error) {
 		return nil, e.backoff(in, state.Failure{PWD: in.PWD, File: "user-config"}, err)
 	}
 	var active *state.Snapshot
+	var gone string // the snapshot of a role left as an orphan
 	if p := in.Env[transition.StateVar]; p != "" {
 		if active, err = state.Load(p); err != nil {
-			return nil, e.backoff(in, state.Failure{PWD: in.PWD, File: p}, err)
+			// A snapshot that is gone, outside its role's directory: a
+			// terminal server or IDE started in a project hands its
+			// environment to shells started later, when that snapshot may
+			// have been pruned. The role's values are all that is left,
+			// and they must not stay here: they are left as an orphan's.
+			// Damage, or a snapshot gone inside the project, is reported
+			// and changes nothing (the user may repair it).
+			if !errors.Is(err, state.ErrGone) || orphan(in.Env) == nil || dirconfig.Under(in.PWD, in.Env["AWSROLE_DIR"]) {
+				return nil, e.backoff(in, state.Failure{PWD: in.PWD, File: p}, err)
+			}
+			gone = p
 		}
 	}
 	var act *transition.Active
@@ -177,6 +188,9 @@ func (e *Engine) export(ctx context.Context, in Input) (*Result, error) {
 			err = kept(err, act, now)
 		}
 		return nil, e.backoff(in, fail, err)
+	}
+	if gone != "" && res.Err == nil {
+		res.Err = fmt.Errorf("saved state %s is gone; left %s, whose variables were unset (your own values were in that file)", gone, act.RoleARN)
 	}
 	res.Steady = e.steady(in, now, path, active, res.Changes, user)
 	return res, nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -226,5 +227,47 @@ func TestForDir(t *testing.T) {
 	os.WriteFile(filepath.Join(c, dirconfig.FileName), []byte("role_arn = \"arn:aws:iam::222222222222:role/c\"\n"), 0o644)
 	if _, err := w.e.ForDir(context.Background(), c, w.env, 0); err == nil || !strings.Contains(err.Error(), "not allowed yet") {
 		t.Fatalf("unapproved file: %v", err)
+	}
+}
+
+// TestInheritedPointerGone: a terminal server or IDE started in A hands its
+// environment (A's keys and the pointer to its shell's snapshot) to shells
+// started later, when the parent has moved on and that snapshot is pruned.
+// Outside A such a shell must not keep A's role: it leaves with A's values
+// unset, saying so once. (In B it cannot enter: the user's own keys were in
+// the lost snapshot, and A's are never a source.) Inside A nothing changes
+// and it says so (the user may restore the file).
+func TestInheritedPointerGone(t *testing.T) {
+	w := newFailWorld(t)
+	w.cd(t, w.a)
+	inherited := maps.Clone(w.env)
+	w.now = w.now.Add(time.Second)
+	w.cd(t, w.b) // the parent moves on
+	w.now = w.now.Add(2 * time.Minute)
+	state.Prune(w.now)
+	if _, err := os.Stat(inherited[transition.StateVar]); err == nil {
+		t.Fatal("the old snapshot was not pruned")
+	}
+	child := w.pid + 1
+	export := func(dir string) (*engine.Result, error) {
+		return w.e.Export(context.Background(), engine.Input{Env: inherited, PWD: dir, PID: child})
+	}
+
+	if _, err := export(w.a); err == nil || !strings.Contains(err.Error(), "is gone") {
+		t.Errorf("inside A: %v, want the snapshot reported gone and nothing changed", err)
+	}
+	for _, dir := range []string{w.b, w.home} {
+		res, err := export(dir)
+		if err != nil || res.Err == nil || !strings.Contains(res.Err.Error(), "left "+roleA) {
+			t.Fatalf("in %s: %v, %v; want A left, and said", dir, res, err)
+		}
+		for _, name := range []string{"AWSROLE_ARN", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", transition.StateVar} {
+			if v, ok := res.Changes[name]; !ok || v != nil {
+				t.Errorf("in %s: %s changes to %v, want unset (A's value, or the dead pointer)", dir, name, v)
+			}
+		}
+	}
+	if res, err := export(w.home); err != nil || !strings.Contains(res.Err.Error(), "is gone") {
+		t.Errorf("at home: %v, %v; want the snapshot said gone", res, err)
 	}
 }

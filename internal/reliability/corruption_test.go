@@ -142,7 +142,9 @@ const roleCorrupt = "arn:aws:iam::222222222222:role/corrupt"
 // keep the shell's variables as they are (it cannot know the originals), be
 // quiet at the next prompt, still say so when the shell tries to leave, and
 // never delete the file; once the user repairs it, leaving gives back the
-// original values exactly.
+// original values exactly. A snapshot that is gone is the exception once
+// the shell leaves the project: the role must not stay, so its values go
+// (the user's own were in the file), said once.
 func TestCorruptSnapshot(t *testing.T) {
 	t.Parallel()
 	timed(t)
@@ -165,6 +167,19 @@ func TestCorruptSnapshot(t *testing.T) {
 			// At the next prompt, and when leaving: one line, nothing changes.
 			for i, dir := range []string{proj, w.home} {
 				r = sh.mustStep(t, dir)
+				if d.name == "deleted" && dir == w.home {
+					checkNoCrash(t, r)
+					if r.RC != 0 || !oneLine(r.Stderr) || !strings.Contains(r.Stderr, snap+" is gone; left "+roleCorrupt) {
+						t.Errorf("leaving with the snapshot gone: status %d, stderr %q; want one line saying it is gone and the role left", r.RC, r.Stderr)
+					}
+					for _, k := range []string{"AWSROLE_ARN", "AWSROLE_STATE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"} {
+						if v, ok := r.After[k]; ok {
+							t.Errorf("leaving with the snapshot gone: %s = %q kept", k, v)
+						}
+					}
+					checkQuiet(t, sh.mustStep(t, dir))
+					return
+				}
 				checkFailure(t, r, append([]string{snap, "your variables were left as they are"}, d.says...)...)
 				checkBound(t, w, r, "the call")
 				if d := envDiff(active, r.After); d != "" {

@@ -57,6 +57,9 @@ func Save(s *Snapshot, now time.Time) (string, error) {
 	return path, nil
 }
 
+// ErrGone is in Load's error for a snapshot that is not there (any more).
+var ErrGone = errors.New("is gone")
+
 // Load reads the snapshot at path, which must be one of ours.
 func Load(path string) (*Snapshot, error) {
 	if filepath.Dir(path) != snapshotDir() {
@@ -64,7 +67,7 @@ func Load(path string) (*Snapshot, error) {
 	}
 	data, err := privfile.Read(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("saved state %s is gone; your variables were left as they are (open a new shell to start afresh)", path)
+		return nil, fmt.Errorf("saved state %s %w; your variables were left as they are (open a new shell to start afresh)", path, ErrGone)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("saved state: %w; your variables were left as they are", err)
