@@ -69,12 +69,15 @@ func run(ctx context.Context, s *Server, idle time.Duration, ready func(error)) 
 	// A server that died (kill -9, a crash) leaves its record: while
 	// processes registered with it live, the new one takes its port and
 	// token, so those processes recover at their next refresh. Otherwise
-	// both are new: the token is rotated at every fresh start.
+	// both are new: the token is rotated at every fresh start. The token
+	// is kept only with the port: whoever holds the old port now (another
+	// user may have taken it) hears it from those processes.
 	prev, hadPrev := endpoint.ReadInfo()
 	keep := hadPrev && endpoint.LiveUsers() > 0
 	var ln net.Listener
 	if keep {
 		ln, _ = net.Listen("tcp4", "127.0.0.1:"+strconv.Itoa(prev.Port))
+		keep = ln != nil
 	}
 	if ln == nil {
 		if ln, err = net.Listen("tcp4", "127.0.0.1:0"); err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -328,5 +329,41 @@ func BenchmarkEndpointWarm(b *testing.B) {
 		if resp.StatusCode != 200 {
 			b.Fatal(resp.Status)
 		}
+	}
+}
+
+// A server that died leaves its record; the next one keeps its token only
+// with its port. Whoever holds that port now (another user may have taken
+// it) hears the token from the processes still using the old URI, so a
+// server on another port takes a new token.
+func TestTokenKeptOnlyWithThePort(t *testing.T) {
+	world(t)
+	taken, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	port := taken.Addr().(*net.TCPAddr).Port
+	if err := privfile.Dir(endpoint.Dir()); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := json.Marshal(endpoint.Info{PID: 1, Port: port})
+	if err := privfile.Write(endpoint.InfoPath(), data); err != nil {
+		t.Fatal(err)
+	}
+	const old = "0123456789abcdef0123456789abcdef"
+	if err := privfile.Write(endpoint.TokenPath(), []byte(old+"\n")); err != nil {
+		t.Fatal(err)
+	}
+	// serve registers this process: a live user of the dead server.
+	s, info, _ := serve(t, &fakeCreds{}, time.Hour)
+	if info.Port == port {
+		t.Fatalf("the new server has the port someone else holds (%d)", port)
+	}
+	if s.Token == old {
+		t.Error("the new server, on another port, kept the old token")
+	}
+	if tok, _ := endpoint.ReadToken(); tok == old || tok != s.Token {
+		t.Errorf("token file %q, want the new server's %q", tok, s.Token)
 	}
 }
