@@ -233,8 +233,10 @@ func checkPolicyFile(v any) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if filepath.IsAbs(s) || strings.HasPrefix(s, "~") {
-		return "", fmt.Errorf("%s must be relative to the directory of %s, e.g. \"deploy-policy.json\"", quote(s), FileName)
+	// A project's file may only narrow the role: its policy lives in the
+	// project, not anywhere the user can read.
+	if c := filepath.Clean(s); filepath.IsAbs(s) || strings.HasPrefix(s, "~") || c == ".." || strings.HasPrefix(c, ".."+string(filepath.Separator)) {
+		return "", fmt.Errorf("%s must be relative to the directory of %s and inside it, e.g. \"deploy-policy.json\"", quote(s), FileName)
 	}
 	return s, nil
 }
@@ -285,6 +287,11 @@ func (c *Config) checkControls() error {
 // returns its content; the trust hash then covers it.
 func (c *Config) loadPolicyFile() ([]byte, error) {
 	path := filepath.Join(c.Dir, c.PolicyFile)
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		if dir, err := filepath.EvalSymlinks(c.Dir); err == nil && !Under(real, dir) {
+			return nil, c.KeyError("policy_file", fmt.Errorf("%s is a link out of %s; a project's policy lives in the project", displayPath(path), displayPath(c.Dir)))
+		}
+	}
 	data, _, err := privfile.ReadLimited(path, MaxPolicyFile, true, nil)
 	var big *privfile.TooBigError
 	switch {

@@ -40,6 +40,7 @@ func TestControlErrors(t *testing.T) {
 		{"policy packed size", `policy = '''{"Statement": "` + strings.Repeat("x", 2100) + `"}'''`, "policy", "packed-size"},
 		{"policy and file", "policy = '''{\"Statement\": []}'''\npolicy_file = \"p.json\"", "policy_file", "cannot go with policy"},
 		{"policy file absolute", `policy_file = "/etc/p.json"`, "policy_file", "must be relative"},
+		{"policy file above", `policy_file = "sub/../../p.json"`, "policy_file", "inside it"},
 		{"environment type", `environment = 1`, "environment", "must be a string"},
 		{"confirm type", `confirm = "yes"`, "confirm", "true or false"},
 		{"federation url", `console_federation_url = "http://x"`, "console_federation_url", "not allowed in a per-directory file"},
@@ -126,5 +127,18 @@ func TestPolicyFileTrust(t *testing.T) {
 	write("p.json", strings.Repeat(" ", MaxPolicyFile+1))
 	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "limit") {
 		t.Errorf("huge policy file: %v", err)
+	}
+	// A link out of the project is not followed: a project's file may not
+	// make awsrole read what else the user can read.
+	outside := filepath.Join(t.TempDir(), "p.json")
+	if err := os.WriteFile(outside, []byte(`{"Statement": []}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(dir, "p.json"))
+	if err := os.Symlink(outside, filepath.Join(dir, "p.json")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "link out of") {
+		t.Errorf("policy file linked out of the project: %v", err)
 	}
 }
