@@ -19,6 +19,7 @@ import (
 	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/engine"
+	"github.com/awsrole/awsrole/internal/termsafe"
 )
 
 const initTemplate = `# awsrole: the AWS IAM role for this directory and everything below it.
@@ -130,13 +131,13 @@ func runInit(out io.Writer, dir string, in initInput) error {
 		return err
 	}
 	if in.role == "" && in.ssoSession == "" {
-		fmt.Fprintf(out, "awsrole: wrote %s; set role_arn, then run 'awsrole allow'\n", path)
+		fmt.Fprintf(out, "awsrole: wrote %s; set role_arn, then run 'awsrole allow'\n", termsafe.String(path))
 		return nil
 	}
 	if err := dirconfig.Allow(cfg); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "awsrole: wrote and allowed %s (%s)\n", path, engine.Label(cfg))
+	fmt.Fprintf(out, "awsrole: wrote and allowed %s (%s)\n", termsafe.String(path), termsafe.String(engine.Label(cfg)))
 	return nil
 }
 
