@@ -104,14 +104,9 @@ func TestFailedSwitchLeaves(t *testing.T) {
 // the user's own, and status shows them as expired.
 func TestFailedRenewalKeeps(t *testing.T) {
 	forEachShell(t, func(t *testing.T, kind string) {
-		r := newRig(t, nil)
-		r.userConfig("refresh_before = \"1m\"\n")
-		// Credentials of 64 s, renewed once less than a minute is left:
-		// from 4 s on. (The wait for their expiry makes this test long.)
-		r.stub.SetSessionDuration(64 * time.Second)
-		r.install(kind)
-		a := r.project("a", roleDeploy, "e2e-renew-fail", "eu-west-1", true)
-		s := r.startShell(kind, "", nil)
+		// Renewed from 4 s on. (The wait for their expiry makes this test
+		// long.)
+		r, a, s := renewingShell(t, kind, 64*time.Second, "e2e-renew-fail")
 		s.Run(s.Cd(a))
 		in := s.Managed()
 		wantActive(t, r, "entered", in, roleDeploy, a, "eu-west-1")

@@ -330,14 +330,9 @@ func TestHandEdits(t *testing.T) {
 // 6. Credentials close to expiry are renewed at a prompt, without a cd.
 func TestRenewal(t *testing.T) {
 	forEachShell(t, func(t *testing.T, kind string) {
-		r := newRig(t, nil)
-		r.userConfig("refresh_before = \"1m\"\n")
-		// Credentials of 68 s, renewed once less than a minute is left: from
-		// 8 s on (room for a loaded machine to finish entering before).
-		r.stub.SetSessionDuration(68 * time.Second)
-		r.install(kind)
-		a := r.project("a", roleDeploy, "e2e-s6", "eu-west-1", true)
-		s := r.startShell(kind, "", nil)
+		// Renewed from 8 s on: room for a loaded machine to finish
+		// entering before.
+		r, a, s := renewingShell(t, kind, 68*time.Second, "e2e-s6")
 		before := s.Managed()
 
 		s.Run(s.Cd(a))
@@ -640,4 +635,17 @@ func TestInstallFromOddPath(t *testing.T) {
 		wantSame(t, "after leaving", before, s.Managed())
 		r.noPWNED()
 	})
+}
+
+// renewingShell is a rig whose credentials last life and are renewed once
+// less than a minute is left, a project A (session name session) and a
+// shell of kind started at home.
+func renewingShell(t *testing.T, kind string, life time.Duration, session string) (*rig, string, *shell) {
+	t.Helper()
+	r := newRig(t, nil)
+	r.userConfig("refresh_before = \"1m\"\n")
+	r.stub.SetSessionDuration(life)
+	r.install(kind)
+	a := r.project("a", roleDeploy, session, "eu-west-1", true)
+	return r, a, r.startShell(kind, "", nil)
 }

@@ -335,9 +335,13 @@ func quote(kind, s string) string { return shellTable[kind].quote(s) }
 
 // quotePosix is quote for bash and zsh: $'...' with every byte that is not
 // plainly safe escaped.
-func quotePosix(s string) string {
+func quotePosix(s string) string { return quoteHex(s, "$'", "'") }
+
+// quoteHex writes s between open and close, every byte that is not plainly
+// safe as \xNN (which bash, zsh and elvish all read).
+func quoteHex(s, open, close string) string {
 	var b strings.Builder
-	b.WriteString("$'")
+	b.WriteString(open)
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("/._-+,:=@% ", c) >= 0 {
@@ -346,7 +350,7 @@ func quotePosix(s string) string {
 		}
 		fmt.Fprintf(&b, `\x%02x`, c)
 	}
-	b.WriteByte('\'')
+	b.WriteString(close)
 	return b.String()
 }
 
@@ -402,20 +406,7 @@ func quoteNu(s string) string {
 
 // quoteElvish is quote for elvish: double quotes (no interpolation in
 // elvish), every byte that is not plainly safe as \xNN.
-func quoteElvish(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("/._-+,:=@% ", c) >= 0 {
-			b.WriteByte(c)
-			continue
-		}
-		fmt.Fprintf(&b, `\x%02x`, c)
-	}
-	b.WriteByte('"')
-	return b.String()
-}
+func quoteElvish(s string) string { return quoteHex(s, `"`, `"`) }
 
 var escapes = regexp.MustCompile(`\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[()][0-9A-Za-z]|\x1b[=>78MDEHc]|[\x07\x08\r]`)
 
