@@ -104,9 +104,12 @@ func TestFailedSwitchLeaves(t *testing.T) {
 // the user's own, and status shows them as expired.
 func TestFailedRenewalKeeps(t *testing.T) {
 	forEachShell(t, func(t *testing.T, kind string) {
-		// Renewed from 4 s on. (The wait for their expiry makes this test
-		// long.)
-		r, a, s := renewingShell(t, kind, 64*time.Second, "e2e-renew-fail")
+		// Renewed from 15 s on: room for a loaded machine to finish
+		// entering before. (The wait for their expiry makes this test
+		// long.) Every AssumeRole after the one entering fails, whenever
+		// it comes.
+		r, a, s := renewingShell(t, kind, 75*time.Second, "e2e-renew-fail")
+		r.stub.FailAfter("AssumeRole", 1, 1000, stsstub.Fault{Status: 503, Code: "ServiceUnavailable", Message: "down (e2e)"})
 		s.Run(s.Cd(a))
 		in := s.Managed()
 		wantActive(t, r, "entered", in, roleDeploy, a, "eu-west-1")
@@ -114,8 +117,7 @@ func TestFailedRenewalKeeps(t *testing.T) {
 		if len(calls) == 0 || in["AWS_CREDENTIAL_EXPIRATION"] == nil {
 			t.FailNow()
 		}
-		r.stub.FailNext("AssumeRole", 1000, stsstub.Fault{Status: 503, Code: "ServiceUnavailable", Message: "down (e2e)"})
-		time.Sleep(time.Until(calls[0].Time.Add(5 * time.Second)))
+		time.Sleep(time.Until(calls[0].Time.Add(16 * time.Second)))
 
 		_, full := s.RunFull("true")
 		if lines := awsroleLines(full); len(lines) != 1 || !strings.Contains(lines[0], "kept the credentials of "+a) {

@@ -330,9 +330,9 @@ func TestHandEdits(t *testing.T) {
 // 6. Credentials close to expiry are renewed at a prompt, without a cd.
 func TestRenewal(t *testing.T) {
 	forEachShell(t, func(t *testing.T, kind string) {
-		// Renewed from 8 s on: room for a loaded machine to finish
+		// Renewed from 15 s on: room for a loaded machine to finish
 		// entering before.
-		r, a, s := renewingShell(t, kind, 68*time.Second, "e2e-s6")
+		r, a, s := renewingShell(t, kind, 75*time.Second, "e2e-s6")
 		before := s.Managed()
 
 		s.Run(s.Cd(a))
@@ -342,7 +342,7 @@ func TestRenewal(t *testing.T) {
 		if len(calls) == 0 {
 			t.FailNow()
 		}
-		time.Sleep(time.Until(calls[0].Time.Add(9 * time.Second)))
+		time.Sleep(time.Until(calls[0].Time.Add(16 * time.Second)))
 		s.Run("true")
 		in2 := s.Managed()
 		wantActive(t, r, "after the renewal", in2, roleDeploy, a, "eu-west-1")

@@ -19,6 +19,7 @@ type Fault struct {
 
 type faultRule struct {
 	action string
+	pass   int // calls still answered normally before the rule fails any
 	left   int
 	f      Fault
 }
@@ -41,11 +42,24 @@ func (s *Server) FailNext(action string, n int, f Fault) {
 	s.faults = append(s.faults, &faultRule{action: action, left: n, f: f})
 }
 
+// FailAfter lets the next pass calls of action be answered normally, then
+// fails the n after them with f, so that a test can arm a fault before
+// the call it must not hit, whenever the calls come.
+func (s *Server) FailAfter(action string, pass, n int, f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, &faultRule{action: action, pass: pass, left: n, f: f})
+}
+
 func (s *Server) takeFault(action string) (Fault, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, r := range s.faults {
 		if r.action == "" || r.action == action {
+			if r.pass > 0 {
+				r.pass--
+				return Fault{}, false
+			}
 			f := r.f
 			r.left--
 			if r.left <= 0 {

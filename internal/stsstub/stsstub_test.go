@@ -248,6 +248,15 @@ func TestSDKFailNext(t *testing.T) {
 	if _, err := c.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil || time.Since(start) < 300*time.Millisecond {
 		t.Errorf("delay: err = %v after %v", err, time.Since(start))
 	}
+	// FailAfter lets calls through first: here one, then two fail.
+	s.FailAfter("AssumeRole", 1, 2, Fault{Status: 403, Code: "AccessDenied"})
+	assumeDeploy(t, c)
+	for i := 0; i < 2; i++ {
+		if _, err := c.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(deployRole), RoleSessionName: aws.String("s1")}); apiCode(err) != "AccessDenied" {
+			t.Errorf("FailAfter, call %d after the one let through: err = %v, want AccessDenied", i+1, err)
+		}
+	}
+	assumeDeploy(t, c)
 	// n <= 0 cancels.
 	s.FailNext("GetCallerIdentity", 5, Fault{Status: 500})
 	s.FailNext("GetCallerIdentity", 0, Fault{})
