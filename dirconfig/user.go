@@ -29,6 +29,13 @@ const (
 	CredentialsEndpoint = "endpoint" // a loopback credential endpoint (awsrole serve) SDKs renew from
 )
 
+// The values of the sso_login key: what happens when an IAM Identity
+// Center sign-in has expired and cannot be refreshed.
+const (
+	SSOLoginManual = "manual" // say which command signs in (awsrole login --sso-session NAME)
+	SSOLoginAuto   = "auto"   // start the sign-in on the terminal, when there is one
+)
+
 // UserConfig is the user's own config, $XDG_CONFIG_HOME/awsrole/config.toml.
 type UserConfig struct {
 	Path                 string        // $XDG_CONFIG_HOME/awsrole/config.toml (may not exist)
@@ -48,10 +55,11 @@ type UserConfig struct {
 	EnvironmentColors map[string]string
 	CredentialsMode   string        // the credentials key: CredentialsEnv (default) or CredentialsEndpoint
 	EndpointIdle      time.Duration // awsrole serve exits after this long unused; default 1h
+	SSOLogin          string        // the sso_login key: SSOLoginManual (default) or SSOLoginAuto
 }
 
 // userKeys are the keys of the user config, in the order messages list them.
-var userKeys = []string{"refresh_before", "session_name", "mfa_serial", "mfa_command", "duration", "session_token_duration", "trusted_dirs", "sso_session", "source_identity", "console_federation_url", "environment_colors", "credentials", "endpoint_idle"}
+var userKeys = []string{"refresh_before", "session_name", "mfa_serial", "mfa_command", "duration", "session_token_duration", "trusted_dirs", "sso_session", "source_identity", "console_federation_url", "environment_colors", "credentials", "endpoint_idle", "sso_login"}
 
 var userAliases = map[string]string{
 	"mfa_process":       "mfa_command",
@@ -75,6 +83,7 @@ func defaultUserConfig(path string) *UserConfig {
 		SessionTokenDuration: DefaultSessionTokenDuration,
 		CredentialsMode:      CredentialsEnv,
 		EndpointIdle:         DefaultEndpointIdle,
+		SSOLogin:             SSOLoginManual,
 	}
 }
 
@@ -143,9 +152,11 @@ func setUserKey(u *UserConfig, key string, v any) (err error) {
 	case "environment_colors":
 		u.EnvironmentColors, err = checkColors(v)
 	case "credentials":
-		u.CredentialsMode, err = checkCredentialsMode(v)
+		u.CredentialsMode, err = checkOneOf(v, CredentialsEnv, CredentialsEndpoint)
 	case "endpoint_idle":
 		u.EndpointIdle, err = checkDuration(v, idleRange)
+	case "sso_login":
+		u.SSOLogin, err = checkOneOf(v, SSOLoginManual, SSOLoginAuto)
 	default:
 		panic("dirconfig: no setter for " + key)
 	}
@@ -246,13 +257,14 @@ func sessionNameFor(login string) string {
 var idleRange = durationRange{time.Second, 7 * 24 * time.Hour, `"1h"`}
 
 // checkCredentialsMode takes "env" or "endpoint".
-func checkCredentialsMode(v any) (string, error) {
-	s, err := asString(v, `"endpoint"`)
+// checkOneOf takes one of two strings, the default first.
+func checkOneOf(v any, def, other string) (string, error) {
+	s, err := asString(v, quote(other))
 	if err != nil {
 		return "", err
 	}
-	if s != CredentialsEnv && s != CredentialsEndpoint {
-		return "", fmt.Errorf(`must be "env" or "endpoint", not %s`, quote(s))
+	if s != def && s != other {
+		return "", fmt.Errorf(`must be %s or %s, not %s`, quote(def), quote(other), quote(s))
 	}
 	return s, nil
 }

@@ -22,6 +22,7 @@ func TestUserConfigDefaults(t *testing.T) {
 		SessionTokenDuration: 12 * time.Hour,
 		CredentialsMode:      "env",
 		EndpointIdle:         time.Hour,
+		SSOLogin:             "manual",
 	}
 	if !userConfigEqual(*u, want) {
 		t.Errorf("got  %+v\nwant %+v", *u, want)
@@ -63,6 +64,7 @@ session_token_duration = "36h"
 trusted_dirs           = ["~/work", "/srv/x/../projects/", "~"]
 credentials            = "endpoint"
 endpoint_idle          = "20m"
+sso_login              = "auto"
 `)
 	u, err := LoadUserConfig()
 	if err != nil {
@@ -79,6 +81,7 @@ endpoint_idle          = "20m"
 		TrustedDirs:          []string{filepath.Join(home, "work"), "/srv/projects", home},
 		CredentialsMode:      "endpoint",
 		EndpointIdle:         20 * time.Minute,
+		SSOLogin:             "auto",
 	}
 	if !userConfigEqual(*u, want) {
 		t.Errorf("got  %+v\nwant %+v", *u, want)
@@ -89,7 +92,8 @@ func userConfigEqual(a, b UserConfig) bool {
 	return slices.Equal(a.TrustedDirs, b.TrustedDirs) &&
 		a.Path == b.Path && a.RefreshBefore == b.RefreshBefore && a.SessionName == b.SessionName &&
 		a.MFASerial == b.MFASerial && a.MFACommand == b.MFACommand && a.Duration == b.Duration &&
-		a.SessionTokenDuration == b.SessionTokenDuration && a.CredentialsMode == b.CredentialsMode && a.EndpointIdle == b.EndpointIdle
+		a.SessionTokenDuration == b.SessionTokenDuration && a.CredentialsMode == b.CredentialsMode && a.EndpointIdle == b.EndpointIdle &&
+		a.SSOLogin == b.SSOLogin
 }
 
 func TestUserConfigErrors(t *testing.T) {
@@ -125,6 +129,8 @@ func TestUserConfigErrors(t *testing.T) {
 		{"\x00", `PATH:1: contains a NUL byte`},
 		{`credentials = "ecs"`, `PATH:1: credentials: must be "env" or "endpoint", not "ecs"`},
 		{`credentials = true`, `PATH:1: credentials: must be a string in quotes, not a boolean`},
+		{`sso_login = "always"`, `PATH:1: sso_login: must be "manual" or "auto", not "always"`},
+		{`sso_login = true`, `PATH:1: sso_login: must be a string in quotes, not a boolean; e.g. "auto"`},
 		{`endpoint_idle = "0s"`, `PATH:1: endpoint_idle: "0s" is too short; use 1s to`},
 	}
 	for _, tt := range tests {

@@ -14,6 +14,10 @@ type Request struct {
 	SourceProfile string  `json:"source_profile,omitempty"`
 	MFASerial     string  `json:"mfa_serial,omitempty"`
 	MFACommand    string  `json:"mfa_command,omitempty"` // the user config's: prints a code
+	// SSOLogin: an expired IAM Identity Center sign-in is renewed with
+	// the device flow on the terminal, when there is one (the user
+	// config's sso_login = "auto").
+	SSOLogin bool `json:"sso_login,omitempty"`
 	// MFADuration is how long one code lasts (GetSessionToken).
 	MFADuration time.Duration `json:"mfa_duration,omitempty"`
 	Region      string        `json:"region,omitempty"` // the file's region; "" = the source's
@@ -146,7 +150,7 @@ func (req Request) Effective(src Source) (time.Duration, string) {
 
 // ProtocolVersion is the version of the request and reply between awsrole
 // and awsrole-sts; a helper of another version is refused, not guessed at.
-const ProtocolVersion = 3
+const ProtocolVersion = 4
 
 // Op is what awsrole asks awsrole-sts to do.
 type Op string

@@ -29,6 +29,10 @@ const Timeout = credcache.Timeout
 // Request is everything that decides which credentials come back.
 type Request = credcache.Request
 
+// signInWait is how long a fetch waits for another shell's, when that
+// one may be waiting for the user (an MFA code, a sign-in).
+const signInWait = 2 * time.Minute
+
 // Getter fetches credentials through the shared cache.
 type Getter struct {
 	Now    func() time.Time
@@ -39,12 +43,14 @@ type Getter struct {
 // user's own environment env.
 func (g *Getter) Get(ctx context.Context, req Request, src credcache.Source, env credcache.Env) (credcache.Credentials, error) {
 	label := req.Label()
-	if req.MFASerial == "" && !strings.Contains(src.Identity, "\ncredential_process=") {
+	// An IAM Identity Center sign-in the user may be asked to make.
+	login := req.SSOLogin && src.SSO != nil && src.SSO.Session != ""
+	if req.MFASerial == "" && !login && !strings.Contains(src.Identity, "\ncredential_process=") {
 		// One bound for the whole fetch, waiting for another shell's
-		// included. Behind MFA, or a credential_process (which may ask
-		// for a code or open a browser), the user takes their time; each
-		// call and wait then has its own bound (the SDK gives a
-		// credential_process a minute).
+		// included. Behind MFA, a sign-in, or a credential_process (which
+		// may ask for a code or open a browser), the user takes their
+		// time; each call and wait then has its own bound (the SDK gives
+		// a credential_process a minute).
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, Timeout)
 		defer cancel()
@@ -72,7 +78,12 @@ func (g *Getter) Get(ctx context.Context, req Request, src credcache.Source, env
 	case credcache.SourceEnv:
 		p = staticSource(env)
 	case credcache.SourceSSO:
-		p = cached(steps[0], ssoProvider(cfg, src), nil)
+		c := cached(steps[0], ssoProvider(cfg, src, login), nil)
+		if login {
+			// Another shell may be signing in: wait for it as for a code.
+			c.LockWait = signInWait
+		}
+		p = c
 		steps = steps[1:]
 	default:
 		p = cached(steps[0], profileProvider(cfg, src), func(c credcache.Credentials) bool { return !c.Expiration.IsZero() })
@@ -84,7 +95,7 @@ func (g *Getter) Get(ctx context.Context, req Request, src credcache.Source, env
 			c := cached(step, &mfaSession{cfg: cfg, req: req, source: p}, nil)
 			// A code may take the user a while to type: wait for another
 			// shell's prompt longer than for AWS.
-			c.LockWait = 2 * time.Minute
+			c.LockWait = signInWait
 			p = c
 		case "role":
 			p = cached(step, &assumeRole{cfg: cfg, req: req, hop: *step.Hop, src: src, source: p}, nil)

@@ -124,6 +124,7 @@ func Login(ctx context.Context, l credcache.Login, tty io.Writer) error {
 	for {
 		select {
 		case <-ctx.Done():
+			fmt.Fprintln(tty) // past the ^C the terminal echoed
 			return fmt.Errorf("sign-in to IAM Identity Center session %s cancelled", s.name)
 		case <-time.After(interval):
 		}

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +25,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/tty"
 )
 
 // profileProvider resolves a profile through the SDK's own chain (role
@@ -51,8 +53,9 @@ func profileProvider(cfg aws.Config, src credcache.Source) credcache.Provider {
 
 // ssoProvider gets an IAM Identity Center role's credentials with the
 // token the user signed in with, refreshing the token (and writing it back
-// for the aws CLI) when it has expired and can be refreshed.
-func ssoProvider(cfg aws.Config, src credcache.Source) credcache.Provider {
+// for the aws CLI) when it has expired and can be refreshed. With login,
+// a sign-in that is gone is made anew on the terminal (sso_login = "auto").
+func ssoProvider(cfg aws.Config, src credcache.Source, login bool) credcache.Provider {
 	s := src.SSO
 	regional := cfg.Copy()
 	regional.Region = s.Region
@@ -64,14 +67,39 @@ func ssoProvider(cfg aws.Config, src credcache.Source) credcache.Provider {
 		}
 	})
 	return credcache.ProviderFunc(func(ctx context.Context) (credcache.Credentials, error) {
-		ctx, cancel := context.WithTimeout(ctx, Timeout)
-		defer cancel()
-		c, err := p.Retrieve(ctx)
+		retrieve := func() (aws.Credentials, error) {
+			ctx, cancel := context.WithTimeout(ctx, Timeout)
+			defer cancel()
+			return p.Retrieve(ctx)
+		}
+		c, err := retrieve()
+		if err != nil && login && s.Session != "" && signInGone(err) {
+			switch lerr := signInOnTerminal(ctx, s.Session); {
+			case lerr == nil:
+				c, err = retrieve()
+			case !errors.Is(lerr, tty.ErrNoTerminal):
+				return credcache.Credentials{}, fmt.Errorf("%s; run: %s", lerr, src.LoginCommand())
+			}
+		}
 		if err != nil {
 			return credcache.Credentials{}, describeSSO(ctx, src, err)
 		}
 		return fromSDK(c), nil
 	})
+}
+
+// signInOnTerminal signs in to session with the device flow, talking on
+// the controlling terminal (the hook's stdout is the shell's to
+// evaluate); tty.ErrNoTerminal when there is none. Ctrl-C ends the wait.
+func signInOnTerminal(ctx context.Context, session string) error {
+	f, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return tty.ErrNoTerminal
+	}
+	defer f.Close()
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	defer stop()
+	return Login(ctx, credcache.Login{Session: session}, f)
 }
 
 func fromSDK(c aws.Credentials) credcache.Credentials {
@@ -92,24 +120,32 @@ func describeSSO(ctx context.Context, src credcache.Source, err error) error {
 		where += " session " + s.Session
 	}
 	var (
-		unauthorized *ssotypes.UnauthorizedException
-		notFound     *ssotypes.ResourceNotFoundException
-		invalidGrant *oidctypes.InvalidGrantException
-		expiredToken *oidctypes.ExpiredTokenException
-		invalidToken *ssocreds.InvalidTokenError
-		api          smithy.APIError
+		notFound *ssotypes.ResourceNotFoundException
+		api      smithy.APIError
 	)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("not signed in to %s (no token at %s); run: %s", where, s.TokenPath, src.LoginCommand())
-	case errors.As(err, &unauthorized), errors.As(err, &invalidGrant), errors.As(err, &expiredToken),
-		errors.As(err, &invalidToken), strings.Contains(err.Error(), "cannot be refreshed"):
+	case signInGone(err):
 		return fmt.Errorf("the sign-in to %s has expired; run: %s", where, src.LoginCommand())
 	case errors.As(err, &notFound), errors.As(err, &api) && api.ErrorCode() == "ForbiddenException":
 		return fmt.Errorf("%s gives you no access to account %s with permission set %q; check sso_account_id and sso_role_name (awsrole init --sso-session %s lists what you can reach)",
 			where, s.AccountID, s.RoleName, cmp.Or(s.Session, "NAME"))
 	}
 	return describe(ctx, "the IAM Identity Center portal", "AWS_ENDPOINT_URL_SSO", err)
+}
+
+// signInGone reports whether err says the user must sign in again: no
+// token, or one that expired and cannot be refreshed.
+func signInGone(err error) bool {
+	var (
+		unauthorized *ssotypes.UnauthorizedException
+		invalidGrant *oidctypes.InvalidGrantException
+		expiredToken *oidctypes.ExpiredTokenException
+		invalidToken *ssocreds.InvalidTokenError
+	)
+	return errors.Is(err, fs.ErrNotExist) || errors.As(err, &unauthorized) || errors.As(err, &invalidGrant) ||
+		errors.As(err, &expiredToken) || errors.As(err, &invalidToken) || strings.Contains(err.Error(), "cannot be refreshed")
 }
 
 // describeProfile makes one line of a failure to resolve a profile;

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -374,6 +375,85 @@ func TestSSOExpiredThenLogin(t *testing.T) {
 		}
 		if got := r.stub.Count("GetRoleCredentials"); got != 1 {
 			t.Errorf("GetRoleCredentials: %d, want 1; stub log:\n%s", got, describeCalls(r.stub.Calls()))
+		}
+		r.readSSOToken()
+		s.Run(s.Cd(r.home))
+		wantSame(t, "after leaving", before, s.Managed())
+	})
+}
+
+// 4b. With sso_login = "auto" an expired sign-in is made anew on the
+// terminal at the cd itself: the address line, the signed-in line, and
+// the project entered at that one prompt. Ctrl-C while it waits for the
+// browser gives up with one line, changes nothing and is not retried at
+// the next prompts. Without a terminal (a program's awsrole exec) no
+// sign-in starts and the line names the command as without the setting.
+func TestSSOAutoLogin(t *testing.T) {
+	forEachShell(t, func(t *testing.T, kind string) {
+		r := newRig(t, nil)
+		r.setupSSO(-time.Minute)
+		r.stub.RevokeRefreshTokens()
+		r.userConfig("sso_login = \"auto\"\n")
+		// The browser confirms the sign-in only once the user is there.
+		there := filepath.Join(r.root, "user-at-the-browser")
+		r.env["BROWSER"] = sp(r.write(filepath.Join(r.root, "bin-browser", "browser"),
+			"#!/bin/sh\n[ -e "+there+" ] || exit 0\nexec "+r.browserScript()+" \"$1\"\n"))
+		if err := os.Chmod(*r.env["BROWSER"], 0o755); err != nil {
+			t.Fatal(err)
+		}
+		r.install(kind)
+		proj := r.ssoProject("proj", "", "e2e-sso-auto", "eu-west-1", "")
+
+		cmd := exec.Command(r.exe(), "exec", "--", "true")
+		cmd.Dir, cmd.Env = proj, r.environ(map[string]*string{"PWD": sp(proj)})
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // no controlling terminal
+		if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), ssoExpired) {
+			t.Errorf("awsrole exec without a terminal: %v %q, want a failure saying %q", err, out, ssoExpired)
+		}
+		if n := r.stub.Count("StartDeviceAuthorization"); n != 0 {
+			t.Errorf("awsrole exec without a terminal started %d sign-ins, want none", n)
+		}
+
+		s := r.startShell(kind, "", nil)
+		before := s.Managed()
+		p := s.Begin(s.Cd(proj))
+		s.WaitFor(p.start, "awsrole: to sign in to IAM Identity Center session corp, open ")
+		s.Interrupt()
+		full := s.WaitPrompt(p)
+		want := "awsrole: assume " + ssoDeployArn + ": sign-in to IAM Identity Center session corp cancelled; run: awsrole login --sso-session corp"
+		var lines []string
+		for _, l := range awsroleLines(full) {
+			if !strings.HasPrefix(l, "awsrole: to sign in to ") {
+				lines = append(lines, l)
+			}
+		}
+		if len(lines) != 1 || lines[0] != want {
+			t.Errorf("Ctrl-C during the sign-in: the terminal showed %q after the address line, want the one line %q (terminal: %q)", lines, want, full)
+		}
+		wantSame(t, "after the cancelled sign-in", before, s.Managed())
+		for i := range 2 {
+			if _, full := s.RunFull("true"); len(awsroleLines(full)) > 0 {
+				t.Errorf("prompt %d after the cancelled sign-in printed %q", i+1, awsroleLines(full))
+			}
+		}
+		if n := r.stub.Count("StartDeviceAuthorization"); n != 1 {
+			t.Errorf("%d sign-ins started, want the one at the cd (no retry at the prompts after it)", n)
+		}
+
+		s.Run(s.Cd(r.home))
+		r.write(there, "")
+		_, full = s.RunFull(s.Cd(proj))
+		lines = awsroleLines(full)
+		if len(lines) != 2 || !strings.HasPrefix(lines[0], "awsrole: to sign in to IAM Identity Center session corp, open "+r.stub.URL+"/device?user_code=") ||
+			!strings.HasPrefix(lines[1], "awsrole: signed in to IAM Identity Center session corp until ") {
+			t.Errorf("the cd with an expired sign-in printed %q, want the address line and the signed-in line only", lines)
+		}
+		wantActive(t, r, "after the cd that signed in", s.Managed(), ssoDeployArn, proj, "eu-west-1")
+		if got := callerArn(s); !isSSOCaller(got) {
+			t.Errorf("aws sts get-caller-identity after the sign-in: %q", got)
+		}
+		if got := r.stub.Count("CreateToken"); got != 1 {
+			t.Errorf("successful CreateToken: %d, want 1 (the sign-in's); stub log:\n%s", got, describeCalls(r.stub.Calls()))
 		}
 		r.readSSOToken()
 		s.Run(s.Cd(r.home))

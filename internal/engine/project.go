@@ -46,6 +46,7 @@ func NewProject(cfg *dirconfig.Config, user *dirconfig.UserConfig, originals map
 		SourceProfile: cfg.SourceProfile,
 		MFASerial:     cfg.MFASerial,
 		MFACommand:    user.MFACommand,
+		SSOLogin:      user.SSOLogin == dirconfig.SSOLoginAuto,
 		MFADuration:   user.SessionTokenDuration,
 		Region:        cfg.Region,
 		Duration:      cmp.Or(cfg.Duration, user.Duration, DefaultDuration),
