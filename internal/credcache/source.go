@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/awsrole/awsrole/internal/awsconfig"
 )
@@ -164,6 +165,11 @@ func resolve(req Request, env Env, files func() (*awsconfig.Files, error)) (Sour
 	id, err := f.Identity(profile)
 	if err != nil {
 		return Source{}, err
+	}
+	if strings.Contains(id, "\ncredential_source=Environment\n") {
+		// The chain starts from the keys in the environment: other keys,
+		// other credentials, under the same profile.
+		id += "environment key=" + env.Get("AWS_ACCESS_KEY_ID") + "\n"
 	}
 	src := Source{Kind: SourceProfile, Profile: profile, Identity: "profile\x00" + id, Chained: f.IsSession(profile),
 		ProfileRegion: p.Get("region"), CABundle: p.Get("ca_bundle")}

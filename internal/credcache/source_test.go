@@ -38,6 +38,10 @@ source_profile = keys
 [profile keys]
 region = ap-south-1
 
+[profile fromenv]
+role_arn = arn:aws:iam::111111111111:role/jump
+credential_source = Environment
+
 [profile regiononly]
 region = eu-north-1
 
@@ -154,6 +158,22 @@ func TestKeysByIdentity(t *testing.T) {
 		if k == base {
 			t.Errorf("another %s gave the same key", name)
 		}
+	}
+	// A profile whose chain starts from the keys in the environment is
+	// keyed by those keys too (the hook may find no keys, the helper's
+	// SDK finds them: the same identity either way).
+	fromEnv := func(key string) string {
+		env := credcache.Env{"AWS_PROFILE": sp("fromenv")}
+		if key != "" {
+			env["AWS_ACCESS_KEY_ID"] = sp(key)
+		}
+		return final(credcache.Request{RoleARN: roleB, SourceProfile: "fromenv", SessionName: "s"}, env)
+	}
+	if fromEnv("AKIA1") == fromEnv("AKIA2") {
+		t.Error("credential_source = Environment: other keys in the environment gave the same key")
+	}
+	if fromEnv("AKIA1") != fromEnv("AKIA1") {
+		t.Error("credential_source = Environment: the same keys gave two keys")
 	}
 	// A profile's definition is part of its identity.
 	configFiles(t, strings.Replace(testConfig, "sso_role_name = Deploy", "sso_role_name = Admin", 1), "")
