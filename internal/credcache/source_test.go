@@ -169,10 +169,9 @@ func TestKeysByIdentity(t *testing.T) {
 		}
 		return final(credcache.Request{RoleARN: roleB, SourceProfile: "fromenv", SessionName: "s"}, env)
 	}
-	if fromEnv("AKIA1") == fromEnv("AKIA2") {
+	if k1, k2 := fromEnv("AKIA1"), fromEnv("AKIA2"); k1 == k2 {
 		t.Error("credential_source = Environment: other keys in the environment gave the same key")
-	}
-	if fromEnv("AKIA1") != fromEnv("AKIA1") {
+	} else if again := fromEnv("AKIA1"); again != k1 {
 		t.Error("credential_source = Environment: the same keys gave two keys")
 	}
 	// A profile's definition is part of its identity.
