@@ -21,6 +21,7 @@ import (
 
 	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/tty"
 )
 
 // Timeout bounds each call to AWS; see credcache.
@@ -28,10 +29,6 @@ const Timeout = credcache.Timeout
 
 // Request is everything that decides which credentials come back.
 type Request = credcache.Request
-
-// signInWait is how long a fetch waits for another shell's, when that
-// one may be waiting for the user (an MFA code, a sign-in).
-const signInWait = 2 * time.Minute
 
 // Getter fetches credentials through the shared cache.
 type Getter struct {
@@ -43,9 +40,17 @@ type Getter struct {
 // user's own environment env.
 func (g *Getter) Get(ctx context.Context, req Request, src credcache.Source, env credcache.Env) (credcache.Credentials, error) {
 	label := req.Label()
-	// An IAM Identity Center sign-in the user may be asked to make.
-	login := req.SSOLogin && src.SSO != nil && src.SSO.Session != ""
-	if req.MFASerial == "" && !login && !strings.Contains(src.Identity, "\ncredential_process=") {
+	// An IAM Identity Center sign-in the user may be asked to make, on a
+	// terminal this process is in the foreground of.
+	var signIn *terminalSignIn
+	if req.SSOLogin && src.SSO != nil && src.SSO.Session != "" {
+		if term, err := tty.Open(); err == nil {
+			defer term.Close()
+			signIn = &terminalSignIn{term: term}
+		}
+	}
+	interactive := req.MFASerial != "" || signIn != nil
+	if !interactive && !strings.Contains(src.Identity, "\ncredential_process=") {
 		// One bound for the whole fetch, waiting for another shell's
 		// included. Behind MFA, a sign-in, or a credential_process (which
 		// may ask for a code or open a browser), the user takes their
@@ -71,19 +76,20 @@ func (g *Getter) Get(ctx context.Context, req Request, src credcache.Source, env
 			// call: the refresh window is for what the shell holds.
 			window = min(window, time.Minute)
 		}
-		return &credcache.Cached{Step: step, Provider: p, Window: window, Now: g.Now, Notice: g.Notice, Expiring: expiring}
+		c := &credcache.Cached{Step: step, Provider: p, Window: window, Now: g.Now, Notice: g.Notice, Expiring: expiring}
+		if interactive {
+			// Another shell's fetch may be waiting for the user (a code,
+			// a sign-in): wait for it longer than for AWS.
+			c.LockWait = signInWait
+		}
+		return c
 	}
 	var p credcache.Provider
 	switch src.Kind {
 	case credcache.SourceEnv:
 		p = staticSource(env)
 	case credcache.SourceSSO:
-		c := cached(steps[0], ssoProvider(cfg, src, login), nil)
-		if login {
-			// Another shell may be signing in: wait for it as for a code.
-			c.LockWait = signInWait
-		}
-		p = c
+		p = cached(steps[0], ssoProvider(cfg, src, signIn), nil)
 		steps = steps[1:]
 	default:
 		p = cached(steps[0], profileProvider(cfg, src), func(c credcache.Credentials) bool { return !c.Expiration.IsZero() })
@@ -92,11 +98,7 @@ func (g *Getter) Get(ctx context.Context, req Request, src credcache.Source, env
 	for _, step := range steps {
 		switch step.Kind {
 		case "mfa":
-			c := cached(step, &mfaSession{cfg: cfg, req: req, source: p}, nil)
-			// A code may take the user a while to type: wait for another
-			// shell's prompt longer than for AWS.
-			c.LockWait = signInWait
-			p = c
+			p = cached(step, &mfaSession{cfg: cfg, req: req, source: p}, nil)
 		case "role":
 			p = cached(step, &assumeRole{cfg: cfg, req: req, hop: *step.Hop, src: src, source: p}, nil)
 		}

@@ -119,22 +119,28 @@ func Login(ctx context.Context, l credcache.Login, tty io.Writer) error {
 			fmt.Fprintf(tty, "awsrole: %s; open the address above yourself\n", err)
 		}
 	}
+	cancelled := func() error {
+		fmt.Fprintln(tty) // past the ^C the terminal echoed
+		return fmt.Errorf("sign-in to IAM Identity Center session %s cancelled", s.name)
+	}
 	interval := time.Duration(max(dev.Interval, 1)) * time.Second
 	deadline := time.Now().Add(time.Duration(max(dev.ExpiresIn, 60)) * time.Second)
 	for {
 		select {
 		case <-ctx.Done():
-			fmt.Fprintln(tty) // past the ^C the terminal echoed
-			return fmt.Errorf("sign-in to IAM Identity Center session %s cancelled", s.name)
+			return cancelled()
 		case <-time.After(interval):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("sign-in to IAM Identity Center session %s: the code expired before it was confirmed; run the command again", s.name)
+			return fmt.Errorf("sign-in to IAM Identity Center session %s: the code expired before it was confirmed", s.name)
 		}
 		tctx, cancel := context.WithTimeout(ctx, Timeout)
 		out, err := oidc.CreateToken(tctx, &ssooidc.CreateTokenInput{ClientId: &tok.ClientID, ClientSecret: &tok.ClientSecret,
 			DeviceCode: dev.DeviceCode, GrantType: aws.String("urn:ietf:params:oauth:grant-type:device_code")})
 		cancel()
+		if err != nil && ctx.Err() != nil {
+			return cancelled()
+		}
 		var pending *oidctypes.AuthorizationPendingException
 		var slow *oidctypes.SlowDownException
 		var denied *oidctypes.AccessDeniedException
@@ -148,7 +154,7 @@ func Login(ctx context.Context, l credcache.Login, tty io.Writer) error {
 		case errors.As(err, &denied):
 			return fmt.Errorf("sign-in to IAM Identity Center session %s was refused in the browser", s.name)
 		case errors.As(err, &expired):
-			return fmt.Errorf("sign-in to IAM Identity Center session %s: the code expired before it was confirmed; run the command again", s.name)
+			return fmt.Errorf("sign-in to IAM Identity Center session %s: the code expired before it was confirmed", s.name)
 		case err != nil:
 			return fail("token", err)
 		}

@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
-	"os/signal"
 	"strings"
 	"sync"
 	"time"
@@ -25,7 +24,6 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/awsrole/awsrole/internal/credcache"
-	"github.com/awsrole/awsrole/internal/tty"
 )
 
 // profileProvider resolves a profile through the SDK's own chain (role
@@ -53,9 +51,9 @@ func profileProvider(cfg aws.Config, src credcache.Source) credcache.Provider {
 
 // ssoProvider gets an IAM Identity Center role's credentials with the
 // token the user signed in with, refreshing the token (and writing it back
-// for the aws CLI) when it has expired and can be refreshed. With login,
-// a sign-in that is gone is made anew on the terminal (sso_login = "auto").
-func ssoProvider(cfg aws.Config, src credcache.Source, login bool) credcache.Provider {
+// for the aws CLI) when it has expired and can be refreshed. With signIn
+// (not nil), a sign-in that is gone is made anew on the terminal.
+func ssoProvider(cfg aws.Config, src credcache.Source, signIn *terminalSignIn) credcache.Provider {
 	s := src.SSO
 	regional := cfg.Copy()
 	regional.Region = s.Region
@@ -73,33 +71,16 @@ func ssoProvider(cfg aws.Config, src credcache.Source, login bool) credcache.Pro
 			return p.Retrieve(ctx)
 		}
 		c, err := retrieve()
-		if err != nil && login && s.Session != "" && signInGone(err) {
-			switch lerr := signInOnTerminal(ctx, s.Session); {
-			case lerr == nil:
-				c, err = retrieve()
-			case !errors.Is(lerr, tty.ErrNoTerminal):
-				return credcache.Credentials{}, fmt.Errorf("%s; run: %s", lerr, src.LoginCommand())
+		switch {
+		case err != nil && signIn != nil && s.Session != "" && signInGone(err):
+			if c, err = signIn.run(ctx, src, retrieve); err != nil {
+				return credcache.Credentials{}, err
 			}
-		}
-		if err != nil {
+		case err != nil:
 			return credcache.Credentials{}, describeSSO(ctx, src, err)
 		}
 		return fromSDK(c), nil
 	})
-}
-
-// signInOnTerminal signs in to session with the device flow, talking on
-// the controlling terminal (the hook's stdout is the shell's to
-// evaluate); tty.ErrNoTerminal when there is none. Ctrl-C ends the wait.
-func signInOnTerminal(ctx context.Context, session string) error {
-	f, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
-	if err != nil {
-		return tty.ErrNoTerminal
-	}
-	defer f.Close()
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
-	defer stop()
-	return Login(ctx, credcache.Login{Session: session}, f)
 }
 
 func fromSDK(c aws.Credentials) credcache.Credentials {
@@ -143,9 +124,14 @@ func signInGone(err error) bool {
 		invalidGrant *oidctypes.InvalidGrantException
 		expiredToken *oidctypes.ExpiredTokenException
 		invalidToken *ssocreds.InvalidTokenError
+		// The client registration the refresh needs has lapsed or
+		// been revoked: a sign-in registers anew.
+		invalidClient      *oidctypes.InvalidClientException
+		unauthorizedClient *oidctypes.UnauthorizedClientException
 	)
 	return errors.Is(err, fs.ErrNotExist) || errors.As(err, &unauthorized) || errors.As(err, &invalidGrant) ||
-		errors.As(err, &expiredToken) || errors.As(err, &invalidToken) || strings.Contains(err.Error(), "cannot be refreshed")
+		errors.As(err, &expiredToken) || errors.As(err, &invalidToken) || errors.As(err, &invalidClient) ||
+		errors.As(err, &unauthorizedClient) || strings.Contains(err.Error(), "cannot be refreshed")
 }
 
 // describeProfile makes one line of a failure to resolve a profile;

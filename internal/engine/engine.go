@@ -175,11 +175,19 @@ func (e *Engine) export(ctx context.Context, in Input) (*Result, error) {
 		}
 		err := perr
 		if err == nil {
+			if state.Retrying(in.PID, fail) {
+				// A sign-in the user gave up on (or that failed) is not
+				// started again at every prompt; a cd starts one.
+				proj.Request.SSOLogin = false
+			}
 			active, err = e.enter(ctx, in, now, user, proj, act, originals, kind, res)
 			if err == nil {
 				state.ClearFailure(in.PID)
 				break
 			}
+			// As the attempt left them: a token it wrote does not mend
+			// its own failure.
+			fail.Hash = target.Hash + proj.Watched()
 		}
 		switch kind {
 		case transition.Switch:

@@ -7,11 +7,13 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/awsrole/awsrole/dirconfig"
+	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/engine"
 	"github.com/awsrole/awsrole/internal/state"
@@ -165,6 +167,64 @@ func TestBackoff(t *testing.T) {
 	w.cd(t, w.a)
 	if w.env["AWSROLE_ARN"] != roleA || fetches[roleA] != 3 {
 		t.Fatalf("after an edit: %v, %d fetches", w.env["AWSROLE_ARN"], fetches[roleA])
+	}
+}
+
+// TestAutoSignInOnce: with sso_login = "auto", a fetch that failed is
+// tried again after the backoff without a sign-in (the user gave up on
+// one, or it did not help); moving (elsewhere in the project, or out and
+// back) asks for one again. What an attempt itself changed, a token file
+// it wrote, does not mend its own failure.
+func TestAutoSignInOnce(t *testing.T) {
+	w := newFailWorld(t)
+	userDir := filepath.Join(w.home, ".config", "awsrole")
+	if err := os.MkdirAll(userDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(userDir, "config.toml"), []byte("sso_login = \"auto\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	config := filepath.Join(w.home, ".aws", "config")
+	if err := os.MkdirAll(filepath.Dir(config), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(config, []byte("[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_CONFIG_FILE", config)
+	w.writeFile(t, w.a, "sso_session = \"corp\"\nsso_account_id = \"222222222222\"\nsso_role_name = \"Deploy\"\n")
+	token := awsconfig.TokenPath("corp")
+	var asked []bool
+	w.e.Creds = fakeCreds(func(req credcache.Request) (credcache.Credentials, error) {
+		asked = append(asked, req.SSOLogin)
+		// The attempt refreshes the token file, and fails all the same.
+		os.MkdirAll(filepath.Dir(token), 0o700)
+		os.WriteFile(token, []byte(strings.Repeat("t", len(asked))), 0o600)
+		return credcache.Credentials{}, errors.New("IAM Identity Center refused")
+	})
+	export := func(dir string) {
+		t.Helper()
+		if _, err := w.e.Export(context.Background(), engine.Input{Env: w.env, PWD: dir, PID: w.pid}); err != nil && !strings.Contains(err.Error(), "refused") {
+			t.Fatalf("export in %s: %v", dir, err)
+		}
+	}
+	sub := filepath.Join(w.a, "sub")
+	plain := filepath.Join(w.home, "plain")
+	for _, d := range []string{sub, plain} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	export(w.a)
+	w.now = w.now.Add(time.Second)
+	export(w.a) // within the backoff, though the attempt wrote the token
+	w.now = w.now.Add(state.Backoff)
+	export(w.a) // after it: tried, no sign-in
+	export(sub) // moved: a sign-in again
+	export(plain)
+	export(w.a) // out and back: again
+	if want := []bool{true, false, true, true}; !slices.Equal(asked, want) {
+		t.Errorf("fetches asked for a sign-in %v, want %v (enter, after the backoff, moved, back)", asked, want)
 	}
 }
 

@@ -82,9 +82,20 @@ func RecordFailure(pid int, f Failure) error {
 // Repeated reports whether shell pid's last record is failure f, less than
 // Backoff before f.At.
 func Repeated(pid int, f Failure) bool {
+	last, ok := lastFailure(pid, f)
+	return ok && f.At.Sub(last.At) < Backoff && !f.At.Before(last.At)
+}
+
+// Retrying reports whether shell pid's last record is failure f, however
+// long ago: the shell has not moved nor anything changed since.
+func Retrying(pid int, f Failure) bool {
+	_, ok := lastFailure(pid, f)
+	return ok
+}
+
+func lastFailure(pid int, f Failure) (record, bool) {
 	last, ok := readRecord(pid)
-	return ok && last.Notice == "" && last.PWD == f.PWD && last.File == f.File && last.Hash == f.Hash &&
-		f.At.Sub(last.At) < Backoff && !f.At.Before(last.At)
+	return last, ok && last.Notice == "" && last.PWD == f.PWD && last.File == f.File && last.Hash == f.Hash
 }
 
 // RecordNotice notes that shell pid heard n at now.

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/awsrole/awsrole/internal/termsafe"
 )
 
@@ -20,12 +22,28 @@ var ErrNoTerminal = errors.New("no terminal")
 // ErrCancelled: the user pressed Ctrl-C at the prompt.
 var ErrCancelled = errors.New("cancelled")
 
+// Open opens the controlling terminal to talk to the user there, when this
+// process is in its foreground: a background job (cmd &) or a program
+// whose terminal is elsewhere could neither be seen nor interrupted there,
+// and would wait for an answer no one gives. ErrNoTerminal otherwise.
+func Open() (*os.File, error) {
+	f, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return nil, ErrNoTerminal
+	}
+	if fg, err := unix.IoctlGetInt(int(f.Fd()), unix.TIOCGPGRP); err != nil || fg != unix.Getpgrp() {
+		f.Close()
+		return nil, ErrNoTerminal
+	}
+	return f, nil
+}
+
 // Ask prints prompt (made safe for the terminal) and returns the line the
 // user types, without its line end.
 func Ask(prompt string) (string, error) {
-	f, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	f, err := Open()
 	if err != nil {
-		return "", ErrNoTerminal
+		return "", err
 	}
 	defer f.Close()
 	// The hook ignores SIGINT while it runs; listening again lets Ctrl-C

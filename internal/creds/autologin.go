@@ -1,0 +1,108 @@
+package creds
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/gofrs/flock"
+
+	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/privfile"
+)
+
+// terminalSignIn makes an IAM Identity Center sign-in anew on the user's
+// terminal when the one on file is gone (sso_login = "auto"): one at a
+// time per session among every awsrole, ended by Ctrl-C or by the end of
+// the process that asked.
+type terminalSignIn struct {
+	term *os.File // the controlling terminal, this process in its foreground
+}
+
+// signInWait is how long a fetch waits for another shell's, when that one
+// may be waiting for the user (an MFA code, a sign-in).
+const signInWait = 2 * time.Minute
+
+// run signs in to src's session and returns retrieve's credentials after
+// it. A sign-in another awsrole made while this one waited its turn serves
+// without a second one.
+func (t *terminalSignIn) run(ctx context.Context, src credcache.Source, retrieve func() (aws.Credentials, error)) (aws.Credentials, error) {
+	session := src.SSO.Session
+	unlock, err := lockSignIn(ctx, session)
+	if err != nil {
+		return aws.Credentials{}, err
+	}
+	defer unlock()
+	if c, err := retrieve(); err == nil || !signInGone(err) {
+		if err != nil {
+			return c, describeSSO(ctx, src, err)
+		}
+		return c, nil
+	}
+	lctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	defer stop()
+	lctx, cancel := whileParentLives(lctx)
+	defer cancel()
+	if err := Login(lctx, credcache.Login{Session: session}, t.term); err != nil {
+		return aws.Credentials{}, fmt.Errorf("%s; run: %s", err, src.LoginCommand())
+	}
+	c, err := retrieve()
+	switch {
+	case err != nil && signInGone(err):
+		return c, fmt.Errorf("IAM Identity Center session %s refused the sign-in just made; check sso_start_url and sso_region of its [sso-session] in ~/.aws/config", session)
+	case err != nil:
+		return c, describeSSO(ctx, src, err)
+	}
+	return c, nil
+}
+
+// lockSignIn takes the lock of session's sign-in, waiting signInWait for
+// another awsrole's to end.
+func lockSignIn(ctx context.Context, session string) (unlock func(), err error) {
+	dir := credcache.Dir()
+	if err := privfile.Dir(dir); err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256([]byte(session))
+	path := filepath.Join(dir, "signin-"+hex.EncodeToString(sum[:8])+".lock")
+	lctx, cancel := context.WithTimeout(ctx, signInWait)
+	defer cancel()
+	l := flock.New(path)
+	if ok, err := l.TryLockContext(lctx, 50*time.Millisecond); !ok {
+		if err != nil && lctx.Err() == nil {
+			return nil, fmt.Errorf("lock %s: %s", credcache.OneLine(path), credcache.OneLine(err.Error()))
+		}
+		return nil, fmt.Errorf("another awsrole is still signing in to IAM Identity Center session %s; finish that sign-in, then cd again", session)
+	}
+	return func() { l.Unlock() }, nil
+}
+
+// whileParentLives is ctx, also ended once the process that started this
+// one is gone: the Go SDK kills a credential_process after a minute, and
+// its awsrole-sts must not go on waiting for a sign-in on the terminal.
+func whileParentLives(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	parent := os.Getppid()
+	go func() {
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				if os.Getppid() != parent {
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	return ctx, cancel
+}
