@@ -256,7 +256,6 @@ func sessionNameFor(login string) string {
 // idleRange bounds endpoint_idle: seconds for tests and demos, a week at most.
 var idleRange = durationRange{time.Second, 7 * 24 * time.Hour, `"1h"`}
 
-// checkCredentialsMode takes "env" or "endpoint".
 // checkOneOf takes one of two strings, the default first.
 func checkOneOf(v any, def, other string) (string, error) {
 	s, err := asString(v, quote(other))

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"cmp"
+	"context"
 	"crypto/sha1"
 	"encoding/hex"
 	"encoding/json"
@@ -404,7 +405,9 @@ func TestSSOAutoLogin(t *testing.T) {
 		r.install(kind)
 		proj := r.ssoProject("proj", "", "e2e-sso-auto", "eu-west-1", "")
 
-		cmd := exec.Command(r.exe(), "exec", "--", "true")
+		ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, r.exe(), "exec", "--", "true")
 		cmd.Dir, cmd.Env = proj, r.environ(map[string]*string{"PWD": sp(proj)})
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // no controlling terminal
 		if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), ssoExpired) {
@@ -416,6 +419,14 @@ func TestSSOAutoLogin(t *testing.T) {
 
 		s := r.startShell(kind, "", nil)
 		before := s.Managed()
+		if kind == "bash" || kind == "zsh" || kind == "fish" {
+			// A background job has the terminal but not its foreground:
+			// no one would see the sign-in or could interrupt it.
+			out := s.Run("awsrole exec --dir " + quote(kind, proj) + " -- true & wait")
+			if !strings.Contains(out, ssoExpired) || r.stub.Count("StartDeviceAuthorization") != 0 {
+				t.Errorf("awsrole exec in the background: %q and %d sign-ins started, want %q and none", out, r.stub.Count("StartDeviceAuthorization"), ssoExpired)
+			}
+		}
 		p := s.Begin(s.Cd(proj))
 		s.WaitFor(p.start, "awsrole: to sign in to IAM Identity Center session corp, open ")
 		s.Interrupt()

@@ -219,8 +219,13 @@ func (s *Server) renewCreds(ctx context.Context, req credcache.Request, reg *end
 		return credcache.Credentials{}, fmt.Errorf("%s: %w", req.Label(), err)
 	}
 	if credcache.Final(req, src).Path != step.Path {
+		now, then := src.Describe(), reg.Source.Describe()
+		if now == then {
+			// The same profile, defined (or keyed) otherwise.
+			now, then = now+" as it is now", then+" as it was then"
+		}
 		return credcache.Credentials{}, fmt.Errorf("%s: the credential endpoint runs with other base credentials (%s) than the shell that registered this role (%s); run: awsrole serve --stop, then cd into the project again",
-			req.Label(), src.Describe(), reg.Source.Describe())
+			req.Label(), now, then)
 	}
 	c, err := s.Creds.Get(ctx, req, src, s.Env)
 	if err != nil && req.MFASerial != "" {
