@@ -361,23 +361,11 @@ func TestSSOExpiredThenLogin(t *testing.T) {
 		wantSame(t, "after the prompts in the project", before, s.Managed())
 
 		_, full = s.RunFull("env BROWSER=" + quote(kind, browser) + " awsrole login --sso-session corp")
-		lines := awsroleLines(full)
-		if len(lines) != 2 || !strings.HasPrefix(lines[0], "awsrole: to sign in to IAM Identity Center session corp, open "+r.stub.URL+"/device?user_code=") ||
-			!strings.HasPrefix(lines[1], "awsrole: signed in to IAM Identity Center session corp until ") {
-			t.Errorf("awsrole login and the prompt after it printed %q, want the address line and the signed-in line only", lines)
-		}
 		// The environment dump runs after exactly one prompt since the login.
-		wantActive(t, r, "at the first prompt after the login", s.Managed(), ssoDeployArn, proj, "eu-west-1")
-		if got := callerArn(s); !isSSOCaller(got) {
-			t.Errorf("aws sts get-caller-identity after the login: %q", got)
-		}
-		if got := r.stub.Count("CreateToken"); got != 1 {
-			t.Errorf("successful CreateToken: %d, want 1 (the login's); stub log:\n%s", got, describeCalls(r.stub.Calls()))
-		}
+		wantSignedIn(t, r, s, "awsrole login", full, proj)
 		if got := r.stub.Count("GetRoleCredentials"); got != 1 {
 			t.Errorf("GetRoleCredentials: %d, want 1; stub log:\n%s", got, describeCalls(r.stub.Calls()))
 		}
-		r.readSSOToken()
 		s.Run(s.Cd(r.home))
 		wantSame(t, "after leaving", before, s.Managed())
 	})
@@ -454,22 +442,32 @@ func TestSSOAutoLogin(t *testing.T) {
 		s.Run(s.Cd(r.home))
 		r.write(there, "")
 		_, full = s.RunFull(s.Cd(proj))
-		lines = awsroleLines(full)
-		if len(lines) != 2 || !strings.HasPrefix(lines[0], "awsrole: to sign in to IAM Identity Center session corp, open "+r.stub.URL+"/device?user_code=") ||
-			!strings.HasPrefix(lines[1], "awsrole: signed in to IAM Identity Center session corp until ") {
-			t.Errorf("the cd with an expired sign-in printed %q, want the address line and the signed-in line only", lines)
-		}
-		wantActive(t, r, "after the cd that signed in", s.Managed(), ssoDeployArn, proj, "eu-west-1")
-		if got := callerArn(s); !isSSOCaller(got) {
-			t.Errorf("aws sts get-caller-identity after the sign-in: %q", got)
-		}
-		if got := r.stub.Count("CreateToken"); got != 1 {
-			t.Errorf("successful CreateToken: %d, want 1 (the sign-in's); stub log:\n%s", got, describeCalls(r.stub.Calls()))
-		}
-		r.readSSOToken()
+		wantSignedIn(t, r, s, "the cd with an expired sign-in", full, proj)
 		s.Run(s.Cd(r.home))
 		wantSame(t, "after leaving", before, s.Managed())
 	})
+}
+
+// wantSignedIn checks a device-flow sign-in to session corp: what the
+// terminal showed from what to the next prompt (full) is the address line
+// and the signed-in line only; the shell then holds proj's permission set,
+// the aws CLI calls as it, one CreateToken succeeded, and the token file
+// has every field the aws CLI writes.
+func wantSignedIn(t *testing.T, r *rig, s *shell, what, full, proj string) {
+	t.Helper()
+	lines := awsroleLines(full)
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "awsrole: to sign in to IAM Identity Center session corp, open "+r.stub.URL+"/device?user_code=") ||
+		!strings.HasPrefix(lines[1], "awsrole: signed in to IAM Identity Center session corp until ") {
+		t.Errorf("%s and the prompt after it printed %q, want the address line and the signed-in line only", what, lines)
+	}
+	wantActive(t, r, "at the first prompt after "+what, s.Managed(), ssoDeployArn, proj, "eu-west-1")
+	if got := callerArn(s); !isSSOCaller(got) {
+		t.Errorf("aws sts get-caller-identity after %s: %q", what, got)
+	}
+	if got := r.stub.Count("CreateToken"); got != 1 {
+		t.Errorf("successful CreateToken: %d, want 1 (%s); stub log:\n%s", got, what, describeCalls(r.stub.Calls()))
+	}
+	r.readSSOToken()
 }
 
 // aws runs the aws CLI (botocore) in HOME with the rig's environment
