@@ -135,9 +135,6 @@ func setDirKey(c *Config, key string, v any) (err error) {
 	return err
 }
 
-// userOnlyKeys belong in the user config, never in a per-directory file.
-var userOnlyKeys = []string{"mfa_command", "refresh_before", "trusted_dirs", "session_token_duration", "console_federation_url", "environment_colors"}
-
 // awsEnvKeys decide where requests go or run a command; awsrole takes them
 // only from the standard AWS environment, naming the variable to use.
 var awsEnvKeys = map[string]string{
@@ -266,7 +263,8 @@ func Parse(path string, data []byte) (*Config, error) {
 // dirKeyError explains why key may not appear in a per-directory file.
 func dirKeyError(key string, v any) error {
 	norm := normalizeKey(key)
-	if slices.Contains(userOnlyKeys, norm) {
+	if slices.Contains(userKeys, norm) {
+		// Not a key of this file (those never get here): the user's own.
 		return fmt.Errorf("not allowed in a per-directory file; put it in %s", displayPath(UserConfigPath()))
 	}
 	if where, ok := awsEnvKeys[norm]; ok {

@@ -44,6 +44,9 @@ func TestControlErrors(t *testing.T) {
 		{"environment type", `environment = 1`, "environment", "must be a string"},
 		{"confirm type", `confirm = "yes"`, "confirm", "true or false"},
 		{"federation url", `console_federation_url = "http://x"`, "console_federation_url", "not allowed in a per-directory file"},
+		{"credentials mode", `credentials = "endpoint"`, "credentials", "not allowed in a per-directory file"},
+		{"endpoint idle", `endpoint_idle = "1h"`, "endpoint_idle", "not allowed in a per-directory file"},
+		{"sso login", `sso_login = "auto"`, "sso_login", "not allowed in a per-directory file"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Parse("/p/.awsrole.toml", []byte(role+tt.body+"\n"))

@@ -30,7 +30,11 @@ const initTemplate = `# awsrole: the AWS IAM role for this directory and everyth
 # session_name = "me-project"      # default: awsrole-<your user name>
 # duration     = "1h"              # 15m to 12h
 # external_id  = "..."             # if the role's trust policy asks for one
-# source_profile = "corp"          # base credentials from this ~/.aws/config profile
+%s`
+
+// initSourceLines are the template's commented keys that name base
+// credentials: not for a file whose source is an IAM Identity Center role.
+const initSourceLines = `# source_profile = "corp"          # base credentials from this ~/.aws/config profile
 # mfa_serial   = "arn:aws:iam::111111111111:mfa/me"
 `
 
@@ -108,7 +112,11 @@ func runInit(out io.Writer, dir string, in initInput) error {
 		lines = append(lines, fmt.Sprintf("region = %q", in.region))
 	}
 	path := filepath.Join(dir, dirconfig.FileName)
-	content := []byte(fmt.Sprintf(initTemplate, strings.Join(lines, "\n")+"\n"))
+	source := initSourceLines
+	if in.ssoSession != "" {
+		source = ""
+	}
+	content := []byte(fmt.Sprintf(initTemplate, strings.Join(lines, "\n")+"\n", source))
 	if _, err := dirconfig.Parse(path, content); err != nil {
 		return err
 	}

@@ -182,7 +182,15 @@ func printStatus(w io.Writer, r statusReport, now time.Time) {
 	case r.File == "" && r.FileError == "":
 		fmt.Fprintf(w, "file:    none (no %s in %s or above)\n", dirconfig.FileName, oneLine(r.Dir))
 	case r.FileError != "":
-		fmt.Fprintf(w, "file:    %s\nerror:   %s\n", oneLine(r.File), oneLine(r.FileError))
+		// What is known before the error: the trust, and the role.
+		fmt.Fprintf(w, "file:    %s", oneLine(r.File))
+		if r.Trust != "" {
+			fmt.Fprintf(w, " (%s)", oneLine(r.Trust))
+		}
+		if r.RoleARN != "" {
+			fmt.Fprintf(w, "\nrole:    %s", oneLine(r.RoleARN))
+		}
+		fmt.Fprintf(w, "\nerror:   %s\n", oneLine(r.FileError))
 	default:
 		fmt.Fprintf(w, "file:    %s (%s)\nrole:    %s\n", oneLine(r.File), oneLine(r.Trust), oneLine(r.RoleARN))
 		if len(r.Via) > 0 {

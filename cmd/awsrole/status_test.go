@@ -65,3 +65,19 @@ func TestPrintEndpoint(t *testing.T) {
 		t.Errorf("not running:\n%s", b.String())
 	}
 }
+
+// A file whose role cannot be worked out still shows what is known before
+// the error: its trust and its role.
+func TestPrintStatusError(t *testing.T) {
+	var b strings.Builder
+	printStatus(&b, statusReport{File: "/p/.awsrole.toml", Trust: "denied", RoleARN: "arn:aws:iam::222222222222:role/a", FileError: "no source credentials"}, time.Now())
+	want := "file:    /p/.awsrole.toml (denied)\nrole:    arn:aws:iam::222222222222:role/a\nerror:   no source credentials\n"
+	if !strings.HasPrefix(b.String(), want) {
+		t.Errorf("got:\n%s\nwant it to start with:\n%s", b.String(), want)
+	}
+	b.Reset()
+	printStatus(&b, statusReport{File: "/p/.awsrole.toml", FileError: "/p/.awsrole.toml:1: role_arn: is required"}, time.Now())
+	if want := "file:    /p/.awsrole.toml\nerror:   /p/.awsrole.toml:1: role_arn: is required\n"; !strings.HasPrefix(b.String(), want) {
+		t.Errorf("got:\n%s\nwant it to start with:\n%s", b.String(), want)
+	}
+}

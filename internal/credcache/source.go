@@ -151,7 +151,7 @@ func resolve(req Request, env Env, files func() (*awsconfig.Files, error)) (Sour
 	}
 	if profile == "" {
 		if p, ok := f.Profile("default"); !ok || !hasCredentials(p) {
-			return Source{}, errors.New("no source credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or AWS_PROFILE before entering, or name a source_profile or sso_session in the file")
+			return Source{}, errors.New("no source credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or AWS_PROFILE before entering, or name a source_profile (or an IAM Identity Center role: sso_session, sso_account_id, sso_role_name) in the file")
 		}
 		profile = "default"
 	}
