@@ -312,16 +312,20 @@ func ssoState(p *engine.Project, now time.Time) string {
 	if s == nil {
 		return ""
 	}
+	fix := "run: " + p.Source.LoginCommand()
+	if p.Request.SSOLogin && s.Session != "" {
+		fix = `the next cd here signs you in on the terminal (sso_login = "auto"), or ` + fix
+	}
 	tok, err := awsconfig.ReadTokenFile(s.TokenPath)
 	switch {
 	case err != nil:
-		return "not signed in; run: " + p.Source.LoginCommand()
+		return "not signed in; " + fix
 	case tok.ExpiresAt.After(now):
 		return "valid until " + tok.ExpiresAt.Local().Format(time.RFC3339)
 	case tok.RefreshToken != "" && (tok.RegistrationExpiresAt.IsZero() || tok.RegistrationExpiresAt.After(now)):
-		return "expired at " + tok.ExpiresAt.Local().Format(time.RFC3339) + "; renewed with its refresh token at the next entry, or run: " + p.Source.LoginCommand()
+		return "expired at " + tok.ExpiresAt.Local().Format(time.RFC3339) + "; renewed with its refresh token at the next entry, or " + fix
 	}
-	return "expired at " + tok.ExpiresAt.Local().Format(time.RFC3339) + "; run: " + p.Source.LoginCommand()
+	return "expired at " + tok.ExpiresAt.Local().Format(time.RFC3339) + "; " + fix
 }
 
 // shortRole is "NAME@ACCOUNT" for arn:aws:iam::ACCOUNT:role/path/NAME.

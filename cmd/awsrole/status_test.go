@@ -1,9 +1,13 @@
 package main
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/engine"
 )
 
 func TestShortStatus(t *testing.T) {
@@ -79,5 +83,19 @@ func TestPrintStatusError(t *testing.T) {
 	printStatus(&b, statusReport{File: "/p/.awsrole.toml", FileError: "/p/.awsrole.toml:1: role_arn: is required"}, time.Now())
 	if want := "file:    /p/.awsrole.toml\nerror:   /p/.awsrole.toml:1: role_arn: is required\n"; !strings.HasPrefix(b.String(), want) {
 		t.Errorf("got:\n%s\nwant it to start with:\n%s", b.String(), want)
+	}
+}
+
+// The sign-in line says what mends an expired or missing sign-in: the
+// login command, and with sso_login = "auto" the next cd as well.
+func TestSSOStateAdvice(t *testing.T) {
+	p := &engine.Project{Source: credcache.Source{Kind: credcache.SourceSSO, SSO: &credcache.SSOSource{
+		SSORole: credcache.SSORole{Session: "corp", AccountID: "222222222222", RoleName: "Deploy"}, TokenPath: filepath.Join(t.TempDir(), "none.json")}}}
+	if got, want := ssoState(p, time.Now()), "not signed in; run: awsrole login --sso-session corp"; got != want {
+		t.Errorf("manual: %q, want %q", got, want)
+	}
+	p.Request.SSOLogin = true
+	if got, want := ssoState(p, time.Now()), `not signed in; the next cd here signs you in on the terminal (sso_login = "auto"), or run: awsrole login --sso-session corp`; got != want {
+		t.Errorf("auto: %q, want %q", got, want)
 	}
 }
