@@ -62,9 +62,18 @@ func Login(ctx context.Context, l credcache.Login, tty io.Writer) error {
 	}
 	oidc := ssooidc.NewFromConfig(s.cfg)
 	tok := awsconfig.Token{StartURL: s.startURL, Region: s.region}
-	if old, err := awsconfig.ReadTokenFile(s.tokenPath); err == nil && old.StartURL == s.startURL && old.Region == s.region {
+	old, err := awsconfig.ReadTokenFile(s.tokenPath)
+	if err == nil && old.StartURL == s.startURL && old.Region == s.region {
 		// The same portal and region: its client registration may serve.
 		tok.ClientID, tok.ClientSecret, tok.RegistrationExpiresAt = old.ClientID, old.ClientSecret, old.RegistrationExpiresAt
+	}
+	// signedInElsewhere is a new, valid token for this portal that another
+	// sign-in (aws sso login, awsrole login in another terminal) wrote
+	// while this one waited: it serves, and this wait ends.
+	signedInElsewhere := func() (awsconfig.Token, bool) {
+		t, err := awsconfig.ReadTokenFile(s.tokenPath)
+		return t, err == nil && t.StartURL == s.startURL && t.AccessToken != "" && t.AccessToken != old.AccessToken &&
+			t.ExpiresAt.After(time.Now().Add(time.Minute))
 	}
 	fail := func(step string, err error) error {
 		return fmt.Errorf("sign-in to IAM Identity Center session %s: %s: %w", s.name, step, describe(ctx, "IAM Identity Center", "AWS_ENDPOINT_URL_SSO_OIDC", err))
@@ -130,6 +139,10 @@ func Login(ctx context.Context, l credcache.Login, tty io.Writer) error {
 		case <-ctx.Done():
 			return cancelled()
 		case <-time.After(interval):
+		}
+		if t, ok := signedInElsewhere(); ok {
+			fmt.Fprintf(tty, "awsrole: signed in to IAM Identity Center session %s elsewhere, until %s\n", s.name, t.ExpiresAt.Local().Format(time.Kitchen))
+			return nil
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("sign-in to IAM Identity Center session %s: the code expired before it was confirmed", s.name)

@@ -448,6 +448,35 @@ func TestSSOAutoLogin(t *testing.T) {
 	})
 }
 
+// 4c. A sign-in made elsewhere (aws sso login in another terminal) while
+// the hook's waits for the browser ends that wait: the cd completes with
+// the new token, and the code shown is left unconfirmed.
+func TestSSOAutoLoginElsewhere(t *testing.T) {
+	forEachShell(t, func(t *testing.T, kind string) {
+		r := newRig(t, nil)
+		r.setupSSO(-time.Minute)
+		r.stub.RevokeRefreshTokens()
+		r.userConfig("sso_login = \"auto\"\n")
+		r.env["BROWSER"] = sp("true") // the user never confirms this one
+		r.install(kind)
+		proj := r.ssoProject("proj", "", "e2e-sso-elsewhere", "eu-west-1", "")
+		s := r.startShell(kind, "", nil)
+
+		p := s.Begin(s.Cd(proj))
+		s.WaitFor(p.start, "awsrole: to sign in to IAM Identity Center session corp, open ")
+		r.writeSSOToken(time.Hour)
+		_, full := s.Finish(p)
+		lines := awsroleLines(full)
+		if len(lines) != 2 || !strings.HasPrefix(lines[1], "awsrole: signed in to IAM Identity Center session corp elsewhere, until ") {
+			t.Errorf("the cd waiting for a sign-in made elsewhere printed %q, want the address line and the signed-in-elsewhere line", lines)
+		}
+		wantActive(t, r, "after the sign-in made elsewhere", s.Managed(), ssoDeployArn, proj, "eu-west-1")
+		if n := r.stub.Count("CreateToken"); n != 0 {
+			t.Errorf("successful CreateToken: %d, want none (the code shown was never confirmed)", n)
+		}
+	})
+}
+
 // wantSignedIn checks a device-flow sign-in to session corp: what the
 // terminal showed from what to the next prompt (full) is the address line
 // and the signed-in line only; the shell then holds proj's permission set,
