@@ -59,7 +59,9 @@ func CheckDir(dir string) error {
 // not writable by group or others, unless it has the sticky bit (like
 // /tmp), where nobody can rename or remove what is not theirs. Directories
 // that do not exist yet pass: awsrole creates them, as its own. Results are
-// remembered for the life of the process, so that each costs one stat.
+// remembered for the life of the process, so that each costs one stat. A
+// directory on the way that is a symbolic link is judged where it lands,
+// with the directories above its target.
 func CheckParents(dir string) error {
 	dir = filepath.Clean(dir)
 	if !filepath.IsAbs(dir) {
@@ -73,13 +75,33 @@ func CheckParents(dir string) error {
 		}
 	}
 	for d := dir; ; d = filepath.Dir(d) {
-		if err := cached(&parentCache, d, func() error { return checkParent(d) }); err != nil {
+		last := d == stop || d == filepath.Dir(d)
+		err := cached(&parentCache, d, func() error {
+			if err := checkParent(d); err != nil || last {
+				return err
+			}
+			return checkLinkTarget(d)
+		})
+		if err != nil || last {
 			return err
 		}
-		if d == stop || d == filepath.Dir(d) {
-			return nil
-		}
 	}
+}
+
+// checkLinkTarget checks the directories above where d lands, when d is a
+// symbolic link: whoever could replace one of them could replace what is
+// under it. ($HOME itself, where the walk stops, is not followed: what is
+// above it is not the user's business.)
+func checkLinkTarget(d string) error {
+	fi, err := os.Lstat(d)
+	if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		return nil
+	}
+	target, err := filepath.EvalSymlinks(d)
+	if err != nil {
+		return nil // dangling: checkParent has said what it could
+	}
+	return CheckParents(filepath.Dir(target))
 }
 
 func checkParent(dir string) error {

@@ -57,6 +57,47 @@ func TestCheckParents(t *testing.T) {
 	}
 }
 
+// TestCheckParentsFollowsLinks: a directory on the way that is a link is
+// judged where it lands, with the directories above its target.
+func TestCheckParentsFollowsLinks(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		mode os.FileMode
+		ok   bool
+	}{
+		{"target's parent 0755", 0o755, true},
+		{"target's parent writable by others", 0o777, false},
+		{"target's parent sticky", 0o777 | os.ModeSticky, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			ForgetChecks()
+			root := t.TempDir()
+			home := filepath.Join(root, "home")
+			elsewhere := filepath.Join(root, "elsewhere")
+			target := filepath.Join(elsewhere, "state")
+			for _, d := range []string{home, target} {
+				if err := os.MkdirAll(d, 0o700); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := os.Symlink(target, filepath.Join(home, "state")); err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv("HOME", home)
+			if err := os.Chmod(elsewhere, c.mode); err != nil {
+				t.Fatal(err)
+			}
+			err := CheckParents(filepath.Join(home, "state", "awsrole"))
+			if c.ok != (err == nil) {
+				t.Fatalf("CheckParents through a link = %v, want ok=%v", err, c.ok)
+			}
+			if err != nil && !strings.Contains(err.Error(), "chmod go-w "+elsewhere) {
+				t.Errorf("message %q does not name the target's parent", err)
+			}
+		})
+	}
+}
+
 // TestReadLimitedNeverBlocks: special files fail at once.
 func TestReadLimitedNeverBlocks(t *testing.T) {
 	fifo := filepath.Join(t.TempDir(), "fifo")
