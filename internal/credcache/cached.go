@@ -61,16 +61,14 @@ func (c *Cached) Retrieve(ctx context.Context) (Credentials, error) {
 	if wait == 0 {
 		wait = Timeout
 	}
-	lctx, cancel := context.WithTimeout(ctx, wait)
-	defer cancel()
-	lock := flock.New(c.Step.Path + ".lock")
-	if ok, err := lock.TryLockContext(lctx, 20*time.Millisecond); !ok {
-		if err != nil && lctx.Err() == nil {
-			return Credentials{}, fmt.Errorf("lock %s: %s", OneLine(c.Step.Path+".lock"), OneLine(err.Error()))
-		}
+	unlock, err := privfile.Lock(ctx, c.Step.Path+".lock", wait)
+	if errors.Is(err, privfile.ErrBusy) {
 		return Credentials{}, fmt.Errorf("another awsrole is still fetching credentials for %s (lock %s)", c.Step.Label, OneLine(c.Step.Path+".lock"))
 	}
-	defer lock.Unlock()
+	if err != nil {
+		return Credentials{}, err
+	}
+	defer unlock()
 	if cr, ok := Lookup(c.Step, c.Window, c.Now(), nil); ok {
 		return cr, nil // another process fetched while this one waited
 	}

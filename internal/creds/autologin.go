@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -11,7 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/gofrs/flock"
 
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/privfile"
@@ -70,17 +70,11 @@ func lockSignIn(ctx context.Context, session string) (unlock func(), err error) 
 		return nil, err
 	}
 	sum := sha256.Sum256([]byte(session))
-	path := filepath.Join(dir, "signin-"+hex.EncodeToString(sum[:8])+".lock")
-	lctx, cancel := context.WithTimeout(ctx, signInWait)
-	defer cancel()
-	l := flock.New(path)
-	if ok, err := l.TryLockContext(lctx, 50*time.Millisecond); !ok {
-		if err != nil && lctx.Err() == nil {
-			return nil, fmt.Errorf("lock %s: %s", credcache.OneLine(path), credcache.OneLine(err.Error()))
-		}
+	unlock, err = privfile.Lock(ctx, filepath.Join(dir, "signin-"+hex.EncodeToString(sum[:8])+".lock"), signInWait)
+	if errors.Is(err, privfile.ErrBusy) {
 		return nil, fmt.Errorf("another awsrole is still signing in to IAM Identity Center session %s; finish that sign-in, then cd again", session)
 	}
-	return func() { l.Unlock() }, nil
+	return unlock, err
 }
 
 // whileParentLives is ctx, also ended once the process that started this

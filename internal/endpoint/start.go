@@ -12,8 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gofrs/flock"
-
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/privfile"
 	"github.com/awsrole/awsrole/internal/state"
@@ -51,13 +49,14 @@ func Ensure(exe string, environ []string) (Info, string, error) {
 	if err := privfile.Dir(Dir()); err != nil {
 		return Info{}, "", err
 	}
-	lock := flock.New(startLockPath())
-	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
-	defer cancel()
-	if ok, err := lock.TryLockContext(ctx, 10*time.Millisecond); !ok {
-		return Info{}, "", fmt.Errorf("another shell has been starting the credential endpoint for %s (%v)", startTimeout, err)
+	unlock, err := privfile.Lock(context.Background(), startLockPath(), startTimeout)
+	if errors.Is(err, privfile.ErrBusy) {
+		return Info{}, "", fmt.Errorf("another shell has been starting the credential endpoint for %s", startTimeout)
 	}
-	defer lock.Unlock()
+	if err != nil {
+		return Info{}, "", err
+	}
+	defer unlock()
 	if i, tok, ok := Healthy(); ok {
 		return i, tok, nil
 	}
