@@ -15,9 +15,9 @@ var ErrBusy = errors.New("lock busy")
 
 // Lock takes the exclusive file lock at path, waiting up to wait for the
 // process that holds it; ErrBusy when it does not let go in time. A lock
-// file removed while this process waited (a prune removes an entry's lock
-// with it) is taken anew at its path: a lock on the removed file would
-// lock nothing anyone else sees.
+// file removed between its opening and its locking (a prune removes an
+// entry's lock with it) is taken anew at its path: a lock on the removed
+// file would lock nothing anyone else sees.
 func Lock(ctx context.Context, path string, wait time.Duration) (unlock func(), err error) {
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
@@ -30,11 +30,16 @@ func Lock(ctx context.Context, path string, wait time.Duration) (unlock func(), 
 		case !ok:
 			return nil, ErrBusy
 		}
-		held, herr := l.Stat()
-		now, nerr := os.Stat(path)
-		if herr == nil && nerr == nil && os.SameFile(held, now) {
+		if onPath(l, path) {
 			return func() { l.Unlock() }, nil
 		}
 		l.Unlock()
 	}
+}
+
+// onPath reports whether the file l holds open is still the one at path.
+func onPath(l *flock.Flock, path string) bool {
+	held, herr := l.Stat()
+	now, nerr := os.Stat(path)
+	return herr == nil && nerr == nil && os.SameFile(held, now)
 }

@@ -11,9 +11,8 @@ import (
 	"github.com/gofrs/flock"
 )
 
-// TestLock: a held lock is waited for, then ErrBusy; a lock file removed
-// while a process waited for it (as a prune does) is taken anew at its
-// path, so that the lock still excludes the next process.
+// TestLock: a held lock is waited for, then ErrBusy; once free it is
+// taken, and excludes the next process.
 func TestLock(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "entry.lock")
 	held := flock.New(path)
@@ -23,24 +22,39 @@ func TestLock(t *testing.T) {
 	if _, err := Lock(context.Background(), path, 100*time.Millisecond); !errors.Is(err, ErrBusy) {
 		t.Fatalf("Lock of a held lock: %v, want ErrBusy", err)
 	}
+	held.Unlock()
+	unlock, err := Lock(context.Background(), path, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	if ok, _ := flock.New(path).TryLock(); ok {
+		t.Error("the lock Lock took did not exclude another")
+	}
+}
 
-	got := make(chan func(), 1)
-	go func() {
-		unlock, err := Lock(context.Background(), path, 10*time.Second)
-		if err != nil {
-			t.Error(err)
-			unlock = func() {}
-		}
-		got <- unlock
-	}()
-	time.Sleep(200 * time.Millisecond) // the waiter has opened the file by now
+// TestLockOnPath: a lock whose file was removed (by a prune) is not the
+// lock at its path, even once a new file is there.
+func TestLockOnPath(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "entry.lock")
+	l := flock.New(path)
+	if ok, err := l.TryLock(); !ok {
+		t.Fatal(err)
+	}
+	defer l.Unlock()
+	if !onPath(l, path) {
+		t.Fatal("a fresh lock is not on its path")
+	}
 	if err := os.Remove(path); err != nil {
 		t.Fatal(err)
 	}
-	held.Unlock()
-	unlock := <-got
-	defer unlock()
-	if ok, _ := flock.New(path).TryLock(); ok {
-		t.Error("Lock returned holding the removed file: the lock at its path was free for the next process")
+	if onPath(l, path) {
+		t.Error("a lock on a removed file counts as the lock at its path")
+	}
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if onPath(l, path) {
+		t.Error("a lock on a removed file counts as the lock on the new file at its path")
 	}
 }
