@@ -371,6 +371,17 @@ func TestSSOExpiredThenLogin(t *testing.T) {
 	})
 }
 
+// autoLoginRig is a user with sso_login = "auto" whose sign-in has
+// expired and cannot be refreshed.
+func autoLoginRig(t *testing.T) *rig {
+	t.Helper()
+	r := newRig(t, nil)
+	r.setupSSO(-time.Minute)
+	r.stub.RevokeRefreshTokens()
+	r.userConfig("sso_login = \"auto\"\n")
+	return r
+}
+
 // 4b. With sso_login = "auto" an expired sign-in is made anew on the
 // terminal at the cd itself: the address line, the signed-in line, and
 // the project entered at that one prompt. Ctrl-C while it waits for the
@@ -379,10 +390,7 @@ func TestSSOExpiredThenLogin(t *testing.T) {
 // sign-in starts and the line names the command as without the setting.
 func TestSSOAutoLogin(t *testing.T) {
 	forEachShell(t, func(t *testing.T, kind string) {
-		r := newRig(t, nil)
-		r.setupSSO(-time.Minute)
-		r.stub.RevokeRefreshTokens()
-		r.userConfig("sso_login = \"auto\"\n")
+		r := autoLoginRig(t)
 		// The browser confirms the sign-in only once the user is there.
 		there := filepath.Join(r.root, "user-at-the-browser")
 		r.env["BROWSER"] = sp(r.write(filepath.Join(r.root, "bin-browser", "browser"),
@@ -453,10 +461,7 @@ func TestSSOAutoLogin(t *testing.T) {
 // the new token, and the code shown is left unconfirmed.
 func TestSSOAutoLoginElsewhere(t *testing.T) {
 	forEachShell(t, func(t *testing.T, kind string) {
-		r := newRig(t, nil)
-		r.setupSSO(-time.Minute)
-		r.stub.RevokeRefreshTokens()
-		r.userConfig("sso_login = \"auto\"\n")
+		r := autoLoginRig(t)
 		r.env["BROWSER"] = sp("true") // the user never confirms this one
 		r.install(kind)
 		proj := r.ssoProject("proj", "", "e2e-sso-elsewhere", "eu-west-1", "")
