@@ -34,6 +34,11 @@ func Lock(ctx context.Context, path string, wait time.Duration) (unlock func(), 
 			return func() { l.Unlock() }, nil
 		}
 		l.Unlock()
+		select {
+		case <-ctx.Done():
+			return nil, ErrBusy
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }
 

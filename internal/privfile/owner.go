@@ -67,13 +67,7 @@ func CheckParents(dir string) error {
 	if !filepath.IsAbs(dir) {
 		return nil
 	}
-	stop := string(filepath.Separator)
-	if home := os.Getenv("HOME"); filepath.IsAbs(home) {
-		home = filepath.Clean(home)
-		if dir == home || strings.HasPrefix(dir, home+string(filepath.Separator)) {
-			stop = home
-		}
-	}
+	stop := walkStop(dir)
 	for d := dir; ; d = filepath.Dir(d) {
 		last := d == stop || d == filepath.Dir(d)
 		err := cached(&parentCache, d, func() error {
@@ -88,20 +82,51 @@ func CheckParents(dir string) error {
 	}
 }
 
-// checkLinkTarget checks the directories above where d lands, when d is a
-// symbolic link: whoever could replace one of them could replace what is
-// under it. ($HOME itself, where the walk stops, is not followed: what is
-// above it is not the user's business.)
+// walkStop is where a walk up from dir ends: $HOME when dir is under it,
+// as written or where it really is (a home on a linked path), else "/".
+func walkStop(dir string) string {
+	home := os.Getenv("HOME")
+	if !filepath.IsAbs(home) {
+		return string(filepath.Separator)
+	}
+	home = filepath.Clean(home)
+	if under(dir, home) {
+		return home
+	}
+	if real, err := filepath.EvalSymlinks(home); err == nil && real != home && under(dir, real) {
+		return real
+	}
+	return string(filepath.Separator)
+}
+
+func under(dir, top string) bool {
+	return dir == top || strings.HasPrefix(dir, strings.TrimSuffix(top, string(filepath.Separator))+string(filepath.Separator))
+}
+
+// checkLinkTarget checks where d points, one link at a time, when d is a
+// symbolic link: that place and the directories above it, since whoever
+// could replace one of them could replace what is under it. ($HOME
+// itself, where the walk stops, is not followed: what is above it is not
+// the user's business.) A loop of links fails checkParent's stat first.
 func checkLinkTarget(d string) error {
 	fi, err := os.Lstat(d)
 	if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
 		return nil
 	}
-	target, err := filepath.EvalSymlinks(d)
+	hop, err := os.Readlink(d)
 	if err != nil {
-		return nil // dangling: checkParent has said what it could
+		return nil
 	}
-	return CheckParents(filepath.Dir(target))
+	if !filepath.IsAbs(hop) {
+		// Relative to where the link really is: a ".." in it climbs
+		// from there, not from the path as written.
+		base, err := filepath.EvalSymlinks(filepath.Dir(d))
+		if err != nil {
+			base = filepath.Dir(d)
+		}
+		hop = filepath.Join(base, hop)
+	}
+	return CheckParents(hop)
 }
 
 func checkParent(dir string) error {

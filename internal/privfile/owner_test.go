@@ -98,6 +98,59 @@ func TestCheckParentsFollowsLinks(t *testing.T) {
 	}
 }
 
+// TestCheckParentsLinkChain: a link to a link is judged at each hop, so
+// a writable directory holding the middle link is refused.
+func TestCheckParentsLinkChain(t *testing.T) {
+	ForgetChecks()
+	root := t.TempDir()
+	home, pub, safe := filepath.Join(root, "home"), filepath.Join(root, "pub"), filepath.Join(root, "safe", "state")
+	for _, d := range []string{home, pub, safe} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(safe, filepath.Join(pub, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(pub, "link"), filepath.Join(home, "state")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(pub, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HOME", home)
+	if err := CheckParents(filepath.Join(home, "state", "awsrole")); err == nil || !strings.Contains(err.Error(), "chmod go-w "+pub) {
+		t.Errorf("a chain of links through a writable directory: %v, want it refused naming %s", err, pub)
+	}
+}
+
+// TestCheckParentsLinkedHome: with $HOME on a linked path, a link inside
+// it that lands inside it (a dotfiles manager's) stops at the real home:
+// what is above it stays none of awsrole's business.
+func TestCheckParentsLinkedHome(t *testing.T) {
+	ForgetChecks()
+	root := t.TempDir()
+	data := filepath.Join(root, "data")
+	real := filepath.Join(data, "home", "alice")
+	if err := os.MkdirAll(filepath.Join(real, "dotfiles", "state"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join("dotfiles", "state"), filepath.Join(real, "state")); err != nil {
+		t.Fatal(err)
+	}
+	home := filepath.Join(root, "alice")
+	if err := os.Symlink(real, home); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(data, 0o775); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HOME", home)
+	if err := CheckParents(filepath.Join(home, "state", "awsrole")); err != nil {
+		t.Errorf("a link inside a linked home was judged above it: %v", err)
+	}
+}
+
 // TestReadLimitedNeverBlocks: special files fail at once.
 func TestReadLimitedNeverBlocks(t *testing.T) {
 	fifo := filepath.Join(t.TempDir(), "fifo")
