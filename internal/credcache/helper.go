@@ -74,6 +74,8 @@ func (h Helper) Run(ctx context.Context, call Call, env Env) (Reply, error) {
 	switch {
 	case decodeErr == nil && reply.Version != ProtocolVersion:
 		return Reply{}, fmt.Errorf("%s speaks protocol version %d, awsrole %d; install both from the same release: go install github.com/awsrole/awsrole/cmd/...@latest", bin, reply.Version, ProtocolVersion)
+	case decodeErr == nil && reply.Error != "" && reply.SignIn:
+		return Reply{}, &SignInError{Msg: reply.Error}
 	case decodeErr == nil && reply.Error != "":
 		return Reply{}, errors.New(reply.Error)
 	case decodeErr == nil && runErr == nil:

@@ -194,7 +194,15 @@ type Reply struct {
 	Assignments []Assignment `json:"assignments,omitempty"`
 	SigninToken string       `json:"signin_token,omitempty"`
 	Error       string       `json:"error,omitempty"`
+	SignIn      bool         `json:"sign_in,omitempty"` // Error is a SignInError
 }
+
+// SignInError is the failure of a sign-in made on the terminal (given up
+// with Ctrl-C, refused, or its code expired): the prompts after it do not
+// start another, though they try the credentials again.
+type SignInError struct{ Msg string }
+
+func (e *SignInError) Error() string { return e.Msg }
 
 // Assignment is one account and permission set the user can reach.
 type Assignment struct {

@@ -50,12 +50,12 @@ func (t *terminalSignIn) run(ctx context.Context, src credcache.Source, retrieve
 	lctx, cancel := whileParentLives(lctx)
 	defer cancel()
 	if err := Login(lctx, credcache.Login{Session: session}, t.term); err != nil {
-		return aws.Credentials{}, fmt.Errorf("%s; run: %s", err, src.LoginCommand())
+		return aws.Credentials{}, &credcache.SignInError{Msg: fmt.Sprintf("%s; run: %s", err, src.LoginCommand())}
 	}
 	c, err := retrieve()
 	switch {
 	case err != nil && signInGone(err):
-		return c, fmt.Errorf("IAM Identity Center session %s refused the sign-in just made; check sso_start_url and sso_region of its [sso-session] in ~/.aws/config", session)
+		return c, &credcache.SignInError{Msg: fmt.Sprintf("IAM Identity Center session %s refused the sign-in just made; check sso_start_url and sso_region of its [sso-session] in ~/.aws/config", session)}
 	case err != nil:
 		return c, describeSSO(ctx, src, err)
 	}

@@ -33,7 +33,8 @@ func Serve(in io.Reader, out io.Writer) int {
 	if err != nil {
 		// Each quoted remote text is already bounded; folding keeps the
 		// advice that follows it.
-		reply = credcache.Reply{Error: strings.Join(strings.Fields(err.Error()), " ")}
+		var signIn *credcache.SignInError
+		reply = credcache.Reply{Error: strings.Join(strings.Fields(err.Error()), " "), SignIn: errors.As(err, &signIn)}
 	}
 	return encode(out, reply)
 }

@@ -175,7 +175,8 @@ func (e *Engine) export(ctx context.Context, in Input) (*Result, error) {
 		}
 		err := perr
 		if err == nil {
-			if state.Retrying(in.PID, fail) {
+			gaveUp := state.SignInFailed(in.PID, fail)
+			if gaveUp {
 				// A sign-in the user gave up on (or that failed) is not
 				// started again at every prompt; a cd starts one.
 				proj.Request.SSOLogin = false
@@ -188,6 +189,8 @@ func (e *Engine) export(ctx context.Context, in Input) (*Result, error) {
 			// As the attempt left them: a token it wrote does not mend
 			// its own failure.
 			fail.Hash = target.Hash + proj.Watched()
+			var signIn *credcache.SignInError
+			fail.SignIn = gaveUp || errors.As(err, &signIn)
 		}
 		switch kind {
 		case transition.Switch:

@@ -170,11 +170,12 @@ func TestBackoff(t *testing.T) {
 	}
 }
 
-// TestAutoSignInOnce: with sso_login = "auto", a fetch that failed is
-// tried again after the backoff without a sign-in (the user gave up on
-// one, or it did not help); moving (elsewhere in the project, or out and
-// back) asks for one again. What an attempt itself changed, a token file
-// it wrote, does not mend its own failure.
+// TestAutoSignInOnce: with sso_login = "auto", a fetch whose sign-in on
+// the terminal did not complete is tried again after the backoff without
+// one (the user gave up on it), however often; moving (elsewhere in the
+// project, or out and back) asks for one again. A failure that had no
+// sign-in in it (the network) keeps them. What an attempt itself changed,
+// a token file it wrote, does not mend its own failure.
 func TestAutoSignInOnce(t *testing.T) {
 	w := newFailWorld(t)
 	userDir := filepath.Join(w.home, ".config", "awsrole")
@@ -197,17 +198,23 @@ func TestAutoSignInOnce(t *testing.T) {
 	var asked []bool
 	w.e.Creds = fakeCreds(func(req credcache.Request) (credcache.Credentials, error) {
 		asked = append(asked, req.SSOLogin)
-		// The attempt refreshes the token file, and fails all the same.
+		// The attempt refreshes the token file, and fails all the same:
+		// the first with a sign-in the user gave up on, the rest with
+		// no sign-in in them.
 		os.MkdirAll(filepath.Dir(token), 0o700)
 		os.WriteFile(token, []byte(strings.Repeat("t", len(asked))), 0o600)
-		return credcache.Credentials{}, errors.New("IAM Identity Center refused")
+		if len(asked) == 1 {
+			return credcache.Credentials{}, &credcache.SignInError{Msg: "sign-in cancelled"}
+		}
+		return credcache.Credentials{}, errors.New("IAM Identity Center did not answer")
 	})
 	export := func(dir string) {
 		t.Helper()
-		if _, err := w.e.Export(context.Background(), engine.Input{Env: w.env, PWD: dir, PID: w.pid}); err != nil && !strings.Contains(err.Error(), "refused") {
+		if _, err := w.e.Export(context.Background(), engine.Input{Env: w.env, PWD: dir, PID: w.pid}); err != nil && !strings.Contains(err.Error(), "sign-in cancelled") && !strings.Contains(err.Error(), "did not answer") {
 			t.Fatalf("export in %s: %v", dir, err)
 		}
 	}
+	later := func() { w.now = w.now.Add(state.Backoff + time.Second) }
 	sub := filepath.Join(w.a, "sub")
 	plain := filepath.Join(w.home, "plain")
 	for _, d := range []string{sub, plain} {
@@ -215,16 +222,20 @@ func TestAutoSignInOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	export(w.a)
+	export(w.a) // the sign-in, given up on
 	w.now = w.now.Add(time.Second)
 	export(w.a) // within the backoff, though the attempt wrote the token
-	w.now = w.now.Add(state.Backoff)
+	later()
 	export(w.a) // after it: tried, no sign-in
-	export(sub) // moved: a sign-in again
+	later()
+	export(w.a) // and again: still none
+	export(sub) // moved: a sign-in again, failing without one
+	later()
+	export(sub) // that failure had no sign-in in it: one again
 	export(plain)
 	export(w.a) // out and back: again
-	if want := []bool{true, false, true, true}; !slices.Equal(asked, want) {
-		t.Errorf("fetches asked for a sign-in %v, want %v (enter, after the backoff, moved, back)", asked, want)
+	if want := []bool{true, false, false, true, true, true}; !slices.Equal(asked, want) {
+		t.Errorf("fetches asked for a sign-in %v, want %v", asked, want)
 	}
 }
 

@@ -23,6 +23,8 @@ type Failure struct {
 	File string // the file that failed, or the step when no file did ("find", "user-config")
 	Hash string // the file's content or state, as far as it decides the outcome
 	At   time.Time
+	// SignIn: a sign-in on the terminal was made and did not complete.
+	SignIn bool
 }
 
 // Notice is a message about a file that a shell hears once: it stays said,
@@ -49,6 +51,7 @@ type record struct {
 	Hash   string     `json:"hash"`
 	At     time.Time  `json:"at"`
 	Notice NoticeKind `json:"notice,omitempty"` // "" for a failure
+	SignIn bool       `json:"sign_in,omitempty"`
 }
 
 func failureDir() string { return filepath.Join(Root(), "failures") }
@@ -76,7 +79,7 @@ func readRecord(pid int) (record, bool) {
 
 // RecordFailure notes that shell pid failed at f.
 func RecordFailure(pid int, f Failure) error {
-	return writeRecord(pid, record{PWD: f.PWD, File: f.File, Hash: f.Hash, At: f.At})
+	return writeRecord(pid, record{PWD: f.PWD, File: f.File, Hash: f.Hash, At: f.At, SignIn: f.SignIn})
 }
 
 // Repeated reports whether shell pid's last record is failure f, less than
@@ -86,11 +89,12 @@ func Repeated(pid int, f Failure) bool {
 	return ok && f.At.Sub(last.At) < Backoff && !f.At.Before(last.At)
 }
 
-// Retrying reports whether shell pid's last record is failure f, however
-// long ago: the shell has not moved nor anything changed since.
-func Retrying(pid int, f Failure) bool {
-	_, ok := lastFailure(pid, f)
-	return ok
+// SignInFailed reports whether shell pid's last record is failure f,
+// however long ago, and a sign-in on the terminal was part of it: the
+// shell has not moved nor anything changed since.
+func SignInFailed(pid int, f Failure) bool {
+	last, ok := lastFailure(pid, f)
+	return ok && last.SignIn
 }
 
 func lastFailure(pid int, f Failure) (record, bool) {
