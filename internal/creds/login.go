@@ -69,11 +69,14 @@ func Login(ctx context.Context, l credcache.Login, tty io.Writer) error {
 	}
 	// signedInElsewhere is a new, valid token for this portal that another
 	// sign-in (aws sso login, awsrole login in another terminal) wrote
-	// while this one waited: it serves, and this wait ends.
+	// while this one waited: it serves, and this wait ends. Only when the
+	// token on file had expired: a valid one may just be refreshed by
+	// an SDK meanwhile, which is no sign-in.
+	expired := old.ExpiresAt.Before(time.Now())
 	signedInElsewhere := func() (awsconfig.Token, bool) {
 		t, err := awsconfig.ReadTokenFile(s.tokenPath)
-		return t, err == nil && t.StartURL == s.startURL && t.AccessToken != "" && t.AccessToken != old.AccessToken &&
-			t.ExpiresAt.After(time.Now().Add(time.Minute))
+		return t, expired && err == nil && t.StartURL == s.startURL && t.Region == s.region && t.AccessToken != "" &&
+			t.AccessToken != old.AccessToken && t.ExpiresAt.After(time.Now().Add(time.Minute))
 	}
 	fail := func(step string, err error) error {
 		return fmt.Errorf("sign-in to IAM Identity Center session %s: %s: %w", s.name, step, describe(ctx, "IAM Identity Center", "AWS_ENDPOINT_URL_SSO_OIDC", err))
