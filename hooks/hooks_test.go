@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/awsrole/awsrole/internal/testrig"
+
 	"github.com/awsrole/awsrole/hooks"
 	"github.com/awsrole/awsrole/shellgen"
 )
@@ -25,9 +27,7 @@ const hostileBin = "/opt/" + hostileDir + "/awsrole"
 
 func needShell(t *testing.T, name string) {
 	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		t.Skipf("%s not installed", name)
-	}
+	testrig.Tool(t, name, ".ci/run installs it")
 }
 
 // row is what the hook tests know about one shell of the registry; adding

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/awsrole/awsrole/internal/testrig"
+
 	"github.com/awsrole/awsrole/shellgen"
 )
 
@@ -142,9 +144,7 @@ func shellRunners() []shellRunner {
 // and checks they are gone (not empty). It batches values into few processes.
 func roundTrip(t *testing.T, r shellRunner, values []string) {
 	t.Helper()
-	if _, err := exec.LookPath(r.argv[0]); err != nil {
-		t.Skipf("%s not installed", r.argv[0])
-	}
+	testrig.Tool(t, r.argv[0], ".ci/run installs it")
 	if r.utf8Only {
 		var valid []string
 		for _, v := range values {

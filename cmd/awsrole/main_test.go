@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/awsrole/awsrole/internal/testrig"
+
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/awsrole/awsrole/internal/creds"
@@ -71,7 +73,7 @@ func TestScripts(t *testing.T) {
 				return false, fmt.Errorf("unknown condition %q", cond)
 			}
 			_, err := exec.LookPath(name)
-			return err == nil || os.Getenv("AWSROLE_TEST_REQUIRE") == "all", nil
+			return err == nil || testrig.RequireAll(), nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			// sts-calls ACTION N: the stand-in answered ACTION successfully N times.

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/awsrole/awsrole/internal/testrig"
+
 	"github.com/creack/pty"
 )
 
@@ -49,7 +51,7 @@ func (r *rig) startShell(kind string, dir string, extra map[string]*string) *she
 		dir = r.home
 	}
 	if shells[kind] == "" {
-		r.t.Skipf("%s is not on PATH (.ci/run installs it)", kind)
+		testrig.Require(r.t, kind+" is not on PATH (.ci/run installs it)")
 	}
 	cmd := exec.Command(shells[kind], "-i")
 	cmd.Dir = dir

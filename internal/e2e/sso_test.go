@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/awsrole/awsrole/internal/stsstub"
+	"github.com/awsrole/awsrole/internal/testrig"
 )
 
 // IAM Identity Center (issue 9): a project file names an SSO account and
@@ -799,23 +800,23 @@ func botocorePython(t *testing.T, r *rig) string {
 	t.Helper()
 	aws, err := lookPathIn("aws", *r.env["PATH"])
 	if err != nil {
-		t.Skip("no aws CLI")
+		testrig.Require(t, "no aws CLI on the rig's PATH (pip install awscli)")
 	}
 	data, err := os.ReadFile(aws)
 	if err != nil {
-		t.Skipf("aws CLI: %v", err)
+		testrig.Require(t, fmt.Sprintf("aws CLI: %v", err))
 	}
 	first, _, _ := strings.Cut(string(data), "\n")
 	fields := strings.Fields(strings.TrimPrefix(first, "#!"))
 	if !strings.HasPrefix(first, "#!") || len(fields) == 0 {
-		t.Skip("the aws CLI is not a Python script (aws CLI v2?): no botocore to drive")
+		testrig.Require(t, "the aws CLI is not a Python script (aws CLI v2?): no botocore to drive")
 	}
 	python := fields[0]
 	if filepath.Base(python) == "env" && len(fields) > 1 {
 		python = fields[1]
 	}
 	if out, err := exec.Command(python, "-c", "import botocore.session").CombinedOutput(); err != nil {
-		t.Skipf("%s has no botocore: %v\n%s", python, err, out)
+		testrig.Require(t, fmt.Sprintf("%s has no botocore: %v\n%s", python, err, out))
 	}
 	return python
 }

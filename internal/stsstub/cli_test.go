@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/awsrole/awsrole/internal/testrig"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
@@ -18,10 +20,7 @@ import (
 // a clean environment, so nothing from the machine's AWS setup leaks in.
 func runAWS(t *testing.T, s *Server, akid, secret, token string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	awsPath, lerr := exec.LookPath("aws")
-	if lerr != nil {
-		t.Skip("aws CLI not installed")
-	}
+	awsPath := testrig.Tool(t, "aws", "pip install awscli")
 	home := t.TempDir()
 	env := []string{
 		"PATH=" + os.Getenv("PATH"),
@@ -77,7 +76,7 @@ func TestCLICallerIdentityWithIssuedCreds(t *testing.T) {
 	}
 
 	// A wrong secret fails with the error code visible to the CLI.
-	_, stderr, err = runAWS(t, s, aws.ToString(cr.AccessKeyId), "x"+aws.ToString(cr.SecretAccessKey)[1:], aws.ToString(cr.SessionToken),
+	_, stderr, err = runAWS(t, s, aws.ToString(cr.AccessKeyId), otherSecret(aws.ToString(cr.SecretAccessKey)), aws.ToString(cr.SessionToken),
 		"sts", "get-caller-identity", "--output", "json")
 	if err == nil || !strings.Contains(stderr, "SignatureDoesNotMatch") {
 		t.Errorf("wrong secret: err %v, stderr %s", err, stderr)
@@ -158,5 +157,23 @@ func TestCLINastySecret(t *testing.T) {
 		"sts", "get-caller-identity", "--query", "Arn", "--output", "text")
 	if err != nil || strings.TrimSpace(stdout) != deployArn {
 		t.Errorf("stdout %q err %v stderr %s", stdout, err, stderr)
+	}
+}
+
+// otherSecret is secret with its first character changed: never the same
+// secret (putting "x" there was the same one when it started with "x").
+func otherSecret(secret string) string {
+	first := "x"
+	if strings.HasPrefix(secret, first) {
+		first = "y"
+	}
+	return first + secret[1:]
+}
+
+func TestOtherSecret(t *testing.T) {
+	for _, s := range []string{"xabc", "yabc", "abc"} {
+		if o := otherSecret(s); o == s || len(o) != len(s) || o[1:] != s[1:] {
+			t.Errorf("otherSecret(%q) = %q", s, o)
+		}
 	}
 }

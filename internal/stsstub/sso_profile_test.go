@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/awsrole/awsrole/internal/testrig"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -173,13 +175,7 @@ func TestSDKSSOProfileRevokedRefreshToken(t *testing.T) {
 // clients its SSO credential and token providers create.
 func runAWSProfile(t *testing.T, s *Server, home string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
-	awsPath, lerr := exec.LookPath("aws")
-	if lerr != nil {
-		if os.Getenv("AWSROLE_TEST_REQUIRE") == "all" {
-			t.Fatal("aws CLI not on PATH and AWSROLE_TEST_REQUIRE=all: install it (pip install awscli, or the AWS CLI v2 bundle)")
-		}
-		t.Skip("aws CLI not on PATH: install it (pip install awscli, or the AWS CLI v2 bundle) to run this test")
-	}
+	awsPath := testrig.Tool(t, "aws", "pip install awscli, or the AWS CLI v2 bundle")
 	env := []string{
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + home,

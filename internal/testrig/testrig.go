@@ -115,11 +115,28 @@ func OtherUser(t testing.TB) (uid, gid int) {
 	return otherUID, otherGID
 }
 
-// Require skips t for why, or fails it when AWSROLE_TEST_REQUIRE=all.
+// RequireAll is true when AWSROLE_TEST_REQUIRE=all asks every test to run:
+// a missing tool or permission then fails the test instead of skipping it.
+// CI sets it; a newcomer without fish gets skips that say what to install.
+func RequireAll() bool { return os.Getenv("AWSROLE_TEST_REQUIRE") == "all" }
+
+// Require skips t for why, or fails it when AWSROLE_TEST_REQUIRE=all. It is
+// the one way a test gives up on something the machine lacks.
 func Require(t testing.TB, why string) {
 	t.Helper()
-	if os.Getenv("AWSROLE_TEST_REQUIRE") == "all" {
+	if RequireAll() {
 		t.Fatalf("cannot run (AWSROLE_TEST_REQUIRE=all): %s", why)
 	}
 	t.Skip("skipped:", why)
+}
+
+// Tool returns the path of the named program on PATH, or goes through
+// Require saying how to get it (install: e.g. ".ci/run installs it").
+func Tool(t testing.TB, name, install string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		Require(t, fmt.Sprintf("%s is not on PATH (%s)", name, install))
+	}
+	return p
 }

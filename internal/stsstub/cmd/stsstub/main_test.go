@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/awsrole/awsrole/internal/testrig"
 )
 
 func TestParseFault(t *testing.T) {
@@ -30,10 +32,7 @@ func TestParseFault(t *testing.T) {
 // The binary prints its URL, serves the aws CLI, logs calls as JSON lines
 // and exits when stdin closes.
 func TestBinary(t *testing.T) {
-	awsPath, err := exec.LookPath("aws")
-	if err != nil {
-		t.Skip("aws CLI not installed")
-	}
+	awsPath := testrig.Tool(t, "aws", "pip install awscli")
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "stsstub")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {

@@ -12,19 +12,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/awsrole/awsrole/internal/testrig"
 )
 
 // The binary signs an SSO user in from flags: the token file it writes is
 // what the aws CLI's own SSO provider reads, and the log shows the portal
 // and OIDC calls.
 func TestBinarySSO(t *testing.T) {
-	awsPath, err := exec.LookPath("aws")
-	if err != nil {
-		if os.Getenv("AWSROLE_TEST_REQUIRE") == "all" {
-			t.Fatal("aws CLI not on PATH and AWSROLE_TEST_REQUIRE=all: install it (pip install awscli)")
-		}
-		t.Skip("aws CLI not on PATH: install it (pip install awscli) to run this test")
-	}
+	awsPath := testrig.Tool(t, "aws", "pip install awscli")
 	home := t.TempDir()
 	bin := filepath.Join(t.TempDir(), "stsstub")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
