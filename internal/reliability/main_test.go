@@ -35,6 +35,12 @@ func TestMain(m *testing.M) {
 	if !parallelSet {
 		_ = flag.Set("test.parallel", "16")
 	}
+	if testing.Short() {
+		// Nothing here is logic of its own: the whole suite drives real
+		// processes, so it costs nothing under -short, not even a build.
+		fmt.Println("reliability: skipped:", testrig.Short)
+		os.Exit(0)
+	}
 	code, err := setup(m)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "reliability setup: %v\n", err)

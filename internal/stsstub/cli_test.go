@@ -20,6 +20,7 @@ import (
 // a clean environment, so nothing from the machine's AWS setup leaks in.
 func runAWS(t *testing.T, s *Server, akid, secret, token string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
+	testrig.Slow(t)
 	awsPath := testrig.Tool(t, "aws", "pip install awscli")
 	home := t.TempDir()
 	env := []string{

@@ -175,6 +175,7 @@ func TestSDKSSOProfileRevokedRefreshToken(t *testing.T) {
 // clients its SSO credential and token providers create.
 func runAWSProfile(t *testing.T, s *Server, home string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
+	testrig.Slow(t)
 	awsPath := testrig.Tool(t, "aws", "pip install awscli, or the AWS CLI v2 bundle")
 	env := []string{
 		"PATH=" + os.Getenv("PATH"),

@@ -130,6 +130,19 @@ func Require(t testing.TB, why string) {
 	t.Skip("skipped:", why)
 }
 
+// Short is the reason every suite that drives real shells, real clients or
+// real expiry gives for skipping under -short: `go test -short ./...` is the
+// one-minute loop, `.ci/run` the gate.
+const Short = "-short runs logic only; real shells, real clients and real expiry run in the full suite (go test ./..., .ci/run)"
+
+// Slow skips t under -short, where only the fast loop runs.
+func Slow(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip(Short)
+	}
+}
+
 // Tool returns the path of the named program on PATH, or goes through
 // Require saying how to get it (install: e.g. ".ci/run installs it").
 func Tool(t testing.TB, name, install string) string {

@@ -32,6 +32,7 @@ func TestParseFault(t *testing.T) {
 // The binary prints its URL, serves the aws CLI, logs calls as JSON lines
 // and exits when stdin closes.
 func TestBinary(t *testing.T) {
+	testrig.Slow(t)
 	awsPath := testrig.Tool(t, "aws", "pip install awscli")
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "stsstub")

@@ -20,6 +20,7 @@ import (
 // what the aws CLI's own SSO provider reads, and the log shows the portal
 // and OIDC calls.
 func TestBinarySSO(t *testing.T) {
+	testrig.Slow(t)
 	awsPath := testrig.Tool(t, "aws", "pip install awscli")
 	home := t.TempDir()
 	bin := filepath.Join(t.TempDir(), "stsstub")
