@@ -1,19 +1,26 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/awsrole/awsrole/internal/testrig"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/awsrole/awsrole/internal/creds"
+	"github.com/awsrole/awsrole/internal/endpoint/server"
 	"github.com/awsrole/awsrole/internal/stsstub"
 )
 
@@ -25,8 +32,14 @@ const (
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"awsrole":     func() { os.Exit(run(os.Args[1:])) },
-		"awsrole-sts": func() { os.Exit(creds.Serve(os.Stdin, os.Stdout)) },
+		"awsrole": func() { os.Exit(run(os.Args[1:])) },
+		"awsrole-sts": func() {
+			if len(os.Args) > 1 && os.Args[1] == "serve" {
+				// The credential endpoint, as cmd/awsrole-sts runs it.
+				os.Exit(server.Main(os.Args[2:], &creds.Getter{Now: time.Now, Notice: io.Discard}, creds.ProcessEnv()))
+			}
+			os.Exit(creds.Serve(os.Stdin, os.Stdout))
+		},
 	})
 }
 
@@ -43,6 +56,7 @@ func TestScripts(t *testing.T) {
 			srv.AddUser(userKey, userSecret, "arn:aws:iam::111111111111:user/alice")
 			env.Defer(srv.Close)
 			env.Values["sts"] = srv
+			env.Values["json-shell"] = &jsonShell{unset: map[string]bool{}}
 			home := filepath.Join(env.WorkDir, "home")
 			for k, v := range map[string]string{
 				"HOME":                        home,
@@ -62,6 +76,19 @@ func TestScripts(t *testing.T) {
 			} {
 				env.Setenv(k, v)
 			}
+			// A credential endpoint the script started (endpoint mode)
+			// goes with it, by the pid it recorded.
+			env.Defer(func() {
+				var i struct{ PID int }
+				data, err := os.ReadFile(filepath.Join(home, ".local", "state", "awsrole", "endpoint", "server.json"))
+				if err != nil || json.Unmarshal(data, &i) != nil || i.PID <= 0 {
+					return
+				}
+				// Only if that pid is still the server, not a reuse.
+				if argv, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", i.PID)); err == nil && strings.HasPrefix(string(argv), "awsrole-sts\x00serve\x00") {
+					syscall.Kill(i.PID, syscall.SIGTERM)
+				}
+			})
 			return os.MkdirAll(home, 0o755)
 		},
 		// [tool:NAME] holds when NAME is on PATH, or when
@@ -88,6 +115,46 @@ func TestScripts(t *testing.T) {
 					ts.Fatalf("%s calls: got %d, want %s%d", args[0], got, map[bool]string{true: "not ", false: ""}[neg], want)
 				}
 			},
+			// json-prompt [ARGS...]: one prompt of a shell that evaluates
+			// `awsrole export json --pid 4242 ARGS...` in the current
+			// directory, then applies the answer: a string sets the
+			// variable, null unsets it. testscript cannot unset, so an
+			// unset variable reads "" in the script and is removed (env -u)
+			// only where json-prompt and json-shell run a command. stdout
+			// and stderr are awsrole's.
+			"json-prompt": func(ts *testscript.TestScript, neg bool, args []string) {
+				err := inJSONShell(ts, append([]string{"awsrole", "export", "json", "--pid", "4242"}, args...))
+				if (err != nil) != neg {
+					ts.Fatalf("awsrole export json: %v", err)
+				}
+				if err != nil {
+					return
+				}
+				sh := ts.Value("json-shell").(*jsonShell)
+				var changes map[string]*string
+				if out := ts.ReadFile("stdout"); strings.TrimSpace(out) != "" {
+					ts.Check(json.Unmarshal([]byte(out), &changes))
+				}
+				for name, v := range changes {
+					if v == nil {
+						sh.unset[name] = true
+						ts.Setenv(name, "")
+						continue
+					}
+					delete(sh.unset, name)
+					ts.Setenv(name, *v)
+				}
+			},
+			// json-shell CMD [ARGS...]: run CMD in the json-prompt shell's
+			// environment, without the variables its prompts unset.
+			"json-shell": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) == 0 {
+					ts.Fatalf("usage: json-shell CMD [ARGS...]")
+				}
+				if err := inJSONShell(ts, args); (err != nil) != neg {
+					ts.Fatalf("%s: %v", args[0], err)
+				}
+			},
 			// sts-signed-by KEY: every AssumeRole so far was signed with KEY.
 			"sts-signed-by": func(ts *testscript.TestScript, neg bool, args []string) {
 				for _, c := range ts.Value("sts").(*stsstub.Server).Calls() {
@@ -98,4 +165,19 @@ func TestScripts(t *testing.T) {
 			},
 		},
 	})
+}
+
+// jsonShell is what json-prompt remembers between prompts: the variables
+// the answers unset.
+type jsonShell struct{ unset map[string]bool }
+
+// inJSONShell runs argv under env, with the variables the json-prompt
+// shell has unset removed.
+func inJSONShell(ts *testscript.TestScript, argv []string) error {
+	sh := ts.Value("json-shell").(*jsonShell)
+	var envArgs []string
+	for _, name := range slices.Sorted(maps.Keys(sh.unset)) {
+		envArgs = append(envArgs, "-u", name)
+	}
+	return ts.Exec("env", append(envArgs, argv...)...)
 }
