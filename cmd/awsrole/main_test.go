@@ -77,7 +77,8 @@ func TestScripts(t *testing.T) {
 				env.Setenv(k, v)
 			}
 			// A credential endpoint the script started (endpoint mode)
-			// goes with it, by the pid it recorded.
+			// and did not stop goes with it, by the pid it recorded
+			// (Linux; elsewhere it exits after the scripts' endpoint_idle).
 			env.Defer(func() {
 				var i struct{ PID int }
 				data, err := os.ReadFile(filepath.Join(home, ".local", "state", "awsrole", "endpoint", "server.json"))
