@@ -29,7 +29,7 @@ var utf8BOM = []byte("\uFEFF")
 // *Error values naming path and, where known, the line.
 func decode(path string, data []byte) (*doc, error) {
 	if len(data) > MaxFileSize {
-		return nil, tooBig(path, int64(len(data)))
+		return nil, tooBig(path, int64(len(data)), MaxFileSize)
 	}
 	data = bytes.TrimPrefix(data, utf8BOM)
 	if bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || bytes.HasPrefix(data, []byte{0xFE, 0xFF}) {

@@ -60,7 +60,7 @@ func TestTrustStoreMustBeOwn(t *testing.T) {
 	store := func(home, proj string) string { return TrustDir() }
 	allowDir := func(home, proj string) string { return filepath.Join(TrustDir(), "allow") }
 	entry := func(home, proj string) string {
-		return filepath.Join(TrustDir(), "allow", allowKey(filepath.Join(proj, FileName), mustRead(t, filepath.Join(proj, FileName))))
+		return filepath.Join(TrustDir(), "allow", allowKey(filepath.Join(proj, FileName), mustRead(t, filepath.Join(proj, FileName)), nil))
 	}
 	parent := func(home, proj string) string { return filepath.Join(home, ".local") }
 	for _, c := range []change{
