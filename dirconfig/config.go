@@ -19,7 +19,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
 )
 
 // FileName is the name of the per-directory config file.

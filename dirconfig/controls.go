@@ -12,7 +12,6 @@ import (
 	"sort"
 	"strings"
 	"unicode"
-
 )
 
 // Limits STS puts on the identity controls of a role session.
