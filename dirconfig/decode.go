@@ -67,14 +67,6 @@ func decode(path string, data []byte) (*doc, error) {
 	return d, nil
 }
 
-// LooksSecret reports whether a key's name says its value is a credential:
-// aws_*key*, *secret*, *token*, *password*, in any case.
-func LooksSecret(key string) bool {
-	k := strings.ToLower(key)
-	return strings.Contains(k, "secret") || strings.Contains(k, "token") || strings.Contains(k, "passw") ||
-		strings.HasPrefix(strings.TrimLeft(k, `"' `), "aws_") && strings.Contains(k, "key")
-}
-
 var dupKey = regexp.MustCompile(`^Key '(.*)' has already been defined\.?$`)
 
 // notRepeated ends a parse error whose wording would have quoted the file.
