@@ -10,6 +10,7 @@ package dirconfig
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -18,8 +19,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/awsrole/awsrole/internal/privfile"
 )
 
 // FileName is the name of the per-directory config file.
@@ -67,7 +66,7 @@ type Config struct {
 	Environment string
 	Confirm     bool
 
-	allowKey string         // trust-store name for this path and content
+	approval approval       // trust-store names for this path and content
 	lines    map[string]int // key -> line, for errors found after parsing
 }
 
@@ -182,35 +181,21 @@ var dirAliases = map[string]string{
 	"stage":              "environment",
 }
 
-// Load reads, parses and validates the .awsrole.toml at path.
+// Load reads, parses and validates the .awsrole.toml at path, trusted or
+// not (for commands that show or approve it); the hook judges trust first
+// (Judge).
 func Load(path string) (*Config, error) {
-	if abs, err := filepath.Abs(path); err == nil {
-		path = abs
-	}
-	data, fi, err := readChecked(path, nil)
+	r, err := ReadRaw(path)
 	if err != nil {
 		return nil, err
 	}
-	real, err := filepath.EvalSymlinks(path)
-	if err != nil || !privfile.SameFile(fi, real) {
-		return nil, &Error{Path: path, Msg: "changed while it was read; run the command again"}
-	}
-	c, err := Parse(path, data)
+	c, policy, err := r.parse()
 	if err != nil {
 		return nil, err
 	}
-	if c.PolicyFile != "" {
-		// The policy is part of what the user approves: its content goes
-		// into the hash and the allow key, so editing it revokes trust.
-		policy, err := c.loadPolicyFile()
-		if err != nil {
-			return nil, err
-		}
-		data = withPolicy(data, policy)
-		sum := sha256.Sum256(data)
-		c.Hash = hex.EncodeToString(sum[:])
+	if err := c.checkPolicy(policy); err != nil {
+		return nil, err
 	}
-	c.RealPath, c.allowKey = real, allowKey(real, data)
 	return c, nil
 }
 
@@ -227,7 +212,7 @@ func Parse(path string, data []byte) (*Config, error) {
 		RealPath: path,
 		Dir:      filepath.Dir(path),
 		Hash:     hex.EncodeToString(sum[:]),
-		allowKey: allowKey(path, data),
+		approval: approvalOf(path, data, nil),
 		lines:    map[string]int{},
 	}
 	for _, k := range d.keys {
@@ -299,9 +284,41 @@ func unknownKey(key string, v any, known []string, aliases map[string]string) er
 	return fmt.Errorf("unknown key; known keys are %s", strings.Join(known, ", "))
 }
 
-// allowKey names the allow-file for this path and content, as direnv does:
-// sha256(absolute path + "\n" + content), so any edit revokes trust.
-func allowKey(path string, data []byte) string {
+// allowTag opens what an allow key hashes: the encoding's version.
+const allowTag = "awsrole allow v2\x00"
+
+// allowKey names the allow-file for this path and content (and, for a
+// file with a policy_file, that file's content), so that any edit revokes
+// trust: the sha256 of allowTag and then each field as its length (8 bytes,
+// big-endian) and its bytes. Every field has its length, so no two (path,
+// content) pairs hash the same bytes, whatever a path holds; direnv's
+// path + "\n" + content did not say where a path with a newline ends.
+func allowKey(path string, data []byte, policy []byte) string {
+	h := sha256.New()
+	h.Write([]byte(allowTag))
+	field := func(b []byte) {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
+		h.Write(n[:])
+		h.Write(b)
+	}
+	field([]byte(path))
+	field(data)
+	if policy != nil {
+		field([]byte("policy_file"))
+		field(policy)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// legacyAllowKey is the allow key before v2: sha256(path + "\n" + content,
+// with "\n\x00policy_file\x00" + the policy after it). It is honoured only
+// for a path without control characters, where it is unambiguous, and
+// only from an entry that records that very path (Judge).
+func legacyAllowKey(path string, data []byte, policy []byte) string {
+	if policy != nil {
+		data = append(append(append([]byte(nil), data...), "\n\x00policy_file\x00"...), policy...)
+	}
 	h := sha256.New()
 	h.Write([]byte(path + "\n"))
 	h.Write(data)
@@ -334,8 +351,8 @@ func (c *Config) checkSSO() error {
 	return nil
 }
 
-// withPolicy is what the trust hash covers for a file with a policy_file:
-// its content, then the policy's.
+// withPolicy is what Hash covers for a file with a policy_file: its
+// content, then the policy's.
 func withPolicy(data, policy []byte) []byte {
 	out := append(append([]byte(nil), data...), "\n\x00policy_file\x00"...)
 	return append(out, policy...)

@@ -361,7 +361,7 @@ mfa_serial     = "arn:aws:iam::111111111111:mfa/alice"    # optional
 			}
 			sum := sha256.Sum256([]byte(tt.data))
 			tt.want.Path, tt.want.RealPath, tt.want.Dir, tt.want.Hash = path, path, dir, hex.EncodeToString(sum[:])
-			tt.want.allowKey, tt.want.lines = c.allowKey, c.lines
+			tt.want.approval, tt.want.lines = c.approval, c.lines
 			if !reflect.DeepEqual(*c, tt.want) {
 				t.Errorf("got  %+v\nwant %+v", *c, tt.want)
 			}

@@ -5,14 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/netip"
 	"net/url"
 	"path/filepath"
 	"sort"
 	"strings"
 	"unicode"
-
-	"github.com/awsrole/awsrole/internal/privfile"
 )
 
 // Limits STS puts on the identity controls of a role session.
@@ -283,27 +282,38 @@ func (c *Config) checkControls() error {
 	return nil
 }
 
-// loadPolicyFile reads c.PolicyFile next to the config, checks it and
-// returns its content; the trust hash then covers it.
-func (c *Config) loadPolicyFile() ([]byte, error) {
+// loadPolicyFile reads c.PolicyFile next to the config as awsrole reads
+// every file (bounded, a regular file only, never waiting) and returns its
+// bytes, uninterpreted: the trust hash covers them before CheckPolicy reads
+// them (checkPolicy).
+func (c *Config) loadPolicyFile() ([]byte, fs.FileInfo, error) {
 	path := filepath.Join(c.Dir, c.PolicyFile)
 	if real, err := filepath.EvalSymlinks(path); err == nil {
 		if dir, err := filepath.EvalSymlinks(c.Dir); err == nil && !Under(real, dir) {
-			return nil, c.KeyError("policy_file", fmt.Errorf("%s is a link out of %s; a project's policy lives in the project", displayPath(path), displayPath(c.Dir)))
+			return nil, nil, c.KeyError("policy_file", fmt.Errorf("%s is a link out of %s; a project's policy lives in the project", displayPath(path), displayPath(c.Dir)))
 		}
 	}
-	data, _, err := privfile.ReadLimited(path, MaxPolicyFile, true, nil)
-	var big *privfile.TooBigError
-	switch {
-	case errors.As(err, &big):
-		return nil, c.KeyError("policy_file", fmt.Errorf("%s is %d bytes, over the %d-byte limit for a session policy", displayPath(path), big.Size, MaxPolicyFile))
-	case err != nil:
-		return nil, c.KeyError("policy_file", fmt.Errorf("cannot read %s: %s", displayPath(path), oneLine(errors.Unwrap(err).Error())))
+	data, fi, err := readChecked(path, MaxPolicyFile, nil)
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			err = errors.New(displayPath(e.Path) + ": " + e.Msg)
+		}
+		return nil, nil, c.KeyError("policy_file", err)
 	}
+	return data, fi, nil
+}
+
+// checkPolicy validates the policy_file's content, once it is trusted.
+func (c *Config) checkPolicy(data []byte) error {
+	if c.PolicyFile == "" {
+		return nil
+	}
+	var err error
 	if c.Policy, err = CheckPolicy(string(data)); err != nil {
-		return nil, c.KeyError("policy_file", fmt.Errorf("%s %w", displayPath(path), err))
+		return c.KeyError("policy_file", fmt.Errorf("%s %w", displayPath(filepath.Join(c.Dir, c.PolicyFile)), err))
 	}
-	return data, nil
+	return nil
 }
 
 // asPolicyString takes a policy as a string (”'...”' in TOML), or says

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -143,5 +144,40 @@ func TestPolicyFileTrust(t *testing.T) {
 	}
 	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "link out of") {
 		t.Errorf("policy file linked out of the project: %v", err)
+	}
+}
+
+// TestPolicyFileNotRegular: a policy_file that is a directory, a FIFO, a
+// symlink loop or missing is an error naming the key and the file, on one
+// line, without waiting (it was a nil dereference at every prompt).
+func TestPolicyFileNotRegular(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		make func(t *testing.T, p string)
+		want string
+	}{
+		{"directory", func(t *testing.T, p string) { os.Mkdir(p, 0o755) }, "is a directory"},
+		{"fifo", func(t *testing.T, p string) {
+			if err := syscall.Mkfifo(p, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, "named pipe"},
+		{"loop", func(t *testing.T, p string) { os.Symlink(filepath.Base(p), p) }, "symlink loop"},
+		{"missing", func(*testing.T, string) {}, "does not exist"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, FileName)
+			mkfile(t, path, "role_arn = \"arn:aws:iam::222222222222:role/deploy\"\npolicy_file = \"docs\"\n")
+			tc.make(t, filepath.Join(dir, "docs"))
+			_, err := loadWithin(t, path, timeoutLoad)
+			if err == nil {
+				t.Fatal("loaded")
+			}
+			msg := err.Error()
+			if !strings.HasPrefix(msg, path+":2: policy_file: "+filepath.Join(dir, "docs")+": ") || !strings.Contains(msg, tc.want) || strings.Contains(msg, "\n") {
+				t.Errorf("error %q: want one line naming the key, the policy file and %q", msg, tc.want)
+			}
+		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/BurntSushi/toml"
@@ -29,7 +30,7 @@ var utf8BOM = []byte("\uFEFF")
 // *Error values naming path and, where known, the line.
 func decode(path string, data []byte) (*doc, error) {
 	if len(data) > MaxFileSize {
-		return nil, tooBig(path, int64(len(data)))
+		return nil, tooBig(path, int64(len(data)), MaxFileSize)
 	}
 	data = bytes.TrimPrefix(data, utf8BOM)
 	if bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || bytes.HasPrefix(data, []byte{0xFE, 0xFF}) {
@@ -52,15 +53,9 @@ func decode(path string, data []byte) (*doc, error) {
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			msg := tomlMessage(pe.Message)
-			if k := secretKeyBefore(d.text, pe.Position.Line); k != "" {
-				// The parser quotes the text it choked on, which here
-				// may be part of a secret.
-				msg = "cannot parse the value of " + displayKey(k) + " or what follows it (the text is not repeated: the key looks like a credential); put strings in quotes"
-			}
-			return nil, &Error{Path: path, Line: pe.Position.Line, Msg: "invalid TOML: " + msg}
+			return nil, &Error{Path: path, Line: pe.Position.Line, Msg: "invalid TOML: " + tomlMessage(pe.Message, pe.LastKey)}
 		}
-		return nil, &Error{Path: path, Msg: "invalid TOML: " + err.Error()}
+		return nil, &Error{Path: path, Msg: "invalid TOML" + notRepeated}
 	}
 	d.md = md
 	for _, k := range md.Keys() {
@@ -72,46 +67,51 @@ func decode(path string, data []byte) (*doc, error) {
 	return d, nil
 }
 
-// assignment matches a line that sets a key: the key and what follows "=".
-var assignment = regexp.MustCompile(`^\s*([A-Za-z0-9_.\-"' ]+?)\s*=`)
-
-// secretKeyBefore returns a key that looks like a credential set on line or
-// before it ("" if none): a parse error there may quote its value.
-func secretKeyBefore(text string, line int) string {
-	found := ""
-	for i, l := range strings.SplitN(text, "\n", line+1) {
-		if i >= line && line > 0 {
-			break
-		}
-		if m := assignment.FindStringSubmatch(l); m != nil && LooksSecret(m[1]) {
-			found = strings.Trim(m[1], `"' `)
-		}
-	}
-	return found
-}
-
-// LooksSecret reports whether a key's name says its value is a credential:
-// aws_*key*, *secret*, *token*, *password*, in any case. Messages never
-// repeat such a value.
-func LooksSecret(key string) bool {
-	k := strings.ToLower(key)
-	return strings.Contains(k, "secret") || strings.Contains(k, "token") || strings.Contains(k, "passw") ||
-		strings.HasPrefix(strings.TrimLeft(k, `"' `), "aws_") && strings.Contains(k, "key")
-}
-
 var dupKey = regexp.MustCompile(`^Key '(.*)' has already been defined\.?$`)
 
-// tomlMessage rewords the parser's messages that would read oddly after
-// "invalid TOML: ".
-func tomlMessage(m string) string {
+// notRepeated ends a parse error whose wording would have quoted the file.
+const notRepeated = " (the text is not repeated here: a file at this path may hold a secret); put strings in quotes, one key = value a line"
+
+// tomlMessage rewords the parser's message about the value of key (""
+// when not at one) so that it repeats nothing of the file but a key's
+// name: whatever a key looks like, its value may be a secret (a
+// .awsrole.toml can be a link to any file the user can read, and CI logs
+// are public). What the parser says of the text it choked on is dropped;
+// what is left is kept only if it quotes nothing but TOML's punctuation
+// and holds no digit, else it becomes a plain "not valid TOML".
+func tomlMessage(m, key string) string {
 	if s := dupKey.FindStringSubmatch(m); s != nil {
 		return "key " + quote(s[1]) + " is set more than once; keep one"
 	}
-	if m == `expected value but found '\n' instead` {
-		return "nothing after =; give a value, e.g. a string in quotes"
+	at := ""
+	if key != "" {
+		at = " in the value of " + displayKey(key)
 	}
-	if strings.HasPrefix(m, "expected value but found") {
-		return strings.TrimSuffix(m, " instead") + "; put strings in quotes"
+	switch {
+	case m == `expected value but found '\n' instead`:
+		return "nothing after =; give a value, e.g. a string in quotes"
+	case strings.HasPrefix(m, "expected value but found") && key != "":
+		return "the value of " + displayKey(key) + " is not a TOML value" + notRepeated
+	case strings.HasPrefix(m, "expected value but found"):
+		return "expected a value" + notRepeated
+	case strings.HasPrefix(m, "invalid escape in string"):
+		return "invalid escape in a string" + at + " (the text is not repeated here: a file at this path may hold a secret); write \\\\ for a backslash"
+	case strings.HasPrefix(m, "TOML files cannot contain control characters"):
+		return "TOML files cannot contain control characters; remove them"
+	}
+	for _, tail := range []string{", but got ", " but got "} {
+		if i := strings.Index(m, tail); i >= 0 {
+			m = m[:i]
+		}
+	}
+	quoted := false
+	for _, r := range m {
+		switch {
+		case r == '\'' || r == '"':
+			quoted = !quoted
+		case unicode.IsDigit(r), quoted && !strings.ContainsRune(".=[]{},'\"", r):
+			return "not valid TOML" + at + notRepeated
+		}
 	}
 	return strings.TrimSuffix(m, ".")
 }

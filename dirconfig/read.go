@@ -16,30 +16,30 @@ import (
 // first stat is checked again on the open descriptor, and read without ever
 // waiting (privfile.ReadLimited). Every failure is an *Error naming path.
 func readFile(path string) ([]byte, error) {
-	data, _, err := readChecked(path, nil)
+	data, _, err := readChecked(path, MaxFileSize, nil)
 	return data, err
 }
 
-// readChecked is readFile with a further check of the open file (nil: none),
-// returning what fstat said of it.
-func readChecked(path string, check func(fs.FileInfo) error) ([]byte, fs.FileInfo, error) {
+// readChecked is readFile with a size limit and a further check of the open
+// file (nil: none), returning what fstat said of it.
+func readChecked(path string, limit int64, check func(fs.FileInfo) error) ([]byte, fs.FileInfo, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, nil, statError(path, err)
 	}
-	if err := checkRegular(path, fi); err != nil {
+	if err := checkRegular(path, fi, limit); err != nil {
 		return nil, nil, err
 	}
-	data, fi, err := privfile.ReadLimited(path, MaxFileSize, true, check)
+	data, fi, err := privfile.ReadLimited(path, limit, true, check)
 	var nr *privfile.NotRegularError
 	var big *privfile.TooBigError
 	switch {
 	case err == nil:
 		return data, fi, nil
 	case errors.As(err, &nr):
-		return nil, nil, checkRegular(path, fi)
+		return nil, nil, checkRegular(path, fi, limit)
 	case errors.As(err, &big):
-		return nil, nil, tooBig(path, big.Size)
+		return nil, nil, tooBig(path, big.Size, limit)
 	case errors.Is(err, privfile.ErrWouldBlock):
 		return nil, nil, &Error{Path: path, Msg: "is a special file (reading it would wait), not a regular file; remove or rename it"}
 	case errors.As(err, new(*fs.PathError)):
@@ -49,13 +49,13 @@ func readChecked(path string, check func(fs.FileInfo) error) ([]byte, fs.FileInf
 }
 
 // checkRegular refuses what is not a regular file of a sane size.
-func checkRegular(path string, fi fs.FileInfo) error {
+func checkRegular(path string, fi fs.FileInfo, limit int64) error {
 	m := fi.Mode()
 	var what string
 	switch {
 	case m.IsRegular():
-		if fi.Size() > MaxFileSize {
-			return tooBig(path, fi.Size())
+		if fi.Size() > limit {
+			return tooBig(path, fi.Size(), limit)
 		}
 		return nil
 	case m.IsDir():
@@ -73,10 +73,12 @@ func checkRegular(path string, fi fs.FileInfo) error {
 	return &Error{Path: path, Msg: "is " + what + ", not a regular file; remove or rename it"}
 }
 
-func tooBig(path string, size int64) error {
-	return &Error{Path: path, Msg: fmt.Sprintf(
-		"file is %d bytes, over the %d-byte limit; a config file is a few short lines, so this is probably not one",
-		size, MaxFileSize)}
+func tooBig(path string, size, limit int64) error {
+	what := "a config file is a few short lines, so this is probably not one"
+	if limit != MaxFileSize {
+		what = "this is not the file meant"
+	}
+	return &Error{Path: path, Msg: fmt.Sprintf("file is %d bytes, over the %d-byte limit; %s", size, limit, what)}
 }
 
 // statError turns an error from stat, open or read into a one-line *Error

@@ -60,7 +60,7 @@ func TestTrustStoreMustBeOwn(t *testing.T) {
 	store := func(home, proj string) string { return TrustDir() }
 	allowDir := func(home, proj string) string { return filepath.Join(TrustDir(), "allow") }
 	entry := func(home, proj string) string {
-		return filepath.Join(TrustDir(), "allow", allowKey(filepath.Join(proj, FileName), mustRead(t, filepath.Join(proj, FileName))))
+		return filepath.Join(TrustDir(), "allow", allowKey(filepath.Join(proj, FileName), mustRead(t, filepath.Join(proj, FileName)), nil))
 	}
 	parent := func(home, proj string) string { return filepath.Join(home, ".local") }
 	for _, c := range []change{
@@ -301,5 +301,46 @@ func checkOneLine(t *testing.T, err error, path string) {
 	}
 	if msg := err.Error(); !strings.HasPrefix(msg, path+": ") || strings.Contains(msg, "\n") {
 		t.Errorf("message %q: want one line starting with %s", msg, path)
+	}
+}
+
+// TestParseErrorsNeverEchoValues is finding 10b: a .awsrole.toml linked to
+// any file the user can read has none of that file's values in the error,
+// whatever its keys look like: file, line and key only.
+func TestParseErrorsNeverEchoValues(t *testing.T) {
+	for _, c := range []struct{ name, data, value string }{
+		{"plain key", "note = hunterxyz\n", "hunter"},
+		{"password quoted then bare", "password = \"hunter2\"\nnext = hunterxyz\n", "hunter"},
+		{"env file", "DB_HOST=dbinternal\nDB_PASS=s3cr3tpass\n", "dbinternal"},
+		{"shadow", "root:$6$saltsalt$hashhashhash:19000:0:99999:7:::\n", "saltsalt"},
+		{"netrc", "machine example.com login alice password s3cr3tpass\n", "example"},
+		{"bad escape", "x = \"s3cr3t\\qpass\"\n", "\\q"},
+		{"big number", "pin = 98765432109876543210\n", "98765432109876543210"},
+		{"bad hex", "x = 0xZZsecret\n", "0xZ"},
+		{"bad integer", "x = 1__2345\n", "1__2345"},
+		{"unicode escape", "x = \"\\uZZZZsecret\"\n", "uZ"},
+		{"inline table", "x = {a = hiddenpass}\n", "hidden"},
+		{"array", "x = [hiddenpass]\n", "hidden"},
+		{"date", "x = 1979-05-27T07:32:00Zs3cr3t\n", "s3cr3t"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			secret := filepath.Join(dir, "secret")
+			if err := os.WriteFile(secret, []byte(c.data), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			link := filepath.Join(dir, "repo", FileName)
+			os.MkdirAll(filepath.Dir(link), 0o755)
+			if err := os.Symlink(secret, link); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Load(link)
+			if err == nil {
+				t.Fatal("loaded")
+			}
+			if msg := err.Error(); strings.Contains(msg, c.value) || !strings.HasPrefix(msg, link+":") {
+				t.Errorf("message %q: repeats %q, or does not start with the file", msg, c.value)
+			}
+		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/awsrole/awsrole/internal/privfile"
+	"github.com/awsrole/awsrole/internal/termsafe"
 	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
@@ -35,9 +36,10 @@ func (t Trust) String() string {
 	return "not allowed"
 }
 
-// The trust store follows direnv: $XDG_DATA_HOME/awsrole/allow/<sha256(path
-// + "\n" + content)> holds the path of a file allowed with exactly that
-// content; .../deny/<sha256(path + "\n")> blocks a path whatever it holds.
+// The trust store follows direnv: $XDG_DATA_HOME/awsrole/allow/<allowKey>
+// holds the path of a file allowed with exactly that content (allowKey:
+// path and content, each with its length); .../deny/<sha256(path + "\n")>
+// blocks a path whatever it holds.
 func trustDir(kind string) string { return filepath.Join(TrustDir(), kind) }
 
 // TrustDir is the root of the trust store, $XDG_DATA_HOME/awsrole.
@@ -48,48 +50,77 @@ func TrustDir() string { return xdgdir.Data() }
 func TrustDirs() []string { return []string{trustDir("allow"), trustDir("deny")} }
 
 // TrustOf says whether c may be used: denied wins, then trusted_dirs from u
-// (which may be nil), then an allow entry for this path and content, all
-// judged on c.RealPath. Only the user's own trust store counts: a store, an
-// entry or a parent directory that someone else owns or can write is an
-// error (privfile.CheckOwner, privfile.CheckDir), never an approval. For a
-// Config from Load or Parse it costs a stat and two opens.
+// (which may be nil) for a file that is the user's own (checkOwned), then
+// an allow entry for this path and content, all judged on c.RealPath. Only
+// the user's own trust store counts: a store, an entry or a parent
+// directory that someone else owns or can write is an error
+// (privfile.CheckOwner, privfile.CheckDir), never an approval. For a
+// Config from Load or Parse it costs a stat and two opens. The hook judges
+// a file before parsing it (Judge); this is for commands that show it.
 func TrustOf(c *Config, u *UserConfig) (Trust, error) {
-	real := c.realPath()
+	a, err := c.approvalFor()
+	if err != nil {
+		// Unreadable or changed since: only a deny can be said of it.
+		a = approval{path: c.realPath(), owned: []ownedFile{{path: c.realPath()}}}
+	}
+	t, _, err := judge(a, u)
+	return t, err
+}
+
+// judge decides trust for a (see TrustOf), and says why trusted_dirs did
+// not vouch for it when it names its directory.
+func judge(a approval, u *UserConfig) (t Trust, notTrustedDir, err error) {
 	store := TrustDir()
 	if _, err := os.Lstat(store); err == nil {
 		if err := privfile.CheckDir(store); err != nil {
-			return TrustUnknown, err
+			return TrustUnknown, nil, err
 		}
 	}
-	switch denied, err := entry(trustDir("deny"), denyKey(real)); {
+	switch denied, err := entry(trustDir("deny"), denyKey(a.path), ""); {
 	case err != nil:
-		return TrustUnknown, err
+		return TrustUnknown, nil, err
 	case denied:
-		return TrustDenied, nil
+		return TrustDenied, nil, nil
 	}
-	if u != nil && underAny(filepath.Dir(real), resolveAll(u.TrustedDirs)) {
-		return TrustAllowed, nil
+	if u != nil && underAny(filepath.Dir(a.path), resolveAll(u.TrustedDirs)) {
+		if notTrustedDir = checkOwned(a.owned); notTrustedDir == nil {
+			return TrustAllowed, nil, nil
+		}
 	}
-	key, err := configAllowKey(c)
-	if err != nil {
-		return TrustUnknown, nil
+	if a.key == "" {
+		return TrustUnknown, notTrustedDir, nil
 	}
-	switch allowed, err := entry(trustDir("allow"), key); {
+	switch allowed, err := entry(trustDir("allow"), a.key, a.path); {
 	case err != nil:
-		return TrustUnknown, err
+		return TrustUnknown, notTrustedDir, err
 	case allowed:
-		return TrustAllowed, nil
+		return TrustAllowed, nil, nil
 	}
-	return TrustUnknown, nil
+	// An approval from before v2 keys is unambiguous for a path without
+	// control characters, from an entry recording that path: it counts, and
+	// is written again as v2 (a path with a newline needs a new allow).
+	if termsafe.Safe(a.path) {
+		switch allowed, err := entry(trustDir("allow"), a.legacy, a.path); {
+		case err != nil:
+			return TrustUnknown, notTrustedDir, err
+		case allowed:
+			if allow(a.path, a.gate) == nil && allow(a.path, a.key) == nil {
+				os.Remove(filepath.Join(trustDir("allow"), a.legacy))
+			}
+			return TrustAllowed, nil, nil
+		}
+	}
+	return TrustUnknown, notTrustedDir, nil
 }
 
 // entry reports whether the trust store holds dir/name, checking that it
-// and its directory are the user's own.
-func entry(dir, name string) (bool, error) {
-	_, err := privfile.Read(filepath.Join(dir, name))
+// and its directory are the user's own and, unless path is "", that it
+// records path: an allow entry approves only the path it was made for.
+func entry(dir, name, path string) (bool, error) {
+	data, err := privfile.Read(filepath.Join(dir, name))
 	switch {
 	case err == nil:
-		return true, nil
+		return path == "" || string(data) == path+"\n", nil
 	case errors.Is(err, fs.ErrNotExist):
 		return false, nil
 	}
@@ -121,13 +152,20 @@ func resolveAll(paths []string) []string {
 	return out
 }
 
-// Allow records that c's path with c's content may be used, and lifts a deny.
+// Allow records that c's path with c's content may be used, and lifts a
+// deny. A file with a policy_file gets two entries: one for its own content,
+// which lets the hook parse it (Judge), and one with the policy's.
 func Allow(c *Config) error {
-	key, err := configAllowKey(c)
+	a, err := c.approvalFor()
 	if err != nil {
 		return err
 	}
-	return allow(c.realPath(), key)
+	if a.gate != a.key {
+		if err := allow(a.path, a.gate); err != nil {
+			return err
+		}
+	}
+	return allow(a.path, a.key)
 }
 
 // AllowPath allows the file at path with its current content, whether or
@@ -141,12 +179,11 @@ func AllowPath(path string) error {
 		// A valid file is allowed as Load keys it: with its policy_file.
 		return Allow(c)
 	}
-	data, err := readFile(path)
+	r, err := ReadRaw(path)
 	if err != nil {
 		return err
 	}
-	path = resolve(path)
-	return allow(path, allowKey(path, data))
+	return allow(r.RealPath, allowKey(r.RealPath, r.Data, nil))
 }
 
 // Deny blocks c's path, whatever its content, and forgets allows for it.
@@ -177,23 +214,23 @@ func allow(path, key string) error {
 	return nil
 }
 
-// configAllowKey is the allow-entry name for c. A Config made by Parse
-// carries it; one built by hand is re-read and must still match c.Hash.
-func configAllowKey(c *Config) (string, error) {
-	if c.allowKey != "" {
-		return c.allowKey, nil
+// approvalFor is what allowing c approves. A Config made by Parse carries
+// it; one built by hand is re-read and must still match c.Hash.
+func (c *Config) approvalFor() (approval, error) {
+	if c.approval.key != "" {
+		return c.approval, nil
 	}
 	data, err := readFile(c.Path)
 	if err != nil {
-		return "", err
+		return approval{}, err
 	}
 	if c.Hash != "" {
 		sum := sha256.Sum256(data)
 		if hex.EncodeToString(sum[:]) != c.Hash {
-			return "", &Error{Path: c.Path, Msg: "changed since it was read; run the command again"}
+			return approval{}, &Error{Path: c.Path, Msg: "changed since it was read; run the command again"}
 		}
 	}
-	return allowKey(c.realPath(), data), nil
+	return approvalOf(c.realPath(), data, nil), nil
 }
 
 // removeAllows deletes every allow entry recorded for path.

@@ -2,11 +2,15 @@ package dirconfig
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/awsrole/awsrole/internal/privfile"
+	"github.com/awsrole/awsrole/internal/testrig"
 )
 
 // trustEnv points the trust store at a fresh directory and returns it.
@@ -137,27 +141,92 @@ func TestTrustIsPerPath(t *testing.T) {
 	wantTrust(t, cb, nil, TrustDenied)
 }
 
-func TestTrustedDirs(t *testing.T) {
-	trustEnv(t)
-	u := &UserConfig{TrustedDirs: []string{"/home/a/work", "/srv/"}}
-	for dir, want := range map[string]Trust{
-		"/home/a/work":         TrustAllowed,
-		"/home/a/work/x/y":     TrustAllowed,
-		"/home/a/work2":        TrustUnknown,
-		"/home/a/work2/x":      TrustUnknown,
-		"/home/a/wor":          TrustUnknown,
-		"/home/a":              TrustUnknown,
-		"/home":                TrustUnknown,
-		"/srv":                 TrustAllowed,
-		"/srv/p":               TrustAllowed,
-		"/srvx":                TrustUnknown,
-		"/elsewhere/home/a/wo": TrustUnknown,
+// TestTrustedDirsMatch: trusted_dirs names directories by whole path
+// elements.
+func TestTrustedDirsMatch(t *testing.T) {
+	dirs := []string{"/home/a/work", "/srv/"}
+	for dir, want := range map[string]bool{
+		"/home/a/work":         true,
+		"/home/a/work/x/y":     true,
+		"/home/a/work2":        false,
+		"/home/a/work2/x":      false,
+		"/home/a/wor":          false,
+		"/home/a":              false,
+		"/home":                false,
+		"/srv":                 true,
+		"/srv/p":               true,
+		"/srvx":                false,
+		"/elsewhere/home/a/wo": false,
 	} {
-		c := &Config{Path: filepath.Join(dir, FileName), Dir: dir}
-		wantTrust(t, c, u, want)
+		if got := underAny(dir, dirs); got != want {
+			t.Errorf("underAny(%s, %q) = %v, want %v", dir, dirs, got, want)
+		}
 	}
-	everything := &UserConfig{TrustedDirs: []string{"/"}}
-	wantTrust(t, &Config{Path: "/x/" + FileName, Dir: "/x"}, everything, TrustAllowed)
+	if !underAny("/x", []string{"/"}) {
+		t.Error("/ does not hold /x")
+	}
+}
+
+// TestTrustedDirsOnlyOwnFiles: trusted_dirs vouches for a file only if the
+// user (or root) owns it, nobody else can write it, and nobody else can
+// write its directory or one above it: another user's file in a 0777
+// sub-directory of a trusted tree is not trusted, and says why.
+func TestTrustedDirsOnlyOwnFiles(t *testing.T) {
+	trustEnv(t)
+	t.Setenv("HOME", t.TempDir())
+	tree := t.TempDir()
+	u := &UserConfig{TrustedDirs: []string{tree}}
+	uid, gid := testrig.OtherUser(t)
+	for _, tc := range []struct {
+		name  string
+		setup func(t *testing.T, file string)
+		want  Trust
+		why   string
+	}{
+		{"own", func(*testing.T, string) {}, TrustAllowed, ""},
+		{"foreign file in a 0777 dir", func(t *testing.T, file string) {
+			chmod(t, filepath.Dir(file), 0o777)
+			chown(t, file, uid, gid)
+		}, TrustUnknown, "not by you or root"},
+		{"own file in a 0777 dir", func(t *testing.T, file string) { chmod(t, filepath.Dir(file), 0o777) }, TrustUnknown, "writable by group or others"},
+		{"foreign file", func(t *testing.T, file string) { chown(t, file, uid, gid) }, TrustUnknown, "not by you or root"},
+		{"group-writable file", func(t *testing.T, file string) { chmod(t, file, 0o664) }, TrustUnknown, "writable by group or others"},
+		{"0777 dir above", func(t *testing.T, file string) { chmod(t, filepath.Dir(filepath.Dir(file)), 0o777) }, TrustUnknown, "writable by group or others"},
+		{"foreign dir", func(t *testing.T, file string) { chown(t, filepath.Dir(file), uid, gid) }, TrustUnknown, "not by you or root"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			privfile.ForgetChecks()
+			file := filepath.Join(tree, strings.ReplaceAll(tc.name, " ", "-"), "sub", FileName)
+			mkfile(t, file, goodFile)
+			tc.setup(t, file)
+			privfile.ForgetChecks()
+			wantTrust(t, mustLoad(t, file), u, tc.want)
+			j, err := Judge(file, u)
+			if err != nil || j.Trust != tc.want {
+				t.Fatalf("Judge = %+v, %v; want %v", j, err, tc.want)
+			}
+			if tc.why == "" && j.NotTrustedDir != nil || tc.why != "" && (j.NotTrustedDir == nil || !strings.Contains(j.NotTrustedDir.Error(), tc.why)) {
+				t.Errorf("why trusted_dirs did not vouch: %v; want %q", j.NotTrustedDir, tc.why)
+			}
+			if tc.want != TrustAllowed && j.Config != nil {
+				t.Errorf("an untrusted file was parsed: %+v", j.Config)
+			}
+		})
+	}
+}
+
+func chmod(t *testing.T, p string, mode fs.FileMode) {
+	t.Helper()
+	if err := os.Chmod(p, mode); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func chown(t *testing.T, p string, uid, gid int) {
+	t.Helper()
+	if err := os.Chown(p, uid, gid); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestAllowPathInvalidFile: a file can be approved before it validates
@@ -173,7 +242,7 @@ func TestAllowPathInvalidFile(t *testing.T) {
 	if err := AllowPath(path); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(store, "allow", allowKey(path, []byte(bad)))); err != nil {
+	if _, err := os.Stat(filepath.Join(store, "allow", allowKey(path, []byte(bad), nil))); err != nil {
 		t.Errorf("no allow entry: %v", err)
 	}
 	if err := DenyPath(path); err != nil {
@@ -251,5 +320,88 @@ func TestTrustDirsChangeOnAllowAndDeny(t *testing.T) {
 		if fi, err := os.Stat(d); err != nil || !fi.ModTime().After(old) {
 			t.Errorf("%s: mtime not changed by allow+deny (%v)", d, err)
 		}
+	}
+}
+
+// TestApprovalHashAmbiguity is finding 5: a sub-directory named
+// ".awsrole.toml\nrole_arn = ...666666666666... #" whose file the user
+// approved must not approve a root file holding that line and then the
+// approved content, which direnv's path + "\n" + content hashed alike.
+func TestApprovalHashAmbiguity(t *testing.T) {
+	store := trustEnv(t)
+	repo := t.TempDir()
+	evil := `role_arn = "arn:aws:iam::666666666666:role\u002Fevil" #`
+	reviewed := "sso_account_id = \"222222222222\"\nsso_role_name = \"ReadOnly\"\n"
+	sub := filepath.Join(repo, FileName+"\n"+evil, FileName)
+	mkfile(t, sub, reviewed)
+	if err := AllowPath(sub); err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(repo, FileName)
+	rootContent := evil + "/" + FileName + "\n" + reviewed
+	mkfile(t, root, rootContent)
+	if legacyAllowKey(sub, []byte(reviewed), nil) != legacyAllowKey(root, []byte(rootContent), nil) {
+		t.Fatal("the test does not build the collision of the old hash")
+	}
+	cfg := mustLoad(t, root)
+	if cfg.RoleARN != "arn:aws:iam::666666666666:role/evil" {
+		t.Fatalf("root file role %q", cfg.RoleARN)
+	}
+	wantTrust(t, cfg, nil, TrustUnknown)
+	if j, err := Judge(root, nil); err != nil || j.Trust != TrustUnknown || j.Config != nil {
+		t.Errorf("Judge(root) = %+v, %v; want not allowed, unparsed", j, err)
+	}
+	if j, err := Judge(sub, nil); err != nil || j.Trust != TrustAllowed {
+		t.Errorf("Judge(sub) = %+v, %v; want the approved file allowed", j, err)
+	}
+
+	// A store written by an older awsrole: its entry for the sub-directory
+	// still approves nothing at the root (it records another path), and
+	// itself needs a new allow (its path has a newline).
+	for _, e := range entries(t, store, "allow") {
+		os.Remove(filepath.Join(store, "allow", e))
+	}
+	legacy := filepath.Join(store, "allow", legacyAllowKey(sub, []byte(reviewed), nil))
+	if err := os.WriteFile(legacy, []byte(sub+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	wantTrust(t, cfg, nil, TrustUnknown)
+	for _, p := range []string{root, sub} {
+		if j, err := Judge(p, nil); err != nil || j.Trust != TrustUnknown {
+			t.Errorf("Judge(%q) with the old entry = %+v, %v; want not allowed", p, j, err)
+		}
+	}
+}
+
+// TestLegacyApprovalMigrates: an approval written with the old hash, for a
+// path without control characters, still counts and is written again
+// with the new one.
+func TestLegacyApprovalMigrates(t *testing.T) {
+	store := trustEnv(t)
+	path := filepath.Join(t.TempDir(), FileName)
+	mkfile(t, path, goodFile)
+	legacy := filepath.Join(store, "allow", legacyAllowKey(path, []byte(goodFile), nil))
+	mkfile(t, legacy, path+"\n")
+	if err := os.Chmod(legacy, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{store, filepath.Dir(legacy)} {
+		if err := os.Chmod(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if j, err := Judge(path, nil); err != nil || j.Trust != TrustAllowed || j.Config == nil {
+		t.Fatalf("Judge with an old approval = %+v, %v; want allowed", j, err)
+	}
+	if got, want := entries(t, store, "allow"), []string{allowKey(path, []byte(goodFile), nil)}; len(got) != 1 || got[0] != want[0] {
+		t.Errorf("allow entries after migration = %q, want %q", got, want)
+	}
+	wantTrust(t, mustLoad(t, path), nil, TrustAllowed)
+	// An old entry that records another path approves nothing.
+	other := filepath.Join(t.TempDir(), FileName)
+	mkfile(t, other, goodFile)
+	mkfile(t, filepath.Join(store, "allow", legacyAllowKey(other, []byte(goodFile), nil)), path+"\n")
+	if j, err := Judge(other, nil); err != nil || j.Trust != TrustUnknown {
+		t.Errorf("Judge with an old entry for another path = %+v, %v; want not allowed", j, err)
 	}
 }

@@ -102,7 +102,7 @@ func LoadUserConfig() (*UserConfig, error) {
 	if err := privfile.CheckDir(filepath.Dir(path)); err != nil {
 		return nil, err
 	}
-	data, _, err := readChecked(path, func(fi fs.FileInfo) error { return privfile.CheckOwner(path, fi) })
+	data, _, err := readChecked(path, MaxFileSize, func(fi fs.FileInfo) error { return privfile.CheckOwner(path, fi) })
 	if err != nil {
 		return nil, err
 	}

@@ -8,12 +8,36 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/awsrole/awsrole/internal/engine"
 	"github.com/awsrole/awsrole/internal/termsafe"
 	"github.com/awsrole/awsrole/shellgen"
 )
 
 // run executes the command line and returns the exit status.
-func run(args []string) int {
+func run(args []string) int { return runRoot(rootCmd(), args) }
+
+// runRoot runs root with args: a failure is one line on stderr and status 1.
+func runRoot(root *cobra.Command, args []string) int {
+	err := execute(root, args)
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintf(os.Stderr, "awsrole: %s\n", oneLine(err.Error()))
+	return 1
+}
+
+// execute runs the command. A panic in it is a failure like any other
+// (engine.Catch): one line on stderr, status 1, and nothing on stdout that
+// the command had not written already (export writes its code in one
+// piece, last).
+func execute(root *cobra.Command, args []string) (err error) {
+	defer engine.Catch(&err)
+	root.SetArgs(args)
+	return root.Execute()
+}
+
+// rootCmd is the command line with every command.
+func rootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "awsrole",
 		Short: "Give every project directory its own AWS IAM role",
@@ -30,13 +54,7 @@ through STS when you cd in and puts your own variables back when you leave.
 	}
 	root.AddCommand(hookCmd(), installCmd(), uninstallCmd(), exportCmd(), allowCmd(), denyCmd(),
 		statusCmd(), initCmd(), versionCmd(), execCmd(), credentialProcessCmd(), direnvCmd(), loginCmd(), consoleCmd(), listCmd(), serveCmd())
-	root.SetArgs(args)
-	err := root.Execute()
-	if err == nil {
-		return 0
-	}
-	fmt.Fprintf(os.Stderr, "awsrole: %s\n", oneLine(err.Error()))
-	return 1
+	return root
 }
 
 // shellUsage is "NAME a|b|c" with the registry's names for use.
@@ -44,10 +62,12 @@ func shellUsage(name string, use shellgen.Use) string {
 	return name + " " + strings.Join(shellgen.Names(use), "|")
 }
 
-// oneLine folds a message to one line that is safe to print on a terminal:
-// paths, ARNs and remote error text in it may come from anyone.
+// oneLine makes a message one line that is safe to print on a terminal:
+// paths, ARNs and remote error text in it may come from anyone, so every
+// control character shows as itself (a newline as \n, never as a space:
+// a path with a newline must not pass for another path).
 func oneLine(s string) string {
-	return termsafe.String(strings.Join(strings.Fields(s), " "))
+	return termsafe.String(strings.TrimSpace(s))
 }
 
 // shellArg checks the one shell-name argument against the registry.

@@ -58,8 +58,14 @@ func TestFailedSwitchLeaves(t *testing.T) {
 			r.stub.FailNext("AssumeRole", 20, stsstub.Fault{Close: true})
 			return cd(t, r, s, b), roleAudit
 		}},
+		// An approved file that can no longer be used: its policy_file
+		// became a directory (once a crash at every prompt).
 		{"broken file", func(r *rig, b string) {
-			r.write(filepath.Join(b, ".awsrole.toml"), "role_arn = \n")
+			r.write(filepath.Join(b, ".awsrole.toml"), "role_arn = \""+roleAudit+"\"\nsession_name = \"e2e-fs-b\"\npolicy_file = \"docs\"\n")
+			r.write(filepath.Join(b, "docs"), `{"Statement": []}`)
+			r.awsrole(b, "allow", b)
+			os.Remove(filepath.Join(b, "docs"))
+			r.write(filepath.Join(b, "docs", "README.md"), "docs\n")
 		}, func(t *testing.T, r *rig, s *shell, b string) (string, string) {
 			return cd(t, r, s, b), filepath.Join(b, ".awsrole.toml")
 		}},

@@ -82,8 +82,9 @@ const never = int64(1) << 62
 // Export works out what moves the shell to the state its directory asks
 // for. On error nothing is to change; a failure that still changes the
 // shell (leaving the previous project) comes back in Result.Err.
-func (e *Engine) Export(ctx context.Context, in Input) (*Result, error) {
-	res, err := e.export(ctx, in)
+func (e *Engine) Export(ctx context.Context, in Input) (res *Result, err error) {
+	defer Catch(&err)
+	res, err = e.export(ctx, in)
 	if errors.Is(err, errReported) {
 		// Said at an earlier prompt: say nothing, change nothing, and let
 		// the hook call again.
@@ -336,8 +337,11 @@ func (e *Engine) steady(in Input, start time.Time, path string, active *state.Sn
 
 // target finds the file for the shell's directory. A file the user has not
 // approved counts as none: the shell leaves any role it had, and hears once
-// which file is blocked and how to approve it. On error, path is the file
-// that failed ("" when none was found) and fail is the key of the failure.
+// which file is blocked and how to approve it. Its trust is judged on the
+// bytes read before anything in them is interpreted (dirconfig.Judge). On
+// error, path is the file that failed ("" when none was found) and fail is
+// the key of the failure; a panic while reading or judging the file is such
+// an error too, so the shell still leaves another project's role.
 func (e *Engine) target(in Input, user *dirconfig.UserConfig, act *transition.Active) (path string, t transition.Target, cfg *dirconfig.Config, fail state.Failure, err error) {
 	path, err = dirconfig.Find(in.PWD)
 	if err != nil {
@@ -346,31 +350,45 @@ func (e *Engine) target(in Input, user *dirconfig.UserConfig, act *transition.Ac
 	if path == "" {
 		return "", t, nil, fail, nil
 	}
-	cfg, err = dirconfig.Load(path)
-	if err != nil {
+	var j *dirconfig.Judged
+	func() {
+		defer Catch(&err)
+		j, err = dirconfig.Judge(path, user)
+	}()
+	switch {
+	case err != nil && j == nil:
 		return path, t, nil, state.Failure{PWD: in.PWD, File: path, Hash: statKey(path)}, err
+	case err != nil:
+		return path, t, nil, state.Failure{PWD: in.PWD, File: path, Hash: "judge:" + j.Hash}, err
 	}
-	trust, err := dirconfig.TrustOf(cfg, user)
-	if err != nil {
-		return path, t, nil, state.Failure{PWD: in.PWD, File: path, Hash: "trust:" + cfg.Hash}, err
-	}
-	switch trust {
+	switch j.Trust {
 	case dirconfig.TrustAllowed:
+		cfg = j.Config
 		if !e.approved(in, cfg, act) {
 			return path, transition.Target{}, nil, fail, nil
 		}
 		return path, transition.Target{Dir: cfg.Dir, File: cfg.Path, Hash: cfg.Hash}, cfg, fail, nil
 	case dirconfig.TrustDenied:
-		e.once(in, cfg, fmt.Sprintf("%s is denied; to use it, run: awsrole allow %s", cfg.Path, quoted(cfg.Dir)))
+		e.once(in, j, fmt.Sprintf("%s is denied; to use it, run: awsrole allow %s", j.Path, quoted(j.Dir)))
 	default:
-		e.once(in, cfg, fmt.Sprintf("%s is not allowed yet; check its content, then run: awsrole allow %s", cfg.Path, quoted(cfg.Dir)))
+		e.once(in, j, fmt.Sprintf("%s is not allowed yet%s; check its content, then run: awsrole allow %s", j.Path, notTrustedDir(j), quoted(j.Dir)))
 	}
 	return path, transition.Target{}, nil, fail, nil
 }
 
-// once prints a notice about cfg a single time per shell, directory and content.
-func (e *Engine) once(in Input, cfg *dirconfig.Config, msg string) {
-	n := state.Notice{PWD: in.PWD, File: cfg.Path, Hash: cfg.Hash, Kind: state.Blocked}
+// notTrustedDir says why trusted_dirs did not vouch for j ("" when it
+// names no directory of j's).
+func notTrustedDir(j *dirconfig.Judged) string {
+	if j.NotTrustedDir == nil {
+		return ""
+	}
+	return " (trusted_dirs does not vouch for it: " + j.NotTrustedDir.Error() + ")"
+}
+
+// once prints a notice about the file j a single time per shell, directory
+// and content.
+func (e *Engine) once(in Input, j *dirconfig.Judged, msg string) {
+	n := state.Notice{PWD: in.PWD, File: j.Path, Hash: j.Hash, Kind: state.Blocked}
 	if state.Noticed(in.PID, n) {
 		return
 	}

@@ -100,18 +100,7 @@ func (w *failWorld) cd(t *testing.T, dir string) *engine.Result {
 	if err != nil {
 		t.Fatalf("export in %s: %v", dir, err)
 	}
-	next := map[string]string{}
-	for k, v := range w.env {
-		next[k] = v
-	}
-	for k, v := range res.Changes {
-		if v == nil {
-			delete(next, k)
-		} else {
-			next[k] = *v
-		}
-	}
-	w.env = next
+	w.apply(res)
 	return res
 }
 

@@ -45,20 +45,17 @@ func (e *Engine) forDir(ctx context.Context, dir string, env map[string]string, 
 	if path == "" {
 		return nil, nil, fmt.Errorf("no %s in %s or any directory above it", dirconfig.FileName, dir)
 	}
-	cfg, err := dirconfig.Load(path)
+	j, err := dirconfig.Judge(path, user)
 	if err != nil {
 		return nil, nil, err
 	}
-	trust, err := dirconfig.TrustOf(cfg, user)
-	if err != nil {
-		return nil, nil, err
-	}
-	switch trust {
+	cfg := j.Config
+	switch j.Trust {
 	case dirconfig.TrustAllowed:
 	case dirconfig.TrustDenied:
-		return nil, nil, fmt.Errorf("%s is denied; to use it, run: awsrole allow %s", cfg.Path, quoted(cfg.Dir))
+		return nil, nil, fmt.Errorf("%s is denied; to use it, run: awsrole allow %s", j.Path, quoted(j.Dir))
 	default:
-		return nil, nil, fmt.Errorf("%s is not allowed yet; check its content, then run: awsrole allow %s", cfg.Path, quoted(cfg.Dir))
+		return nil, nil, fmt.Errorf("%s is not allowed yet%s; check its content, then run: awsrole allow %s", j.Path, notTrustedDir(j), quoted(j.Dir))
 	}
 	if err := e.ConfirmOnce(cfg); err != nil {
 		return nil, nil, err

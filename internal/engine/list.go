@@ -11,6 +11,7 @@ import (
 
 	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/termsafe"
 )
 
 // Listed is one project file as `awsrole list` shows it; it holds no secret.
@@ -97,8 +98,22 @@ func List(scan []string, originals map[string]*string, now time.Time) ([]*Listed
 	return out, nil
 }
 
-// describe fills in what l's file says and its trust and cache state.
+// describe fills in what l's file says and its trust and cache state; a
+// file that cannot be described, even by a panic, says so in its own row.
 func describe(l *Listed, user *dirconfig.UserConfig, originals map[string]*string, now time.Time) {
+	if err := guarded(func() { describeFile(l, user, originals, now) }); err != nil {
+		l.State, l.Error = "invalid", oneLineErr(err)
+	}
+}
+
+// guarded runs f, a panic in it coming back as an error (Catch).
+func guarded(f func()) (err error) {
+	defer Catch(&err)
+	f()
+	return nil
+}
+
+func describeFile(l *Listed, user *dirconfig.UserConfig, originals map[string]*string, now time.Time) {
 	if _, err := os.Lstat(l.Path); errors.Is(err, fs.ErrNotExist) {
 		l.State = Gone
 		return
@@ -130,7 +145,8 @@ func describe(l *Listed, user *dirconfig.UserConfig, originals map[string]*strin
 	}
 }
 
-func oneLineErr(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
+// oneLineErr shows err on one line, a newline in a path as \n.
+func oneLineErr(err error) string { return termsafe.String(strings.TrimSpace(err.Error())) }
 
 // Prune removes the trust entries of the listed files that are gone, and
 // returns their paths.

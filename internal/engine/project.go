@@ -179,8 +179,8 @@ func (p *Project) Watched() string {
 }
 
 // LoginSession picks the sso-session `awsrole login` signs in to when none
-// is named: the one of the project that applies to dir (its file's, or its
-// SSO profile's), else the user config's default, else the only one in
+// is named: the one of the project that applies to dir, if its file is
+// allowed (its file's, or its SSO profile's), else the user config's default, else the only one in
 // ~/.aws/config.
 func LoginSession(dir string, env map[string]string) (string, error) {
 	user, err := dirconfig.LoadUserConfig()
@@ -188,7 +188,8 @@ func LoginSession(dir string, env map[string]string) (string, error) {
 		return "", err
 	}
 	if path, err := dirconfig.Find(dir); err == nil && path != "" {
-		if cfg, err := dirconfig.Load(path); err == nil {
+		if j, err := dirconfig.Judge(path, user); err == nil && j.Config != nil {
+			cfg := j.Config
 			var act *transition.Active
 			if snap, err := state.Load(env[transition.StateVar]); err == nil {
 				act = &snap.Active

@@ -201,6 +201,10 @@ func TestBadInput(t *testing.T) {
 	timed(t)
 	w := newWorld(t)
 	outer := w.project("outer", roleOuter, "eu-west-1")
+	// The hook parses only trusted bytes: these trees are the user's own,
+	// so every broken file in them is read as the user's.
+	w.write(filepath.Join(*w.env["XDG_CONFIG_HOME"], "awsrole", "config.toml"),
+		fmt.Sprintf("trusted_dirs = [%q, %q]\n", filepath.Join(w.home, "bad"), filepath.Join(outer, "bad")))
 	corpus := corpusCases(t)
 	cases := append(corpus, specialCases()...)
 	for i, c := range cases {

@@ -206,17 +206,22 @@ func TestHostileNamesNeverRaw(t *testing.T) {
 			run("status --short", map[string]*string{"AWSROLE_ARN": sp("arn:aws:iam::1:role/" + name), "AWS_CREDENTIAL_EXPIRATION": sp("x")}, "status", "--short")
 
 			// A TOML error in a directory with a hostile name and a value
-			// with hostile bytes.
+			// with hostile bytes: the hook, which parses only approved
+			// bytes, says the file is not allowed; allow says the error.
 			bad := filepath.Join(w.home, "bad-"+name)
 			w.write(filepath.Join(bad, ".awsrole.toml"), "role_arn = \"arn:aws:iam::222222222222:role/x\\u001b[2K\\u202e\"\nregion = "+name+"\n")
 			sh = mustShell(t, w, filepath.Join(w.home, "plain"), w.env)
 			r = sh.mustStep(t, bad)
 			checkTerminalSafe(t, "a TOML error", r.Stderr)
-			if r.RC != 1 {
-				t.Errorf("TOML error: status %d, stderr %q", r.RC, r.Stderr)
+			if r.RC != 0 || !strings.Contains(r.Stderr, "is not allowed yet") {
+				t.Errorf("unapproved TOML error: status %d, stderr %q", r.RC, r.Stderr)
+			}
+			_, errOut := run("allow (TOML error)", nil, "allow", bad)
+			if !strings.Contains(errOut, ":2: ") {
+				t.Errorf("allow of a TOML error said %q, want the error on line 2", errOut)
 			}
 			w.write(filepath.Join(bad, ".awsrole.toml"), "role_arn = \"arn:aws:iam::222222222222:role/x\\u001b[2K\\u202e\"\n")
-			_, errOut := run("allow (bad value)", nil, "allow", bad)
+			_, errOut = run("allow (bad value)", nil, "allow", bad)
 			if errOut == "" {
 				t.Errorf("allow of a bad role_arn said nothing")
 			}
@@ -240,7 +245,7 @@ func TestSecretsInTOMLErrors(t *testing.T) {
 			out, errOut, _ := w.awsrole(dir, nil, args...)
 			for _, s := range []string{out, errOut} {
 				for _, line := range strings.Split(s, "\n") {
-					if len(line) > 400 {
+					if len(line) > 400 && s == errOut { // stdout is code for eval
 						t.Errorf("%s: awsrole %s: a line of %d bytes: %.100q…", c.name, args[0], len(line), line)
 					}
 				}
