@@ -45,7 +45,9 @@ func profileProvider(cfg aws.Config, src credcache.Source) credcache.Provider {
 		if err != nil {
 			return credcache.Credentials{}, describeProfile(ctx, src, err, stderr)
 		}
-		return fromSDK(c), nil
+		// Keys from a credential_process or a file may be long-term: no
+		// session token needed.
+		return checkReply(fromSDK(c), fmt.Sprintf("profile %q", src.Profile), "its definition (and its credential_process, if any)", false)
 	})
 }
 
@@ -79,7 +81,7 @@ func ssoProvider(cfg aws.Config, src credcache.Source, signIn *terminalSignIn) c
 		case err != nil:
 			return credcache.Credentials{}, describeSSO(ctx, src, err)
 		}
-		return fromSDK(c), nil
+		return checkReply(fromSDK(c), where("the IAM Identity Center portal", "AWS_ENDPOINT_URL_SSO", s.Region), checkEndpoint("AWS_ENDPOINT_URL_SSO"), true)
 	})
 }
 
