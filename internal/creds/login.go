@@ -198,6 +198,9 @@ func Assignments(ctx context.Context, session string) ([]credcache.Assignment, e
 	ctx, cancel := context.WithTimeout(ctx, 3*Timeout)
 	defer cancel()
 	src := credcache.Source{Kind: credcache.SourceSSO, SSO: &credcache.SSOSource{SSORole: credcache.SSORole{Session: session}, TokenPath: s.tokenPath}}
+	if err := checkToken(src); err != nil {
+		return nil, err
+	}
 	tok, err := ssocreds.NewSSOTokenProvider(ssooidc.NewFromConfig(s.cfg), s.tokenPath).RetrieveBearerToken(ctx)
 	if err != nil {
 		return nil, describeSSO(ctx, src, err)

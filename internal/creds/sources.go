@@ -23,6 +23,7 @@ import (
 	oidctypes "github.com/aws/aws-sdk-go-v2/service/ssooidc/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
 )
 
@@ -67,6 +68,9 @@ func ssoProvider(cfg aws.Config, src credcache.Source, signIn *terminalSignIn) c
 		}
 	})
 	return credcache.ProviderFunc(func(ctx context.Context) (credcache.Credentials, error) {
+		if err := checkToken(src); err != nil {
+			return credcache.Credentials{}, err
+		}
 		retrieve := func() (aws.Credentials, error) {
 			ctx, cancel := context.WithTimeout(ctx, Timeout)
 			defer cancel()
@@ -83,6 +87,19 @@ func ssoProvider(cfg aws.Config, src credcache.Source, signIn *terminalSignIn) c
 		}
 		return checkReply(fromSDK(c), where("the IAM Identity Center portal", "AWS_ENDPOINT_URL_SSO", s.Region), checkEndpoint("AWS_ENDPOINT_URL_SSO"), true)
 	})
+}
+
+// checkToken reads the token file the SDK is about to read, with the
+// checks of every file awsrole reads (awsconfig.ReadTokenFile), so that a
+// token someone else wrote is refused and a FIFO in its place fails at
+// once instead of holding the SDK's read. A missing token passes: the SDK
+// says the user is not signed in.
+func checkToken(src credcache.Source) error {
+	_, err := awsconfig.ReadTokenFile(src.SSO.TokenPath)
+	if err == nil || errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return fmt.Errorf("IAM Identity Center token: %w; or remove it and sign in again: %s", err, src.LoginCommand())
 }
 
 func fromSDK(c aws.Credentials) credcache.Credentials {
