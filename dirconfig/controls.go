@@ -283,6 +283,18 @@ func (c *Config) checkControls() error {
 	return nil
 }
 
+// LoadPolicyFile reads a Config's policy_file into Policy with the checks
+// Load makes (inside c.Dir, bounded, a valid policy), for a Config that
+// Parse made: the inline `use awsrole ROLE policy_file=...` of an .envrc,
+// whose Dir is the .envrc's.
+func (c *Config) LoadPolicyFile() error {
+	if c.PolicyFile == "" {
+		return nil
+	}
+	_, err := c.loadPolicyFile()
+	return err
+}
+
 // loadPolicyFile reads c.PolicyFile next to the config, checks it and
 // returns its content; the trust hash then covers it.
 func (c *Config) loadPolicyFile() ([]byte, error) {
