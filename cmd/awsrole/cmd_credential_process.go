@@ -16,7 +16,11 @@ const recursionVar = "AWSROLE_IN_CREDENTIAL_PROCESS"
 
 // sdkRefreshWindow is how long before expiry the SDKs run a
 // credential_process again (botocore: 15 minutes; the Go and JS SDKs less):
-// credentials handed out last longer, so one run serves until then.
+// credentials handed out last longer, so one run serves until then. A
+// duration too short for that (under 20 minutes) cannot keep botocore from
+// running awsrole at every call; the engine then hands out what the
+// duration allows (11 minutes left at 15m: above botocore's mandatory
+// refresh, 10), from the cache.
 const sdkRefreshWindow = 15*time.Minute + time.Minute
 
 // processCredentials is the credential_process output format, Version 1.
