@@ -23,12 +23,15 @@ type Fault struct {
 	Padding int64
 	// Replace answers normally with these fields of the credentials in
 	// the reply ("AccessKeyId", "SecretAccessKey", "SessionToken")
-	// replaced: a hostile or broken STS or portal.
+	// replaced, or, in another JSON reply, these top-level fields (e.g.
+	// StartDeviceAuthorization's "verificationUriComplete"): a hostile or
+	// broken STS, portal or OIDC service.
 	Replace map[string]string
 }
 
 // replaceCredentials applies f.Replace to the credentials in resp, of
-// AssumeRole, GetSessionToken or GetRoleCredentials.
+// AssumeRole, GetSessionToken or GetRoleCredentials, or to the top-level
+// fields of another JSON reply.
 func replaceCredentials(resp any, with map[string]string) {
 	var xc *xmlCredentials
 	switch r := resp.(type) {
@@ -41,6 +44,10 @@ func replaceCredentials(resp any, with map[string]string) {
 			for k, v := range with {
 				rc[strings.ToLower(k[:1])+k[1:]] = v
 			}
+			return
+		}
+		for k, v := range with {
+			r[k] = v
 		}
 		return
 	default:
