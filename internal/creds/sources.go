@@ -10,8 +10,10 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -25,6 +27,8 @@ import (
 
 	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/privfile"
+	"github.com/awsrole/awsrole/internal/termsafe"
 )
 
 // profileProvider resolves a profile through the SDK's own chain (role
@@ -91,15 +95,36 @@ func ssoProvider(cfg aws.Config, src credcache.Source, signIn *terminalSignIn) c
 
 // checkToken reads the token file the SDK is about to read, with the
 // checks of every file awsrole reads (awsconfig.ReadTokenFile), so that a
-// token someone else wrote is refused and a FIFO in its place fails at
-// once instead of holding the SDK's read. A missing token passes: the SDK
-// says the user is not signed in.
+// token someone else could have written is refused and a FIFO in its
+// place fails at once instead of holding the SDK's read. A missing token
+// passes: the SDK says the user is not signed in. The advice is never to
+// take a foreign token over (chown): remove it and sign in again.
 func checkToken(src credcache.Source) error {
-	_, err := awsconfig.ReadTokenFile(src.SSO.TokenPath)
+	path := src.SSO.TokenPath
+	_, err := awsconfig.ReadTokenFile(path)
 	if err == nil || errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	return fmt.Errorf("IAM Identity Center token: %w; or remove it and sign in again: %s", err, src.LoginCommand())
+	again := "sign in again: " + src.LoginCommand()
+	if derr := privfile.CheckDir(filepath.Dir(path)); derr != nil {
+		// Whoever can write the directory may have replaced the token.
+		return fmt.Errorf("IAM Identity Center token: %w, then remove %s and %s", derr, termsafe.String(path), again)
+	}
+	why := credcache.OneLine(err.Error())
+	if fi, lerr := os.Lstat(path); lerr == nil {
+		st, _ := fi.Sys().(*syscall.Stat_t)
+		switch {
+		case !fi.Mode().IsRegular():
+			why = "is not a regular file"
+		case st != nil && int(st.Uid) != os.Geteuid():
+			why = fmt.Sprintf("is owned by uid %d, not by you", st.Uid)
+		case fi.Mode().Perm()&0o022 != 0:
+			why = fmt.Sprintf("is writable by group or others (mode %04o)", fi.Mode().Perm())
+		default:
+			return fmt.Errorf("IAM Identity Center token: %s; remove it and %s", why, again)
+		}
+	}
+	return fmt.Errorf("IAM Identity Center token %s %s; not using it: remove it and %s", termsafe.String(path), why, again)
 }
 
 func fromSDK(c aws.Credentials) credcache.Credentials {

@@ -32,19 +32,22 @@ func TestSSOTokenFileChecked(t *testing.T) {
 		{"another user's token in a world-writable cache dir", func(t *testing.T, path string) {
 			os.Chmod(filepath.Dir(path), 0o777)
 			os.Chown(path, other, other)
-		}, []string{"is owned by uid 54321, not by you; not trusting it", "or remove it and sign in again: awsrole login --sso-session corp"}},
+		}, []string{"writable by group or others (mode 0777)", "chmod go-w", "then remove", "and sign in again: awsrole login --sso-session corp"}},
 		{"another user's token in the user's own cache dir", func(t *testing.T, path string) {
 			os.Chown(path, other, other)
-		}, []string{"is owned by uid 54321, not by you; not trusting it", "awsrole login --sso-session corp"}},
+		}, []string{"is owned by uid 54321, not by you; not using it: remove it and sign in again: awsrole login --sso-session corp"}},
+		{"the user's token, writable by others", func(t *testing.T, path string) {
+			os.Chmod(path, 0o666)
+		}, []string{"is writable by group or others (mode 0666); not using it: remove it and sign in again"}},
 		{"the user's token in a group-writable cache dir", func(t *testing.T, path string) {
 			os.Chmod(filepath.Dir(path), 0o770)
-		}, []string{"writable by group or others (mode 0770)", "chmod go-w"}},
+		}, []string{"writable by group or others (mode 0770)", "chmod go-w", "awsrole login --sso-session corp"}},
 		{"a FIFO", func(t *testing.T, path string) {
 			os.Remove(path)
 			if err := syscall.Mkfifo(path, 0o600); err != nil {
 				t.Fatal(err)
 			}
-		}, []string{"is not a regular file", "awsrole login --sso-session corp"}},
+		}, []string{"is not a regular file; not using it: remove it and sign in again: awsrole login --sso-session corp"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -78,7 +81,7 @@ func TestSSOTokenFileChecked(t *testing.T) {
 					t.Errorf("error lacks %q:\n%s", w, msg)
 				}
 			}
-			if strings.Contains(msg, "\n") {
+			if strings.Contains(msg, "\n") || strings.Contains(msg, "chown") {
 				t.Errorf("not one line: %q", msg)
 			}
 			if n := srv.Count("GetRoleCredentials"); n != 0 {
