@@ -82,8 +82,10 @@ const MaxSessionToken = 64 << 10
 const maxSecret = 128
 
 // Check refuses credentials that no shell or SDK could use: an empty or
-// malformed access key id, secret or (for a session) session token, or a
-// token longer than MaxSessionToken. The error never quotes a value.
+// malformed access key id (16 to 128 letters and digits), secret (at most
+// 128 bytes of text without NUL, which no environment can hold) or, for a
+// session, session token (printable ASCII without spaces), or a token
+// longer than MaxSessionToken. The error never quotes a value.
 func (c Credentials) Check(session bool) error {
 	switch {
 	case c.AccessKeyID == "":
@@ -92,8 +94,10 @@ func (c Credentials) Check(session bool) error {
 		return fmt.Errorf("an access key id that is not one (%d characters, want 16 to %d letters and digits)", len(c.AccessKeyID), maxSecret)
 	case c.SecretAccessKey == "":
 		return errors.New("an empty secret access key")
-	case len(c.SecretAccessKey) > maxSecret || strings.IndexFunc(c.SecretAccessKey, notTokenChar) >= 0:
-		return fmt.Errorf("a secret access key that is not one (%d bytes, want at most %d printable characters)", len(c.SecretAccessKey), maxSecret)
+	case len(c.SecretAccessKey) > maxSecret || strings.ContainsRune(c.SecretAccessKey, 0) || !utf8.ValidString(c.SecretAccessKey):
+		// Any other byte is the shells' quoting's business (and is
+		// tested there): a secret need not be base64 to be carried.
+		return fmt.Errorf("a secret access key that is not one (%d bytes, want at most %d of text)", len(c.SecretAccessKey), maxSecret)
 	case session && c.SessionToken == "":
 		return errors.New("an empty session token")
 	case len(c.SessionToken) > MaxSessionToken:
@@ -108,6 +112,6 @@ func notKeyIDChar(r rune) bool {
 	return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_')
 }
 
-// notTokenChar: secrets and tokens are printable ASCII without spaces
-// (base64 in practice).
+// notTokenChar: tokens are printable ASCII without spaces (base64 in
+// practice).
 func notTokenChar(r rune) bool { return r <= ' ' || r > '~' }
