@@ -282,6 +282,21 @@ func (c *Config) checkControls() error {
 	return nil
 }
 
+// LoadPolicyFile reads a Config's policy_file into Policy with the checks
+// Load makes (inside c.Dir, bounded, a valid policy), for a Config that
+// Parse made: the inline `use awsrole ROLE policy_file=...` of an .envrc,
+// whose Dir is the .envrc's.
+func (c *Config) LoadPolicyFile() error {
+	if c.PolicyFile == "" {
+		return nil
+	}
+	data, _, err := c.loadPolicyFile()
+	if err != nil {
+		return err
+	}
+	return c.checkPolicy(data)
+}
+
 // loadPolicyFile reads c.PolicyFile next to the config as awsrole reads
 // every file (bounded, a regular file only, never waiting) and returns its
 // bytes, uninterpreted: the trust hash covers them before CheckPolicy reads

@@ -6,10 +6,14 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/awsrole/awsrole/internal/privfile"
+	"github.com/awsrole/awsrole/internal/termsafe"
 )
 
 // The marker lines around the block Install writes; Uninstall removes
@@ -217,6 +221,11 @@ type rcFile struct {
 
 func readRC(path string) (rcFile, error) {
 	f := rcFile{target: path, mode: 0o644}
+	if os.Geteuid() == 0 {
+		if err := checkLinks(path, 0); err != nil {
+			return f, err
+		}
+	}
 	target, err := filepath.EvalSymlinks(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -249,6 +258,57 @@ func readRC(path string) (rcFile, error) {
 		return f, fmt.Errorf("read %s: %w", path, err)
 	}
 	return f, nil
+}
+
+// checkLinks refuses a path that leads through a symbolic link (the file
+// or any directory on the way, at any hop of a chain) owned by anyone but
+// root, for awsrole run as root: `sudo awsrole install` with another
+// user's HOME would otherwise write, as root, wherever that user's link
+// points (a root-only file). Links are followed one hop at a time, each
+// relative to where it really is.
+func checkLinks(path string, hops int) error {
+	if hops > 40 {
+		return fmt.Errorf("%s: too many levels of symbolic links", termsafe.String(path))
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil
+	}
+	parts := strings.Split(strings.TrimPrefix(abs, string(filepath.Separator)), string(filepath.Separator))
+	cur := string(filepath.Separator)
+	for i, name := range parts {
+		next := filepath.Join(cur, name)
+		fi, err := os.Lstat(next)
+		if err != nil {
+			return nil // not there yet: created as root's own
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			cur = next
+			continue
+		}
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Uid != 0 {
+			return fmt.Errorf("%s is a symbolic link owned by %s; as root, awsrole never writes through another user's link: run awsrole as that user, or replace the link with the file",
+				termsafe.String(next), uidDesc(int(st.Uid)))
+		}
+		dest, err := os.Readlink(next)
+		if err != nil {
+			return nil
+		}
+		if !filepath.IsAbs(dest) {
+			dest = filepath.Join(cur, dest)
+		}
+		return checkLinks(filepath.Join(append([]string{dest}, parts[i+1:]...)...), hops+1)
+	}
+	return nil
+}
+
+// uidDesc is "name (uid N)", or "uid N" for a uid without a name.
+func uidDesc(uid int) string {
+	id := strconv.Itoa(uid)
+	if u, err := user.LookupId(id); err == nil && u.Username != "" {
+		return fmt.Sprintf("%s (uid %d)", termsafe.String(u.Username), uid)
+	}
+	return "uid " + id
 }
 
 // writeRC replaces f's content atomically, keeping its mode (a new file

@@ -364,3 +364,53 @@ func assertNoTempFiles(t *testing.T, dir string) {
 		}
 	}
 }
+
+// TestRootNeverWritesThroughAnotherUsersLink: run as root with another
+// user's HOME, install and uninstall refuse an rc file that is, or leads
+// through, a link that user owns (it could point at a root-only file),
+// and leave the file it points at alone. Root's own links still work
+// (TestInstallThroughSymlink).
+func TestRootNeverWritesThroughAnotherUsersLink(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	const other = 54321
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "etc", "shadow")
+	writeFile(t, secret, "root:only\n")
+	os.Chmod(secret, 0o600)
+	home := filepath.Join(dir, "home", "alice")
+	os.MkdirAll(home, 0o755)
+	link := func(t *testing.T, dest, at string, uid int) {
+		t.Helper()
+		os.MkdirAll(filepath.Dir(at), 0o755)
+		if err := os.Symlink(dest, at); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Lchown(at, uid, uid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	link(t, secret, filepath.Join(home, ".bashrc"), other)
+	// A chain: root's own link to the user's link.
+	link(t, filepath.Join(dir, "home", "alice", ".bashrc"), filepath.Join(home, ".zshrc"), 0)
+	// A directory on the way: ~/.config is the user's link to /etc.
+	link(t, filepath.Join(dir, "etc"), filepath.Join(home, ".config"), other)
+	for _, rc := range []string{filepath.Join(home, ".bashrc"), filepath.Join(home, ".zshrc"), filepath.Join(home, ".config", "shadow")} {
+		for name, op := range map[string]func() error{
+			"install":   func() error { _, err := hooks.Install(rc, line); return err },
+			"uninstall": func() error { _, err := hooks.Uninstall(rc, true); return err },
+		} {
+			err := op()
+			if err == nil || !strings.Contains(err.Error(), "is a symbolic link owned by uid 54321; as root, awsrole never writes through another user's link") {
+				t.Errorf("%s %s: %v", name, rc, err)
+			}
+		}
+	}
+	if got := readOrMissing(t, secret); got != "root:only\n" {
+		t.Fatalf("the root-only file became %q", got)
+	}
+	if fi, err := os.Stat(secret); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the root-only file: %v %v", fi.Mode(), err)
+	}
+}

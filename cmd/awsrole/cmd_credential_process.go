@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,23 +16,12 @@ const recursionVar = "AWSROLE_IN_CREDENTIAL_PROCESS"
 
 // sdkRefreshWindow is how long before expiry the SDKs run a
 // credential_process again (botocore: 15 minutes; the Go and JS SDKs less):
-// credentials handed out last longer, so one run serves until then.
+// credentials handed out last longer, so one run serves until then. A
+// duration too short for that (under 20 minutes) cannot keep botocore from
+// running awsrole at every call; the engine then hands out what the
+// duration allows (11 minutes left at 15m: above botocore's mandatory
+// refresh, 10), from the cache.
 const sdkRefreshWindow = 15*time.Minute + time.Minute
-
-// expandHome expands a leading ~ and $HOME or ${HOME}, as a shell would
-// have for the SDKs that run credential_process through one.
-func expandHome(dir string) string {
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return dir
-	}
-	for _, prefix := range []string{"~", "$HOME", "${HOME}"} {
-		if dir == prefix || strings.HasPrefix(dir, prefix+"/") {
-			return home + dir[len(prefix):]
-		}
-	}
-	return dir
-}
 
 // processCredentials is the credential_process output format, Version 1.
 type processCredentials struct {
@@ -63,9 +51,9 @@ works with every SDK and the AWS CLI, which renew on their own.`,
 				return fmt.Errorf("credential-process is calling itself: its source credentials come from a profile whose credential_process runs awsrole (AWS_PROFILE=%q); set source_profile in the .awsrole.toml to a profile with your own credentials, or unset AWS_PROFILE", os.Getenv("AWS_PROFILE"))
 			}
 			os.Setenv(recursionVar, "1")
-			// botocore runs the command without a shell: nothing expanded
-			// ~ or $HOME in it.
-			dir, err := roleDir(expandHome(dir))
+			// botocore runs the command without a shell: roleDir expands
+			// ~ and $HOME.
+			dir, err := roleDir(dir)
 			if err != nil {
 				return err
 			}

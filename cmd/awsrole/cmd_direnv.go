@@ -49,6 +49,10 @@ func direnvCmd() *cobra.Command {
 				if cfg, err = inlineConfig(filepath.Join(dir, ".envrc"), args); err == nil {
 					role, err = eng.ForConfig(context.Background(), cfg, user, env, 0)
 				}
+				if err == nil && cfg.PolicyFile != "" {
+					// An edit of the policy narrows the role anew.
+					watch = append(watch, filepath.Join(cfg.Dir, cfg.PolicyFile))
+				}
 			}
 			if err != nil {
 				return err
@@ -94,5 +98,14 @@ func inlineConfig(envrc string, args []string) (*dirconfig.Config, error) {
 	if err := toml.NewEncoder(&buf).Encode(m); err != nil {
 		return nil, err
 	}
-	return dirconfig.Parse(envrc, buf.Bytes())
+	cfg, err := dirconfig.Parse(envrc, buf.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	// policy_file is relative to the .envrc's directory, with a project
+	// file's rules; read here, or the role would be assumed un-narrowed.
+	if err := cfg.LoadPolicyFile(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
 }

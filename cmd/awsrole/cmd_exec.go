@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -24,11 +25,15 @@ func newEngine() *engine.Engine {
 	return e
 }
 
-// roleDir is the --dir flag, absolute; default the current directory.
+// roleDir is the --dir flag of exec, credential-process and console,
+// absolute; default the current directory. A leading ~, $HOME or ${HOME}
+// is expanded, as a shell would have: botocore runs credential_process
+// without one, and a quoted '~/proj' reaches every command as it is.
 func roleDir(dir string) (string, error) {
 	if dir == "" {
 		return os.Getwd()
 	}
+	dir = expandHome(dir)
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return "", err
@@ -37,6 +42,20 @@ func roleDir(dir string) (string, error) {
 		return "", fmt.Errorf("--dir %s is not a directory", dir)
 	}
 	return abs, nil
+}
+
+// expandHome expands a leading ~ and $HOME or ${HOME}.
+func expandHome(dir string) string {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return dir
+	}
+	for _, prefix := range []string{"~", "$HOME", "${HOME}"} {
+		if dir == prefix || strings.HasPrefix(dir, prefix+"/") {
+			return home + dir[len(prefix):]
+		}
+	}
+	return dir
 }
 
 func execCmd() *cobra.Command {

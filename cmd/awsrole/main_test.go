@@ -156,6 +156,22 @@ func TestScripts(t *testing.T) {
 					ts.Fatalf("%s: %v", args[0], err)
 				}
 			},
+			// sts-policy POLICY: the last AssumeRole carried POLICY as its
+			// inline session policy.
+			"sts-policy": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 1 {
+					ts.Fatalf("usage: sts-policy POLICY")
+				}
+				got := ""
+				for _, c := range ts.Value("sts").(*stsstub.Server).Calls() {
+					if c.Action == "AssumeRole" {
+						got = c.Policy
+					}
+				}
+				if (strings.TrimSpace(got) == args[0]) == neg {
+					ts.Fatalf("last AssumeRole policy: %q, want %s%q", got, map[bool]string{true: "not ", false: ""}[neg], args[0])
+				}
+			},
 			// sts-signed-by KEY: every AssumeRole so far was signed with KEY.
 			"sts-signed-by": func(ts *testscript.TestScript, neg bool, args []string) {
 				for _, c := range ts.Value("sts").(*stsstub.Server).Calls() {

@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/awsrole/awsrole/internal/privfile"
+	"github.com/awsrole/awsrole/internal/termsafe"
 )
 
 // Token is an IAM Identity Center sign-in as the aws CLI v2 caches it in
@@ -47,11 +50,21 @@ func ReadToken(data []byte) (Token, error) {
 	return t, nil
 }
 
-// ReadTokenFile reads the token at path (see TokenPath).
+// ReadTokenFile reads the token at path (see TokenPath) with the checks
+// of every file awsrole reads (privfile.Read): a regular file of the
+// user's that nobody else can write, in a directory of theirs that nobody
+// else can write either (or the file could be swapped after the check),
+// at most privfile.MaxSize, never waiting (a FIFO in its place fails at
+// once). Whoever can write the token decides whose portal session, and so
+// whose roles, awsrole gets. A missing file is an fs.ErrNotExist.
 func ReadTokenFile(path string) (Token, error) {
-	data, _, err := readRegular(path)
+	data, err := privfile.Read(path)
 	if err != nil {
 		return Token{}, err
 	}
-	return ReadToken(data)
+	t, err := ReadToken(data)
+	if err != nil {
+		return Token{}, fmt.Errorf("%s: %w", termsafe.String(path), err)
+	}
+	return t, nil
 }

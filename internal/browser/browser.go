@@ -1,25 +1,74 @@
 // Package browser opens an address in the user's web browser, and only
 // where there is one to open: $BROWSER if set, else xdg-open under a
-// graphical session, else open on macOS.
+// graphical session, else open on macOS; and only an address a browser
+// may be handed (Check).
 package browser
 
 import (
 	"errors"
+	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"runtime"
+	"strings"
 )
 
-// Open starts the browser on url without waiting for it to close.
-func Open(url string) error {
+// RefusedError is an address Open would not hand to a browser.
+type RefusedError struct{ Reason string }
+
+func (e *RefusedError) Error() string { return "not opening the address in a browser: " + e.Reason }
+
+// Check refuses what a browser should not be handed: anything but an
+// https:// address (http:// only to this machine, for a local stand-in),
+// and anything a browser could read as more than one address: an
+// argument that starts with "-" (an option such as --gpu-launcher=CMD), a
+// space or a control character. The address comes from a remote reply
+// (the OIDC service's verification address), so file:, javascript: and
+// the like never reach the browser. The error never quotes the address.
+func Check(addr string) error {
+	if strings.HasPrefix(addr, "-") {
+		return &RefusedError{"it starts with '-', like an option"}
+	}
+	if strings.IndexFunc(addr, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
+		return &RefusedError{"it holds a space or a control character"}
+	}
+	u, err := url.Parse(addr)
+	switch {
+	case err != nil:
+		return &RefusedError{"it is not a web address"}
+	case u.Host == "" || u.Opaque != "":
+		return &RefusedError{"it names no web server"}
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && loopback(u.Hostname()):
+		return nil
+	}
+	return &RefusedError{"only https:// addresses are opened (http:// only on this machine)"}
+}
+
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Open starts the browser on addr without waiting for it to close, once
+// Check passes it.
+func Open(addr string) error {
+	if err := Check(addr); err != nil {
+		return err
+	}
 	var cmd *exec.Cmd
 	switch {
 	case os.Getenv("BROWSER") != "":
-		cmd = exec.Command(os.Getenv("BROWSER"), url)
+		cmd = exec.Command(os.Getenv("BROWSER"), addr)
 	case runtime.GOOS == "darwin":
-		cmd = exec.Command("open", url)
+		cmd = exec.Command("open", addr)
 	case os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != "":
-		cmd = exec.Command("xdg-open", url)
+		cmd = exec.Command("xdg-open", addr)
 	default:
 		return errors.New("no browser to open here (no $BROWSER and no graphical session)")
 	}

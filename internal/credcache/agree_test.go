@@ -187,3 +187,44 @@ func getAsHook(h credcache.Helper, req credcache.Request, env credcache.Env) (cr
 	}
 	return h.Get(context.Background(), req, src, all)
 }
+
+// TestOneSessionInEveryRegion: the same role from the same keys is
+// assumed once, whatever region the shell names (none, AWS_DEFAULT_REGION,
+// AWS_REGION), and an STS endpoint named by AWS_ENDPOINT_URL instead of
+// AWS_ENDPOINT_URL_STS is the same endpoint: the hook finds what the
+// helper wrote under each.
+func TestOneSessionInEveryRegion(t *testing.T) {
+	w := newWorld(t)
+	req := credcache.Request{RoleARN: roleB, SessionName: "regions", Duration: time.Hour, Window: 5 * time.Minute}
+	h := credcache.Helper{Now: time.Now}
+	user := func(extra ...string) credcache.Env {
+		env := credcache.Env{"AWS_ACCESS_KEY_ID": sp(userKey), "AWS_SECRET_ACCESS_KEY": sp(userSecret)}
+		for i := 0; i < len(extra); i += 2 {
+			env[extra[i]] = sp(extra[i+1])
+		}
+		return env
+	}
+	first, err := getAsHook(h, req, user())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", "/nonexistent") // only the cache can answer now
+	for _, region := range [][]string{{"AWS_DEFAULT_REGION", "eu-west-1"}, {"AWS_REGION", "ap-south-1"},
+		{"AWS_REGION", "us-west-2", "AWS_DEFAULT_REGION", "eu-central-1"}} {
+		c, err := getAsHook(h, req, user(region...))
+		if err != nil {
+			t.Fatalf("%v: assumed again instead of the cached session: %v", region, err)
+		}
+		if c != first {
+			t.Fatalf("%v: another session", region)
+		}
+	}
+	t.Setenv("AWS_ENDPOINT_URL", w.stub.URL)
+	os.Unsetenv("AWS_ENDPOINT_URL_STS")
+	if c, err := getAsHook(h, req, user()); err != nil || c != first {
+		t.Fatalf("the same STS endpoint through AWS_ENDPOINT_URL: %v", err)
+	}
+	if n := w.stub.Count("AssumeRole"); n != 1 {
+		t.Fatalf("%d AssumeRole calls, want 1", n)
+	}
+}

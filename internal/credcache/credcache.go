@@ -19,6 +19,8 @@
 package credcache
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -64,3 +66,52 @@ func OneLine(s string) string {
 	}
 	return termsafe.String(s)
 }
+
+// MaxSessionToken bounds the session token awsrole hands out. A shell
+// carries it as one environment string, AWS_SESSION_TOKEN=..., which Linux
+// refuses to pass to any program above MAX_ARG_STRLEN (128 KiB): a bigger
+// token would make every command in the project fail with "Argument list
+// too long". Real STS and portal tokens are a few KiB (session tags and
+// policies included); 64 KiB is ten times that and leaves half of the
+// string limit, and most of the 2 MiB that all of a command's arguments
+// and environment share, to everything else.
+const MaxSessionToken = 64 << 10
+
+// maxSecret bounds an access key id and a secret: AWS's are 20 and 40
+// characters, an access key id at most 128.
+const maxSecret = 128
+
+// Check refuses credentials that no shell or SDK could use: an empty or
+// malformed access key id (16 to 128 letters and digits), secret (at most
+// 128 bytes of text without NUL, which no environment can hold) or, for a
+// session, session token (printable ASCII without spaces), or a token
+// longer than MaxSessionToken. The error never quotes a value.
+func (c Credentials) Check(session bool) error {
+	switch {
+	case c.AccessKeyID == "":
+		return errors.New("an empty access key id")
+	case len(c.AccessKeyID) < 16 || len(c.AccessKeyID) > maxSecret || strings.IndexFunc(c.AccessKeyID, notKeyIDChar) >= 0:
+		return fmt.Errorf("an access key id that is not one (%d characters, want 16 to %d letters and digits)", len(c.AccessKeyID), maxSecret)
+	case c.SecretAccessKey == "":
+		return errors.New("an empty secret access key")
+	case len(c.SecretAccessKey) > maxSecret || strings.ContainsRune(c.SecretAccessKey, 0) || !utf8.ValidString(c.SecretAccessKey):
+		// Any other byte is the shells' quoting's business (and is
+		// tested there): a secret need not be base64 to be carried.
+		return fmt.Errorf("a secret access key that is not one (%d bytes, want at most %d of text)", len(c.SecretAccessKey), maxSecret)
+	case session && c.SessionToken == "":
+		return errors.New("an empty session token")
+	case len(c.SessionToken) > MaxSessionToken:
+		return fmt.Errorf("a session token of %d bytes, more than a shell can pass to a program (awsrole takes at most %d)", len(c.SessionToken), MaxSessionToken)
+	case strings.IndexFunc(c.SessionToken, notTokenChar) >= 0:
+		return errors.New("a session token with characters no token has (spaces or control characters)")
+	}
+	return nil
+}
+
+func notKeyIDChar(r rune) bool {
+	return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_')
+}
+
+// notTokenChar: tokens are printable ASCII without spaces (base64 in
+// practice).
+func notTokenChar(r rune) bool { return r <= ' ' || r > '~' }

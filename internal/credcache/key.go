@@ -1,6 +1,7 @@
 package credcache
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -18,12 +19,18 @@ type Step struct {
 }
 
 // keyVersion changes whenever what a key means changes, so old entries
-// are never read as new ones.
-const keyVersion = "v4"
+// are never read as new ones. v5: no ambient region; endpoints as the SDK
+// resolves them (the service's own variable, else AWS_ENDPOINT_URL).
+const keyVersion = "v5"
 
-// endpointVars steer where requests go; credentials from another endpoint
-// are other credentials.
-var endpointVars = []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL_SSO_OIDC"}
+// endpoint is where the SDK sends a service's calls when the environment
+// says (the service's variable wins over AWS_ENDPOINT_URL, as in every
+// SDK); "" is AWS's own endpoint. Credentials from another endpoint are
+// other credentials; which of AWS's regional endpoints gave them is no
+// matter: they are the same credentials, valid in every region.
+func endpoint(serviceVar string) string {
+	return cmp.Or(os.Getenv(serviceVar), os.Getenv("AWS_ENDPOINT_URL"))
+}
 
 // Plan lists the cache entries of a fetch of req from src, the last being
 // the credentials handed out: the source's own (an SSO role or a profile
@@ -33,14 +40,17 @@ func Plan(req Request, src Source) []Step {
 	var steps []Step
 	prev := src.Identity
 	if src.Kind != SourceEnv {
-		label, region := "profile:"+src.Profile, src.Region
+		// The region of the calls is not in any key: a profile's own
+		// region is in its identity, the portal's is the session's
+		// sso_region (in the identity too), and a session from STS in one
+		// region is the same session in every other.
+		label := "profile:" + src.Profile
 		if src.SSO != nil {
-			// The portal is the session's sso_region (in the identity),
-			// whatever region the project's calls go to.
-			label, region = src.SSO.ARN(), ""
+			label = src.SSO.ARN()
 		}
-		steps = append(steps, newStep("source", label, nil, src.Identity, region))
-		prev = src.Identity
+		s := newStep("source", label, nil, src.Identity, "sso="+endpoint("AWS_ENDPOINT_URL_SSO"))
+		steps = append(steps, s)
+		prev = s.id
 	}
 	if req.RoleARN == "" {
 		return steps
@@ -53,7 +63,7 @@ func Plan(req Request, src Source) []Step {
 	for _, h := range req.Hops() {
 		// Each hop is keyed by the identity it is assumed with (the
 		// previous step's key) and its own parameters.
-		s := newStep("role", h.RoleARN, &h, append([]string{prev, src.Region}, h.keyParts()...)...)
+		s := newStep("role", h.RoleARN, &h, append([]string{prev}, h.keyParts()...)...)
 		steps = append(steps, s)
 		prev = s.id
 	}
@@ -82,12 +92,10 @@ func Final(req Request, src Source) Step {
 }
 
 // keyID is the one key function: a hash of everything that changes the
-// result, and of the endpoints in use.
+// result, and of the STS endpoint in use (every step may call STS: a hop,
+// an MFA session, a role profile as the source).
 func keyID(kind string, parts ...string) string {
-	all := append([]string{keyVersion, kind}, parts...)
-	for _, name := range endpointVars {
-		all = append(all, os.Getenv(name))
-	}
+	all := append([]string{keyVersion, kind, "sts=" + endpoint("AWS_ENDPOINT_URL_STS")}, parts...)
 	// JSON, not a separator: no part (a policy may hold anything) can
 	// run into the next.
 	data, _ := json.Marshal(all)

@@ -1,6 +1,7 @@
 package credcache_test
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -151,7 +152,6 @@ func TestKeysByIdentity(t *testing.T) {
 		"external id":  final(other(func(r *credcache.Request) { r.ExternalID = "x" }), work),
 		"duration":     final(other(func(r *credcache.Request) { r.Duration = 2 * time.Hour }), work),
 		"mfa":          final(other(func(r *credcache.Request) { r.MFASerial = mfaSerial }), work),
-		"region":       final(other(func(r *credcache.Request) { r.Region = "eu-west-2" }), work),
 		"profile":      final(req, credcache.Env{"AWS_PROFILE": sp("jump")}),
 		"env key":      final(req, credcache.Env{"AWS_ACCESS_KEY_ID": sp("AKIA1"), "AWS_SECRET_ACCESS_KEY": sp("s")}),
 	} {
@@ -183,6 +183,68 @@ func TestKeysByIdentity(t *testing.T) {
 	t.Setenv("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1")
 	if final(req, work) == base {
 		t.Error("another STS endpoint kept the key")
+	}
+}
+
+// TestKeysWithoutRegion: the region the calls go to is no part of a key
+// (a session from STS in one region is the same in every other), and an
+// endpoint counts as the SDK resolves it: AWS_ENDPOINT_URL_STS, else
+// AWS_ENDPOINT_URL.
+func TestKeysWithoutRegion(t *testing.T) {
+	files := configFiles(t, testConfig, "")
+	for _, name := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL_SSO_OIDC"} {
+		t.Setenv(name, "")
+	}
+	req := credcache.Request{RoleARN: roleB, SessionName: "s", Duration: time.Hour}
+	final := func(req credcache.Request, env credcache.Env) string {
+		src, err := credcache.Resolve(req, env, files)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return credcache.Final(req, src).Path
+	}
+	with := func(base credcache.Env, extra ...string) credcache.Env {
+		env := maps.Clone(base)
+		for i := 0; i < len(extra); i += 2 {
+			env[extra[i]] = sp(extra[i+1])
+		}
+		return env
+	}
+	keys := func(extra ...string) credcache.Env {
+		return with(credcache.Env{"AWS_ACCESS_KEY_ID": sp("AKIA1"), "AWS_SECRET_ACCESS_KEY": sp("s")}, extra...)
+	}
+	inRegion := req
+	inRegion.Region = "sa-east-1"
+	for name, env := range map[string]credcache.Env{"keys": keys(), "an SSO profile": {"AWS_PROFILE": sp("work")}} {
+		base := final(req, env)
+		for what, k := range map[string]string{
+			"AWS_REGION":         final(req, with(env, "AWS_REGION", "ap-south-1")),
+			"AWS_DEFAULT_REGION": final(req, with(env, "AWS_DEFAULT_REGION", "eu-west-1")),
+			"the file's region":  final(inRegion, env),
+		} {
+			if k != base {
+				t.Errorf("%s: %s changed the key", name, what)
+			}
+		}
+	}
+	base := final(req, keys())
+	t.Setenv("AWS_ENDPOINT_URL_SSO_OIDC", "http://127.0.0.1:2")
+	if final(req, keys()) != base {
+		t.Error("the OIDC endpoint changed the key of a role assumed from keys")
+	}
+	t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+	all := final(req, keys())
+	if all == base {
+		t.Error("AWS_ENDPOINT_URL (where STS calls go) kept the key")
+	}
+	t.Setenv("AWS_ENDPOINT_URL", "")
+	t.Setenv("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1")
+	if final(req, keys()) != all {
+		t.Error("the same STS endpoint named by AWS_ENDPOINT_URL_STS and by AWS_ENDPOINT_URL gave two keys")
+	}
+	t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:3")
+	if final(req, keys()) != all {
+		t.Error("AWS_ENDPOINT_URL changed the key though AWS_ENDPOINT_URL_STS wins over it")
 	}
 }
 

@@ -61,8 +61,12 @@ func (a *assumeRole) Retrieve(ctx context.Context) (credcache.Credentials, error
 	if c == nil || c.AccessKeyId == nil || c.SecretAccessKey == nil || c.SessionToken == nil || c.Expiration == nil {
 		return credcache.Credentials{}, a.wrap(errors.New("STS answered without complete credentials"))
 	}
-	return credcache.Credentials{AccessKeyID: *c.AccessKeyId, SecretAccessKey: *c.SecretAccessKey,
-		SessionToken: *c.SessionToken, Expiration: c.Expiration.UTC()}, nil
+	cr, err := checkReply(credcache.Credentials{AccessKeyID: *c.AccessKeyId, SecretAccessKey: *c.SecretAccessKey,
+		SessionToken: *c.SessionToken, Expiration: c.Expiration.UTC()}, where("STS", "AWS_ENDPOINT_URL_STS", a.cfg.Region), checkEndpoint("AWS_ENDPOINT_URL_STS"), true)
+	if err != nil {
+		return credcache.Credentials{}, a.wrap(err)
+	}
+	return cr, nil
 }
 
 // assumeRoleInput is the AssumeRole request of one hop lasting dur.
@@ -123,14 +127,14 @@ func static(c credcache.Credentials) aws.CredentialsProvider {
 // the endpoint in envVar, if set): the service's own code and message, or
 // what went wrong on the way and what to check.
 func describe(ctx context.Context, service, envVar string, err error) error {
-	endpoint := service
-	if e := endpointOf(envVar); e != "" {
-		endpoint = service + " at " + e
-	}
+	endpoint := where(service, envVar, "")
 	var api smithy.APIError
+	var tooBig *ReplyTooBigError
 	var netErr *net.OpError
 	var garbled *smithy.DeserializationError
 	switch {
+	case errors.As(err, &tooBig):
+		return fmt.Errorf("%s (%s): check %s", tooBig, service, checkEndpoint(envVar))
 	case errors.As(err, &api):
 		return fmt.Errorf("%s: %s", api.ErrorCode(), credcache.OneLine(api.ErrorMessage()))
 	case errors.Is(err, context.Canceled):

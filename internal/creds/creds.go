@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 
@@ -141,6 +142,14 @@ func loadConfig(ctx context.Context, src credcache.Source) (aws.Config, error) {
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load AWS config: %s", credcache.OneLine(err.Error()))
 	}
+	// Every client made from cfg (STS, the portal, OIDC) reads bounded
+	// replies.
+	next := cfg.HTTPClient
+	if next == nil {
+		// What each client would make for itself.
+		next = awshttp.NewBuildableClient()
+	}
+	cfg.HTTPClient = boundedClient{next: next}
 	return cfg, nil
 }
 

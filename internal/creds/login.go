@@ -127,7 +127,12 @@ func Login(ctx context.Context, l credcache.Login, tty io.Writer) error {
 	fmt.Fprintf(tty, "awsrole: to sign in to IAM Identity Center session %s, open %s and check that it shows the code %s\n",
 		s.name, credcache.OneLine(url), credcache.OneLine(aws.ToString(dev.UserCode)))
 	if !l.NoBrowser {
-		if err := browser.Open(url); err != nil {
+		var refused *browser.RefusedError
+		switch err := browser.Open(url); {
+		case errors.As(err, &refused):
+			// The address came from the OIDC service's reply.
+			fmt.Fprintf(tty, "awsrole: %s; check where it leads before you open it yourself\n", err)
+		case err != nil:
 			fmt.Fprintf(tty, "awsrole: %s; open the address above yourself\n", err)
 		}
 	}
@@ -198,6 +203,9 @@ func Assignments(ctx context.Context, session string) ([]credcache.Assignment, e
 	ctx, cancel := context.WithTimeout(ctx, 3*Timeout)
 	defer cancel()
 	src := credcache.Source{Kind: credcache.SourceSSO, SSO: &credcache.SSOSource{SSORole: credcache.SSORole{Session: session}, TokenPath: s.tokenPath}}
+	if err := checkToken(src); err != nil {
+		return nil, err
+	}
 	tok, err := ssocreds.NewSSOTokenProvider(ssooidc.NewFromConfig(s.cfg), s.tokenPath).RetrieveBearerToken(ctx)
 	if err != nil {
 		return nil, describeSSO(ctx, src, err)

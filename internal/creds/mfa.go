@@ -55,7 +55,12 @@ func (m *mfaSession) Retrieve(ctx context.Context) (credcache.Credentials, error
 	if c == nil || c.AccessKeyId == nil || c.SecretAccessKey == nil || c.SessionToken == nil || c.Expiration == nil {
 		return credcache.Credentials{}, &roleError{role: m.req.RoleARN, err: errors.New("STS answered GetSessionToken without complete credentials")}
 	}
-	return credcache.Credentials{AccessKeyID: *c.AccessKeyId, SecretAccessKey: *c.SecretAccessKey, SessionToken: *c.SessionToken, Expiration: c.Expiration.UTC()}, nil
+	cr, err := checkReply(credcache.Credentials{AccessKeyID: *c.AccessKeyId, SecretAccessKey: *c.SecretAccessKey, SessionToken: *c.SessionToken,
+		Expiration: c.Expiration.UTC()}, where("STS", "AWS_ENDPOINT_URL_STS", m.cfg.Region), checkEndpoint("AWS_ENDPOINT_URL_STS"), true)
+	if err != nil {
+		return credcache.Credentials{}, &roleError{role: m.req.RoleARN, err: err}
+	}
+	return cr, nil
 }
 
 // mfaCode gets an MFA code from mfa_command, else from the terminal.

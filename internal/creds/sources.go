@@ -10,8 +10,10 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -23,7 +25,10 @@ import (
 	oidctypes "github.com/aws/aws-sdk-go-v2/service/ssooidc/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/privfile"
+	"github.com/awsrole/awsrole/internal/termsafe"
 )
 
 // profileProvider resolves a profile through the SDK's own chain (role
@@ -45,7 +50,9 @@ func profileProvider(cfg aws.Config, src credcache.Source) credcache.Provider {
 		if err != nil {
 			return credcache.Credentials{}, describeProfile(ctx, src, err, stderr)
 		}
-		return fromSDK(c), nil
+		// Keys from a credential_process or a file may be long-term: no
+		// session token needed.
+		return checkReply(fromSDK(c), fmt.Sprintf("profile %q", src.Profile), "its definition (and its credential_process, if any)", false)
 	})
 }
 
@@ -65,6 +72,9 @@ func ssoProvider(cfg aws.Config, src credcache.Source, signIn *terminalSignIn) c
 		}
 	})
 	return credcache.ProviderFunc(func(ctx context.Context) (credcache.Credentials, error) {
+		if err := checkToken(src); err != nil {
+			return credcache.Credentials{}, err
+		}
 		retrieve := func() (aws.Credentials, error) {
 			ctx, cancel := context.WithTimeout(ctx, Timeout)
 			defer cancel()
@@ -79,8 +89,42 @@ func ssoProvider(cfg aws.Config, src credcache.Source, signIn *terminalSignIn) c
 		case err != nil:
 			return credcache.Credentials{}, describeSSO(ctx, src, err)
 		}
-		return fromSDK(c), nil
+		return checkReply(fromSDK(c), where("the IAM Identity Center portal", "AWS_ENDPOINT_URL_SSO", s.Region), checkEndpoint("AWS_ENDPOINT_URL_SSO"), true)
 	})
+}
+
+// checkToken reads the token file the SDK is about to read, with the
+// checks of every file awsrole reads (awsconfig.ReadTokenFile), so that a
+// token someone else could have written is refused and a FIFO in its
+// place fails at once instead of holding the SDK's read. A missing token
+// passes: the SDK says the user is not signed in. The advice is never to
+// take a foreign token over (chown): remove it and sign in again.
+func checkToken(src credcache.Source) error {
+	path := src.SSO.TokenPath
+	_, err := awsconfig.ReadTokenFile(path)
+	if err == nil || errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	again := "sign in again: " + src.LoginCommand()
+	if derr := privfile.CheckDir(filepath.Dir(path)); derr != nil {
+		// Whoever can write the directory may have replaced the token.
+		return fmt.Errorf("IAM Identity Center token: %w, then remove %s and %s", derr, termsafe.String(path), again)
+	}
+	why := credcache.OneLine(err.Error())
+	if fi, lerr := os.Lstat(path); lerr == nil {
+		st, _ := fi.Sys().(*syscall.Stat_t)
+		switch {
+		case !fi.Mode().IsRegular():
+			why = "is not a regular file"
+		case st != nil && int(st.Uid) != os.Geteuid():
+			why = fmt.Sprintf("is owned by uid %d, not by you", st.Uid)
+		case fi.Mode().Perm()&0o022 != 0:
+			why = fmt.Sprintf("is writable by group or others (mode %04o)", fi.Mode().Perm())
+		default:
+			return fmt.Errorf("IAM Identity Center token: %s; remove it and %s", why, again)
+		}
+	}
+	return fmt.Errorf("IAM Identity Center token %s %s; not using it: remove it and %s", termsafe.String(path), why, again)
 }
 
 func fromSDK(c aws.Credentials) credcache.Credentials {

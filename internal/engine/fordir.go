@@ -21,12 +21,20 @@ type Role struct {
 	Desired     map[string]*string // the variables a shell in the directory would hold
 }
 
+// freshMargin is how much of a fresh session a caller's minLeft may not
+// claim: a fetched session is handed out for at least this long before the
+// next fetch (and clocks may disagree by some of it). At the shortest
+// duration, 15 minutes, credential-process's 16 minutes become 11, above
+// botocore's mandatory refresh (10).
+const freshMargin = 4 * time.Minute
+
 // ForDir fetches the role of the file that applies to dir, from the user's
 // own credentials: the calling shell's originals if it has a role active.
 //
 // minLeft is how long the credentials must still last (at least the
-// user's refresh window): credential-process hands out credentials that
-// outlast the SDKs' own refresh windows.
+// user's refresh window), as far as the duration allows with freshMargin
+// to spare: credential-process hands out credentials that outlast the
+// SDKs' own refresh windows.
 func (e *Engine) ForDir(ctx context.Context, dir string, env map[string]string, minLeft time.Duration) (*Role, error) {
 	role, _, err := e.forDir(ctx, dir, env, minLeft)
 	return role, err
@@ -80,8 +88,9 @@ func (e *Engine) ForConfig(ctx context.Context, cfg *dirconfig.Config, user *dir
 	if err != nil {
 		return nil, err
 	}
-	// Fresh credentials must outlast minLeft, or every call would fetch.
-	proj.Request.Window = max(proj.Request.Window, min(minLeft, proj.Duration/2))
+	// Fresh credentials must outlast minLeft by freshMargin, or every
+	// call would fetch; the duration is never raised for it.
+	proj.Request.Window = max(proj.Request.Window, min(minLeft, proj.Duration-freshMargin))
 	c, err := e.Creds.Get(ctx, proj.Request, proj.Source, originals)
 	if err != nil {
 		return nil, err

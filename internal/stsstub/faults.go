@@ -1,7 +1,10 @@
 package stsstub
 
 import (
+	"bytes"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -15,6 +18,75 @@ type Fault struct {
 	Message string        // error message; defaults to a generic one
 	Hang    time.Duration // sleep this long before answering (alone: then answer normally)
 	Close   bool          // drop the connection without answering
+	// Padding answers normally, the body after this many spaces (a valid
+	// reply too big to read whole), streamed, never held in memory.
+	Padding int64
+	// Replace answers normally with these fields of the credentials in
+	// the reply ("AccessKeyId", "SecretAccessKey", "SessionToken")
+	// replaced, or, in another JSON reply, these top-level fields (e.g.
+	// StartDeviceAuthorization's "verificationUriComplete"): a hostile or
+	// broken STS, portal or OIDC service.
+	Replace map[string]string
+}
+
+// replaceCredentials applies f.Replace to the credentials in resp, of
+// AssumeRole, GetSessionToken or GetRoleCredentials, or to the top-level
+// fields of another JSON reply.
+func replaceCredentials(resp any, with map[string]string) {
+	var xc *xmlCredentials
+	switch r := resp.(type) {
+	case *assumeRoleResponse:
+		xc = &r.Result.Credentials
+	case *getSessionTokenResponse:
+		xc = &r.Result.Credentials
+	case map[string]any:
+		if rc, ok := r["roleCredentials"].(map[string]any); ok {
+			for k, v := range with {
+				rc[strings.ToLower(k[:1])+k[1:]] = v
+			}
+			return
+		}
+		for k, v := range with {
+			r[k] = v
+		}
+		return
+	default:
+		return
+	}
+	for k, v := range with {
+		switch k {
+		case "AccessKeyId":
+			xc.AccessKeyID = v
+		case "SecretAccessKey":
+			xc.SecretAccessKey = v
+		case "SessionToken":
+			xc.SessionToken = v
+		}
+	}
+}
+
+// paddedWriter sends pad spaces before the body (where a client must read
+// through them to reach the reply), announced in its Content-Length.
+type paddedWriter struct {
+	http.ResponseWriter
+	pad int64
+}
+
+func (p *paddedWriter) WriteHeader(status int) {
+	if n, err := strconv.ParseInt(p.Header().Get("Content-Length"), 10, 64); err == nil {
+		p.Header().Set("Content-Length", strconv.FormatInt(n+p.pad, 10))
+	}
+	p.ResponseWriter.WriteHeader(status)
+}
+
+func (p *paddedWriter) Write(b []byte) (int, error) {
+	chunk := bytes.Repeat([]byte{' '}, 64<<10)
+	for ; p.pad > 0; p.pad -= int64(len(chunk)) {
+		if _, err := p.ResponseWriter.Write(chunk[:min(p.pad, int64(len(chunk)))]); err != nil {
+			return 0, err // the client stopped reading: as it should
+		}
+	}
+	return p.ResponseWriter.Write(b)
 }
 
 type faultRule struct {

@@ -260,7 +260,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	op := s.route(r, body, readErr)
 	idx := s.record(&op.call)
 
-	if f, ok := s.takeFault(op.call.Action); ok {
+	f, faulted := s.takeFault(op.call.Action)
+	if faulted {
 		if f.Hang > 0 {
 			t := time.NewTimer(f.Hang)
 			select {
@@ -312,6 +313,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.calls[i].Issued = ar.Result.Credentials.AccessKeyID
 		}
 		s.mu.Unlock()
+	}
+	if faulted && f.Replace != nil {
+		replaceCredentials(resp, f.Replace)
+	}
+	if faulted && f.Padding > 0 {
+		w = &paddedWriter{ResponseWriter: w, pad: f.Padding}
 	}
 	switch op.proto {
 	case protoQuery:
