@@ -14,6 +14,7 @@ import (
 
 	"github.com/gofrs/flock"
 
+	"github.com/awsrole/awsrole/internal/human"
 	"github.com/awsrole/awsrole/internal/privfile"
 )
 
@@ -86,9 +87,9 @@ func (c *Cached) Retrieve(ctx context.Context) (Credentials, error) {
 			from = "the source"
 		}
 		if !cr.Expiration.After(c.Now()) {
-			return Credentials{}, fmt.Errorf("%s returned credentials that expire at %s, already past; check the machine's clock", from, cr.Expiration.Format(time.RFC3339))
+			return Credentials{}, fmt.Errorf("%s returned credentials that expire at %s, already past; check the machine's clock", from, human.Time(cr.Expiration))
 		}
-		return Credentials{}, fmt.Errorf("%s returned credentials that expire at %s, within the refresh window (%s); lower refresh_before in the user config or ask for a longer duration", from, cr.Expiration.Format(time.RFC3339), c.Window)
+		return Credentials{}, fmt.Errorf("%s returned credentials that expire at %s, within the refresh window (%s); lower refresh_before in the user config or ask for a longer duration", from, human.Time(cr.Expiration), c.Window)
 	}
 	data, _ := json.Marshal(cr)
 	if err := privfile.Write(c.Step.Path, data); err != nil {

@@ -37,7 +37,7 @@ func Plan(req Request, src Source) []Step {
 		if src.SSO != nil {
 			// The portal is the session's sso_region (in the identity),
 			// whatever region the project's calls go to.
-			label, region = src.SSO.ARN(), ""
+			label, region = src.SSO.Label(), ""
 		}
 		steps = append(steps, newStep("source", label, nil, src.Identity, region))
 		prev = src.Identity

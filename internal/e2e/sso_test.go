@@ -189,8 +189,9 @@ func (r *rig) countHelperRuns() func() int {
 }
 
 // ssoDeployArn is what AWSROLE_ARN says in a project whose role is the
-// permission set's own (no hop).
-const ssoDeployArn = "arn:aws:iam::" + ssoAccount + ":role/" + ssoRole
+// permission set's own (no hop): the permission set in its account, not
+// a role ARN (the role's name has a hash no one knows before the call).
+const ssoDeployArn = "sso:" + ssoAccount + "/" + ssoRole
 
 // browserScript writes a $BROWSER that "opens" its argument by fetching
 // it, which approves the device sign-in at the stand-in, and returns it.

@@ -18,6 +18,7 @@ import (
 	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/human"
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/termsafe"
 	"github.com/awsrole/awsrole/internal/transition"
@@ -295,7 +296,7 @@ func (e *Engine) leaveFailed(in Input, user *dirconfig.UserConfig, path string, 
 // kept says what a failed renewal leaves in the shell: the project's own
 // credentials, working until they expire and failing closed after.
 func kept(err error, act *transition.Active, now time.Time) error {
-	exp := act.Expiration.UTC().Format(time.RFC3339)
+	exp := human.Time(act.Expiration)
 	if now.Before(act.Expiration) {
 		return fmt.Errorf("%w; kept the credentials of %s, valid until %s", err, cmp.Or(act.Dir, act.RoleARN), exp)
 	}
