@@ -283,8 +283,9 @@ func (e *Engine) leaveFailed(in Input, user *dirconfig.UserConfig, path string, 
 	res.Changes[transition.StateVar] = nil
 	e.release(in.PID)
 	if err != nil && !errors.Is(err, errReported) && !state.Repeated(in.PID, fail) {
-		state.RecordFailure(in.PID, fail)
 		res.Err = fmt.Errorf("%w; left %s", err, cmp.Or(act.Dir, act.RoleARN))
+		fail.Error = credcache.OneLine(res.Err.Error())
+		state.RecordFailure(in.PID, fail)
 	}
 	if res.Steady = e.steady(in, fail.At, path, nil, res.Changes, user); res.Steady != nil {
 		// Ask again once the backoff is over.
@@ -385,6 +386,9 @@ func (e *Engine) backoff(in Input, f state.Failure, err error) error {
 	f.At = e.Now()
 	if state.Repeated(in.PID, f) {
 		return errReported
+	}
+	if err != nil {
+		f.Error = credcache.OneLine(err.Error())
 	}
 	state.RecordFailure(in.PID, f)
 	return err
