@@ -108,7 +108,9 @@ func TestEndpointRenewLine(t *testing.T) {
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	uri := "http://127.0.0.1:4242/v1/abc"
 	active := &activeReport{RoleARN: "arn:aws:iam::222222222222:role/a", Dir: "/src/a", Via: "hook", URI: uri}
-	served := func(s ...servedReport) *serverReport { return &serverReport{Running: true, PID: 42, Port: 4242, Served: s} }
+	served := func(s ...servedReport) *serverReport {
+		return &serverReport{Running: true, PID: 42, Port: 4242, Served: s}
+	}
 	for _, tt := range []struct {
 		name string
 		e    *serverReport
