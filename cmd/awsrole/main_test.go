@@ -24,8 +24,8 @@ import (
 // of the scripts' IAM Identity Center.
 const (
 	ssoStartURL = "https://corp.awsapps.example/start"
-	userKey    = "AKIAIOSFODNN7EXAMPLE"
-	userSecret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+	userKey     = "AKIAIOSFODNN7EXAMPLE"
+	userSecret  = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 )
 
 func TestMain(m *testing.M) {
