@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/awsrole/awsrole/dirconfig"
+	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/engine"
 	"github.com/awsrole/awsrole/internal/termsafe"
@@ -26,11 +27,15 @@ const initTemplate = `# awsrole: the AWS IAM role for this directory and everyth
 # Docs: awsrole help; approve changes with 'awsrole allow'.
 
 %s
-# region       = "eu-west-1"       # sets AWS_REGION and AWS_DEFAULT_REGION
-# session_name = "me-project"      # default: awsrole-<your user name>
+%s# session_name = "me-project"      # default: awsrole-<your user name>
 # duration     = "1h"              # 15m to 12h
 # external_id  = "..."             # if the role's trust policy asks for one
 %s`
+
+// initRegionLine is the template's commented region, for a file that
+// names none.
+const initRegionLine = `# region       = "eu-west-1"       # sets AWS_REGION and AWS_DEFAULT_REGION
+`
 
 // initSourceLines are the template's commented keys that name base
 // credentials: not for a file whose source is an IAM Identity Center role.
@@ -46,6 +51,7 @@ type initInput struct {
 	stdin                 io.Reader // where the interactive pick is read (the terminal)
 	prompt                io.Writer
 	list                  func(session string) ([]credcache.Assignment, error)
+	env                   map[string]string // the user's environment, for the region they use
 }
 
 func initCmd() *cobra.Command {
@@ -69,7 +75,7 @@ from the permission set's role.`,
 			if err != nil {
 				return err
 			}
-			in.prompt = cmd.ErrOrStderr()
+			in.prompt, in.env = cmd.ErrOrStderr(), environ()
 			in.list = func(session string) ([]credcache.Assignment, error) {
 				reply, err := credcache.Helper{Now: time.Now}.Run(context.Background(),
 					credcache.Call{Op: credcache.OpAssignments, Login: credcache.Login{Session: session}}, nil)
@@ -90,11 +96,23 @@ from the permission set's role.`,
 }
 
 func runInit(out io.Writer, dir string, in initInput) error {
+	if in.stdin != nil {
+		// One reader for every answer: a second would lose what the
+		// first read ahead.
+		in.stdin = bufio.NewReader(in.stdin)
+	}
 	lines := []string{}
 	if in.ssoSession != "" {
 		a, err := pickAssignment(in)
 		if err != nil {
 			return err
+		}
+		if in.region == "" {
+			// A permission set's credentials carry no region: without
+			// one here, the aws CLI says "You must specify a region".
+			if in.region, err = initRegion(in, in.account == "" && in.permissionSet == ""); err != nil {
+				return err
+			}
 		}
 		lines = append(lines, fmt.Sprintf("sso_session    = %q", in.ssoSession),
 			fmt.Sprintf("sso_account_id = %q   # %s", a.AccountID, cmp.Or(a.AccountName, "account")),
@@ -112,11 +130,14 @@ func runInit(out io.Writer, dir string, in initInput) error {
 		lines = append(lines, fmt.Sprintf("region = %q", in.region))
 	}
 	path := filepath.Join(dir, dirconfig.FileName)
-	source := initSourceLines
+	source, region := initSourceLines, initRegionLine
 	if in.ssoSession != "" {
 		source = ""
 	}
-	content := []byte(fmt.Sprintf(initTemplate, strings.Join(lines, "\n")+"\n", source))
+	if in.region != "" {
+		region = ""
+	}
+	content := []byte(fmt.Sprintf(initTemplate, strings.Join(lines, "\n")+"\n", region, source))
 	if _, err := dirconfig.Parse(path, content); err != nil {
 		return err
 	}
@@ -175,10 +196,41 @@ func pickAssignment(in initInput) (credcache.Assignment, error) {
 		fmt.Fprintf(in.prompt, "%3d  %s  %-24s %s\n", i+1, a.AccountID, credcache.OneLine(a.AccountName), credcache.OneLine(a.RoleName))
 	}
 	fmt.Fprintf(in.prompt, "awsrole: which one (1-%d)? ", len(list))
-	line, _ := bufio.NewReader(in.stdin).ReadString('\n')
+	line, _ := in.stdin.(*bufio.Reader).ReadString('\n')
 	n, err := strconv.Atoi(strings.TrimSpace(line))
 	if err != nil || n < 1 || n > len(list) {
 		return credcache.Assignment{}, fmt.Errorf("%q is not a number from 1 to %d; nothing written", strings.TrimSpace(line), len(list))
 	}
 	return list[n-1], nil
+}
+
+// initRegion is the region an IAM Identity Center project gets: the one
+// the user works in (AWS_REGION, AWS_DEFAULT_REGION), else the session's
+// sso_region; on the terminal (ask) the user may type another. "" when
+// there is none to offer and none typed.
+func initRegion(in initInput, ask bool) (string, error) {
+	region, from := in.env["AWS_REGION"], "your AWS_REGION"
+	if region == "" {
+		region, from = in.env["AWS_DEFAULT_REGION"], "your AWS_DEFAULT_REGION"
+	}
+	if region == "" {
+		if files, err := awsconfig.Load(); err == nil {
+			if sec, ok := files.SSOSession(in.ssoSession); ok {
+				region, from = sec["sso_region"], "the sso_region of [sso-session "+in.ssoSession+"]"
+			}
+		}
+	}
+	if !ask || in.stdin == nil {
+		return region, nil
+	}
+	if region != "" {
+		fmt.Fprintf(in.prompt, "awsrole: region for this project (Enter for %s, %s)? ", termsafe.String(region), termsafe.String(from))
+	} else {
+		fmt.Fprintf(in.prompt, "awsrole: region for this project (Enter for none)? ")
+	}
+	line, _ := in.stdin.(*bufio.Reader).ReadString('\n')
+	if typed := strings.TrimSpace(line); typed != "" {
+		return typed, nil
+	}
+	return region, nil
 }

@@ -10,7 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/engine"
+	"github.com/awsrole/awsrole/internal/human"
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/termsafe"
 	"github.com/awsrole/awsrole/internal/transition"
@@ -83,7 +85,7 @@ func printList(w io.Writer, list []*engine.Listed, now time.Time) {
 	for _, l := range list {
 		role := l.RoleARN
 		if l.SSOAccountID != "" {
-			role = "sso " + l.SSOAccountID + "/" + l.SSORoleName
+			role = credcache.SSORole{AccountID: l.SSOAccountID, RoleName: l.SSORoleName}.Label()
 			if l.RoleARN != "" {
 				role += " -> " + l.RoleARN
 			}
@@ -96,7 +98,7 @@ func printList(w io.Writer, list []*engine.Listed, now time.Time) {
 		}
 		cached := "-"
 		if !l.CachedUntil.IsZero() {
-			cached = "until " + l.CachedUntil.Local().Format(time.RFC3339) + " (" + strings.TrimSuffix(l.CachedUntil.Sub(now).Round(time.Minute).String(), "0s") + ")"
+			cached = "until " + human.Time(l.CachedUntil) + " (" + strings.TrimSuffix(l.CachedUntil.Sub(now).Round(time.Minute).String(), "0s") + ")"
 		}
 		env := l.Environment
 		if l.Confirm {

@@ -12,8 +12,10 @@ import (
 
 	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/awsconfig"
+	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/endpoint"
 	"github.com/awsrole/awsrole/internal/engine"
+	"github.com/awsrole/awsrole/internal/human"
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/termsafe"
 	"github.com/awsrole/awsrole/internal/transition"
@@ -40,6 +42,15 @@ type statusReport struct {
 	StateErr   string        `json:"state_error,omitempty"`
 	Mode       string        `json:"mode,omitempty"` // the user config's credentials: env or endpoint
 	Endpoint   *serverReport `json:"endpoint,omitempty"`
+	// Failed is this shell's last try at the file, when it failed and
+	// nothing it depends on has changed since: what the prompt said.
+	Failed *failureReport `json:"last_failure,omitempty"`
+}
+
+// failureReport is a failure the shell was told of, as status repeats it.
+type failureReport struct {
+	At    time.Time `json:"at"`
+	Error string    `json:"error"`
 }
 
 // serverReport is the credential endpoint as status shows it.
@@ -137,15 +148,20 @@ func status() statusReport {
 		r.Trust = trust.String()
 		env := environ()
 		var act *transition.Active
+		shell := os.Getppid() // the shell status runs in, unless its snapshot says
 		if snap, err := state.Load(env[transition.StateVar]); err == nil {
-			act = &snap.Active
+			act, shell = &snap.Active, snap.PID
 		}
 		proj, err := engine.NewProject(cfg, user, transition.Originals(act, env))
 		if err != nil {
 			r.RoleARN = engine.Label(cfg)
 			r.FileError = err.Error()
+			r.Failed = standingFailure(shell, path, cfg.Hash)
 			break
 		}
+		// The hook records a failed try with the state of every file it
+		// read (the SSO token's included): it stands while they are so.
+		r.Failed = standingFailure(shell, path, cfg.Hash+proj.Watched())
 		r.RoleARN, r.Region, r.RegionFrom = proj.Label(), proj.Region, proj.RegionFrom
 		r.Via, r.Env, r.Confirm = cfg.Via, cfg.Environment, cfg.Confirm
 		r.Source, r.Duration, r.Capped = proj.Source.Describe(), proj.Duration.String(), proj.CappedBy
@@ -153,7 +169,7 @@ func status() statusReport {
 			// What the file or user config asks, and what STS grants.
 			r.Duration, r.Granted = proj.Request.Duration.String(), proj.Duration.String()
 		}
-		r.SSO = ssoState(proj, time.Now())
+		r.SSO = ssoState(proj, r.Failed, time.Now())
 	}
 	if user, err := dirconfig.LoadUserConfig(); err == nil {
 		r.Mode = user.CredentialsMode
@@ -188,11 +204,11 @@ func printStatus(w io.Writer, r statusReport, now time.Time) {
 			fmt.Fprintf(w, " (%s)", oneLine(r.Trust))
 		}
 		if r.RoleARN != "" {
-			fmt.Fprintf(w, "\nrole:    %s", oneLine(r.RoleARN))
+			fmt.Fprintf(w, "\nrole:    %s", oneLine(roleLine(r.RoleARN)))
 		}
 		fmt.Fprintf(w, "\nerror:   %s\n", oneLine(r.FileError))
 	default:
-		fmt.Fprintf(w, "file:    %s (%s)\nrole:    %s\n", oneLine(r.File), oneLine(r.Trust), oneLine(r.RoleARN))
+		fmt.Fprintf(w, "file:    %s (%s)\nrole:    %s\n", oneLine(r.File), oneLine(r.Trust), oneLine(roleLine(r.RoleARN)))
 		if len(r.Via) > 0 {
 			fmt.Fprintf(w, "chain:   %s -> %s\n", oneLine(strings.Join(r.Via, " -> ")), oneLine(r.RoleARN))
 		}
@@ -214,29 +230,74 @@ func printStatus(w io.Writer, r statusReport, now time.Time) {
 			fmt.Fprintf(w, "duration: %s asked, %s granted: %s\n", r.Duration, r.Granted, oneLine(r.Capped))
 		}
 	}
+	if r.Failed != nil {
+		fmt.Fprintf(w, "failed:  at %s, this shell was told: %s\n", human.Time(r.Failed.At), oneLine(r.Failed.Error))
+	}
 	switch {
 	case r.StateErr != "":
 		fmt.Fprintf(w, "active:  unknown: %s\n", oneLine(r.StateErr))
 	case r.Active == nil:
 		fmt.Fprintf(w, "active:  nothing in this shell\n")
 	default:
-		left := fmt.Sprintf("in %s", r.Active.Expiration.Sub(now).Round(time.Second))
-		if !now.Before(r.Active.Expiration) {
-			// A renewal failed and the project keeps its own credentials:
-			// requests fail with ExpiredToken until one succeeds.
-			left = "expired"
-		}
+		fmt.Fprintf(w, "active:  %s (from %s, via %s)\n", oneLine(r.Active.RoleARN), oneLine(r.Active.Dir), oneLine(r.Active.Via))
 		if r.Active.URI != "" {
-			fmt.Fprintf(w, "active:  %s (from %s, via %s)\nrenew:   by the SDKs from %s (expiry under served: below)\n", oneLine(r.Active.RoleARN), oneLine(r.Active.Dir), oneLine(r.Active.Via), oneLine(r.Active.URI))
+			fmt.Fprintf(w, "renew:   %s\n", oneLine(endpointRenewal(r.Active.URI, r.Endpoint, now)))
 			break
 		}
-		fmt.Fprintf(w, "active:  %s (from %s, via %s)\nexpires: %s (%s)\n", oneLine(r.Active.RoleARN), oneLine(r.Active.Dir), oneLine(r.Active.Via),
-			r.Active.Expiration.Local().Format(time.RFC3339), left)
+		fmt.Fprintf(w, "expires: %s\n", expiry(r.Active.Expiration, now))
 		if r.Active.Via == "direnv" {
 			fmt.Fprintf(w, "renew:   direnv has no timer: run 'direnv reload' (or cd out and back) to renew; awsrole hands out credentials with at least refresh_before left\n")
 		}
 	}
 	printEndpoint(w, r, now)
+}
+
+// roleLine is the role as status shows it: an IAM Identity Center
+// permission set's label says what it stands for, and where the role's
+// real name is seen.
+func roleLine(label string) string {
+	rest, ok := strings.CutPrefix(label, credcache.SSOPrefix)
+	account, name, ok2 := strings.Cut(rest, "/")
+	if !ok || !ok2 {
+		return label
+	}
+	return fmt.Sprintf("%s: IAM Identity Center permission set %s in account %s (its IAM role is AWSReservedSSO_%s_<id>, as aws sts get-caller-identity shows)",
+		label, name, account, name)
+}
+
+// expiry is when credentials expire, and how long from now: "2026-01-02
+// 01:27 CET (in 54m0s)", or "2026-01-02 01:27 CET (expired)".
+func expiry(t, now time.Time) string {
+	if !now.Before(t) {
+		// A renewal failed and the project keeps its own credentials:
+		// requests fail with ExpiredToken until one succeeds.
+		return human.Time(t) + " (expired)"
+	}
+	return human.Time(t) + " (in " + t.Sub(now).Round(time.Second).String() + ")"
+}
+
+// endpointRenewal is the renew line of a shell in endpoint mode: where its
+// programs renew, and what the endpoint last did for them.
+func endpointRenewal(uri string, e *serverReport, now time.Time) string {
+	line := "by the SDKs from " + uri
+	if e == nil || !e.Running {
+		return line + ", where no server answers now: programs cannot renew until the hook starts one (it does when a shell enters a project)"
+	}
+	id := uri[strings.LastIndex(uri, "/")+1:]
+	for _, s := range e.Served {
+		if s.ID != id {
+			continue
+		}
+		if s.Expiration.IsZero() {
+			return line + "; nothing served since the server started: " + s.Error
+		}
+		line += "; the credentials served last expire " + expiry(s.Expiration, now)
+		if s.Error != "" {
+			line += "; the last renewal failed: " + s.Error
+		}
+		return line
+	}
+	return line + "; nothing served since the server started (programs fetch at their first AWS call)"
 }
 
 // endpointStatus reports the credential endpoint: always in endpoint mode,
@@ -269,15 +330,14 @@ func printEndpoint(w io.Writer, r statusReport, now time.Time) {
 	}
 	fmt.Fprintf(w, "server:  pid %d, http://127.0.0.1:%d\n", e.PID, e.Port)
 	for _, s := range e.Served {
-		line := "never served"
-		if !s.Expiration.IsZero() {
-			line = "expires " + s.Expiration.Local().Format(time.RFC3339) + " (in " + s.Expiration.Sub(now).Round(time.Second).String() + ")"
-			if !now.Before(s.Expiration) {
-				line = "expired at " + s.Expiration.Local().Format(time.RFC3339)
-			}
-		}
-		if s.Error != "" {
-			line += "; error: " + s.Error
+		line := "credentials served expire " + expiry(s.Expiration, now)
+		switch {
+		case s.Expiration.IsZero() && s.Error != "":
+			line = "nothing served since the server started: " + s.Error
+		case s.Expiration.IsZero():
+			line = "nothing served since the server started"
+		case s.Error != "":
+			line += "; the last renewal failed: " + s.Error
 		}
 		fmt.Fprintf(w, "served:  %s (%s): %s\n", oneLine(s.RoleARN), oneLine(s.Dir), oneLine(line))
 	}
@@ -306,8 +366,11 @@ func shortStatus(arn, expiration, env string, now time.Time) string {
 }
 
 // ssoState says whether the sign-in of an IAM Identity Center source is
-// valid, and until when; "" for other sources.
-func ssoState(p *engine.Project, now time.Time) string {
+// valid, and until when; "" for other sources. A token whose file says it
+// is valid is not called so when this shell's last try (failed, nil if
+// none stands) was told to sign in again: the portal refused it (a
+// sign-out or a revocation elsewhere), and the prompt said so.
+func ssoState(p *engine.Project, failed *failureReport, now time.Time) string {
 	s := p.Source.SSO
 	if s == nil {
 		return ""
@@ -320,12 +383,15 @@ func ssoState(p *engine.Project, now time.Time) string {
 	switch {
 	case err != nil:
 		return "not signed in; " + fix
+	case tok.ExpiresAt.After(now) && failed != nil && strings.Contains(failed.Error, "run: "+p.Source.LoginCommand()):
+		return "refused at the last try here (" + human.Time(failed.At) + ") though the token on file runs until " +
+			human.Time(tok.ExpiresAt) + " (signed out or revoked elsewhere); " + fix
 	case tok.ExpiresAt.After(now):
-		return "valid until " + tok.ExpiresAt.Local().Format(time.RFC3339)
+		return "valid until " + human.Time(tok.ExpiresAt)
 	case tok.RefreshToken != "" && (tok.RegistrationExpiresAt.IsZero() || tok.RegistrationExpiresAt.After(now)):
-		return "expired at " + tok.ExpiresAt.Local().Format(time.RFC3339) + "; renewed with its refresh token at the next entry, or " + fix
+		return "expired at " + human.Time(tok.ExpiresAt) + "; renewed with its refresh token at the next entry, or " + fix
 	}
-	return "expired at " + tok.ExpiresAt.Local().Format(time.RFC3339) + "; " + fix
+	return "expired at " + human.Time(tok.ExpiresAt) + "; " + fix
 }
 
 // shortRole is "NAME@ACCOUNT" for arn:aws:iam::ACCOUNT:role/path/NAME.
@@ -349,4 +415,14 @@ func colorize(line, env string) string {
 		return line
 	}
 	return fmt.Sprintf("\x1b[%dm%s\x1b[0m", code, line)
+}
+
+// standingFailure is shell pid's last failure at file if it was recorded
+// with hash, i.e. nothing it depends on has changed since.
+func standingFailure(pid int, file, hash string) *failureReport {
+	f, ok := state.LastFailure(pid)
+	if !ok || f.File != file || f.Hash != hash || f.Error == "" {
+		return nil
+	}
+	return &failureReport{At: f.At, Error: f.Error}
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha1"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,15 +21,18 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/creds"
 	"github.com/awsrole/awsrole/internal/endpoint/server"
 	"github.com/awsrole/awsrole/internal/stsstub"
 )
 
-// The user's own long-term key, known to the stand-in.
+// The user's own long-term key, known to the stand-in; the start URL
+// of the scripts' IAM Identity Center.
 const (
-	userKey    = "AKIAIOSFODNN7EXAMPLE"
-	userSecret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+	ssoStartURL = "https://corp.awsapps.example/start"
+	userKey     = "AKIAIOSFODNN7EXAMPLE"
+	userSecret  = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 )
 
 func TestMain(m *testing.M) {
@@ -67,6 +72,8 @@ func TestScripts(t *testing.T) {
 				"AWS_CONFIG_FILE":             filepath.Join(home, ".aws", "config"),
 				"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(home, ".aws", "credentials"),
 				"AWS_ENDPOINT_URL_STS":        srv.URL,
+				"AWS_ENDPOINT_URL_SSO":        srv.URL,
+				"AWS_ENDPOINT_URL_SSO_OIDC":   srv.URL,
 				"AWS_EC2_METADATA_DISABLED":   "true",
 				"AWS_ACCESS_KEY_ID":           userKey,
 				"AWS_SECRET_ACCESS_KEY":       userSecret,
@@ -171,6 +178,40 @@ func TestScripts(t *testing.T) {
 				if (strings.TrimSpace(got) == args[0]) == neg {
 					ts.Fatalf("last AssumeRole policy: %q, want %s%q", got, map[bool]string{true: "not ", false: ""}[neg], args[0])
 				}
+			},
+			// sso-assign ACCOUNT NAME: the IAM Identity Center user may use
+			// the permission set NAME in ACCOUNT.
+			"sso-assign": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 2 {
+					ts.Fatalf("usage: sso-assign ACCOUNT NAME")
+				}
+				ts.Value("sts").(*stsstub.Server).AssignSSO(args[0], args[1])
+			},
+			// sso-signin SESSION REGION TTL: signs the user in to the
+			// sso-session SESSION (start URL ssoStartURL, sso_region
+			// REGION) as 'aws sso login' would, for TTL.
+			"sso-signin": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 3 {
+					ts.Fatalf("usage: sso-signin SESSION REGION TTL")
+				}
+				ttl, err := time.ParseDuration(args[2])
+				ts.Check(err)
+				srv := ts.Value("sts").(*stsstub.Server)
+				access, refresh := srv.IssueSSOToken(ssoStartURL, ttl)
+				id, secret, regExpires := srv.SSOClient()
+				data, err := json.Marshal(awsconfig.Token{StartURL: ssoStartURL, Region: args[1], AccessToken: access, RefreshToken: refresh,
+					ExpiresAt: time.Now().Add(ttl), ClientID: id, ClientSecret: secret, RegistrationExpiresAt: regExpires})
+				ts.Check(err)
+				sum := sha1.Sum([]byte(args[0]))
+				dir := filepath.Join(ts.Getenv("HOME"), ".aws", "sso", "cache")
+				ts.Check(os.MkdirAll(dir, 0o700))
+				ts.Check(os.WriteFile(filepath.Join(dir, hex.EncodeToString(sum[:])+".json"), data, 0o600))
+			},
+			// sso-revoke: IAM Identity Center refuses every access token
+			// issued so far (a sign-out elsewhere), while the token files
+			// still say they are valid.
+			"sso-revoke": func(ts *testscript.TestScript, neg bool, args []string) {
+				ts.Value("sts").(*stsstub.Server).ExpireSSOTokens()
 			},
 			// sts-signed-by KEY: every AssumeRole so far was signed with KEY.
 			"sts-signed-by": func(ts *testscript.TestScript, neg bool, args []string) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gofrs/flock"
 
+	"github.com/awsrole/awsrole/internal/human"
 	"github.com/awsrole/awsrole/internal/privfile"
 )
 
@@ -42,6 +43,10 @@ type Cached struct {
 	Now      func() time.Time
 	Notice   io.Writer     // says why an entry was not used; may be nil
 	LockWait time.Duration // how long to wait for another fetch; default Timeout
+	// Waiting is said once to Notice when another process's fetch holds
+	// the entry past SayAfter (it may be waiting for the user): what this
+	// one waits for and how to stop waiting. "" says nothing.
+	Waiting string
 	// Expiring reports whether c is worth caching: long-term keys (a
 	// profile with static keys) never go into the cache.
 	Expiring func(c Credentials) bool
@@ -61,7 +66,7 @@ func (c *Cached) Retrieve(ctx context.Context) (Credentials, error) {
 	if wait == 0 {
 		wait = Timeout
 	}
-	unlock, err := privfile.Lock(ctx, c.Step.Path+".lock", wait)
+	unlock, err := LockSaying(ctx, c.Step.Path+".lock", wait, c.Notice, c.Waiting)
 	if errors.Is(err, privfile.ErrBusy) {
 		return Credentials{}, fmt.Errorf("another awsrole is still fetching credentials for %s (lock %s)", c.Step.Label, OneLine(c.Step.Path+".lock"))
 	}
@@ -86,9 +91,9 @@ func (c *Cached) Retrieve(ctx context.Context) (Credentials, error) {
 			from = "the source"
 		}
 		if !cr.Expiration.After(c.Now()) {
-			return Credentials{}, fmt.Errorf("%s returned credentials that expire at %s, already past; check the machine's clock", from, cr.Expiration.Format(time.RFC3339))
+			return Credentials{}, fmt.Errorf("%s returned credentials that expire at %s, already past; check the machine's clock", from, human.Time(cr.Expiration))
 		}
-		return Credentials{}, fmt.Errorf("%s returned credentials that expire at %s, within the refresh window (%s); lower refresh_before in the user config or ask for a longer duration", from, cr.Expiration.Format(time.RFC3339), c.Window)
+		return Credentials{}, fmt.Errorf("%s returned credentials that expire at %s, within the refresh window (%s); lower refresh_before in the user config or ask for a longer duration", from, human.Time(cr.Expiration), c.Window)
 	}
 	data, _ := json.Marshal(cr)
 	if err := privfile.Write(c.Step.Path, data); err != nil {
@@ -98,6 +103,25 @@ func (c *Cached) Retrieve(ctx context.Context) (Credentials, error) {
 	}
 	Prune(filepath.Dir(c.Step.Path), c.Now())
 	return cr, nil
+}
+
+// SayAfter is how long a wait for another process's lock lasts before it
+// is said: a fetch by another shell usually ends sooner.
+const SayAfter = time.Second
+
+// LockSaying is privfile.Lock, which says once, to w, what it waits for
+// (say, one line without the "awsrole: ") if the lock is still held after
+// SayAfter; a shell whose cd hangs then knows why and what ends it.
+func LockSaying(ctx context.Context, path string, wait time.Duration, w io.Writer, say string) (unlock func(), err error) {
+	if w == nil || say == "" || wait <= SayAfter {
+		return privfile.Lock(ctx, path, wait)
+	}
+	unlock, err = privfile.Lock(ctx, path, SayAfter)
+	if !errors.Is(err, privfile.ErrBusy) {
+		return unlock, err
+	}
+	fmt.Fprintf(w, "awsrole: %s\n", say)
+	return privfile.Lock(ctx, path, wait-SayAfter)
 }
 
 // oneNotice passes on the first notice and drops the rest, so that one

@@ -46,7 +46,7 @@ func Plan(req Request, src Source) []Step {
 		// region is the same session in every other.
 		label := "profile:" + src.Profile
 		if src.SSO != nil {
-			label = src.SSO.ARN()
+			label = src.SSO.Label()
 		}
 		s := newStep("source", label, nil, src.Identity, "sso="+endpoint("AWS_ENDPOINT_URL_SSO"))
 		steps = append(steps, s)

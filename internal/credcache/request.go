@@ -117,16 +117,23 @@ func (req Request) Label() string {
 	if req.RoleARN != "" {
 		return req.RoleARN
 	}
-	return req.SSO.ARN()
+	return req.SSO.Label()
 }
 
-// ARN is the IAM role a permission set creates in the account, in the
-// form prompts and status show: arn:aws:iam::ACCOUNT:role/NAME.
-func (s SSORole) ARN() string {
+// SSOPrefix starts the Label of an IAM Identity Center permission set.
+const SSOPrefix = "sso:"
+
+// Label names the permission set in its account, as AWSROLE_ARN, prompts
+// and status show it: "sso:ACCOUNT/NAME" (a prompt's ${AWSROLE_ARN##*/}
+// is NAME). It is no ARN on purpose: the IAM role IAM Identity Center
+// makes for a permission set is AWSReservedSSO_NAME_<hash> under
+// aws-reserved/sso.amazonaws.com/ (what get-caller-identity reports), and
+// arn:aws:iam::ACCOUNT:role/NAME names a role that does not exist.
+func (s SSORole) Label() string {
 	if s.AccountID == "" {
 		return ""
 	}
-	return "arn:aws:iam::" + s.AccountID + ":role/" + s.RoleName
+	return SSOPrefix + s.AccountID + "/" + s.RoleName
 }
 
 // Effective is the duration STS will be asked for, and why it is shorter

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/awsrole/awsrole/internal/awsconfig"
+	"github.com/awsrole/awsrole/internal/human"
 )
 
 // SourceKind is where the base credentials of a request come from.
@@ -215,7 +216,7 @@ type MissingSessionError struct {
 func (e *MissingSessionError) Error() string {
 	msg := fmt.Sprintf("%q has no [sso-session %s] section in %s; add one with sso_start_url and sso_region (aws configure sso-session does)", e.Name, e.Name, e.ConfigPath)
 	if len(e.Known) > 0 {
-		msg += fmt.Sprintf(", or name one of %q", e.Known)
+		msg += ", or name one of: " + human.List(e.Known)
 	}
 	return msg
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -34,7 +35,7 @@ const signInWait = 2 * time.Minute
 // without a second one.
 func (t *terminalSignIn) run(ctx context.Context, src credcache.Source, retrieve func() (aws.Credentials, error)) (aws.Credentials, error) {
 	session := src.SSO.Session
-	unlock, err := lockSignIn(ctx, session)
+	unlock, err := lockSignIn(ctx, session, t.term)
 	if err != nil {
 		return aws.Credentials{}, err
 	}
@@ -63,14 +64,15 @@ func (t *terminalSignIn) run(ctx context.Context, src credcache.Source, retrieve
 }
 
 // lockSignIn takes the lock of session's sign-in, waiting signInWait for
-// another awsrole's to end.
-func lockSignIn(ctx context.Context, session string) (unlock func(), err error) {
+// another awsrole's to end, and saying so on term.
+func lockSignIn(ctx context.Context, session string, term io.Writer) (unlock func(), err error) {
 	dir := credcache.Dir()
 	if err := privfile.Dir(dir); err != nil {
 		return nil, err
 	}
 	sum := sha256.Sum256([]byte(session))
-	unlock, err = privfile.Lock(ctx, filepath.Join(dir, "signin-"+hex.EncodeToString(sum[:8])+".lock"), signInWait)
+	unlock, err = credcache.LockSaying(ctx, filepath.Join(dir, "signin-"+hex.EncodeToString(sum[:8])+".lock"), signInWait, term,
+		fmt.Sprintf("another shell is signing in to IAM Identity Center session %s; finish that sign-in, or press Ctrl-C to stop waiting (awsrole waits up to %s)", session, signInWait))
 	if errors.Is(err, privfile.ErrBusy) {
 		return nil, fmt.Errorf("another awsrole is still signing in to IAM Identity Center session %s; finish that sign-in, then cd again", session)
 	}

@@ -80,8 +80,8 @@ func (g *Getter) Get(ctx context.Context, req Request, src credcache.Source, env
 		c := &credcache.Cached{Step: step, Provider: p, Window: window, Now: g.Now, Notice: g.Notice, Expiring: expiring}
 		if interactive {
 			// Another shell's fetch may be waiting for the user (a code,
-			// a sign-in): wait for it longer than for AWS.
-			c.LockWait = signInWait
+			// a sign-in): wait for it longer than for AWS, and say so.
+			c.LockWait, c.Waiting = signInWait, waitingFor(req, src, signIn != nil)
 		}
 		return c
 	}
@@ -172,4 +172,14 @@ func checkNotSelf(src credcache.Source) error {
 		return fmt.Errorf("the source profile %q gets its credentials from awsrole itself (credential_process = %s), which would call awsrole again; name a source_profile with your own credentials, or unset AWS_PROFILE", src.Profile, credcache.OneLine(cp))
 	}
 	return nil
+}
+
+// waitingFor is what a fetch of req says when another shell's holds it up:
+// what that one may be waiting for, and how to stop waiting.
+func waitingFor(req Request, src credcache.Source, signIn bool) string {
+	what := "perhaps asking for the MFA code of " + req.MFASerial + "; type it there"
+	if signIn {
+		what = "perhaps signing in to IAM Identity Center session " + src.SSO.Session + "; finish that sign-in"
+	}
+	return fmt.Sprintf("another shell is fetching credentials for %s, %s, or press Ctrl-C to stop waiting (awsrole waits up to %s)", req.Label(), what, signInWait)
 }

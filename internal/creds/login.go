@@ -19,6 +19,7 @@ import (
 	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/browser"
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/human"
 	"github.com/awsrole/awsrole/internal/privfile"
 )
 
@@ -37,7 +38,7 @@ func loadSSOSession(ctx context.Context, name string) (*ssoSession, error) {
 	}
 	sec, ok := files.SSOSession(name)
 	if !ok {
-		return nil, fmt.Errorf("no [sso-session %s] in %s; add one with sso_start_url and sso_region (known sessions: %v)", name, files.ConfigPath, files.SSOSessionNames())
+		return nil, fmt.Errorf("no [sso-session %s] in %s; add one with sso_start_url and sso_region (known sessions: %s)", name, files.ConfigPath, human.List(files.SSOSessionNames()))
 	}
 	s := &ssoSession{name: name, startURL: sec["sso_start_url"], region: sec["sso_region"], tokenPath: awsconfig.TokenPath(name),
 		scopes: []string{"sso:account:access"}}
@@ -149,7 +150,7 @@ func Login(ctx context.Context, l credcache.Login, tty io.Writer) error {
 		case <-time.After(interval):
 		}
 		if t, ok := signedInElsewhere(); ok {
-			fmt.Fprintf(tty, "awsrole: signed in to IAM Identity Center session %s elsewhere, until %s\n", s.name, t.ExpiresAt.Local().Format(time.Kitchen))
+			fmt.Fprintf(tty, "awsrole: signed in to IAM Identity Center session %s elsewhere, until %s\n", s.name, human.Time(t.ExpiresAt))
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -188,7 +189,7 @@ func Login(ctx context.Context, l credcache.Login, tty io.Writer) error {
 		if err := privfile.Write(s.tokenPath, data); err != nil {
 			return fmt.Errorf("save the IAM Identity Center token: %w", err)
 		}
-		fmt.Fprintf(tty, "awsrole: signed in to IAM Identity Center session %s until %s\n", s.name, tok.ExpiresAt.Local().Format(time.Kitchen))
+		fmt.Fprintf(tty, "awsrole: signed in to IAM Identity Center session %s until %s\n", s.name, human.Time(tok.ExpiresAt))
 		return nil
 	}
 }

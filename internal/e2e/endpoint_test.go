@@ -230,7 +230,7 @@ func TestEndpointMFA(t *testing.T) {
 	if n := strings.Count(s.Transcript(), mfaPromptText); n != 1 {
 		t.Errorf("%d MFA prompts on the terminal, want only the one at cd: the server must never prompt", n)
 	}
-	if out, _, _ := r.run(a, nil, "status"); !strings.Contains(out, "error: "+roleDeploy+" may need a new MFA code") {
+	if out, _, _ := r.run(a, nil, "status"); !strings.Contains(out, "the last renewal failed: "+roleDeploy+" may need a new MFA code") {
 		t.Errorf("awsrole status does not show the endpoint's error:\n%s", out)
 	}
 

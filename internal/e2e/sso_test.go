@@ -190,8 +190,9 @@ func (r *rig) countHelperRuns() func() int {
 }
 
 // ssoDeployArn is what AWSROLE_ARN says in a project whose role is the
-// permission set's own (no hop).
-const ssoDeployArn = "arn:aws:iam::" + ssoAccount + ":role/" + ssoRole
+// permission set's own (no hop): the permission set in its account, not
+// a role ARN (the role's name has a hash no one knows before the call).
+const ssoDeployArn = "sso:" + ssoAccount + "/" + ssoRole
 
 // browserScript writes a $BROWSER that "opens" its argument by fetching
 // it, which approves the device sign-in at the stand-in, and returns it.
@@ -882,7 +883,7 @@ func TestSSOInit(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, stderr, st := r.run(billing, nil, "init", "--sso-session", "corp", "--account", "444444444444", "--role", "Billing")
-	if want := "awsrole: wrote and allowed " + filepath.Join(billing, ".awsrole.toml") + " (arn:aws:iam::444444444444:role/Billing)\n"; st != 0 || out != want || stderr != "" {
+	if want := "awsrole: wrote and allowed " + filepath.Join(billing, ".awsrole.toml") + " (sso:444444444444/Billing)\n"; st != 0 || out != want || stderr != "" {
 		t.Fatalf("awsrole init --account --role: exit %d, stdout %q, stderr %q; want stdout %q", st, out, stderr, want)
 	}
 	cmd := exec.Command("bash", "-c", `eval "$(awsrole export bash --pid 4194800)" && aws sts get-caller-identity --query Arn --output text`)
@@ -934,10 +935,14 @@ func TestSSOInit(t *testing.T) {
 		t.Errorf("ListAccounts pages for 5 accounts, 2 a page: %d, want 3; stub log:\n%s", n, describeCalls(r.stub.Calls()))
 	}
 	s.Send(cmp.Or(choices["333333333333 Audit"], "1"))
+	// The region is offered (the user's, else the session's); Enter takes it.
+	s.WaitFor(end, "awsrole: region for this project (Enter for ")
+	s.Send("")
 	s.Finish(p)
 	content, err := os.ReadFile(filepath.Join(picked, ".awsrole.toml"))
-	if err != nil || !strings.Contains(string(content), "sso_account_id = \"333333333333\"") || !strings.Contains(string(content), "sso_role_name  = \"Audit\"") {
-		t.Fatalf("the file written after picking 333333333333 Audit: %v\n%s", err, content)
+	if err != nil || !strings.Contains(string(content), "sso_account_id = \"333333333333\"") || !strings.Contains(string(content), "sso_role_name  = \"Audit\"") ||
+		!strings.Contains(string(content), "\nregion = \"") {
+		t.Fatalf("the file written after picking 333333333333 Audit and taking the region offered: %v\n%s", err, content)
 	}
 	for _, l := range strings.Split(string(content), "\n") {
 		if k, _, _ := strings.Cut(strings.TrimSpace(l), "="); !strings.HasPrefix(k, "#") && strings.Contains(k, "command") {
@@ -945,7 +950,7 @@ func TestSSOInit(t *testing.T) {
 		}
 	}
 	out, stderr, st = r.run(picked, nil, "export", "json", "--pid", "4194801")
-	if st != 0 || !strings.Contains(out, `"AWSROLE_ARN":"arn:aws:iam::333333333333:role/Audit"`) {
+	if st != 0 || !strings.Contains(out, `"AWSROLE_ARN":"sso:333333333333/Audit"`) {
 		t.Errorf("entering the picked directory (approved by init): exit %d, stdout %q, stderr %q", st, out, stderr)
 	}
 }

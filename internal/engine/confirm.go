@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/awsrole/awsrole/dirconfig"
+	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/termsafe"
 	"github.com/awsrole/awsrole/internal/transition"
@@ -52,8 +53,14 @@ func Question(cfg *dirconfig.Config) string {
 	return q + "? [y/N]"
 }
 
-// ShortRole is "NAME@ACCOUNT" for arn:aws:iam::ACCOUNT:role/path/NAME.
+// ShortRole is "NAME@ACCOUNT" for arn:aws:iam::ACCOUNT:role/path/NAME,
+// and for an IAM Identity Center permission set's label, sso:ACCOUNT/NAME.
 func ShortRole(arn string) string {
+	if rest, ok := strings.CutPrefix(arn, credcache.SSOPrefix); ok {
+		if account, name, ok := strings.Cut(rest, "/"); ok {
+			return name + "@" + account
+		}
+	}
 	if parts := strings.SplitN(arn, ":", 6); len(parts) == 6 {
 		return parts[5][strings.LastIndex(parts[5], "/")+1:] + "@" + parts[4]
 	}

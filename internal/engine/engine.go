@@ -18,6 +18,7 @@ import (
 	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/human"
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/termsafe"
 	"github.com/awsrole/awsrole/internal/transition"
@@ -283,8 +284,9 @@ func (e *Engine) leaveFailed(in Input, user *dirconfig.UserConfig, path string, 
 	res.Changes[transition.StateVar] = nil
 	e.release(in.PID)
 	if err != nil && !errors.Is(err, errReported) && !state.Repeated(in.PID, fail) {
-		state.RecordFailure(in.PID, fail)
 		res.Err = fmt.Errorf("%w; left %s", err, cmp.Or(act.Dir, act.RoleARN))
+		fail.Error = credcache.OneLine(res.Err.Error())
+		state.RecordFailure(in.PID, fail)
 	}
 	if res.Steady = e.steady(in, fail.At, path, nil, res.Changes, user); res.Steady != nil {
 		// Ask again once the backoff is over.
@@ -296,7 +298,7 @@ func (e *Engine) leaveFailed(in Input, user *dirconfig.UserConfig, path string, 
 // kept says what a failed renewal leaves in the shell: the project's own
 // credentials, working until they expire and failing closed after.
 func kept(err error, act *transition.Active, now time.Time) error {
-	exp := act.Expiration.UTC().Format(time.RFC3339)
+	exp := human.Time(act.Expiration)
 	if now.Before(act.Expiration) {
 		return fmt.Errorf("%w; kept the credentials of %s, valid until %s", err, cmp.Or(act.Dir, act.RoleARN), exp)
 	}
@@ -402,6 +404,9 @@ func (e *Engine) backoff(in Input, f state.Failure, err error) error {
 	f.At = e.Now()
 	if state.Repeated(in.PID, f) {
 		return errReported
+	}
+	if err != nil {
+		f.Error = credcache.OneLine(err.Error())
 	}
 	state.RecordFailure(in.PID, f)
 	return err

@@ -134,14 +134,14 @@ func TestLoginSession(t *testing.T) {
 	if s, err := engine.LoginSession(sso, w.env); err != nil || s != "lab" {
 		t.Errorf("in an SSO project: %q, %v", s, err)
 	}
-	if _, err := engine.LoginSession(w.home, w.env); err == nil || !strings.Contains(err.Error(), `"corp" "lab"`) {
+	if _, err := engine.LoginSession(w.home, w.env); err == nil || !strings.Contains(err.Error(), "--sso-session: corp, lab") {
 		t.Errorf("two sessions, none chosen: %v", err)
 	}
 	os.WriteFile(config, []byte("[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n"), 0o600)
 	if s, err := engine.LoginSession(w.home, w.env); err != nil || s != "corp" {
 		t.Errorf("the only session: %q, %v", s, err)
 	}
-	if l := engine.Label(&dirconfig.Config{SSOAccountID: "333333333333", SSORoleName: "Admin"}); l != "arn:aws:iam::333333333333:role/Admin" {
+	if l := engine.Label(&dirconfig.Config{SSOAccountID: "333333333333", SSORoleName: "Admin"}); l != "sso:333333333333/Admin" {
 		t.Errorf("label of a permission set: %s", l)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/human"
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/transition"
 )
@@ -213,7 +214,7 @@ func LoginSession(dir string, env map[string]string) (string, error) {
 	case 0:
 		return "", fmt.Errorf("%s has no [sso-session NAME] section; add one with sso_start_url and sso_region (aws configure sso-session does)", files.ConfigPath)
 	}
-	return "", fmt.Errorf("which IAM Identity Center session? name one with --sso-session: %q", names)
+	return "", fmt.Errorf("which IAM Identity Center session? name one with --sso-session: %s", human.List(names))
 }
 
 // expandSourceIdentity puts the local user name in place of {user}, and

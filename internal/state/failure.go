@@ -25,6 +25,9 @@ type Failure struct {
 	At   time.Time
 	// SignIn: a sign-in on the terminal was made and did not complete.
 	SignIn bool
+	// Error is the line the shell was told, for `awsrole status` to say
+	// the same.
+	Error string
 }
 
 // Notice is a message about a file that a shell hears once: it stays said,
@@ -52,6 +55,7 @@ type record struct {
 	At     time.Time  `json:"at"`
 	Notice NoticeKind `json:"notice,omitempty"` // "" for a failure
 	SignIn bool       `json:"sign_in,omitempty"`
+	Error  string     `json:"error,omitempty"`
 }
 
 func failureDir() string { return filepath.Join(Root(), "failures") }
@@ -79,7 +83,16 @@ func readRecord(pid int) (record, bool) {
 
 // RecordFailure notes that shell pid failed at f.
 func RecordFailure(pid int, f Failure) error {
-	return writeRecord(pid, record{PWD: f.PWD, File: f.File, Hash: f.Hash, At: f.At, SignIn: f.SignIn})
+	return writeRecord(pid, record{PWD: f.PWD, File: f.File, Hash: f.Hash, At: f.At, SignIn: f.SignIn, Error: f.Error})
+}
+
+// LastFailure is shell pid's last failure, if its last record is one.
+func LastFailure(pid int) (Failure, bool) {
+	r, ok := readRecord(pid)
+	if !ok || r.Notice != "" {
+		return Failure{}, false
+	}
+	return Failure{PWD: r.PWD, File: r.File, Hash: r.Hash, At: r.At, SignIn: r.SignIn, Error: r.Error}, true
 }
 
 // Repeated reports whether shell pid's last record is failure f, less than

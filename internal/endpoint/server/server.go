@@ -246,6 +246,11 @@ func (s *Server) record(id string, reg *endpoint.Registration, c credcache.Crede
 	if s.served == nil {
 		s.served, s.written = map[string]endpoint.Served{}, map[string]endpoint.Served{}
 	}
+	if e.Expiration.IsZero() {
+		// A failure with nothing valid left to serve: what was served
+		// before still was (status would say "nothing served").
+		e.Expiration = s.served[id].Expiration
+	}
 	s.served[id] = e
 	if w, ok := s.written[id]; ok && w.Expiration.Equal(e.Expiration) && w.Error == e.Error {
 		return
