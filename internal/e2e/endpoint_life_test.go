@@ -31,7 +31,11 @@ func (r *rig) serveProcesses() []int {
 		if len(args) < 2 || filepath.Base(args[0]) != "awsrole-sts" || args[1] != "serve" {
 			continue
 		}
+		// Entries end in NUL; the first has none before it, and the
+		// server's order is its map's (XDG_STATE_HOME first in about one
+		// start in twenty): match whole entries from a leading NUL.
 		environ, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+		environ = append([]byte{0}, environ...)
 		if bytes.Contains(environ, []byte("\x00XDG_STATE_HOME="+*r.env["XDG_STATE_HOME"]+"\x00")) {
 			pids = append(pids, pid)
 		}

@@ -1,10 +1,10 @@
 package endpoint
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -102,9 +102,12 @@ func start(exe string, environ []string) error {
 		return fmt.Errorf("start %s serve: %w", exe, err)
 	}
 	_ = cmd.Process.Release()
+	// The answer is the first line, taken once the server has closed its
+	// end: a shell that returns has no descriptor left in the server.
 	line := make(chan string, 1)
 	go func() {
-		s, _ := bufio.NewReader(r).ReadString('\n')
+		all, _ := io.ReadAll(io.LimitReader(r, 64<<10))
+		s, _, _ := strings.Cut(string(all), "\n")
 		line <- strings.TrimSpace(s)
 	}()
 	select {
