@@ -208,10 +208,21 @@ func Register(req credcache.Request, src credcache.Source, cfg *dirconfig.Config
 	return id, nil
 }
 
+// Revoked is Approved's answer for a registration that must never be
+// served again: its file is denied, edited or gone.
+type Revoked struct{ Err error }
+
+func (e *Revoked) Error() string { return e.Err.Error() }
+
+// Unwrap gives the cause.
+func (e *Revoked) Unwrap() error { return e.Err }
+
 // Approved checks that the file r was registered for still exists, still
 // holds the content that was approved and is still trusted, as the hook
 // would judge it now: the server asks at every request, so a deny, an edit
 // or a removal ends the serving by construction, whoever holds the token.
+// Those come back as *Revoked; an unreadable user config or trust store
+// is refused for now but revokes nothing.
 func (r *Registration) Approved() error {
 	user, err := dirconfig.LoadUserConfig()
 	if err != nil {
@@ -219,25 +230,25 @@ func (r *Registration) Approved() error {
 	}
 	cfg, err := dirconfig.Load(r.File)
 	if err != nil {
-		return fmt.Errorf("%w; the credential endpoint no longer serves its role", err)
+		return &Revoked{fmt.Errorf("%w; the credential endpoint no longer serves its role", err)}
 	}
 	if cfg.Hash != r.Hash {
-		return fmt.Errorf("%s has changed since it was approved, so the credential endpoint no longer serves its role; check its content, run: awsrole allow %s, then cd into the project again",
-			termsafe.String(cfg.Path), quoted(cfg.Dir))
+		return &Revoked{fmt.Errorf("%s has changed since it was approved, so the credential endpoint no longer serves its role; check its content, run: awsrole allow %s, then cd into the project again",
+			termsafe.String(cfg.Path), quoted(cfg.Dir))}
 	}
 	trust, err := dirconfig.TrustOf(cfg, user)
 	if err != nil {
-		return fmt.Errorf("%w; the credential endpoint no longer serves %s", err, termsafe.String(cfg.Path))
+		return fmt.Errorf("%w; the credential endpoint does not serve %s until that is mended", err, termsafe.String(cfg.Path))
 	}
 	switch trust {
 	case dirconfig.TrustAllowed:
 		return nil
 	case dirconfig.TrustDenied:
-		return fmt.Errorf("%s is denied, so the credential endpoint no longer serves its role; to use it, run: awsrole allow %s, then cd into the project again",
-			termsafe.String(cfg.Path), quoted(cfg.Dir))
+		return &Revoked{fmt.Errorf("%s is denied, so the credential endpoint no longer serves its role; to use it, run: awsrole allow %s, then cd into the project again",
+			termsafe.String(cfg.Path), quoted(cfg.Dir))}
 	}
-	return fmt.Errorf("%s is no longer allowed, so the credential endpoint no longer serves its role; check its content, run: awsrole allow %s, then cd into the project again",
-		termsafe.String(cfg.Path), quoted(cfg.Dir))
+	return &Revoked{fmt.Errorf("%s is no longer allowed, so the credential endpoint no longer serves its role; check its content, run: awsrole allow %s, then cd into the project again",
+		termsafe.String(cfg.Path), quoted(cfg.Dir))}
 }
 
 // quoted makes dir one word for a bash command line in a message.

@@ -194,8 +194,9 @@ func TestApproved(t *testing.T) {
 			if err := tc.change(cfg); err != nil {
 				t.Fatal(err)
 			}
-			if err := reg.Approved(); err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("after: %v, want %q", err, tc.want)
+			var revoked *Revoked
+			if err := reg.Approved(); !errors.As(err, &revoked) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("after: %v, want revoked: %q", err, tc.want)
 			}
 			Drop(id, reg)
 			if _, err := LoadRegistration(id); !errors.Is(err, fs.ErrNotExist) {
@@ -235,5 +236,28 @@ func TestNewToken(t *testing.T) {
 	RemoveToken(4343, t3)
 	if _, err := os.Stat(TokenPath(4343)); err == nil {
 		t.Error("RemoveToken left the token")
+	}
+}
+
+// A user config that cannot be read refuses for now and revokes nothing:
+// a typo there must not cut every shell off for good.
+func TestApprovedUserConfigBroken(t *testing.T) {
+	root := world(t)
+	cfg := project(t, root, "a", reqA.RoleARN)
+	id, err := Register(reqA, src, cfg, os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, _ := LoadRegistration(id)
+	conf := filepath.Join(root, "config", "awsrole", "config.toml")
+	if err := os.MkdirAll(filepath.Dir(conf), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(conf, []byte("credentials = 7\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var revoked *Revoked
+	if err := reg.Approved(); err == nil || errors.As(err, &revoked) {
+		t.Errorf("with a broken user config: %v, want a refusal that revokes nothing", err)
 	}
 }

@@ -131,10 +131,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := reg.Approved(); err != nil {
+		s.record(id, reg, credcache.Credentials{}, err)
+		var revoked *endpoint.Revoked
+		if !errors.As(err, &revoked) {
+			fail(w, http.StatusServiceUnavailable, "CredentialsUnavailable", credcache.OneLine(err.Error()))
+			return
+		}
 		// Denied, edited or gone: never served again under this id. The
 		// reason stays for status and for the next requests.
 		endpoint.Drop(id, reg)
-		s.record(id, reg, credcache.Credentials{}, err)
 		s.revoke(id)
 		fail(w, http.StatusForbidden, "Revoked", credcache.OneLine(err.Error()))
 		return
