@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/awsrole/awsrole/internal/testrig"
 )
 
 // serveProcesses lists the servers of this rig (`awsrole serve` becomes
@@ -31,7 +33,11 @@ func (r *rig) serveProcesses() []int {
 		if len(args) < 2 || filepath.Base(args[0]) != "awsrole-sts" || args[1] != "serve" {
 			continue
 		}
+		// Entries end in NUL; the first has none before it, and the
+		// server's order is its map's (XDG_STATE_HOME first in about one
+		// start in twenty): match whole entries from a leading NUL.
 		environ, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
+		environ = append([]byte{0}, environ...)
 		if bytes.Contains(environ, []byte("\x00XDG_STATE_HOME="+*r.env["XDG_STATE_HOME"]+"\x00")) {
 			pids = append(pids, pid)
 		}
@@ -99,10 +105,9 @@ func TestEndpointConcurrentStart(t *testing.T) {
 	}
 }
 
-// longClient starts the aws-sdk-go-v2 loop under `awsrole exec --endpoint`
+// longClient starts the loop of client c under `awsrole exec --endpoint`
 // and returns a channel of its lines and its exit.
-func longClient(t *testing.T, r *rig, dir string, seconds int) (lines chan string, done chan error) {
-	c := goClient(t)
+func longClient(t *testing.T, r *rig, dir string, c client, seconds int) (lines chan string, done chan error) {
 	cmd := exec.Command(awsroleBin, append(append([]string{"exec", "--endpoint", "--dir", dir, "--"}, c.argv...), strconv.Itoa(seconds))...)
 	cmd.Dir = r.home
 	cmd.Env = r.environ(map[string]*string{"PWD": sp(r.home)})
@@ -148,23 +153,42 @@ func next(t *testing.T, lines chan string) string {
 }
 
 // TestEndpointKillRestart: after kill -9 of the server, the next hook call
-// starts a new one on the same port with the same token (a client of the
-// old one lives), and the running client recovers by itself at its next
-// refresh, without a restart. `awsrole serve --stop` then ends it.
+// starts a new one on the same port with a new token: a token captured
+// before (by whoever held the freed port) is refused, and running clients
+// (aws-sdk-go-v2, botocore) recover by themselves at their next refresh,
+// reading the new token from the file they were given. `awsrole serve
+// --stop` then ends it and removes the token file.
 func TestEndpointKillRestart(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, nil)
 	r.endpointMode("refresh_before = \"10s\"\n")
-	r.stub.SetSessionDuration(15 * time.Second) // the client asks the endpoint at every call
+	r.stub.SetSessionDuration(15 * time.Second) // the clients ask the endpoint at every call
 	p := r.project("p", roleDeploy, "e2e-ep-kill", "", true)
-	lines, done := longClient(t, r, p, 40)
-	for range 2 {
-		if l := next(t, lines); !strings.HasPrefix(l, "ok ") {
-			t.Fatalf("before the kill: %q", l)
+	type running struct {
+		name  string
+		lines chan string
+	}
+	var runs []running
+	for _, c := range []client{goClient(t), botocoreClient(t)} {
+		if c.skip != "" {
+			t.Run(c.name, func(t *testing.T) { testrig.Require(t, c.skip) })
+			continue
+		}
+		lines, _ := longClient(t, r, p, c, 90)
+		runs = append(runs, running{c.name, lines})
+	}
+	for _, run := range runs {
+		for range 2 {
+			if l := next(t, run.lines); !strings.HasPrefix(l, "ok ") {
+				t.Fatalf("%s before the kill: %q", run.name, l)
+			}
 		}
 	}
 	old := r.waitServer(0)
-	tok, _ := os.ReadFile(filepath.Join(r.endpointDir(), "token"))
+	captured := r.token(old.Port)
+	if len(captured) != 64 {
+		t.Fatalf("token file of port %d: %q", old.Port, captured)
+	}
 	syscall.Kill(old.PID, syscall.SIGKILL)
 	for deadline := time.Now().Add(10 * time.Second); alive(old.PID); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
@@ -177,28 +201,37 @@ func TestEndpointKillRestart(t *testing.T) {
 	if nu.Port != old.Port {
 		t.Errorf("new server on port %d, the old one was on %d: running clients cannot find it", nu.Port, old.Port)
 	}
-	if tok2, _ := os.ReadFile(filepath.Join(r.endpointDir(), "token")); string(tok2) != string(tok) {
-		t.Errorf("the token changed while a client of the old server runs")
+	uri := ch["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+	if uri == nil || !strings.Contains(*uri, fmt.Sprintf(":%d/", old.Port)) {
+		t.Fatalf("export after the kill: URI %s; stderr %q", show(uri), stderr)
 	}
-	if v := ch["AWS_CONTAINER_CREDENTIALS_FULL_URI"]; v == nil || !strings.Contains(*v, fmt.Sprintf(":%d/", old.Port)) {
-		t.Errorf("export after the kill: URI %s; stderr %q", show(v), stderr)
+	if tok := r.token(nu.Port); tok == captured || len(tok) != 64 {
+		t.Errorf("token after the restart %q, want a new one (the old was %q)", tok, captured)
 	}
-	// The client recovers: after at most a few failures while no server
+	if status, body := getEndpoint(t, *uri, captured); status != 401 {
+		t.Errorf("the token captured before the restart: %d %s, want 401", status, body)
+	}
+	if status, body := getEndpoint(t, *uri, r.token(nu.Port)); status != 200 {
+		t.Errorf("the new token: %d %s, want 200", status, body)
+	}
+	// Each client recovers: after at most a few failures while no server
 	// ran, every call succeeds.
-	fails, oks := 0, 0
-	for oks < 5 {
-		l := next(t, lines)
-		switch {
-		case strings.HasPrefix(l, "ok "):
-			oks++
-		case oks > 0:
-			t.Fatalf("a call failed after the recovery: %q", l)
-		default:
-			fails++
+	for _, run := range runs {
+		fails, oks := 0, 0
+		for oks < 5 {
+			l := next(t, run.lines)
+			switch {
+			case strings.HasPrefix(l, "ok "):
+				oks++
+			case oks > 0:
+				t.Fatalf("%s: a call failed after the recovery: %q", run.name, l)
+			default:
+				fails++
+			}
 		}
-	}
-	if fails > 3 {
-		t.Errorf("%d calls failed around the restart, want at most 3", fails)
+		if fails > 3 {
+			t.Errorf("%s: %d calls failed around the restart, want at most 3", run.name, fails)
+		}
 	}
 	if out, stderr, code := r.run(r.home, nil, "serve", "--stop"); code != 0 || !strings.Contains(stderr, "stopped") {
 		t.Errorf("awsrole serve --stop: %d %q %q", code, out, stderr)
@@ -206,7 +239,53 @@ func TestEndpointKillRestart(t *testing.T) {
 	if alive(nu.PID) {
 		t.Errorf("the server %d still runs after --stop", nu.PID)
 	}
-	_ = done
+	if tok := r.token(nu.Port); tok != "" {
+		t.Errorf("the stopped server left its token file")
+	}
+}
+
+// TestEndpointRevoked: the endpoint stops serving a project's role, to
+// any holder of the token, once its file is denied, edited or removed.
+func TestEndpointRevoked(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, nil)
+	r.endpointMode("")
+	for _, tc := range []struct {
+		name   string
+		change func(dir string)
+		want   string
+	}{
+		{"deny", func(dir string) { r.awsrole(dir, "deny", dir) }, "is denied"},
+		{"edit", func(dir string) {
+			r.write(filepath.Join(dir, ".awsrole.toml"), "role_arn = \""+roleAudit+"\"\n")
+		}, "has changed since it was approved"},
+		{"edit, approved again", func(dir string) {
+			r.write(filepath.Join(dir, ".awsrole.toml"), "role_arn = \""+roleAudit+"\"\n")
+			r.awsrole(dir, "allow", dir)
+		}, "has changed since it was approved"},
+		{"file removed", func(dir string) { os.Remove(filepath.Join(dir, ".awsrole.toml")) }, "does not exist"},
+		{"project removed", func(dir string) { os.RemoveAll(dir) }, "does not exist"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := r.project(strings.ReplaceAll(tc.name, " ", "-"), roleDeploy, "e2e-ep-revoke", "", true)
+			ch, stderr := r.exportJSON(p, os.Getpid())
+			uri, file := ch["AWS_CONTAINER_CREDENTIALS_FULL_URI"], ch["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"]
+			if uri == nil || file == nil {
+				t.Fatalf("export: %v; stderr %q", ch, stderr)
+			}
+			tok, _ := os.ReadFile(*file)
+			if status, body := getEndpoint(t, *uri, string(tok)); status != 200 {
+				t.Fatalf("before: %d %s", status, body)
+			}
+			tc.change(p)
+			for n := range 2 {
+				status, body := getEndpoint(t, *uri, string(tok))
+				if status != 403 || !strings.Contains(body, tc.want) || !strings.Contains(body, "no longer serves") {
+					t.Errorf("request %d after %s: %d %s, want 403 saying %q", n, tc.name, status, body, tc.want)
+				}
+			}
+		})
+	}
 }
 
 // TestEndpointIdleExit: the server stays while a process uses it, however

@@ -186,7 +186,7 @@ func TestEndpointSDKClients(t *testing.T) {
 		least := time.Hour
 		defer func() { minLeft <- least }()
 		info := r.waitServer(0)
-		tok, _ := os.ReadFile(filepath.Join(r.endpointDir(), "token"))
+		tok := r.token(info.Port)
 		// The starter registers the role once the server runs.
 		var roles []string
 		for deadline := time.Now().Add(10 * time.Second); len(roles) == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
@@ -203,7 +203,7 @@ func TestEndpointSDKClients(t *testing.T) {
 				return
 			case <-time.After(200 * time.Millisecond):
 			}
-			status, body := getEndpoint(t, uri, strings.TrimSpace(string(tok)))
+			status, body := getEndpoint(t, uri, tok)
 			var c struct{ Expiration string }
 			json.Unmarshal([]byte(body), &c)
 			exp, err := time.Parse(time.RFC3339, c.Expiration)

@@ -113,11 +113,26 @@ func wantEndpointActive(t *testing.T, r *rig, what string, env map[string]*strin
 	if !ok || uriRE.FindStringSubmatch(*uri)[1] != strconv.Itoa(i.Port) {
 		t.Errorf("%s: the URI %s does not name the running server (%+v, running %v)", what, *uri, i, ok)
 	}
-	tok, err := os.ReadFile(filepath.Join(r.endpointDir(), "token"))
-	if v := env["AWS_CONTAINER_AUTHORIZATION_TOKEN"]; err != nil || v == nil || *v != strings.TrimSpace(string(tok)) {
-		t.Errorf("%s: AWS_CONTAINER_AUTHORIZATION_TOKEN = %s, want the server's token (%v)", what, show(v), err)
+	// The token file, never the token: the server takes a new one at
+	// every start.
+	if v, want := env["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"], r.tokenFile(i.Port); v == nil || *v != want {
+		t.Errorf("%s: AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE = %s, want %s", what, show(v), want)
+	}
+	if v := env["AWS_CONTAINER_AUTHORIZATION_TOKEN"]; v != nil {
+		t.Errorf("%s: AWS_CONTAINER_AUTHORIZATION_TOKEN = %s, want unset", what, show(v))
 	}
 	return *uri
+}
+
+// tokenFile is the file of the token of the server on port.
+func (r *rig) tokenFile(port int) string {
+	return filepath.Join(r.endpointDir(), "tokens", strconv.Itoa(port))
+}
+
+// token reads the token of the server on port ("" when there is none).
+func (r *rig) token(port int) string {
+	data, _ := os.ReadFile(r.tokenFile(port))
+	return string(data)
 }
 
 // TestEndpointShell: in endpoint mode the aws CLI in a project reports the
@@ -208,8 +223,8 @@ func TestEndpointMFA(t *testing.T) {
 	}
 	env := s.Managed()
 	uri := wantEndpointActive(t, r, "in A after the code", env, roleDeploy, a)
-	token := *env["AWS_CONTAINER_AUTHORIZATION_TOKEN"]
-	if status, body := getEndpoint(t, uri, token); status != 200 {
+	token, _ := os.ReadFile(*env["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"])
+	if status, body := getEndpoint(t, uri, string(token)); status != 200 {
 		t.Fatalf("the endpoint after entering with a code: %d %s", status, body)
 	}
 
@@ -219,7 +234,7 @@ func TestEndpointMFA(t *testing.T) {
 	var body string
 	deadline := time.Now().Add(40 * time.Second)
 	for time.Now().Before(deadline) {
-		if status, body = getEndpoint(t, uri, token); status != 200 {
+		if status, body = getEndpoint(t, uri, string(token)); status != 200 {
 			break
 		}
 		time.Sleep(500 * time.Millisecond)
@@ -239,7 +254,7 @@ func TestEndpointMFA(t *testing.T) {
 	s.WaitFor(p.start, mfaPromptText)
 	s.Send(mfaCode)
 	s.Finish(p)
-	if status, body := getEndpoint(t, uri, token); status != 200 {
+	if status, body := getEndpoint(t, uri, string(token)); status != 200 {
 		t.Errorf("the endpoint after a new code at the prompt: %d %s", status, body)
 	}
 }

@@ -7,9 +7,15 @@
 // directory:
 //
 //   - server.json: the running server's pid and port;
-//   - token: the bearer token clients send (random, per user);
+//   - tokens/<port>: the bearer token clients send to the server on that
+//     port, new at every server start, which
+//     AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE names (the SDKs read it at
+//     every fetch, so running programs follow a restart on the same port);
+//   - port: the port the last server listened on, which the next tries
+//     first;
 //   - roles/<id>.json: a Registration, the request a shell's export
-//     registered under an opaque id (never credentials);
+//     registered under an opaque id (never credentials), with the file
+//     and the content the user approved;
 //   - shells/<pid>: the id a live shell (or an `exec --endpoint` child)
 //     uses, so the server knows it is still needed;
 //   - served.json: what the server last handed out or failed with, per id,
@@ -40,9 +46,12 @@ import (
 
 	"github.com/gofrs/flock"
 
+	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/privfile"
 	"github.com/awsrole/awsrole/internal/state"
+	"github.com/awsrole/awsrole/internal/termsafe"
+	"github.com/awsrole/awsrole/shellgen"
 )
 
 // Dir is where the endpoint keeps its files.
@@ -51,8 +60,16 @@ func Dir() string { return filepath.Join(state.Root(), "endpoint") }
 // InfoPath is the running server's record.
 func InfoPath() string { return filepath.Join(Dir(), "server.json") }
 
-// TokenPath holds the token clients send.
-func TokenPath() string { return filepath.Join(Dir(), "token") }
+// TokenPath holds the token of the server on port: the file that
+// AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE names. One file per port: a
+// program still pointed at a port the server no longer has (another
+// process took it while none ran) finds no token to send there.
+func TokenPath(port int) string { return filepath.Join(tokenDir(), strconv.Itoa(port)) }
+
+func tokenDir() string { return filepath.Join(Dir(), "tokens") }
+
+// PortPath holds the port the last server listened on.
+func PortPath() string { return filepath.Join(Dir(), "port") }
 
 // ServedPath holds what the server last served or failed with, per id.
 func ServedPath() string { return filepath.Join(Dir(), "served.json") }
@@ -86,53 +103,97 @@ func ReadInfo() (Info, bool) {
 	return i, true
 }
 
-// ReadToken reads the bearer token clients must send.
-func ReadToken() (string, error) {
-	data, err := privfile.Read(TokenPath())
+// ReadToken reads the token of the server on port.
+func ReadToken(port int) (string, error) {
+	data, err := privfile.Read(TokenPath(port))
 	if err != nil {
 		return "", fmt.Errorf("credential endpoint token: %w", err)
 	}
-	tok := strings.TrimSpace(string(data))
-	if len(tok) < 32 {
-		return "", fmt.Errorf("credential endpoint token %s is damaged", TokenPath())
+	tok := string(data)
+	if len(tok) != 64 || !validHex(tok) {
+		return "", fmt.Errorf("credential endpoint token %s is damaged; run: awsrole serve --stop, then cd into the project again", TokenPath(port))
 	}
 	return tok, nil
 }
 
-// NewToken is a new random token.
-func NewToken() (string, error) {
+// NewToken makes the token of a server starting on port and writes it,
+// alone and atomically, where clients read it; the tokens of other ports
+// (servers that died, or a port this one could not have) go.
+func NewToken(port int) (string, error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		return "", err
 	}
-	return hex.EncodeToString(b), nil
+	tok := hex.EncodeToString(b)
+	// No newline: botocore and aws-sdk-go-v2 refuse a token file with one.
+	if err := privfile.Write(TokenPath(port), []byte(tok)); err != nil {
+		return "", err
+	}
+	entries, _ := os.ReadDir(tokenDir())
+	for _, e := range entries {
+		if n, err := strconv.Atoi(e.Name()); err == nil && n != port {
+			os.Remove(filepath.Join(tokenDir(), e.Name()))
+		}
+	}
+	os.Remove(filepath.Join(Dir(), "token")) // the one token of earlier versions
+	_ = privfile.Write(PortPath(), []byte(strconv.Itoa(port)))
+	return tok, nil
+}
+
+// RemoveToken removes the token file of port if it still holds tok: a
+// server that stops leaves no token for whoever takes its port next.
+func RemoveToken(port int, tok string) {
+	if old, err := ReadToken(port); err == nil && old == tok {
+		os.Remove(TokenPath(port))
+	}
+}
+
+// LastPort is the port the last server listened on, 0 if none is known.
+func LastPort() int {
+	data, err := privfile.Read(PortPath())
+	if err != nil {
+		return 0
+	}
+	port, err := strconv.Atoi(string(data))
+	if err != nil || port <= 0 || port > 65535 {
+		return 0
+	}
+	return port
 }
 
 // Registration is what a shell's export registers for the server to serve
 // under an opaque id: the request and the source it was resolved to, never
-// credentials.
+// credentials, and the project file with the content the user approved,
+// which the server checks again at every request (Approved).
 type Registration struct {
 	Version int               `json:"version"`
 	Request credcache.Request `json:"request"`
 	Source  credcache.Source  `json:"source"`
 	Dir     string            `json:"dir"`
+	File    string            `json:"file"`
+	Hash    string            `json:"hash"` // dirconfig.Config.Hash of the approved content
 }
 
-const registrationVersion = 1
+// registrationVersion 2 added File and Hash: a registration without them
+// (an earlier version's) is never served.
+const registrationVersion = 2
 
-// ID is the opaque id of the role req gets from src: one id per cache
-// entry, so shells of one project share it and switching projects switches
-// it.
-func ID(req credcache.Request, src credcache.Source) string {
-	sum := sha256.Sum256([]byte("awsrole endpoint v1\x00" + credcache.Final(req, src).Path))
+// ID is the opaque id of the role req gets from src for the file cfg with
+// its approved content: shells of one project share it, switching projects
+// or editing the file switches it, and two projects naming the same role
+// do not share one (denying one must not leave it served, nor cut off the
+// other).
+func ID(req credcache.Request, src credcache.Source, cfg *dirconfig.Config) string {
+	sum := sha256.Sum256([]byte("awsrole endpoint v2\x00" + credcache.Final(req, src).Path + "\x00" + cfg.Path + "\x00" + cfg.Hash))
 	return hex.EncodeToString(sum[:16])
 }
 
-// Register records req (resolved to src, for the project in dir) and that
-// process pid uses it, and returns the id.
-func Register(req credcache.Request, src credcache.Source, dir string, pid int) (string, error) {
-	id := ID(req, src)
-	data, err := json.Marshal(Registration{Version: registrationVersion, Request: req, Source: src, Dir: dir})
+// Register records req (resolved to src, for the project file cfg as it
+// was approved) and that process pid uses it, and returns the id.
+func Register(req credcache.Request, src credcache.Source, cfg *dirconfig.Config, pid int) (string, error) {
+	id := ID(req, src, cfg)
+	data, err := json.Marshal(Registration{Version: registrationVersion, Request: req, Source: src,
+		Dir: cfg.Dir, File: cfg.Path, Hash: cfg.Hash})
 	if err != nil {
 		return "", err
 	}
@@ -145,6 +206,69 @@ func Register(req credcache.Request, src credcache.Source, dir string, pid int) 
 		return "", fmt.Errorf("register with the credential endpoint: %w", err)
 	}
 	return id, nil
+}
+
+// Revoked is Approved's answer for a registration that must never be
+// served again: its file is denied, edited or gone.
+type Revoked struct{ Err error }
+
+func (e *Revoked) Error() string { return e.Err.Error() }
+
+// Unwrap gives the cause.
+func (e *Revoked) Unwrap() error { return e.Err }
+
+// Approved checks that the file r was registered for still exists, still
+// holds the content that was approved and is still trusted, as the hook
+// would judge it now: the server asks at every request, so a deny, an edit
+// or a removal ends the serving by construction, whoever holds the token.
+// Those come back as *Revoked; an unreadable user config or trust store
+// is refused for now but revokes nothing.
+func (r *Registration) Approved() error {
+	user, err := dirconfig.LoadUserConfig()
+	if err != nil {
+		return err
+	}
+	cfg, err := dirconfig.Load(r.File)
+	if err != nil {
+		return &Revoked{fmt.Errorf("%w; the credential endpoint no longer serves its role", err)}
+	}
+	if cfg.Hash != r.Hash {
+		return &Revoked{fmt.Errorf("%s has changed since it was approved, so the credential endpoint no longer serves its role; check its content, run: awsrole allow %s, then cd into the project again",
+			termsafe.String(cfg.Path), quoted(cfg.Dir))}
+	}
+	trust, err := dirconfig.TrustOf(cfg, user)
+	if err != nil {
+		return fmt.Errorf("%w; the credential endpoint does not serve %s until that is mended", err, termsafe.String(cfg.Path))
+	}
+	switch trust {
+	case dirconfig.TrustAllowed:
+		return nil
+	case dirconfig.TrustDenied:
+		return &Revoked{fmt.Errorf("%s is denied, so the credential endpoint no longer serves its role; to use it, run: awsrole allow %s, then cd into the project again",
+			termsafe.String(cfg.Path), quoted(cfg.Dir))}
+	}
+	return &Revoked{fmt.Errorf("%s is no longer allowed, so the credential endpoint no longer serves its role; check its content, run: awsrole allow %s, then cd into the project again",
+		termsafe.String(cfg.Path), quoted(cfg.Dir))}
+}
+
+// quoted makes dir one word for a bash command line in a message.
+func quoted(dir string) string {
+	if q, err := shellgen.Quote("bash", dir); err == nil {
+		return q
+	}
+	return termsafe.String(dir)
+}
+
+// Drop removes the registration of id if it still holds what r was read
+// from: one registered again since (the file approved anew) stays.
+func Drop(id string, r *Registration) {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return
+	}
+	if cur, err := privfile.Read(RolePath(id)); err == nil && string(cur) == string(data) {
+		os.Remove(RolePath(id))
+	}
 }
 
 // Release says process pid no longer uses the endpoint.
@@ -163,18 +287,18 @@ func LoadRegistration(id string) (*Registration, error) {
 		return nil, err
 	}
 	var r Registration
-	if err := json.Unmarshal(data, &r); err != nil || r.Version != registrationVersion || r.Request.Label() == "" {
+	if err := json.Unmarshal(data, &r); err != nil || r.Version != registrationVersion || r.Request.Label() == "" || r.File == "" || r.Hash == "" {
 		return nil, fmt.Errorf("registration %s is damaged; cd into the project again", RolePath(id))
 	}
 	return &r, nil
 }
 
-func validID(id string) bool {
-	if len(id) != 32 {
-		return false
-	}
-	_, err := hex.DecodeString(id)
-	return err == nil && strings.ToLower(id) == id
+func validID(id string) bool { return len(id) == 32 && validHex(id) }
+
+// validHex reports whether s is lowercase hexadecimal.
+func validHex(s string) bool {
+	_, err := hex.DecodeString(s)
+	return err == nil && strings.ToLower(s) == s
 }
 
 // LiveUsers counts the live processes registered as using the endpoint,

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -13,14 +14,39 @@ import (
 
 	"github.com/gofrs/flock"
 
+	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/privfile"
 )
 
-func world(t *testing.T) {
+func world(t *testing.T) string {
 	root := t.TempDir()
 	t.Setenv("XDG_STATE_HOME", root+"/state")
 	t.Setenv("XDG_CACHE_HOME", root+"/cache")
+	t.Setenv("XDG_DATA_HOME", root+"/data")
+	t.Setenv("XDG_CONFIG_HOME", root+"/config")
+	return root
+}
+
+// project writes an approved .awsrole.toml in root/name and returns it.
+func project(t *testing.T, root, name, role string) *dirconfig.Config {
+	t.Helper()
+	dir := filepath.Join(root, name)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, dirconfig.FileName)
+	if err := os.WriteFile(path, []byte("role_arn = \""+role+"\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := dirconfig.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dirconfig.Allow(cfg); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }
 
 var (
@@ -32,17 +58,23 @@ var (
 // A registration holds the request, never credentials, in a 0600 file
 // under an opaque id that differs per role and is stable per role.
 func TestRegister(t *testing.T) {
-	world(t)
-	idA, err := Register(reqA, src, "/src/a", os.Getpid())
+	root := world(t)
+	a, b := project(t, root, "a", reqA.RoleARN), project(t, root, "b", reqB.RoleARN)
+	idA, err := Register(reqA, src, a, os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
-	idB, _ := Register(reqB, src, "/src/b", os.Getpid())
-	if idA == idB || idA != ID(reqA, src) || !validID(idA) || strings.Contains(idA, "222222222222") {
+	idB, _ := Register(reqB, src, b, os.Getpid())
+	if idA == idB || idA != ID(reqA, src, a) || !validID(idA) || strings.Contains(idA, "222222222222") {
 		t.Errorf("ids %q and %q: want distinct opaque ids, stable per role", idA, idB)
 	}
+	// Two projects naming the same role have an id each: denying one
+	// revokes it alone.
+	if idB2 := ID(reqA, src, b); idB2 == idA {
+		t.Errorf("the same role for two files has one id %s", idA)
+	}
 	reg, err := LoadRegistration(idA)
-	if err != nil || reg.Request.RoleARN != reqA.RoleARN || reg.Dir != "/src/a" {
+	if err != nil || reg.Request.RoleARN != reqA.RoleARN || reg.Dir != a.Dir || reg.File != a.Path || reg.Hash != a.Hash {
 		t.Fatalf("LoadRegistration: %+v, %v", reg, err)
 	}
 	data, _ := os.ReadFile(RolePath(idA))
@@ -64,15 +96,15 @@ func TestRegister(t *testing.T) {
 // A registered process counts as a user while it lives; a dead one is
 // forgotten.
 func TestLiveUsers(t *testing.T) {
-	world(t)
+	a := project(t, world(t), "a", reqA.RoleARN)
 	if LiveUsers() != 0 {
 		t.Fatal("users in an empty state dir")
 	}
 	cmd := exec.Command("true")
 	cmd.Run()
 	dead := cmd.Process.Pid
-	Register(reqA, src, "/src/a", os.Getpid())
-	Register(reqA, src, "/src/a", dead)
+	Register(reqA, src, a, os.Getpid())
+	Register(reqA, src, a, dead)
 	if n := LiveUsers(); n != 1 {
 		t.Errorf("LiveUsers = %d, want 1 (this process; %d is gone)", n, dead)
 	}
@@ -116,5 +148,116 @@ func TestServerEnv(t *testing.T) {
 	slices.Sort(got)
 	if !slices.Equal(got, want) {
 		t.Errorf("ServerEnv = %q, want %q", got, want)
+	}
+}
+
+// Approved holds while the file keeps the approved content and its
+// approval, and fails, saying why and what to do, once it is denied,
+// edited or gone.
+func TestApproved(t *testing.T) {
+	root := world(t)
+	for _, tc := range []struct {
+		name   string
+		change func(cfg *dirconfig.Config) error
+		want   string
+	}{
+		{"denied", func(cfg *dirconfig.Config) error { return dirconfig.DenyPath(cfg.Path) }, "is denied, so the credential endpoint no longer serves its role; to use it, run: awsrole allow"},
+		{"edited", func(cfg *dirconfig.Config) error {
+			return os.WriteFile(cfg.Path, []byte("role_arn = \"arn:aws:iam::666666666666:role/evil\"\n"), 0o600)
+		}, "has changed since it was approved"},
+		{"edited and approved", func(cfg *dirconfig.Config) error {
+			if err := os.WriteFile(cfg.Path, []byte("role_arn = \"arn:aws:iam::666666666666:role/evil\"\n"), 0o600); err != nil {
+				return err
+			}
+			c, err := dirconfig.Load(cfg.Path)
+			if err != nil {
+				return err
+			}
+			return dirconfig.Allow(c)
+		}, "has changed since it was approved"},
+		{"file removed", func(cfg *dirconfig.Config) error { return os.Remove(cfg.Path) }, "does not exist; the credential endpoint no longer serves its role"},
+		{"project removed", func(cfg *dirconfig.Config) error { return os.RemoveAll(cfg.Dir) }, "does not exist; the credential endpoint no longer serves its role"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := project(t, root, tc.name, reqA.RoleARN)
+			id, err := Register(reqA, src, cfg, os.Getpid())
+			if err != nil {
+				t.Fatal(err)
+			}
+			reg, err := LoadRegistration(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := reg.Approved(); err != nil {
+				t.Fatalf("before: %v", err)
+			}
+			if err := tc.change(cfg); err != nil {
+				t.Fatal(err)
+			}
+			var revoked *Revoked
+			if err := reg.Approved(); !errors.As(err, &revoked) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("after: %v, want revoked: %q", err, tc.want)
+			}
+			Drop(id, reg)
+			if _, err := LoadRegistration(id); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("registration after Drop: %v", err)
+			}
+		})
+	}
+}
+
+// Every start takes a new token, alone in its port's file, without a
+// newline (botocore and aws-sdk-go-v2 refuse one); the files of other
+// ports go, and a stopping server removes its own.
+func TestNewToken(t *testing.T) {
+	world(t)
+	t1, err := NewToken(4242)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t2, err := NewToken(4242)
+	if err != nil || t2 == t1 {
+		t.Fatalf("second start: %q %v, want a new token", t2, err)
+	}
+	if data, _ := os.ReadFile(TokenPath(4242)); string(data) != t2 {
+		t.Errorf("token file %q, want exactly %q", data, t2)
+	}
+	if LastPort() != 4242 {
+		t.Errorf("LastPort = %d", LastPort())
+	}
+	t3, _ := NewToken(4343)
+	if _, err := os.Stat(TokenPath(4242)); err == nil {
+		t.Error("the token file of the old port is still there")
+	}
+	RemoveToken(4343, t2)
+	if tok, err := ReadToken(4343); err != nil || tok != t3 {
+		t.Errorf("RemoveToken with another token removed it: %q %v", tok, err)
+	}
+	RemoveToken(4343, t3)
+	if _, err := os.Stat(TokenPath(4343)); err == nil {
+		t.Error("RemoveToken left the token")
+	}
+}
+
+// A user config that cannot be read refuses for now and revokes nothing:
+// a typo there must not cut every shell off for good.
+func TestApprovedUserConfigBroken(t *testing.T) {
+	root := world(t)
+	cfg := project(t, root, "a", reqA.RoleARN)
+	id, err := Register(reqA, src, cfg, os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, _ := LoadRegistration(id)
+	conf := filepath.Join(root, "config", "awsrole", "config.toml")
+	if err := os.MkdirAll(filepath.Dir(conf), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(conf, []byte("credentials = 7\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var revoked *Revoked
+	if err := reg.Approved(); err == nil || errors.As(err, &revoked) {
+		t.Errorf("with a broken user config: %v, want a refusal that revokes nothing", err)
 	}
 }

@@ -1,10 +1,10 @@
 package endpoint
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/privfile"
 	"github.com/awsrole/awsrole/internal/state"
@@ -26,20 +27,19 @@ const startTimeout = 5 * time.Second
 // starter it listens ("ok") or why it cannot.
 const ReadyFD = 3
 
-// Healthy returns the running server and its token.
+// Healthy returns the running server and the file that holds its token.
 func Healthy() (Info, string, bool) {
 	i, ok := Running()
 	if !ok {
 		return Info{}, "", false
 	}
-	tok, err := ReadToken()
-	if err != nil {
+	if _, err := ReadToken(i.Port); err != nil {
 		return Info{}, "", false
 	}
-	return i, tok, true
+	return i, TokenPath(i.Port), true
 }
 
-// Ensure returns the running server and its token, starting `exe serve`
+// Ensure returns the running server and its token file, starting `exe serve`
 // detached (its own session, stdio on /dev/null) in environ when none
 // answers. A lock makes shells that start one at the same moment start one.
 func Ensure(exe string, environ []string) (Info, string, error) {
@@ -102,9 +102,12 @@ func start(exe string, environ []string) error {
 		return fmt.Errorf("start %s serve: %w", exe, err)
 	}
 	_ = cmd.Process.Release()
+	// The answer is the first line, taken once the server has closed its
+	// end: a shell that returns has no descriptor left in the server.
 	line := make(chan string, 1)
 	go func() {
-		s, _ := bufio.NewReader(r).ReadString('\n')
+		all, _ := io.ReadAll(io.LimitReader(r, 64<<10))
+		s, _, _ := strings.Cut(string(all), "\n")
 		line <- strings.TrimSpace(s)
 	}()
 	select {
@@ -147,18 +150,19 @@ type Starter struct {
 	Environ []string // the calling process's environment
 }
 
-// Serve makes sure a server runs, registers req for pid and returns the
-// URI and token a process uses it with.
-func (st Starter) Serve(req credcache.Request, src credcache.Source, dir string, pid int, originals map[string]*string) (uri, token string, err error) {
-	i, tok, err := Ensure(st.Exe, ServerEnv(st.Environ, originals))
+// Serve makes sure a server runs, registers req (for the project file cfg
+// as it was approved) for pid and returns the URI a process uses it with
+// and the file its token is read from.
+func (st Starter) Serve(req credcache.Request, src credcache.Source, cfg *dirconfig.Config, pid int, originals map[string]*string) (uri, tokenFile string, err error) {
+	i, tokenFile, err := Ensure(st.Exe, ServerEnv(st.Environ, originals))
 	if err != nil {
 		return "", "", err
 	}
-	id, err := Register(req, src, dir, pid)
+	id, err := Register(req, src, cfg, pid)
 	if err != nil {
 		return "", "", err
 	}
-	return i.URL() + "/v1/" + id, tok, nil
+	return i.URL() + "/v1/" + id, tokenFile, nil
 }
 
 // Release says pid no longer uses the endpoint.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
 )
 
@@ -18,12 +19,12 @@ type fakeEndpoint struct {
 	released int
 }
 
-func (f *fakeEndpoint) Serve(req credcache.Request, _ credcache.Source, dir string, pid int, _ map[string]*string) (string, string, error) {
+func (f *fakeEndpoint) Serve(req credcache.Request, _ credcache.Source, _ *dirconfig.Config, pid int, _ map[string]*string) (string, string, error) {
 	if f.fail != nil {
 		return "", "", f.fail
 	}
 	f.users[pid] = req.RoleARN
-	return "http://127.0.0.1:4242/v1/" + req.RoleARN[len(req.RoleARN)-1:], "tok", nil
+	return "http://127.0.0.1:4242/v1/" + req.RoleARN[len(req.RoleARN)-1:], "/state/endpoint/tokens/4242", nil
 }
 
 func (f *fakeEndpoint) Release(pid int) { delete(f.users, pid); f.released++ }
@@ -52,16 +53,16 @@ func TestEndpointMode(t *testing.T) {
 	w, ep, notice := endpointWorld(t)
 	w.cd(t, w.a)
 	for name, want := range map[string]string{
-		"AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:4242/v1/a",
-		"AWS_CONTAINER_AUTHORIZATION_TOKEN":  "tok",
-		"AWSROLE_ARN":                        roleA,
+		"AWS_CONTAINER_CREDENTIALS_FULL_URI":     "http://127.0.0.1:4242/v1/a",
+		"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": "/state/endpoint/tokens/4242",
+		"AWSROLE_ARN":                            roleA,
 	} {
 		if got := w.env[name]; got != want {
 			t.Errorf("in A: %s = %q, want %q", name, got, want)
 		}
 	}
 	for _, name := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION",
-		"AWS_PROFILE", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"} {
+		"AWS_PROFILE", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_AUTHORIZATION_TOKEN"} {
 		if v, ok := w.env[name]; ok {
 			t.Errorf("in A: %s = %q, want unset", name, v)
 		}

@@ -40,8 +40,9 @@ type CredentialProvider interface {
 // mode: endpoint.Starter in the binary, a fake in tests.
 type EndpointServer interface {
 	// Serve makes sure the endpoint runs and registers req (from src, for
-	// the project in dir) for process pid; it returns the URI and token.
-	Serve(req credcache.Request, src credcache.Source, dir string, pid int, originals map[string]*string) (uri, token string, err error)
+	// the project file cfg as it was approved) for process pid; it returns
+	// the URI and the file that holds the token.
+	Serve(req credcache.Request, src credcache.Source, cfg *dirconfig.Config, pid int, originals map[string]*string) (uri, tokenFile string, err error)
 	// Release says pid no longer uses the endpoint.
 	Release(pid int)
 }

@@ -78,11 +78,11 @@ func (e *Engine) endpointDesired(pid int, proj *Project, originals map[string]*s
 	if e.Endpoint == nil {
 		return nil, errNoEndpoint
 	}
-	uri, token, err := e.Endpoint.Serve(proj.Request, proj.Source, proj.Config.Dir, pid, originals)
+	uri, tokenFile, err := e.Endpoint.Serve(proj.Request, proj.Source, proj.Config, pid, originals)
 	if err != nil {
 		return nil, err
 	}
-	return proj.DesiredEndpoint(uri, token, originals), nil
+	return proj.DesiredEndpoint(uri, tokenFile, originals), nil
 }
 
 // envMap is environ ("NAME=value" entries) as a map (os.Environ has no

@@ -36,7 +36,7 @@ func TestExec(t *testing.T) {
 		{name: "keys, from a shell in another project", fromA: true,
 			want: map[string]string{"AWS_ACCESS_KEY_ID": "ASIAb", "AWSROLE_ARN": roleB, "AWSROLE_DIR": "b", "AWS_PROFILE": unset}},
 		{name: "endpoint asked", asked: true,
-			want: map[string]string{"AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:4242/v1/b", "AWS_CONTAINER_AUTHORIZATION_TOKEN": "tok",
+			want: map[string]string{"AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:4242/v1/b", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": "/state/endpoint/tokens/4242",
 				"AWS_ACCESS_KEY_ID": unset, "AWS_SECRET_ACCESS_KEY": unset, "AWSROLE_ARN": roleB}},
 		{name: "endpoint from the user config", userEndpoint: true,
 			want: map[string]string{"AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:4242/v1/b", "AWS_ACCESS_KEY_ID": unset}},

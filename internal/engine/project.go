@@ -153,15 +153,18 @@ func (p *Project) Desired(c credcache.Credentials, originals map[string]*string)
 }
 
 // DesiredEndpoint is what a shell holds while the project's role is active
-// in endpoint mode: the endpoint's URI and token instead of the keys, and
-// everything that would win over them in the SDKs' chains unset.
-func (p *Project) DesiredEndpoint(uri, token string, originals map[string]*string) map[string]*string {
+// in endpoint mode: the endpoint's URI and the file of its token instead
+// of the keys, and everything that would win over them in the SDKs' chains
+// unset. The token itself is never exported: the server takes a new one
+// at every start, and botocore, aws-sdk-go-v2 and the JS SDK v3 read the
+// file at every fetch, so running programs follow.
+func (p *Project) DesiredEndpoint(uri, tokenFile string, originals map[string]*string) map[string]*string {
 	d := p.Desired(credcache.Credentials{}, originals)
 	for _, name := range append(append([]string(nil), transition.Keys...), transition.EndpointHidden...) {
 		d[name] = nil
 	}
 	d["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = ptr(uri)
-	d["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = ptr(token)
+	d["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"] = ptr(tokenFile)
 	return d
 }
 

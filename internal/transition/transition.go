@@ -24,7 +24,7 @@ var Exported = []string{
 	"AWSROLE_DIR",
 	"AWSROLE_ENV",
 	"AWS_CONTAINER_CREDENTIALS_FULL_URI",
-	"AWS_CONTAINER_AUTHORIZATION_TOKEN",
+	"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
 }
 
 // Keys are the variables that hold the credentials themselves in env mode;
@@ -35,10 +35,11 @@ var Keys = []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_T
 // Keys and Hidden: each would win over AWS_CONTAINER_CREDENTIALS_FULL_URI
 // in the default chains of botocore, aws-sdk-go-v2 and the JS SDK v3
 // (web identity from the environment comes before the container provider;
-// a relative URI and a token file win over the full URI and the token).
+// a relative URI wins over the full URI), or would be sent in place of
+// the token file's token (the JS SDK's fallback sends the token variable).
 var EndpointHidden = []string{
 	"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-	"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+	"AWS_CONTAINER_AUTHORIZATION_TOKEN",
 	"AWS_WEB_IDENTITY_TOKEN_FILE",
 	"AWS_ROLE_ARN",
 	"AWS_ROLE_SESSION_NAME",
@@ -53,7 +54,8 @@ var Hidden = []string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_TOKEN"
 var injected = map[string]bool{
 	"AWS_ACCESS_KEY_ID": true, "AWS_SECRET_ACCESS_KEY": true, "AWS_SESSION_TOKEN": true,
 	"AWS_CREDENTIAL_EXPIRATION": true, "AWSROLE_ARN": true, "AWSROLE_DIR": true, "AWSROLE_ENV": true,
-	"AWS_CONTAINER_CREDENTIALS_FULL_URI": true, "AWS_CONTAINER_AUTHORIZATION_TOKEN": true,
+	"AWS_CONTAINER_CREDENTIALS_FULL_URI": true, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": true,
+	"AWS_CONTAINER_AUTHORIZATION_TOKEN": true, // what earlier versions exported
 }
 
 // Managed is every variable whose original value awsrole saves.

@@ -66,18 +66,16 @@ func run(ctx context.Context, s *Server, idle time.Duration, ready func(error)) 
 	// What an earlier server served is not this one's to show.
 	os.Remove(endpoint.ServedPath())
 
-	// A server that died (kill -9, a crash) leaves its record: while
-	// processes registered with it live, the new one takes its port and
-	// token, so those processes recover at their next refresh. Otherwise
-	// both are new: the token is rotated at every fresh start. The token
-	// is kept only with the port: whoever holds the old port now (another
-	// user may have taken it) hears it from those processes.
-	prev, hadPrev := endpoint.ReadInfo()
-	keep := hadPrev && endpoint.LiveUsers() > 0
+	// Every start takes a new token, so a token heard before (another
+	// local user may have held the port while no server ran, and taken it
+	// from the requests of running programs) is worthless now. The port is
+	// the last server's if it is free: programs still running read the new
+	// token from the same file at their next fetch and carry on. On
+	// another port the old port's token file goes, and those programs
+	// send nothing to whoever holds that port.
 	var ln net.Listener
-	if keep {
-		ln, _ = net.Listen("tcp4", "127.0.0.1:"+strconv.Itoa(prev.Port))
-		keep = ln != nil
+	if prev := endpoint.LastPort(); prev > 0 {
+		ln, _ = net.Listen("tcp4", "127.0.0.1:"+strconv.Itoa(prev))
 	}
 	if ln == nil {
 		if ln, err = net.Listen("tcp4", "127.0.0.1:0"); err != nil {
@@ -85,21 +83,18 @@ func run(ctx context.Context, s *Server, idle time.Duration, ready func(error)) 
 		}
 	}
 	defer ln.Close()
-	tok := ""
-	if keep {
-		tok, _ = endpoint.ReadToken()
+	port := ln.Addr().(*net.TCPAddr).Port
+	tok, err := endpoint.NewToken(port)
+	if err != nil {
+		return err
 	}
-	if tok == "" {
-		if tok, err = endpoint.NewToken(); err != nil {
-			return err
-		}
-		if err := privfile.Write(endpoint.TokenPath(), []byte(tok+"\n")); err != nil {
-			return err
-		}
-	}
+	// A server that stops leaves no token: a program that asks while none
+	// runs fails at reading the file, before it sends anything to
+	// whoever holds the port then.
+	defer endpoint.RemoveToken(port, tok)
 	s.Token = tok
 	s.touch()
-	info := endpoint.Info{PID: os.Getpid(), Port: ln.Addr().(*net.TCPAddr).Port, Started: s.Now().UTC()}
+	info := endpoint.Info{PID: os.Getpid(), Port: port, Started: s.Now().UTC()}
 	data, _ := json.Marshal(info)
 	if err := privfile.Write(endpoint.InfoPath(), data); err != nil {
 		return err

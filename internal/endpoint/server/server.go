@@ -45,6 +45,7 @@ type Server struct {
 	renew   map[string]*sync.Mutex
 	served  map[string]endpoint.Served
 	written map[string]endpoint.Served
+	revoked map[string]bool
 }
 
 // ecsCredentials is the container-credentials format the SDKs read.
@@ -56,8 +57,10 @@ type ecsCredentials struct {
 	RoleArn         string `json:"RoleArn"`
 }
 
-// ecsError is the error body: botocore, aws-sdk-go-v2 and the JS SDK show
-// its message.
+// ecsError is the error body: botocore (and so the aws CLI) and
+// aws-sdk-go-v2 show its message. The JS SDK v3 shows none of it: its
+// chain ends in "Could not load credentials from any providers" whatever
+// the endpoint answers; `awsrole status` shows the reason then.
 type ecsError struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
@@ -97,7 +100,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte(s.Token)) != 1 {
-		fail(w, http.StatusUnauthorized, "Unauthorized", "missing or wrong AWS_CONTAINER_AUTHORIZATION_TOKEN; cd into the project again to get the current one")
+		fail(w, http.StatusUnauthorized, "Unauthorized", "missing or wrong token: the credential endpoint takes a new one at every start, in the file AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE names; cd into the project again, and restart a program that read the token only once")
 		return
 	}
 	if r.Method != http.MethodGet {
@@ -116,11 +119,29 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	reg, err := endpoint.LoadRegistration(id)
 	if errors.Is(err, fs.ErrNotExist) {
+		if why := s.revokedWhy(id); why != "" {
+			fail(w, http.StatusForbidden, "Revoked", why)
+			return
+		}
 		fail(w, http.StatusNotFound, "NotFound", "no role is registered under this id; cd into the project again")
 		return
 	}
 	if err != nil {
 		fail(w, http.StatusInternalServerError, "InternalError", credcache.OneLine(err.Error()))
+		return
+	}
+	if err := reg.Approved(); err != nil {
+		s.record(id, reg, credcache.Credentials{}, err)
+		var revoked *endpoint.Revoked
+		if !errors.As(err, &revoked) {
+			fail(w, http.StatusServiceUnavailable, "CredentialsUnavailable", credcache.OneLine(err.Error()))
+			return
+		}
+		// Denied, edited or gone: never served again under this id. The
+		// reason stays for status and for the next requests.
+		endpoint.Drop(id, reg)
+		s.revoke(id)
+		fail(w, http.StatusForbidden, "Revoked", credcache.OneLine(err.Error()))
 		return
 	}
 	c, err := s.Credentials(r.Context(), id, reg)
@@ -132,6 +153,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		AccessKeyID: c.AccessKeyID, SecretAccessKey: c.SecretAccessKey, Token: c.SessionToken,
 		Expiration: c.Expiration.UTC().Format(time.RFC3339), RoleArn: c.RoleARN,
 	})
+}
+
+// revoke remembers that id was refused for good (its file denied, edited
+// or gone), so that later requests hear why rather than a bare 404.
+func (s *Server) revoke(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.revoked == nil {
+		s.revoked = map[string]bool{}
+	}
+	s.revoked[id] = true
+}
+
+// revokedWhy is why id was revoked, "" if it was not.
+func (s *Server) revokedWhy(id string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.revoked[id] {
+		return ""
+	}
+	return s.served[id].Error
 }
 
 func (s *Server) touch() {

@@ -9,12 +9,14 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/endpoint"
 	"github.com/awsrole/awsrole/internal/privfile"
@@ -50,18 +52,40 @@ func (f *fakeCreds) Get(ctx context.Context, req credcache.Request, src credcach
 	return c, nil
 }
 
-// world points the XDG dirs at a temporary directory.
+// world points the XDG dirs at a temporary directory, with an approved
+// project file for the test role in it.
 func world(t testing.TB) {
 	root := t.TempDir()
 	t.Setenv("XDG_STATE_HOME", root+"/state")
 	t.Setenv("XDG_CACHE_HOME", root+"/cache")
+	t.Setenv("XDG_DATA_HOME", root+"/data")
+	t.Setenv("XDG_CONFIG_HOME", root+"/config")
+	dir := filepath.Join(root, "p")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, dirconfig.FileName)
+	if err := os.WriteFile(path, []byte("role_arn = \""+role+"\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := dirconfig.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dirconfig.Allow(cfg); err != nil {
+		t.Fatal(err)
+	}
+	testCfg = cfg
 }
+
+// testCfg is the project file of the current test's world.
+var testCfg *dirconfig.Config
 
 // serve runs a server until the test ends and returns it, its record and
 // the id of the registered test request.
 func serve(t testing.TB, creds *fakeCreds, idle time.Duration) (*Server, endpoint.Info, string) {
 	t.Helper()
-	id, err := endpoint.Register(testReq, testSrc, "/src/p", os.Getpid())
+	id, err := endpoint.Register(testReq, testSrc, testCfg, os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +139,7 @@ func TestRefusals(t *testing.T) {
 		status                 int
 		body                   string
 	}{
-		{"no token", url, "", "", 401, "AWS_CONTAINER_AUTHORIZATION_TOKEN"},
+		{"no token", url, "", "", 401, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"},
 		{"wrong token", url, "", s.Token[:len(s.Token)-1] + "x", 401, "Unauthorized"},
 		{"token prefix", url, "", s.Token[:10], 401, "Unauthorized"},
 		{"rebinding host", url, fmt.Sprintf("evil.example:%d", i.Port), s.Token, 403, "Forbidden"},
@@ -150,7 +174,7 @@ func TestRefusals(t *testing.T) {
 	if n := creds.calls.Load(); n != 1 {
 		t.Errorf("%d fetches for requests of one id, want 1 (then the cache)", n)
 	}
-	for _, f := range []string{endpoint.TokenPath(), endpoint.InfoPath(), endpoint.RolePath(id), endpoint.ServedPath()} {
+	for _, f := range []string{endpoint.TokenPath(i.Port), endpoint.InfoPath(), endpoint.RolePath(id), endpoint.ServedPath()} {
 		if fi, err := os.Stat(f); err != nil || fi.Mode().Perm() != 0o600 {
 			t.Errorf("%s: %v, want mode 0600", f, err)
 		}
@@ -261,7 +285,7 @@ func TestOtherSource(t *testing.T) {
 // but not while a registered process lives.
 func TestIdleExit(t *testing.T) {
 	world(t)
-	if _, err := endpoint.Register(testReq, testSrc, "/src/p", os.Getpid()); err != nil {
+	if _, err := endpoint.Register(testReq, testSrc, testCfg, os.Getpid()); err != nil {
 		t.Fatal(err)
 	}
 	s := &Server{Now: time.Now, Creds: &fakeCreds{life: time.Hour}}
@@ -332,38 +356,88 @@ func BenchmarkEndpointWarm(b *testing.B) {
 	}
 }
 
-// A server that died leaves its record; the next one keeps its token only
-// with its port. Whoever holds that port now (another user may have taken
-// it) hears the token from the processes still using the old URI, so a
-// server on another port takes a new token.
-func TestTokenKeptOnlyWithThePort(t *testing.T) {
+// A token heard before a restart is worthless after it: every start takes
+// a new one, on the same port when it is free (the running programs read
+// the new one from the same file), and on another port the old port's
+// file goes, so nothing is sent to whoever holds that port.
+func TestTokenRotatesAtEveryStart(t *testing.T) {
 	world(t)
-	taken, err := net.Listen("tcp4", "127.0.0.1:0")
+	creds := &fakeCreds{life: time.Hour}
+	var ports []int
+	var tokens []string
+	for range 2 {
+		ctx, cancel := context.WithCancel(context.Background())
+		s := &Server{Now: time.Now, Creds: creds,
+			Resolve: func(credcache.Request) (credcache.Source, error) { return testSrc, nil }}
+		started, done := make(chan error, 1), make(chan struct{})
+		go func() { defer close(done); Run(ctx, s, time.Hour, func(err error) { started <- err }) }()
+		if err := <-started; err != nil {
+			t.Fatal(err)
+		}
+		i, _ := endpoint.ReadInfo()
+		for j, old := range tokens {
+			if old == s.Token {
+				t.Errorf("start %d took the token of start %d", len(tokens), j)
+			}
+			if status, body := get(t, i.URL()+"/v1/x", "", old); status != 401 {
+				t.Errorf("the token of start %d after a restart: %d %s, want 401", j, status, body)
+			}
+		}
+		if tok, err := endpoint.ReadToken(i.Port); err != nil || tok != s.Token {
+			t.Errorf("token file %q %v, want the server's", tok, err)
+		}
+		ports, tokens = append(ports, i.Port), append(tokens, s.Token)
+		cancel()
+		<-done
+		if _, err := os.Stat(endpoint.TokenPath(i.Port)); err == nil {
+			t.Error("a stopped server left its token file")
+		}
+	}
+	if ports[1] != ports[0] {
+		t.Errorf("restarted on port %d, the free previous one was %d", ports[1], ports[0])
+	}
+
+	// The port is taken while no server runs: a new one elsewhere.
+	taken, err := net.Listen("tcp4", "127.0.0.1:"+fmt.Sprint(ports[0]))
 	if err != nil {
-		t.Fatal(err)
+		t.Skipf("port %d taken by someone else meanwhile: %v", ports[0], err)
 	}
 	defer taken.Close()
-	port := taken.Addr().(*net.TCPAddr).Port
-	if err := privfile.Dir(endpoint.Dir()); err != nil {
+	stale := endpoint.TokenPath(ports[0])
+	if err := privfile.Write(stale, []byte(tokens[1])); err != nil { // as kill -9 leaves it
 		t.Fatal(err)
 	}
-	data, _ := json.Marshal(endpoint.Info{PID: 1, Port: port})
-	if err := privfile.Write(endpoint.InfoPath(), data); err != nil {
+	s, i, _ := serve(t, creds, time.Hour)
+	if i.Port == ports[0] || s.Token == tokens[1] {
+		t.Errorf("port %d token %q, want another port and a new token", i.Port, s.Token)
+	}
+	if _, err := os.Stat(stale); err == nil {
+		t.Error("the token file of the port someone else holds is still there")
+	}
+}
+
+// A registration whose file is denied, edited or gone is refused with the
+// reason and dropped; later requests hear the reason too.
+func TestRevoked(t *testing.T) {
+	world(t)
+	s, i, id := serve(t, &fakeCreds{life: time.Hour}, time.Hour)
+	url := i.URL() + "/v1/" + id
+	if status, body := get(t, url, "", s.Token); status != 200 {
+		t.Fatalf("before: %d %s", status, body)
+	}
+	if err := dirconfig.Deny(testCfg); err != nil {
 		t.Fatal(err)
 	}
-	const old = "0123456789abcdef0123456789abcdef"
-	if err := privfile.Write(endpoint.TokenPath(), []byte(old+"\n")); err != nil {
-		t.Fatal(err)
+	for n := range 2 {
+		status, body := get(t, url, "", s.Token)
+		if status != 403 || !strings.Contains(body, "is denied") || !strings.Contains(body, "awsrole allow") {
+			t.Errorf("request %d after deny: %d %s, want 403 saying it is denied", n, status, body)
+		}
 	}
-	// serve registers this process: a live user of the dead server.
-	s, info, _ := serve(t, &fakeCreds{}, time.Hour)
-	if info.Port == port {
-		t.Fatalf("the new server has the port someone else holds (%d)", port)
+	if _, err := endpoint.LoadRegistration(id); err == nil {
+		t.Error("the registration of a denied file is still there")
 	}
-	if s.Token == old {
-		t.Error("the new server, on another port, kept the old token")
-	}
-	if tok, _ := endpoint.ReadToken(); tok == old || tok != s.Token {
-		t.Errorf("token file %q, want the new server's %q", tok, s.Token)
+	if e := endpoint.ReadServed()[id]; !strings.Contains(e.Error, "is denied") {
+		t.Errorf("served.json: %+v, want the reason", e)
 	}
 }
