@@ -28,6 +28,10 @@ func (f *fakeEndpoint) Serve(req credcache.Request, _ credcache.Source, dir stri
 
 func (f *fakeEndpoint) Release(pid int) { delete(f.users, pid); f.released++ }
 
+func (f *fakeEndpoint) Running() (int, string, string, bool) {
+	return 0, "http://127.0.0.1:4242", "tok", f.fail == nil
+}
+
 func endpointWorld(t *testing.T) (*failWorld, *fakeEndpoint, *strings.Builder) {
 	w := newFailWorld(t)
 	conf := filepath.Join(w.home, ".config", "awsrole", "config.toml")
