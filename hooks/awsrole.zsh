@@ -22,9 +22,9 @@
 () {
   \builtin emulate -L zsh
   \builtin unset __awsrole_file __awsrole_state __awsrole_mark __awsrole_leave __awsrole_deadline __awsrole_watch \
-    __awsrole_walk_pwd __awsrole_walk_file __awsrole_server
+    __awsrole_walk_pwd __awsrole_walk_file __awsrole_server __awsrole_skip
   \builtin typeset -g __awsrole_file='' __awsrole_state='' __awsrole_mark='' __awsrole_leave=''
-  \builtin typeset -g __awsrole_walk_pwd='' __awsrole_walk_file=''
+  \builtin typeset -g __awsrole_walk_pwd='' __awsrole_walk_file='' __awsrole_skip=''
   \builtin typeset -gi __awsrole_deadline=0
   \builtin typeset -ga __awsrole_watch __awsrole_server
   \builtin zmodload zsh/datetime 2>/dev/null
@@ -93,17 +93,21 @@ _awsrole_hook() {
   # on return.
   \builtin emulate -L zsh -o no_aliases
   \builtin typeset +x __awsrole_status
+  \builtin local __awsrole_code __awsrole_int=0 __awsrole_ended=${__awsrole_skip}
+  __awsrole_skip=''
   if _awsrole_steady; then
     \builtin return "${__awsrole_status}"
   fi
-  \builtin local __awsrole_code
+  # The user has just ended a call here with Ctrl-C (in chpwd): the
+  # precmd right after does not start another.
+  [[ ${__awsrole_ended} != "${PWD}" ]] || \builtin return "${__awsrole_status}"
   # Ctrl-C ends the binary, not this function: the eval is never stopped
   # halfway through the exports, and a call ended so fails closed below.
   # (A trap that runs code, unlike an ignored signal, is back to the
   # default in the child. A hung call is bounded by Ctrl-C, not by a
   # deadline: signing in, an MFA code or a confirmation take the user's
   # time.)
-  \builtin trap -- ':' INT
+  \builtin trap -- '__awsrole_int=1' INT
   # Until a call succeeds, the next prompt asks again.
   __awsrole_mark=''
   # Only a complete, successful answer is evaluated: one that ends with
@@ -113,6 +117,7 @@ _awsrole_hook() {
     \builtin eval "${__awsrole_code}"
   else
     _awsrole_failed
+    (( ! __awsrole_int )) || __awsrole_skip=${PWD}
   fi
   \builtin return "${__awsrole_status}"
 }
