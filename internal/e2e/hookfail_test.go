@@ -41,13 +41,27 @@ func (r *rig) installHook(kind, bin string) {
 	}
 }
 
+// cutAnswers are, by shell, the start of an answer that would set
+// AWSROLE_TEST_GARBAGE, without the rest.
+var cutAnswers = map[string]string{
+	"bash":   "export AWSROLE_TEST_GARBAGE=1;\n",
+	"zsh":    "export AWSROLE_TEST_GARBAGE=1;\n",
+	"fish":   "set -gx AWSROLE_TEST_GARBAGE 1;\n",
+	"elvish": "set-env AWSROLE_TEST_GARBAGE 1\n",
+	"nu":     `{"env":{"AWSROLE_TEST_GARBAGE":"1"}`,
+}
+
 // brokenBinary writes a wrapper that runs the real binary until the test
 // writes a mode into the returned file: then it crashes (SIGSEGV), hangs
 // (writing started first, until Ctrl-C), exits 3 with nothing, or exits 0
 // with an answer cut short (a line the shell could evaluate, without the
 // answer's last line).
-func (r *rig) brokenBinary() (wrapper, mode, started string) {
+func (r *rig) brokenBinary(kind string) (wrapper, mode, started string) {
 	r.t.Helper()
+	cut, ok := cutAnswers[kind]
+	if !ok {
+		r.t.Fatalf("no cut answer for %s in cutAnswers", kind)
+	}
 	mode = filepath.Join(r.root, "mode")
 	started = filepath.Join(r.root, "started")
 	wrapper = filepath.Join(r.root, "broken", "awsrole")
@@ -56,17 +70,10 @@ case "$(cat %[1]q 2>/dev/null)" in
 crash) kill -SEGV $$ ;;
 hang) : >%[2]q; exec sleep 600 ;;
 fail) exit 3 ;;
-cut)
-  case "$2" in
-  fish) printf 'set -gx AWSROLE_TEST_GARBAGE 1;\n' ;;
-  elvish) printf 'set-env AWSROLE_TEST_GARBAGE 1\n' ;;
-  nu|json) printf '{"env":{"AWSROLE_TEST_GARBAGE":"1"}' ;;
-  *) printf 'export AWSROLE_TEST_GARBAGE=1;\n' ;;
-  esac
-  exit 0 ;;
+cut) printf '%%s' %[3]s; exit 0 ;;
 esac
-exec %[3]q "$@"
-`, mode, started, awsroleBin))
+exec %[4]q "$@"
+`, mode, started, "'"+strings.ReplaceAll(cut, "'", `'\''`)+"'", awsroleBin))
 	if err := os.Chmod(wrapper, 0o755); err != nil {
 		r.t.Fatal(err)
 	}
@@ -89,7 +96,7 @@ func TestHookFailsClosed(t *testing.T) {
 			t.Run(kind+"/"+mode, func(t *testing.T) {
 				t.Parallel()
 				r := newRig(t, nil)
-				wrapper, modeFile, started := r.brokenBinary()
+				wrapper, modeFile, started := r.brokenBinary(kind)
 				r.installHook(kind, wrapper)
 				proj := r.project("proj", roleDeploy, "e2e-failclosed", "eu-west-1", true)
 				evil := r.project("projx", roleAudit, "e2e-evil", "", false)
