@@ -16,6 +16,16 @@ type fakeEndpoint struct {
 	fail     error
 	users    map[int]string
 	released int
+	// down: no server runs (killed); token: the running one's ("" = tok).
+	down  bool
+	token string
+}
+
+func (f *fakeEndpoint) tok() string {
+	if f.token == "" {
+		return "tok"
+	}
+	return f.token
 }
 
 func (f *fakeEndpoint) Serve(req credcache.Request, _ credcache.Source, dir string, pid int, _ map[string]*string) (string, string, error) {
@@ -23,13 +33,40 @@ func (f *fakeEndpoint) Serve(req credcache.Request, _ credcache.Source, dir stri
 		return "", "", f.fail
 	}
 	f.users[pid] = req.RoleARN
-	return "http://127.0.0.1:4242/v1/" + req.RoleARN[len(req.RoleARN)-1:], "tok", nil
+	f.down = false
+	return "http://127.0.0.1:4242/v1/" + req.RoleARN[len(req.RoleARN)-1:], f.tok(), nil
 }
 
 func (f *fakeEndpoint) Release(pid int) { delete(f.users, pid); f.released++ }
 
 func (f *fakeEndpoint) Running() (int, string, string, bool) {
-	return 0, "http://127.0.0.1:4242", "tok", f.fail == nil
+	return 0, "http://127.0.0.1:4242", f.tok(), f.fail == nil && !f.down
+}
+
+// A prompt in the project while the server the shell's URI names is gone
+// (killed), or answers with another token (started again), registers
+// again: the server starts, and the shell gets its URI and token. While it
+// runs, a prompt changes nothing.
+func TestEndpointGoneRegistersAgain(t *testing.T) {
+	w, ep, _ := endpointWorld(t)
+	w.cd(t, w.a)
+	delete(ep.users, w.pid)
+	if res := w.cd(t, w.a); len(res.Changes) != 0 || ep.users[w.pid] != "" {
+		t.Fatalf("a prompt while the server runs: changes %v, registered %q", res.Changes, ep.users[w.pid])
+	}
+	ep.down = true
+	w.cd(t, w.a)
+	if ep.users[w.pid] != roleA || ep.down {
+		t.Errorf("a prompt after the server was killed did not register again (registered %q)", ep.users[w.pid])
+	}
+	ep.token = "tok2"
+	w.cd(t, w.a)
+	if got := w.env["AWS_CONTAINER_AUTHORIZATION_TOKEN"]; got != "tok2" {
+		t.Errorf("after a restart with a new token the shell holds %q, want tok2", got)
+	}
+	if got := w.env["AWSROLE_DIR"]; got != w.a {
+		t.Errorf("AWSROLE_DIR = %q, want %s", got, w.a)
+	}
 }
 
 func endpointWorld(t *testing.T) (*failWorld, *fakeEndpoint, *strings.Builder) {
