@@ -145,10 +145,14 @@ _awsrole_failed() {
 # A redirection and builtins: no process. When it fails, the next call
 # starts the server again and exports its new URI and token.
 _awsrole_serving() {
-  \builtin local IFS=' '
+  \builtin local IFS=' ' line
   \builtin local -a stat
   if [[ -n ${__awsrole_server[2]-} ]]; then
-    \builtin read -r -A stat 2>/dev/null <"/proc/${__awsrole_server[1]}/stat" || \builtin return 1
+    # $(<file) reads in blocks with no process; `read` would read a byte at
+    # a time, and the kernel makes the whole file again for each.
+    [[ -r /proc/${__awsrole_server[1]}/stat ]] || \builtin return 1
+    line=$(</proc/${__awsrole_server[1]}/stat) 2>/dev/null
+    stat=(${=line})
     [[ ${stat[3]-} != Z && ${stat[22]-} == "${__awsrole_server[2]}" ]]
   else
     \builtin kill -0 "${__awsrole_server[1]}" 2>/dev/null
