@@ -4,17 +4,20 @@
 #
 # Before every prompt it runs `awsrole export bash` and, if that succeeds,
 # evaluates what it printed, which moves this shell's AWS variables to what
-# the current directory asks for. When nothing can have changed since the
-# last call, it starts no process at all: see _awsrole_steady.
+# the current directory asks for; if it fails outside AWSROLE_DIR, the
+# shell leaves the role all the same (_awsrole_failed). When nothing can
+# have changed since the last call, it starts no process at all: see
+# _awsrole_steady.
 
 # What the last call left (set by its output): the nearest .awsrole.toml,
 # the AWSROLE_STATE it goes with, a mark file whose mtime is just before the
 # call read anything, the code that leaves the active role, the unix time
-# credentials need renewing, and the arguments of a `test` that fails once
-# that file or another watched one (user config, trust store) is newer than
-# the mark. And what the last walk up from PWD found: the directory it
-# started in, the nearest file, and the arguments of a `test` that fails
-# once a nearer file appears or that one is gone.
+# credentials need renewing, the credential endpoint's process (pid and
+# start time) when the shell holds its URI, and the arguments of a `test`
+# that fails once that file or another watched one (user config, trust
+# store) is newer than the mark. And what the last walk up from PWD found:
+# the directory it started in, the nearest file, and the arguments of a
+# `test` that fails once a nearer file appears or that one is gone.
 #
 # None of them is ever exported, not even under `set -a`: __awsrole_leave
 # holds the user's own secret key. They are only ever assigned inside the
@@ -24,9 +27,10 @@ _awsrole_init() {
   \builtin local -
   \builtin set +a
   \builtin unset -v __awsrole_file __awsrole_state __awsrole_mark __awsrole_leave __awsrole_deadline __awsrole_watch \
-    __awsrole_walk_pwd __awsrole_walk_file __awsrole_walk
+    __awsrole_walk_pwd __awsrole_walk_file __awsrole_walk __awsrole_server
   __awsrole_file='' __awsrole_state='' __awsrole_mark='' __awsrole_leave=''
   __awsrole_deadline=0
+  __awsrole_server=()
   # Both tests start out well-formed: a `test` they end never sees a
   # missing argument.
   __awsrole_watch=(-n x)
@@ -70,7 +74,8 @@ _awsrole_steady() {
   # The same state, the same file, and neither it nor a watched one newer
   # than the mark.
   \builtin test -n "${__awsrole_mark}" -a "x${AWSROLE_STATE-}" = "x${__awsrole_state}" \
-    -a "x${__awsrole_walk_file}" = "x${__awsrole_file}" -a "${__awsrole_watch[@]}" && \builtin return 0
+    -a "x${__awsrole_walk_file}" = "x${__awsrole_file}" -a "${__awsrole_watch[@]}" &&
+    { [[ -z ${__awsrole_server[0]-} ]] || _awsrole_serving; } && \builtin return 0
   # Out of every project while a role is active: put the user's own values
   # back here, as `awsrole export` would (only those still holding
   # awsrole's value), with no process.
@@ -79,6 +84,22 @@ _awsrole_steady() {
   _awsrole_aside builtin eval "${__awsrole_leave}"
   __awsrole_file='' __awsrole_state='' __awsrole_leave=''
   __awsrole_deadline=4611686018427387904
+}
+
+# _awsrole_serving succeeds while the credential endpoint whose URI this
+# shell holds still runs: on Linux the same process (its start time in
+# /proc/PID/stat, so a recycled pid is not taken for it) and not a zombie
+# (a killed server stays one where init does not reap); elsewhere kill -0.
+# A redirection and builtins: no process. When it fails, the next call
+# starts the server again and exports its new URI and token.
+_awsrole_serving() {
+  \builtin local IFS=' ' __awsrole_stat
+  if [[ -n ${__awsrole_server[1]-} ]]; then
+    \builtin read -r -a __awsrole_stat 2>/dev/null <"/proc/${__awsrole_server[0]}/stat" || \builtin return 1
+    \builtin test "x${__awsrole_stat[2]-}" != xZ -a "x${__awsrole_stat[21]-}" = "x${__awsrole_server[1]}"
+  else
+    \builtin kill -0 "${__awsrole_server[0]}" 2>/dev/null
+  fi
 }
 
 _awsrole_hook() {
@@ -125,19 +146,43 @@ _awsrole_aside() {
 _awsrole_call() {
   \builtin local __awsrole_int_trap __awsrole_code
   __awsrole_int_trap=$(\builtin trap -p SIGINT)
-  # Ctrl-C must not stop the eval halfway through the exports.
-  \builtin trap -- '' SIGINT
-  # Only a complete, successful answer is evaluated.
+  # Ctrl-C ends the binary, not this function: the eval is never stopped
+  # halfway through the exports, and a call ended so fails closed below.
+  # (A trap that runs code, unlike an ignored signal, is back to the
+  # default in the child. A hung call is bounded by Ctrl-C, not by a
+  # deadline: signing in, an MFA code or a confirmation take the user's
+  # time.)
+  \builtin trap -- ':' SIGINT
   # Until a call succeeds, the next prompt asks again.
   __awsrole_mark=''
-  if __awsrole_code=$(\command __AWSROLE_BIN__ export bash --pid "$$"); then
+  # Only a complete, successful answer is evaluated: one that ends with
+  # the binary's last line.
+  if __awsrole_code=$(\command __AWSROLE_BIN__ export bash --pid "$$") &&
+    [[ ${__awsrole_code##*$'\n'} == '# awsrole export: end' ]]; then
     \builtin eval "${__awsrole_code}"
+  else
+    _awsrole_failed
   fi
   \builtin eval "${__awsrole_int_trap:-\builtin trap - SIGINT}"
 }
 
+# _awsrole_failed fails closed: the call failed, was killed or answered
+# nothing usable. Outside AWSROLE_DIR (a path boundary: /a/bc is not under
+# /a/b) the shell leaves the role with the leave code the last successful
+# call rendered; inside it keeps the project's credentials, as a failed
+# renewal does.
+_awsrole_failed() {
+  \builtin local dir=${AWSROLE_DIR-}
+  [[ -n ${__awsrole_leave} ]] || \builtin return 0
+  if [[ -n ${dir} ]] && [[ ${PWD} == "${dir}" || ${PWD} == "${dir%/}"/* ]]; then
+    \builtin return 0
+  fi
+  \builtin eval "${__awsrole_leave}"
+  __awsrole_file='' __awsrole_state='' __awsrole_leave=''
+}
+
 # Under `set -a`, bash exports functions defined too.
-\builtin export -fn _awsrole_steady _awsrole_hook _awsrole_guarded _awsrole_aside _awsrole_call
+\builtin export -fn _awsrole_steady _awsrole_serving _awsrole_hook _awsrole_guarded _awsrole_aside _awsrole_call _awsrole_failed
 
 # Register once, in front, so prompt code that runs after it (a theme showing
 # AWSROLE_ARN) already sees the new role. Sourcing this file twice is a no-op.

@@ -5,14 +5,15 @@
 # Before every prompt and whenever PWD changes (so also for cd inside scripts
 # and functions) it runs `awsrole export fish` and, if that succeeds, sources
 # what it printed, which moves this shell's AWS variables to what the current
-# directory asks for. When nothing can have changed since the last call it
+# directory asks for; if it fails outside AWSROLE_DIR, the shell leaves the
+# role all the same (__awsrole_failed). When nothing can have changed since the last call it
 # starts no process (fish >= 3.6, which has `path mtime`): see
 # __awsrole_steady. Defining the functions again replaces them, handlers
 # included, so sourcing this twice registers once.
 #
 # The hook's own variables are never exported (-u), whatever scope a
 # variable of the same name had; a universal one is dropped.
-for __awsrole_var in __awsrole_after_cd __awsrole_file __awsrole_state __awsrole_mark __awsrole_leave __awsrole_ttl __awsrole_boot __awsrole_watch __awsrole_walk __awsrole_walk_prev __awsrole_nofast
+for __awsrole_var in __awsrole_after_cd __awsrole_file __awsrole_state __awsrole_mark __awsrole_leave __awsrole_ttl __awsrole_boot __awsrole_watch __awsrole_walk __awsrole_walk_prev __awsrole_nofast __awsrole_server __awsrole_calling
     set -qU $__awsrole_var; and set -eU $__awsrole_var
     set -e -g $__awsrole_var
 end
@@ -22,7 +23,9 @@ set -e __awsrole_var
 # the AWSROLE_STATE it goes with, a mark file whose mtime is a second before
 # the call read anything, the code that leaves the active role, how many
 # seconds after the mark credentials need renewing and, on Linux, when on
-# the boot clock of /proc/uptime (0: no such clock), and the arguments of a
+# the boot clock of /proc/uptime (0: no such clock), the credential
+# endpoint's process (pid and start time) when the shell holds its URI,
+# and the arguments of a
 # `test` that fails once the file or another watched one (user config,
 # trust store) is newer than the mark. And the walks up from the last two
 # directories: each the directory, the nearest file ('' for none) and the
@@ -73,11 +76,12 @@ if contains -- path (builtin -n); and path mtime --relative / >/dev/null 2>/dev/
         # substitution), none when the mark is gone.
         if test "$__awsrole_boot" -gt 0
             read -l -d . now rest </proc/uptime; or return 1
-            test "$now" -lt "$__awsrole_boot" -a -e "$__awsrole_mark" -a $__awsrole_watch
+            test "$now" -lt "$__awsrole_boot" -a -e "$__awsrole_mark" -a $__awsrole_watch; or return 1
         else
             path mtime --relative -- $__awsrole_mark | read -l age; or return 1
-            test "$age" -lt "$__awsrole_ttl" -a $__awsrole_watch
+            test "$age" -lt "$__awsrole_ttl" -a $__awsrole_watch; or return 1
         end
+        __awsrole_serving
     end
 
     # __awsrole_walk finds the nearest file up from PWD, one stat per level,
@@ -109,13 +113,69 @@ else
     set -gu __awsrole_nofast 1
 end
 
+# __awsrole_serving succeeds while the credential endpoint whose URI this
+# shell holds still runs: the same process (its start time in
+# /proc/PID/stat, so a recycled pid is not taken for it) and not a zombie
+# (a killed server stays one where init does not reap). A redirection and
+# builtins: no process. fish has no kill builtin: where there is no /proc
+# the binary is asked. When it fails, the next call starts the server
+# again and exports its new URI and token.
+function __awsrole_serving --description 'awsrole: succeed while the credential endpoint runs'
+    set -q __awsrole_server[1]; or return 0
+    set -q __awsrole_server[2]; or return 1
+    # (A redirection that fails prints a warning whatever 2> says.)
+    test -r /proc/$__awsrole_server[1]/stat
+    and read -l -a stat </proc/$__awsrole_server[1]/stat
+    and test "x$stat[3]" != xZ -a "x$stat[22]" = "x$__awsrole_server[2]"
+end
+
 function __awsrole_export --description 'awsrole: apply the AWS role of the current directory'
     # Until a call succeeds, the next prompt asks again.
     set -gu __awsrole_mark ''
-    # Captured first so only a complete, successful answer is sourced; the
-    # export prints one line per variable, so splitting on lines loses nothing.
-    set -lu __awsrole_code (command __AWSROLE_BIN__ export fish --pid $fish_pid)
-    and string join \n -- $__awsrole_code | source
+    # Ctrl-C ends the binary, and fish then ends this function too: the
+    # next handler finds this mark still set and fails closed (a hung call
+    # is bounded by Ctrl-C, not by a deadline: signing in, an MFA code or a
+    # confirmation take the user's time).
+    set -gu __awsrole_calling 1
+    # Captured first so only a complete, successful answer is sourced: one
+    # that ends with the binary's last line. The export prints one line per
+    # variable, so splitting on lines loses nothing.
+    set -lu __awsrole_code
+    if set __awsrole_code (command __AWSROLE_BIN__ export fish --pid $fish_pid)
+        and test "x$__awsrole_code[-1]" = 'x# awsrole export: end'
+        set -e -g __awsrole_calling
+        string join \n -- $__awsrole_code | source
+    else
+        set -e -g __awsrole_calling
+        __awsrole_failed
+    end
+end
+
+# __awsrole_failed fails closed: the call failed, was killed or answered
+# nothing usable. Outside AWSROLE_DIR (a path boundary: /a/bc is not under
+# /a/b) the shell leaves the role with the leave code the last successful
+# call rendered; inside it keeps the project's credentials, as a failed
+# renewal does.
+function __awsrole_failed --description 'awsrole: leave the role outside its directory after a failed call'
+    test -n "$__awsrole_leave"; or return 0
+    if set -q AWSROLE_DIR[1]; and test -n "$AWSROLE_DIR"
+        set -l dir (string replace -r -- '/$' '' $AWSROLE_DIR)/
+        if test "x$PWD" = "x$AWSROLE_DIR"; or test "x"(string sub -l (string length -- $dir) -- $PWD) = "x$dir"
+            return 0
+        end
+    end
+    eval $__awsrole_leave
+    set -gu __awsrole_file ''
+    set -gu __awsrole_state ''
+    set -gu __awsrole_leave ''
+end
+
+# __awsrole_interrupted succeeds, having failed closed, when the last call
+# was ended by Ctrl-C (fish ended its handler before it could).
+function __awsrole_interrupted --description 'awsrole: fail closed after a call ended by Ctrl-C'
+    set -q __awsrole_calling; or return 1
+    set -e -g __awsrole_calling
+    __awsrole_failed
 end
 
 # __awsrole_prompt is the prompt's general case: after a cd the PWD handler
@@ -123,7 +183,9 @@ end
 # can have changed. (fish gives an event handler the status of the command
 # before it and restores it afterwards: the user's prompt still shows it.)
 function __awsrole_prompt --description 'awsrole: refresh before a prompt'
-    if test "x$__awsrole_after_cd" = "x$PWD"
+    if __awsrole_interrupted
+        # The user has just ended a call: not another one at once.
+    else if test "x$__awsrole_after_cd" = "x$PWD"
         set -eg __awsrole_after_cd
     else if not __awsrole_steady
         __awsrole_export
@@ -138,6 +200,9 @@ if not set -q __awsrole_nofast; and test -r /proc/uptime
     function __awsrole_hook --on-event fish_prompt --description 'awsrole: refresh before each prompt'
         read -l -d . now rest </proc/uptime
         and test -n "$__awsrole_mark" -a "x$AWSROLE_STATE" = "x$__awsrole_state" -a "x$PWD" = "x$__awsrole_walk[1]" -a "x$__awsrole_walk[2]" = "x$__awsrole_file" -a $__awsrole_walk[3..] -a "$now" -lt "$__awsrole_boot" -a -e "$__awsrole_mark" -a $__awsrole_watch
+        and begin
+            not set -q __awsrole_server[1]; or __awsrole_serving
+        end
         or __awsrole_prompt
     end
 else
@@ -148,6 +213,7 @@ end
 
 function __awsrole_hook_pwd --on-variable PWD --description 'awsrole: apply after each change of directory'
     set -eg __awsrole_after_cd
+    __awsrole_interrupted
     __awsrole_steady; or __awsrole_export
     # A call that left nothing to check (it failed, or this fish has no
     # fast path) is not repeated at the prompt right after.

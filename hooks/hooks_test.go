@@ -197,8 +197,8 @@ func replacement(t *testing.T, raw, rendered string) string {
 }
 
 // fakeBin is a stand-in for awsrole: it logs each call as "ARGS|PWD" and
-// answers with one export counting the calls, or, with AWSROLE_TEST_FAIL
-// set, prints an export but exits 1.
+// answers with one export counting the calls and the answer's last line,
+// or, with AWSROLE_TEST_FAIL set, prints them but exits 1.
 const fakeBin = `#!/bin/sh
 printf '%s|%s\n' "$*" "$PWD" >> "$AWSROLE_TEST_LOG"
 calls=$(wc -l < "$AWSROLE_TEST_LOG")
@@ -208,6 +208,7 @@ if [ "$2" = fish ]; then
 else
   printf 'export AWSROLE_TEST_CALLS=%s;\n' "$calls"
 fi
+printf '%s\n' '` + shellgen.End + `'
 if [ -n "${AWSROLE_TEST_FAIL-}" ]; then exit 1; fi
 `
 

@@ -54,7 +54,7 @@ func TestNoShellListOutsideTheRegistry(t *testing.T) {
 func TestRegistry(t *testing.T) {
 	for use, want := range map[shellgen.Use]string{
 		shellgen.UseHook:    "bash zsh fish nu elvish direnv",
-		shellgen.UseExport:  "bash zsh fish elvish json",
+		shellgen.UseExport:  "bash zsh fish nu elvish json",
 		shellgen.UseInstall: "bash zsh fish nu elvish direnv",
 		shellgen.UsePrompt:  "bash zsh fish nu elvish",
 	} {

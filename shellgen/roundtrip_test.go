@@ -124,7 +124,7 @@ func shellRunners() []shellRunner {
 				return "if (has-env " + name + ") { echo set > " + file + " } else { echo unset > " + file + " }\n"
 			}},
 		shellRunner{name: "nu load-env", dialect: "nu", argv: []string{"nu", "--no-config-file", "-c"}, utf8Only: true,
-			// What the hook does with `awsrole export json`.
+			// What the hook does with the env of `awsrole export nu`.
 			eval: func(file, _ string) string {
 				return "do --env { let c = (open --raw " + file + " | from json); for n in ($c | columns) { let v = ($c | get $n); if $v == null { hide-env -i $n } else { load-env {$n: $v} } } }\n"
 			},

@@ -3,12 +3,44 @@ package shellgen
 import (
 	"fmt"
 	"strings"
+
+	"github.com/awsrole/awsrole/internal/transition"
 )
 
 // elvish renders `set-env NAME VALUE` and `unset-env NAME` lines; its hook
 // (hooks/awsrole.elvish) runs from edit:before-readline and after-chdir,
 // loaded from $XDG_CONFIG_HOME/elvish/rc.elv.
-type elvish struct{ noSteady }
+type elvish struct{}
+
+// Steady implements Shell: the elvish hook has no fast path yet, but it
+// keeps the leave code, which it runs when a call fails outside
+// AWSROLE_DIR. The answer is evaluated in a namespace of its own; the hook
+// takes __awsrole_leave from it.
+func (elvish) Steady(f Facts) (string, error) {
+	leave, err := leaveCode(f.Leave, elvishQuote, elvishRestore, "unset-env "+transition.StateVar+"\n")
+	if err != nil {
+		return "", err
+	}
+	q, err := elvishQuote(leave)
+	if err != nil {
+		return "", err
+	}
+	return "var __awsrole_leave = " + q + "\n", nil
+}
+
+// elvishRestore is restoreCode for elvish (and/or stop at the first value
+// that decides, so get-env never sees an unset name).
+func elvishRestore(name string, set, original *string) string {
+	cond := "(not (has-env " + name + "))"
+	if set != nil {
+		cond = fmt.Sprintf("(and (has-env %s) (eq (get-env %s) %s))", name, name, *set)
+	}
+	action := "unset-env " + name
+	if original != nil {
+		action = fmt.Sprintf("set-env %s %s", name, *original)
+	}
+	return fmt.Sprintf("if %s { %s }\n", cond, action)
+}
 
 // Name implements Shell.
 func (elvish) Name() string { return "elvish" }

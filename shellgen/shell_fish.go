@@ -78,7 +78,7 @@ func (fish) Steady(f Facts) (string, error) {
 	}
 	// 0: no boot clock here (the hook reads the mark's age instead).
 	boot, _ := bootDeadline(f.Deadline, time.Now())
-	fmt.Fprintf(&b, "set -gu __awsrole_ttl %d;\nset -gu __awsrole_boot %d;\nset -gu __awsrole_watch", ttl, boot)
+	fmt.Fprintf(&b, "set -gu __awsrole_ttl %d;\nset -gu __awsrole_boot %d;\nset -gu __awsrole_server%s;\nset -gu __awsrole_watch", ttl, boot, joinWords(procWords(f.Server)))
 	for _, w := range words {
 		q, err := fishQuote(w)
 		if err != nil {

@@ -7,7 +7,7 @@ import (
 	"unicode/utf8"
 )
 
-// nu is nushell. Its hook (hooks/awsrole.nu) reads `awsrole export json`
+// nu is nushell. Its hook (hooks/awsrole.nu) reads `awsrole export nu`
 // from an env_change.PWD and a pre_prompt hook, loads the values with
 // load-env and hides the variables the answer sets to null; so what nu
 // evaluates is JSON, and Export renders that. nushell cannot eval code it
@@ -18,11 +18,43 @@ type nu struct{ noSteady }
 // Name implements Shell.
 func (nu) Name() string { return "nu" }
 
-// Uses implements Shell: the hook calls `awsrole export json`.
-func (nu) Uses() Use { return UseHook | UseInstall | UsePrompt }
+// Uses implements Shell: the hook calls `awsrole export nu`.
+func (nu) Uses() Use { return UseHook | UseExport | UseInstall | UsePrompt }
 
 // Export implements Shell: the JSON the hook loads.
 func (nu) Export(changes []Change) (string, error) { return jsonDialect{}.Export(changes) }
+
+// Answer is what the nushell hook reads from `awsrole export nu`: one JSON
+// object on one line, {"env": the changes as json renders them, "leave":
+// the restores of f, "end": true}. "leave" is there only with facts (the
+// hook then replaces the list it keeps); the hook runs it when a call fails
+// outside AWSROLE_DIR. An answer cut short does not parse or has no "end".
+func (nu) Answer(changes []Change, f *Facts) (string, error) {
+	env, err := jsonDialect{}.Export(changes)
+	if err != nil {
+		return "", err
+	}
+	out := `{"env":` + strings.TrimSuffix(env, "\n")
+	if f != nil {
+		restores, err := leaveCode(f.Leave, jsonQuote, jsonRestore, "")
+		if err != nil {
+			return "", err
+		}
+		out += `,"leave":[` + strings.TrimSuffix(restores, ",") + `]`
+	}
+	return out + `,"end":true}` + "\n", nil
+}
+
+// jsonRestore is restoreCode for the nushell hook: one object, and a comma.
+func jsonRestore(name string, set, original *string) string {
+	null := func(v *string) string {
+		if v == nil {
+			return "null"
+		}
+		return *v
+	}
+	return `{"name":"` + name + `","set":` + null(set) + `,"original":` + null(original) + `},`
+}
 
 // Quote implements Shell: a double-quoted nushell string (no interpolation
 // without a leading $), with \" \\ escaped and every other character outside

@@ -34,6 +34,51 @@ func Render(shell string, env map[string]*string) (string, error) {
 	return s.Export(changes)
 }
 
+// End is the last line of every answer `awsrole export` gives a hook that
+// evaluates code (bash, zsh, fish, elvish): a comment, so evaluating it
+// does nothing. An answer without it was cut short (the binary was killed
+// while it wrote) or is not awsrole's: the hook evaluates none of it and
+// fails closed, as for a failed call.
+const End = "# awsrole export: end"
+
+// answerer is a shell whose hook reads the answer as one structured value
+// (nushell) rather than code followed by End.
+type answerer interface {
+	Answer(changes []Change, f *Facts) (string, error)
+}
+
+// Answer is what `awsrole export SHELL` prints: changes (nil value:
+// unset), then what the hook keeps of f (nil: nothing to keep, the hook
+// asks again and holds no leave code), then, for a hook, End.
+func Answer(shell string, env map[string]*string, f *Facts) (string, error) {
+	s, err := lookupAny(shell)
+	if err != nil {
+		return "", err
+	}
+	changes := make([]Change, 0, len(env))
+	for name, value := range env {
+		changes = append(changes, Change{Name: name, Value: value})
+	}
+	if a, ok := s.(answerer); ok {
+		return a.Answer(changes, f)
+	}
+	out, err := s.Export(changes)
+	if err != nil {
+		return "", err
+	}
+	if f != nil {
+		steady, err := s.Steady(*f)
+		if err != nil {
+			return "", err
+		}
+		out += steady
+	}
+	if s.Uses()&UsePrompt != 0 {
+		out += End + "\n"
+	}
+	return out, nil
+}
+
 // Quote returns s as one word (or, for json, one string) of the shell.
 func Quote(shell, s string) (string, error) {
 	sh, err := lookupAny(shell)

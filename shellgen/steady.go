@@ -2,8 +2,10 @@ package shellgen
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/awsrole/awsrole/internal/transition"
@@ -12,14 +14,75 @@ import (
 // Facts are what a hook with a fast path (bash, zsh, fish) checks, with builtins only, to skip
 // starting a process: while the nearest .awsrole.toml is still File,
 // neither it nor any of Watch is newer than Mark, AWSROLE_STATE is still
-// State and the clock is before Deadline (unix seconds), another call would
+// State, the clock is before Deadline (unix seconds) and Server (when the
+// shell holds the credential endpoint's URI) still runs, another call would
 // change nothing. When the shell leaves every project while Leave is set, it
-// runs Leave's restores itself.
+// runs Leave's restores itself; so does every hook (nushell and elvish
+// included) when a call fails outside AWSROLE_DIR.
 type Facts struct {
 	File, State, Mark string
 	Deadline          int64
 	Watch             []string
 	Leave             []Restore
+	Server            Process
+}
+
+// Process is one process as a hook can check it with builtins: PID (0: no
+// process to check) and, on Linux, Start, its start time (field 22 of
+// /proc/PID/stat, clock ticks since boot). A dead process whose pid was
+// given to another one has another start time; a killed one nobody has
+// reaped yet (a zombie, where init does not reap) has state Z. Where there
+// is no /proc, Start is "" and bash and zsh ask `kill -0`; fish, with no
+// kill builtin, asks the binary.
+type Process struct {
+	PID   int
+	Start string
+}
+
+// ProcessOf is pid as a hook checks it.
+func ProcessOf(pid int) Process {
+	p := Process{PID: pid}
+	if pid <= 0 {
+		return Process{}
+	}
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return p
+	}
+	// pid (comm) state ppid ... : the fields after comm, which may hold
+	// spaces, start at the state (field 3); the start time is field 22.
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return p
+	}
+	if f := strings.Fields(s[i+1:]); len(f) > 19 {
+		if _, err := strconv.ParseUint(f[19], 10, 64); err == nil {
+			p.Start = f[19]
+		}
+	}
+	return p
+}
+
+// joinWords is words (digits only: no quoting) each after a space.
+func joinWords(words []string) string {
+	var b strings.Builder
+	for _, w := range words {
+		b.WriteString(" " + w)
+	}
+	return b.String()
+}
+
+// procWords is Server as the hooks hold it: PID and Start, none when no
+// server is to be checked.
+func procWords(p Process) []string {
+	switch {
+	case p.PID <= 0:
+		return nil
+	case p.Start == "":
+		return []string{strconv.Itoa(p.PID)}
+	}
+	return []string{strconv.Itoa(p.PID), p.Start}
 }
 
 // Restore puts Name back to Original (nil: unset) if it still holds Set
@@ -60,7 +123,7 @@ func posixSteady(f Facts, watch func(Facts) ([]string, error)) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	fmt.Fprintf(&b, "__awsrole_deadline=%d;\n__awsrole_watch=(", f.Deadline)
+	fmt.Fprintf(&b, "__awsrole_deadline=%d;\n__awsrole_server=(%s);\n__awsrole_watch=(", f.Deadline, strings.TrimPrefix(joinWords(procWords(f.Server)), " "))
 	for i, w := range words {
 		q, err := posixQuote(w)
 		if err != nil {

@@ -35,16 +35,9 @@ func exportCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out, err := shellgen.Render(sh.Name(), res.Changes)
+			out, err := shellgen.Answer(sh.Name(), res.Changes, res.Steady)
 			if err != nil {
 				return err
-			}
-			if s := res.Steady; s != nil {
-				steady, err := sh.Steady(*s)
-				if err != nil {
-					return err
-				}
-				out += steady
 			}
 			if _, err := os.Stdout.WriteString(out); err != nil {
 				return err

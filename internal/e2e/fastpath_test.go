@@ -7,9 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/awsrole/awsrole/hooks"
-	"github.com/awsrole/awsrole/shellgen"
 )
 
 // TestFastPathStartsNoProcess checks, by counting calls of the binary, that
@@ -130,29 +127,7 @@ func TestOneCallPerPrompt(t *testing.T) {
 			t.Parallel()
 			r := newRig(t, nil)
 			wrapper, log := r.callLogger()
-			// What `awsrole install` writes, for the wrapper.
-			in, err := shellgen.InstallFor(kind, wrapper, func(k string) string {
-				if v := r.env[k]; v != nil {
-					return *v
-				}
-				return ""
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if load := shellTable[kind].loadFile; load != "" {
-				// The rc line asks the binary for the hook, which names the
-				// binary's own path: load the hook rendered for the wrapper.
-				code, err := shellgen.Hook(kind, wrapper)
-				if err != nil {
-					t.Fatal(err)
-				}
-				file := r.write(filepath.Join(r.root, "hook."+kind), code)
-				in.Block = fmt.Sprintf(load, quote(kind, file))
-			}
-			if _, err := hooks.Install(in.File, in.Block); err != nil {
-				t.Fatal(err)
-			}
+			r.installHook(kind, wrapper)
 			proj := r.project("proj", roleDeploy, "e2e-calls", "eu-west-1", true)
 			for _, d := range []string{"plain/a", "plain/b"} {
 				if err := os.MkdirAll(filepath.Join(r.home, d), 0o755); err != nil {

@@ -168,6 +168,15 @@ func (st Starter) Serve(req credcache.Request, src credcache.Source, cfg *dircon
 // Release says pid no longer uses the endpoint.
 func (Starter) Release(pid int) { Release(pid) }
 
+// Running is the server that answers now, its base URL and token file.
+func (Starter) Running() (pid int, url, tokenFile string, ok bool) {
+	i, tok, ok := Healthy()
+	if !ok {
+		return 0, "", "", false
+	}
+	return i.PID, i.URL(), tok, true
+}
+
 // Stop ends the running server and waits until it is gone.
 func Stop() (Info, error) {
 	i, ok := Running()

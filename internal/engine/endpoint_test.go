@@ -17,6 +17,17 @@ type fakeEndpoint struct {
 	fail     error
 	users    map[int]string
 	released int
+	// down: no server runs (killed); token: the running one's token file
+	// ("" = the port 4242 one).
+	down  bool
+	token string
+}
+
+func (f *fakeEndpoint) tok() string {
+	if f.token == "" {
+		return "/state/endpoint/tokens/4242"
+	}
+	return f.token
 }
 
 func (f *fakeEndpoint) Serve(req credcache.Request, _ credcache.Source, _ *dirconfig.Config, pid int, _ map[string]*string) (string, string, error) {
@@ -24,10 +35,41 @@ func (f *fakeEndpoint) Serve(req credcache.Request, _ credcache.Source, _ *dirco
 		return "", "", f.fail
 	}
 	f.users[pid] = req.RoleARN
-	return "http://127.0.0.1:4242/v1/" + req.RoleARN[len(req.RoleARN)-1:], "/state/endpoint/tokens/4242", nil
+	f.down = false
+	return "http://127.0.0.1:4242/v1/" + req.RoleARN[len(req.RoleARN)-1:], f.tok(), nil
 }
 
 func (f *fakeEndpoint) Release(pid int) { delete(f.users, pid); f.released++ }
+
+func (f *fakeEndpoint) Running() (int, string, string, bool) {
+	return 0, "http://127.0.0.1:4242", f.tok(), f.fail == nil && !f.down
+}
+
+// A prompt in the project while the server the shell's URI names is gone
+// (killed), or answers with another token (started again), registers
+// again: the server starts, and the shell gets its URI and token. While it
+// runs, a prompt changes nothing.
+func TestEndpointGoneRegistersAgain(t *testing.T) {
+	w, ep, _ := endpointWorld(t)
+	w.cd(t, w.a)
+	delete(ep.users, w.pid)
+	if res := w.cd(t, w.a); len(res.Changes) != 0 || ep.users[w.pid] != "" {
+		t.Fatalf("a prompt while the server runs: changes %v, registered %q", res.Changes, ep.users[w.pid])
+	}
+	ep.down = true
+	w.cd(t, w.a)
+	if ep.users[w.pid] != roleA || ep.down {
+		t.Errorf("a prompt after the server was killed did not register again (registered %q)", ep.users[w.pid])
+	}
+	ep.token = "/state/endpoint/tokens/4343"
+	w.cd(t, w.a)
+	if got := w.env["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"]; got != ep.token {
+		t.Errorf("after a restart with another token file the shell holds %q, want %s", got, ep.token)
+	}
+	if got := w.env["AWSROLE_DIR"]; got != w.a {
+		t.Errorf("AWSROLE_DIR = %q, want %s", got, w.a)
+	}
+}
 
 func endpointWorld(t *testing.T) (*failWorld, *fakeEndpoint, *strings.Builder) {
 	w := newFailWorld(t)

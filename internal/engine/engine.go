@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/awsrole/awsrole/dirconfig"
@@ -45,6 +46,9 @@ type EndpointServer interface {
 	Serve(req credcache.Request, src credcache.Source, cfg *dirconfig.Config, pid int, originals map[string]*string) (uri, tokenFile string, err error)
 	// Release says pid no longer uses the endpoint.
 	Release(pid int)
+	// Running is the server that answers now: its process, and the URL
+	// prefix and token file of the URIs it serves; ok false when none runs.
+	Running() (pid int, url, tokenFile string, ok bool)
 }
 
 // Input is one hook call: the shell's environment, directory and process id.
@@ -138,7 +142,13 @@ func (e *Engine) export(ctx context.Context, in Input) (*Result, error) {
 		return nil, e.backoff(in, fail, err)
 	}
 	res := &Result{Changes: map[string]*string{}}
-	switch kind := transition.Decide(act, target, now, user.RefreshBefore); kind {
+	kind := transition.Decide(act, target, now, user.RefreshBefore)
+	if kind == transition.Stay && active != nil && e.endpointGone(active, in.Env) {
+		// The server whose URI the shell holds was killed or replaced:
+		// registering again starts one and exports its URI and token.
+		kind = transition.Refresh
+	}
+	switch kind {
 	case transition.Stay:
 		if path == "" {
 			// Out of any project: a failure is behind us, and coming back
@@ -306,6 +316,29 @@ func kept(err error, act *transition.Active, now time.Time) error {
 	return fmt.Errorf("%w; kept the credentials of %s, expired at %s: requests fail with ExpiredToken until a renewal succeeds", err, cmp.Or(act.Dir, act.RoleARN), exp)
 }
 
+// endpointURI is the endpoint's URI in the shell, as awsrole set it; ""
+// when the shell holds none, or one the user changed by hand.
+func endpointURI(active *state.Snapshot, env map[string]string) string {
+	const name = "AWS_CONTAINER_CREDENTIALS_FULL_URI"
+	uri, ok := env[name]
+	if !ok || active == nil || active.Applied[name] != transition.Digest(&uri) {
+		return ""
+	}
+	return uri
+}
+
+// endpointGone reports whether the shell holds awsrole's endpoint URI and
+// token file while no server answers to them (it was killed, or another one
+// started on another port).
+func (e *Engine) endpointGone(active *state.Snapshot, env map[string]string) bool {
+	uri := endpointURI(active, env)
+	if uri == "" || e.Endpoint == nil {
+		return false
+	}
+	_, url, tokenFile, ok := e.Endpoint.Running()
+	return !ok || !strings.HasPrefix(uri, url+"/") || env["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"] != tokenFile
+}
+
 // steady describes the state this call leaves, for the hook's own checks;
 // nil when the mark cannot be written (the hook then simply calls again).
 func (e *Engine) steady(in Input, start time.Time, path string, active *state.Snapshot, changes map[string]*string, user *dirconfig.UserConfig) *shellgen.Facts {
@@ -328,6 +361,12 @@ func (e *Engine) steady(in Input, start time.Time, path string, active *state.Sn
 		f.State = *v
 	}
 	if active != nil {
+		if endpointURI(active, envAfter(in.Env, changes)) != "" && e.Endpoint != nil {
+			// The hook checks at each prompt that this server still runs.
+			if pid, _, _, ok := e.Endpoint.Running(); ok {
+				f.Server = shellgen.ProcessOf(pid)
+			}
+		}
 		f.Deadline = active.Expiration.Add(-user.RefreshBefore).Unix()
 		for _, name := range transition.Names(active.Applied) {
 			if v := after(name); transition.Digest(v) == active.Applied[name] {
@@ -336,6 +375,22 @@ func (e *Engine) steady(in Input, start time.Time, path string, active *state.Sn
 		}
 	}
 	return f
+}
+
+// envAfter is env with changes made (nil: unset).
+func envAfter(env map[string]string, changes map[string]*string) map[string]string {
+	out := make(map[string]string, len(env)+len(changes))
+	for k, v := range env {
+		out[k] = v
+	}
+	for k, v := range changes {
+		if v == nil {
+			delete(out, k)
+		} else {
+			out[k] = *v
+		}
+	}
+	return out
 }
 
 // target finds the file for the shell's directory. A file the user has not

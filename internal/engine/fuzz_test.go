@@ -112,8 +112,8 @@ func FuzzHostileFiles(f *testing.F) {
 		case atFailure:
 			p = filepath.Join(state.Root(), "failures", strconv.Itoa(w.pid)+".json")
 		case atEndpoint:
-			p = endpoint.TokenPath()
-			for _, q := range []string{endpoint.InfoPath(), endpoint.ServedPath(), endpoint.RolePath(strings.Repeat("a", 64)), filepath.Join(endpoint.Dir(), "shells", strconv.Itoa(w.pid))} {
+			p = endpoint.TokenPath(4242)
+			for _, q := range []string{endpoint.InfoPath(), endpoint.ServedPath(), endpoint.PortPath(), endpoint.RolePath(strings.Repeat("a", 64)), filepath.Join(endpoint.Dir(), "shells", strconv.Itoa(w.pid))} {
 				plant(t, q, kind, content)
 			}
 		}
@@ -142,7 +142,7 @@ func FuzzHostileFiles(f *testing.F) {
 				}
 			}
 			endpoint.ReadInfo()
-			endpoint.ReadToken()
+			endpoint.ReadToken(4242)
 			endpoint.ReadServed()
 			endpoint.LoadRegistration(strings.Repeat("a", 64))
 			endpoint.LiveUsers()
