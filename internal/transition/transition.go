@@ -78,10 +78,6 @@ const (
 	Refresh             // same file and content, credentials inside the refresh window
 )
 
-func (k Kind) String() string {
-	return [...]string{"stay", "enter", "leave", "switch", "refresh"}[k]
-}
-
 // Active is what a shell has active, as recorded in its snapshot.
 type Active struct {
 	Dir        string             `json:"dir"`
