@@ -110,13 +110,9 @@ func fastPathShells() []string {
 func TestMain(m *testing.M) {
 	flag.Parse()
 	// The subtests spend most of their time waiting (on prompts, STS round
-	// trips, the renewal window): run them all at once rather than
-	// GOMAXPROCS at a time, unless -parallel was given.
-	parallelSet := false
-	flag.Visit(func(f *flag.Flag) { parallelSet = parallelSet || f.Name == "test.parallel" })
-	if !parallelSet {
-		_ = flag.Set("test.parallel", "64")
-	}
+	// trips, the renewal window): four per CPU overlap those waits without
+	// starving the shells and clients they start.
+	testrig.WaitingParallel(4)
 	if testing.Short() {
 		// Nothing here is logic of its own: the whole suite drives real
 		// processes, so it costs nothing under -short, not even a build.

@@ -30,11 +30,7 @@ func TestMain(m *testing.M) {
 	flag.Parse()
 	// Most tests spend their time waiting on processes and STS timeouts;
 	// the CPU-bound ones bound their own concurrency (see cpuSlots).
-	parallelSet := false
-	flag.Visit(func(f *flag.Flag) { parallelSet = parallelSet || f.Name == "test.parallel" })
-	if !parallelSet {
-		_ = flag.Set("test.parallel", "16")
-	}
+	testrig.WaitingParallel(8)
 	if testing.Short() {
 		// Nothing here is logic of its own: the whole suite drives real
 		// processes, so it costs nothing under -short, not even a build.

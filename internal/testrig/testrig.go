@@ -4,11 +4,13 @@
 package testrig
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"sync"
@@ -152,4 +154,18 @@ func Tool(t testing.TB, name, install string) string {
 		Require(t, fmt.Sprintf("%s is not on PATH (%s)", name, install))
 	}
 	return p
+}
+
+// WaitingParallel sets -test.parallel, unless it was given, for a package
+// whose tests mostly wait on real processes (shells, STS round trips,
+// renewal windows): perCPU tests per CPU. Waiting tests overlap well, but
+// each one also starts shells and SDK clients that need the CPU for a
+// moment; with 64 at once on two cores a Python aws CLI run took over 45 s
+// in CI, so the bound follows the machine rather than the test count.
+func WaitingParallel(perCPU int) {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		_ = flag.Set("test.parallel", strconv.Itoa(perCPU*runtime.GOMAXPROCS(0)))
+	}
 }
