@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+
+	"github.com/awsrole/awsrole/internal/credreq"
 )
 
 // Step is one cache entry a fetch goes through.
@@ -14,7 +16,7 @@ type Step struct {
 	Kind  string // "source", "mfa" or "role"
 	Label string // what the entry's credentials are for; see Credentials.RoleARN
 	Path  string
-	Hop   *Hop // the AssumeRole of a "role" step
+	Hop   *credreq.Hop // the AssumeRole of a "role" step
 	id    string
 }
 
@@ -36,10 +38,10 @@ func endpoint(serviceVar string) string {
 // the credentials handed out: the source's own (an SSO role or a profile
 // that gives temporary credentials), the MFA session, the role. Both
 // awsrole and awsrole-sts name entries through Plan alone.
-func Plan(req Request, src Source) []Step {
+func Plan(req credreq.Request, src credreq.Source) []Step {
 	var steps []Step
 	prev := src.Identity
-	if src.Kind != SourceEnv {
+	if src.Kind != credreq.SourceEnv {
 		// The region of the calls is not in any key: a profile's own
 		// region is in its identity, the portal's is the session's
 		// sso_region (in the identity too), and a session from STS in one
@@ -63,7 +65,7 @@ func Plan(req Request, src Source) []Step {
 	for _, h := range req.Hops() {
 		// Each hop is keyed by the identity it is assumed with (the
 		// previous step's key) and its own parameters.
-		s := newStep("role", h.RoleARN, &h, append([]string{prev}, h.keyParts()...)...)
+		s := newStep("role", h.RoleARN, &h, append([]string{prev}, keyParts(h)...)...)
 		steps = append(steps, s)
 		prev = s.id
 	}
@@ -73,20 +75,20 @@ func Plan(req Request, src Source) []Step {
 // keyParts are every parameter of h, in a fixed order. Each list is
 // JSON-encoded (tags as a sorted map), so no value can pass for another:
 // "a=b":"c" and "a":"b=c" are two keys.
-func (h Hop) keyParts() []string {
+func keyParts(h credreq.Hop) []string {
 	enc := func(v any) string { b, _ := json.Marshal(v); return string(b) }
 	return []string{h.RoleARN, h.SessionName, h.ExternalID, h.Duration.String(), "si=" + h.SourceIdentity,
 		"tags=" + enc(h.Tags), "transitive=" + enc(h.TransitiveTagKeys),
 		"policy_arns=" + enc(h.PolicyARNs), "policy=" + h.Policy}
 }
 
-func newStep(kind, label string, hop *Hop, parts ...string) Step {
+func newStep(kind, label string, hop *credreq.Hop, parts ...string) Step {
 	id := keyID(kind, parts...)
 	return Step{Kind: kind, Label: label, Hop: hop, id: id, Path: filepath.Join(Dir(), kind+"-"+id+".json")}
 }
 
 // Final is the entry whose credentials a fetch of req from src hands out.
-func Final(req Request, src Source) Step {
+func Final(req credreq.Request, src credreq.Source) Step {
 	steps := Plan(req, src)
 	return steps[len(steps)-1]
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/stsstub"
 )
 
@@ -53,13 +54,13 @@ func request() Request {
 }
 
 // userEnv is the user's own environment: their long-term key.
-func userEnv() credcache.Env {
-	return credcache.Env{"AWS_ACCESS_KEY_ID": s(userKey), "AWS_SECRET_ACCESS_KEY": s(userSecret)}
+func userEnv() credreq.Env {
+	return credreq.Env{"AWS_ACCESS_KEY_ID": s(userKey), "AWS_SECRET_ACCESS_KEY": s(userSecret)}
 }
 
 // get resolves req's source in env, as awsrole-sts does, and fetches.
-func get(g *Getter, req Request, env credcache.Env) (credcache.Credentials, error) {
-	src, err := credcache.Resolve(req, env, awsconfig.Load)
+func get(g *Getter, req Request, env credreq.Env) (credcache.Credentials, error) {
+	src, err := credreq.Resolve(req, env, awsconfig.Load)
 	if err != nil {
 		return credcache.Credentials{}, err
 	}
@@ -171,7 +172,7 @@ func TestSourceProfileThatRunsAwsroleIsRefused(t *testing.T) {
 	if err := os.WriteFile(os.Getenv("AWS_CONFIG_FILE"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := get(&Getter{Now: time.Now}, request(), credcache.Env{"AWS_PROFILE": s("loop")})
+	_, err := get(&Getter{Now: time.Now}, request(), credreq.Env{"AWS_PROFILE": s("loop")})
 	if err == nil || !strings.Contains(err.Error(), "gets its credentials from awsrole itself") {
 		t.Fatalf("err = %v", err)
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/gofrs/flock"
 
 	"github.com/awsrole/awsrole/dirconfig"
-	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/privfile"
 )
 
@@ -50,9 +50,9 @@ func project(t *testing.T, root, name, role string) *dirconfig.Config {
 }
 
 var (
-	reqA = credcache.Request{RoleARN: "arn:aws:iam::222222222222:role/a", SessionName: "s", Duration: time.Hour, Window: 5 * time.Minute}
-	reqB = credcache.Request{RoleARN: "arn:aws:iam::222222222222:role/b", SessionName: "s", Duration: time.Hour, Window: 5 * time.Minute}
-	src  = credcache.Source{Kind: credcache.SourceEnv, Identity: "env:AKIAUNITEXAMPLE00001", Region: "us-east-1"}
+	reqA = credreq.Request{RoleARN: "arn:aws:iam::222222222222:role/a", SessionName: "s", Duration: time.Hour, Window: 5 * time.Minute}
+	reqB = credreq.Request{RoleARN: "arn:aws:iam::222222222222:role/b", SessionName: "s", Duration: time.Hour, Window: 5 * time.Minute}
+	src  = credreq.Source{Kind: credreq.SourceEnv, Identity: "env:AKIAUNITEXAMPLE00001", Region: "us-east-1"}
 )
 
 // A registration holds the request, never credentials, in a 0600 file

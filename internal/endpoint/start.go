@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/awsrole/awsrole/dirconfig"
-	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/privfile"
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/transition"
@@ -153,7 +153,7 @@ type Starter struct {
 // Serve makes sure a server runs, registers req (for the project file cfg
 // as it was approved) for pid and returns the URI a process uses it with
 // and the file its token is read from.
-func (st Starter) Serve(req credcache.Request, src credcache.Source, cfg *dirconfig.Config, pid int, originals map[string]*string) (uri, tokenFile string, err error) {
+func (st Starter) Serve(req credreq.Request, src credreq.Source, cfg *dirconfig.Config, pid int, originals map[string]*string) (uri, tokenFile string, err error) {
 	i, tokenFile, err := Ensure(st.Exe, ServerEnv(st.Environ, originals))
 	if err != nil {
 		return "", "", err

@@ -18,6 +18,7 @@ import (
 
 	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/endpoint"
 	"github.com/awsrole/awsrole/internal/privfile"
 )
@@ -25,8 +26,8 @@ import (
 const role = "arn:aws:iam::222222222222:role/deploy"
 
 var (
-	testReq = credcache.Request{RoleARN: role, SessionName: "unit", Duration: time.Hour, Window: 5 * time.Minute}
-	testSrc = credcache.Source{Kind: credcache.SourceEnv, Identity: "env:AKIAUNITEXAMPLE00001", Region: "us-east-1"}
+	testReq = credreq.Request{RoleARN: role, SessionName: "unit", Duration: time.Hour, Window: 5 * time.Minute}
+	testSrc = credreq.Source{Kind: credreq.SourceEnv, Identity: "env:AKIAUNITEXAMPLE00001", Region: "us-east-1"}
 )
 
 // fakeCreds issues credentials of life and counts its fetches; fail makes
@@ -37,7 +38,7 @@ type fakeCreds struct {
 	fail  atomic.Bool
 }
 
-func (f *fakeCreds) Get(ctx context.Context, req credcache.Request, src credcache.Source, env credcache.Env) (credcache.Credentials, error) {
+func (f *fakeCreds) Get(ctx context.Context, req credreq.Request, src credreq.Source, env credreq.Env) (credcache.Credentials, error) {
 	n := f.calls.Add(1)
 	if f.fail.Load() {
 		return credcache.Credentials{}, errors.New("assume " + req.RoleARN + ": the SSO session has expired; run: awsrole login")
@@ -90,7 +91,7 @@ func serve(t testing.TB, creds *fakeCreds, idle time.Duration) (*Server, endpoin
 		t.Fatal(err)
 	}
 	s := &Server{Now: time.Now, Creds: creds,
-		Resolve: func(credcache.Request) (credcache.Source, error) { return testSrc, nil }}
+		Resolve: func(credreq.Request) (credreq.Source, error) { return testSrc, nil }}
 	ctx, cancel := context.WithCancel(context.Background())
 	started := make(chan error, 1)
 	done := make(chan struct{})
@@ -269,8 +270,8 @@ func TestOtherSource(t *testing.T) {
 	world(t)
 	creds := &fakeCreds{life: time.Hour}
 	s, i, id := serve(t, creds, time.Hour)
-	s.Resolve = func(credcache.Request) (credcache.Source, error) {
-		return credcache.Source{Kind: credcache.SourceEnv, Identity: "env:AKIAOTHEREXAMPLE0001", Region: "us-east-1"}, nil
+	s.Resolve = func(credreq.Request) (credreq.Source, error) {
+		return credreq.Source{Kind: credreq.SourceEnv, Identity: "env:AKIAOTHEREXAMPLE0001", Region: "us-east-1"}, nil
 	}
 	status, body := get(t, i.URL()+"/v1/"+id, "", s.Token)
 	if status != 503 || !strings.Contains(body, "other base credentials") || !strings.Contains(body, "awsrole serve --stop") {
@@ -368,7 +369,7 @@ func TestTokenRotatesAtEveryStart(t *testing.T) {
 	for range 2 {
 		ctx, cancel := context.WithCancel(context.Background())
 		s := &Server{Now: time.Now, Creds: creds,
-			Resolve: func(credcache.Request) (credcache.Source, error) { return testSrc, nil }}
+			Resolve: func(credreq.Request) (credreq.Source, error) { return testSrc, nil }}
 		started, done := make(chan error, 1), make(chan struct{})
 		go func() { defer close(done); Run(ctx, s, time.Hour, func(err error) { started <- err }) }()
 		if err := <-started; err != nil {

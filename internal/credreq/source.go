@@ -1,4 +1,4 @@
-package credcache
+package credreq
 
 import (
 	"cmp"
