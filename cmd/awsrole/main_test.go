@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha1"
 	"encoding/hex"
 	"encoding/json"
@@ -17,7 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/testrig"
+	"github.com/awsrole/awsrole/internal/wire"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -41,9 +44,9 @@ func TestMain(m *testing.M) {
 		"awsrole-sts": func() {
 			if len(os.Args) > 1 && os.Args[1] == "serve" {
 				// The credential endpoint, as cmd/awsrole-sts runs it.
-				os.Exit(server.Main(os.Args[2:], &creds.Getter{Now: time.Now, Notice: io.Discard}, creds.ProcessEnv()))
+				os.Exit(server.Main(os.Args[2:], &creds.Getter{Now: time.Now, Notice: io.Discard}, credreq.EnvOf(os.Environ())))
 			}
-			os.Exit(creds.Serve(os.Stdin, os.Stdout))
+			os.Exit(wire.Serve(context.Background(), os.Stdin, os.Stdout, creds.Handler(credreq.EnvOf(os.Environ()))))
 		},
 	})
 }

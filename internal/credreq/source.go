@@ -82,6 +82,18 @@ func (s Source) LoginCommand() string {
 // nil value or missing key means unset.
 type Env map[string]*string
 
+// EnvOf is environ ("NAME=value" entries, as os.Environ gives them) as an
+// Env: main reads the environment, and gives it.
+func EnvOf(environ []string) Env {
+	env := Env{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = &v
+		}
+	}
+	return env
+}
+
 // Get is the variable's value, "" when unset.
 func (e Env) Get(name string) string {
 	if v := e[name]; v != nil {
