@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/awsrole/awsrole/internal/credreq"
 )
@@ -22,8 +23,9 @@ type Step struct {
 
 // keyVersion changes whenever what a key means changes, so old entries
 // are never read as new ones. v5: no ambient region; endpoints as the SDK
-// resolves them (the service's own variable, else AWS_ENDPOINT_URL).
-const keyVersion = "v5"
+// resolves them (the service's own variable, else AWS_ENDPOINT_URL). v6:
+// a key is the canonical JSON of stepKey, the whole hop included.
+const keyVersion = 6
 
 // endpoint is where the SDK sends a service's calls when the environment
 // says (the service's variable wins over AWS_ENDPOINT_URL, as in every
@@ -32,6 +34,31 @@ const keyVersion = "v5"
 // matter: they are the same credentials, valid in every region.
 func endpoint(serviceVar string) string {
 	return cmp.Or(os.Getenv(serviceVar), os.Getenv("AWS_ENDPOINT_URL"))
+}
+
+// stepKey is everything that changes the credentials of a step; a step's
+// key is the hash of its JSON (encoding/json: fields in order, map keys
+// sorted), so a field added to credreq.Hop counts without anyone listing
+// it (TestKeysCountEveryField).
+type stepKey struct {
+	Version int    `json:"v"`
+	Kind    string `json:"kind"`
+	// STS is the STS endpoint in use: every step may call STS (a hop, an
+	// MFA session, a role profile as the source).
+	STS string `json:"sts"`
+	// SSO is the portal's endpoint, for a source step.
+	SSO string `json:"sso,omitempty"`
+	// From is the identity the step's calls are made with: the source's,
+	// or the previous step's key.
+	From string       `json:"from"`
+	MFA  *mfaKey      `json:"mfa,omitempty"`
+	Hop  *credreq.Hop `json:"hop,omitempty"`
+}
+
+// mfaKey is an MFA session: one code per device, for every region and role.
+type mfaKey struct {
+	Serial   string        `json:"serial"`
+	Duration time.Duration `json:"duration"`
 }
 
 // Plan lists the cache entries of a fetch of req from src, the last being
@@ -50,7 +77,7 @@ func Plan(req credreq.Request, src credreq.Source) []Step {
 		if src.SSO != nil {
 			label = src.SSO.Label()
 		}
-		s := newStep("source", label, nil, src.Identity, "sso="+endpoint("AWS_ENDPOINT_URL_SSO"))
+		s := newStep(label, stepKey{Kind: "source", SSO: endpoint("AWS_ENDPOINT_URL_SSO"), From: src.Identity})
 		steps = append(steps, s)
 		prev = s.id
 	}
@@ -58,33 +85,23 @@ func Plan(req credreq.Request, src credreq.Source) []Step {
 		return steps
 	}
 	if req.MFASerial != "" {
-		// A session serves every region and role: one code per device.
-		steps = append(steps, newStep("mfa", "mfa:"+req.MFASerial, nil, src.Identity, req.MFASerial, req.MFADuration.String()))
+		steps = append(steps, newStep("mfa:"+req.MFASerial, stepKey{Kind: "mfa", From: src.Identity,
+			MFA: &mfaKey{Serial: req.MFASerial, Duration: req.MFADuration}}))
 		prev = steps[len(steps)-1].id
 	}
 	for _, h := range req.Hops() {
 		// Each hop is keyed by the identity it is assumed with (the
-		// previous step's key) and its own parameters.
-		s := newStep("role", h.RoleARN, &h, append([]string{prev}, keyParts(h)...)...)
+		// previous step's key) and all of itself.
+		s := newStep(h.RoleARN, stepKey{Kind: "role", From: prev, Hop: &h})
 		steps = append(steps, s)
 		prev = s.id
 	}
 	return steps
 }
 
-// keyParts are every parameter of h, in a fixed order. Each list is
-// JSON-encoded (tags as a sorted map), so no value can pass for another:
-// "a=b":"c" and "a":"b=c" are two keys.
-func keyParts(h credreq.Hop) []string {
-	enc := func(v any) string { b, _ := json.Marshal(v); return string(b) }
-	return []string{h.RoleARN, h.SessionName, h.ExternalID, h.Duration.String(), "si=" + h.SourceIdentity,
-		"tags=" + enc(h.Tags), "transitive=" + enc(h.TransitiveTagKeys),
-		"policy_arns=" + enc(h.PolicyARNs), "policy=" + h.Policy}
-}
-
-func newStep(kind, label string, hop *credreq.Hop, parts ...string) Step {
-	id := keyID(kind, parts...)
-	return Step{Kind: kind, Label: label, Hop: hop, id: id, Path: filepath.Join(Dir(), kind+"-"+id+".json")}
+func newStep(label string, k stepKey) Step {
+	id := keyID(k)
+	return Step{Kind: k.Kind, Label: label, Hop: k.Hop, id: id, Path: filepath.Join(Dir(), k.Kind+"-"+id+".json")}
 }
 
 // Final is the entry whose credentials a fetch of req from src hands out.
@@ -94,13 +111,14 @@ func Final(req credreq.Request, src credreq.Source) Step {
 }
 
 // keyID is the one key function: a hash of everything that changes the
-// result, and of the STS endpoint in use (every step may call STS: a hop,
-// an MFA session, a role profile as the source).
-func keyID(kind string, parts ...string) string {
-	all := append([]string{keyVersion, kind, "sts=" + endpoint("AWS_ENDPOINT_URL_STS")}, parts...)
-	// JSON, not a separator: no part (a policy may hold anything) can
-	// run into the next.
-	data, _ := json.Marshal(all)
+// result. JSON, not a separator: no part (a policy may hold anything) can
+// run into the next.
+func keyID(k stepKey) string {
+	k.Version, k.STS = keyVersion, endpoint("AWS_ENDPOINT_URL_STS")
+	data, err := json.Marshal(k)
+	if err != nil {
+		panic("credcache: a cache key cannot be encoded: " + err.Error()) // strings, numbers, maps of strings: never
+	}
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])
 }

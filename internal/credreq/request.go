@@ -20,24 +20,30 @@ import (
 const ChainedMax = time.Hour
 
 // Request is everything that decides which credentials come back.
+//
+// Every field is part of the cache key (credcache keys each step by the
+// whole hop, MFA session and source) unless its key tag says otherwise:
+// key:"source" is read by Resolve and counted through Source.Identity;
+// key:"-" never changes what comes back, only how or when it is fetched.
+// credcache's TestKeysCountEveryField fails for a field that does neither.
 type Request struct {
-	RoleARN       string  `json:"role_arn,omitempty"` // "" when an SSO role is the end of the chain
-	SSO           SSORole `json:"sso,omitzero"`       // an IAM Identity Center role as the source
+	RoleARN       string  `json:"role_arn,omitempty"`        // "" when an SSO role is the end of the chain
+	SSO           SSORole `json:"sso,omitzero" key:"source"` // an IAM Identity Center role as the source
 	SessionName   string  `json:"session_name,omitempty"`
 	ExternalID    string  `json:"external_id,omitempty"`
-	SourceProfile string  `json:"source_profile,omitempty"`
+	SourceProfile string  `json:"source_profile,omitempty" key:"source"`
 	MFASerial     string  `json:"mfa_serial,omitempty"`
-	MFACommand    string  `json:"mfa_command,omitempty"` // the user config's: prints a code
+	MFACommand    string  `json:"mfa_command,omitempty" key:"-"` // the user config's: prints a code
 	// SSOLogin: an expired IAM Identity Center sign-in is renewed with
 	// the device flow on the terminal, when there is one (the user
 	// config's sso_login = "auto").
-	SSOLogin bool `json:"sso_login,omitempty"`
+	SSOLogin bool `json:"sso_login,omitempty" key:"-"`
 	// MFADuration is how long one code lasts (GetSessionToken).
 	MFADuration time.Duration `json:"mfa_duration,omitempty"`
-	Region      string        `json:"region,omitempty"` // the file's region; "" = the source's
+	Region      string        `json:"region,omitempty" key:"-"` // the file's region; "" = the source's (a session serves every region)
 	Duration    time.Duration `json:"duration,omitempty"`
 	// Window: cached credentials with less than this left are renewed.
-	Window time.Duration `json:"window,omitempty"`
+	Window time.Duration `json:"window,omitempty" key:"-"`
 
 	// Via are roles assumed in order from the source before RoleARN.
 	Via []string `json:"via,omitempty"`
