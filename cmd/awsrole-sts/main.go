@@ -10,17 +10,20 @@ import (
 	"os"
 	"time"
 
+	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/creds"
 	"github.com/awsrole/awsrole/internal/endpoint/server"
 	"github.com/awsrole/awsrole/internal/wire"
+	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
 func main() {
 	env := credreq.EnvOf(os.Environ()) // the user's own, as awsrole started this
+	cache := credcache.New(xdgdir.Cache(credcache.DirName), env)
 	if len(os.Args) > 1 && os.Args[1] == "serve" {
 		// The credential endpoint (awsrole serve becomes this).
-		os.Exit(server.Main(os.Args[2:], &creds.Getter{Now: time.Now, Notice: io.Discard}, env))
+		os.Exit(server.Main(os.Args[2:], &creds.Getter{Now: time.Now, Notice: io.Discard, Cache: cache}, env, cache))
 	}
-	os.Exit(wire.Serve(context.Background(), os.Stdin, os.Stdout, creds.Handler(env)))
+	os.Exit(wire.Serve(context.Background(), os.Stdin, os.Stdout, creds.Handler(cache, env)))
 }

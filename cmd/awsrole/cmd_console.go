@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -98,7 +97,7 @@ func signin(ctx context.Context, role *engine.Role, user *dirconfig.UserConfig, 
 	if err != nil {
 		return "", fmt.Errorf("console_federation_url in %s: %w", user.Path, err)
 	}
-	reply, err := wire.Helper{Now: time.Now}.Run(ctx, wire.Call{Op: wire.OpSignin, Signin: wire.Signin{TokenURL: tokenURL}}, originals)
+	reply, err := newHelper().Run(ctx, wire.Call{Op: wire.OpSignin, Signin: wire.Signin{TokenURL: tokenURL}}, originals)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", role.Label(), err)
 	}

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -78,7 +77,7 @@ from the permission set's role.`,
 			}
 			in.prompt, in.env = cmd.ErrOrStderr(), environ()
 			in.list = func(session string) ([]wire.Assignment, error) {
-				reply, err := wire.Helper{Now: time.Now}.Run(context.Background(),
+				reply, err := newHelper().Run(context.Background(),
 					wire.Call{Op: wire.OpAssignments, Login: wire.Login{Session: session}}, nil)
 				return reply.Assignments, err
 			}

@@ -38,7 +38,7 @@ are shown as such; --prune removes their entries from the trust store.`,
 				act = &snap.Active
 			}
 			now := time.Now()
-			list, err := engine.List(scan, transition.Originals(act, env), now)
+			list, err := engine.List(credCache(), scan, transition.Originals(act, env), now)
 			if err != nil {
 				return err
 			}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"os"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -35,7 +34,7 @@ else sso_session of your user config, else the only one in ~/.aws/config.`,
 				}
 			}
 			// Ctrl-C reaches the helper too, which ends the wait and says so.
-			_, err := wire.Helper{Now: time.Now}.Run(context.Background(), wire.Call{Op: wire.OpLogin, Login: login}, nil)
+			_, err := newHelper().Run(context.Background(), wire.Call{Op: wire.OpLogin, Login: login}, nil)
 			return err
 		},
 	}

@@ -23,7 +23,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/awsrole/awsrole/internal/termsafe"
-	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
 // Timeout bounds each wait of a fetch: for another shell's fetch of the
@@ -41,9 +40,6 @@ type Credentials struct {
 	// another label's key is never handed out.
 	RoleARN string `json:"role_arn"`
 }
-
-// Dir is where credentials are cached.
-func Dir() string { return xdgdir.Cache("credentials") }
 
 // OneLine folds s to one line of bounded length, safe to print on a
 // terminal (termsafe.String): remote error text may carry anything.

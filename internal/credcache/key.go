@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -27,13 +26,36 @@ type Step struct {
 // a key is the canonical JSON of stepKey, the whole hop included.
 const keyVersion = 6
 
-// endpoint is where the SDK sends a service's calls when the environment
-// says (the service's variable wins over AWS_ENDPOINT_URL, as in every
-// SDK); "" is AWS's own endpoint. Credentials from another endpoint are
-// other credentials; which of AWS's regional endpoints gave them is no
-// matter: they are the same credentials, valid in every region.
-func endpoint(serviceVar string) string {
-	return cmp.Or(os.Getenv(serviceVar), os.Getenv("AWS_ENDPOINT_URL"))
+// DirName is the cache's directory in awsrole's XDG cache directory.
+const DirName = "credentials"
+
+// Cache is the credential cache every shell shares, as one process sees
+// it: the directory, and the endpoints its calls go to (part of every
+// key). main builds it once, from the environment; nothing here reads the
+// environment.
+type Cache struct {
+	Dir       string
+	Endpoints Endpoints
+}
+
+// Endpoints are where the SDK sends STS and IAM Identity Center portal
+// calls when the environment says; "" is AWS's own endpoint. Credentials
+// from another endpoint are other credentials; which of AWS's regional
+// endpoints gave them is no matter: they are the same credentials, valid
+// in every region.
+type Endpoints struct {
+	STS, SSO string
+}
+
+// New is the cache in dir for a process whose environment is env: the
+// endpoints are resolved as every SDK does, the service's own variable
+// winning over AWS_ENDPOINT_URL.
+func New(dir string, env credreq.Env) Cache {
+	all := env.Get("AWS_ENDPOINT_URL")
+	return Cache{Dir: dir, Endpoints: Endpoints{
+		STS: cmp.Or(env.Get("AWS_ENDPOINT_URL_STS"), all),
+		SSO: cmp.Or(env.Get("AWS_ENDPOINT_URL_SSO"), all),
+	}}
 }
 
 // stepKey is everything that changes the credentials of a step; a step's
@@ -65,7 +87,7 @@ type mfaKey struct {
 // the credentials handed out: the source's own (an SSO role or a profile
 // that gives temporary credentials), the MFA session, the role. Both
 // awsrole and awsrole-sts name entries through Plan alone.
-func Plan(req credreq.Request, src credreq.Source) []Step {
+func (c Cache) Plan(req credreq.Request, src credreq.Source) []Step {
 	var steps []Step
 	prev := src.Identity
 	if src.Kind != credreq.SourceEnv {
@@ -77,7 +99,7 @@ func Plan(req credreq.Request, src credreq.Source) []Step {
 		if src.SSO != nil {
 			label = src.SSO.Label()
 		}
-		s := newStep(label, stepKey{Kind: "source", SSO: endpoint("AWS_ENDPOINT_URL_SSO"), From: src.Identity})
+		s := c.newStep(label, stepKey{Kind: "source", SSO: c.Endpoints.SSO, From: src.Identity})
 		steps = append(steps, s)
 		prev = s.id
 	}
@@ -85,28 +107,29 @@ func Plan(req credreq.Request, src credreq.Source) []Step {
 		return steps
 	}
 	if req.MFASerial != "" {
-		steps = append(steps, newStep("mfa:"+req.MFASerial, stepKey{Kind: "mfa", From: src.Identity,
+		steps = append(steps, c.newStep("mfa:"+req.MFASerial, stepKey{Kind: "mfa", From: src.Identity,
 			MFA: &mfaKey{Serial: req.MFASerial, Duration: req.MFADuration}}))
 		prev = steps[len(steps)-1].id
 	}
 	for _, h := range req.Hops() {
 		// Each hop is keyed by the identity it is assumed with (the
 		// previous step's key) and all of itself.
-		s := newStep(h.RoleARN, stepKey{Kind: "role", From: prev, Hop: &h})
+		s := c.newStep(h.RoleARN, stepKey{Kind: "role", From: prev, Hop: &h})
 		steps = append(steps, s)
 		prev = s.id
 	}
 	return steps
 }
 
-func newStep(label string, k stepKey) Step {
+func (c Cache) newStep(label string, k stepKey) Step {
+	k.Version, k.STS = keyVersion, c.Endpoints.STS
 	id := keyID(k)
-	return Step{Kind: k.Kind, Label: label, Hop: k.Hop, id: id, Path: filepath.Join(Dir(), k.Kind+"-"+id+".json")}
+	return Step{Kind: k.Kind, Label: label, Hop: k.Hop, id: id, Path: filepath.Join(c.Dir, k.Kind+"-"+id+".json")}
 }
 
 // Final is the entry whose credentials a fetch of req from src hands out.
-func Final(req credreq.Request, src credreq.Source) Step {
-	steps := Plan(req, src)
+func (c Cache) Final(req credreq.Request, src credreq.Source) Step {
+	steps := c.Plan(req, src)
 	return steps[len(steps)-1]
 }
 
@@ -114,7 +137,6 @@ func Final(req credreq.Request, src credreq.Source) Step {
 // result. JSON, not a separator: no part (a policy may hold anything) can
 // run into the next.
 func keyID(k stepKey) string {
-	k.Version, k.STS = keyVersion, endpoint("AWS_ENDPOINT_URL_STS")
 	data, err := json.Marshal(k)
 	if err != nil {
 		panic("credcache: a cache key cannot be encoded: " + err.Error()) // strings, numbers, maps of strings: never

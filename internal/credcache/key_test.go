@@ -71,13 +71,14 @@ func configFiles(t *testing.T, config, credentials string) func() (*awsconfig.Fi
 // temporary key at every resolution does not (the profile is the identity).
 func TestKeysByIdentity(t *testing.T) {
 	files := configFiles(t, testConfig, "")
+	cache := credcache.Cache{Dir: t.TempDir()}
 	req := credreq.Request{RoleARN: roleB, SessionName: "s", Duration: time.Hour}
 	final := func(req credreq.Request, env credreq.Env) string {
 		src, err := credreq.Resolve(req, env, files)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return credcache.Final(req, src).Path
+		return cache.Final(req, src).Path
 	}
 	work := credreq.Env{"AWS_PROFILE": sp("work")}
 	base := final(req, work)
@@ -119,7 +120,7 @@ func TestKeysByIdentity(t *testing.T) {
 		t.Error("editing the profile kept the key")
 	}
 	// The endpoint is part of every key.
-	t.Setenv("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1")
+	cache = credcache.New(cache.Dir, credreq.Env{"AWS_ENDPOINT_URL_STS": sp("http://127.0.0.1:1")})
 	if final(req, work) == base {
 		t.Error("another STS endpoint kept the key")
 	}
@@ -131,16 +132,14 @@ func TestKeysByIdentity(t *testing.T) {
 // AWS_ENDPOINT_URL.
 func TestKeysWithoutRegion(t *testing.T) {
 	files := configFiles(t, testConfig, "")
-	for _, name := range []string{"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL_SSO_OIDC"} {
-		t.Setenv(name, "")
-	}
+	endpoints, dir := credreq.Env{}, t.TempDir() // the process's environment, as main gives it
 	req := credreq.Request{RoleARN: roleB, SessionName: "s", Duration: time.Hour}
 	final := func(req credreq.Request, env credreq.Env) string {
 		src, err := credreq.Resolve(req, env, files)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return credcache.Final(req, src).Path
+		return credcache.New(dir, endpoints).Final(req, src).Path
 	}
 	with := func(base credreq.Env, extra ...string) credreq.Env {
 		env := maps.Clone(base)
@@ -167,21 +166,21 @@ func TestKeysWithoutRegion(t *testing.T) {
 		}
 	}
 	base := final(req, keys())
-	t.Setenv("AWS_ENDPOINT_URL_SSO_OIDC", "http://127.0.0.1:2")
+	endpoints["AWS_ENDPOINT_URL_SSO_OIDC"] = sp("http://127.0.0.1:2")
 	if final(req, keys()) != base {
 		t.Error("the OIDC endpoint changed the key of a role assumed from keys")
 	}
-	t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+	endpoints["AWS_ENDPOINT_URL"] = sp("http://127.0.0.1:1")
 	all := final(req, keys())
 	if all == base {
 		t.Error("AWS_ENDPOINT_URL (where STS calls go) kept the key")
 	}
-	t.Setenv("AWS_ENDPOINT_URL", "")
-	t.Setenv("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1")
+	endpoints["AWS_ENDPOINT_URL"] = sp("")
+	endpoints["AWS_ENDPOINT_URL_STS"] = sp("http://127.0.0.1:1")
 	if final(req, keys()) != all {
 		t.Error("the same STS endpoint named by AWS_ENDPOINT_URL_STS and by AWS_ENDPOINT_URL gave two keys")
 	}
-	t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:3")
+	endpoints["AWS_ENDPOINT_URL"] = sp("http://127.0.0.1:3")
 	if final(req, keys()) != all {
 		t.Error("AWS_ENDPOINT_URL changed the key though AWS_ENDPOINT_URL_STS wins over it")
 	}
@@ -200,11 +199,11 @@ func chainReq() credreq.Request {
 // TestKeysByControl: every parameter of a hop changes the key of that
 // hop, and a change in an earlier hop changes every later one.
 func TestKeysByControl(t *testing.T) {
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	cache := credcache.Cache{Dir: t.TempDir()}
 	src := credreq.Source{Kind: credreq.SourceEnv, Identity: "env\x00AKIA1", Region: "us-east-1"}
 	paths := func(req credreq.Request) []string {
 		var out []string
-		for _, s := range credcache.Plan(req, src) {
+		for _, s := range cache.Plan(req, src) {
 			out = append(out, s.Path)
 		}
 		return out
@@ -249,12 +248,12 @@ func TestKeysByControl(t *testing.T) {
 // TestTagsCannotPassForOthers: {"a=b": "c"} and {"a": "b=c"} are other
 // session tags, so other keys.
 func TestTagsCannotPassForOthers(t *testing.T) {
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	cache := credcache.Cache{Dir: t.TempDir()}
 	src := credreq.Source{Kind: credreq.SourceEnv, Identity: "env\x00AKIA1", Region: "us-east-1"}
 	a, b := chainReq(), chainReq()
 	a.Tags, b.Tags = map[string]string{"a=b": "c"}, map[string]string{"a": "b=c"}
 	a.TransitiveTagKeys, b.TransitiveTagKeys = nil, nil
-	if credcache.Final(a, src).Path == credcache.Final(b, src).Path {
+	if cache.Final(a, src).Path == cache.Final(b, src).Path {
 		t.Fatal("two different tag sets share a cache entry")
 	}
 }

@@ -141,8 +141,8 @@ func noSkip(reflect.StructField) bool { return false }
 // another key; a field that no key would see fails here, so no one has to
 // remember to list it.
 func TestKeysCountEveryField(t *testing.T) {
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
-	roleKey := func(h credreq.Hop) string { return newStep(h.RoleARN, stepKey{Kind: "role", From: "id", Hop: &h}).id }
+	cache := Cache{Dir: t.TempDir(), Endpoints: Endpoints{STS: "https://sts.example"}}
+	roleKey := func(h credreq.Hop) string { return cache.newStep(h.RoleARN, stepKey{Kind: "role", From: "id", Hop: &h}).id }
 	base := filled(t, reflect.TypeFor[credreq.Hop]())
 	baseKey := roleKey(base.Interface().(credreq.Hop))
 	vs := variants(t, base, "Hop", noSkip)
@@ -158,7 +158,7 @@ func TestKeysCountEveryField(t *testing.T) {
 	// Every field of a Request reaches the key of the credentials handed
 	// out, unless its key tag says why not (see credreq.Request).
 	src := credreq.Source{Kind: credreq.SourceEnv, Identity: "env\x00AKIA1"}
-	final := func(r credreq.Request) string { return Final(r, src).id }
+	final := func(r credreq.Request) string { return cache.Final(r, src).id }
 	req := filled(t, reflect.TypeFor[credreq.Request]())
 	reqKey := final(req.Interface().(credreq.Request))
 	tagged := func(f reflect.StructField) bool {
@@ -178,7 +178,7 @@ func TestKeysCountEveryField(t *testing.T) {
 	// key:"source" fields count through the source's identity.
 	other := src
 	other.Identity += "x"
-	if Final(req.Interface().(credreq.Request), other).id == reqKey {
+	if cache.Final(req.Interface().(credreq.Request), other).id == reqKey {
 		t.Error("another source identity kept the key")
 	}
 }

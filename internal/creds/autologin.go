@@ -26,6 +26,7 @@ import (
 // the process that asked.
 type terminalSignIn struct {
 	term *os.File // the controlling terminal, this process in its foreground
+	dir  string   // where sign-ins lock: the credential cache's
 }
 
 // signInWait is how long a fetch waits for another shell's, when that one
@@ -37,7 +38,7 @@ const signInWait = 2 * time.Minute
 // without a second one.
 func (t *terminalSignIn) run(ctx context.Context, src credreq.Source, retrieve func() (aws.Credentials, error)) (aws.Credentials, error) {
 	session := src.SSO.Session
-	unlock, err := lockSignIn(ctx, session, t.term)
+	unlock, err := lockSignIn(ctx, t.dir, session, t.term)
 	if err != nil {
 		return aws.Credentials{}, err
 	}
@@ -66,9 +67,8 @@ func (t *terminalSignIn) run(ctx context.Context, src credreq.Source, retrieve f
 }
 
 // lockSignIn takes the lock of session's sign-in, waiting signInWait for
-// another awsrole's to end, and saying so on term.
-func lockSignIn(ctx context.Context, session string, term io.Writer) (unlock func(), err error) {
-	dir := credcache.Dir()
+// another awsrole's to end, and saying so on term; the lock is in dir.
+func lockSignIn(ctx context.Context, dir, session string, term io.Writer) (unlock func(), err error) {
 	if err := privfile.Dir(dir); err != nil {
 		return nil, err
 	}

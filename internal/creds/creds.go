@@ -36,6 +36,7 @@ type Request = credreq.Request
 type Getter struct {
 	Now    func() time.Time
 	Notice io.Writer // says why a cache file was not used; may be nil
+	Cache  credcache.Cache
 }
 
 // Get returns credentials for req from src (see credreq.Resolve), in the
@@ -48,7 +49,7 @@ func (g *Getter) Get(ctx context.Context, req Request, src credreq.Source, env c
 	if req.SSOLogin && src.SSO != nil && src.SSO.Session != "" {
 		if term, err := tty.Open(); err == nil {
 			defer term.Close()
-			signIn = &terminalSignIn{term: term}
+			signIn = &terminalSignIn{term: term, dir: g.Cache.Dir}
 		}
 	}
 	interactive := req.MFASerial != "" || signIn != nil
@@ -69,7 +70,7 @@ func (g *Getter) Get(ctx context.Context, req Request, src credreq.Source, env c
 	if err != nil {
 		return credcache.Credentials{}, fmt.Errorf("%s: %w", label, err)
 	}
-	steps := credcache.Plan(req, src)
+	steps := g.Cache.Plan(req, src)
 	final := steps[len(steps)-1].Path
 	cached := func(step credcache.Step, p credcache.Provider, expiring func(credcache.Credentials) bool) *credcache.Cached {
 		window := req.Window

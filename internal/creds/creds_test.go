@@ -13,6 +13,7 @@ import (
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/stsstub"
+	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
 const (
@@ -58,8 +59,17 @@ func userEnv() credreq.Env {
 	return credreq.Env{"AWS_ACCESS_KEY_ID": s(userKey), "AWS_SECRET_ACCESS_KEY": s(userSecret)}
 }
 
-// get resolves req's source in env, as awsrole-sts does, and fetches.
+// testCache is the cache setup points at, as awsrole-sts's main builds it.
+func testCache() credcache.Cache {
+	return credcache.New(xdgdir.Cache(credcache.DirName), credreq.EnvOf(os.Environ()))
+}
+
+// get resolves req's source in env, as awsrole-sts does, and fetches
+// (through testCache unless g names a cache).
 func get(g *Getter, req Request, env credreq.Env) (credcache.Credentials, error) {
+	if g.Cache == (credcache.Cache{}) {
+		g.Cache = testCache()
+	}
 	src, err := credreq.Resolve(req, env, awsconfig.Load)
 	if err != nil {
 		return credcache.Credentials{}, err
@@ -97,7 +107,7 @@ func TestGetFromUsersOwnKeysThenCache(t *testing.T) {
 		t.Fatalf("AssumeRole calls = %d, want 2", n)
 	}
 	// Cache files are private.
-	entries, _ := os.ReadDir(credcache.Dir())
+	entries, _ := os.ReadDir(testCache().Dir)
 	for _, e := range entries {
 		fi, _ := e.Info()
 		if fi.Mode().Perm()&0o077 != 0 {
@@ -128,7 +138,7 @@ func TestRenewInsideWindowAndRefuseUnsafeCache(t *testing.T) {
 		t.Fatalf("AssumeRole calls = %d, want 2 (renewal)", n)
 	}
 	// A cache file others could have written is not used, and we say why.
-	entries, _ := filepath.Glob(filepath.Join(credcache.Dir(), "*.json"))
+	entries, _ := filepath.Glob(filepath.Join(testCache().Dir, "*.json"))
 	for _, p := range entries {
 		os.Chmod(p, 0o666)
 	}

@@ -8,15 +8,17 @@ import (
 	"time"
 
 	"github.com/awsrole/awsrole/internal/awsconfig"
+	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/wire"
 )
 
 // Handler is awsrole-sts's wire.Handler: it carries out a call in env,
-// this process's environment (the user's own, as awsrole started it).
+// this process's environment (the user's own, as awsrole started it),
+// through cache.
 // Notices (a damaged cache file) and prompts go to stderr and the
 // terminal.
-func Handler(env credreq.Env) wire.Handler {
+func Handler(cache credcache.Cache, env credreq.Env) wire.Handler {
 	return func(ctx context.Context, call wire.Call) (wire.Reply, error) {
 		switch call.Op {
 		case wire.OpCredentials:
@@ -24,7 +26,7 @@ func Handler(env credreq.Env) wire.Handler {
 			if err != nil {
 				return wire.Reply{}, &roleError{role: call.Request.Label(), err: err}
 			}
-			c, err := (&Getter{Now: time.Now, Notice: os.Stderr}).Get(ctx, call.Request, src, env)
+			c, err := (&Getter{Now: time.Now, Notice: os.Stderr, Cache: cache}).Get(ctx, call.Request, src, env)
 			return wire.Reply{Credentials: &c}, err
 		case wire.OpLogin:
 			// Ctrl-C while waiting for the browser ends the wait with a line.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/awsrole/awsrole/dirconfig"
+	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/privfile"
 	"github.com/awsrole/awsrole/internal/state"
@@ -148,6 +149,7 @@ func ServerEnv(environ []string, originals map[string]*string) []string {
 type Starter struct {
 	Exe     string   // the awsrole binary
 	Environ []string // the calling process's environment
+	Cache   credcache.Cache
 }
 
 // Serve makes sure a server runs, registers req (for the project file cfg
@@ -158,7 +160,7 @@ func (st Starter) Serve(req credreq.Request, src credreq.Source, cfg *dirconfig.
 	if err != nil {
 		return "", "", err
 	}
-	id, err := Register(req, src, cfg, pid)
+	id, err := Register(st.Cache, req, src, cfg, pid)
 	if err != nil {
 		return "", "", err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/stsstub"
 	"github.com/awsrole/awsrole/internal/wire"
+	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
 const (
@@ -179,6 +180,9 @@ func TestHookReadsWhatTheHelperWrote(t *testing.T) {
 // getAsHook is what the hook's awsrole does: resolve (no SDK), then ask
 // the Helper.
 func getAsHook(h wire.Helper, req credreq.Request, env credreq.Env) (credcache.Credentials, error) {
+	// A new awsrole process: its main reads the environment as it is now.
+	h.Cache = credcache.New(xdgdir.Cache(credcache.DirName), credreq.EnvOf(os.Environ()))
+	h.Environ = os.Environ()
 	src, err := credreq.Resolve(req, env, awsconfig.Load)
 	if err != nil {
 		return credcache.Credentials{}, err

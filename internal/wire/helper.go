@@ -28,12 +28,17 @@ const HelperName = "awsrole-sts"
 type Helper struct {
 	Now    func() time.Time
 	Stderr io.Writer // the helper's notices and prompts' echo; default os.Stderr
+	Cache  credcache.Cache
+	// Environ is the environment the helper starts in ("NAME=value", as
+	// os.Environ gives it), before the user's own values of the managed
+	// variables replace awsrole's.
+	Environ []string
 }
 
 // Get returns credentials for req from src; env is the user's own
 // environment for the managed variables, in which the helper runs.
 func (h Helper) Get(ctx context.Context, req credreq.Request, src credreq.Source, env credreq.Env) (credcache.Credentials, error) {
-	if c, ok := credcache.Lookup(credcache.Final(req, src), req.Window, h.Now(), nil); ok {
+	if c, ok := credcache.Lookup(h.Cache.Final(req, src), req.Window, h.Now(), nil); ok {
 		return c, nil
 	}
 	reply, err := h.Run(ctx, Call{Op: OpCredentials, Request: req}, env)
@@ -64,7 +69,7 @@ func (h Helper) Run(ctx context.Context, call Call, env credreq.Env) (Reply, err
 	if cmd.Stderr == nil {
 		cmd.Stderr = os.Stderr
 	}
-	cmd.Env = helperEnv(os.Environ(), env)
+	cmd.Env = helperEnv(h.Environ, env)
 	// Ctrl-C (at an MFA prompt, say) reaches the helper too, which answers
 	// with the error; staying alive until then lets the failure be
 	// recorded, so the next prompt does not ask again at once.

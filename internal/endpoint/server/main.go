@@ -20,8 +20,8 @@ import (
 
 // Main is `awsrole-sts serve [--idle D] [--ready-fd N]`, which `awsrole
 // serve` becomes: it serves in this process's environment (the user's own,
-// as awsrole prepared it) with creds, and returns the exit status.
-func Main(args []string, creds CredentialProvider, env credreq.Env) int {
+// as awsrole prepared it) with creds and cache, and returns the exit status.
+func Main(args []string, creds CredentialProvider, env credreq.Env, cache credcache.Cache) int {
 	fs := flag.NewFlagSet("awsrole-sts serve", flag.ContinueOnError)
 	idle := fs.Duration("idle", time.Hour, "exit after this long unused")
 	readyFD := fs.Int("ready-fd", 0, "descriptor to report readiness on")
@@ -46,7 +46,7 @@ func Main(args []string, creds CredentialProvider, env credreq.Env) int {
 		}
 	}
 	dropTerminal()
-	s := &Server{Now: time.Now, Creds: creds, Env: env,
+	s := &Server{Now: time.Now, Creds: creds, Env: env, Cache: cache,
 		Resolve: func(req credreq.Request) (credreq.Source, error) {
 			return credreq.Resolve(req, env, awsconfig.Load)
 		}}

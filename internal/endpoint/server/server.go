@@ -39,6 +39,7 @@ type Server struct {
 	// own environment (the user's, as the starting shell had it).
 	Resolve func(req credreq.Request) (credreq.Source, error)
 	Env     credreq.Env // the server's own environment, for renewals
+	Cache   credcache.Cache
 	Token   string
 
 	mu      sync.Mutex
@@ -211,7 +212,7 @@ func (s *Server) lockFor(id string) *sync.Mutex {
 // sessions are not renewed at every request.
 func (s *Server) Credentials(ctx context.Context, id string, reg *endpoint.Registration) (credcache.Credentials, error) {
 	req := reg.Request
-	step := credcache.Final(req, reg.Source)
+	step := s.Cache.Final(req, reg.Source)
 	now := s.Now()
 	if c, ok := fresh(step, &req, now); ok {
 		s.record(id, reg, c, nil)
@@ -261,7 +262,7 @@ func (s *Server) renewCreds(ctx context.Context, req credreq.Request, reg *endpo
 	if err != nil {
 		return credcache.Credentials{}, fmt.Errorf("%s: %w", req.Label(), err)
 	}
-	if credcache.Final(req, src).Path != step.Path {
+	if s.Cache.Final(req, src).Path != step.Path {
 		now, then := src.Describe(), reg.Source.Describe()
 		if now == then {
 			// The same profile, defined (or keyed) otherwise.

@@ -21,6 +21,7 @@ import (
 	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/endpoint"
 	"github.com/awsrole/awsrole/internal/privfile"
+	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
 const role = "arn:aws:iam::222222222222:role/deploy"
@@ -47,7 +48,7 @@ func (f *fakeCreds) Get(ctx context.Context, req credreq.Request, src credreq.So
 	c := credcache.Credentials{AccessKeyID: fmt.Sprintf("ASIAFAKE%012d", n), SecretAccessKey: "secret", SessionToken: "token",
 		Expiration: time.Now().Add(f.life).Truncate(time.Second), RoleARN: req.RoleARN}
 	data, _ := json.Marshal(c)
-	if err := privfile.Write(credcache.Final(req, src).Path, data); err != nil {
+	if err := privfile.Write(testCache().Final(req, src).Path, data); err != nil {
 		return credcache.Credentials{}, err
 	}
 	return c, nil
@@ -86,11 +87,11 @@ var testCfg *dirconfig.Config
 // the id of the registered test request.
 func serve(t testing.TB, creds *fakeCreds, idle time.Duration) (*Server, endpoint.Info, string) {
 	t.Helper()
-	id, err := endpoint.Register(testReq, testSrc, testCfg, os.Getpid())
+	id, err := endpoint.Register(testCache(), testReq, testSrc, testCfg, os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Now: time.Now, Creds: creds,
+	s := &Server{Now: time.Now, Creds: creds, Cache: testCache(),
 		Resolve: func(credreq.Request) (credreq.Source, error) { return testSrc, nil }}
 	ctx, cancel := context.WithCancel(context.Background())
 	started := make(chan error, 1)
@@ -286,10 +287,10 @@ func TestOtherSource(t *testing.T) {
 // but not while a registered process lives.
 func TestIdleExit(t *testing.T) {
 	world(t)
-	if _, err := endpoint.Register(testReq, testSrc, testCfg, os.Getpid()); err != nil {
+	if _, err := endpoint.Register(testCache(), testReq, testSrc, testCfg, os.Getpid()); err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Now: time.Now, Creds: &fakeCreds{life: time.Hour}}
+	s := &Server{Now: time.Now, Creds: &fakeCreds{life: time.Hour}, Cache: testCache()}
 	done := make(chan error, 1)
 	go func() { done <- Run(context.Background(), s, 200*time.Millisecond, nil) }()
 	select {
@@ -368,7 +369,7 @@ func TestTokenRotatesAtEveryStart(t *testing.T) {
 	var tokens []string
 	for range 2 {
 		ctx, cancel := context.WithCancel(context.Background())
-		s := &Server{Now: time.Now, Creds: creds,
+		s := &Server{Now: time.Now, Creds: creds, Cache: testCache(),
 			Resolve: func(credreq.Request) (credreq.Source, error) { return testSrc, nil }}
 		started, done := make(chan error, 1), make(chan struct{})
 		go func() { defer close(done); Run(ctx, s, time.Hour, func(err error) { started <- err }) }()
@@ -441,4 +442,10 @@ func TestRevoked(t *testing.T) {
 	if e := endpoint.ReadServed()[id]; !strings.Contains(e.Error, "is denied") {
 		t.Errorf("served.json: %+v, want the reason", e)
 	}
+}
+
+// testCache is the credential cache of the world's XDG directories, as
+// awsrole-sts's main builds it.
+func testCache() credcache.Cache {
+	return credcache.New(xdgdir.Cache(credcache.DirName), credreq.EnvOf(os.Environ()))
 }
