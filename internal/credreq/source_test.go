@@ -166,21 +166,42 @@ func TestHops(t *testing.T) {
 	if len(hops) != 2 || hops[0].RoleARN != jumpRole || hops[1].RoleARN != roleB {
 		t.Fatalf("hops %+v", hops)
 	}
-	h1, h2 := hops[0], hops[1]
 	for i, h := range hops {
 		if h.SourceIdentity != "alice" || h.Duration != credreq.ChainedMax {
 			t.Errorf("hop %d: source identity %q, duration %s", i+1, h.SourceIdentity, h.Duration)
 		}
 	}
+}
+
+// TestHopTags: transitive tags go with the first hop only (STS carries
+// them on and refuses them again), the others with every hop.
+func TestHopTags(t *testing.T) {
+	req := chainReq()
+	hops := req.Hops()
+	h1, h2 := hops[0], hops[1]
 	if !maps.Equal(h1.Tags, req.Tags) || !slices.Equal(h1.TransitiveTagKeys, []string{"project"}) {
 		t.Errorf("hop 1 tags %v transitive %v", h1.Tags, h1.TransitiveTagKeys)
 	}
 	if !maps.Equal(h2.Tags, map[string]string{"team": "core"}) || h2.TransitiveTagKeys != nil {
 		t.Errorf("hop 2 must carry only the non-transitive tags: %v %v", h2.Tags, h2.TransitiveTagKeys)
 	}
+}
+
+// TestHopPolicies: session policies and the external id belong to the
+// last hop.
+func TestHopPolicies(t *testing.T) {
+	hops := chainReq().Hops()
+	h1, h2 := hops[0], hops[1]
 	if h1.Policy != "" || h1.PolicyARNs != nil || h1.ExternalID != "" || h2.Policy == "" || len(h2.PolicyARNs) != 1 || h2.ExternalID != "ext-1" {
 		t.Errorf("session policies and the external id belong to the last hop: %+v / %+v", h1, h2)
 	}
+}
+
+// TestChainIsChained: a chain of hops is role chaining, capped at
+// ChainedMax; one role from long-term keys is not.
+func TestChainIsChained(t *testing.T) {
+	req := chainReq()
+	req.Duration = 4 * time.Hour
 	if d, why := req.Effective(credreq.Source{Kind: credreq.SourceEnv}); d != credreq.ChainedMax || why == "" {
 		t.Errorf("a chain is capped: %s %q", d, why)
 	}

@@ -44,91 +44,70 @@ func callJSON(c wire.Call) string {
 	return string(data)
 }
 
+// want is what a reply must hold: err is its error's start ("" none).
+type want struct {
+	status      int
+	err         string
+	signIn      bool
+	key         string // the credentials' access key id
+	token       string
+	assignments int
+}
+
+func (w want) check(t *testing.T, status int, r wire.Reply) {
+	t.Helper()
+	if status != w.status {
+		t.Errorf("status %d, want %d", status, w.status)
+	}
+	if r.Version != wire.ProtocolVersion {
+		t.Errorf("reply version %d, want %d", r.Version, wire.ProtocolVersion)
+	}
+	if !strings.HasPrefix(r.Error, w.err) || (w.err == "") != (r.Error == "") || r.SignIn != w.signIn {
+		t.Errorf("error %q (sign-in %v), want %q (sign-in %v)", r.Error, r.SignIn, w.err, w.signIn)
+	}
+	key := ""
+	if r.Credentials != nil {
+		key = r.Credentials.AccessKeyID
+	}
+	if key != w.key || r.SigninToken != w.token || len(r.Assignments) != w.assignments {
+		t.Errorf("reply %+v, want %+v", r, w)
+	}
+}
+
 // TestServe: one call in, one reply out, for every op and every way a
 // call can be wrong; no process, no AWS.
 func TestServe(t *testing.T) {
 	v := wire.ProtocolVersion
+	badRequest := "awsrole-sts: bad request: "
 	for _, tt := range []struct {
-		name   string
-		in     string
-		status int
-		check  func(t *testing.T, r wire.Reply)
+		name string
+		in   string
+		want want
 	}{
-		{"credentials", callJSON(wire.Call{Version: v, Op: wire.OpCredentials}), 0, func(t *testing.T, r wire.Reply) {
-			if r.Credentials == nil || r.Credentials.AccessKeyID != "ASIAFAKE" || r.Error != "" {
-				t.Errorf("reply %+v", r)
-			}
-		}},
-		{"credentials refused", `{"version":` + fmt.Sprint(v) + `,"op":"credentials","request":{"role_arn":"arn:aws:iam::222222222222:role/denied"}}`, 0, func(t *testing.T, r wire.Reply) {
-			if r.Error != "assume role: AccessDenied: not allowed" || r.SignIn || r.Credentials != nil {
-				t.Errorf("the error must come back on one line, and alone: %+v", r)
-			}
-		}},
-		{"login", callJSON(wire.Call{Version: v, Op: wire.OpLogin, Login: wire.Login{Session: "corp"}}), 0, func(t *testing.T, r wire.Reply) {
-			if r.Error != "" || r.SignIn {
-				t.Errorf("reply %+v", r)
-			}
-		}},
-		{"login given up", callJSON(wire.Call{Version: v, Op: wire.OpLogin, Login: wire.Login{Session: "cancelled"}}), 0, func(t *testing.T, r wire.Reply) {
-			if !r.SignIn || !strings.Contains(r.Error, "Ctrl-C") {
-				t.Errorf("a sign-in failure must say so (SignIn): %+v", r)
-			}
-		}},
-		{"signin", callJSON(wire.Call{Version: v, Op: wire.OpSignin, Signin: wire.Signin{TokenURL: "u"}}), 0, func(t *testing.T, r wire.Reply) {
-			if r.SigninToken != "token-for-u" {
-				t.Errorf("reply %+v", r)
-			}
-		}},
-		{"assignments", callJSON(wire.Call{Version: v, Op: wire.OpAssignments, Login: wire.Login{Session: "corp"}}), 0, func(t *testing.T, r wire.Reply) {
-			if len(r.Assignments) != 1 || r.Assignments[0].RoleName != "Deploy" {
-				t.Errorf("reply %+v", r)
-			}
-		}},
-		{"unknown op", callJSON(wire.Call{Version: v, Op: "dance"}), 0, func(t *testing.T, r wire.Reply) {
-			if r.Error != "awsrole-sts: unknown operation dance" {
-				t.Errorf("reply %+v", r)
-			}
-		}},
-		{"older caller", callJSON(wire.Call{Version: v - 1, Op: wire.OpCredentials}), 2, func(t *testing.T, r wire.Reply) {
-			if want := fmt.Sprintf("awsrole-sts speaks protocol version %d, the caller %d; install awsrole and awsrole-sts from the same release", v, v-1); r.Error != want {
-				t.Errorf("error %q, want %q", r.Error, want)
-			}
-			if r.Credentials != nil {
-				t.Error("a call of another version was carried out")
-			}
-		}},
-		{"no version", `{"op":"credentials"}`, 2, func(t *testing.T, r wire.Reply) {
-			if !strings.Contains(r.Error, "the caller 0") {
-				t.Errorf("reply %+v", r)
-			}
-		}},
-		{"malformed", `{"version":`, 2, func(t *testing.T, r wire.Reply) {
-			if !strings.HasPrefix(r.Error, "awsrole-sts: bad request: ") {
-				t.Errorf("reply %+v", r)
-			}
-		}},
-		{"empty", ``, 2, func(t *testing.T, r wire.Reply) {
-			if !strings.HasPrefix(r.Error, "awsrole-sts: bad request: ") {
-				t.Errorf("reply %+v", r)
-			}
-		}},
-		{"not an object", `"credentials"`, 2, func(t *testing.T, r wire.Reply) {
-			if !strings.HasPrefix(r.Error, "awsrole-sts: bad request: ") {
-				t.Errorf("reply %+v", r)
-			}
-		}},
-		{"oversize", `{"version":` + fmt.Sprint(v) + `,"op":"credentials","request":{"policy":"` + strings.Repeat("x", wire.MaxCall) + `"}}`, 2, func(t *testing.T, r wire.Reply) {
-			if !strings.HasPrefix(r.Error, "awsrole-sts: bad request: ") || r.Credentials != nil {
-				t.Errorf("a call over MaxCall was read: %+v", r)
-			}
-		}},
+		{"credentials", callJSON(wire.Call{Version: v, Op: wire.OpCredentials}), want{key: "ASIAFAKE"}},
+		// The error comes back on one line, and alone.
+		{"credentials refused", `{"version":` + fmt.Sprint(v) + `,"op":"credentials","request":{"role_arn":"arn:aws:iam::222222222222:role/denied"}}`,
+			want{err: "assume role: AccessDenied: not allowed"}},
+		{"login", callJSON(wire.Call{Version: v, Op: wire.OpLogin, Login: wire.Login{Session: "corp"}}), want{}},
+		// A sign-in failure says so, for the prompts after it.
+		{"login given up", callJSON(wire.Call{Version: v, Op: wire.OpLogin, Login: wire.Login{Session: "cancelled"}}),
+			want{err: "sign-in: sign-in given up with Ctrl-C", signIn: true}},
+		{"signin", callJSON(wire.Call{Version: v, Op: wire.OpSignin, Signin: wire.Signin{TokenURL: "u"}}), want{token: "token-for-u"}},
+		{"assignments", callJSON(wire.Call{Version: v, Op: wire.OpAssignments, Login: wire.Login{Session: "corp"}}), want{assignments: 1}},
+		{"unknown op", callJSON(wire.Call{Version: v, Op: "dance"}), want{err: "awsrole-sts: unknown operation dance"}},
+		// A call of another version is refused, never carried out.
+		{"older caller", callJSON(wire.Call{Version: v - 1, Op: wire.OpCredentials}),
+			want{status: 2, err: fmt.Sprintf("awsrole-sts speaks protocol version %d, the caller %d; install awsrole and awsrole-sts from the same release", v, v-1)}},
+		{"no version", `{"op":"credentials"}`, want{status: 2, err: fmt.Sprintf("awsrole-sts speaks protocol version %d, the caller 0;", v)}},
+		{"malformed", `{"version":`, want{status: 2, err: badRequest}},
+		{"empty", ``, want{status: 2, err: badRequest}},
+		{"not an object", `"credentials"`, want{status: 2, err: badRequest}},
+		{"oversize", `{"version":` + fmt.Sprint(v) + `,"op":"credentials","request":{"policy":"` + strings.Repeat("x", wire.MaxCall) + `"}}`,
+			want{status: 2, err: badRequest}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
 			status := wire.Serve(context.Background(), strings.NewReader(tt.in), &out, fakeHandler)
-			if status != tt.status {
-				t.Errorf("status %d, want %d", status, tt.status)
-			}
 			if strings.Count(out.String(), "\n") != 1 {
 				t.Fatalf("want one reply line, got %q", out.String())
 			}
@@ -136,10 +115,7 @@ func TestServe(t *testing.T) {
 			if err := json.Unmarshal(out.Bytes(), &r); err != nil {
 				t.Fatalf("reply is not JSON: %v: %q", err, out.String())
 			}
-			if r.Version != v {
-				t.Errorf("reply version %d, want %d", r.Version, v)
-			}
-			tt.check(t, r)
+			tt.want.check(t, status, r)
 		})
 	}
 }
