@@ -142,7 +142,9 @@ func noSkip(reflect.StructField) bool { return false }
 // remember to list it.
 func TestKeysCountEveryField(t *testing.T) {
 	cache := Cache{Dir: t.TempDir(), Endpoints: Endpoints{STS: "https://sts.example"}}
-	roleKey := func(h credreq.Hop) string { return cache.newStep(h.RoleARN, stepKey{Kind: "role", From: "id", Hop: &h}).id }
+	roleKey := func(h credreq.Hop) string {
+		return cache.newStep(h.RoleARN, stepKey{Kind: "role", From: "id", Hop: &h}).id
+	}
 	base := filled(t, reflect.TypeFor[credreq.Hop]())
 	baseKey := roleKey(base.Interface().(credreq.Hop))
 	vs := variants(t, base, "Hop", noSkip)

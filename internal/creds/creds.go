@@ -1,7 +1,7 @@
 // Package creds is the AWS side of the credential seam: the providers
 // that need the SDK (a profile, an IAM Identity Center role, an MFA
-// session, AssumeRole), each wrapped in credcache.Cached, and Serve, the
-// awsrole-sts helper's request loop. Source credentials are only ever the
+// session, AssumeRole), each wrapped in credcache.Cached, and Handler,
+// what awsrole-sts does with each call wire.Serve reads. Source credentials are only ever the
 // user's own: the helper runs in the user's original environment, and the
 // source is what credreq.Resolve names.
 package creds
