@@ -5,18 +5,25 @@
 package main
 
 import (
+	"context"
 	"io"
 	"os"
 	"time"
 
+	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/creds"
 	"github.com/awsrole/awsrole/internal/endpoint/server"
+	"github.com/awsrole/awsrole/internal/wire"
+	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
 func main() {
+	env := credreq.EnvOf(os.Environ()) // the user's own, as awsrole started this
+	cache := credcache.New(xdgdir.Cache(credcache.DirName), env)
 	if len(os.Args) > 1 && os.Args[1] == "serve" {
 		// The credential endpoint (awsrole serve becomes this).
-		os.Exit(server.Main(os.Args[2:], &creds.Getter{Now: time.Now, Notice: io.Discard}, creds.ProcessEnv()))
+		os.Exit(server.Main(os.Args[2:], &creds.Getter{Now: time.Now, Notice: io.Discard, Cache: cache}, env, cache))
 	}
-	os.Exit(creds.Serve(os.Stdin, os.Stdout))
+	os.Exit(wire.Serve(context.Background(), os.Stdin, os.Stdout, creds.Handler(cache, env)))
 }

@@ -4,15 +4,15 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/browser"
 	"github.com/awsrole/awsrole/internal/console"
-	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/engine"
+	"github.com/awsrole/awsrole/internal/wire"
 )
 
 // consoleInput is what `awsrole console` was asked.
@@ -75,10 +75,10 @@ func consoleURL(ctx context.Context, in consoleInput) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return signin(ctx, role, user, in, credcache.Env(role.Originals))
+	return signin(ctx, role, user, in, credreq.Env(role.Originals))
 }
 
-func signin(ctx context.Context, role *engine.Role, user *dirconfig.UserConfig, in consoleInput, originals credcache.Env) (string, error) {
+func signin(ctx context.Context, role *engine.Role, user *dirconfig.UserConfig, in consoleInput, originals credreq.Env) (string, error) {
 	partition := console.Partition(role.Label())
 	fed := user.ConsoleFederationURL
 	if fed == "" {
@@ -97,7 +97,7 @@ func signin(ctx context.Context, role *engine.Role, user *dirconfig.UserConfig, 
 	if err != nil {
 		return "", fmt.Errorf("console_federation_url in %s: %w", user.Path, err)
 	}
-	reply, err := credcache.Helper{Now: time.Now}.Run(ctx, credcache.Call{Op: credcache.OpSignin, Signin: credcache.Signin{TokenURL: tokenURL}}, originals)
+	reply, err := newHelper().Run(ctx, wire.Call{Op: wire.OpSignin, Signin: wire.Signin{TokenURL: tokenURL}}, originals)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", role.Label(), err)
 	}

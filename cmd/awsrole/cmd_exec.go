@@ -12,15 +12,14 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/endpoint"
 	"github.com/awsrole/awsrole/internal/engine"
 )
 
 func newEngine() *engine.Engine {
-	e := &engine.Engine{Now: time.Now, Creds: credcache.Helper{Now: time.Now}, Notice: os.Stderr, Ask: engine.TTYAsker{}}
+	e := &engine.Engine{Now: time.Now, Creds: newHelper(), Notice: os.Stderr, Ask: engine.TTYAsker{}}
 	if exe, err := os.Executable(); err == nil {
-		e.Endpoint = endpoint.Starter{Exe: exe, Environ: os.Environ()}
+		e.Endpoint = endpoint.Starter{Exe: exe, Environ: os.Environ(), Cache: credCache()}
 	}
 	return e
 }

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -21,6 +20,7 @@ import (
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/engine"
 	"github.com/awsrole/awsrole/internal/termsafe"
+	"github.com/awsrole/awsrole/internal/wire"
 )
 
 const initTemplate = `# awsrole: the AWS IAM role for this directory and everything below it.
@@ -50,7 +50,7 @@ type initInput struct {
 	permissionSet, region string
 	stdin                 io.Reader // where the interactive pick is read (the terminal)
 	prompt                io.Writer
-	list                  func(session string) ([]credcache.Assignment, error)
+	list                  func(session string) ([]wire.Assignment, error)
 	env                   map[string]string // the user's environment, for the region they use
 }
 
@@ -76,9 +76,9 @@ from the permission set's role.`,
 				return err
 			}
 			in.prompt, in.env = cmd.ErrOrStderr(), environ()
-			in.list = func(session string) ([]credcache.Assignment, error) {
-				reply, err := credcache.Helper{Now: time.Now}.Run(context.Background(),
-					credcache.Call{Op: credcache.OpAssignments, Login: credcache.Login{Session: session}}, nil)
+			in.list = func(session string) ([]wire.Assignment, error) {
+				reply, err := newHelper().Run(context.Background(),
+					wire.Call{Op: wire.OpAssignments, Login: wire.Login{Session: session}}, nil)
 				return reply.Assignments, err
 			}
 			if tty, err := os.Open("/dev/tty"); err == nil {
@@ -173,13 +173,13 @@ func runInit(out io.Writer, dir string, in initInput) error {
 // pickAssignment finds the account and permission set: the one --account
 // and --role name (checked against what the user can reach), else the
 // user's pick from the list on the terminal.
-func pickAssignment(in initInput) (credcache.Assignment, error) {
+func pickAssignment(in initInput) (wire.Assignment, error) {
 	list, err := in.list(in.ssoSession)
 	if err != nil {
-		return credcache.Assignment{}, err
+		return wire.Assignment{}, err
 	}
 	if len(list) == 0 {
-		return credcache.Assignment{}, fmt.Errorf("IAM Identity Center session %s gives you no account and permission set", in.ssoSession)
+		return wire.Assignment{}, fmt.Errorf("IAM Identity Center session %s gives you no account and permission set", in.ssoSession)
 	}
 	if in.account != "" || in.permissionSet != "" {
 		for _, a := range list {
@@ -187,10 +187,10 @@ func pickAssignment(in initInput) (credcache.Assignment, error) {
 				return a, nil
 			}
 		}
-		return credcache.Assignment{}, fmt.Errorf("IAM Identity Center session %s gives you no permission set %q in account %q; run without --account and --role to pick from what you can reach", in.ssoSession, in.permissionSet, in.account)
+		return wire.Assignment{}, fmt.Errorf("IAM Identity Center session %s gives you no permission set %q in account %q; run without --account and --role to pick from what you can reach", in.ssoSession, in.permissionSet, in.account)
 	}
 	if in.stdin == nil {
-		return credcache.Assignment{}, errors.New("no terminal to pick on; name the account and permission set with --account and --role")
+		return wire.Assignment{}, errors.New("no terminal to pick on; name the account and permission set with --account and --role")
 	}
 	for i, a := range list {
 		fmt.Fprintf(in.prompt, "%3d  %s  %-24s %s\n", i+1, a.AccountID, credcache.OneLine(a.AccountName), credcache.OneLine(a.RoleName))
@@ -199,7 +199,7 @@ func pickAssignment(in initInput) (credcache.Assignment, error) {
 	line, _ := in.stdin.(*bufio.Reader).ReadString('\n')
 	n, err := strconv.Atoi(strings.TrimSpace(line))
 	if err != nil || n < 1 || n > len(list) {
-		return credcache.Assignment{}, fmt.Errorf("%q is not a number from 1 to %d; nothing written", strings.TrimSpace(line), len(list))
+		return wire.Assignment{}, fmt.Errorf("%q is not a number from 1 to %d; nothing written", strings.TrimSpace(line), len(list))
 	}
 	return list[n-1], nil
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/engine"
 	"github.com/awsrole/awsrole/internal/human"
 	"github.com/awsrole/awsrole/internal/state"
@@ -38,7 +38,7 @@ are shown as such; --prune removes their entries from the trust store.`,
 				act = &snap.Active
 			}
 			now := time.Now()
-			list, err := engine.List(scan, transition.Originals(act, env), now)
+			list, err := engine.List(credCache(), scan, transition.Originals(act, env), now)
 			if err != nil {
 				return err
 			}
@@ -85,7 +85,7 @@ func printList(w io.Writer, list []*engine.Listed, now time.Time) {
 	for _, l := range list {
 		role := l.RoleARN
 		if l.SSOAccountID != "" {
-			role = credcache.SSORole{AccountID: l.SSOAccountID, RoleName: l.SSORoleName}.Label()
+			role = credreq.SSORole{AccountID: l.SSOAccountID, RoleName: l.SSORoleName}.Label()
 			if l.RoleARN != "" {
 				role += " -> " + l.RoleARN
 			}

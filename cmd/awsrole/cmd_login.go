@@ -3,16 +3,15 @@ package main
 import (
 	"context"
 	"os"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/engine"
+	"github.com/awsrole/awsrole/internal/wire"
 )
 
 func loginCmd() *cobra.Command {
-	var login credcache.Login
+	var login wire.Login
 	c := &cobra.Command{
 		Use:   "login [--sso-session NAME] [--no-browser]",
 		Short: "Sign in to IAM Identity Center (device flow); the sign-in is shared with the aws CLI",
@@ -35,7 +34,7 @@ else sso_session of your user config, else the only one in ~/.aws/config.`,
 				}
 			}
 			// Ctrl-C reaches the helper too, which ends the wait and says so.
-			_, err := credcache.Helper{Now: time.Now}.Run(context.Background(), credcache.Call{Op: credcache.OpLogin, Login: login}, nil)
+			_, err := newHelper().Run(context.Background(), wire.Call{Op: wire.OpLogin, Login: login}, nil)
 			return err
 		},
 	}

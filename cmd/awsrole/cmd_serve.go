@@ -10,10 +10,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/awsrole/awsrole/dirconfig"
-	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/endpoint"
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/transition"
+	"github.com/awsrole/awsrole/internal/wire"
 )
 
 func serveCmd() *cobra.Command {
@@ -57,11 +57,11 @@ awsrole replaces itself with it, in your own environment.`,
 			if err != nil {
 				return fail(err)
 			}
-			bin, err := credcache.FindHelper()
+			bin, err := wire.FindHelper()
 			if err != nil {
 				return fail(err)
 			}
-			argv := []string{credcache.HelperName, "serve", "--idle", user.EndpointIdle.String()}
+			argv := []string{wire.HelperName, "serve", "--idle", user.EndpointIdle.String()}
 			if readyFD > 0 {
 				argv = append(argv, "--ready-fd", strconv.Itoa(readyFD))
 			}

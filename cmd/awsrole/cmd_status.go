@@ -12,7 +12,7 @@ import (
 
 	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/awsconfig"
-	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/endpoint"
 	"github.com/awsrole/awsrole/internal/engine"
 	"github.com/awsrole/awsrole/internal/human"
@@ -256,7 +256,7 @@ func printStatus(w io.Writer, r statusReport, now time.Time) {
 // permission set's label says what it stands for, and where the role's
 // real name is seen.
 func roleLine(label string) string {
-	rest, ok := strings.CutPrefix(label, credcache.SSOPrefix)
+	rest, ok := strings.CutPrefix(label, credreq.SSOPrefix)
 	account, name, ok2 := strings.Cut(rest, "/")
 	if !ok || !ok2 {
 		return label

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/awsrole/awsrole/dirconfig"
-	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/wire"
 )
 
 // TestInitTemplate: every key the written file suggests in a comment can be
@@ -18,8 +18,8 @@ import (
 func TestInitTemplate(t *testing.T) {
 	t.Setenv("XDG_DATA_HOME", t.TempDir())
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
-	list := func(string) ([]credcache.Assignment, error) {
-		return []credcache.Assignment{{AccountID: "222222222222", RoleName: "Deploy"}}, nil
+	list := func(string) ([]wire.Assignment, error) {
+		return []wire.Assignment{{AccountID: "222222222222", RoleName: "Deploy"}}, nil
 	}
 	commented := regexp.MustCompile(`(?m)^# ([a-z_]+ *= .*)$`)
 	for name, in := range map[string]initInput{
@@ -60,8 +60,8 @@ func TestInitRegion(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("AWS_CONFIG_FILE", config)
-	list := func(string) ([]credcache.Assignment, error) {
-		return []credcache.Assignment{{AccountID: "222222222222", RoleName: "Deploy"}}, nil
+	list := func(string) ([]wire.Assignment, error) {
+		return []wire.Assignment{{AccountID: "222222222222", RoleName: "Deploy"}}, nil
 	}
 	sso := initInput{ssoSession: "corp", account: "222222222222", permissionSet: "Deploy", list: list}
 	userRegion, picked, typed := sso, sso, sso

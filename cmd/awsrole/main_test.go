@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha1"
 	"encoding/hex"
 	"encoding/json"
@@ -17,7 +18,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/testrig"
+	"github.com/awsrole/awsrole/internal/wire"
+	"github.com/awsrole/awsrole/internal/xdgdir"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -39,11 +44,13 @@ func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"awsrole": func() { os.Exit(run(os.Args[1:])) },
 		"awsrole-sts": func() {
+			env := credreq.EnvOf(os.Environ())
+			cache := credcache.New(xdgdir.Cache(credcache.DirName), env)
 			if len(os.Args) > 1 && os.Args[1] == "serve" {
 				// The credential endpoint, as cmd/awsrole-sts runs it.
-				os.Exit(server.Main(os.Args[2:], &creds.Getter{Now: time.Now, Notice: io.Discard}, creds.ProcessEnv()))
+				os.Exit(server.Main(os.Args[2:], &creds.Getter{Now: time.Now, Notice: io.Discard, Cache: cache}, env, cache))
 			}
-			os.Exit(creds.Serve(os.Stdin, os.Stdout))
+			os.Exit(wire.Serve(context.Background(), os.Stdin, os.Stdout, creds.Handler(cache, env)))
 		},
 	})
 }

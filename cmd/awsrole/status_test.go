@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/engine"
 	"github.com/awsrole/awsrole/internal/human"
 )
@@ -90,8 +90,8 @@ func TestPrintStatusError(t *testing.T) {
 // The sign-in line says what mends an expired or missing sign-in: the
 // login command, and with sso_login = "auto" the next cd as well.
 func TestSSOStateAdvice(t *testing.T) {
-	p := &engine.Project{Source: credcache.Source{Kind: credcache.SourceSSO, SSO: &credcache.SSOSource{
-		SSORole: credcache.SSORole{Session: "corp", AccountID: "222222222222", RoleName: "Deploy"}, TokenPath: filepath.Join(t.TempDir(), "none.json")}}}
+	p := &engine.Project{Source: credreq.Source{Kind: credreq.SourceSSO, SSO: &credreq.SSOSource{
+		SSORole: credreq.SSORole{Session: "corp", AccountID: "222222222222", RoleName: "Deploy"}, TokenPath: filepath.Join(t.TempDir(), "none.json")}}}
 	if got, want := ssoState(p, nil, time.Now()), "not signed in; run: awsrole login --sso-session corp"; got != want {
 		t.Errorf("manual: %q, want %q", got, want)
 	}

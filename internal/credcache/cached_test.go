@@ -17,9 +17,7 @@ import (
 )
 
 func cachedWorld(t *testing.T) string {
-	dir := t.TempDir()
-	t.Setenv("XDG_CACHE_HOME", dir)
-	return credcache.Dir()
+	return filepath.Join(t.TempDir(), credcache.DirName)
 }
 
 // TestCachedOneFetchForManyAndRenewal: N concurrent Retrieves cost one

@@ -1,21 +1,18 @@
-// Package credcache is the one credential seam of awsrole, and all of it
-// that the prompt's hot path needs without linking the AWS SDK:
+// Package credcache is the credential cache every shell shares, and all
+// of it that the prompt's hot path needs without linking the AWS SDK:
 //
-//   - Request: what the directory asks for; Resolve: which source gives the
-//     base credentials (the user's keys, a profile, an IAM Identity Center
-//     role) and that source's stable identity, read from the environment
-//     and ~/.aws alone;
 //   - Plan: the cache entries a fetch goes through (source, MFA session,
-//     role), each keyed by one function of the request and the source's
-//     identity, so awsrole and awsrole-sts name the same files;
+//     role), each keyed by one function of the request (internal/credreq)
+//     and the source's identity, so awsrole and awsrole-sts name the same
+//     files;
 //   - Provider and Cached: every step is a Provider, and Cached decorates
 //     any of them with the shared cache (look up, lock, look again, fetch,
 //     write, prune);
-//   - Helper: what awsrole runs when the cache cannot answer, with one
-//     typed, versioned request and reply.
+//   - Lookup and Prune: reading an entry without fetching, and clearing
+//     out the expired ones.
 //
 // The providers that talk to AWS live in internal/creds, linked only into
-// awsrole-sts.
+// awsrole-sts; the protocol between the two binaries is internal/wire.
 package credcache
 
 import (
@@ -26,17 +23,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/awsrole/awsrole/internal/termsafe"
-	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
 // Timeout bounds each wait of a fetch: for another shell's fetch of the
 // same entry, and for one call to AWS with the SDK's retries.
 const Timeout = 10 * time.Second
-
-// ChainedMax is what STS allows a role session assumed with temporary
-// credentials (role chaining: an SSO role, a role profile, an MFA session,
-// a hop); awsrole caps the duration rather than fail.
-const ChainedMax = time.Hour
 
 // Credentials are temporary credentials, as cached and handed out.
 type Credentials struct {
@@ -49,9 +40,6 @@ type Credentials struct {
 	// another label's key is never handed out.
 	RoleARN string `json:"role_arn"`
 }
-
-// Dir is where credentials are cached.
-func Dir() string { return xdgdir.Cache("credentials") }
 
 // OneLine folds s to one line of bounded length, safe to print on a
 // terminal (termsafe.String): remote error text may carry anything.

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 )
 
 // AssumeRoleAPI is the one STS call a hop needs.
@@ -27,8 +28,8 @@ type AssumeRoleAPI interface {
 type assumeRole struct {
 	cfg    aws.Config
 	req    Request
-	hop    credcache.Hop
-	src    credcache.Source
+	hop    credreq.Hop
+	src    credreq.Source
 	source credcache.Provider
 	api    AssumeRoleAPI // nil: STS from cfg
 }
@@ -42,7 +43,7 @@ func (a *assumeRole) Retrieve(ctx context.Context) (credcache.Credentials, error
 	if from.SessionToken != "" || a.src.Chained {
 		// Whatever the source: temporary credentials make this a chained
 		// role, which STS caps (a credential_process may give either).
-		dur = min(dur, credcache.ChainedMax)
+		dur = min(dur, credreq.ChainedMax)
 	}
 	in := assumeRoleInput(a.hop, dur)
 	api := a.api
@@ -70,7 +71,7 @@ func (a *assumeRole) Retrieve(ctx context.Context) (credcache.Credentials, error
 }
 
 // assumeRoleInput is the AssumeRole request of one hop lasting dur.
-func assumeRoleInput(h credcache.Hop, dur time.Duration) *sts.AssumeRoleInput {
+func assumeRoleInput(h credreq.Hop, dur time.Duration) *sts.AssumeRoleInput {
 	in := &sts.AssumeRoleInput{RoleArn: aws.String(h.RoleARN), RoleSessionName: aws.String(h.SessionName)}
 	if dur > 0 {
 		in.DurationSeconds = aws.Int32(int32(dur / time.Second))

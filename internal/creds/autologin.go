@@ -15,7 +15,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/privfile"
+	"github.com/awsrole/awsrole/internal/wire"
 )
 
 // terminalSignIn makes an IAM Identity Center sign-in anew on the user's
@@ -24,6 +26,7 @@ import (
 // the process that asked.
 type terminalSignIn struct {
 	term *os.File // the controlling terminal, this process in its foreground
+	dir  string   // where sign-ins lock: the credential cache's
 }
 
 // signInWait is how long a fetch waits for another shell's, when that one
@@ -33,9 +36,9 @@ const signInWait = 2 * time.Minute
 // run signs in to src's session and returns retrieve's credentials after
 // it. A sign-in another awsrole made while this one waited its turn serves
 // without a second one.
-func (t *terminalSignIn) run(ctx context.Context, src credcache.Source, retrieve func() (aws.Credentials, error)) (aws.Credentials, error) {
+func (t *terminalSignIn) run(ctx context.Context, src credreq.Source, retrieve func() (aws.Credentials, error)) (aws.Credentials, error) {
 	session := src.SSO.Session
-	unlock, err := lockSignIn(ctx, session, t.term)
+	unlock, err := lockSignIn(ctx, t.dir, session, t.term)
 	if err != nil {
 		return aws.Credentials{}, err
 	}
@@ -50,13 +53,13 @@ func (t *terminalSignIn) run(ctx context.Context, src credcache.Source, retrieve
 	defer stop()
 	lctx, cancel := whileParentLives(lctx)
 	defer cancel()
-	if err := Login(lctx, credcache.Login{Session: session}, t.term); err != nil {
-		return aws.Credentials{}, &credcache.SignInError{Msg: fmt.Sprintf("%s; run: %s", err, src.LoginCommand())}
+	if err := Login(lctx, wire.Login{Session: session}, t.term); err != nil {
+		return aws.Credentials{}, &wire.SignInError{Msg: fmt.Sprintf("%s; run: %s", err, src.LoginCommand())}
 	}
 	c, err := retrieve()
 	switch {
 	case err != nil && signInGone(err):
-		return c, &credcache.SignInError{Msg: fmt.Sprintf("IAM Identity Center session %s refused the sign-in just made; check sso_start_url and sso_region of its [sso-session] in ~/.aws/config", session)}
+		return c, &wire.SignInError{Msg: fmt.Sprintf("IAM Identity Center session %s refused the sign-in just made; check sso_start_url and sso_region of its [sso-session] in ~/.aws/config", session)}
 	case err != nil:
 		return c, describeSSO(ctx, src, err)
 	}
@@ -64,9 +67,8 @@ func (t *terminalSignIn) run(ctx context.Context, src credcache.Source, retrieve
 }
 
 // lockSignIn takes the lock of session's sign-in, waiting signInWait for
-// another awsrole's to end, and saying so on term.
-func lockSignIn(ctx context.Context, session string, term io.Writer) (unlock func(), err error) {
-	dir := credcache.Dir()
+// another awsrole's to end, and saying so on term; the lock is in dir.
+func lockSignIn(ctx context.Context, dir, session string, term io.Writer) (unlock func(), err error) {
 	if err := privfile.Dir(dir); err != nil {
 		return nil, err
 	}

@@ -1,9 +1,9 @@
 // Package creds is the AWS side of the credential seam: the providers
 // that need the SDK (a profile, an IAM Identity Center role, an MFA
-// session, AssumeRole), each wrapped in credcache.Cached, and Serve, the
-// awsrole-sts helper's request loop. Source credentials are only ever the
+// session, AssumeRole), each wrapped in credcache.Cached, and Handler,
+// what awsrole-sts does with each call wire.Serve reads. Source credentials are only ever the
 // user's own: the helper runs in the user's original environment, and the
-// source is what credcache.Resolve names.
+// source is what credreq.Resolve names.
 package creds
 
 import (
@@ -22,6 +22,7 @@ import (
 
 	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/tty"
 )
 
@@ -29,17 +30,18 @@ import (
 const Timeout = credcache.Timeout
 
 // Request is everything that decides which credentials come back.
-type Request = credcache.Request
+type Request = credreq.Request
 
 // Getter fetches credentials through the shared cache.
 type Getter struct {
 	Now    func() time.Time
 	Notice io.Writer // says why a cache file was not used; may be nil
+	Cache  credcache.Cache
 }
 
-// Get returns credentials for req from src (see credcache.Resolve), in the
+// Get returns credentials for req from src (see credreq.Resolve), in the
 // user's own environment env.
-func (g *Getter) Get(ctx context.Context, req Request, src credcache.Source, env credcache.Env) (credcache.Credentials, error) {
+func (g *Getter) Get(ctx context.Context, req Request, src credreq.Source, env credreq.Env) (credcache.Credentials, error) {
 	label := req.Label()
 	// An IAM Identity Center sign-in the user may be asked to make, on a
 	// terminal this process is in the foreground of.
@@ -47,7 +49,7 @@ func (g *Getter) Get(ctx context.Context, req Request, src credcache.Source, env
 	if req.SSOLogin && src.SSO != nil && src.SSO.Session != "" {
 		if term, err := tty.Open(); err == nil {
 			defer term.Close()
-			signIn = &terminalSignIn{term: term}
+			signIn = &terminalSignIn{term: term, dir: g.Cache.Dir}
 		}
 	}
 	interactive := req.MFASerial != "" || signIn != nil
@@ -68,7 +70,7 @@ func (g *Getter) Get(ctx context.Context, req Request, src credcache.Source, env
 	if err != nil {
 		return credcache.Credentials{}, fmt.Errorf("%s: %w", label, err)
 	}
-	steps := credcache.Plan(req, src)
+	steps := g.Cache.Plan(req, src)
 	final := steps[len(steps)-1].Path
 	cached := func(step credcache.Step, p credcache.Provider, expiring func(credcache.Credentials) bool) *credcache.Cached {
 		window := req.Window
@@ -87,9 +89,9 @@ func (g *Getter) Get(ctx context.Context, req Request, src credcache.Source, env
 	}
 	var p credcache.Provider
 	switch src.Kind {
-	case credcache.SourceEnv:
+	case credreq.SourceEnv:
 		p = staticSource(env)
-	case credcache.SourceSSO:
+	case credreq.SourceSSO:
 		p = cached(steps[0], ssoProvider(cfg, src, signIn), nil)
 		steps = steps[1:]
 	default:
@@ -113,7 +115,7 @@ func (g *Getter) Get(ctx context.Context, req Request, src credcache.Source, env
 }
 
 // staticSource serves the user's own keys from the environment.
-func staticSource(env credcache.Env) credcache.Provider {
+func staticSource(env credreq.Env) credcache.Provider {
 	return credcache.ProviderFunc(func(context.Context) (credcache.Credentials, error) {
 		return credcache.Credentials{AccessKeyID: env.Get("AWS_ACCESS_KEY_ID"), SecretAccessKey: env.Get("AWS_SECRET_ACCESS_KEY"),
 			SessionToken: env.Get("AWS_SESSION_TOKEN")}, nil
@@ -123,9 +125,9 @@ func staticSource(env credcache.Env) credcache.Provider {
 // loadConfig is the SDK config for src's calls: its region, the endpoints
 // of the standard AWS environment and, for a profile, that profile's
 // credential chain. Nothing else in the environment may pick a source.
-func loadConfig(ctx context.Context, src credcache.Source) (aws.Config, error) {
+func loadConfig(ctx context.Context, src credreq.Source) (aws.Config, error) {
 	opts := []func(*config.LoadOptions) error{config.WithRegion(src.Region)}
-	if src.Kind == credcache.SourceProfile {
+	if src.Kind == credreq.SourceProfile {
 		opts = append(opts, config.WithSharedConfigProfile(src.Profile))
 	} else {
 		// The source is already decided; a profile named in the
@@ -156,8 +158,8 @@ func loadConfig(ctx context.Context, src credcache.Source) (aws.Config, error) {
 // checkNotSelf refuses a source profile whose credential_process runs
 // awsrole: fetching the source credentials would call awsrole again, and
 // again.
-func checkNotSelf(src credcache.Source) error {
-	if src.Kind != credcache.SourceProfile {
+func checkNotSelf(src credreq.Source) error {
+	if src.Kind != credreq.SourceProfile {
 		return nil
 	}
 	files, err := awsconfig.Load()
@@ -176,7 +178,7 @@ func checkNotSelf(src credcache.Source) error {
 
 // waitingFor is what a fetch of req says when another shell's holds it up:
 // what that one may be waiting for, and how to stop waiting.
-func waitingFor(req Request, src credcache.Source, signIn bool) string {
+func waitingFor(req Request, src credreq.Source, signIn bool) string {
 	what := "perhaps asking for the MFA code of " + req.MFASerial + "; type it there"
 	if signIn {
 		what = "perhaps signing in to IAM Identity Center session " + src.SSO.Session + "; finish that sign-in"

@@ -11,7 +11,9 @@ import (
 
 	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/stsstub"
+	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
 const (
@@ -53,13 +55,22 @@ func request() Request {
 }
 
 // userEnv is the user's own environment: their long-term key.
-func userEnv() credcache.Env {
-	return credcache.Env{"AWS_ACCESS_KEY_ID": s(userKey), "AWS_SECRET_ACCESS_KEY": s(userSecret)}
+func userEnv() credreq.Env {
+	return credreq.Env{"AWS_ACCESS_KEY_ID": s(userKey), "AWS_SECRET_ACCESS_KEY": s(userSecret)}
 }
 
-// get resolves req's source in env, as awsrole-sts does, and fetches.
-func get(g *Getter, req Request, env credcache.Env) (credcache.Credentials, error) {
-	src, err := credcache.Resolve(req, env, awsconfig.Load)
+// testCache is the cache setup points at, as awsrole-sts's main builds it.
+func testCache() credcache.Cache {
+	return credcache.New(xdgdir.Cache(credcache.DirName), credreq.EnvOf(os.Environ()))
+}
+
+// get resolves req's source in env, as awsrole-sts does, and fetches
+// (through testCache unless g names a cache).
+func get(g *Getter, req Request, env credreq.Env) (credcache.Credentials, error) {
+	if g.Cache == (credcache.Cache{}) {
+		g.Cache = testCache()
+	}
+	src, err := credreq.Resolve(req, env, awsconfig.Load)
 	if err != nil {
 		return credcache.Credentials{}, err
 	}
@@ -96,7 +107,7 @@ func TestGetFromUsersOwnKeysThenCache(t *testing.T) {
 		t.Fatalf("AssumeRole calls = %d, want 2", n)
 	}
 	// Cache files are private.
-	entries, _ := os.ReadDir(credcache.Dir())
+	entries, _ := os.ReadDir(testCache().Dir)
 	for _, e := range entries {
 		fi, _ := e.Info()
 		if fi.Mode().Perm()&0o077 != 0 {
@@ -127,7 +138,7 @@ func TestRenewInsideWindowAndRefuseUnsafeCache(t *testing.T) {
 		t.Fatalf("AssumeRole calls = %d, want 2 (renewal)", n)
 	}
 	// A cache file others could have written is not used, and we say why.
-	entries, _ := filepath.Glob(filepath.Join(credcache.Dir(), "*.json"))
+	entries, _ := filepath.Glob(filepath.Join(testCache().Dir, "*.json"))
 	for _, p := range entries {
 		os.Chmod(p, 0o666)
 	}
@@ -171,7 +182,7 @@ func TestSourceProfileThatRunsAwsroleIsRefused(t *testing.T) {
 	if err := os.WriteFile(os.Getenv("AWS_CONFIG_FILE"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := get(&Getter{Now: time.Now}, request(), credcache.Env{"AWS_PROFILE": s("loop")})
+	_, err := get(&Getter{Now: time.Now}, request(), credreq.Env{"AWS_PROFILE": s("loop")})
 	if err == nil || !strings.Contains(err.Error(), "gets its credentials from awsrole itself") {
 		t.Fatalf("err = %v", err)
 	}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/awsrole/awsrole/internal/awsconfig"
-	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/stsstub"
 )
 
@@ -66,13 +66,13 @@ func writeToken(t *testing.T, srv *stsstub.Server, ttl time.Duration, refreshabl
 // comes before any quoted cause, and holds no secret.
 func TestErrorsSayWhatToDo(t *testing.T) {
 	sso := func(account, role string) Request {
-		return Request{SSO: credcache.SSORole{Session: "corp", AccountID: account, RoleName: role}, Duration: time.Hour, Window: 5 * time.Minute}
+		return Request{SSO: credreq.SSORole{Session: "corp", AccountID: account, RoleName: role}, Duration: time.Hour, Window: 5 * time.Minute}
 	}
 	tests := []struct {
 		name  string
 		setup func(t *testing.T, srv *stsstub.Server)
 		req   Request
-		env   credcache.Env
+		env   credreq.Env
 		want  []string
 	}{
 		{"not signed in", func(*testing.T, *stsstub.Server) {}, sso("222222222222", "Deploy"), nil,
@@ -90,9 +90,9 @@ func TestErrorsSayWhatToDo(t *testing.T) {
 			t.Setenv("AWS_ENDPOINT_URL_SSO", "http://127.0.0.1:1")
 		}, sso("222222222222", "Deploy"), nil, []string{"cannot reach the IAM Identity Center portal at http://127.0.0.1:1; check the network or AWS_ENDPOINT_URL_SSO"}},
 		{"credential_process fails", func(*testing.T, *stsstub.Server) {}, Request{RoleARN: role, Duration: time.Hour, Window: time.Minute},
-			credcache.Env{"AWS_PROFILE": s("vault")}, []string{`credential_process of profile "vault" failed`, "token for corp-vault expired: run vault login"}},
+			credreq.Env{"AWS_PROFILE": s("vault")}, []string{`credential_process of profile "vault" failed`, "token for corp-vault expired: run vault login"}},
 		{"credential_process prints a banner before its JSON", func(*testing.T, *stsstub.Server) {}, Request{RoleARN: role, Duration: time.Hour, Window: time.Minute},
-			credcache.Env{"AWS_PROFILE": s("banner")}, []string{`credential_process of profile "banner" failed`, "not credential_process JSON (output withheld"}},
+			credreq.Env{"AWS_PROFILE": s("banner")}, []string{`credential_process of profile "banner" failed`, "not credential_process JSON (output withheld"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -122,7 +122,7 @@ func TestErrorsSayWhatToDo(t *testing.T) {
 func TestShortLivedSourceWithALongWindow(t *testing.T) {
 	srv := ssoWorld(t)
 	req := Request{RoleARN: role, SessionName: "window", Duration: time.Hour, Window: 16 * time.Minute}
-	c, err := get(&Getter{Now: time.Now}, req, credcache.Env{"AWS_PROFILE": s("jump")})
+	c, err := get(&Getter{Now: time.Now}, req, credreq.Env{"AWS_PROFILE": s("jump")})
 	if err != nil {
 		t.Fatal(err)
 	}

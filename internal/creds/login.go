@@ -19,8 +19,10 @@ import (
 	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/browser"
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/human"
 	"github.com/awsrole/awsrole/internal/privfile"
+	"github.com/awsrole/awsrole/internal/wire"
 )
 
 // ssoSession is an [sso-session] of the user's config, ready for calls.
@@ -50,13 +52,13 @@ func loadSSOSession(ctx context.Context, name string) (*ssoSession, error) {
 	}
 	os.Unsetenv("AWS_PROFILE")
 	os.Unsetenv("AWS_DEFAULT_PROFILE")
-	s.cfg, err = loadConfig(ctx, credcache.Source{Kind: credcache.SourceSSO, Region: s.region})
+	s.cfg, err = loadConfig(ctx, credreq.Source{Kind: credreq.SourceSSO, Region: s.region})
 	return s, err
 }
 
 // Login signs the user in to an sso-session with the OIDC device flow and
 // writes the token where the aws CLI keeps it. Messages go to tty.
-func Login(ctx context.Context, l credcache.Login, tty io.Writer) error {
+func Login(ctx context.Context, l wire.Login, tty io.Writer) error {
 	s, err := loadSSOSession(ctx, l.Session)
 	if err != nil {
 		return err
@@ -196,14 +198,14 @@ func Login(ctx context.Context, l credcache.Login, tty io.Writer) error {
 
 // Assignments lists every account and permission set the user signed in
 // to session can reach, following every page.
-func Assignments(ctx context.Context, session string) ([]credcache.Assignment, error) {
+func Assignments(ctx context.Context, session string) ([]wire.Assignment, error) {
 	s, err := loadSSOSession(ctx, session)
 	if err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*Timeout)
 	defer cancel()
-	src := credcache.Source{Kind: credcache.SourceSSO, SSO: &credcache.SSOSource{SSORole: credcache.SSORole{Session: session}, TokenPath: s.tokenPath}}
+	src := credreq.Source{Kind: credreq.SourceSSO, SSO: &credreq.SSOSource{SSORole: credreq.SSORole{Session: session}, TokenPath: s.tokenPath}}
 	if err := checkToken(src); err != nil {
 		return nil, err
 	}
@@ -212,7 +214,7 @@ func Assignments(ctx context.Context, session string) ([]credcache.Assignment, e
 		return nil, describeSSO(ctx, src, err)
 	}
 	client := sso.NewFromConfig(s.cfg)
-	var out []credcache.Assignment
+	var out []wire.Assignment
 	accounts := sso.NewListAccountsPaginator(client, &sso.ListAccountsInput{AccessToken: &tok.Value})
 	for accounts.HasMorePages() {
 		page, err := accounts.NextPage(ctx)
@@ -227,7 +229,7 @@ func Assignments(ctx context.Context, session string) ([]credcache.Assignment, e
 					return nil, describeSSO(ctx, src, err)
 				}
 				for _, r := range rp.RoleList {
-					out = append(out, credcache.Assignment{AccountID: aws.ToString(a.AccountId), AccountName: aws.ToString(a.AccountName), RoleName: aws.ToString(r.RoleName)})
+					out = append(out, wire.Assignment{AccountID: aws.ToString(a.AccountId), AccountName: aws.ToString(a.AccountName), RoleName: aws.ToString(r.RoleName)})
 				}
 			}
 		}

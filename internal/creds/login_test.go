@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/stsstub"
+	"github.com/awsrole/awsrole/internal/wire"
 )
 
 // TestLoginNeverOpensAHostileAddress: the OIDC service answers the device
@@ -30,7 +30,7 @@ func TestLoginNeverOpensAHostileAddress(t *testing.T) {
 	tty := &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Login(ctx, credcache.Login{Session: "corp"}, tty) }()
+	go func() { done <- Login(ctx, wire.Login{Session: "corp"}, tty) }()
 	deadline := time.Now().Add(2 * Timeout)
 	for !strings.Contains(tty.String(), "not opening the address in a browser") {
 		if time.Now().After(deadline) {

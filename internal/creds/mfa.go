@@ -13,12 +13,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/tty"
 )
 
 // ChainedMax is what STS allows a role session assumed with temporary
 // credentials; awsrole caps the duration rather than fail.
-const ChainedMax = credcache.ChainedMax
+const ChainedMax = credreq.ChainedMax
 
 var sixDigits = regexp.MustCompile(`^[0-9]{6}$`)
 

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/stsstub"
 )
 
@@ -15,7 +15,7 @@ import (
 // names the endpoint; nothing is cached.
 func TestHostileReplies(t *testing.T) {
 	big := strings.Repeat("FwoGZXIvYXdzE", 200<<10/13+1) // over 200 KiB, valid characters
-	ssoReq := Request{SSO: credcache.SSORole{Session: "corp", AccountID: "222222222222", RoleName: "Deploy"}, Duration: time.Hour, Window: 5 * time.Minute}
+	ssoReq := Request{SSO: credreq.SSORole{Session: "corp", AccountID: "222222222222", RoleName: "Deploy"}, Duration: time.Hour, Window: 5 * time.Minute}
 	tests := []struct {
 		name   string
 		action string

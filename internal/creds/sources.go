@@ -27,13 +27,14 @@ import (
 
 	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/privfile"
 	"github.com/awsrole/awsrole/internal/termsafe"
 )
 
 // profileProvider resolves a profile through the SDK's own chain (role
 // profiles, credential_process, static keys): what the aws CLI would use.
-func profileProvider(cfg aws.Config, src credcache.Source) credcache.Provider {
+func profileProvider(cfg aws.Config, src credreq.Source) credcache.Provider {
 	return credcache.ProviderFunc(func(ctx context.Context) (credcache.Credentials, error) {
 		if !strings.Contains(src.Identity, "\ncredential_process=") {
 			// A credential_process may ask for a code: the SDK's own
@@ -60,7 +61,7 @@ func profileProvider(cfg aws.Config, src credcache.Source) credcache.Provider {
 // token the user signed in with, refreshing the token (and writing it back
 // for the aws CLI) when it has expired and can be refreshed. With signIn
 // (not nil), a sign-in that is gone is made anew on the terminal.
-func ssoProvider(cfg aws.Config, src credcache.Source, signIn *terminalSignIn) credcache.Provider {
+func ssoProvider(cfg aws.Config, src credreq.Source, signIn *terminalSignIn) credcache.Provider {
 	s := src.SSO
 	regional := cfg.Copy()
 	regional.Region = s.Region
@@ -99,7 +100,7 @@ func ssoProvider(cfg aws.Config, src credcache.Source, signIn *terminalSignIn) c
 // place fails at once instead of holding the SDK's read. A missing token
 // passes: the SDK says the user is not signed in. The advice is never to
 // take a foreign token over (chown): remove it and sign in again.
-func checkToken(src credcache.Source) error {
+func checkToken(src credreq.Source) error {
 	path := src.SSO.TokenPath
 	_, err := awsconfig.ReadTokenFile(path)
 	if err == nil || errors.Is(err, fs.ErrNotExist) {
@@ -138,7 +139,7 @@ func fromSDK(c aws.Credentials) credcache.Credentials {
 // describeSSO makes one line of a failure to get SSO credentials that says
 // what to do; the advice comes before any quoted cause, so cutting the
 // line never cuts it.
-func describeSSO(ctx context.Context, src credcache.Source, err error) error {
+func describeSSO(ctx context.Context, src credreq.Source, err error) error {
 	s := src.SSO
 	where := "IAM Identity Center"
 	if s.Session != "" {
@@ -180,7 +181,7 @@ func signInGone(err error) bool {
 
 // describeProfile makes one line of a failure to resolve a profile;
 // stderr is the first line a credential_process wrote there.
-func describeProfile(ctx context.Context, src credcache.Source, err error, stderr string) error {
+func describeProfile(ctx context.Context, src credreq.Source, err error, stderr string) error {
 	var proc *processcreds.ProviderError
 	if errors.As(err, &proc) {
 		// Never the SDK's own text: for output that is not JSON it quotes

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/awsrole/awsrole/internal/awsconfig"
-	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/privfile"
 )
 
@@ -23,7 +23,7 @@ func TestSSOTokenFileChecked(t *testing.T) {
 		t.Skip("needs root to give a file to another user")
 	}
 	const other = 54321
-	req := Request{SSO: credcache.SSORole{Session: "corp", AccountID: "222222222222", RoleName: "Deploy"}, Duration: time.Hour, Window: 5 * time.Minute}
+	req := Request{SSO: credreq.SSORole{Session: "corp", AccountID: "222222222222", RoleName: "Deploy"}, Duration: time.Hour, Window: 5 * time.Minute}
 	tests := []struct {
 		name  string
 		setup func(t *testing.T, path string)

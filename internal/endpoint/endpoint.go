@@ -48,6 +48,7 @@ import (
 
 	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/privfile"
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/termsafe"
@@ -166,12 +167,12 @@ func LastPort() int {
 // credentials, and the project file with the content the user approved,
 // which the server checks again at every request (Approved).
 type Registration struct {
-	Version int               `json:"version"`
-	Request credcache.Request `json:"request"`
-	Source  credcache.Source  `json:"source"`
-	Dir     string            `json:"dir"`
-	File    string            `json:"file"`
-	Hash    string            `json:"hash"` // dirconfig.Config.Hash of the approved content
+	Version int             `json:"version"`
+	Request credreq.Request `json:"request"`
+	Source  credreq.Source  `json:"source"`
+	Dir     string          `json:"dir"`
+	File    string          `json:"file"`
+	Hash    string          `json:"hash"` // dirconfig.Config.Hash of the approved content
 }
 
 // registrationVersion 2 added File and Hash: a registration without them
@@ -183,15 +184,16 @@ const registrationVersion = 2
 // or editing the file switches it, and two projects naming the same role
 // do not share one (denying one must not leave it served, nor cut off the
 // other).
-func ID(req credcache.Request, src credcache.Source, cfg *dirconfig.Config) string {
-	sum := sha256.Sum256([]byte("awsrole endpoint v2\x00" + credcache.Final(req, src).Path + "\x00" + cfg.Path + "\x00" + cfg.Hash))
+func ID(cache credcache.Cache, req credreq.Request, src credreq.Source, cfg *dirconfig.Config) string {
+	sum := sha256.Sum256([]byte("awsrole endpoint v2\x00" + cache.Final(req, src).Path + "\x00" + cfg.Path + "\x00" + cfg.Hash))
 	return hex.EncodeToString(sum[:16])
 }
 
 // Register records req (resolved to src, for the project file cfg as it
-// was approved) and that process pid uses it, and returns the id.
-func Register(req credcache.Request, src credcache.Source, cfg *dirconfig.Config, pid int) (string, error) {
-	id := ID(req, src, cfg)
+// was approved) and that process pid uses it, and returns the id; cache
+// is the credential cache the role's entries are in.
+func Register(cache credcache.Cache, req credreq.Request, src credreq.Source, cfg *dirconfig.Config, pid int) (string, error) {
+	id := ID(cache, req, src, cfg)
 	data, err := json.Marshal(Registration{Version: registrationVersion, Request: req, Source: src,
 		Dir: cfg.Dir, File: cfg.Path, Hash: cfg.Hash})
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/privfile"
 )
 
@@ -50,9 +51,9 @@ func project(t *testing.T, root, name, role string) *dirconfig.Config {
 }
 
 var (
-	reqA = credcache.Request{RoleARN: "arn:aws:iam::222222222222:role/a", SessionName: "s", Duration: time.Hour, Window: 5 * time.Minute}
-	reqB = credcache.Request{RoleARN: "arn:aws:iam::222222222222:role/b", SessionName: "s", Duration: time.Hour, Window: 5 * time.Minute}
-	src  = credcache.Source{Kind: credcache.SourceEnv, Identity: "env:AKIAUNITEXAMPLE00001", Region: "us-east-1"}
+	reqA = credreq.Request{RoleARN: "arn:aws:iam::222222222222:role/a", SessionName: "s", Duration: time.Hour, Window: 5 * time.Minute}
+	reqB = credreq.Request{RoleARN: "arn:aws:iam::222222222222:role/b", SessionName: "s", Duration: time.Hour, Window: 5 * time.Minute}
+	src  = credreq.Source{Kind: credreq.SourceEnv, Identity: "env:AKIAUNITEXAMPLE00001", Region: "us-east-1"}
 )
 
 // A registration holds the request, never credentials, in a 0600 file
@@ -60,17 +61,17 @@ var (
 func TestRegister(t *testing.T) {
 	root := world(t)
 	a, b := project(t, root, "a", reqA.RoleARN), project(t, root, "b", reqB.RoleARN)
-	idA, err := Register(reqA, src, a, os.Getpid())
+	idA, err := Register(testCache, reqA, src, a, os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
-	idB, _ := Register(reqB, src, b, os.Getpid())
-	if idA == idB || idA != ID(reqA, src, a) || !validID(idA) || strings.Contains(idA, "222222222222") {
+	idB, _ := Register(testCache, reqB, src, b, os.Getpid())
+	if idA == idB || idA != ID(testCache, reqA, src, a) || !validID(idA) || strings.Contains(idA, "222222222222") {
 		t.Errorf("ids %q and %q: want distinct opaque ids, stable per role", idA, idB)
 	}
 	// Two projects naming the same role have an id each: denying one
 	// revokes it alone.
-	if idB2 := ID(reqA, src, b); idB2 == idA {
+	if idB2 := ID(testCache, reqA, src, b); idB2 == idA {
 		t.Errorf("the same role for two files has one id %s", idA)
 	}
 	reg, err := LoadRegistration(idA)
@@ -103,8 +104,8 @@ func TestLiveUsers(t *testing.T) {
 	cmd := exec.Command("true")
 	cmd.Run()
 	dead := cmd.Process.Pid
-	Register(reqA, src, a, os.Getpid())
-	Register(reqA, src, a, dead)
+	Register(testCache, reqA, src, a, os.Getpid())
+	Register(testCache, reqA, src, a, dead)
 	if n := LiveUsers(); n != 1 {
 		t.Errorf("LiveUsers = %d, want 1 (this process; %d is gone)", n, dead)
 	}
@@ -180,7 +181,7 @@ func TestApproved(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := project(t, root, tc.name, reqA.RoleARN)
-			id, err := Register(reqA, src, cfg, os.Getpid())
+			id, err := Register(testCache, reqA, src, cfg, os.Getpid())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -244,7 +245,7 @@ func TestNewToken(t *testing.T) {
 func TestApprovedUserConfigBroken(t *testing.T) {
 	root := world(t)
 	cfg := project(t, root, "a", reqA.RoleARN)
-	id, err := Register(reqA, src, cfg, os.Getpid())
+	id, err := Register(testCache, reqA, src, cfg, os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,3 +262,7 @@ func TestApprovedUserConfigBroken(t *testing.T) {
 		t.Errorf("with a broken user config: %v, want a refusal that revokes nothing", err)
 	}
 }
+
+// testCache names the entries a registration is keyed by; nothing is
+// cached here.
+var testCache = credcache.Cache{Dir: "/cache/awsrole/credentials"}

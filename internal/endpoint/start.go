@@ -14,6 +14,7 @@ import (
 
 	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/privfile"
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/transition"
@@ -148,17 +149,18 @@ func ServerEnv(environ []string, originals map[string]*string) []string {
 type Starter struct {
 	Exe     string   // the awsrole binary
 	Environ []string // the calling process's environment
+	Cache   credcache.Cache
 }
 
 // Serve makes sure a server runs, registers req (for the project file cfg
 // as it was approved) for pid and returns the URI a process uses it with
 // and the file its token is read from.
-func (st Starter) Serve(req credcache.Request, src credcache.Source, cfg *dirconfig.Config, pid int, originals map[string]*string) (uri, tokenFile string, err error) {
+func (st Starter) Serve(req credreq.Request, src credreq.Source, cfg *dirconfig.Config, pid int, originals map[string]*string) (uri, tokenFile string, err error) {
 	i, tokenFile, err := Ensure(st.Exe, ServerEnv(st.Environ, originals))
 	if err != nil {
 		return "", "", err
 	}
-	id, err := Register(req, src, cfg, pid)
+	id, err := Register(st.Cache, req, src, cfg, pid)
 	if err != nil {
 		return "", "", err
 	}

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/awsrole/awsrole/dirconfig"
-	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/creds"
 	"github.com/awsrole/awsrole/internal/engine"
 	"github.com/awsrole/awsrole/internal/stsstub"
@@ -87,7 +86,7 @@ func newBenchWorld(b *testing.B) *benchWorld {
 }
 
 func benchEngine(now func() time.Time) *engine.Engine {
-	return &engine.Engine{Now: now, Creds: &creds.Getter{Now: time.Now}, Notice: io.Discard}
+	return &engine.Engine{Now: now, Creds: &creds.Getter{Now: time.Now, Cache: testCache()}, Notice: io.Discard}
 }
 
 // benchApplied is env after the shell evaluated changes.
@@ -193,7 +192,7 @@ func BenchmarkExport(b *testing.B) {
 		w := newBenchWorld(b)
 		e := benchEngine(benchClock())
 		in := engine.Input{Env: w.env, PWD: w.proj, PID: pid}
-		cache := credcache.Dir()
+		cache := testCache().Dir
 		calls := w.stub.Count("")
 		b.ReportAllocs()
 		for b.Loop() {

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/awsrole/awsrole/dirconfig"
-	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/termsafe"
 	"github.com/awsrole/awsrole/internal/transition"
@@ -56,7 +56,7 @@ func Question(cfg *dirconfig.Config) string {
 // ShortRole is "NAME@ACCOUNT" for arn:aws:iam::ACCOUNT:role/path/NAME,
 // and for an IAM Identity Center permission set's label, sso:ACCOUNT/NAME.
 func ShortRole(arn string) string {
-	if rest, ok := strings.CutPrefix(arn, credcache.SSOPrefix); ok {
+	if rest, ok := strings.CutPrefix(arn, credreq.SSOPrefix); ok {
 		if account, name, ok := strings.Cut(rest, "/"); ok {
 			return name + "@" + account
 		}

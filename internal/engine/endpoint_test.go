@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/awsrole/awsrole/dirconfig"
-	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 )
 
 // fakeEndpoint stands in for the credential endpoint: a URI per role, or
@@ -30,7 +30,7 @@ func (f *fakeEndpoint) tok() string {
 	return f.token
 }
 
-func (f *fakeEndpoint) Serve(req credcache.Request, _ credcache.Source, _ *dirconfig.Config, pid int, _ map[string]*string) (string, string, error) {
+func (f *fakeEndpoint) Serve(req credreq.Request, _ credreq.Source, _ *dirconfig.Config, pid int, _ map[string]*string) (string, string, error) {
 	if f.fail != nil {
 		return "", "", f.fail
 	}

@@ -19,10 +19,12 @@ import (
 	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/human"
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/termsafe"
 	"github.com/awsrole/awsrole/internal/transition"
+	"github.com/awsrole/awsrole/internal/wire"
 	"github.com/awsrole/awsrole/shellgen"
 )
 
@@ -32,9 +34,9 @@ const DefaultDuration = time.Hour
 
 // CredentialProvider fetches temporary credentials for a request from its
 // resolved source, in the user's own environment (the originals of the
-// managed variables): credcache.Helper in the binary, a fake in tests.
+// managed variables): wire.Helper in the binary, a fake in tests.
 type CredentialProvider interface {
-	Get(ctx context.Context, req credcache.Request, src credcache.Source, originals credcache.Env) (credcache.Credentials, error)
+	Get(ctx context.Context, req credreq.Request, src credreq.Source, originals credreq.Env) (credcache.Credentials, error)
 }
 
 // EndpointServer is the credential endpoint of `credentials = "endpoint"`
@@ -43,7 +45,7 @@ type EndpointServer interface {
 	// Serve makes sure the endpoint runs and registers req (from src, for
 	// the project file cfg as it was approved) for process pid; it returns
 	// the URI and the file that holds the token.
-	Serve(req credcache.Request, src credcache.Source, cfg *dirconfig.Config, pid int, originals map[string]*string) (uri, tokenFile string, err error)
+	Serve(req credreq.Request, src credreq.Source, cfg *dirconfig.Config, pid int, originals map[string]*string) (uri, tokenFile string, err error)
 	// Release says pid no longer uses the endpoint.
 	Release(pid int)
 	// Running is the server that answers now: its process, and the URL
@@ -202,7 +204,7 @@ func (e *Engine) export(ctx context.Context, in Input) (*Result, error) {
 			// As the attempt left them: a token it wrote does not mend
 			// its own failure.
 			fail.Hash = target.Hash + proj.Watched()
-			var signIn *credcache.SignInError
+			var signIn *wire.SignInError
 			fail.SignIn = gaveUp || errors.As(err, &signIn)
 		}
 		switch kind {
@@ -272,7 +274,7 @@ func (e *Engine) defaultProfileNotice() {
 	if err != nil {
 		return
 	}
-	if p, ok := files.Profile("default"); ok && credcache.HasCredentials(p) {
+	if p, ok := files.Profile("default"); ok && credreq.HasCredentials(p) {
 		fmt.Fprintf(e.Notice, "awsrole: the [default] profile of %s gives credentials, which SDKs use before the credential endpoint; move them to a named profile for endpoint mode to take effect\n",
 			termsafe.String(awsconfig.CredentialsPath()+" or "+awsconfig.ConfigPath()))
 	}

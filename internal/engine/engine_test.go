@@ -12,6 +12,7 @@ import (
 
 	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/engine"
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/transition"
@@ -19,9 +20,9 @@ import (
 
 // fakeCreds answers every request from a function, so a test decides per
 // role what STS would say.
-type fakeCreds func(req credcache.Request) (credcache.Credentials, error)
+type fakeCreds func(req credreq.Request) (credcache.Credentials, error)
 
-func (f fakeCreds) Get(_ context.Context, req credcache.Request, _ credcache.Source, _ credcache.Env) (credcache.Credentials, error) {
+func (f fakeCreds) Get(_ context.Context, req credreq.Request, _ credreq.Source, _ credreq.Env) (credcache.Credentials, error) {
 	return f(req)
 }
 
@@ -64,7 +65,7 @@ func newFailWorld(t *testing.T) *failWorld {
 		w.writeFile(t, dir, "role_arn = \""+role+"\"\n")
 	}
 	w.e = &engine.Engine{Now: func() time.Time { return w.now }, Notice: io.Discard,
-		Creds: fakeCreds(func(req credcache.Request) (credcache.Credentials, error) {
+		Creds: fakeCreds(func(req credreq.Request) (credcache.Credentials, error) {
 			if req.RoleARN == roleB && w.failB != nil {
 				return credcache.Credentials{}, w.failB
 			}

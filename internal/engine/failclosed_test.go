@@ -12,6 +12,7 @@ import (
 
 	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/engine"
 )
 
@@ -96,7 +97,7 @@ func TestBrokenFileLeaves(t *testing.T) {
 // is produced.
 func TestPanicIsAFailure(t *testing.T) {
 	w := newFailWorld(t)
-	w.e.Creds = fakeCreds(func(req credcache.Request) (credcache.Credentials, error) {
+	w.e.Creds = fakeCreds(func(req credreq.Request) (credcache.Credentials, error) {
 		var m map[string]*string
 		*m["AWS_SECRET_ACCESS_KEY"] = "wJalrXUtnFEMI" // a nil dereference, next to a secret
 		return credcache.Credentials{}, nil
@@ -111,7 +112,7 @@ func TestPanicIsAFailure(t *testing.T) {
 		t.Errorf("error %q: want one line naming the fault and the function, nothing else", msg)
 	}
 	// A panic that is not the runtime's says only that it was one.
-	w.e.Creds = fakeCreds(func(req credcache.Request) (credcache.Credentials, error) { panic("secret wJalrXUtnFEMI") })
+	w.e.Creds = fakeCreds(func(req credreq.Request) (credcache.Credentials, error) { panic("secret wJalrXUtnFEMI") })
 	state := w.env
 	_, err = w.e.Export(context.Background(), engine.Input{Env: state, PWD: w.b, PID: w.pid + 1})
 	if err == nil || strings.Contains(err.Error(), "wJalr") || !strings.Contains(err.Error(), "internal error (a panic)") {

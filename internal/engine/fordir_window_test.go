@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 )
 
 // TestForDirWindowByDuration: what credential-process (minLeft 16m, over
@@ -29,8 +30,8 @@ func TestForDirWindowByDuration(t *testing.T) {
 	} {
 		t.Run(tt.duration, func(t *testing.T) {
 			w := newFailWorld(t)
-			var got credcache.Request
-			w.e.Creds = fakeCreds(func(req credcache.Request) (credcache.Credentials, error) {
+			var got credreq.Request
+			w.e.Creds = fakeCreds(func(req credreq.Request) (credcache.Credentials, error) {
 				got = req
 				return credcache.Credentials{AccessKeyID: "ASIAX", SecretAccessKey: "s", SessionToken: "t", Expiration: w.now.Add(req.Duration)}, nil
 			})

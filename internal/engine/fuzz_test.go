@@ -14,10 +14,12 @@ import (
 	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/endpoint"
 	"github.com/awsrole/awsrole/internal/engine"
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/transition"
+	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
 // The paths awsrole reads, as FuzzHostileFiles names them.
@@ -130,7 +132,7 @@ func FuzzHostileFiles(f *testing.F) {
 			res, err = w.e.Export(context.Background(), engine.Input{Env: w.env, PWD: dest, PID: w.pid})
 			if err == nil {
 				for _, scan := range [][]string{nil, {w.home}} {
-					list, lerr := engine.List(scan, nil, w.now)
+					list, lerr := engine.List(testCache(), scan, nil, w.now)
 					for _, l := range list {
 						if strings.Contains(l.Error, "internal error") {
 							lerr = fmt.Errorf("%s: %s", l.Path, l.Error)
@@ -261,7 +263,7 @@ func cacheEntry(t *testing.T, w *failWorld) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return credcache.Final(p.Request, p.Source).Path
+	return testCache().Final(p.Request, p.Source).Path
 }
 
 func describeTarget(target uint8) string {
@@ -272,4 +274,10 @@ func describeTarget(target uint8) string {
 func describeKind(kind uint8) string {
 	return [...]string{"content", "an empty file", "a directory", "a FIFO", "a symlink loop", "a dangling symlink",
 		"a huge file", "a link to /dev/zero", "binary garbage", "another user's writable file"}[kind]
+}
+
+// testCache is the credential cache of the test's XDG directories, as
+// main builds it.
+func testCache() credcache.Cache {
+	return credcache.New(xdgdir.Cache(credcache.DirName), credreq.EnvOf(os.Environ()))
 }

@@ -91,7 +91,7 @@ func TestListAndPrune(t *testing.T) {
 	if err := os.Remove(filepath.Join(w.b, dirconfig.FileName)); err != nil {
 		t.Fatal(err)
 	}
-	list, err := engine.List([]string{filepath.Join(w.home, "tree")}, nil, w.now)
+	list, err := engine.List(testCache(), []string{filepath.Join(w.home, "tree")}, nil, w.now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestListAndPrune(t *testing.T) {
 	if err != nil || len(pruned) != 1 || filepath.Dir(pruned[0]) != w.b {
 		t.Fatalf("prune: %v, %v", pruned, err)
 	}
-	list, _ = engine.List(nil, nil, w.now)
+	list, _ = engine.List(testCache(), nil, nil, w.now)
 	for _, l := range list {
 		if l.State == "gone" {
 			t.Errorf("still listed after prune: %+v", l)

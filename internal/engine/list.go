@@ -43,8 +43,8 @@ var skipDirs = map[string]bool{".git": true, "node_modules": true, ".terraform":
 
 // List describes every project file the trust store names, and those
 // found under scan, sorted by path. env is the user's environment (the
-// shell's originals) for finding cached credentials.
-func List(scan []string, originals map[string]*string, now time.Time) ([]*Listed, error) {
+// shell's originals) for finding cached credentials in cache.
+func List(cache credcache.Cache, scan []string, originals map[string]*string, now time.Time) ([]*Listed, error) {
 	byPath := map[string]*Listed{}
 	entries, err := dirconfig.TrustEntries()
 	if err != nil {
@@ -91,7 +91,7 @@ func List(scan []string, originals map[string]*string, now time.Time) ([]*Listed
 	}
 	out := make([]*Listed, 0, len(byPath))
 	for _, l := range byPath {
-		describe(l, user, originals, now)
+		describe(cache, l, user, originals, now)
 		out = append(out, l)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
@@ -100,8 +100,8 @@ func List(scan []string, originals map[string]*string, now time.Time) ([]*Listed
 
 // describe fills in what l's file says and its trust and cache state; a
 // file that cannot be described, even by a panic, says so in its own row.
-func describe(l *Listed, user *dirconfig.UserConfig, originals map[string]*string, now time.Time) {
-	if err := guarded(func() { describeFile(l, user, originals, now) }); err != nil {
+func describe(cache credcache.Cache, l *Listed, user *dirconfig.UserConfig, originals map[string]*string, now time.Time) {
+	if err := guarded(func() { describeFile(cache, l, user, originals, now) }); err != nil {
 		l.State, l.Error = "invalid", oneLineErr(err)
 	}
 }
@@ -113,7 +113,7 @@ func guarded(f func()) (err error) {
 	return nil
 }
 
-func describeFile(l *Listed, user *dirconfig.UserConfig, originals map[string]*string, now time.Time) {
+func describeFile(cache credcache.Cache, l *Listed, user *dirconfig.UserConfig, originals map[string]*string, now time.Time) {
 	if _, err := os.Lstat(l.Path); errors.Is(err, fs.ErrNotExist) {
 		l.State = Gone
 		return
@@ -139,7 +139,7 @@ func describeFile(l *Listed, user *dirconfig.UserConfig, originals map[string]*s
 	// Where the credentials would be cached, from the user's own
 	// environment; nothing is fetched.
 	if p, err := NewProject(cfg, user, originals); err == nil {
-		if c, ok := credcache.Lookup(credcache.Final(p.Request, p.Source), 0, now, nil); ok {
+		if c, ok := credcache.Lookup(cache.Final(p.Request, p.Source), 0, now, nil); ok {
 			l.CachedUntil = c.Expiration.UTC()
 		}
 	}

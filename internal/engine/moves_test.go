@@ -15,18 +15,20 @@ import (
 	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/engine"
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/transition"
+	"github.com/awsrole/awsrole/internal/wire"
 )
 
 // fetches counts the fake STS's answers per role.
 func (w *failWorld) counting(t *testing.T) map[string]int {
 	n := map[string]int{}
 	inner := w.e.Creds
-	w.e.Creds = fakeCreds(func(req credcache.Request) (credcache.Credentials, error) {
+	w.e.Creds = fakeCreds(func(req credreq.Request) (credcache.Credentials, error) {
 		n[req.RoleARN]++
-		return inner.Get(context.Background(), req, credcache.Source{}, nil)
+		return inner.Get(context.Background(), req, credreq.Source{}, nil)
 	})
 	return n
 }
@@ -113,8 +115,8 @@ func TestOrphanedRole(t *testing.T) {
 	w := newFailWorld(t)
 	w.cd(t, w.a)
 	delete(w.env, transition.StateVar) // the pointer lost
-	var asked credcache.Env
-	w.e.Creds = fakeCreds(func(req credcache.Request) (credcache.Credentials, error) {
+	var asked credreq.Env
+	w.e.Creds = fakeCreds(func(req credreq.Request) (credcache.Credentials, error) {
 		return credcache.Credentials{AccessKeyID: "ASIAB2", SecretAccessKey: "s", SessionToken: "t", Expiration: w.now.Add(time.Hour)}, nil
 	})
 	w.e.Creds = envRecorder{&asked, w.e.Creds}
@@ -132,11 +134,11 @@ func TestOrphanedRole(t *testing.T) {
 
 // envRecorder records the originals a fetch was asked to use.
 type envRecorder struct {
-	got   *credcache.Env
+	got   *credreq.Env
 	inner engine.CredentialProvider
 }
 
-func (r envRecorder) Get(ctx context.Context, req credcache.Request, src credcache.Source, env credcache.Env) (credcache.Credentials, error) {
+func (r envRecorder) Get(ctx context.Context, req credreq.Request, src credreq.Source, env credreq.Env) (credcache.Credentials, error) {
 	*r.got = env
 	return r.inner.Get(ctx, req, src, env)
 }
@@ -196,7 +198,7 @@ func TestAutoSignInOnce(t *testing.T) {
 	w.writeFile(t, w.a, "sso_session = \"corp\"\nsso_account_id = \"222222222222\"\nsso_role_name = \"Deploy\"\n")
 	token := awsconfig.TokenPath("corp")
 	var asked []bool
-	w.e.Creds = fakeCreds(func(req credcache.Request) (credcache.Credentials, error) {
+	w.e.Creds = fakeCreds(func(req credreq.Request) (credcache.Credentials, error) {
 		asked = append(asked, req.SSOLogin)
 		// The attempt refreshes the token file, and fails all the same:
 		// the first with a sign-in the user gave up on, the rest with
@@ -204,7 +206,7 @@ func TestAutoSignInOnce(t *testing.T) {
 		os.MkdirAll(filepath.Dir(token), 0o700)
 		os.WriteFile(token, []byte(strings.Repeat("t", len(asked))), 0o600)
 		if len(asked) == 1 {
-			return credcache.Credentials{}, &credcache.SignInError{Msg: "sign-in cancelled"}
+			return credcache.Credentials{}, &wire.SignInError{Msg: "sign-in cancelled"}
 		}
 		return credcache.Credentials{}, errors.New("IAM Identity Center did not answer")
 	})
@@ -279,7 +281,7 @@ func TestDamagedSnapshot(t *testing.T) {
 func TestForDir(t *testing.T) {
 	w := newFailWorld(t)
 	var window time.Duration
-	w.e.Creds = fakeCreds(func(req credcache.Request) (credcache.Credentials, error) {
+	w.e.Creds = fakeCreds(func(req credreq.Request) (credcache.Credentials, error) {
 		window = req.Window
 		return credcache.Credentials{AccessKeyID: "ASIAX", SecretAccessKey: "s", SessionToken: "t", Expiration: w.now.Add(time.Hour)}, nil
 	})

@@ -12,6 +12,7 @@ import (
 	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/human"
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/transition"
@@ -23,8 +24,8 @@ import (
 // direnv, status — builds it here.
 type Project struct {
 	Config  *dirconfig.Config
-	Request credcache.Request
-	Source  credcache.Source
+	Request credreq.Request
+	Source  credreq.Source
 	// Duration is what STS is asked for; CappedBy says why it is shorter
 	// than the file or user config asks ("" when it is not).
 	Duration time.Duration
@@ -40,7 +41,7 @@ type Project struct {
 // NewProject resolves cfg's request against the user's own environment
 // (the originals of the managed variables, nil: unset).
 func NewProject(cfg *dirconfig.Config, user *dirconfig.UserConfig, originals map[string]*string) (*Project, error) {
-	req := credcache.Request{
+	req := credreq.Request{
 		RoleARN:       cfg.RoleARN,
 		SessionName:   cmp.Or(cfg.SessionName, user.SessionName, dirconfig.DefaultSessionName()),
 		ExternalID:    cfg.ExternalID,
@@ -70,14 +71,14 @@ func NewProject(cfg *dirconfig.Config, user *dirconfig.UserConfig, originals map
 		req.SourceIdentity = si
 	}
 	if cfg.SSOAccountID != "" {
-		req.SSO = credcache.SSORole{Session: cmp.Or(cfg.SSOSession, user.SSOSession), AccountID: cfg.SSOAccountID, RoleName: cfg.SSORoleName}
+		req.SSO = credreq.SSORole{Session: cmp.Or(cfg.SSOSession, user.SSOSession), AccountID: cfg.SSOAccountID, RoleName: cfg.SSORoleName}
 		if req.SSO.Session == "" {
 			return nil, cfg.KeyError("sso_account_id", fmt.Errorf(`needs an sso_session: add sso_session = "NAME" (a [sso-session NAME] of %s) here or in %s`,
 				awsconfig.ConfigPath(), user.Path))
 		}
 	}
-	src, err := credcache.Resolve(req, originals, awsconfig.Load)
-	var missing *credcache.MissingSessionError
+	src, err := credreq.Resolve(req, originals, awsconfig.Load)
+	var missing *credreq.MissingSessionError
 	switch {
 	case errors.As(err, &missing) && cfg.SSOSession != "":
 		return nil, cfg.KeyError("sso_session", err)
@@ -100,7 +101,7 @@ func NewProject(cfg *dirconfig.Config, user *dirconfig.UserConfig, originals map
 	// Fresh credentials must be outside the refresh window, or every
 	// prompt would renew them: refresh_before ≥ duration would never do.
 	p.Request.Window = min(p.Request.Window, p.Duration/2)
-	env := credcache.Env(originals)
+	env := credreq.Env(originals)
 	switch {
 	case cfg.Region != "":
 		p.Region, p.RegionFrom = cfg.Region, cfg.Path
@@ -108,7 +109,7 @@ func NewProject(cfg *dirconfig.Config, user *dirconfig.UserConfig, originals map
 		// Unsetting AWS_PROFILE would lose the profile's region.
 		p.Region, p.RegionFrom = src.ProfileRegion, fmt.Sprintf("profile %q", src.Profile)
 	}
-	if src.Kind != credcache.SourceEnv {
+	if src.Kind != credreq.SourceEnv {
 		p.Watch = append(p.Watch, awsconfig.ConfigPath(), awsconfig.CredentialsPath())
 	}
 	if src.SSO != nil {
@@ -123,7 +124,7 @@ func (p *Project) Label() string { return p.Request.Label() }
 // Label is what cfg's credentials are for: its role_arn, else its IAM
 // Identity Center account and permission set as a role ARN.
 func Label(cfg *dirconfig.Config) string {
-	return credcache.Request{RoleARN: cfg.RoleARN, SSO: credcache.SSORole{AccountID: cfg.SSOAccountID, RoleName: cfg.SSORoleName}}.Label()
+	return credreq.Request{RoleARN: cfg.RoleARN, SSO: credreq.SSORole{AccountID: cfg.SSOAccountID, RoleName: cfg.SSORoleName}}.Label()
 }
 
 // Desired is what a shell holds while the project's role is active with c.
@@ -146,7 +147,7 @@ func (p *Project) Desired(c credcache.Credentials, originals map[string]*string)
 		d["AWS_REGION"] = ptr(p.Region)
 		d["AWS_DEFAULT_REGION"] = ptr(p.Region)
 	}
-	if p.Source.CABundle != "" && credcache.Env(originals).Get("AWS_CA_BUNDLE") == "" {
+	if p.Source.CABundle != "" && credreq.Env(originals).Get("AWS_CA_BUNDLE") == "" {
 		d["AWS_CA_BUNDLE"] = ptr(p.Source.CABundle)
 	}
 	return d

@@ -15,12 +15,13 @@ import (
 
 	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 )
 
 // Main is `awsrole-sts serve [--idle D] [--ready-fd N]`, which `awsrole
 // serve` becomes: it serves in this process's environment (the user's own,
-// as awsrole prepared it) with creds, and returns the exit status.
-func Main(args []string, creds CredentialProvider, env credcache.Env) int {
+// as awsrole prepared it) with creds and cache, and returns the exit status.
+func Main(args []string, creds CredentialProvider, env credreq.Env, cache credcache.Cache) int {
 	fs := flag.NewFlagSet("awsrole-sts serve", flag.ContinueOnError)
 	idle := fs.Duration("idle", time.Hour, "exit after this long unused")
 	readyFD := fs.Int("ready-fd", 0, "descriptor to report readiness on")
@@ -45,9 +46,9 @@ func Main(args []string, creds CredentialProvider, env credcache.Env) int {
 		}
 	}
 	dropTerminal()
-	s := &Server{Now: time.Now, Creds: creds, Env: env,
-		Resolve: func(req credcache.Request) (credcache.Source, error) {
-			return credcache.Resolve(req, env, awsconfig.Load)
+	s := &Server{Now: time.Now, Creds: creds, Env: env, Cache: cache,
+		Resolve: func(req credreq.Request) (credreq.Source, error) {
+			return credreq.Resolve(req, env, awsconfig.Load)
 		}}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer cancel()

@@ -20,14 +20,15 @@ import (
 	"time"
 
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/endpoint"
 	"github.com/awsrole/awsrole/internal/privfile"
 )
 
-// CredentialProvider fetches credentials for a request: credcache.Helper
+// CredentialProvider fetches credentials for a request: wire.Helper
 // (the cache, else awsrole-sts) in the binary.
 type CredentialProvider interface {
-	Get(ctx context.Context, req credcache.Request, src credcache.Source, env credcache.Env) (credcache.Credentials, error)
+	Get(ctx context.Context, req credreq.Request, src credreq.Source, env credreq.Env) (credcache.Credentials, error)
 }
 
 // Server answers GET /v1/<id> in the container-credentials format.
@@ -36,8 +37,9 @@ type Server struct {
 	Creds CredentialProvider
 	// Resolve finds the source of req's base credentials in the server's
 	// own environment (the user's, as the starting shell had it).
-	Resolve func(req credcache.Request) (credcache.Source, error)
-	Env     credcache.Env // the server's own environment, for renewals
+	Resolve func(req credreq.Request) (credreq.Source, error)
+	Env     credreq.Env // the server's own environment, for renewals
+	Cache   credcache.Cache
 	Token   string
 
 	mu      sync.Mutex
@@ -210,7 +212,7 @@ func (s *Server) lockFor(id string) *sync.Mutex {
 // sessions are not renewed at every request.
 func (s *Server) Credentials(ctx context.Context, id string, reg *endpoint.Registration) (credcache.Credentials, error) {
 	req := reg.Request
-	step := credcache.Final(req, reg.Source)
+	step := s.Cache.Final(req, reg.Source)
 	now := s.Now()
 	if c, ok := fresh(step, &req, now); ok {
 		s.record(id, reg, c, nil)
@@ -242,7 +244,7 @@ func (s *Server) Credentials(ctx context.Context, id string, reg *endpoint.Regis
 
 // fresh looks step up with req's window, shortened to a quarter of the
 // cached credentials' life; req.Window becomes that window.
-func fresh(step credcache.Step, req *credcache.Request, now time.Time) (credcache.Credentials, bool) {
+func fresh(step credcache.Step, req *credreq.Request, now time.Time) (credcache.Credentials, bool) {
 	c, ok := credcache.Lookup(step, 0, now, nil)
 	if !ok {
 		return c, false
@@ -255,12 +257,12 @@ func fresh(step credcache.Step, req *credcache.Request, now time.Time) (credcach
 	return c, c.Expiration.After(now.Add(req.Window))
 }
 
-func (s *Server) renewCreds(ctx context.Context, req credcache.Request, reg *endpoint.Registration, step credcache.Step) (credcache.Credentials, error) {
+func (s *Server) renewCreds(ctx context.Context, req credreq.Request, reg *endpoint.Registration, step credcache.Step) (credcache.Credentials, error) {
 	src, err := s.Resolve(req)
 	if err != nil {
 		return credcache.Credentials{}, fmt.Errorf("%s: %w", req.Label(), err)
 	}
-	if credcache.Final(req, src).Path != step.Path {
+	if s.Cache.Final(req, src).Path != step.Path {
 		now, then := src.Describe(), reg.Source.Describe()
 		if now == then {
 			// The same profile, defined (or keyed) otherwise.

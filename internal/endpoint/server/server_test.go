@@ -18,15 +18,17 @@ import (
 
 	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/endpoint"
 	"github.com/awsrole/awsrole/internal/privfile"
+	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
 const role = "arn:aws:iam::222222222222:role/deploy"
 
 var (
-	testReq = credcache.Request{RoleARN: role, SessionName: "unit", Duration: time.Hour, Window: 5 * time.Minute}
-	testSrc = credcache.Source{Kind: credcache.SourceEnv, Identity: "env:AKIAUNITEXAMPLE00001", Region: "us-east-1"}
+	testReq = credreq.Request{RoleARN: role, SessionName: "unit", Duration: time.Hour, Window: 5 * time.Minute}
+	testSrc = credreq.Source{Kind: credreq.SourceEnv, Identity: "env:AKIAUNITEXAMPLE00001", Region: "us-east-1"}
 )
 
 // fakeCreds issues credentials of life and counts its fetches; fail makes
@@ -37,7 +39,7 @@ type fakeCreds struct {
 	fail  atomic.Bool
 }
 
-func (f *fakeCreds) Get(ctx context.Context, req credcache.Request, src credcache.Source, env credcache.Env) (credcache.Credentials, error) {
+func (f *fakeCreds) Get(ctx context.Context, req credreq.Request, src credreq.Source, env credreq.Env) (credcache.Credentials, error) {
 	n := f.calls.Add(1)
 	if f.fail.Load() {
 		return credcache.Credentials{}, errors.New("assume " + req.RoleARN + ": the SSO session has expired; run: awsrole login")
@@ -46,7 +48,7 @@ func (f *fakeCreds) Get(ctx context.Context, req credcache.Request, src credcach
 	c := credcache.Credentials{AccessKeyID: fmt.Sprintf("ASIAFAKE%012d", n), SecretAccessKey: "secret", SessionToken: "token",
 		Expiration: time.Now().Add(f.life).Truncate(time.Second), RoleARN: req.RoleARN}
 	data, _ := json.Marshal(c)
-	if err := privfile.Write(credcache.Final(req, src).Path, data); err != nil {
+	if err := privfile.Write(testCache().Final(req, src).Path, data); err != nil {
 		return credcache.Credentials{}, err
 	}
 	return c, nil
@@ -85,12 +87,12 @@ var testCfg *dirconfig.Config
 // the id of the registered test request.
 func serve(t testing.TB, creds *fakeCreds, idle time.Duration) (*Server, endpoint.Info, string) {
 	t.Helper()
-	id, err := endpoint.Register(testReq, testSrc, testCfg, os.Getpid())
+	id, err := endpoint.Register(testCache(), testReq, testSrc, testCfg, os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Now: time.Now, Creds: creds,
-		Resolve: func(credcache.Request) (credcache.Source, error) { return testSrc, nil }}
+	s := &Server{Now: time.Now, Creds: creds, Cache: testCache(),
+		Resolve: func(credreq.Request) (credreq.Source, error) { return testSrc, nil }}
 	ctx, cancel := context.WithCancel(context.Background())
 	started := make(chan error, 1)
 	done := make(chan struct{})
@@ -269,8 +271,8 @@ func TestOtherSource(t *testing.T) {
 	world(t)
 	creds := &fakeCreds{life: time.Hour}
 	s, i, id := serve(t, creds, time.Hour)
-	s.Resolve = func(credcache.Request) (credcache.Source, error) {
-		return credcache.Source{Kind: credcache.SourceEnv, Identity: "env:AKIAOTHEREXAMPLE0001", Region: "us-east-1"}, nil
+	s.Resolve = func(credreq.Request) (credreq.Source, error) {
+		return credreq.Source{Kind: credreq.SourceEnv, Identity: "env:AKIAOTHEREXAMPLE0001", Region: "us-east-1"}, nil
 	}
 	status, body := get(t, i.URL()+"/v1/"+id, "", s.Token)
 	if status != 503 || !strings.Contains(body, "other base credentials") || !strings.Contains(body, "awsrole serve --stop") {
@@ -285,10 +287,10 @@ func TestOtherSource(t *testing.T) {
 // but not while a registered process lives.
 func TestIdleExit(t *testing.T) {
 	world(t)
-	if _, err := endpoint.Register(testReq, testSrc, testCfg, os.Getpid()); err != nil {
+	if _, err := endpoint.Register(testCache(), testReq, testSrc, testCfg, os.Getpid()); err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Now: time.Now, Creds: &fakeCreds{life: time.Hour}}
+	s := &Server{Now: time.Now, Creds: &fakeCreds{life: time.Hour}, Cache: testCache()}
 	done := make(chan error, 1)
 	go func() { done <- Run(context.Background(), s, 200*time.Millisecond, nil) }()
 	select {
@@ -367,8 +369,8 @@ func TestTokenRotatesAtEveryStart(t *testing.T) {
 	var tokens []string
 	for range 2 {
 		ctx, cancel := context.WithCancel(context.Background())
-		s := &Server{Now: time.Now, Creds: creds,
-			Resolve: func(credcache.Request) (credcache.Source, error) { return testSrc, nil }}
+		s := &Server{Now: time.Now, Creds: creds, Cache: testCache(),
+			Resolve: func(credreq.Request) (credreq.Source, error) { return testSrc, nil }}
 		started, done := make(chan error, 1), make(chan struct{})
 		go func() { defer close(done); Run(ctx, s, time.Hour, func(err error) { started <- err }) }()
 		if err := <-started; err != nil {
@@ -440,4 +442,10 @@ func TestRevoked(t *testing.T) {
 	if e := endpoint.ReadServed()[id]; !strings.Contains(e.Error, "is denied") {
 		t.Errorf("served.json: %+v, want the reason", e)
 	}
+}
+
+// testCache is the credential cache of the world's XDG directories, as
+// awsrole-sts's main builds it.
+func testCache() credcache.Cache {
+	return credcache.New(xdgdir.Cache(credcache.DirName), credreq.EnvOf(os.Environ()))
 }

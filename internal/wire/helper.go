@@ -1,4 +1,4 @@
-package credcache
+package wire
 
 import (
 	"bytes"
@@ -13,6 +13,9 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 )
 
 // HelperName is the binary that talks to AWS; see cmd/awsrole-sts.
@@ -25,27 +28,32 @@ const HelperName = "awsrole-sts"
 type Helper struct {
 	Now    func() time.Time
 	Stderr io.Writer // the helper's notices and prompts' echo; default os.Stderr
+	Cache  credcache.Cache
+	// Environ is the environment the helper starts in ("NAME=value", as
+	// os.Environ gives it), before the user's own values of the managed
+	// variables replace awsrole's.
+	Environ []string
 }
 
 // Get returns credentials for req from src; env is the user's own
 // environment for the managed variables, in which the helper runs.
-func (h Helper) Get(ctx context.Context, req Request, src Source, env Env) (Credentials, error) {
-	if c, ok := Lookup(Final(req, src), req.Window, h.Now(), nil); ok {
+func (h Helper) Get(ctx context.Context, req credreq.Request, src credreq.Source, env credreq.Env) (credcache.Credentials, error) {
+	if c, ok := credcache.Lookup(h.Cache.Final(req, src), req.Window, h.Now(), nil); ok {
 		return c, nil
 	}
 	reply, err := h.Run(ctx, Call{Op: OpCredentials, Request: req}, env)
 	if err != nil {
-		return Credentials{}, err
+		return credcache.Credentials{}, err
 	}
 	if reply.Credentials == nil {
-		return Credentials{}, fmt.Errorf("%s: %s answered without credentials", req.Label(), HelperName)
+		return credcache.Credentials{}, fmt.Errorf("%s: %s answered without credentials", req.Label(), HelperName)
 	}
 	return *reply.Credentials, nil
 }
 
 // Run sends call to a new awsrole-sts started in env and returns its reply;
 // a reply's error comes back as the error.
-func (h Helper) Run(ctx context.Context, call Call, env Env) (Reply, error) {
+func (h Helper) Run(ctx context.Context, call Call, env credreq.Env) (Reply, error) {
 	bin, err := FindHelper()
 	if err != nil {
 		return Reply{}, err
@@ -61,7 +69,7 @@ func (h Helper) Run(ctx context.Context, call Call, env Env) (Reply, error) {
 	if cmd.Stderr == nil {
 		cmd.Stderr = os.Stderr
 	}
-	cmd.Env = helperEnv(os.Environ(), env)
+	cmd.Env = helperEnv(h.Environ, env)
 	// Ctrl-C (at an MFA prompt, say) reaches the helper too, which answers
 	// with the error; staying alive until then lets the failure be
 	// recorded, so the next prompt does not ask again at once.
@@ -88,7 +96,7 @@ func (h Helper) Run(ctx context.Context, call Call, env Env) (Reply, error) {
 
 // helperEnv is environ with the variables env names set to its values:
 // the user's own, never what awsrole exported.
-func helperEnv(environ []string, env Env) []string {
+func helperEnv(environ []string, env credreq.Env) []string {
 	out := make([]string, 0, len(environ)+len(env))
 	for _, kv := range environ {
 		name, _, _ := strings.Cut(kv, "=")

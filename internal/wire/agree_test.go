@@ -1,4 +1,4 @@
-package credcache_test
+package wire_test
 
 import (
 	"context"
@@ -13,7 +13,10 @@ import (
 
 	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/stsstub"
+	"github.com/awsrole/awsrole/internal/wire"
+	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
 const (
@@ -121,30 +124,30 @@ func (w *world) write(rel, content string) {
 // wrote: the first Get runs the helper (a separate process, with the SDK),
 // the second must be answered from the cache with no helper to be found.
 func TestHookReadsWhatTheHelperWrote(t *testing.T) {
-	user := credcache.Env{"AWS_ACCESS_KEY_ID": sp(userKey), "AWS_SECRET_ACCESS_KEY": sp(userSecret)}
-	base := credcache.Request{SessionName: "agree", Duration: time.Hour, Window: 5 * time.Minute, MFACommand: "echo 123456"}
+	user := credreq.Env{"AWS_ACCESS_KEY_ID": sp(userKey), "AWS_SECRET_ACCESS_KEY": sp(userSecret)}
+	base := credreq.Request{SessionName: "agree", Duration: time.Hour, Window: 5 * time.Minute, MFACommand: "echo 123456"}
 	cases := []struct {
 		name  string
-		env   credcache.Env
-		edit  func(*credcache.Request)
+		env   credreq.Env
+		edit  func(*credreq.Request)
 		calls map[string]int // at the stand-in, for the first Get
 	}{
-		{"env keys", user, func(r *credcache.Request) { r.RoleARN = roleB }, map[string]int{"AssumeRole": 1}},
-		{"env keys, region", credcache.Env{"AWS_ACCESS_KEY_ID": sp(userKey), "AWS_SECRET_ACCESS_KEY": sp(userSecret), "AWS_REGION": sp("ap-south-1")},
-			func(r *credcache.Request) { r.RoleARN = roleB }, map[string]int{"AssumeRole": 1}},
-		{"static profile", credcache.Env{"AWS_PROFILE": sp("static")}, func(r *credcache.Request) { r.RoleARN = roleB }, map[string]int{"AssumeRole": 1}},
-		{"source_profile", nil, func(r *credcache.Request) { r.RoleARN = roleB; r.SourceProfile = "static" }, map[string]int{"AssumeRole": 1}},
-		{"role profile", credcache.Env{"AWS_PROFILE": sp("jump")}, func(r *credcache.Request) { r.RoleARN = roleB }, map[string]int{"AssumeRole": 2}},
-		{"credential_process profile", credcache.Env{"AWS_PROFILE": sp("proc")}, func(r *credcache.Request) { r.RoleARN = roleB }, map[string]int{"AssumeRole": 1}},
-		{"sso profile", credcache.Env{"AWS_PROFILE": sp("ssoprof")}, func(r *credcache.Request) { r.RoleARN = roleB }, map[string]int{"GetRoleCredentials": 1, "AssumeRole": 1}},
-		{"sso in the file", nil, func(r *credcache.Request) {
-			r.SSO = credcache.SSORole{Session: "corp", AccountID: "222222222222", RoleName: "Deploy"}
+		{"env keys", user, func(r *credreq.Request) { r.RoleARN = roleB }, map[string]int{"AssumeRole": 1}},
+		{"env keys, region", credreq.Env{"AWS_ACCESS_KEY_ID": sp(userKey), "AWS_SECRET_ACCESS_KEY": sp(userSecret), "AWS_REGION": sp("ap-south-1")},
+			func(r *credreq.Request) { r.RoleARN = roleB }, map[string]int{"AssumeRole": 1}},
+		{"static profile", credreq.Env{"AWS_PROFILE": sp("static")}, func(r *credreq.Request) { r.RoleARN = roleB }, map[string]int{"AssumeRole": 1}},
+		{"source_profile", nil, func(r *credreq.Request) { r.RoleARN = roleB; r.SourceProfile = "static" }, map[string]int{"AssumeRole": 1}},
+		{"role profile", credreq.Env{"AWS_PROFILE": sp("jump")}, func(r *credreq.Request) { r.RoleARN = roleB }, map[string]int{"AssumeRole": 2}},
+		{"credential_process profile", credreq.Env{"AWS_PROFILE": sp("proc")}, func(r *credreq.Request) { r.RoleARN = roleB }, map[string]int{"AssumeRole": 1}},
+		{"sso profile", credreq.Env{"AWS_PROFILE": sp("ssoprof")}, func(r *credreq.Request) { r.RoleARN = roleB }, map[string]int{"GetRoleCredentials": 1, "AssumeRole": 1}},
+		{"sso in the file", nil, func(r *credreq.Request) {
+			r.SSO = credreq.SSORole{Session: "corp", AccountID: "222222222222", RoleName: "Deploy"}
 		}, map[string]int{"GetRoleCredentials": 1, "AssumeRole": 0}},
-		{"sso in the file, one more hop", nil, func(r *credcache.Request) {
+		{"sso in the file, one more hop", nil, func(r *credreq.Request) {
 			r.RoleARN = roleB
-			r.SSO = credcache.SSORole{Session: "corp", AccountID: "222222222222", RoleName: "Deploy"}
+			r.SSO = credreq.SSORole{Session: "corp", AccountID: "222222222222", RoleName: "Deploy"}
 		}, map[string]int{"GetRoleCredentials": 1, "AssumeRole": 1}},
-		{"mfa", user, func(r *credcache.Request) { r.RoleARN = "arn:aws:iam::222222222222:role/mfa"; r.MFASerial = mfaSerial },
+		{"mfa", user, func(r *credreq.Request) { r.RoleARN = "arn:aws:iam::222222222222:role/mfa"; r.MFASerial = mfaSerial },
 			map[string]int{"GetSessionToken": 1, "AssumeRole": 1}},
 	}
 	for _, tc := range cases {
@@ -152,7 +155,7 @@ func TestHookReadsWhatTheHelperWrote(t *testing.T) {
 			w := newWorld(t)
 			req := base
 			tc.edit(&req)
-			h := credcache.Helper{Now: time.Now}
+			h := wire.Helper{Now: time.Now}
 			first, err := getAsHook(h, req, tc.env)
 			if err != nil {
 				t.Fatal(err)
@@ -176,12 +179,15 @@ func TestHookReadsWhatTheHelperWrote(t *testing.T) {
 
 // getAsHook is what the hook's awsrole does: resolve (no SDK), then ask
 // the Helper.
-func getAsHook(h credcache.Helper, req credcache.Request, env credcache.Env) (credcache.Credentials, error) {
-	src, err := credcache.Resolve(req, env, awsconfig.Load)
+func getAsHook(h wire.Helper, req credreq.Request, env credreq.Env) (credcache.Credentials, error) {
+	// A new awsrole process: its main reads the environment as it is now.
+	h.Cache = credcache.New(xdgdir.Cache(credcache.DirName), credreq.EnvOf(os.Environ()))
+	h.Environ = os.Environ()
+	src, err := credreq.Resolve(req, env, awsconfig.Load)
 	if err != nil {
 		return credcache.Credentials{}, err
 	}
-	all := credcache.Env{}
+	all := credreq.Env{}
 	for _, name := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION"} {
 		all[name] = env[name]
 	}
@@ -195,10 +201,10 @@ func getAsHook(h credcache.Helper, req credcache.Request, env credcache.Env) (cr
 // helper wrote under each.
 func TestOneSessionInEveryRegion(t *testing.T) {
 	w := newWorld(t)
-	req := credcache.Request{RoleARN: roleB, SessionName: "regions", Duration: time.Hour, Window: 5 * time.Minute}
-	h := credcache.Helper{Now: time.Now}
-	user := func(extra ...string) credcache.Env {
-		env := credcache.Env{"AWS_ACCESS_KEY_ID": sp(userKey), "AWS_SECRET_ACCESS_KEY": sp(userSecret)}
+	req := credreq.Request{RoleARN: roleB, SessionName: "regions", Duration: time.Hour, Window: 5 * time.Minute}
+	h := wire.Helper{Now: time.Now}
+	user := func(extra ...string) credreq.Env {
+		env := credreq.Env{"AWS_ACCESS_KEY_ID": sp(userKey), "AWS_SECRET_ACCESS_KEY": sp(userSecret)}
 		for i := 0; i < len(extra); i += 2 {
 			env[extra[i]] = sp(extra[i+1])
 		}

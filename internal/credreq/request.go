@@ -1,29 +1,49 @@
-package credcache
+// Package credreq is what a directory asks for and where its base
+// credentials come from, read without the AWS SDK: Request (the role, its
+// chain and every parameter of each AssumeRole), Source (the user's keys,
+// a profile, an IAM Identity Center role) and Resolve, which picks the
+// source from the user's environment and ~/.aws as the SDK would.
+//
+// Both binaries share it: awsrole resolves at the prompt, awsrole-sts
+// receives the Request over the wire and resolves again in its own
+// environment (the same one).
+package credreq
 
 import (
 	"slices"
 	"time"
 )
 
+// ChainedMax is what STS allows a role session assumed with temporary
+// credentials (role chaining: an SSO role, a role profile, an MFA session,
+// a hop); awsrole caps the duration rather than fail.
+const ChainedMax = time.Hour
+
 // Request is everything that decides which credentials come back.
+//
+// Every field is part of the cache key (credcache keys each step by the
+// whole hop, MFA session and source) unless its key tag says otherwise:
+// key:"source" is read by Resolve and counted through Source.Identity;
+// key:"-" never changes what comes back, only how or when it is fetched.
+// credcache's TestKeysCountEveryField fails for a field that does neither.
 type Request struct {
-	RoleARN       string  `json:"role_arn,omitempty"` // "" when an SSO role is the end of the chain
-	SSO           SSORole `json:"sso,omitzero"`       // an IAM Identity Center role as the source
+	RoleARN       string  `json:"role_arn,omitempty"`        // "" when an SSO role is the end of the chain
+	SSO           SSORole `json:"sso,omitzero" key:"source"` // an IAM Identity Center role as the source
 	SessionName   string  `json:"session_name,omitempty"`
 	ExternalID    string  `json:"external_id,omitempty"`
-	SourceProfile string  `json:"source_profile,omitempty"`
+	SourceProfile string  `json:"source_profile,omitempty" key:"source"`
 	MFASerial     string  `json:"mfa_serial,omitempty"`
-	MFACommand    string  `json:"mfa_command,omitempty"` // the user config's: prints a code
+	MFACommand    string  `json:"mfa_command,omitempty" key:"-"` // the user config's: prints a code
 	// SSOLogin: an expired IAM Identity Center sign-in is renewed with
 	// the device flow on the terminal, when there is one (the user
 	// config's sso_login = "auto").
-	SSOLogin bool `json:"sso_login,omitempty"`
+	SSOLogin bool `json:"sso_login,omitempty" key:"-"`
 	// MFADuration is how long one code lasts (GetSessionToken).
 	MFADuration time.Duration `json:"mfa_duration,omitempty"`
-	Region      string        `json:"region,omitempty"` // the file's region; "" = the source's
+	Region      string        `json:"region,omitempty" key:"-"` // the file's region; "" = the source's (a session serves every region)
 	Duration    time.Duration `json:"duration,omitempty"`
 	// Window: cached credentials with less than this left are renewed.
-	Window time.Duration `json:"window,omitempty"`
+	Window time.Duration `json:"window,omitempty" key:"-"`
 
 	// Via are roles assumed in order from the source before RoleARN.
 	Via []string `json:"via,omitempty"`
@@ -153,67 +173,4 @@ func (req Request) Effective(src Source) (time.Duration, string) {
 		return ChainedMax, "STS caps a role assumed from " + src.Describe() + " (role chaining) at " + ChainedMax.String()
 	}
 	return d, ""
-}
-
-// ProtocolVersion is the version of the request and reply between awsrole
-// and awsrole-sts; a helper of another version is refused, not guessed at.
-const ProtocolVersion = 4
-
-// Op is what awsrole asks awsrole-sts to do.
-type Op string
-
-// The operations of awsrole-sts.
-const (
-	OpCredentials Op = "credentials" // credentials for Request
-	OpLogin       Op = "login"       // IAM Identity Center sign-in for Login
-	OpAssignments Op = "assignments" // accounts and roles the user can reach
-	OpSignin      Op = "signin"      // a console sign-in token for Signin
-)
-
-// Call is one request to awsrole-sts. The helper runs with the user's own
-// environment (awsrole's exported credentials replaced by the originals),
-// so the request carries no credentials.
-type Call struct {
-	Version int     `json:"version"`
-	Op      Op      `json:"op"`
-	Request Request `json:"request,omitzero"`
-	Login   Login   `json:"login,omitzero"`
-	Signin  Signin  `json:"signin,omitzero"`
-}
-
-// Signin asks the console federation endpoint for a sign-in token.
-// TokenURL is the whole getSigninToken request, credentials included: it
-// travels only over this pipe, never in a log or an error.
-type Signin struct {
-	TokenURL string `json:"token_url"`
-}
-
-// Login asks for an IAM Identity Center sign-in.
-type Login struct {
-	Session   string `json:"session"`
-	NoBrowser bool   `json:"no_browser,omitempty"`
-}
-
-// Reply is awsrole-sts's answer: a result, or the one-line error.
-type Reply struct {
-	Version     int          `json:"version"`
-	Credentials *Credentials `json:"credentials,omitempty"`
-	Assignments []Assignment `json:"assignments,omitempty"`
-	SigninToken string       `json:"signin_token,omitempty"`
-	Error       string       `json:"error,omitempty"`
-	SignIn      bool         `json:"sign_in,omitempty"` // Error is a SignInError
-}
-
-// SignInError is the failure of a sign-in made on the terminal (given up
-// with Ctrl-C, refused, or its code expired): the prompts after it do not
-// start another, though they try the credentials again.
-type SignInError struct{ Msg string }
-
-func (e *SignInError) Error() string { return e.Msg }
-
-// Assignment is one account and permission set the user can reach.
-type Assignment struct {
-	AccountID   string `json:"account_id"`
-	AccountName string `json:"account_name,omitempty"`
-	RoleName    string `json:"role_name"`
 }

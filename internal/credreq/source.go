@@ -1,4 +1,4 @@
-package credcache
+package credreq
 
 import (
 	"cmp"
@@ -82,6 +82,18 @@ func (s Source) LoginCommand() string {
 // nil value or missing key means unset.
 type Env map[string]*string
 
+// EnvOf is environ ("NAME=value" entries, as os.Environ gives them) as an
+// Env: main reads the environment, and gives it.
+func EnvOf(environ []string) Env {
+	env := Env{}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = &v
+		}
+	}
+	return env
+}
+
 // Get is the variable's value, "" when unset.
 func (e Env) Get(name string) string {
 	if v := e[name]; v != nil {
@@ -117,45 +129,66 @@ func Resolve(req Request, env Env, files func() (*awsconfig.Files, error)) (Sour
 	return src, nil
 }
 
+// resolve is Resolve without the region: the file's SSO role, else the
+// keys in the environment (unless a source_profile is named), else a
+// profile.
 func resolve(req Request, env Env, files func() (*awsconfig.Files, error)) (Source, error) {
 	if req.SSO.AccountID != "" {
-		f, err := files()
-		if err != nil {
-			return Source{}, err
-		}
-		sess, ok := f.SSOSession(req.SSO.Session)
-		if !ok {
-			return Source{}, &MissingSessionError{Name: req.SSO.Session, ConfigPath: f.ConfigPath, Known: f.SSOSessionNames()}
-		}
-		s := &SSOSource{SSORole: req.SSO, StartURL: sess["sso_start_url"], Region: sess["sso_region"],
-			TokenPath: awsconfig.TokenPath(req.SSO.Session)}
-		if s.StartURL == "" || s.Region == "" {
-			return Source{}, fmt.Errorf("[sso-session %s] in %s needs sso_start_url and sso_region", req.SSO.Session, f.ConfigPath)
-		}
-		return Source{Kind: SourceSSO, Chained: true, SSO: s,
-			Identity: fmt.Sprintf("sso\x00%s\x00%s\x00%s\x00%s\x00%s", req.SSO.Session, s.StartURL, s.Region, req.SSO.AccountID, req.SSO.RoleName)}, nil
+		return ssoRoleSource(req.SSO, files)
 	}
-	profile := req.SourceProfile
-	if profile == "" && env.Get("AWS_ACCESS_KEY_ID") != "" && env.Get("AWS_SECRET_ACCESS_KEY") != "" {
+	if req.SourceProfile == "" && env.Get("AWS_ACCESS_KEY_ID") != "" && env.Get("AWS_SECRET_ACCESS_KEY") != "" {
 		// The key id is stable for long-term keys; temporary keys in the
 		// environment are their own identity until the user changes them.
 		return Source{Kind: SourceEnv, Chained: env.Get("AWS_SESSION_TOKEN") != "",
 			Identity: "env\x00" + env.Get("AWS_ACCESS_KEY_ID")}, nil
 	}
-	fromEnv := profile == ""
-	if fromEnv {
-		profile = cmp.Or(env.Get("AWS_PROFILE"), env.Get("AWS_DEFAULT_PROFILE"))
-	}
 	f, err := files()
 	if err != nil {
 		return Source{}, err
 	}
-	if profile == "" {
-		if p, ok := f.Profile("default"); !ok || !hasCredentials(p) {
-			return Source{}, errors.New("no source credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or AWS_PROFILE before entering, or name a source_profile (or an IAM Identity Center role: sso_session, sso_account_id, sso_role_name) in the file")
-		}
-		profile = "default"
+	profile, err := sourceProfile(req, env, f)
+	if err != nil {
+		return Source{}, err
 	}
+	return profileSource(profile, env, f)
+}
+
+// ssoRoleSource is the file's IAM Identity Center role, signed in to
+// through its [sso-session].
+func ssoRoleSource(role SSORole, files func() (*awsconfig.Files, error)) (Source, error) {
+	f, err := files()
+	if err != nil {
+		return Source{}, err
+	}
+	sess, ok := f.SSOSession(role.Session)
+	if !ok {
+		return Source{}, &MissingSessionError{Name: role.Session, ConfigPath: f.ConfigPath, Known: f.SSOSessionNames()}
+	}
+	s := &SSOSource{SSORole: role, StartURL: sess["sso_start_url"], Region: sess["sso_region"],
+		TokenPath: awsconfig.TokenPath(role.Session)}
+	if s.StartURL == "" || s.Region == "" {
+		return Source{}, fmt.Errorf("[sso-session %s] in %s needs sso_start_url and sso_region", role.Session, f.ConfigPath)
+	}
+	return Source{Kind: SourceSSO, Chained: true, SSO: s,
+		Identity: fmt.Sprintf("sso\x00%s\x00%s\x00%s\x00%s\x00%s", role.Session, s.StartURL, s.Region, role.AccountID, role.RoleName)}, nil
+}
+
+// sourceProfile names the profile the credentials come from: the file's
+// source_profile, else AWS_PROFILE or AWS_DEFAULT_PROFILE, else the
+// default profile if it gives credentials.
+func sourceProfile(req Request, env Env, f *awsconfig.Files) (string, error) {
+	if profile := cmp.Or(req.SourceProfile, env.Get("AWS_PROFILE"), env.Get("AWS_DEFAULT_PROFILE")); profile != "" {
+		return profile, nil
+	}
+	if p, ok := f.Profile("default"); !ok || !hasCredentials(p) {
+		return "", errors.New("no source credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or AWS_PROFILE before entering, or name a source_profile (or an IAM Identity Center role: sso_session, sso_account_id, sso_role_name) in the file")
+	}
+	return "default", nil
+}
+
+// profileSource is profile as the source, identified by its definition
+// (and, for credential_source = Environment, the key in env).
+func profileSource(profile string, env Env, f *awsconfig.Files) (Source, error) {
 	p, ok := f.Profile(profile)
 	if !ok {
 		return Source{}, f.NotFound(profile)
@@ -175,18 +208,24 @@ func resolve(req Request, env Env, files func() (*awsconfig.Files, error)) (Sour
 	src := Source{Kind: SourceProfile, Profile: profile, Identity: "profile\x00" + id, Chained: f.IsSession(profile),
 		ProfileRegion: p.Get("region"), CABundle: p.Get("ca_bundle")}
 	if p.Get("sso_account_id") != "" && p.Get("sso_role_name") != "" {
-		s := &SSOSource{SSORole: SSORole{Session: p.Get("sso_session"), AccountID: p.Get("sso_account_id"), RoleName: p.Get("sso_role_name")},
-			StartURL: p.Get("sso_start_url"), Region: p.Get("sso_region")}
-		if sess, ok := f.SSOSession(s.Session); ok {
-			s.StartURL, s.Region = sess["sso_start_url"], sess["sso_region"]
-			s.TokenPath = awsconfig.TokenPath(s.Session)
-		} else {
-			s.Legacy = true
-			s.TokenPath = awsconfig.TokenPath(s.StartURL)
-		}
-		src.Kind, src.SSO = SourceSSO, s
+		src.Kind, src.SSO = SourceSSO, profileSSO(p, f)
 	}
 	return src, nil
+}
+
+// profileSSO is an SSO profile's role and portal: its sso-session's, or
+// (legacy) its own sso_start_url and sso_region.
+func profileSSO(p awsconfig.Profile, f *awsconfig.Files) *SSOSource {
+	s := &SSOSource{SSORole: SSORole{Session: p.Get("sso_session"), AccountID: p.Get("sso_account_id"), RoleName: p.Get("sso_role_name")},
+		StartURL: p.Get("sso_start_url"), Region: p.Get("sso_region")}
+	if sess, ok := f.SSOSession(s.Session); ok {
+		s.StartURL, s.Region = sess["sso_start_url"], sess["sso_region"]
+		s.TokenPath = awsconfig.TokenPath(s.Session)
+	} else {
+		s.Legacy = true
+		s.TokenPath = awsconfig.TokenPath(s.StartURL)
+	}
+	return s
 }
 
 // credentialKeys are the keys that give a profile credentials of its own
