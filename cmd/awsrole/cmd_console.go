@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -44,7 +45,7 @@ stdout. The address signs anyone who has it in: it never goes to stderr.`,
 				_, err := fmt.Fprintln(cmd.OutOrStdout(), addr)
 				return err
 			}
-			if err := browser.Open(addr); err != nil {
+			if err := browser.Open(addr, browser.FromEnv(os.Getenv)); err != nil {
 				return fmt.Errorf("console: %w; use --print to get the address", err)
 			}
 			return nil
