@@ -24,6 +24,8 @@ import (
 // the process that asked.
 type terminalSignIn struct {
 	term *os.File // the controlling terminal, this process in its foreground
+	env  Environ
+	g    *Getter // the device flow's seams
 }
 
 // signInWait is how long a fetch waits for another shell's, when that one
@@ -42,7 +44,7 @@ func (t *terminalSignIn) run(ctx context.Context, src credcache.Source, retrieve
 	defer unlock()
 	if c, err := retrieve(); err == nil || !signInGone(err) {
 		if err != nil {
-			return c, describeSSO(ctx, src, err)
+			return c, t.env.describeSSO(ctx, src, err)
 		}
 		return c, nil
 	}
@@ -50,7 +52,7 @@ func (t *terminalSignIn) run(ctx context.Context, src credcache.Source, retrieve
 	defer stop()
 	lctx, cancel := whileParentLives(lctx)
 	defer cancel()
-	if err := Login(lctx, credcache.Login{Session: session}, t.term); err != nil {
+	if err := t.g.login(lctx, credcache.Login{Session: session}, t.term, t.env); err != nil {
 		return aws.Credentials{}, &credcache.SignInError{Msg: fmt.Sprintf("%s; run: %s", err, src.LoginCommand())}
 	}
 	c, err := retrieve()
@@ -58,7 +60,7 @@ func (t *terminalSignIn) run(ctx context.Context, src credcache.Source, retrieve
 	case err != nil && signInGone(err):
 		return c, &credcache.SignInError{Msg: fmt.Sprintf("IAM Identity Center session %s refused the sign-in just made; check sso_start_url and sso_region of its [sso-session] in ~/.aws/config", session)}
 	case err != nil:
-		return c, describeSSO(ctx, src, err)
+		return c, t.env.describeSSO(ctx, src, err)
 	}
 	return c, nil
 }

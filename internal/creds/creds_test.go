@@ -3,6 +3,7 @@ package creds
 import (
 	"bytes"
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,8 +58,19 @@ func userEnv() credcache.Env {
 	return credcache.Env{"AWS_ACCESS_KEY_ID": s(userKey), "AWS_SECRET_ACCESS_KEY": s(userSecret)}
 }
 
-// get resolves req's source in env, as awsrole-sts does, and fetches.
+// get resolves req's source in env, as awsrole-sts does, and fetches. The
+// SDK reaches the stand-in through the process's endpoint variables (set
+// by setup); env holds them too, as awsrole-sts's own environment would.
 func get(g *Getter, req Request, env credcache.Env) (credcache.Credentials, error) {
+	env = maps.Clone(env)
+	if env == nil {
+		env = credcache.Env{}
+	}
+	for _, k := range endpointVars {
+		if v, ok := os.LookupEnv(k); ok && env[k] == nil {
+			env[k] = &v
+		}
+	}
 	src, err := credcache.Resolve(req, env, awsconfig.Load)
 	if err != nil {
 		return credcache.Credentials{}, err
