@@ -116,26 +116,31 @@ func writeTokenFile(t *testing.T, tok awsconfig.Token) {
 	}
 }
 
+// corpStart is the portal of session corp (ssoWorld).
+const corpStart = "https://corp.awsapps.com/start"
+
 func apiErr(code string) error { return &smithy.GenericAPIError{Code: code, Message: "no " + code} }
+
+// deviceCase is one run of the device flow against fakes.
+type deviceCase struct {
+	name      string
+	onFile    *awsconfig.Token
+	oidc      *fakeOIDC
+	noBrowser bool
+	openErr   error
+	elsewhere bool // another sign-in writes a token during the wait
+	want      string
+	wantErr   string
+	wantCalls string
+	wantSlept string
+}
 
 // TestDeviceFlowAgainstFakes: every way the device flow ends, against a
 // fake OIDC service, clock and browser: no network, no waiting.
 func TestDeviceFlowAgainstFakes(t *testing.T) {
-	const start = "https://corp.awsapps.com/start"
-	registered := awsconfig.Token{StartURL: start, Region: "eu-west-1", AccessToken: "old", ClientID: "client-old", ClientSecret: "secret-old",
+	registered := awsconfig.Token{StartURL: corpStart, Region: "eu-west-1", AccessToken: "old", ClientID: "client-old", ClientSecret: "secret-old",
 		ExpiresAt: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), RegistrationExpiresAt: time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)}
-	tests := []struct {
-		name      string
-		onFile    *awsconfig.Token
-		oidc      *fakeOIDC
-		noBrowser bool
-		openErr   error
-		elsewhere bool // another sign-in writes a token during the wait
-		want      string
-		wantErr   string
-		wantCalls string
-		wantSlept string
-	}{
+	tests := []deviceCase{
 		{name: "new registration, pending, slow down, then a token", oidc: &fakeOIDC{tokenErr: []error{&oidctypes.AuthorizationPendingException{}, &oidctypes.SlowDownException{}}},
 			want: "signed in to IAM Identity Center session corp until", wantCalls: "RegisterClient StartDeviceAuthorization:client-new CreateToken CreateToken CreateToken", wantSlept: "2s 2s 7s"},
 		{name: "the registration on file serves", onFile: &registered, oidc: &fakeOIDC{},
@@ -176,41 +181,54 @@ func TestDeviceFlowAgainstFakes(t *testing.T) {
 				n := 0
 				tt.oidc.onToken = func() {
 					if n++; n == 2 {
-						writeTokenFile(t, awsconfig.Token{StartURL: start, Region: "eu-west-1", AccessToken: "theirs", ExpiresAt: w.now.Add(8 * time.Hour)})
+						writeTokenFile(t, awsconfig.Token{StartURL: corpStart, Region: "eu-west-1", AccessToken: "theirs", ExpiresAt: w.now.Add(8 * time.Hour)})
 					}
 				}
 			}
 			var out strings.Builder
 			err := w.g.Login(context.Background(), credcache.Login{Session: "corp", NoBrowser: tt.noBrowser}, &out, credcache.Env{})
-			switch {
-			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-				t.Fatalf("err = %v, want %q", err, tt.wantErr)
-			case tt.wantErr == "" && err != nil:
-				t.Fatalf("err = %v\n%s", err, out.String())
-			}
-			if err != nil && strings.Contains(err.Error(), "\n") {
-				t.Errorf("error is not one line: %q", err)
-			}
-			if !strings.Contains(out.String(), tt.want) {
-				t.Errorf("terminal lacks %q:\n%s", tt.want, out.String())
-			}
-			if tt.wantCalls != "" && strings.Join(tt.oidc.calls, " ") != tt.wantCalls {
-				t.Errorf("calls = %v, want %s", tt.oidc.calls, tt.wantCalls)
-			}
-			if tt.wantSlept != "" && fmtDurations(w.slept) != tt.wantSlept {
-				t.Errorf("slept %s, want %s", fmtDurations(w.slept), tt.wantSlept)
-			}
-			if tt.noBrowser != (len(w.opened) == 0) && strings.Contains(out.String(), "open https://device.example/") {
-				t.Errorf("browser opened %v with NoBrowser %v", w.opened, tt.noBrowser)
-			}
-			if tt.want == "signed in to IAM Identity Center session corp until" {
-				tok, err := awsconfig.ReadTokenFile(awsconfig.TokenPath("corp"))
-				if err != nil || tok.AccessToken != "access-new" || tok.RefreshToken != "refresh-new" || !tok.ExpiresAt.Equal(w.now.Add(8*time.Hour).Truncate(time.Second)) ||
-					tok.ClientID == "" || tok.StartURL != start {
-					t.Errorf("token file = %+v, %v", tok, err)
-				}
-			}
+			tt.check(t, w, out.String(), err)
 		})
+	}
+}
+
+func (tt deviceCase) check(t *testing.T, w *fakeWorld, out string, err error) {
+	t.Helper()
+	switch {
+	case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+		t.Fatalf("err = %v, want %q", err, tt.wantErr)
+	case tt.wantErr == "" && err != nil:
+		t.Fatalf("err = %v\n%s", err, out)
+	}
+	if err != nil && strings.Contains(err.Error(), "\n") {
+		t.Errorf("error is not one line: %q", err)
+	}
+	if !strings.Contains(out, tt.want) {
+		t.Errorf("terminal lacks %q:\n%s", tt.want, out)
+	}
+	tt.checkEffects(t, w, out)
+}
+
+// checkEffects checks what the flow did besides its outcome: calls,
+// waits, the browser, the token file.
+func (tt deviceCase) checkEffects(t *testing.T, w *fakeWorld, out string) {
+	t.Helper()
+	if tt.wantCalls != "" && strings.Join(tt.oidc.calls, " ") != tt.wantCalls {
+		t.Errorf("calls = %v, want %s", tt.oidc.calls, tt.wantCalls)
+	}
+	if tt.wantSlept != "" && fmtDurations(w.slept) != tt.wantSlept {
+		t.Errorf("slept %s, want %s", fmtDurations(w.slept), tt.wantSlept)
+	}
+	// The browser gets the address once it is shown, unless told not to.
+	if shown := strings.Contains(out, "open https://device.example/?user_code=ABCD-EFGH and check that it shows the code ABCD-EFGH"); (shown && !tt.noBrowser) != (len(w.opened) == 1) {
+		t.Errorf("browser opened %v with NoBrowser %v", w.opened, tt.noBrowser)
+	}
+	if tt.want == "signed in to IAM Identity Center session corp until" {
+		tok, err := awsconfig.ReadTokenFile(awsconfig.TokenPath("corp"))
+		if err != nil || tok.AccessToken != "access-new" || tok.RefreshToken != "refresh-new" || !tok.ExpiresAt.Equal(w.now.Add(8*time.Hour).Truncate(time.Second)) ||
+			tok.ClientID == "" || tok.StartURL != corpStart {
+			t.Errorf("token file = %+v, %v", tok, err)
+		}
 	}
 }
 

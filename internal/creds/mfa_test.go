@@ -59,23 +59,30 @@ func TestMFA(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if (tt.command == "") != (asked == 1) {
-				t.Errorf("asked %d times with mfa_command %q", asked, tt.command)
-			}
-			calls := srv.Calls()
-			if len(calls) != 2 || calls[0].Action != "GetSessionToken" || calls[0].SerialNumber != serial || calls[0].TokenCode != "123456" || calls[1].Action != "AssumeRole" {
-				t.Fatalf("calls = %+v", calls)
-			}
-			// Another role with the same device: the MFA session serves.
-			other := req
-			other.SessionName = "other"
-			if _, err := get(g, other, userEnv()); err != nil {
-				t.Fatal(err)
-			}
-			if srv.Count("GetSessionToken") != 1 || srv.Count("AssumeRole") != 2 || asked > 1 {
-				t.Errorf("second fetch: %d GetSessionToken, %d AssumeRole, asked %d", srv.Count("GetSessionToken"), srv.Count("AssumeRole"), asked)
-			}
+			checkMFASession(t, srv, g, req, &asked)
 		})
+	}
+}
+
+// checkMFASession: one code made one MFA session, which serves the next
+// role with the same device without asking again.
+func checkMFASession(t *testing.T, srv *stsstub.Server, g *Getter, req Request, asked *int) {
+	t.Helper()
+	if (req.MFACommand == "") != (*asked == 1) {
+		t.Errorf("asked %d times with mfa_command %q", *asked, req.MFACommand)
+	}
+	calls := srv.Calls()
+	if len(calls) != 2 || calls[0].Action != "GetSessionToken" || calls[0].SerialNumber != serial || calls[0].TokenCode != "123456" || calls[1].Action != "AssumeRole" {
+		t.Fatalf("calls = %+v", calls)
+	}
+	// Another role with the same device: the MFA session serves.
+	other := req
+	other.SessionName = "other"
+	if _, err := get(g, other, userEnv()); err != nil {
+		t.Fatal(err)
+	}
+	if srv.Count("GetSessionToken") != 1 || srv.Count("AssumeRole") != 2 || *asked > 1 {
+		t.Errorf("second fetch: %d GetSessionToken, %d AssumeRole, asked %d", srv.Count("GetSessionToken"), srv.Count("AssumeRole"), *asked)
 	}
 }
 
