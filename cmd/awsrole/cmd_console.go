@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -44,7 +46,7 @@ stdout. The address signs anyone who has it in: it never goes to stderr.`,
 				_, err := fmt.Fprintln(cmd.OutOrStdout(), addr)
 				return err
 			}
-			if err := browser.Open(addr); err != nil {
+			if err := browser.Open(addr, browser.FromEnv(os.Getenv)); err != nil {
 				return fmt.Errorf("console: %w; use --print to get the address", err)
 			}
 			return nil
@@ -97,7 +99,7 @@ func signin(ctx context.Context, role *engine.Role, user *dirconfig.UserConfig, 
 	if err != nil {
 		return "", fmt.Errorf("console_federation_url in %s: %w", user.Path, err)
 	}
-	reply, err := newHelper().Run(ctx, wire.Call{Op: wire.OpSignin, Signin: wire.Signin{TokenURL: tokenURL}}, originals)
+	reply, err := wire.Helper{Now: time.Now}.Run(ctx, wire.Call{Op: wire.OpSignin, Signin: wire.Signin{TokenURL: tokenURL}}, originals)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", role.Label(), err)
 	}

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"net"
 	"net/url"
-	"os"
 	"os/exec"
 	"runtime"
 	"strings"
@@ -55,22 +54,44 @@ func loopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// Open starts the browser on addr without waiting for it to close, once
-// Check passes it.
-func Open(addr string) error {
+// Env is what of the user's environment picks the browser: read by the
+// caller where the binary starts (FromEnv), so that nothing here reads the
+// process's environment.
+type Env struct {
+	Browser        string // $BROWSER: the command to run, first choice
+	Display        string // $DISPLAY: an X11 session, where xdg-open works
+	WaylandDisplay string // $WAYLAND_DISPLAY: a Wayland session, likewise
+}
+
+// FromEnv reads Env through getenv (os.Getenv, or a lookup in an
+// environment the caller holds).
+func FromEnv(getenv func(string) string) Env {
+	return Env{Browser: getenv("BROWSER"), Display: getenv("DISPLAY"), WaylandDisplay: getenv("WAYLAND_DISPLAY")}
+}
+
+// command is the browser to run on addr under env on goos: $BROWSER if
+// set, else open on macOS, else xdg-open under a graphical session.
+func command(addr string, env Env, goos string) (*exec.Cmd, error) {
+	switch {
+	case env.Browser != "":
+		return exec.Command(env.Browser, addr), nil
+	case goos == "darwin":
+		return exec.Command("open", addr), nil
+	case env.Display != "" || env.WaylandDisplay != "":
+		return exec.Command("xdg-open", addr), nil
+	}
+	return nil, errors.New("no browser to open here (no $BROWSER and no graphical session)")
+}
+
+// Open starts the browser env names on addr without waiting for it to
+// close, once Check passes it.
+func Open(addr string, env Env) error {
 	if err := Check(addr); err != nil {
 		return err
 	}
-	var cmd *exec.Cmd
-	switch {
-	case os.Getenv("BROWSER") != "":
-		cmd = exec.Command(os.Getenv("BROWSER"), addr)
-	case runtime.GOOS == "darwin":
-		cmd = exec.Command("open", addr)
-	case os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != "":
-		cmd = exec.Command("xdg-open", addr)
-	default:
-		return errors.New("no browser to open here (no $BROWSER and no graphical session)")
+	cmd, err := command(addr, env, runtime.GOOS)
+	if err != nil {
+		return err
 	}
 	cmd.Stdout, cmd.Stderr = nil, nil
 	if err := cmd.Start(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -51,11 +52,11 @@ func TestOpenHandsOnlyCheckedAddresses(t *testing.T) {
 	record := filepath.Join(dir, "argv")
 	script := filepath.Join(dir, "browser")
 	os.WriteFile(script, []byte("#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done > "+record+".tmp && mv "+record+".tmp "+record+"\n"), 0o755)
-	t.Setenv("BROWSER", script)
+	env := Env{Browser: script}
 
 	for _, bad := range []string{"--gpu-launcher=touch " + filepath.Join(dir, "pwned"), "file:///etc/passwd", "http://evil.example/device"} {
 		var refused *RefusedError
-		if err := Open(bad); !errors.As(err, &refused) {
+		if err := Open(bad, env); !errors.As(err, &refused) {
 			t.Errorf("Open(%q) = %v, want it refused", bad, err)
 		}
 		if _, err := os.Stat(record); err == nil {
@@ -64,7 +65,7 @@ func TestOpenHandsOnlyCheckedAddresses(t *testing.T) {
 	}
 
 	good := "https://device.sso.eu-west-1.amazonaws.com/?user_code=ABCD-EFGH"
-	if err := Open(good); err != nil {
+	if err := Open(good, env); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(30 * time.Second)
@@ -80,5 +81,51 @@ func TestOpenHandsOnlyCheckedAddresses(t *testing.T) {
 			t.Fatal("$BROWSER never ran for a good address")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestCommand: $BROWSER first, then open on macOS, then xdg-open under X11
+// or Wayland; without any, a line that says so, and Open starts nothing.
+func TestCommand(t *testing.T) {
+	addr := "https://example.com/"
+	for _, tt := range []struct {
+		name string
+		env  Env
+		goos string
+		want string // the command's argv[0], "" for none
+	}{
+		{"$BROWSER wins", Env{Browser: "/opt/firefox", Display: ":0"}, "darwin", "/opt/firefox"},
+		{"macOS", Env{}, "darwin", "open"},
+		{"X11", Env{Display: ":0"}, "linux", "xdg-open"},
+		{"Wayland", Env{WaylandDisplay: "wayland-0"}, "linux", "xdg-open"},
+		{"nothing", Env{}, "linux", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd, err := command(addr, tt.env, tt.goos)
+			if tt.want == "" {
+				if err == nil || !strings.Contains(err.Error(), "no browser to open here") {
+					t.Fatalf("command = %v, %v; want no browser", cmd, err)
+				}
+				return
+			}
+			if err != nil || cmd.Args[0] != tt.want || cmd.Args[1] != addr || len(cmd.Args) != 2 {
+				t.Fatalf("command = %v, %v; want %s %s", cmd, err, tt.want, addr)
+			}
+		})
+	}
+	if runtime.GOOS != "darwin" {
+		if err := Open(addr, Env{}); err == nil || !strings.Contains(err.Error(), "no browser") {
+			t.Errorf("Open without a browser = %v", err)
+		}
+	}
+	if err := Open(addr, Env{Browser: filepath.Join(t.TempDir(), "missing")}); err == nil || !strings.Contains(err.Error(), "could not start a browser") {
+		t.Errorf("Open with a missing $BROWSER = %v", err)
+	}
+}
+
+func TestFromEnv(t *testing.T) {
+	env := map[string]string{"BROWSER": "b", "DISPLAY": "d", "WAYLAND_DISPLAY": "w", "HOME": "h"}
+	if got := FromEnv(func(k string) string { return env[k] }); got != (Env{Browser: "b", Display: "d", WaylandDisplay: "w"}) {
+		t.Errorf("FromEnv = %+v", got)
 	}
 }

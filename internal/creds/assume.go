@@ -32,6 +32,7 @@ type assumeRole struct {
 	src    credreq.Source
 	source credcache.Provider
 	api    AssumeRoleAPI // nil: STS from cfg
+	env    Environ
 }
 
 func (a *assumeRole) Retrieve(ctx context.Context) (credcache.Credentials, error) {
@@ -56,14 +57,14 @@ func (a *assumeRole) Retrieve(ctx context.Context) (credcache.Credentials, error
 	defer cancel()
 	out, err := api.AssumeRole(sctx, in)
 	if err != nil {
-		return credcache.Credentials{}, a.wrap(describe(sctx, "STS", "AWS_ENDPOINT_URL_STS", err))
+		return credcache.Credentials{}, a.wrap(a.env.describe(sctx, "STS", "AWS_ENDPOINT_URL_STS", err))
 	}
 	c := out.Credentials
 	if c == nil || c.AccessKeyId == nil || c.SecretAccessKey == nil || c.SessionToken == nil || c.Expiration == nil {
 		return credcache.Credentials{}, a.wrap(errors.New("STS answered without complete credentials"))
 	}
 	cr, err := checkReply(credcache.Credentials{AccessKeyID: *c.AccessKeyId, SecretAccessKey: *c.SecretAccessKey,
-		SessionToken: *c.SessionToken, Expiration: c.Expiration.UTC()}, where("STS", "AWS_ENDPOINT_URL_STS", a.cfg.Region), checkEndpoint("AWS_ENDPOINT_URL_STS"), true)
+		SessionToken: *c.SessionToken, Expiration: c.Expiration.UTC()}, a.env.where("STS", "AWS_ENDPOINT_URL_STS", a.cfg.Region), checkEndpoint("AWS_ENDPOINT_URL_STS"), true)
 	if err != nil {
 		return credcache.Credentials{}, a.wrap(err)
 	}
@@ -127,8 +128,8 @@ func static(c credcache.Credentials) aws.CredentialsProvider {
 // describe makes one line of a failed call to service (reached through
 // the endpoint in envVar, if set): the service's own code and message, or
 // what went wrong on the way and what to check.
-func describe(ctx context.Context, service, envVar string, err error) error {
-	endpoint := where(service, envVar, "")
+func (e Environ) describe(ctx context.Context, service, envVar string, err error) error {
+	endpoint := e.where(service, envVar, "")
 	var api smithy.APIError
 	var tooBig *ReplyTooBigError
 	var netErr *net.OpError

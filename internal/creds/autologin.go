@@ -26,7 +26,8 @@ import (
 // the process that asked.
 type terminalSignIn struct {
 	term *os.File // the controlling terminal, this process in its foreground
-	dir  string   // where sign-ins lock: the credential cache's
+	env  Environ
+	g    *Getter // the device flow's seams
 }
 
 // signInWait is how long a fetch waits for another shell's, when that one
@@ -38,14 +39,14 @@ const signInWait = 2 * time.Minute
 // without a second one.
 func (t *terminalSignIn) run(ctx context.Context, src credreq.Source, retrieve func() (aws.Credentials, error)) (aws.Credentials, error) {
 	session := src.SSO.Session
-	unlock, err := lockSignIn(ctx, t.dir, session, t.term)
+	unlock, err := lockSignIn(ctx, t.g.Cache.Dir, session, t.term)
 	if err != nil {
 		return aws.Credentials{}, err
 	}
 	defer unlock()
 	if c, err := retrieve(); err == nil || !signInGone(err) {
 		if err != nil {
-			return c, describeSSO(ctx, src, err)
+			return c, t.env.describeSSO(ctx, src, err)
 		}
 		return c, nil
 	}
@@ -53,7 +54,7 @@ func (t *terminalSignIn) run(ctx context.Context, src credreq.Source, retrieve f
 	defer stop()
 	lctx, cancel := whileParentLives(lctx)
 	defer cancel()
-	if err := Login(lctx, wire.Login{Session: session}, t.term); err != nil {
+	if err := t.g.login(lctx, wire.Login{Session: session}, t.term, t.env); err != nil {
 		return aws.Credentials{}, &wire.SignInError{Msg: fmt.Sprintf("%s; run: %s", err, src.LoginCommand())}
 	}
 	c, err := retrieve()
@@ -61,7 +62,7 @@ func (t *terminalSignIn) run(ctx context.Context, src credreq.Source, retrieve f
 	case err != nil && signInGone(err):
 		return c, &wire.SignInError{Msg: fmt.Sprintf("IAM Identity Center session %s refused the sign-in just made; check sso_start_url and sso_region of its [sso-session] in ~/.aws/config", session)}
 	case err != nil:
-		return c, describeSSO(ctx, src, err)
+		return c, t.env.describeSSO(ctx, src, err)
 	}
 	return c, nil
 }

@@ -1,7 +1,7 @@
 // Package creds is the AWS side of the credential seam: the providers
 // that need the SDK (a profile, an IAM Identity Center role, an MFA
-// session, AssumeRole), each wrapped in credcache.Cached, and Handler,
-// what awsrole-sts does with each call wire.Serve reads. Source credentials are only ever the
+// session, AssumeRole), each wrapped in credcache.Cached, and Serve, the
+// awsrole-sts helper's request loop. Source credentials are only ever the
 // user's own: the helper runs in the user's original environment, and the
 // source is what credreq.Resolve names.
 package creds
@@ -19,8 +19,10 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
 
 	"github.com/awsrole/awsrole/internal/awsconfig"
+	"github.com/awsrole/awsrole/internal/browser"
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/tty"
@@ -32,25 +34,83 @@ const Timeout = credcache.Timeout
 // Request is everything that decides which credentials come back.
 type Request = credreq.Request
 
-// Getter fetches credentials through the shared cache.
+// Getter fetches credentials through the shared cache. Its nil seams are
+// the real ones; tests give fakes.
 type Getter struct {
 	Now    func() time.Time
 	Notice io.Writer // says why a cache file was not used; may be nil
 	Cache  credcache.Cache
+
+	// OIDC is the IAM Identity Center OIDC service of the device flow.
+	OIDC func(aws.Config) OIDCAPI
+	// Sleep waits d, or until ctx ends (then its error).
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Open hands an address to the browser.
+	Open func(addr string, env browser.Env) error
+	// Ask prompts for one line on the terminal (tty.Ask).
+	Ask func(prompt string) (string, error)
+	// Terminal is the terminal an automatic sign-in talks on (tty.Open).
+	Terminal func() (*os.File, error)
+}
+
+func (g *Getter) now() time.Time {
+	if g.Now == nil {
+		return time.Now()
+	}
+	return g.Now()
+}
+
+func (g *Getter) sleep(ctx context.Context, d time.Duration) error {
+	if g.Sleep != nil {
+		return g.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func (g *Getter) open(addr string, env browser.Env) error {
+	if g.Open != nil {
+		return g.Open(addr, env)
+	}
+	return browser.Open(addr, env)
+}
+
+func (g *Getter) oidc(cfg aws.Config) OIDCAPI {
+	if g.OIDC != nil {
+		return g.OIDC(cfg)
+	}
+	return ssooidc.NewFromConfig(cfg)
+}
+
+func (g *Getter) ask(prompt string) (string, error) {
+	if g.Ask != nil {
+		return g.Ask(prompt)
+	}
+	return tty.Ask(prompt)
+}
+
+func (g *Getter) terminal() (*os.File, error) {
+	if g.Terminal != nil {
+		return g.Terminal()
+	}
+	return tty.Open()
 }
 
 // Get returns credentials for req from src (see credreq.Resolve), in the
 // user's own environment env.
 func (g *Getter) Get(ctx context.Context, req Request, src credreq.Source, env credreq.Env) (credcache.Credentials, error) {
-	label := req.Label()
+	e := NewEnviron(env)
 	// An IAM Identity Center sign-in the user may be asked to make, on a
 	// terminal this process is in the foreground of.
-	var signIn *terminalSignIn
-	if req.SSOLogin && src.SSO != nil && src.SSO.Session != "" {
-		if term, err := tty.Open(); err == nil {
-			defer term.Close()
-			signIn = &terminalSignIn{term: term, dir: g.Cache.Dir}
-		}
+	signIn := g.signIn(req, src, e)
+	if signIn != nil {
+		defer signIn.term.Close()
 	}
 	interactive := req.MFASerial != "" || signIn != nil
 	if !interactive && !strings.Contains(src.Identity, "\ncredential_process=") {
@@ -63,15 +123,43 @@ func (g *Getter) Get(ctx context.Context, req Request, src credreq.Source, env c
 		ctx, cancel = context.WithTimeout(ctx, Timeout)
 		defer cancel()
 	}
-	if err := checkNotSelf(src); err != nil {
-		return credcache.Credentials{}, fmt.Errorf("%s: %w", label, err)
-	}
-	cfg, err := loadConfig(ctx, src)
+	p, err := g.provider(ctx, req, src, env, e, signIn)
 	if err != nil {
-		return credcache.Credentials{}, fmt.Errorf("%s: %w", label, err)
+		return credcache.Credentials{}, fmt.Errorf("%s: %w", req.Label(), err)
+	}
+	c, err := p.Retrieve(ctx)
+	var named *roleError
+	if err != nil && !errors.As(err, &named) {
+		err = &roleError{role: req.Label(), err: err}
+	}
+	return c, err
+}
+
+// signIn is the sign-in req may make on the terminal, nil if none: only
+// with sso_login = "auto", an sso-session, and a terminal.
+func (g *Getter) signIn(req Request, src credreq.Source, e Environ) *terminalSignIn {
+	if !req.SSOLogin || src.SSO == nil || src.SSO.Session == "" {
+		return nil
+	}
+	term, err := g.terminal()
+	if err != nil {
+		return nil
+	}
+	return &terminalSignIn{term: term, env: e, g: g}
+}
+
+// provider is the chain of cached steps from src to req's role.
+func (g *Getter) provider(ctx context.Context, req Request, src credreq.Source, env credreq.Env, e Environ, signIn *terminalSignIn) (credcache.Provider, error) {
+	if err := checkNotSelf(src); err != nil {
+		return nil, err
+	}
+	cfg, err := loadConfig(ctx, src, e)
+	if err != nil {
+		return nil, err
 	}
 	steps := g.Cache.Plan(req, src)
 	final := steps[len(steps)-1].Path
+	interactive := req.MFASerial != "" || signIn != nil
 	cached := func(step credcache.Step, p credcache.Provider, expiring func(credcache.Credentials) bool) *credcache.Cached {
 		window := req.Window
 		if step.Path != final {
@@ -92,26 +180,21 @@ func (g *Getter) Get(ctx context.Context, req Request, src credreq.Source, env c
 	case credreq.SourceEnv:
 		p = staticSource(env)
 	case credreq.SourceSSO:
-		p = cached(steps[0], ssoProvider(cfg, src, signIn), nil)
+		p = cached(steps[0], ssoProvider(cfg, src, e, signIn), nil)
 		steps = steps[1:]
 	default:
-		p = cached(steps[0], profileProvider(cfg, src), func(c credcache.Credentials) bool { return !c.Expiration.IsZero() })
+		p = cached(steps[0], profileProvider(cfg, src, e), func(c credcache.Credentials) bool { return !c.Expiration.IsZero() })
 		steps = steps[1:]
 	}
 	for _, step := range steps {
 		switch step.Kind {
 		case "mfa":
-			p = cached(step, &mfaSession{cfg: cfg, req: req, source: p}, nil)
+			p = cached(step, &mfaSession{cfg: cfg, req: req, source: p, env: e, ask: g.ask}, nil)
 		case "role":
-			p = cached(step, &assumeRole{cfg: cfg, req: req, hop: *step.Hop, src: src, source: p}, nil)
+			p = cached(step, &assumeRole{cfg: cfg, req: req, hop: *step.Hop, src: src, source: p, env: e}, nil)
 		}
 	}
-	c, err := p.Retrieve(ctx)
-	var named *roleError
-	if err != nil && !errors.As(err, &named) {
-		err = &roleError{role: label, err: err}
-	}
-	return c, err
+	return p, nil
 }
 
 // staticSource serves the user's own keys from the environment.
@@ -125,17 +208,19 @@ func staticSource(env credreq.Env) credcache.Provider {
 // loadConfig is the SDK config for src's calls: its region, the endpoints
 // of the standard AWS environment and, for a profile, that profile's
 // credential chain. Nothing else in the environment may pick a source.
-func loadConfig(ctx context.Context, src credreq.Source) (aws.Config, error) {
+func loadConfig(ctx context.Context, src credreq.Source, env Environ) (aws.Config, error) {
 	opts := []func(*config.LoadOptions) error{config.WithRegion(src.Region)}
 	if src.Kind == credreq.SourceProfile {
 		opts = append(opts, config.WithSharedConfigProfile(src.Profile))
 	} else {
-		// The source is already decided; a profile named in the
-		// environment (perhaps one that does not exist) plays no part.
-		os.Unsetenv("AWS_PROFILE")
-		os.Unsetenv("AWS_DEFAULT_PROFILE")
+		none, done, err := withoutProfile(ctx)
+		if err != nil {
+			return aws.Config{}, fmt.Errorf("load AWS config: %s", credcache.OneLine(err.Error()))
+		}
+		defer done()
+		opts = append(opts, none...)
 	}
-	if os.Getenv("AWS_EC2_METADATA_DISABLED") != "false" {
+	if !env.IMDS {
 		// A laptop has no instance metadata service; asking it costs
 		// seconds at every failed entry. Opt in with AWS_EC2_METADATA_DISABLED=false.
 		opts = append(opts, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
@@ -153,6 +238,44 @@ func loadConfig(ctx context.Context, src credreq.Source) (aws.Config, error) {
 	}
 	cfg.HTTPClient = boundedClient{next: next}
 	return cfg, nil
+}
+
+// withoutProfile are the options that load the SDK's config as if neither
+// AWS_PROFILE nor AWS_DEFAULT_PROFILE were set, whatever the environment
+// says (perhaps a profile that does not exist): the source is decided
+// already, and the process's environment is not changed (the endpoint
+// server shares it between requests). The credentials come from the
+// source, never the SDK's chain. The shared settings (ca_bundle, endpoint
+// and retry settings) are those of [default], as the SDK reads them when no
+// profile is named; when there is no [default], there are none, and since
+// the SDK refuses a named profile it cannot find, an empty one stands in:
+// a private temporary file of one empty section, removed by done once the
+// config is loaded.
+func withoutProfile(ctx context.Context) (opts []func(*config.LoadOptions) error, done func(), err error) {
+	opts = []func(*config.LoadOptions) error{
+		config.WithCredentialsProvider(aws.AnonymousCredentials{}),
+		config.WithSharedConfigProfile(config.DefaultSharedConfigProfile),
+	}
+	var missing config.SharedConfigProfileNotExistError
+	if _, err := config.LoadSharedConfigProfile(ctx, config.DefaultSharedConfigProfile); !errors.As(err, &missing) {
+		// Any other failure, LoadDefaultConfig reports as it would have.
+		return opts, func() {}, nil
+	}
+	f, err := os.CreateTemp("", "awsrole-no-profile-*.ini")
+	if err != nil {
+		return nil, nil, err
+	}
+	done = func() { os.Remove(f.Name()) }
+	_, err = f.WriteString("[" + config.DefaultSharedConfigProfile + "]\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		done()
+		return nil, nil, err
+	}
+	opts = append(opts, config.WithSharedConfigFiles([]string{f.Name()}), config.WithSharedCredentialsFiles([]string{}))
+	return opts, done, nil
 }
 
 // checkNotSelf refuses a source profile whose credential_process runs

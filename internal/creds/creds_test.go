@@ -3,6 +3,7 @@ package creds
 import (
 	"bytes"
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,21 +55,31 @@ func request() Request {
 	return Request{RoleARN: role, SessionName: "unit", Duration: time.Hour, Window: 5 * time.Minute}
 }
 
-// userEnv is the user's own environment: their long-term key.
-func userEnv() credreq.Env {
-	return credreq.Env{"AWS_ACCESS_KEY_ID": s(userKey), "AWS_SECRET_ACCESS_KEY": s(userSecret)}
-}
-
 // testCache is the cache setup points at, as awsrole-sts's main builds it.
 func testCache() credcache.Cache {
 	return credcache.New(xdgdir.Cache(credcache.DirName), credreq.EnvOf(os.Environ()))
 }
 
-// get resolves req's source in env, as awsrole-sts does, and fetches
-// (through testCache unless g names a cache).
+// userEnv is the user's own environment: their long-term key.
+func userEnv() credreq.Env {
+	return credreq.Env{"AWS_ACCESS_KEY_ID": s(userKey), "AWS_SECRET_ACCESS_KEY": s(userSecret)}
+}
+
+// get resolves req's source in env, as awsrole-sts does, and fetches. The
+// SDK reaches the stand-in through the process's endpoint variables (set
+// by setup); env holds them too, as awsrole-sts's own environment would.
 func get(g *Getter, req Request, env credreq.Env) (credcache.Credentials, error) {
 	if g.Cache == (credcache.Cache{}) {
 		g.Cache = testCache()
+	}
+	env = maps.Clone(env)
+	if env == nil {
+		env = credreq.Env{}
+	}
+	for _, k := range endpointVars {
+		if v, ok := os.LookupEnv(k); ok && env[k] == nil {
+			env[k] = &v
+		}
 	}
 	src, err := credreq.Resolve(req, env, awsconfig.Load)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/stsstub"
 	"github.com/awsrole/awsrole/internal/wire"
 )
@@ -30,7 +31,9 @@ func TestLoginNeverOpensAHostileAddress(t *testing.T) {
 	tty := &syncBuffer{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- Login(ctx, wire.Login{Session: "corp"}, tty) }()
+	go func() {
+		done <- (&Getter{Cache: testCache()}).Login(ctx, wire.Login{Session: "corp"}, tty, credreq.EnvOf(os.Environ()))
+	}()
 	deadline := time.Now().Add(2 * Timeout)
 	for !strings.Contains(tty.String(), "not opening the address in a browser") {
 		if time.Now().After(deadline) {

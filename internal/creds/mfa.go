@@ -30,6 +30,8 @@ type mfaSession struct {
 	cfg    aws.Config
 	req    Request
 	source credcache.Provider
+	env    Environ
+	ask    func(prompt string) (string, error) // the terminal prompt: tty.Ask
 }
 
 func (m *mfaSession) Retrieve(ctx context.Context) (credcache.Credentials, error) {
@@ -37,7 +39,7 @@ func (m *mfaSession) Retrieve(ctx context.Context) (credcache.Credentials, error
 	if err != nil {
 		return credcache.Credentials{}, err
 	}
-	code, err := mfaCode(m.req)
+	code, err := mfaCode(m.req, m.ask)
 	if err != nil {
 		return credcache.Credentials{}, err
 	}
@@ -50,14 +52,14 @@ func (m *mfaSession) Retrieve(ctx context.Context) (credcache.Credentials, error
 	}
 	out, err := sts.NewFromConfig(m.cfg, func(o *sts.Options) { o.Credentials = static(from) }).GetSessionToken(sctx, in)
 	if err != nil {
-		return credcache.Credentials{}, &roleError{role: m.req.RoleARN, err: describe(sctx, "STS", "AWS_ENDPOINT_URL_STS", err)}
+		return credcache.Credentials{}, &roleError{role: m.req.RoleARN, err: m.env.describe(sctx, "STS", "AWS_ENDPOINT_URL_STS", err)}
 	}
 	c := out.Credentials
 	if c == nil || c.AccessKeyId == nil || c.SecretAccessKey == nil || c.SessionToken == nil || c.Expiration == nil {
 		return credcache.Credentials{}, &roleError{role: m.req.RoleARN, err: errors.New("STS answered GetSessionToken without complete credentials")}
 	}
 	cr, err := checkReply(credcache.Credentials{AccessKeyID: *c.AccessKeyId, SecretAccessKey: *c.SecretAccessKey, SessionToken: *c.SessionToken,
-		Expiration: c.Expiration.UTC()}, where("STS", "AWS_ENDPOINT_URL_STS", m.cfg.Region), checkEndpoint("AWS_ENDPOINT_URL_STS"), true)
+		Expiration: c.Expiration.UTC()}, m.env.where("STS", "AWS_ENDPOINT_URL_STS", m.cfg.Region), checkEndpoint("AWS_ENDPOINT_URL_STS"), true)
 	if err != nil {
 		return credcache.Credentials{}, &roleError{role: m.req.RoleARN, err: err}
 	}
@@ -65,7 +67,7 @@ func (m *mfaSession) Retrieve(ctx context.Context) (credcache.Credentials, error
 }
 
 // mfaCode gets an MFA code from mfa_command, else from the terminal.
-func mfaCode(req Request) (string, error) {
+func mfaCode(req Request, ask func(prompt string) (string, error)) (string, error) {
 	if req.MFACommand != "" {
 		out, err := exec.Command("/bin/sh", "-c", req.MFACommand).Output()
 		if err != nil {
@@ -77,7 +79,7 @@ func mfaCode(req Request) (string, error) {
 		}
 		return code, nil
 	}
-	text, err := tty.Ask(fmt.Sprintf("MFA code for %s (role %s):", credcache.OneLine(req.MFASerial), credcache.OneLine(req.RoleARN)))
+	text, err := ask(fmt.Sprintf("MFA code for %s (role %s):", credcache.OneLine(req.MFASerial), credcache.OneLine(req.RoleARN)))
 	switch {
 	case errors.Is(err, tty.ErrNoTerminal):
 		return "", fmt.Errorf("assume %s: needs an MFA code for %s and there is no terminal to ask on; set mfa_command in your user config, or enter the directory once from a terminal (one code lasts the MFA session)", req.RoleARN, req.MFASerial)

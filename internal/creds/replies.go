@@ -83,8 +83,8 @@ func checkEndpoint(envVar string) string { return envVar + " or a proxy in betwe
 
 // where names the endpoint of service's calls: the one envVar (or
 // AWS_ENDPOINT_URL) names, else AWS's own in region.
-func where(service, envVar, region string) string {
-	switch e := endpointOf(envVar); {
+func (env Environ) where(service, envVar, region string) string {
+	switch e := env.endpoint(envVar); {
 	case e != "":
 		return service + " at " + credcache.OneLine(e)
 	case region != "":

@@ -32,12 +32,12 @@ func Handler(cache credcache.Cache, env credreq.Env) wire.Handler {
 			// Ctrl-C while waiting for the browser ends the wait with a line.
 			ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 			defer stop()
-			return wire.Reply{}, Login(ctx, call.Login, os.Stderr)
+			return wire.Reply{}, (&Getter{Cache: cache}).Login(ctx, call.Login, os.Stderr, env)
 		case wire.OpSignin:
 			tok, err := SigninToken(ctx, call.Signin.TokenURL)
 			return wire.Reply{SigninToken: tok}, err
 		case wire.OpAssignments:
-			list, err := Assignments(ctx, call.Login.Session)
+			list, err := (&Getter{Cache: cache}).Assignments(ctx, call.Login.Session, env)
 			return wire.Reply{Assignments: list}, err
 		}
 		return wire.Reply{}, errors.New("awsrole-sts: unknown operation " + string(call.Op))

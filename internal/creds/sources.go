@@ -34,7 +34,7 @@ import (
 
 // profileProvider resolves a profile through the SDK's own chain (role
 // profiles, credential_process, static keys): what the aws CLI would use.
-func profileProvider(cfg aws.Config, src credreq.Source) credcache.Provider {
+func profileProvider(cfg aws.Config, src credreq.Source, env Environ) credcache.Provider {
 	return credcache.ProviderFunc(func(ctx context.Context) (credcache.Credentials, error) {
 		if !strings.Contains(src.Identity, "\ncredential_process=") {
 			// A credential_process may ask for a code: the SDK's own
@@ -49,7 +49,7 @@ func profileProvider(cfg aws.Config, src credreq.Source) credcache.Provider {
 			return err
 		})
 		if err != nil {
-			return credcache.Credentials{}, describeProfile(ctx, src, err, stderr)
+			return credcache.Credentials{}, env.describeProfile(ctx, src, err, stderr)
 		}
 		// Keys from a credential_process or a file may be long-term: no
 		// session token needed.
@@ -61,7 +61,7 @@ func profileProvider(cfg aws.Config, src credreq.Source) credcache.Provider {
 // token the user signed in with, refreshing the token (and writing it back
 // for the aws CLI) when it has expired and can be refreshed. With signIn
 // (not nil), a sign-in that is gone is made anew on the terminal.
-func ssoProvider(cfg aws.Config, src credreq.Source, signIn *terminalSignIn) credcache.Provider {
+func ssoProvider(cfg aws.Config, src credreq.Source, env Environ, signIn *terminalSignIn) credcache.Provider {
 	s := src.SSO
 	regional := cfg.Copy()
 	regional.Region = s.Region
@@ -88,9 +88,9 @@ func ssoProvider(cfg aws.Config, src credreq.Source, signIn *terminalSignIn) cre
 				return credcache.Credentials{}, err
 			}
 		case err != nil:
-			return credcache.Credentials{}, describeSSO(ctx, src, err)
+			return credcache.Credentials{}, env.describeSSO(ctx, src, err)
 		}
-		return checkReply(fromSDK(c), where("the IAM Identity Center portal", "AWS_ENDPOINT_URL_SSO", s.Region), checkEndpoint("AWS_ENDPOINT_URL_SSO"), true)
+		return checkReply(fromSDK(c), env.where("the IAM Identity Center portal", "AWS_ENDPOINT_URL_SSO", s.Region), checkEndpoint("AWS_ENDPOINT_URL_SSO"), true)
 	})
 }
 
@@ -139,7 +139,7 @@ func fromSDK(c aws.Credentials) credcache.Credentials {
 // describeSSO makes one line of a failure to get SSO credentials that says
 // what to do; the advice comes before any quoted cause, so cutting the
 // line never cuts it.
-func describeSSO(ctx context.Context, src credreq.Source, err error) error {
+func (e Environ) describeSSO(ctx context.Context, src credreq.Source, err error) error {
 	s := src.SSO
 	where := "IAM Identity Center"
 	if s.Session != "" {
@@ -158,7 +158,7 @@ func describeSSO(ctx context.Context, src credreq.Source, err error) error {
 		return fmt.Errorf("%s gives you no access to account %s with permission set %q; check sso_account_id and sso_role_name (awsrole init --sso-session %s lists what you can reach)",
 			where, s.AccountID, s.RoleName, cmp.Or(s.Session, "NAME"))
 	}
-	return describe(ctx, "the IAM Identity Center portal", "AWS_ENDPOINT_URL_SSO", err)
+	return e.describe(ctx, "the IAM Identity Center portal", "AWS_ENDPOINT_URL_SSO", err)
 }
 
 // signInGone reports whether err says the user must sign in again: no
@@ -181,7 +181,7 @@ func signInGone(err error) bool {
 
 // describeProfile makes one line of a failure to resolve a profile;
 // stderr is the first line a credential_process wrote there.
-func describeProfile(ctx context.Context, src credreq.Source, err error, stderr string) error {
+func (e Environ) describeProfile(ctx context.Context, src credreq.Source, err error, stderr string) error {
 	var proc *processcreds.ProviderError
 	if errors.As(err, &proc) {
 		// Never the SDK's own text: for output that is not JSON it quotes
@@ -203,7 +203,7 @@ func describeProfile(ctx context.Context, src credreq.Source, err error, stderr 
 		}
 		return fmt.Errorf("the credential_process of profile %q failed; fix it or sign in with it first: %s", src.Profile, cause)
 	}
-	return fmt.Errorf("no credentials from profile %q: %w", src.Profile, describe(ctx, "STS", "AWS_ENDPOINT_URL_STS", err))
+	return fmt.Errorf("no credentials from profile %q: %w", src.Profile, e.describe(ctx, "STS", "AWS_ENDPOINT_URL_STS", err))
 }
 
 // teeStderr runs f while what child processes write to stderr (the SDK
@@ -260,11 +260,4 @@ func (f *firstLine) line() string {
 		}
 	}
 	return ""
-}
-
-func endpointOf(envVar string) string {
-	if v := os.Getenv(envVar); v != "" {
-		return v
-	}
-	return os.Getenv("AWS_ENDPOINT_URL")
 }
