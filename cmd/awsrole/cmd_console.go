@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/browser"
 	"github.com/awsrole/awsrole/internal/console"
 	"github.com/awsrole/awsrole/internal/credcache"
@@ -65,20 +64,17 @@ func consoleURL(ctx context.Context, in consoleInput) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	user, err := dirconfig.LoadUserConfig()
-	if err != nil {
-		return "", err
-	}
 	eng := newEngine()
 	eng.Yes = in.yes
 	role, err := eng.ForDir(ctx, dir, environ(), 0)
 	if err != nil {
 		return "", err
 	}
-	return signin(ctx, role, user, in, credcache.Env(role.Originals))
+	return signin(ctx, role, in, credcache.Env(role.Originals))
 }
 
-func signin(ctx context.Context, role *engine.Role, user *dirconfig.UserConfig, in consoleInput, originals credcache.Env) (string, error) {
+func signin(ctx context.Context, role *engine.Role, in consoleInput, originals credcache.Env) (string, error) {
+	user := role.User
 	partition := console.Partition(role.Label())
 	fed := user.ConsoleFederationURL
 	if fed == "" {

@@ -15,10 +15,11 @@ import (
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/endpoint"
 	"github.com/awsrole/awsrole/internal/engine"
+	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
 func newEngine() *engine.Engine {
-	e := &engine.Engine{Now: time.Now, Creds: credcache.Helper{Now: time.Now}, Notice: os.Stderr, Ask: engine.TTYAsker{}}
+	e := &engine.Engine{Stores: stores(), Now: time.Now, Creds: credcache.Helper{Now: time.Now}, Notice: os.Stderr, Ask: engine.TTYAsker{}}
 	if exe, err := os.Executable(); err == nil {
 		e.Endpoint = endpoint.Starter{Exe: exe, Environ: os.Environ()}
 	}
@@ -29,6 +30,9 @@ func newEngine() *engine.Engine {
 // absolute; default the current directory. A leading ~, $HOME or ${HOME}
 // is expanded, as a shell would have: botocore runs credential_process
 // without one, and a quoted '~/proj' reaches every command as it is.
+// stores are awsrole's files, named from the environment once.
+func stores() engine.Stores { return engine.StoresFor(xdgdir.FromEnv(os.Getenv)) }
+
 func roleDir(dir string) (string, error) {
 	if dir == "" {
 		return os.Getwd()

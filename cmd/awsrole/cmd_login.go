@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/awsrole/awsrole/internal/credcache"
-	"github.com/awsrole/awsrole/internal/engine"
 )
 
 func loginCmd() *cobra.Command {
@@ -30,7 +29,7 @@ else sso_session of your user config, else the only one in ~/.aws/config.`,
 				if err != nil {
 					return err
 				}
-				if login.Session, err = engine.LoginSession(dir, env); err != nil {
+				if login.Session, err = newEngine().LoginSession(dir, env); err != nil {
 					return err
 				}
 			}

@@ -51,11 +51,12 @@ import (
 	"github.com/awsrole/awsrole/internal/privfile"
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/termsafe"
+	"github.com/awsrole/awsrole/internal/xdgdir"
 	"github.com/awsrole/awsrole/shellgen"
 )
 
 // Dir is where the endpoint keeps its files.
-func Dir() string { return filepath.Join(state.Root(), "endpoint") }
+func Dir() string { return xdgdir.State("endpoint") }
 
 // InfoPath is the running server's record.
 func InfoPath() string { return filepath.Join(Dir(), "server.json") }
@@ -224,7 +225,7 @@ func (e *Revoked) Unwrap() error { return e.Err }
 // Those come back as *Revoked; an unreadable user config or trust store
 // is refused for now but revokes nothing.
 func (r *Registration) Approved() error {
-	user, err := dirconfig.LoadUserConfig()
+	user, err := dirconfig.LoadUserConfig(dirconfig.UserConfigPath(xdgdir.Config()))
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/awsrole/awsrole/internal/engine"
 	"github.com/awsrole/awsrole/internal/stsstub"
 	"github.com/awsrole/awsrole/internal/transition"
+	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
 const (
@@ -87,7 +88,7 @@ func newBenchWorld(b *testing.B) *benchWorld {
 }
 
 func benchEngine(now func() time.Time) *engine.Engine {
-	return &engine.Engine{Now: now, Creds: &creds.Getter{Now: time.Now}, Notice: io.Discard}
+	return &engine.Engine{Stores: engine.StoresFor(xdgdir.FromEnv(os.Getenv)), Now: now, Creds: &creds.Getter{Now: time.Now}, Notice: io.Discard}
 }
 
 // benchApplied is env after the shell evaluated changes.

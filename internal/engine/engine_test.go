@@ -15,6 +15,7 @@ import (
 	"github.com/awsrole/awsrole/internal/engine"
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/transition"
+	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
 // fakeCreds answers every request from a function, so a test decides per
@@ -39,20 +40,22 @@ type failWorld struct {
 	failA      error // the same for A
 	env        map[string]string
 	e          *engine.Engine
+	stores     engine.Stores
 	pid        int
 }
 
 func newFailWorld(t *testing.T) *failWorld {
 	t.Helper()
 	home := t.TempDir()
-	for k, v := range map[string]string{
+	xdg := map[string]string{
 		"HOME":            home,
 		"XDG_CONFIG_HOME": filepath.Join(home, ".config"),
 		"XDG_DATA_HOME":   filepath.Join(home, ".local", "share"),
 		"XDG_STATE_HOME":  filepath.Join(home, ".local", "state"),
 		"XDG_CACHE_HOME":  filepath.Join(home, ".cache"),
-	} {
-		t.Setenv(k, v)
+	}
+	for k, v := range xdg {
+		t.Setenv(k, v) // the trust store and the credential cache still read them
 	}
 	w := &failWorld{a: filepath.Join(home, "a"), b: filepath.Join(home, "b"), home: home,
 		now: time.Now(), pid: os.Getpid(),
@@ -63,7 +66,8 @@ func newFailWorld(t *testing.T) *failWorld {
 	for dir, role := range map[string]string{w.a: roleA, w.b: roleB} {
 		w.writeFile(t, dir, "role_arn = \""+role+"\"\n")
 	}
-	w.e = &engine.Engine{Now: func() time.Time { return w.now }, Notice: io.Discard,
+	w.stores = engine.StoresFor(xdgdir.FromEnv(func(k string) string { return xdg[k] }))
+	w.e = &engine.Engine{Stores: w.stores, Now: func() time.Time { return w.now }, Notice: io.Discard,
 		Creds: fakeCreds(func(req credcache.Request) (credcache.Credentials, error) {
 			if req.RoleARN == roleB && w.failB != nil {
 				return credcache.Credentials{}, w.failB
@@ -74,7 +78,7 @@ func newFailWorld(t *testing.T) *failWorld {
 			return credcache.Credentials{AccessKeyID: "ASIA" + req.RoleARN[len(req.RoleARN)-1:], SecretAccessKey: "s",
 				SessionToken: "t", Expiration: w.now.Add(time.Hour), RoleARN: req.RoleARN}, nil
 		})}
-	t.Cleanup(func() { state.ClearFailure(w.pid) })
+	t.Cleanup(func() { w.stores.State.ClearFailure(w.pid) })
 	return w
 }
 
@@ -196,7 +200,7 @@ func TestFailedRenewalKeeps(t *testing.T) {
 		{58 * time.Minute, "valid until"},
 		{2 * time.Hour, "ExpiredToken"},
 	} {
-		state.ClearFailure(w.pid)
+		w.stores.State.ClearFailure(w.pid)
 		w.now = w.now.Add(tc.after)
 		_, err := w.e.Export(context.Background(), engine.Input{Env: w.env, PWD: w.a, PID: w.pid})
 		if err == nil || !strings.Contains(err.Error(), "kept the credentials of "+w.a) || !strings.Contains(err.Error(), tc.say) {

@@ -16,7 +16,6 @@ import (
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/endpoint"
 	"github.com/awsrole/awsrole/internal/engine"
-	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/transition"
 )
 
@@ -99,7 +98,7 @@ func FuzzHostileFiles(f *testing.F) {
 			dest = filepath.Join(w.home, "evil")
 			p = filepath.Join(dest, "p.json")
 		case atUserConfig:
-			p = dirconfig.UserConfigPath()
+			p = w.stores.UserConfig
 		case atTrustEntry:
 			dest = filepath.Join(w.home, "evil")
 			p = trustEntry(t, filepath.Join(dest, dirconfig.FileName))
@@ -110,7 +109,7 @@ func FuzzHostileFiles(f *testing.F) {
 		case atSnapshot:
 			p = w.env[transition.StateVar]
 		case atFailure:
-			p = filepath.Join(state.Root(), "failures", strconv.Itoa(w.pid)+".json")
+			p = filepath.Join(w.stores.State.Dir, "failures", strconv.Itoa(w.pid)+".json")
 		case atEndpoint:
 			p = endpoint.TokenPath(4242)
 			for _, q := range []string{endpoint.InfoPath(), endpoint.ServedPath(), endpoint.PortPath(), endpoint.RolePath(strings.Repeat("a", 64)), filepath.Join(endpoint.Dir(), "shells", strconv.Itoa(w.pid))} {
@@ -130,7 +129,7 @@ func FuzzHostileFiles(f *testing.F) {
 			res, err = w.e.Export(context.Background(), engine.Input{Env: w.env, PWD: dest, PID: w.pid})
 			if err == nil {
 				for _, scan := range [][]string{nil, {w.home}} {
-					list, lerr := engine.List(scan, nil, w.now)
+					list, lerr := w.e.List(scan, nil, w.now)
 					for _, l := range list {
 						if strings.Contains(l.Error, "internal error") {
 							lerr = fmt.Errorf("%s: %s", l.Path, l.Error)
@@ -253,7 +252,7 @@ func cacheEntry(t *testing.T, w *failWorld) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	user, err := dirconfig.LoadUserConfig()
+	user, err := dirconfig.LoadUserConfig(w.stores.UserConfig)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,9 +42,33 @@ const maxScan = 100000
 var skipDirs = map[string]bool{".git": true, "node_modules": true, ".terraform": true, ".venv": true, "vendor": true}
 
 // List describes every project file the trust store names, and those
-// found under scan, sorted by path. env is the user's environment (the
-// shell's originals) for finding cached credentials.
-func List(scan []string, originals map[string]*string, now time.Time) ([]*Listed, error) {
+// found under scan, sorted by path. env is the shell's environment: the
+// user's own credentials in it (its originals) find cached credentials.
+func (e *Engine) List(scan []string, env map[string]string, now time.Time) ([]*Listed, error) {
+	byPath, err := trusted()
+	if err != nil {
+		return nil, err
+	}
+	for _, root := range scan {
+		if err := scanFiles(root, byPath); err != nil {
+			return nil, err
+		}
+	}
+	r := e.Resolve("", env)
+	if r.UserErr != nil {
+		return nil, r.UserErr
+	}
+	out := make([]*Listed, 0, len(byPath))
+	for _, l := range byPath {
+		describe(l, r.User, r.Originals, now)
+		out = append(out, l)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+// trusted lists the files the trust store names, by path.
+func trusted() (map[string]*Listed, error) {
 	byPath := map[string]*Listed{}
 	entries, err := dirconfig.TrustEntries()
 	if err != nil {
@@ -58,44 +82,34 @@ func List(scan []string, originals map[string]*string, now time.Time) ([]*Listed
 		}
 		l.trustEntries = append(l.trustEntries, e)
 	}
-	for _, root := range scan {
-		visited := 0
-		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return nil // unreadable: skip it
-			}
-			if visited++; visited > maxScan {
-				return filepath.SkipAll
-			}
-			if d.IsDir() && p != root && skipDirs[d.Name()] {
-				return filepath.SkipDir
-			}
-			if d.Name() == dirconfig.FileName && d.Type().IsRegular() {
-				abs, _ := filepath.Abs(p)
-				if real, err := filepath.EvalSymlinks(abs); err == nil {
-					abs = real
-				}
-				if byPath[abs] == nil {
-					byPath[abs] = &Listed{Path: abs}
-				}
-			}
-			return nil
-		})
+	return byPath, nil
+}
+
+// scanFiles adds the project files under root to byPath, by their real
+// paths, skipping skipDirs and stopping after maxScan entries.
+func scanFiles(root string, byPath map[string]*Listed) error {
+	visited := 0
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			return nil, err
+			return nil // unreadable: skip it
 		}
-	}
-	user, err := dirconfig.LoadUserConfig()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*Listed, 0, len(byPath))
-	for _, l := range byPath {
-		describe(l, user, originals, now)
-		out = append(out, l)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
-	return out, nil
+		if visited++; visited > maxScan {
+			return filepath.SkipAll
+		}
+		if d.IsDir() && p != root && skipDirs[d.Name()] {
+			return filepath.SkipDir
+		}
+		if d.Name() == dirconfig.FileName && d.Type().IsRegular() {
+			abs, _ := filepath.Abs(p)
+			if real, err := filepath.EvalSymlinks(abs); err == nil {
+				abs = real
+			}
+			if byPath[abs] == nil {
+				byPath[abs] = &Listed{Path: abs}
+			}
+		}
+		return nil
+	})
 }
 
 // describe fills in what l's file says and its trust and cache state; a

@@ -101,7 +101,7 @@ func TestNestedShellTakesACopy(t *testing.T) {
 	if len(res.Changes) != 1 {
 		t.Errorf("nested shell changed more than its pointer: %v", res.Changes)
 	}
-	snap, err := state.Load(*p)
+	snap, err := w.stores.State.Load(*p)
 	if err != nil || snap.PID != child.pid || snap.RoleARN != roleA {
 		t.Fatalf("nested snapshot %+v, %v", snap, err)
 	}
@@ -315,7 +315,7 @@ func TestInheritedPointerGone(t *testing.T) {
 	w.now = w.now.Add(time.Second)
 	w.cd(t, w.b) // the parent moves on
 	w.now = w.now.Add(2 * time.Minute)
-	state.Prune(w.now)
+	w.stores.State.Prune(w.now)
 	if _, err := os.Stat(inherited[transition.StateVar]); err == nil {
 		t.Fatal("the old snapshot was not pruned")
 	}

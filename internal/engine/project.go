@@ -13,7 +13,6 @@ import (
 	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/human"
-	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/transition"
 )
 
@@ -186,25 +185,18 @@ func (p *Project) Watched() string {
 // is named: the one of the project that applies to dir, if its file is
 // allowed (its file's, or its SSO profile's), else the user config's default, else the only one in
 // ~/.aws/config.
-func LoginSession(dir string, env map[string]string) (string, error) {
-	user, err := dirconfig.LoadUserConfig()
-	if err != nil {
-		return "", err
+func (e *Engine) LoginSession(dir string, env map[string]string) (string, error) {
+	r := e.Resolve(dir, env)
+	if r.UserErr != nil {
+		return "", r.UserErr
 	}
-	if path, err := dirconfig.Find(dir); err == nil && path != "" {
-		if j, err := dirconfig.Judge(path, user); err == nil && j.Config != nil {
-			cfg := j.Config
-			var act *transition.Active
-			if snap, err := state.Load(env[transition.StateVar]); err == nil {
-				act = &snap.Active
-			}
-			if p, err := NewProject(cfg, user, transition.Originals(act, env)); err == nil && p.Source.SSO != nil && p.Source.SSO.Session != "" {
-				return p.Source.SSO.Session, nil
-			}
+	if r.Config() != nil {
+		if p, err := r.Project(); err == nil && p.Source.SSO != nil && p.Source.SSO.Session != "" {
+			return p.Source.SSO.Session, nil
 		}
 	}
-	if user.SSOSession != "" {
-		return user.SSOSession, nil
+	if r.User.SSOSession != "" {
+		return r.User.SSOSession, nil
 	}
 	files, err := awsconfig.Load()
 	if err != nil {
