@@ -203,27 +203,7 @@ func printStatus(w io.Writer, r statusReport, now time.Time) {
 		}
 		fmt.Fprintf(w, "\nerror:   %s\n", oneLine(r.FileError))
 	default:
-		fmt.Fprintf(w, "file:    %s (%s)\nrole:    %s\n", oneLine(r.File), oneLine(r.Trust), oneLine(roleLine(r.RoleARN)))
-		if len(r.Via) > 0 {
-			fmt.Fprintf(w, "chain:   %s -> %s\n", oneLine(strings.Join(r.Via, " -> ")), oneLine(r.RoleARN))
-		}
-		if r.Env != "" {
-			confirm := ""
-			if r.Confirm {
-				confirm = " (asks before entering)"
-			}
-			fmt.Fprintf(w, "env:     %s%s\n", oneLine(r.Env), confirm)
-		}
-		fmt.Fprintf(w, "source:  %s\n", oneLine(r.Source))
-		if r.SSO != "" {
-			fmt.Fprintf(w, "sign-in: %s\n", oneLine(r.SSO))
-		}
-		if r.Region != "" {
-			fmt.Fprintf(w, "region:  %s (from %s)\n", oneLine(r.Region), oneLine(r.RegionFrom))
-		}
-		if r.Capped != "" {
-			fmt.Fprintf(w, "duration: %s asked, %s granted: %s\n", r.Duration, r.Granted, oneLine(r.Capped))
-		}
+		printFile(w, r)
 	}
 	if r.Failed != nil {
 		fmt.Fprintf(w, "failed:  at %s, this shell was told: %s\n", human.Time(r.Failed.At), oneLine(r.Failed.Error))
@@ -420,4 +400,29 @@ func standingFailure(pid int, file, hash string) *failureReport {
 		return nil
 	}
 	return &failureReport{At: f.At, Error: f.Error}
+}
+
+// printFile prints what status knows of a file that applies and works.
+func printFile(w io.Writer, r statusReport) {
+	fmt.Fprintf(w, "file:    %s (%s)\nrole:    %s\n", oneLine(r.File), oneLine(r.Trust), oneLine(roleLine(r.RoleARN)))
+	if len(r.Via) > 0 {
+		fmt.Fprintf(w, "chain:   %s -> %s\n", oneLine(strings.Join(r.Via, " -> ")), oneLine(r.RoleARN))
+	}
+	if r.Env != "" {
+		confirm := ""
+		if r.Confirm {
+			confirm = " (asks before entering)"
+		}
+		fmt.Fprintf(w, "env:     %s%s\n", oneLine(r.Env), confirm)
+	}
+	fmt.Fprintf(w, "source:  %s\n", oneLine(r.Source))
+	if r.SSO != "" {
+		fmt.Fprintf(w, "sign-in: %s\n", oneLine(r.SSO))
+	}
+	if r.Region != "" {
+		fmt.Fprintf(w, "region:  %s (from %s)\n", oneLine(r.Region), oneLine(r.RegionFrom))
+	}
+	if r.Capped != "" {
+		fmt.Fprintf(w, "duration: %s asked, %s granted: %s\n", r.Duration, r.Granted, oneLine(r.Capped))
+	}
 }

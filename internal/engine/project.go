@@ -39,6 +39,38 @@ type Project struct {
 // NewProject resolves cfg's request against the user's own environment
 // (the originals of the managed variables, nil: unset).
 func NewProject(cfg *dirconfig.Config, user *dirconfig.UserConfig, originals map[string]*string) (*Project, error) {
+	req, err := newRequest(cfg, user)
+	if err != nil {
+		return nil, err
+	}
+	src, err := credcache.Resolve(req, originals, awsconfig.Load)
+	if err != nil {
+		return nil, sourceError(cfg, user, req, err)
+	}
+	switch {
+	case src.Chained && cfg.MFASerial != "":
+		return nil, cfg.KeyError("mfa_serial", fmt.Errorf("cannot be used with %s: an MFA session (GetSessionToken) needs long-term keys; remove it, or take the keys from a source_profile with them", src.Describe()))
+	case !src.Chained && req.MFASerial == "":
+		// The user's default device goes with their long-term keys only.
+		req.MFASerial = user.MFASerial
+	}
+	p := &Project{Config: cfg, Request: req, Source: src}
+	p.Duration, p.CappedBy = req.Effective(src)
+	// Fresh credentials must be outside the refresh window, or every
+	// prompt would renew them: refresh_before ≥ duration would never do.
+	p.Request.Window = min(p.Request.Window, p.Duration/2)
+	p.Region, p.RegionFrom = region(cfg, src, credcache.Env(originals))
+	if src.Kind != credcache.SourceEnv {
+		p.Watch = append(p.Watch, awsconfig.ConfigPath(), awsconfig.CredentialsPath())
+	}
+	if src.SSO != nil {
+		p.Watch = append(p.Watch, src.SSO.TokenPath)
+	}
+	return p, nil
+}
+
+// newRequest is what cfg asks of STS, with the user config's defaults.
+func newRequest(cfg *dirconfig.Config, user *dirconfig.UserConfig) (credcache.Request, error) {
 	req := credcache.Request{
 		RoleARN:       cfg.RoleARN,
 		SessionName:   cmp.Or(cfg.SessionName, user.SessionName, dirconfig.DefaultSessionName()),
@@ -62,58 +94,48 @@ func NewProject(cfg *dirconfig.Config, user *dirconfig.UserConfig, originals map
 		si, err := expandSourceIdentity(cmp.Or(cfg.SourceIdentity, user.SourceIdentity))
 		switch {
 		case err != nil && cfg.SourceIdentity != "":
-			return nil, cfg.KeyError("source_identity", err)
+			return req, cfg.KeyError("source_identity", err)
 		case err != nil:
-			return nil, fmt.Errorf("%s: source_identity: %w", user.Path, err)
+			return req, fmt.Errorf("%s: source_identity: %w", user.Path, err)
 		}
 		req.SourceIdentity = si
 	}
 	if cfg.SSOAccountID != "" {
 		req.SSO = credcache.SSORole{Session: cmp.Or(cfg.SSOSession, user.SSOSession), AccountID: cfg.SSOAccountID, RoleName: cfg.SSORoleName}
 		if req.SSO.Session == "" {
-			return nil, cfg.KeyError("sso_account_id", fmt.Errorf(`needs an sso_session: add sso_session = "NAME" (a [sso-session NAME] of %s) here or in %s`,
+			return req, cfg.KeyError("sso_account_id", fmt.Errorf(`needs an sso_session: add sso_session = "NAME" (a [sso-session NAME] of %s) here or in %s`,
 				awsconfig.ConfigPath(), user.Path))
 		}
 	}
-	src, err := credcache.Resolve(req, originals, awsconfig.Load)
+	return req, nil
+}
+
+// sourceError says which key of which file to fix when the source of
+// req's base credentials cannot be resolved (err).
+func sourceError(cfg *dirconfig.Config, user *dirconfig.UserConfig, req credcache.Request, err error) error {
 	var missing *credcache.MissingSessionError
 	switch {
 	case errors.As(err, &missing) && cfg.SSOSession != "":
-		return nil, cfg.KeyError("sso_session", err)
+		return cfg.KeyError("sso_session", err)
 	case errors.As(err, &missing):
-		return nil, fmt.Errorf("%s: sso_session of %s: %w", cfg.Path, user.Path, err)
-	case err != nil && cfg.SourceProfile != "":
-		return nil, cfg.KeyError("source_profile", err)
-	case err != nil:
-		return nil, fmt.Errorf("assume %s: %w", req.Label(), err)
+		return fmt.Errorf("%s: sso_session of %s: %w", cfg.Path, user.Path, err)
+	case cfg.SourceProfile != "":
+		return cfg.KeyError("source_profile", err)
 	}
-	switch {
-	case src.Chained && cfg.MFASerial != "":
-		return nil, cfg.KeyError("mfa_serial", fmt.Errorf("cannot be used with %s: an MFA session (GetSessionToken) needs long-term keys; remove it, or take the keys from a source_profile with them", src.Describe()))
-	case !src.Chained && req.MFASerial == "":
-		// The user's default device goes with their long-term keys only.
-		req.MFASerial = user.MFASerial
-	}
-	p := &Project{Config: cfg, Request: req, Source: src}
-	p.Duration, p.CappedBy = req.Effective(src)
-	// Fresh credentials must be outside the refresh window, or every
-	// prompt would renew them: refresh_before ≥ duration would never do.
-	p.Request.Window = min(p.Request.Window, p.Duration/2)
-	env := credcache.Env(originals)
+	return fmt.Errorf("assume %s: %w", req.Label(), err)
+}
+
+// region is the region exported while cfg's role is active, and where it
+// comes from ("" when none).
+func region(cfg *dirconfig.Config, src credcache.Source, env credcache.Env) (region, from string) {
 	switch {
 	case cfg.Region != "":
-		p.Region, p.RegionFrom = cfg.Region, cfg.Path
+		return cfg.Region, cfg.Path
 	case src.ProfileRegion != "" && env.Get("AWS_REGION") == "" && env.Get("AWS_DEFAULT_REGION") == "":
 		// Unsetting AWS_PROFILE would lose the profile's region.
-		p.Region, p.RegionFrom = src.ProfileRegion, fmt.Sprintf("profile %q", src.Profile)
+		return src.ProfileRegion, fmt.Sprintf("profile %q", src.Profile)
 	}
-	if src.Kind != credcache.SourceEnv {
-		p.Watch = append(p.Watch, awsconfig.ConfigPath(), awsconfig.CredentialsPath())
-	}
-	if src.SSO != nil {
-		p.Watch = append(p.Watch, src.SSO.TokenPath)
-	}
-	return p, nil
+	return "", ""
 }
 
 // Label is what the project's credentials are for, as AWSROLE_ARN shows it.

@@ -42,25 +42,9 @@ func run(ctx context.Context, s *Server, idle time.Duration, ready func(error)) 
 	if err := privfile.Dir(endpoint.Dir()); err != nil {
 		return err
 	}
-	lock := flock.New(endpoint.ServerLockPath())
-	// Shells probing for a server take the lock shared for an instant:
-	// try for a moment before concluding another server holds it.
-	lctx, lcancel := context.WithTimeout(ctx, 500*time.Millisecond)
-	ok, err := lock.TryLockContext(lctx, 10*time.Millisecond)
-	lcancel()
-	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("lock %s: %w", endpoint.ServerLockPath(), err)
-	}
-	if !ok {
-		// Another server holds the lock; it may be a moment from
-		// recording itself.
-		for range 50 {
-			if i, ok := endpoint.Running(); ok {
-				return &AlreadyRunning{Info: i}
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		return &AlreadyRunning{}
+	lock, err := lockServer(ctx)
+	if err != nil {
+		return err
 	}
 	defer lock.Unlock()
 	// What an earlier server served is not this one's to show.
@@ -73,14 +57,9 @@ func run(ctx context.Context, s *Server, idle time.Duration, ready func(error)) 
 	// token from the same file at their next fetch and carry on. On
 	// another port the old port's token file goes, and those programs
 	// send nothing to whoever holds that port.
-	var ln net.Listener
-	if prev := endpoint.LastPort(); prev > 0 {
-		ln, _ = net.Listen("tcp4", "127.0.0.1:"+strconv.Itoa(prev))
-	}
-	if ln == nil {
-		if ln, err = net.Listen("tcp4", "127.0.0.1:0"); err != nil {
-			return fmt.Errorf("listen on 127.0.0.1: %w", err)
-		}
+	ln, err := listen()
+	if err != nil {
+		return err
 	}
 	defer ln.Close()
 	port := ln.Addr().(*net.TCPAddr).Port
@@ -104,25 +83,7 @@ func run(ctx context.Context, s *Server, idle time.Duration, ready func(error)) 
 	hs := &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go func() {
-		tick := time.NewTicker(max(min(idle/4, time.Minute), 100*time.Millisecond))
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				shutdown(hs)
-				return
-			case <-tick.C:
-				if s.Now().Sub(s.LastRequest()) >= idle && endpoint.LiveUsers() == 0 {
-					// Unrecorded first, so no shell registers with a
-					// server on its way out.
-					removeInfo(info.PID)
-					shutdown(hs)
-					return
-				}
-			}
-		}
-	}()
+	go s.stopWhenIdle(ctx, hs, idle, info.PID)
 	ready(nil)
 	if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
@@ -140,5 +101,66 @@ func shutdown(hs *http.Server) {
 func removeInfo(pid int) {
 	if i, ok := endpoint.ReadInfo(); ok && i.PID == pid {
 		os.Remove(endpoint.InfoPath())
+	}
+}
+
+// lockServer takes the server lock, or says which server holds it.
+func lockServer(ctx context.Context) (*flock.Flock, error) {
+	lock := flock.New(endpoint.ServerLockPath())
+	// Shells probing for a server take the lock shared for an instant:
+	// try for a moment before concluding another server holds it.
+	lctx, lcancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	ok, err := lock.TryLockContext(lctx, 10*time.Millisecond)
+	lcancel()
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return nil, fmt.Errorf("lock %s: %w", endpoint.ServerLockPath(), err)
+	}
+	if !ok {
+		// Another server holds the lock; it may be a moment from
+		// recording itself.
+		for range 50 {
+			if i, ok := endpoint.Running(); ok {
+				return nil, &AlreadyRunning{Info: i}
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		return nil, &AlreadyRunning{}
+	}
+	return lock, nil
+}
+
+// listen listens on the last server's port if it is free, else on any.
+func listen() (net.Listener, error) {
+	if prev := endpoint.LastPort(); prev > 0 {
+		if ln, err := net.Listen("tcp4", "127.0.0.1:"+strconv.Itoa(prev)); err == nil {
+			return ln, nil
+		}
+	}
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("listen on 127.0.0.1: %w", err)
+	}
+	return ln, nil
+}
+
+// stopWhenIdle shuts hs down when ctx ends, or after idle without a
+// request while no live shell uses the server.
+func (s *Server) stopWhenIdle(ctx context.Context, hs *http.Server, idle time.Duration, pid int) {
+	tick := time.NewTicker(max(min(idle/4, time.Minute), 100*time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			shutdown(hs)
+			return
+		case <-tick.C:
+			if s.Now().Sub(s.LastRequest()) >= idle && endpoint.LiveUsers() == 0 {
+				// Unrecorded first, so no shell registers with a server
+				// on its way out.
+				removeInfo(pid)
+				shutdown(hs)
+				return
+			}
+		}
 	}
 }
