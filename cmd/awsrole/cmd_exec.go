@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -31,7 +32,19 @@ func newEngine() *engine.Engine {
 // is expanded, as a shell would have: botocore runs credential_process
 // without one, and a quoted '~/proj' reaches every command as it is.
 // stores are awsrole's files, named from the environment once.
-func stores() engine.Stores { return engine.StoresFor(xdgdir.FromEnv(os.Getenv)) }
+func stores() engine.Stores {
+	s := engine.StoresFor(xdgdir.FromEnv(os.Getenv))
+	s.UserName = localUser
+	return s
+}
+
+// localUser is the local account's name, else $USER.
+func localUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return os.Getenv("USER")
+}
 
 func roleDir(dir string) (string, error) {
 	if dir == "" {

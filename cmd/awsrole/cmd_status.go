@@ -168,7 +168,7 @@ func fileStatus(r *statusReport, res *engine.Resolution) {
 	if res.Snapshot != nil {
 		shell = res.Snapshot.PID
 	}
-	proj, err := engine.NewProject(cfg, res.User, res.Originals)
+	proj, err := res.ProjectOf(cfg)
 	if err != nil {
 		r.RoleARN = engine.Label(cfg)
 		r.FileError = err.Error()

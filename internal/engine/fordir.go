@@ -85,7 +85,7 @@ func (e *Engine) ForConfig(ctx context.Context, r *Resolution, cfg *dirconfig.Co
 	case r.SnapshotErr != nil:
 		return nil, r.SnapshotErr
 	}
-	proj, err := NewProject(cfg, r.User, r.Originals)
+	proj, err := r.ProjectOf(cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -256,7 +256,7 @@ func cacheEntry(t *testing.T, w *failWorld) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := engine.NewProject(cfg, user, transition.Originals(nil, map[string]string{"AWS_ACCESS_KEY_ID": "AKIAUSER", "AWS_SECRET_ACCESS_KEY": "usersecret"}))
+	p, err := w.stores.NewProject(cfg, user, transition.Originals(nil, map[string]string{"AWS_ACCESS_KEY_ID": "AKIAUSER", "AWS_SECRET_ACCESS_KEY": "usersecret"}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,7 +60,7 @@ func (e *Engine) List(scan []string, env map[string]string, now time.Time) ([]*L
 	}
 	out := make([]*Listed, 0, len(byPath))
 	for _, l := range byPath {
-		describe(l, r.User, r.Originals, now)
+		describe(l, r, now)
 		out = append(out, l)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
@@ -114,8 +114,8 @@ func scanFiles(root string, byPath map[string]*Listed) error {
 
 // describe fills in what l's file says and its trust and cache state; a
 // file that cannot be described, even by a panic, says so in its own row.
-func describe(l *Listed, user *dirconfig.UserConfig, originals map[string]*string, now time.Time) {
-	if err := guarded(func() { describeFile(l, user, originals, now) }); err != nil {
+func describe(l *Listed, r *Resolution, now time.Time) {
+	if err := guarded(func() { describeFile(l, r, now) }); err != nil {
 		l.State, l.Error = "invalid", oneLineErr(err)
 	}
 }
@@ -127,7 +127,7 @@ func guarded(f func()) (err error) {
 	return nil
 }
 
-func describeFile(l *Listed, user *dirconfig.UserConfig, originals map[string]*string, now time.Time) {
+func describeFile(l *Listed, r *Resolution, now time.Time) {
 	if _, err := os.Lstat(l.Path); errors.Is(err, fs.ErrNotExist) {
 		l.State = Gone
 		return
@@ -144,7 +144,7 @@ func describeFile(l *Listed, user *dirconfig.UserConfig, originals map[string]*s
 	}
 	l.RoleARN, l.Via, l.SSOAccountID, l.SSORoleName = cfg.RoleARN, cfg.Via, cfg.SSOAccountID, cfg.SSORoleName
 	l.Environment, l.Confirm = cfg.Environment, cfg.Confirm
-	trust, err := dirconfig.TrustOf(cfg, user)
+	trust, err := dirconfig.TrustOf(cfg, r.User)
 	if err != nil {
 		l.State, l.Error = "invalid", oneLineErr(err)
 		return
@@ -152,7 +152,7 @@ func describeFile(l *Listed, user *dirconfig.UserConfig, originals map[string]*s
 	l.State = trust.String()
 	// Where the credentials would be cached, from the user's own
 	// environment; nothing is fetched.
-	if p, err := NewProject(cfg, user, originals); err == nil {
+	if p, err := r.ProjectOf(cfg); err == nil {
 		if c, ok := credcache.Lookup(credcache.Final(p.Request, p.Source), 0, now, nil); ok {
 			l.CachedUntil = c.Expiration.UTC()
 		}

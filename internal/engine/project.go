@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/user"
 	"strings"
 	"time"
 
@@ -38,8 +37,8 @@ type Project struct {
 
 // NewProject resolves cfg's request against the user's own environment
 // (the originals of the managed variables, nil: unset).
-func NewProject(cfg *dirconfig.Config, user *dirconfig.UserConfig, originals map[string]*string) (*Project, error) {
-	req, err := newRequest(cfg, user)
+func (s Stores) NewProject(cfg *dirconfig.Config, user *dirconfig.UserConfig, originals map[string]*string) (*Project, error) {
+	req, err := s.newRequest(cfg, user)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +69,7 @@ func NewProject(cfg *dirconfig.Config, user *dirconfig.UserConfig, originals map
 }
 
 // newRequest is what cfg asks of STS, with the user config's defaults.
-func newRequest(cfg *dirconfig.Config, user *dirconfig.UserConfig) (credcache.Request, error) {
+func (s Stores) newRequest(cfg *dirconfig.Config, user *dirconfig.UserConfig) (credcache.Request, error) {
 	req := credcache.Request{
 		RoleARN:       cfg.RoleARN,
 		SessionName:   cmp.Or(cfg.SessionName, user.SessionName, dirconfig.DefaultSessionName()),
@@ -91,7 +90,7 @@ func newRequest(cfg *dirconfig.Config, user *dirconfig.UserConfig) (credcache.Re
 		Policy:            cfg.Policy,
 	}
 	if cfg.RoleARN != "" {
-		si, err := expandSourceIdentity(cmp.Or(cfg.SourceIdentity, user.SourceIdentity))
+		si, err := s.expandSourceIdentity(cmp.Or(cfg.SourceIdentity, user.SourceIdentity))
 		switch {
 		case err != nil && cfg.SourceIdentity != "":
 			return req, cfg.KeyError("source_identity", err)
@@ -236,15 +235,14 @@ func (e *Engine) LoginSession(dir string, env map[string]string) (string, error)
 
 // expandSourceIdentity puts the local user name in place of {user}, and
 // checks the result as STS will.
-func expandSourceIdentity(s string) (string, error) {
+func (st Stores) expandSourceIdentity(s string) (string, error) {
 	if s == "" || !strings.Contains(s, dirconfig.UserPlaceholder) {
 		return s, nil
 	}
 	name := ""
-	if u, err := user.Current(); err == nil {
-		name = u.Username
+	if st.UserName != nil {
+		name = st.UserName()
 	}
-	name = cmp.Or(name, os.Getenv("USER"))
 	if i := strings.LastIndexByte(name, '\\'); i >= 0 {
 		name = name[i+1:]
 	}

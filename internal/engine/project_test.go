@@ -14,6 +14,9 @@ import (
 
 func sp(s string) *string { return &s }
 
+// noStores: NewProject reads no store, and no file here has {user}.
+var noStores engine.Stores
+
 func TestNewProject(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("HOME", dir)
@@ -75,20 +78,20 @@ ca_bundle = /etc/corp-ca.pem
 	u := *user
 	u.MFASerial = "arn:aws:iam::111111111111:mfa/alice"
 	role := "role_arn = \"arn:aws:iam::222222222222:role/a\"\n"
-	if p, err := engine.NewProject(parse(t, role), &u, work); err != nil || p.Request.MFASerial != "" {
+	if p, err := noStores.NewProject(parse(t, role), &u, work); err != nil || p.Request.MFASerial != "" {
 		t.Errorf("user mfa_serial with an SSO profile: %v, %q", err, p.Request.MFASerial)
 	}
-	if p, err := engine.NewProject(parse(t, role), &u, keys); err != nil || p.Request.MFASerial != u.MFASerial {
+	if p, err := noStores.NewProject(parse(t, role), &u, keys); err != nil || p.Request.MFASerial != u.MFASerial {
 		t.Errorf("user mfa_serial with long-term keys: %v, %+v", err, p)
 	}
-	if _, err := engine.NewProject(parse(t, role+"mfa_serial = \"arn:aws:iam::111111111111:mfa/alice\"\n"), user, work); err == nil || !strings.Contains(err.Error(), ".awsrole.toml:2: mfa_serial: cannot be used with") {
+	if _, err := noStores.NewProject(parse(t, role+"mfa_serial = \"arn:aws:iam::111111111111:mfa/alice\"\n"), user, work); err == nil || !strings.Contains(err.Error(), ".awsrole.toml:2: mfa_serial: cannot be used with") {
 		t.Errorf("file mfa_serial with an SSO profile: %v", err)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			u := *user
 			u.SSOSession = tt.user
-			p, err := engine.NewProject(parse(t, tt.file), &u, tt.originals)
+			p, err := noStores.NewProject(parse(t, tt.file), &u, tt.originals)
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("err = %v, want %q", err, tt.err)

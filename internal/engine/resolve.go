@@ -13,6 +13,9 @@ import (
 type Stores struct {
 	State      state.Store // snapshots, failure records and marks
 	UserConfig string      // the user config file
+	// UserName is the local user's name, for {user} in source_identity
+	// (cmd: the account's name, else $USER); asked only when needed.
+	UserName func() string
 }
 
 // StoresFor are the stores under dirs.
@@ -53,6 +56,7 @@ type Resolution struct {
 	Active    *transition.Active
 	Originals map[string]*string
 
+	stores     Stores
 	project    *Project
 	projectErr error
 	shown      *dirconfig.Config
@@ -62,7 +66,7 @@ type Resolution struct {
 // Resolve resolves dir ("" for a command about no directory: list, serve)
 // in the shell environment env.
 func (s Stores) Resolve(dir string, env map[string]string) *Resolution {
-	r := &Resolution{Dir: dir, Env: env}
+	r := &Resolution{Dir: dir, Env: env, stores: s}
 	r.User, r.UserErr = dirconfig.LoadUserConfig(s.UserConfig)
 	if dir != "" {
 		r.Path, r.FindErr = dirconfig.Find(dir)
@@ -95,9 +99,15 @@ func (r *Resolution) Config() *dirconfig.Config {
 // that changes nothing must not).
 func (r *Resolution) Project() (*Project, error) {
 	if r.project == nil && r.projectErr == nil {
-		r.project, r.projectErr = NewProject(r.Config(), r.User, r.Originals)
+		r.project, r.projectErr = r.ProjectOf(r.Config())
 	}
 	return r.project, r.projectErr
+}
+
+// ProjectOf is cfg's project (cfg: the file found, as Shown, or direnv's
+// inline one) with r's user config, in r's environment.
+func (r *Resolution) ProjectOf(cfg *dirconfig.Config) (*Project, error) {
+	return r.stores.NewProject(cfg, r.User, r.Originals)
 }
 
 // Shown is the file parsed whatever its trust, with the user config's
