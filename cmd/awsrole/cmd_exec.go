@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/endpoint"
 	"github.com/awsrole/awsrole/internal/engine"
@@ -33,7 +34,7 @@ func newEngine() *engine.Engine {
 // without one, and a quoted '~/proj' reaches every command as it is.
 // stores are awsrole's files, named from the environment once.
 func stores() engine.Stores {
-	s := engine.StoresFor(xdgdir.FromEnv(os.Getenv))
+	s := engine.StoresFor(xdgdir.FromEnv(os.Getenv), awsconfig.PathsFromEnv(os.Getenv))
 	s.UserName = localUser
 	return s
 }

@@ -16,7 +16,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/engine"
 	"github.com/awsrole/awsrole/internal/termsafe"
@@ -228,7 +227,7 @@ func initRegion(in initInput, ask bool) (string, error) {
 		region, from = in.env["AWS_DEFAULT_REGION"], "your AWS_DEFAULT_REGION"
 	}
 	if region == "" {
-		if files, err := awsconfig.Load(); err == nil {
+		if files, err := stores().AWS.Load(); err == nil {
 			if sec, ok := files.SSOSession(in.ssoSession); ok {
 				region, from = sec["sso_region"], "the sso_region of [sso-session "+in.ssoSession+"]"
 			}

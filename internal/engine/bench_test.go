@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/awsrole/awsrole/dirconfig"
+	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/creds"
 	"github.com/awsrole/awsrole/internal/engine"
@@ -88,7 +89,7 @@ func newBenchWorld(b *testing.B) *benchWorld {
 }
 
 func benchEngine(now func() time.Time) *engine.Engine {
-	return &engine.Engine{Stores: engine.StoresFor(xdgdir.FromEnv(os.Getenv)), Now: now, Creds: &creds.Getter{Now: time.Now}, Notice: io.Discard}
+	return &engine.Engine{Stores: engine.StoresFor(xdgdir.FromEnv(os.Getenv), awsconfig.PathsFromEnv(os.Getenv)), Now: now, Creds: &creds.Getter{Now: time.Now}, Notice: io.Discard}
 }
 
 // benchApplied is env after the shell evaluated changes.

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/awsrole/awsrole/dirconfig"
-	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/human"
 	"github.com/awsrole/awsrole/internal/state"
@@ -260,13 +259,13 @@ func (e *Engine) desired(in Input, user *dirconfig.UserConfig, proj *Project, c 
 // credentials would win over the endpoint: every SDK reads the shared
 // files before the container provider.
 func (e *Engine) defaultProfileNotice() {
-	files, err := awsconfig.Load()
+	files, err := e.AWS.Load()
 	if err != nil {
 		return
 	}
 	if p, ok := files.Profile("default"); ok && credcache.HasCredentials(p) {
 		fmt.Fprintf(e.Notice, "awsrole: the [default] profile of %s gives credentials, which SDKs use before the credential endpoint; move them to a named profile for endpoint mode to take effect\n",
-			termsafe.String(awsconfig.CredentialsPath()+" or "+awsconfig.ConfigPath()))
+			termsafe.String(e.AWS.Credentials+" or "+e.AWS.Config))
 	}
 }
 

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/awsrole/awsrole/dirconfig"
+	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/engine"
 	"github.com/awsrole/awsrole/internal/state"
@@ -66,7 +68,8 @@ func newFailWorld(t *testing.T) *failWorld {
 	for dir, role := range map[string]string{w.a: roleA, w.b: roleB} {
 		w.writeFile(t, dir, "role_arn = \""+role+"\"\n")
 	}
-	w.stores = engine.StoresFor(xdgdir.FromEnv(func(k string) string { return xdg[k] }))
+	getenv := func(k string) string { return xdg[k] }
+	w.stores = engine.StoresFor(xdgdir.FromEnv(getenv), awsconfig.PathsFromEnv(getenv))
 	w.e = &engine.Engine{Stores: w.stores, Now: func() time.Time { return w.now }, Notice: io.Discard,
 		Creds: fakeCreds(func(req credcache.Request) (credcache.Credentials, error) {
 			if req.RoleARN == roleB && w.failB != nil {
@@ -217,4 +220,11 @@ func TestFailedRenewalKeeps(t *testing.T) {
 		}
 		w.now = w.now.Add(-tc.after)
 	}
+}
+
+// useAWS points the engine at these shared AWS files ("": unchanged).
+func (w *failWorld) useAWS(config, credentials string) {
+	w.stores.AWS.Config = cmp.Or(config, w.stores.AWS.Config)
+	w.stores.AWS.Credentials = cmp.Or(credentials, w.stores.AWS.Credentials)
+	w.e.Stores = w.stores
 }

@@ -125,8 +125,7 @@ func TestListAndPrune(t *testing.T) {
 func TestLoginSession(t *testing.T) {
 	w := newFailWorld(t)
 	config := filepath.Join(w.home, ".aws", "config")
-	t.Setenv("AWS_CONFIG_FILE", config)
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(w.home, ".aws", "credentials"))
+	w.useAWS(config, filepath.Join(w.home, ".aws", "credentials"))
 	os.MkdirAll(filepath.Dir(config), 0o700)
 	os.WriteFile(config, []byte("[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n[sso-session lab]\nsso_start_url = https://lab.awsapps.com/start\nsso_region = us-east-1\n"), 0o600)
 	sso := filepath.Join(w.home, "sso")

@@ -192,7 +192,7 @@ func TestAutoSignInOnce(t *testing.T) {
 	if err := os.WriteFile(config, []byte("[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("AWS_CONFIG_FILE", config)
+	w.useAWS(config, "")
 	w.writeFile(t, w.a, "sso_session = \"corp\"\nsso_account_id = \"222222222222\"\nsso_role_name = \"Deploy\"\n")
 	token := awsconfig.TokenPath("corp")
 	var asked []bool

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/awsrole/awsrole/dirconfig"
-	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/human"
 	"github.com/awsrole/awsrole/internal/transition"
@@ -42,7 +41,7 @@ func (s Stores) NewProject(cfg *dirconfig.Config, user *dirconfig.UserConfig, or
 	if err != nil {
 		return nil, err
 	}
-	src, err := credcache.Resolve(req, originals, awsconfig.Load)
+	src, err := credcache.Resolve(req, originals, s.AWS.Load)
 	if err != nil {
 		return nil, sourceError(cfg, user, req, err)
 	}
@@ -60,7 +59,7 @@ func (s Stores) NewProject(cfg *dirconfig.Config, user *dirconfig.UserConfig, or
 	p.Request.Window = min(p.Request.Window, p.Duration/2)
 	p.Region, p.RegionFrom = region(cfg, src, credcache.Env(originals))
 	if src.Kind != credcache.SourceEnv {
-		p.Watch = append(p.Watch, awsconfig.ConfigPath(), awsconfig.CredentialsPath())
+		p.Watch = append(p.Watch, s.AWS.Config, s.AWS.Credentials)
 	}
 	if src.SSO != nil {
 		p.Watch = append(p.Watch, src.SSO.TokenPath)
@@ -103,7 +102,7 @@ func (s Stores) newRequest(cfg *dirconfig.Config, user *dirconfig.UserConfig) (c
 		req.SSO = credcache.SSORole{Session: cmp.Or(cfg.SSOSession, user.SSOSession), AccountID: cfg.SSOAccountID, RoleName: cfg.SSORoleName}
 		if req.SSO.Session == "" {
 			return req, cfg.KeyError("sso_account_id", fmt.Errorf(`needs an sso_session: add sso_session = "NAME" (a [sso-session NAME] of %s) here or in %s`,
-				awsconfig.ConfigPath(), user.Path))
+				s.AWS.Config, user.Path))
 		}
 	}
 	return req, nil
@@ -219,7 +218,7 @@ func (e *Engine) LoginSession(dir string, env map[string]string) (string, error)
 	if r.User.SSOSession != "" {
 		return r.User.SSOSession, nil
 	}
-	files, err := awsconfig.Load()
+	files, err := e.AWS.Load()
 	if err != nil {
 		return "", err
 	}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"github.com/awsrole/awsrole/dirconfig"
+	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/transition"
 	"github.com/awsrole/awsrole/internal/xdgdir"
@@ -11,16 +12,17 @@ import (
 // them from the environment with StoresFor) instead of looked up in the
 // environment at each use.
 type Stores struct {
-	State      state.Store // snapshots, failure records and marks
-	UserConfig string      // the user config file
+	State      state.Store     // snapshots, failure records and marks
+	UserConfig string          // the user config file
+	AWS        awsconfig.Paths // the shared config and credentials files
 	// UserName is the local user's name, for {user} in source_identity
 	// (cmd: the account's name, else $USER); asked only when needed.
 	UserName func() string
 }
 
-// StoresFor are the stores under dirs.
-func StoresFor(dirs xdgdir.Dirs) Stores {
-	return Stores{State: state.Store{Dir: dirs.State}, UserConfig: dirconfig.UserConfigPath(dirs.Config)}
+// StoresFor are the stores under dirs, with the AWS files at aws.
+func StoresFor(dirs xdgdir.Dirs, aws awsconfig.Paths) Stores {
+	return Stores{State: state.Store{Dir: dirs.State}, UserConfig: dirconfig.UserConfigPath(dirs.Config), AWS: aws}
 }
 
 // Resolution is what a directory and a shell's environment come to before
