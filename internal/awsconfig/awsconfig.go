@@ -53,13 +53,6 @@ func PathsFromEnv(getenv func(string) string) Paths {
 	}
 }
 
-// ConfigPath is AWS_CONFIG_FILE or ~/.aws/config, read now.
-func ConfigPath() string { return PathsFromEnv(os.Getenv).Config }
-
-// CredentialsPath is AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials,
-// read now.
-func CredentialsPath() string { return PathsFromEnv(os.Getenv).Credentials }
-
 func home() string {
 	h, _ := os.UserHomeDir()
 	return h
