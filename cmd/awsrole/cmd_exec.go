@@ -23,7 +23,7 @@ import (
 func newEngine() *engine.Engine {
 	e := &engine.Engine{Stores: stores(), Now: time.Now, Creds: credcache.Helper{Now: time.Now}, Notice: os.Stderr, Ask: engine.TTYAsker{}}
 	if exe, err := os.Executable(); err == nil {
-		e.Endpoint = endpoint.Starter{Exe: exe, Environ: os.Environ()}
+		e.Endpoint = endpoint.Starter{Store: endpointStore(), Exe: exe, Environ: os.Environ()}
 	}
 	return e
 }
@@ -33,6 +33,10 @@ func newEngine() *engine.Engine {
 // is expanded, as a shell would have: botocore runs credential_process
 // without one, and a quoted '~/proj' reaches every command as it is.
 // stores are awsrole's files, named from the environment once.
+// endpointStore is the credential endpoint's files, named from the
+// environment once.
+func endpointStore() endpoint.Store { return endpoint.StoreIn(xdgdir.FromEnv(os.Getenv).State) }
+
 func stores() engine.Stores {
 	s := engine.StoresFor(xdgdir.FromEnv(os.Getenv), awsconfig.PathsFromEnv(os.Getenv))
 	s.UserName = localUser

@@ -31,7 +31,7 @@ awsrole replaces itself with it, in your own environment.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if stop {
-				i, err := endpoint.Stop()
+				i, err := endpointStore().Stop()
 				if errors.Is(err, endpoint.ErrNotRunning) {
 					fmt.Fprintln(os.Stderr, "awsrole: the credential endpoint is not running")
 					return nil

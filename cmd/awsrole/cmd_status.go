@@ -12,7 +12,6 @@ import (
 
 	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
-	"github.com/awsrole/awsrole/internal/endpoint"
 	"github.com/awsrole/awsrole/internal/engine"
 	"github.com/awsrole/awsrole/internal/human"
 	"github.com/awsrole/awsrole/internal/termsafe"
@@ -278,12 +277,13 @@ func endpointRenewal(uri string, e *serverReport, now time.Time) string {
 // endpointStatus reports the credential endpoint: always in endpoint mode,
 // else only when one runs.
 func endpointStatus(mode string) *serverReport {
-	i, ok := endpoint.Running()
+	store := endpointStore()
+	i, ok := store.Running()
 	if !ok && mode != engine.CredentialsEndpoint {
 		return nil
 	}
 	r := &serverReport{Running: ok, PID: i.PID, Port: i.Port}
-	served := endpoint.ReadServed()
+	served := store.ReadServed()
 	for _, id := range transition.Names(served) {
 		s := served[id]
 		r.Served = append(r.Served, servedReport{ID: id, RoleARN: s.Role, Dir: s.Dir, Expiration: s.Expiration, Error: s.Error})

@@ -111,8 +111,8 @@ func FuzzHostileFiles(f *testing.F) {
 		case atFailure:
 			p = filepath.Join(w.stores.State.Dir, "failures", strconv.Itoa(w.pid)+".json")
 		case atEndpoint:
-			p = endpoint.TokenPath(4242)
-			for _, q := range []string{endpoint.InfoPath(), endpoint.ServedPath(), endpoint.PortPath(), endpoint.RolePath(strings.Repeat("a", 64)), filepath.Join(endpoint.Dir(), "shells", strconv.Itoa(w.pid))} {
+			p = endpoint.StoreIn(w.stores.State.Dir).TokenPath(4242)
+			for _, q := range []string{endpoint.StoreIn(w.stores.State.Dir).InfoPath(), endpoint.StoreIn(w.stores.State.Dir).ServedPath(), endpoint.StoreIn(w.stores.State.Dir).PortPath(), endpoint.StoreIn(w.stores.State.Dir).RolePath(strings.Repeat("a", 64)), filepath.Join(endpoint.StoreIn(w.stores.State.Dir).Dir, "shells", strconv.Itoa(w.pid))} {
 				plant(t, q, kind, content)
 			}
 		}
@@ -140,11 +140,11 @@ func FuzzHostileFiles(f *testing.F) {
 					}
 				}
 			}
-			endpoint.ReadInfo()
-			endpoint.ReadToken(4242)
-			endpoint.ReadServed()
-			endpoint.LoadRegistration(strings.Repeat("a", 64))
-			endpoint.LiveUsers()
+			endpoint.StoreIn(w.stores.State.Dir).ReadInfo()
+			endpoint.StoreIn(w.stores.State.Dir).ReadToken(4242)
+			endpoint.StoreIn(w.stores.State.Dir).ReadServed()
+			endpoint.StoreIn(w.stores.State.Dir).LoadRegistration(strings.Repeat("a", 64))
+			endpoint.StoreIn(w.stores.State.Dir).LiveUsers()
 			awsconfig.ReadTokenFile(awsconfig.TokenPath("corp"))
 		}()
 		select {

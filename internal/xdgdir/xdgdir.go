@@ -54,8 +54,3 @@ func Data(elem ...string) string {
 func Cache(elem ...string) string {
 	return filepath.Join(append([]string{FromEnv(os.Getenv).Cache}, elem...)...)
 }
-
-// State is $XDG_STATE_HOME/awsrole joined with elem, read now.
-func State(elem ...string) string {
-	return filepath.Join(append([]string{FromEnv(os.Getenv).State}, elem...)...)
-}

@@ -15,6 +15,8 @@ import (
 
 	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/endpoint"
+	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
 // Main is `awsrole-sts serve [--idle D] [--ready-fd N]`, which `awsrole
@@ -45,7 +47,9 @@ func Main(args []string, creds CredentialProvider, env credcache.Env) int {
 		}
 	}
 	dropTerminal()
-	s := &Server{Now: time.Now, Creds: creds, Env: env,
+	// awsrole-sts serve is a command of its own: it names its store from
+	// the environment it was started with, once.
+	s := &Server{Store: endpoint.StoreIn(xdgdir.FromEnv(os.Getenv).State), Now: time.Now, Creds: creds, Env: env,
 		Resolve: func(req credcache.Request) (credcache.Source, error) {
 			return credcache.Resolve(req, env, awsconfig.Load)
 		}}

@@ -32,6 +32,7 @@ type CredentialProvider interface {
 
 // Server answers GET /v1/<id> in the container-credentials format.
 type Server struct {
+	Store endpoint.Store // where the server records itself and reads registrations
 	Now   func() time.Time
 	Creds CredentialProvider
 	// Resolve finds the source of req's base credentials in the server's
@@ -117,7 +118,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusNotFound, "NotFound", "no such credentials")
 		return
 	}
-	reg, err := endpoint.LoadRegistration(id)
+	reg, err := s.Store.LoadRegistration(id)
 	if errors.Is(err, fs.ErrNotExist) {
 		if why := s.revokedWhy(id); why != "" {
 			fail(w, http.StatusForbidden, "Revoked", why)
@@ -139,7 +140,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		// Denied, edited or gone: never served again under this id. The
 		// reason stays for status and for the next requests.
-		endpoint.Drop(id, reg)
+		s.Store.Drop(id, reg)
 		s.revoke(id)
 		fail(w, http.StatusForbidden, "Revoked", credcache.OneLine(err.Error()))
 		return
@@ -299,6 +300,6 @@ func (s *Server) record(id string, reg *endpoint.Registration, c credcache.Crede
 	}
 	s.written[id] = e
 	if data, err := json.Marshal(s.served); err == nil {
-		_ = privfile.Write(endpoint.ServedPath(), data)
+		_ = privfile.Write(s.Store.ServedPath(), data)
 	}
 }
