@@ -51,7 +51,6 @@ import (
 	"github.com/awsrole/awsrole/internal/privfile"
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/termsafe"
-	"github.com/awsrole/awsrole/internal/xdgdir"
 	"github.com/awsrole/awsrole/shellgen"
 )
 
@@ -235,8 +234,8 @@ func (e *Revoked) Unwrap() error { return e.Err }
 // or a removal ends the serving by construction, whoever holds the token.
 // Those come back as *Revoked; an unreadable user config or trust store
 // is refused for now but revokes nothing.
-func (r *Registration) Approved() error {
-	user, err := dirconfig.LoadUserConfig(dirconfig.UserConfigPath(xdgdir.Config()))
+func (r *Registration) Approved(userConfig string) error {
+	user, err := dirconfig.LoadUserConfig(userConfig)
 	if err != nil {
 		return err
 	}

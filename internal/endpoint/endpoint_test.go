@@ -189,14 +189,14 @@ func TestApproved(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := reg.Approved(); err != nil {
+			if err := reg.Approved(dirconfig.UserConfigPath(xdgdir.FromEnv(os.Getenv).Config)); err != nil {
 				t.Fatalf("before: %v", err)
 			}
 			if err := tc.change(cfg); err != nil {
 				t.Fatal(err)
 			}
 			var revoked *Revoked
-			if err := reg.Approved(); !errors.As(err, &revoked) || !strings.Contains(err.Error(), tc.want) {
+			if err := reg.Approved(dirconfig.UserConfigPath(xdgdir.FromEnv(os.Getenv).Config)); !errors.As(err, &revoked) || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("after: %v, want revoked: %q", err, tc.want)
 			}
 			ts().Drop(id, reg)
@@ -258,7 +258,7 @@ func TestApprovedUserConfigBroken(t *testing.T) {
 		t.Fatal(err)
 	}
 	var revoked *Revoked
-	if err := reg.Approved(); err == nil || errors.As(err, &revoked) {
+	if err := reg.Approved(dirconfig.UserConfigPath(xdgdir.FromEnv(os.Getenv).Config)); err == nil || errors.As(err, &revoked) {
 		t.Errorf("with a broken user config: %v, want a refusal that revokes nothing", err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/endpoint"
@@ -49,7 +50,8 @@ func Main(args []string, creds CredentialProvider, env credcache.Env) int {
 	dropTerminal()
 	// awsrole-sts serve is a command of its own: it names its store from
 	// the environment it was started with, once.
-	s := &Server{Store: endpoint.StoreIn(xdgdir.FromEnv(os.Getenv).State), Now: time.Now, Creds: creds, Env: env,
+	dirs := xdgdir.FromEnv(os.Getenv)
+	s := &Server{Store: endpoint.StoreIn(dirs.State), UserConfig: dirconfig.UserConfigPath(dirs.Config), Now: time.Now, Creds: creds, Env: env,
 		Resolve: func(req credcache.Request) (credcache.Source, error) {
 			return credcache.Resolve(req, env, awsconfig.Load)
 		}}

@@ -2,11 +2,14 @@ package server
 
 import (
 	"errors"
+	"os"
 	"testing"
 	"time"
 
+	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/endpoint"
+	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
 // TestServedKeptAfterFailure: a renewal that fails with nothing valid left
@@ -15,7 +18,7 @@ import (
 func TestServedKeptAfterFailure(t *testing.T) {
 	world(t)
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	s := &Server{Store: testStore(), Now: func() time.Time { return now }}
+	s := &Server{Store: testStore(), UserConfig: dirconfig.UserConfigPath(xdgdir.FromEnv(os.Getenv).Config), Now: func() time.Time { return now }}
 	reg := &endpoint.Registration{Request: testReq, Dir: "/src/p"}
 	served := now.Add(15 * time.Minute)
 	s.record("id1", reg, credcache.Credentials{AccessKeyID: "ASIAX", Expiration: served}, nil)

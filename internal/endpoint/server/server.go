@@ -32,9 +32,10 @@ type CredentialProvider interface {
 
 // Server answers GET /v1/<id> in the container-credentials format.
 type Server struct {
-	Store endpoint.Store // where the server records itself and reads registrations
-	Now   func() time.Time
-	Creds CredentialProvider
+	Store      endpoint.Store // where the server records itself and reads registrations
+	UserConfig string         // the user config file, whose trusted_dirs vouch for files
+	Now        func() time.Time
+	Creds      CredentialProvider
 	// Resolve finds the source of req's base credentials in the server's
 	// own environment (the user's, as the starting shell had it).
 	Resolve func(req credcache.Request) (credcache.Source, error)
@@ -131,7 +132,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusInternalServerError, "InternalError", credcache.OneLine(err.Error()))
 		return
 	}
-	if err := reg.Approved(); err != nil {
+	if err := reg.Approved(s.UserConfig); err != nil {
 		s.record(id, reg, credcache.Credentials{}, err)
 		var revoked *endpoint.Revoked
 		if !errors.As(err, &revoked) {

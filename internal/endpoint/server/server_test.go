@@ -90,7 +90,7 @@ func serve(t testing.TB, creds *fakeCreds, idle time.Duration) (*Server, endpoin
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Store: testStore(), Now: time.Now, Creds: creds,
+	s := &Server{Store: testStore(), UserConfig: dirconfig.UserConfigPath(xdgdir.FromEnv(os.Getenv).Config), Now: time.Now, Creds: creds,
 		Resolve: func(credcache.Request) (credcache.Source, error) { return testSrc, nil }}
 	ctx, cancel := context.WithCancel(context.Background())
 	started := make(chan error, 1)
@@ -289,7 +289,7 @@ func TestIdleExit(t *testing.T) {
 	if _, err := testStore().Register(testReq, testSrc, testCfg, os.Getpid()); err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Store: testStore(), Now: time.Now, Creds: &fakeCreds{life: time.Hour}}
+	s := &Server{Store: testStore(), UserConfig: dirconfig.UserConfigPath(xdgdir.FromEnv(os.Getenv).Config), Now: time.Now, Creds: &fakeCreds{life: time.Hour}}
 	done := make(chan error, 1)
 	go func() { done <- Run(context.Background(), s, 200*time.Millisecond, nil) }()
 	select {
@@ -315,7 +315,7 @@ func TestIdleExit(t *testing.T) {
 func TestOneServer(t *testing.T) {
 	world(t)
 	_, i, _ := serve(t, &fakeCreds{life: time.Hour}, time.Hour)
-	err := Run(context.Background(), &Server{Store: testStore(), Now: time.Now}, time.Hour, nil)
+	err := Run(context.Background(), &Server{Store: testStore(), UserConfig: dirconfig.UserConfigPath(xdgdir.FromEnv(os.Getenv).Config), Now: time.Now}, time.Hour, nil)
 	var running *AlreadyRunning
 	if !errors.As(err, &running) || running.Info.Port != i.Port {
 		t.Errorf("second Run: %v, want AlreadyRunning on port %d", err, i.Port)
@@ -368,7 +368,7 @@ func TestTokenRotatesAtEveryStart(t *testing.T) {
 	var tokens []string
 	for range 2 {
 		ctx, cancel := context.WithCancel(context.Background())
-		s := &Server{Store: testStore(), Now: time.Now, Creds: creds,
+		s := &Server{Store: testStore(), UserConfig: dirconfig.UserConfigPath(xdgdir.FromEnv(os.Getenv).Config), Now: time.Now, Creds: creds,
 			Resolve: func(credcache.Request) (credcache.Source, error) { return testSrc, nil }}
 		started, done := make(chan error, 1), make(chan struct{})
 		go func() { defer close(done); Run(ctx, s, time.Hour, func(err error) { started <- err }) }()
