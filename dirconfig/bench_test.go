@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/awsrole/awsrole/dirconfig"
+	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
 // The rest of what one `awsrole export` does with the directory's file on
@@ -93,7 +94,7 @@ func BenchmarkLoadUserConfig(b *testing.B) {
 	benchHome(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := dirconfig.LoadUserConfig(); err != nil {
+		if _, err := dirconfig.LoadUserConfig(dirconfig.UserConfigPath(xdgdir.Config())); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -117,7 +118,7 @@ func BenchmarkTrustOf(b *testing.B) {
 	if err := dirconfig.Allow(cfg); err != nil {
 		b.Fatal(err)
 	}
-	user, err := dirconfig.LoadUserConfig()
+	user, err := dirconfig.LoadUserConfig(dirconfig.UserConfigPath(xdgdir.Config()))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -19,6 +19,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
 // FileName is the name of the per-directory config file.
@@ -250,7 +252,7 @@ func dirKeyError(key string, v any) error {
 	norm := normalizeKey(key)
 	if slices.Contains(userKeys, norm) {
 		// Not a key of this file (those never get here): the user's own.
-		return fmt.Errorf("not allowed in a per-directory file; put it in %s", displayPath(UserConfigPath()))
+		return fmt.Errorf("not allowed in a per-directory file; put it in %s", displayPath(UserConfigPath(xdgdir.Config())))
 	}
 	if where, ok := awsEnvKeys[norm]; ok {
 		return fmt.Errorf("not allowed in a per-directory file; put it in %s", where)

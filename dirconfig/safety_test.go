@@ -14,6 +14,7 @@ import (
 
 	"github.com/awsrole/awsrole/internal/privfile"
 	"github.com/awsrole/awsrole/internal/testrig"
+	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
 // safetyWorld is a HOME with the XDG dirs under a fresh temporary dir, and
@@ -121,8 +122,8 @@ func TestUserConfigMustBeOwn(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			safetyWorld(t)
-			conf := testrig.Write(t, filepath.Dir(UserConfigPath()), "config.toml", `trusted_dirs = ["/"]`+"\n")
-			if _, err := LoadUserConfig(); err != nil {
+			conf := testrig.Write(t, filepath.Dir(UserConfigPath(xdgdir.Config())), "config.toml", `trusted_dirs = ["/"]`+"\n")
+			if _, err := LoadUserConfig(UserConfigPath(xdgdir.Config())); err != nil {
 				t.Fatal(err)
 			}
 			p := conf
@@ -131,7 +132,7 @@ func TestUserConfigMustBeOwn(t *testing.T) {
 			}
 			c.do(t, p)
 			privfile.ForgetChecks()
-			u, err := LoadUserConfig()
+			u, err := LoadUserConfig(UserConfigPath(xdgdir.Config()))
 			if err == nil {
 				t.Fatalf("LoadUserConfig = %+v, want an error", u)
 			}
@@ -280,14 +281,14 @@ func TestSpecialFilesFailFast(t *testing.T) {
 			checkOneLine(t, err, p)
 		})
 		t.Run(name+"/user-config", func(t *testing.T) {
-			conf := UserConfigPath()
+			conf := UserConfigPath(xdgdir.Config())
 			os.MkdirAll(filepath.Dir(conf), 0o700)
 			os.Remove(conf)
 			if err := os.Symlink(target, conf); err != nil {
 				t.Fatal(err)
 			}
 			defer os.Remove(conf)
-			err := within(t, func() error { _, err := LoadUserConfig(); return err })
+			err := within(t, func() error { _, err := LoadUserConfig(UserConfigPath(xdgdir.Config())); return err })
 			checkOneLine(t, err, conf)
 		})
 	}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/awsrole/awsrole/internal/privfile"
-	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
 // Defaults of the user config.
@@ -71,9 +70,10 @@ var userAliases = map[string]string{
 	"allowlist":         "trusted_dirs",
 }
 
-// UserConfigPath is where the user config is read from.
-func UserConfigPath() string {
-	return xdgdir.Config("config.toml")
+// UserConfigPath is where the user config is read from, in awsrole's
+// config directory (xdgdir.Dirs.Config).
+func UserConfigPath(configDir string) string {
+	return filepath.Join(configDir, "config.toml")
 }
 
 func defaultUserConfig(path string) *UserConfig {
@@ -87,9 +87,9 @@ func defaultUserConfig(path string) *UserConfig {
 	}
 }
 
-// LoadUserConfig reads the user config; a missing file gives the defaults.
-func LoadUserConfig() (*UserConfig, error) {
-	path := UserConfigPath()
+// LoadUserConfig reads the user config at path (UserConfigPath); a
+// missing file gives the defaults.
+func LoadUserConfig(path string) (*UserConfig, error) {
 	// Lstat, not Stat: only a plain missing file means defaults; a dangling
 	// symlink is a mistake worth reporting.
 	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {

@@ -7,12 +7,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
 func TestUserConfigDefaults(t *testing.T) {
 	home := t.TempDir()
 	t.Setenv("XDG_CONFIG_HOME", home)
-	u, err := LoadUserConfig()
+	u, err := LoadUserConfig(UserConfigPath(xdgdir.Config()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +37,7 @@ func TestUserConfigFollowsEnv(t *testing.T) {
 	for _, dir := range []string{t.TempDir(), t.TempDir()} {
 		t.Setenv("XDG_CONFIG_HOME", dir)
 		mkfile(t, filepath.Join(dir, "awsrole", "config.toml"), "session_name = \"in-"+filepath.Base(dir)+"\"\n")
-		u, err := LoadUserConfig()
+		u, err := LoadUserConfig(UserConfigPath(xdgdir.Config()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -44,8 +46,8 @@ func TestUserConfigFollowsEnv(t *testing.T) {
 		}
 	}
 	t.Setenv("XDG_CONFIG_HOME", "relative/dir") // ignored, as the spec says
-	if p := UserConfigPath(); !filepath.IsAbs(p) {
-		t.Errorf("UserConfigPath() = %q with a relative XDG_CONFIG_HOME", p)
+	if p := UserConfigPath(xdgdir.Config()); !filepath.IsAbs(p) {
+		t.Errorf("UserConfigPath(xdgdir.Config()) = %q with a relative XDG_CONFIG_HOME", p)
 	}
 }
 
@@ -66,7 +68,7 @@ credentials            = "endpoint"
 endpoint_idle          = "20m"
 sso_login              = "auto"
 `)
-	u, err := LoadUserConfig()
+	u, err := LoadUserConfig(UserConfigPath(xdgdir.Config()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +157,7 @@ func TestLoadUserConfigFileProblems(t *testing.T) {
 			if err := setup(path); err != nil {
 				t.Fatal(err)
 			}
-			u, err := LoadUserConfig()
+			u, err := LoadUserConfig(UserConfigPath(xdgdir.Config()))
 			if err == nil {
 				t.Fatalf("got %+v, want an error", u)
 			}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/awsrole/awsrole/internal/credcache"
@@ -20,10 +21,11 @@ import (
 
 func main() {
 	env := credreq.EnvOf(os.Environ()) // the user's own, as awsrole started this
-	cache := credcache.New(xdgdir.Cache(credcache.DirName), env)
+	dirs := xdgdir.FromEnv(os.Getenv)
+	cache := credcache.New(filepath.Join(dirs.Cache, credcache.DirName), env)
 	if len(os.Args) > 1 && os.Args[1] == "serve" {
 		// The credential endpoint (awsrole serve becomes this).
-		os.Exit(server.Main(os.Args[2:], &creds.Getter{Now: time.Now, Notice: io.Discard, Cache: cache}, env, cache))
+		os.Exit(server.Main(os.Args[2:], &creds.Getter{Now: time.Now, Notice: io.Discard, Cache: cache}, env, dirs, cache))
 	}
 	os.Exit(wire.Serve(context.Background(), os.Stdin, os.Stdout, creds.Handler(cache, env)))
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/engine"
 )
 
@@ -18,11 +17,12 @@ func allowCmd() *cobra.Command {
 		Long:  "Approve the .awsrole.toml that applies to DIR by a hash of its path and content. Any edit revokes the approval.",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := applying(args)
+			path, err := applyingPath(args)
 			if err != nil {
 				return err
 			}
-			if err := dirconfig.Allow(cfg); err != nil {
+			cfg, err := engine.Allow(path)
+			if err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "awsrole: allowed %s%s (%s)\n", oneLine(cfg.Path), resolvesTo(cfg.Path, cfg.RealPath), oneLine(engine.Label(cfg)))
@@ -42,7 +42,7 @@ func denyCmd() *cobra.Command {
 				return err
 			}
 			// By path: a file that does not even parse can be blocked.
-			if err := dirconfig.DenyPath(path); err != nil {
+			if err := engine.Deny(path); err != nil {
 				return err
 			}
 			real, _ := filepath.EvalSymlinks(path)
@@ -61,16 +61,6 @@ func resolvesTo(path, real string) string {
 	return " (which is " + oneLine(real) + ")"
 }
 
-// applying loads the file that applies to args[0] (default: the current
-// directory).
-func applying(args []string) (*dirconfig.Config, error) {
-	path, err := applyingPath(args)
-	if err != nil {
-		return nil, err
-	}
-	return dirconfig.Load(path)
-}
-
 // applyingPath finds the file that applies to args[0] (default: the
 // current directory).
 func applyingPath(args []string) (string, error) {
@@ -85,12 +75,12 @@ func applyingPath(args []string) (string, error) {
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return "", fmt.Errorf("%s is not a directory", dir)
 	}
-	path, err := dirconfig.Find(dir)
-	if err != nil {
-		return "", err
+	r := stores().Resolve(dir, nil)
+	if r.FindErr != nil {
+		return "", r.FindErr
 	}
-	if path == "" {
-		return "", fmt.Errorf("no %s in %s or any directory above it; create one with 'awsrole init ROLE_ARN'", dirconfig.FileName, dir)
+	if r.Path == "" {
+		return "", fmt.Errorf("no %s in %s or any directory above it; create one with 'awsrole init ROLE_ARN'", engine.FileName, dir)
 	}
-	return path, nil
+	return r.Path, nil
 }

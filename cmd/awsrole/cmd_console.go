@@ -5,11 +5,9 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/browser"
 	"github.com/awsrole/awsrole/internal/console"
 	"github.com/awsrole/awsrole/internal/credreq"
@@ -67,20 +65,17 @@ func consoleURL(ctx context.Context, in consoleInput) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	user, err := dirconfig.LoadUserConfig()
-	if err != nil {
-		return "", err
-	}
 	eng := newEngine()
 	eng.Yes = in.yes
 	role, err := eng.ForDir(ctx, dir, environ(), 0)
 	if err != nil {
 		return "", err
 	}
-	return signin(ctx, role, user, in, credreq.Env(role.Originals))
+	return signin(ctx, role, in, credreq.Env(role.Originals))
 }
 
-func signin(ctx context.Context, role *engine.Role, user *dirconfig.UserConfig, in consoleInput, originals credreq.Env) (string, error) {
+func signin(ctx context.Context, role *engine.Role, in consoleInput, originals credreq.Env) (string, error) {
+	user := role.User
 	partition := console.Partition(role.Label())
 	fed := user.ConsoleFederationURL
 	if fed == "" {
@@ -99,7 +94,7 @@ func signin(ctx context.Context, role *engine.Role, user *dirconfig.UserConfig, 
 	if err != nil {
 		return "", fmt.Errorf("console_federation_url in %s: %w", user.Path, err)
 	}
-	reply, err := wire.Helper{Now: time.Now}.Run(ctx, wire.Call{Op: wire.OpSignin, Signin: wire.Signin{TokenURL: tokenURL}}, originals)
+	reply, err := newHelper(stores().Cache).Run(ctx, wire.Call{Op: wire.OpSignin, Signin: wire.Signin{TokenURL: tokenURL}}, originals)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", role.Label(), err)
 	}

@@ -1,17 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
-	"github.com/BurntSushi/toml"
 	"github.com/spf13/cobra"
 
-	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/engine"
 	"github.com/awsrole/awsrole/internal/transition"
 	"github.com/awsrole/awsrole/shellgen"
@@ -29,25 +26,24 @@ func direnvCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			user, err := dirconfig.LoadUserConfig()
-			if err != nil {
-				return err
-			}
 			eng := newEngine()
-			env := environ()
+			r := eng.Resolve(dir, environ())
+			if r.UserErr != nil {
+				return r.UserErr
+			}
 			var role *engine.Role
 			var watch []string
 			if len(args) == 0 {
-				role, err = eng.ForDir(context.Background(), dir, env, 0)
+				role, err = eng.ForResolution(context.Background(), r, 0)
 				if role != nil {
 					watch = append(watch, role.Config.Path)
 				}
 			} else {
 				// Inline: the .envrc is direnv's to approve; same keys and
 				// checks as a file.
-				var cfg *dirconfig.Config
-				if cfg, err = inlineConfig(filepath.Join(dir, ".envrc"), args); err == nil {
-					role, err = eng.ForConfig(context.Background(), cfg, user, env, 0)
+				var cfg *engine.Config
+				if cfg, err = engine.InlineConfig(filepath.Join(dir, ".envrc"), args); err == nil {
+					role, err = eng.ForConfig(context.Background(), r, cfg, 0)
 				}
 				if err == nil && cfg.PolicyFile != "" {
 					// An edit of the policy narrows the role anew.
@@ -66,7 +62,7 @@ func direnvCmd() *cobra.Command {
 			var out strings.Builder
 			out.WriteString(code)
 			// A sign-in or a profile edit reloads, as an edit of the file does.
-			watch = append(append(append(watch, user.Path), dirconfig.TrustDirs()...), role.Watch...)
+			watch = append(append(watch, r.TrustWatch()...), role.Watch...)
 			for _, f := range watch {
 				q, err := shellgen.Quote("bash", f)
 				if err != nil {
@@ -78,34 +74,4 @@ func direnvCmd() *cobra.Command {
 			return err
 		},
 	}
-}
-
-// inlineConfig validates `use awsrole ROLE_ARN key=value...` as if it were a
-// .awsrole.toml, so it gets the same keys and checks.
-func inlineConfig(envrc string, args []string) (*dirconfig.Config, error) {
-	m := map[string]string{"role_arn": args[0]}
-	for _, kv := range args[1:] {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return nil, fmt.Errorf("%s: use awsrole: %q is not key=value; e.g. region=eu-west-1", envrc, kv)
-		}
-		if _, dup := m[k]; dup {
-			return nil, fmt.Errorf("%s: use awsrole: %s given twice", envrc, k)
-		}
-		m[k] = v
-	}
-	var buf bytes.Buffer
-	if err := toml.NewEncoder(&buf).Encode(m); err != nil {
-		return nil, err
-	}
-	cfg, err := dirconfig.Parse(envrc, buf.Bytes())
-	if err != nil {
-		return nil, err
-	}
-	// policy_file is relative to the .envrc's directory, with a project
-	// file's rules; read here, or the role would be assumed un-narrowed.
-	if err := cfg.LoadPolicyFile(); err != nil {
-		return nil, err
-	}
-	return cfg, nil
 }

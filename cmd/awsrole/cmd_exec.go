@@ -17,9 +17,10 @@ import (
 )
 
 func newEngine() *engine.Engine {
-	e := &engine.Engine{Now: time.Now, Creds: newHelper(), Notice: os.Stderr, Ask: engine.TTYAsker{}}
+	s := stores()
+	e := &engine.Engine{Stores: s, Now: time.Now, Creds: newHelper(s.Cache), Notice: os.Stderr, Ask: engine.TTYAsker{}}
 	if exe, err := os.Executable(); err == nil {
-		e.Endpoint = endpoint.Starter{Exe: exe, Environ: os.Environ(), Cache: credCache()}
+		e.Endpoint = endpoint.Starter{Store: endpointStore(), Exe: exe, Environ: os.Environ(), Cache: s.Cache}
 	}
 	return e
 }

@@ -15,8 +15,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/awsrole/awsrole/dirconfig"
-	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/engine"
 	"github.com/awsrole/awsrole/internal/termsafe"
@@ -77,7 +75,7 @@ from the permission set's role.`,
 			}
 			in.prompt, in.env = cmd.ErrOrStderr(), environ()
 			in.list = func(session string) ([]wire.Assignment, error) {
-				reply, err := newHelper().Run(context.Background(),
+				reply, err := newHelper(stores().Cache).Run(context.Background(),
 					wire.Call{Op: wire.OpAssignments, Login: wire.Login{Session: session}}, nil)
 				return reply.Assignments, err
 			}
@@ -101,17 +99,54 @@ func runInit(out io.Writer, dir string, in initInput) error {
 		// first read ahead.
 		in.stdin = bufio.NewReader(in.stdin)
 	}
-	lines := []string{}
+	lines, err := initLines(&in)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(dir, engine.FileName)
+	source, region := initSourceLines, initRegionLine
 	if in.ssoSession != "" {
-		a, err := pickAssignment(in)
-		if err != nil {
+		source = ""
+	}
+	if in.region != "" {
+		region = ""
+	}
+	content := []byte(fmt.Sprintf(initTemplate, strings.Join(lines, "\n")+"\n", region, source))
+	if err := engine.CheckFile(path, content); err != nil {
+		return err
+	}
+	if err := writeNew(path, content); err != nil {
+		return err
+	}
+	if in.role == "" && in.ssoSession == "" {
+		if _, err := engine.Load(path); err != nil {
 			return err
+		}
+		fmt.Fprintf(out, "awsrole: wrote %s; set role_arn, then run 'awsrole allow'\n", termsafe.String(path))
+		return nil
+	}
+	cfg, err := engine.Allow(path)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "awsrole: wrote and allowed %s (%s)\n", termsafe.String(path), termsafe.String(engine.Label(cfg)))
+	return nil
+}
+
+// initLines are the keys init writes uncommented; an IAM Identity Center
+// pick may ask on the terminal, and sets in.region.
+func initLines(in *initInput) ([]string, error) {
+	var lines []string
+	if in.ssoSession != "" {
+		a, err := pickAssignment(*in)
+		if err != nil {
+			return nil, err
 		}
 		if in.region == "" {
 			// A permission set's credentials carry no region: without
 			// one here, the aws CLI says "You must specify a region".
-			if in.region, err = initRegion(in, in.account == "" && in.permissionSet == ""); err != nil {
-				return err
+			if in.region, err = initRegion(*in, in.account == "" && in.permissionSet == ""); err != nil {
+				return nil, err
 			}
 		}
 		lines = append(lines, fmt.Sprintf("sso_session    = %q", in.ssoSession),
@@ -122,25 +157,18 @@ func runInit(out io.Writer, dir string, in initInput) error {
 		}
 	} else {
 		if in.account != "" || in.permissionSet != "" {
-			return errors.New("--account and --role pick from an IAM Identity Center session: add --sso-session NAME")
+			return nil, errors.New("--account and --role pick from an IAM Identity Center session: add --sso-session NAME")
 		}
 		lines = append(lines, fmt.Sprintf("role_arn = %q   # required", cmp.Or(in.role, "arn:aws:iam::123456789012:role/CHANGE-ME")))
 	}
 	if in.region != "" {
 		lines = append(lines, fmt.Sprintf("region = %q", in.region))
 	}
-	path := filepath.Join(dir, dirconfig.FileName)
-	source, region := initSourceLines, initRegionLine
-	if in.ssoSession != "" {
-		source = ""
-	}
-	if in.region != "" {
-		region = ""
-	}
-	content := []byte(fmt.Sprintf(initTemplate, strings.Join(lines, "\n")+"\n", region, source))
-	if _, err := dirconfig.Parse(path, content); err != nil {
-		return err
-	}
+	return lines, nil
+}
+
+// writeNew writes content to path, which must not exist yet.
+func writeNew(path string, content []byte) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("%s already exists; edit it, then run 'awsrole allow'", path)
@@ -152,22 +180,7 @@ func runInit(out io.Writer, dir string, in initInput) error {
 		f.Close()
 		return err
 	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	cfg, err := dirconfig.Load(path)
-	if err != nil {
-		return err
-	}
-	if in.role == "" && in.ssoSession == "" {
-		fmt.Fprintf(out, "awsrole: wrote %s; set role_arn, then run 'awsrole allow'\n", termsafe.String(path))
-		return nil
-	}
-	if err := dirconfig.Allow(cfg); err != nil {
-		return err
-	}
-	fmt.Fprintf(out, "awsrole: wrote and allowed %s (%s)\n", termsafe.String(path), termsafe.String(engine.Label(cfg)))
-	return nil
+	return f.Close()
 }
 
 // pickAssignment finds the account and permission set: the one --account
@@ -214,7 +227,7 @@ func initRegion(in initInput, ask bool) (string, error) {
 		region, from = in.env["AWS_DEFAULT_REGION"], "your AWS_DEFAULT_REGION"
 	}
 	if region == "" {
-		if files, err := awsconfig.Load(); err == nil {
+		if files, err := stores().AWS.Load(); err == nil {
 			if sec, ok := files.SSOSession(in.ssoSession); ok {
 				region, from = sec["sso_region"], "the sso_region of [sso-session "+in.ssoSession+"]"
 			}

@@ -13,9 +13,7 @@ import (
 	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/engine"
 	"github.com/awsrole/awsrole/internal/human"
-	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/termsafe"
-	"github.com/awsrole/awsrole/internal/transition"
 )
 
 func listCmd() *cobra.Command {
@@ -32,13 +30,8 @@ trust state and until when its credentials are cached. Files that are gone
 are shown as such; --prune removes their entries from the trust store.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			env := environ()
-			var act *transition.Active
-			if snap, err := state.Load(env[transition.StateVar]); err == nil {
-				act = &snap.Active
-			}
 			now := time.Now()
-			list, err := engine.List(credCache(), scan, transition.Originals(act, env), now)
+			list, err := newEngine().List(scan, environ(), now)
 			if err != nil {
 				return err
 			}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/awsrole/awsrole/internal/engine"
 	"github.com/awsrole/awsrole/internal/wire"
 )
 
@@ -29,12 +28,12 @@ else sso_session of your user config, else the only one in ~/.aws/config.`,
 				if err != nil {
 					return err
 				}
-				if login.Session, err = engine.LoginSession(dir, env); err != nil {
+				if login.Session, err = newEngine().LoginSession(dir, env); err != nil {
 					return err
 				}
 			}
 			// Ctrl-C reaches the helper too, which ends the wait and says so.
-			_, err := newHelper().Run(context.Background(), wire.Call{Op: wire.OpLogin, Login: login}, nil)
+			_, err := newHelper(stores().Cache).Run(context.Background(), wire.Call{Op: wire.OpLogin, Login: login}, nil)
 			return err
 		},
 	}

@@ -9,10 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/endpoint"
-	"github.com/awsrole/awsrole/internal/state"
-	"github.com/awsrole/awsrole/internal/transition"
 	"github.com/awsrole/awsrole/internal/wire"
 )
 
@@ -34,7 +31,7 @@ awsrole replaces itself with it, in your own environment.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if stop {
-				i, err := endpoint.Stop()
+				i, err := endpointStore().Stop()
 				if errors.Is(err, endpoint.ErrNotRunning) {
 					fmt.Fprintln(os.Stderr, "awsrole: the credential endpoint is not running")
 					return nil
@@ -53,19 +50,20 @@ awsrole replaces itself with it, in your own environment.`,
 				}
 				return err
 			}
-			user, err := dirconfig.LoadUserConfig()
-			if err != nil {
-				return fail(err)
+			env := environ()
+			r := newEngine().Resolve("", env)
+			if r.UserErr != nil {
+				return fail(r.UserErr)
 			}
 			bin, err := wire.FindHelper()
 			if err != nil {
 				return fail(err)
 			}
-			argv := []string{wire.HelperName, "serve", "--idle", user.EndpointIdle.String()}
+			argv := []string{wire.HelperName, "serve", "--idle", r.User.EndpointIdle.String()}
 			if readyFD > 0 {
 				argv = append(argv, "--ready-fd", strconv.Itoa(readyFD))
 			}
-			return fail(fmt.Errorf("exec %s: %w", bin, syscall.Exec(bin, argv, ownEnv(environ()))))
+			return fail(fmt.Errorf("exec %s: %w", bin, syscall.Exec(bin, argv, ownEnv(env, r.Originals))))
 		},
 	}
 	c.Flags().BoolVar(&stop, "stop", false, "stop the running server")
@@ -77,16 +75,10 @@ awsrole replaces itself with it, in your own environment.`,
 // ownEnv is env with awsrole's variables replaced by the user's own: a
 // server started by hand inside a project renews from the user's sources,
 // never from what awsrole exported.
-func ownEnv(env map[string]string) []string {
-	var act *transition.Active
-	if p := env[transition.StateVar]; p != "" {
-		if snap, err := state.Load(p); err == nil {
-			act = &snap.Active
-		}
-	}
+func ownEnv(env map[string]string, originals map[string]*string) []string {
 	var environ []string
 	for k, v := range env {
 		environ = append(environ, k+"="+v)
 	}
-	return endpoint.ServerEnv(environ, transition.Originals(act, env))
+	return endpoint.ServerEnv(environ, originals)
 }

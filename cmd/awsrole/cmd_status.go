@@ -10,13 +10,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credreq"
-	"github.com/awsrole/awsrole/internal/endpoint"
 	"github.com/awsrole/awsrole/internal/engine"
 	"github.com/awsrole/awsrole/internal/human"
-	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/termsafe"
 	"github.com/awsrole/awsrole/internal/transition"
 )
@@ -124,79 +121,76 @@ func statusCmd() *cobra.Command {
 func status() statusReport {
 	var r statusReport
 	r.Dir, _ = os.Getwd()
-	path, err := dirconfig.Find(r.Dir)
+	env := environ()
+	res := newEngine().Resolve(r.Dir, env)
 	switch {
-	case err != nil:
-		r.FileError = err.Error()
-	case path != "":
-		r.File = path
-		cfg, err := dirconfig.Load(path)
-		if err != nil {
-			r.FileError = err.Error()
-			break
-		}
-		user, err := dirconfig.LoadUserConfig()
-		if err != nil {
-			r.FileError = err.Error()
-			break
-		}
-		trust, err := dirconfig.TrustOf(cfg, user)
-		if err != nil {
-			r.FileError = err.Error()
-			break
-		}
-		r.Trust = trust.String()
-		env := environ()
-		var act *transition.Active
-		shell := os.Getppid() // the shell status runs in, unless its snapshot says
-		if snap, err := state.Load(env[transition.StateVar]); err == nil {
-			act, shell = &snap.Active, snap.PID
-		}
-		proj, err := engine.NewProject(cfg, user, transition.Originals(act, env))
-		if err != nil {
-			r.RoleARN = engine.Label(cfg)
-			r.FileError = err.Error()
-			r.Failed = standingFailure(shell, path, cfg.Hash)
-			break
-		}
-		// The hook records a failed try with the state of every file it
-		// read (the SSO token's included): it stands while they are so.
-		r.Failed = standingFailure(shell, path, cfg.Hash+proj.Watched())
-		r.RoleARN, r.Region, r.RegionFrom = proj.Label(), proj.Region, proj.RegionFrom
-		r.Via, r.Env, r.Confirm = cfg.Via, cfg.Environment, cfg.Confirm
-		r.Source, r.Duration, r.Capped = proj.Source.Describe(), proj.Duration.String(), proj.CappedBy
-		if proj.CappedBy != "" {
-			// What the file or user config asks, and what STS grants.
-			r.Duration, r.Granted = proj.Request.Duration.String(), proj.Duration.String()
-		}
-		r.SSO = ssoState(proj, r.Failed, time.Now())
+	case res.FindErr != nil:
+		r.FileError = res.FindErr.Error()
+	case res.Path != "":
+		fileStatus(&r, res)
 	}
-	if user, err := dirconfig.LoadUserConfig(); err == nil {
-		r.Mode = user.CredentialsMode
+	if res.UserErr == nil {
+		r.Mode = res.User.CredentialsMode
 	}
 	r.Endpoint = endpointStatus(r.Mode)
-	if p := os.Getenv(transition.StateVar); p != "" {
-		snap, err := state.Load(p)
-		if err != nil {
-			r.StateErr = err.Error()
+	if res.SnapshotPath != "" {
+		if snap := res.Snapshot; res.SnapshotErr != nil {
+			r.StateErr = res.SnapshotErr.Error()
 		} else {
-			r.Active = &activeReport{RoleARN: snap.RoleARN, Dir: snap.Dir, File: snap.File, Expiration: snap.Expiration, Snapshot: p, Via: "hook"}
+			r.Active = &activeReport{RoleARN: snap.RoleARN, Dir: snap.Dir, File: snap.File, Expiration: snap.Expiration, Snapshot: res.SnapshotPath, Via: "hook"}
 			if _, ok := snap.Applied["AWS_CONTAINER_CREDENTIALS_FULL_URI"]; ok {
-				r.Active.URI = os.Getenv("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+				r.Active.URI = env["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
 			}
 		}
-	} else if arn := os.Getenv("AWSROLE_ARN"); arn != "" && os.Getenv("DIRENV_DIR") != "" {
+	} else if arn := env["AWSROLE_ARN"]; arn != "" && env["DIRENV_DIR"] != "" {
 		// Loaded by direnv's `use awsrole`: direnv holds the originals.
-		exp, _ := time.Parse(time.RFC3339, os.Getenv("AWS_CREDENTIAL_EXPIRATION"))
-		r.Active = &activeReport{RoleARN: arn, Dir: os.Getenv("AWSROLE_DIR"), Expiration: exp, Via: "direnv"}
+		exp, _ := time.Parse(time.RFC3339, env["AWS_CREDENTIAL_EXPIRATION"])
+		r.Active = &activeReport{RoleARN: arn, Dir: env["AWSROLE_DIR"], Expiration: exp, Via: "direnv"}
 	}
 	return r
+}
+
+// fileStatus reports the file res found: its trust, its project, and this
+// shell's last failure at it.
+func fileStatus(r *statusReport, res *engine.Resolution) {
+	r.File = res.Path
+	cfg, err := res.Shown()
+	if err != nil {
+		r.FileError = err.Error()
+		return
+	}
+	if r.Trust, err = res.TrustOf(cfg); err != nil {
+		r.FileError = err.Error()
+		return
+	}
+	shell := os.Getppid() // the shell status runs in, unless its snapshot says
+	if res.Snapshot != nil {
+		shell = res.Snapshot.PID
+	}
+	proj, err := res.ProjectOf(cfg)
+	if err != nil {
+		r.RoleARN = engine.Label(cfg)
+		r.FileError = err.Error()
+		r.Failed = standingFailure(shell, res.Path, cfg.Hash)
+		return
+	}
+	// The hook records a failed try with the state of every file it
+	// read (the SSO token's included): it stands while they are so.
+	r.Failed = standingFailure(shell, res.Path, cfg.Hash+proj.Watched())
+	r.RoleARN, r.Region, r.RegionFrom = proj.Label(), proj.Region, proj.RegionFrom
+	r.Via, r.Env, r.Confirm = cfg.Via, cfg.Environment, cfg.Confirm
+	r.Source, r.Duration, r.Capped = proj.Source.Describe(), proj.Duration.String(), proj.CappedBy
+	if proj.CappedBy != "" {
+		// What the file or user config asks, and what STS grants.
+		r.Duration, r.Granted = proj.Request.Duration.String(), proj.Duration.String()
+	}
+	r.SSO = ssoState(proj, r.Failed, time.Now())
 }
 
 func printStatus(w io.Writer, r statusReport, now time.Time) {
 	switch {
 	case r.File == "" && r.FileError == "":
-		fmt.Fprintf(w, "file:    none (no %s in %s or above)\n", dirconfig.FileName, oneLine(r.Dir))
+		fmt.Fprintf(w, "file:    none (no %s in %s or above)\n", engine.FileName, oneLine(r.Dir))
 	case r.FileError != "":
 		// What is known before the error: the trust, and the role.
 		fmt.Fprintf(w, "file:    %s", oneLine(r.File))
@@ -208,27 +202,7 @@ func printStatus(w io.Writer, r statusReport, now time.Time) {
 		}
 		fmt.Fprintf(w, "\nerror:   %s\n", oneLine(r.FileError))
 	default:
-		fmt.Fprintf(w, "file:    %s (%s)\nrole:    %s\n", oneLine(r.File), oneLine(r.Trust), oneLine(roleLine(r.RoleARN)))
-		if len(r.Via) > 0 {
-			fmt.Fprintf(w, "chain:   %s -> %s\n", oneLine(strings.Join(r.Via, " -> ")), oneLine(r.RoleARN))
-		}
-		if r.Env != "" {
-			confirm := ""
-			if r.Confirm {
-				confirm = " (asks before entering)"
-			}
-			fmt.Fprintf(w, "env:     %s%s\n", oneLine(r.Env), confirm)
-		}
-		fmt.Fprintf(w, "source:  %s\n", oneLine(r.Source))
-		if r.SSO != "" {
-			fmt.Fprintf(w, "sign-in: %s\n", oneLine(r.SSO))
-		}
-		if r.Region != "" {
-			fmt.Fprintf(w, "region:  %s (from %s)\n", oneLine(r.Region), oneLine(r.RegionFrom))
-		}
-		if r.Capped != "" {
-			fmt.Fprintf(w, "duration: %s asked, %s granted: %s\n", r.Duration, r.Granted, oneLine(r.Capped))
-		}
+		printFile(w, r)
 	}
 	if r.Failed != nil {
 		fmt.Fprintf(w, "failed:  at %s, this shell was told: %s\n", human.Time(r.Failed.At), oneLine(r.Failed.Error))
@@ -303,12 +277,13 @@ func endpointRenewal(uri string, e *serverReport, now time.Time) string {
 // endpointStatus reports the credential endpoint: always in endpoint mode,
 // else only when one runs.
 func endpointStatus(mode string) *serverReport {
-	i, ok := endpoint.Running()
-	if !ok && mode != dirconfig.CredentialsEndpoint {
+	store := endpointStore()
+	i, ok := store.Running()
+	if !ok && mode != engine.CredentialsEndpoint {
 		return nil
 	}
 	r := &serverReport{Running: ok, PID: i.PID, Port: i.Port}
-	served := endpoint.ReadServed()
+	served := store.ReadServed()
 	for _, id := range transition.Names(served) {
 		s := served[id]
 		r.Served = append(r.Served, servedReport{ID: id, RoleARN: s.Role, Dir: s.Dir, Expiration: s.Expiration, Error: s.Error})
@@ -405,12 +380,12 @@ var defaultColors = map[string]string{"prod": "red", "production": "red", "stagi
 // environment_colors, else defaultColors; a line with no colour is left as is.
 func colorize(line, env string) string {
 	name := defaultColors[strings.ToLower(env)]
-	if user, err := dirconfig.LoadUserConfig(); err == nil {
+	if user := stores().Resolve("", nil).User; user != nil {
 		if c, ok := user.EnvironmentColors[env]; ok {
 			name = c
 		}
 	}
-	code, ok := dirconfig.Colors[name]
+	code, ok := engine.ColorCode(name)
 	if !ok {
 		return line
 	}
@@ -420,9 +395,34 @@ func colorize(line, env string) string {
 // standingFailure is shell pid's last failure at file if it was recorded
 // with hash, i.e. nothing it depends on has changed since.
 func standingFailure(pid int, file, hash string) *failureReport {
-	f, ok := state.LastFailure(pid)
+	f, ok := stores().LastFailure(pid)
 	if !ok || f.File != file || f.Hash != hash || f.Error == "" {
 		return nil
 	}
 	return &failureReport{At: f.At, Error: f.Error}
+}
+
+// printFile prints what status knows of a file that applies and works.
+func printFile(w io.Writer, r statusReport) {
+	fmt.Fprintf(w, "file:    %s (%s)\nrole:    %s\n", oneLine(r.File), oneLine(r.Trust), oneLine(roleLine(r.RoleARN)))
+	if len(r.Via) > 0 {
+		fmt.Fprintf(w, "chain:   %s -> %s\n", oneLine(strings.Join(r.Via, " -> ")), oneLine(r.RoleARN))
+	}
+	if r.Env != "" {
+		confirm := ""
+		if r.Confirm {
+			confirm = " (asks before entering)"
+		}
+		fmt.Fprintf(w, "env:     %s%s\n", oneLine(r.Env), confirm)
+	}
+	fmt.Fprintf(w, "source:  %s\n", oneLine(r.Source))
+	if r.SSO != "" {
+		fmt.Fprintf(w, "sign-in: %s\n", oneLine(r.SSO))
+	}
+	if r.Region != "" {
+		fmt.Fprintf(w, "region:  %s (from %s)\n", oneLine(r.Region), oneLine(r.RegionFrom))
+	}
+	if r.Capped != "" {
+		fmt.Fprintf(w, "duration: %s asked, %s granted: %s\n", r.Duration, r.Granted, oneLine(r.Capped))
+	}
 }

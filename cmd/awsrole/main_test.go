@@ -45,10 +45,11 @@ func TestMain(m *testing.M) {
 		"awsrole": func() { os.Exit(run(os.Args[1:])) },
 		"awsrole-sts": func() {
 			env := credreq.EnvOf(os.Environ())
-			cache := credcache.New(xdgdir.Cache(credcache.DirName), env)
+			dirs := xdgdir.FromEnv(os.Getenv)
+			cache := credcache.New(filepath.Join(dirs.Cache, credcache.DirName), env)
 			if len(os.Args) > 1 && os.Args[1] == "serve" {
 				// The credential endpoint, as cmd/awsrole-sts runs it.
-				os.Exit(server.Main(os.Args[2:], &creds.Getter{Now: time.Now, Notice: io.Discard, Cache: cache}, env, cache))
+				os.Exit(server.Main(os.Args[2:], &creds.Getter{Now: time.Now, Notice: io.Discard, Cache: cache}, env, dirs, cache))
 			}
 			os.Exit(wire.Serve(context.Background(), os.Stdin, os.Stdout, creds.Handler(cache, env)))
 		},

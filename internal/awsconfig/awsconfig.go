@@ -8,6 +8,7 @@
 package awsconfig
 
 import (
+	"cmp"
 	"crypto/sha1"
 	"encoding/hex"
 	"errors"
@@ -19,9 +20,10 @@ import (
 	"sort"
 	"strings"
 
+	"gopkg.in/ini.v1"
+
 	"github.com/awsrole/awsrole/internal/privfile"
 	"github.com/awsrole/awsrole/internal/suggest"
-	"gopkg.in/ini.v1"
 )
 
 // maxFileSize bounds what is read of either file; real ones are a few KiB.
@@ -36,20 +38,19 @@ type Files struct {
 	infos       map[string]fs.FileInfo // of the files read, as opened
 }
 
-// ConfigPath is AWS_CONFIG_FILE or ~/.aws/config.
-func ConfigPath() string {
-	if p := os.Getenv("AWS_CONFIG_FILE"); p != "" {
-		return p
-	}
-	return filepath.Join(home(), ".aws", "config")
+// Paths are where the shared config and credentials files are: named once
+// from the environment (PathsFromEnv, in cmd) and handed down.
+type Paths struct {
+	Config, Credentials string
 }
 
-// CredentialsPath is AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials.
-func CredentialsPath() string {
-	if p := os.Getenv("AWS_SHARED_CREDENTIALS_FILE"); p != "" {
-		return p
+// PathsFromEnv is AWS_CONFIG_FILE or ~/.aws/config, and
+// AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials (getenv: os.Getenv).
+func PathsFromEnv(getenv func(string) string) Paths {
+	return Paths{
+		Config:      cmp.Or(getenv("AWS_CONFIG_FILE"), filepath.Join(home(), ".aws", "config")),
+		Credentials: cmp.Or(getenv("AWS_SHARED_CREDENTIALS_FILE"), filepath.Join(home(), ".aws", "credentials")),
 	}
-	return filepath.Join(home(), ".aws", "credentials")
 }
 
 func home() string {
@@ -57,9 +58,12 @@ func home() string {
 	return h
 }
 
+// Load reads both files as the environment names them now (Paths.Load).
+func Load() (*Files, error) { return PathsFromEnv(os.Getenv).Load() }
+
 // Load reads both files; a missing file is empty.
-func Load() (*Files, error) {
-	f := &Files{ConfigPath: ConfigPath(), CredentialsPath: CredentialsPath(),
+func (p Paths) Load() (*Files, error) {
+	f := &Files{ConfigPath: p.Config, CredentialsPath: p.Credentials,
 		profiles: map[string]map[string]string{}, ssoSessions: map[string]map[string]string{}, infos: map[string]fs.FileInfo{}}
 	cfg, err := f.parse(f.ConfigPath)
 	if err != nil {

@@ -55,34 +55,45 @@ import (
 	"github.com/awsrole/awsrole/shellgen"
 )
 
-// Dir is where the endpoint keeps its files.
-func Dir() string { return filepath.Join(state.Root(), "endpoint") }
+// Store is where the endpoint keeps its files: the server's record, its
+// token, the registrations and the shells that use them.
+type Store struct {
+	Dir string
+}
+
+// StoreIn is the endpoint's store in awsrole's state directory
+// (xdgdir.Dirs.State).
+func StoreIn(stateDir string) Store { return Store{Dir: filepath.Join(stateDir, "endpoint")} }
 
 // InfoPath is the running server's record.
-func InfoPath() string { return filepath.Join(Dir(), "server.json") }
+func (store Store) InfoPath() string { return filepath.Join(store.Dir, "server.json") }
 
 // TokenPath holds the token of the server on port: the file that
 // AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE names. One file per port: a
 // program still pointed at a port the server no longer has (another
 // process took it while none ran) finds no token to send there.
-func TokenPath(port int) string { return filepath.Join(tokenDir(), strconv.Itoa(port)) }
+func (store Store) TokenPath(port int) string {
+	return filepath.Join(store.tokenDir(), strconv.Itoa(port))
+}
 
-func tokenDir() string { return filepath.Join(Dir(), "tokens") }
+func (store Store) tokenDir() string { return filepath.Join(store.Dir, "tokens") }
 
 // PortPath holds the port the last server listened on.
-func PortPath() string { return filepath.Join(Dir(), "port") }
+func (store Store) PortPath() string { return filepath.Join(store.Dir, "port") }
 
 // ServedPath holds what the server last served or failed with, per id.
-func ServedPath() string { return filepath.Join(Dir(), "served.json") }
+func (store Store) ServedPath() string { return filepath.Join(store.Dir, "served.json") }
 
 // ServerLockPath is held by the running server for its whole life.
-func ServerLockPath() string { return filepath.Join(Dir(), "server.lock") }
+func (store Store) ServerLockPath() string { return filepath.Join(store.Dir, "server.lock") }
 
 // RolePath holds the registration of id.
-func RolePath(id string) string { return filepath.Join(Dir(), "roles", id+".json") }
+func (store Store) RolePath(id string) string { return filepath.Join(store.Dir, "roles", id+".json") }
 
-func shellPath(pid int) string { return filepath.Join(Dir(), "shells", strconv.Itoa(pid)) }
-func startLockPath() string    { return filepath.Join(Dir(), "start.lock") }
+func (store Store) shellPath(pid int) string {
+	return filepath.Join(store.Dir, "shells", strconv.Itoa(pid))
+}
+func (store Store) startLockPath() string { return filepath.Join(store.Dir, "start.lock") }
 
 // Info is what a running server records about itself.
 type Info struct {
@@ -95,9 +106,9 @@ type Info struct {
 func (i Info) URL() string { return "http://127.0.0.1:" + strconv.Itoa(i.Port) }
 
 // ReadInfo reads server.json; ok is false when there is none.
-func ReadInfo() (Info, bool) {
+func (store Store) ReadInfo() (Info, bool) {
 	var i Info
-	data, err := privfile.Read(InfoPath())
+	data, err := privfile.Read(store.InfoPath())
 	if err != nil || json.Unmarshal(data, &i) != nil || i.PID <= 0 || i.Port <= 0 || i.Port > 65535 {
 		return Info{}, false
 	}
@@ -105,14 +116,14 @@ func ReadInfo() (Info, bool) {
 }
 
 // ReadToken reads the token of the server on port.
-func ReadToken(port int) (string, error) {
-	data, err := privfile.Read(TokenPath(port))
+func (store Store) ReadToken(port int) (string, error) {
+	data, err := privfile.Read(store.TokenPath(port))
 	if err != nil {
 		return "", fmt.Errorf("credential endpoint token: %w", err)
 	}
 	tok := string(data)
 	if len(tok) != 64 || !validHex(tok) {
-		return "", fmt.Errorf("credential endpoint token %s is damaged; run: awsrole serve --stop, then cd into the project again", TokenPath(port))
+		return "", fmt.Errorf("credential endpoint token %s is damaged; run: awsrole serve --stop, then cd into the project again", store.TokenPath(port))
 	}
 	return tok, nil
 }
@@ -120,38 +131,38 @@ func ReadToken(port int) (string, error) {
 // NewToken makes the token of a server starting on port and writes it,
 // alone and atomically, where clients read it; the tokens of other ports
 // (servers that died, or a port this one could not have) go.
-func NewToken(port int) (string, error) {
+func (store Store) NewToken(port int) (string, error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		return "", err
 	}
 	tok := hex.EncodeToString(b)
 	// No newline: botocore and aws-sdk-go-v2 refuse a token file with one.
-	if err := privfile.Write(TokenPath(port), []byte(tok)); err != nil {
+	if err := privfile.Write(store.TokenPath(port), []byte(tok)); err != nil {
 		return "", err
 	}
-	entries, _ := os.ReadDir(tokenDir())
+	entries, _ := os.ReadDir(store.tokenDir())
 	for _, e := range entries {
 		if n, err := strconv.Atoi(e.Name()); err == nil && n != port {
-			os.Remove(filepath.Join(tokenDir(), e.Name()))
+			os.Remove(filepath.Join(store.tokenDir(), e.Name()))
 		}
 	}
-	os.Remove(filepath.Join(Dir(), "token")) // the one token of earlier versions
-	_ = privfile.Write(PortPath(), []byte(strconv.Itoa(port)))
+	os.Remove(filepath.Join(store.Dir, "token")) // the one token of earlier versions
+	_ = privfile.Write(store.PortPath(), []byte(strconv.Itoa(port)))
 	return tok, nil
 }
 
 // RemoveToken removes the token file of port if it still holds tok: a
 // server that stops leaves no token for whoever takes its port next.
-func RemoveToken(port int, tok string) {
-	if old, err := ReadToken(port); err == nil && old == tok {
-		os.Remove(TokenPath(port))
+func (store Store) RemoveToken(port int, tok string) {
+	if old, err := store.ReadToken(port); err == nil && old == tok {
+		os.Remove(store.TokenPath(port))
 	}
 }
 
 // LastPort is the port the last server listened on, 0 if none is known.
-func LastPort() int {
-	data, err := privfile.Read(PortPath())
+func (store Store) LastPort() int {
+	data, err := privfile.Read(store.PortPath())
 	if err != nil {
 		return 0
 	}
@@ -192,19 +203,19 @@ func ID(cache credcache.Cache, req credreq.Request, src credreq.Source, cfg *dir
 // Register records req (resolved to src, for the project file cfg as it
 // was approved) and that process pid uses it, and returns the id; cache
 // is the credential cache the role's entries are in.
-func Register(cache credcache.Cache, req credreq.Request, src credreq.Source, cfg *dirconfig.Config, pid int) (string, error) {
+func (store Store) Register(cache credcache.Cache, req credreq.Request, src credreq.Source, cfg *dirconfig.Config, pid int) (string, error) {
 	id := ID(cache, req, src, cfg)
 	data, err := json.Marshal(Registration{Version: registrationVersion, Request: req, Source: src,
 		Dir: cfg.Dir, File: cfg.Path, Hash: cfg.Hash})
 	if err != nil {
 		return "", err
 	}
-	if old, err := privfile.Read(RolePath(id)); err != nil || string(old) != string(data) {
-		if err := privfile.Write(RolePath(id), data); err != nil {
+	if old, err := privfile.Read(store.RolePath(id)); err != nil || string(old) != string(data) {
+		if err := privfile.Write(store.RolePath(id), data); err != nil {
 			return "", fmt.Errorf("register with the credential endpoint: %w", err)
 		}
 	}
-	if err := privfile.Write(shellPath(pid), []byte(id)); err != nil {
+	if err := privfile.Write(store.shellPath(pid), []byte(id)); err != nil {
 		return "", fmt.Errorf("register with the credential endpoint: %w", err)
 	}
 	return id, nil
@@ -225,8 +236,8 @@ func (e *Revoked) Unwrap() error { return e.Err }
 // or a removal ends the serving by construction, whoever holds the token.
 // Those come back as *Revoked; an unreadable user config or trust store
 // is refused for now but revokes nothing.
-func (r *Registration) Approved() error {
-	user, err := dirconfig.LoadUserConfig()
+func (r *Registration) Approved(userConfig string) error {
+	user, err := dirconfig.LoadUserConfig(userConfig)
 	if err != nil {
 		return err
 	}
@@ -263,34 +274,34 @@ func quoted(dir string) string {
 
 // Drop removes the registration of id if it still holds what r was read
 // from: one registered again since (the file approved anew) stays.
-func Drop(id string, r *Registration) {
+func (store Store) Drop(id string, r *Registration) {
 	data, err := json.Marshal(r)
 	if err != nil {
 		return
 	}
-	if cur, err := privfile.Read(RolePath(id)); err == nil && string(cur) == string(data) {
-		os.Remove(RolePath(id))
+	if cur, err := privfile.Read(store.RolePath(id)); err == nil && string(cur) == string(data) {
+		os.Remove(store.RolePath(id))
 	}
 }
 
 // Release says process pid no longer uses the endpoint.
-func Release(pid int) {
-	os.Remove(shellPath(pid))
+func (store Store) Release(pid int) {
+	os.Remove(store.shellPath(pid))
 }
 
 // LoadRegistration reads the registration of id; fs.ErrNotExist when there
 // is none.
-func LoadRegistration(id string) (*Registration, error) {
+func (store Store) LoadRegistration(id string) (*Registration, error) {
 	if !validID(id) {
 		return nil, fs.ErrNotExist
 	}
-	data, err := privfile.Read(RolePath(id))
+	data, err := privfile.Read(store.RolePath(id))
 	if err != nil {
 		return nil, err
 	}
 	var r Registration
 	if err := json.Unmarshal(data, &r); err != nil || r.Version != registrationVersion || r.Request.Label() == "" || r.File == "" || r.Hash == "" {
-		return nil, fmt.Errorf("registration %s is damaged; cd into the project again", RolePath(id))
+		return nil, fmt.Errorf("registration %s is damaged; cd into the project again", store.RolePath(id))
 	}
 	return &r, nil
 }
@@ -305,8 +316,8 @@ func validHex(s string) bool {
 
 // LiveUsers counts the live processes registered as using the endpoint,
 // and removes the entries of those that are gone.
-func LiveUsers() int {
-	entries, err := os.ReadDir(filepath.Join(Dir(), "shells"))
+func (store Store) LiveUsers() int {
+	entries, err := os.ReadDir(filepath.Join(store.Dir, "shells"))
 	if err != nil {
 		return 0
 	}
@@ -319,7 +330,7 @@ func LiveUsers() int {
 		if state.Alive(pid) && !zombie(pid) {
 			n++
 		} else {
-			Release(pid)
+			store.Release(pid)
 		}
 	}
 	return n
@@ -346,9 +357,9 @@ type Served struct {
 }
 
 // ReadServed reads what the running server last recorded, by id.
-func ReadServed() map[string]Served {
+func (store Store) ReadServed() map[string]Served {
 	out := map[string]Served{}
-	data, err := privfile.Read(ServedPath())
+	data, err := privfile.Read(store.ServedPath())
 	if err != nil {
 		return out
 	}
@@ -359,17 +370,17 @@ func ReadServed() map[string]Served {
 // Running returns the server's record if its process is alive and holds
 // the server lock (a lock dies with its process, kill -9 included, so a
 // recycled pid is not taken for a server).
-func Running() (Info, bool) {
-	i, ok := ReadInfo()
-	if !ok || !state.Alive(i.PID) || zombie(i.PID) || !serverLocked() {
+func (store Store) Running() (Info, bool) {
+	i, ok := store.ReadInfo()
+	if !ok || !state.Alive(i.PID) || zombie(i.PID) || !store.serverLocked() {
 		return Info{}, false
 	}
 	return i, true
 }
 
 // serverLocked reports whether some process holds the server lock.
-func serverLocked() bool {
-	lock := flock.New(ServerLockPath())
+func (store Store) serverLocked() bool {
+	lock := flock.New(store.ServerLockPath())
 	ok, err := lock.TryRLock()
 	if err != nil {
 		return false

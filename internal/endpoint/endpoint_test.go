@@ -18,6 +18,7 @@ import (
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/privfile"
+	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
 func world(t *testing.T) string {
@@ -61,11 +62,11 @@ var (
 func TestRegister(t *testing.T) {
 	root := world(t)
 	a, b := project(t, root, "a", reqA.RoleARN), project(t, root, "b", reqB.RoleARN)
-	idA, err := Register(testCache, reqA, src, a, os.Getpid())
+	idA, err := ts().Register(testCache, reqA, src, a, os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
-	idB, _ := Register(testCache, reqB, src, b, os.Getpid())
+	idB, _ := ts().Register(testCache, reqB, src, b, os.Getpid())
 	if idA == idB || idA != ID(testCache, reqA, src, a) || !validID(idA) || strings.Contains(idA, "222222222222") {
 		t.Errorf("ids %q and %q: want distinct opaque ids, stable per role", idA, idB)
 	}
@@ -74,22 +75,22 @@ func TestRegister(t *testing.T) {
 	if idB2 := ID(testCache, reqA, src, b); idB2 == idA {
 		t.Errorf("the same role for two files has one id %s", idA)
 	}
-	reg, err := LoadRegistration(idA)
+	reg, err := ts().LoadRegistration(idA)
 	if err != nil || reg.Request.RoleARN != reqA.RoleARN || reg.Dir != a.Dir || reg.File != a.Path || reg.Hash != a.Hash {
 		t.Fatalf("LoadRegistration: %+v, %v", reg, err)
 	}
-	data, _ := os.ReadFile(RolePath(idA))
+	data, _ := os.ReadFile(ts().RolePath(idA))
 	for _, secret := range []string{"secret", "token", "AKIA"} {
 		if strings.Contains(strings.ToLower(string(data)), strings.ToLower(secret)+`"`) {
 			t.Errorf("registration mentions %s: %s", secret, data)
 		}
 	}
-	if fi, _ := os.Stat(RolePath(idA)); fi.Mode().Perm() != 0o600 {
+	if fi, _ := os.Stat(ts().RolePath(idA)); fi.Mode().Perm() != 0o600 {
 		t.Errorf("registration mode %v", fi.Mode().Perm())
 	}
 	for _, bad := range []string{"", "../token", strings.Repeat("A", 32), strings.Repeat("0", 31), strings.Repeat("0", 32)} {
-		if _, err := LoadRegistration(bad); !errors.Is(err, fs.ErrNotExist) {
-			t.Errorf("LoadRegistration(%q): %v, want not found", bad, err)
+		if _, err := ts().LoadRegistration(bad); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("ts().LoadRegistration(%q): %v, want not found", bad, err)
 		}
 	}
 }
@@ -98,22 +99,22 @@ func TestRegister(t *testing.T) {
 // forgotten.
 func TestLiveUsers(t *testing.T) {
 	a := project(t, world(t), "a", reqA.RoleARN)
-	if LiveUsers() != 0 {
+	if ts().LiveUsers() != 0 {
 		t.Fatal("users in an empty state dir")
 	}
 	cmd := exec.Command("true")
 	cmd.Run()
 	dead := cmd.Process.Pid
-	Register(testCache, reqA, src, a, os.Getpid())
-	Register(testCache, reqA, src, a, dead)
-	if n := LiveUsers(); n != 1 {
+	ts().Register(testCache, reqA, src, a, os.Getpid())
+	ts().Register(testCache, reqA, src, a, dead)
+	if n := ts().LiveUsers(); n != 1 {
 		t.Errorf("LiveUsers = %d, want 1 (this process; %d is gone)", n, dead)
 	}
-	if _, err := os.Stat(shellPath(dead)); err == nil {
+	if _, err := os.Stat(ts().shellPath(dead)); err == nil {
 		t.Errorf("the entry of the dead process %d is still there", dead)
 	}
-	Release(os.Getpid())
-	if n := LiveUsers(); n != 0 {
+	ts().Release(os.Getpid())
+	if n := ts().LiveUsers(); n != 0 {
 		t.Errorf("LiveUsers after Release = %d", n)
 	}
 }
@@ -123,18 +124,18 @@ func TestLiveUsers(t *testing.T) {
 func TestRunningNeedsTheLock(t *testing.T) {
 	world(t)
 	data, _ := json.Marshal(Info{PID: os.Getpid(), Port: 4242})
-	if err := privfile.Write(InfoPath(), data); err != nil {
+	if err := privfile.Write(ts().InfoPath(), data); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := Running(); ok {
+	if _, ok := ts().Running(); ok {
 		t.Error("Running without anyone holding the server lock")
 	}
-	lock := flock.New(ServerLockPath())
+	lock := flock.New(ts().ServerLockPath())
 	if ok, err := lock.TryLock(); !ok || err != nil {
 		t.Fatal(err)
 	}
 	defer lock.Unlock()
-	if i, ok := Running(); !ok || i.Port != 4242 {
+	if i, ok := ts().Running(); !ok || i.Port != 4242 {
 		t.Errorf("Running with the lock held: %+v %v", i, ok)
 	}
 }
@@ -181,26 +182,26 @@ func TestApproved(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := project(t, root, tc.name, reqA.RoleARN)
-			id, err := Register(testCache, reqA, src, cfg, os.Getpid())
+			id, err := ts().Register(testCache, reqA, src, cfg, os.Getpid())
 			if err != nil {
 				t.Fatal(err)
 			}
-			reg, err := LoadRegistration(id)
+			reg, err := ts().LoadRegistration(id)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := reg.Approved(); err != nil {
+			if err := reg.Approved(dirconfig.UserConfigPath(xdgdir.FromEnv(os.Getenv).Config)); err != nil {
 				t.Fatalf("before: %v", err)
 			}
 			if err := tc.change(cfg); err != nil {
 				t.Fatal(err)
 			}
 			var revoked *Revoked
-			if err := reg.Approved(); !errors.As(err, &revoked) || !strings.Contains(err.Error(), tc.want) {
+			if err := reg.Approved(dirconfig.UserConfigPath(xdgdir.FromEnv(os.Getenv).Config)); !errors.As(err, &revoked) || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("after: %v, want revoked: %q", err, tc.want)
 			}
-			Drop(id, reg)
-			if _, err := LoadRegistration(id); !errors.Is(err, fs.ErrNotExist) {
+			ts().Drop(id, reg)
+			if _, err := ts().LoadRegistration(id); !errors.Is(err, fs.ErrNotExist) {
 				t.Errorf("registration after Drop: %v", err)
 			}
 		})
@@ -212,30 +213,30 @@ func TestApproved(t *testing.T) {
 // ports go, and a stopping server removes its own.
 func TestNewToken(t *testing.T) {
 	world(t)
-	t1, err := NewToken(4242)
+	t1, err := ts().NewToken(4242)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t2, err := NewToken(4242)
+	t2, err := ts().NewToken(4242)
 	if err != nil || t2 == t1 {
 		t.Fatalf("second start: %q %v, want a new token", t2, err)
 	}
-	if data, _ := os.ReadFile(TokenPath(4242)); string(data) != t2 {
+	if data, _ := os.ReadFile(ts().TokenPath(4242)); string(data) != t2 {
 		t.Errorf("token file %q, want exactly %q", data, t2)
 	}
-	if LastPort() != 4242 {
-		t.Errorf("LastPort = %d", LastPort())
+	if ts().LastPort() != 4242 {
+		t.Errorf("LastPort = %d", ts().LastPort())
 	}
-	t3, _ := NewToken(4343)
-	if _, err := os.Stat(TokenPath(4242)); err == nil {
+	t3, _ := ts().NewToken(4343)
+	if _, err := os.Stat(ts().TokenPath(4242)); err == nil {
 		t.Error("the token file of the old port is still there")
 	}
-	RemoveToken(4343, t2)
-	if tok, err := ReadToken(4343); err != nil || tok != t3 {
+	ts().RemoveToken(4343, t2)
+	if tok, err := ts().ReadToken(4343); err != nil || tok != t3 {
 		t.Errorf("RemoveToken with another token removed it: %q %v", tok, err)
 	}
-	RemoveToken(4343, t3)
-	if _, err := os.Stat(TokenPath(4343)); err == nil {
+	ts().RemoveToken(4343, t3)
+	if _, err := os.Stat(ts().TokenPath(4343)); err == nil {
 		t.Error("RemoveToken left the token")
 	}
 }
@@ -245,11 +246,11 @@ func TestNewToken(t *testing.T) {
 func TestApprovedUserConfigBroken(t *testing.T) {
 	root := world(t)
 	cfg := project(t, root, "a", reqA.RoleARN)
-	id, err := Register(testCache, reqA, src, cfg, os.Getpid())
+	id, err := ts().Register(testCache, reqA, src, cfg, os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg, _ := LoadRegistration(id)
+	reg, _ := ts().LoadRegistration(id)
 	conf := filepath.Join(root, "config", "awsrole", "config.toml")
 	if err := os.MkdirAll(filepath.Dir(conf), 0o700); err != nil {
 		t.Fatal(err)
@@ -258,10 +259,13 @@ func TestApprovedUserConfigBroken(t *testing.T) {
 		t.Fatal(err)
 	}
 	var revoked *Revoked
-	if err := reg.Approved(); err == nil || errors.As(err, &revoked) {
+	if err := reg.Approved(dirconfig.UserConfigPath(xdgdir.FromEnv(os.Getenv).Config)); err == nil || errors.As(err, &revoked) {
 		t.Errorf("with a broken user config: %v, want a refusal that revokes nothing", err)
 	}
 }
+
+// ts is the endpoint's store under the test's XDG_STATE_HOME.
+func ts() Store { return StoreIn(xdgdir.FromEnv(os.Getenv).State) }
 
 // testCache names the entries a registration is keyed by; nothing is
 // cached here.

@@ -29,28 +29,28 @@ const startTimeout = 5 * time.Second
 const ReadyFD = 3
 
 // Healthy returns the running server and the file that holds its token.
-func Healthy() (Info, string, bool) {
-	i, ok := Running()
+func (store Store) Healthy() (Info, string, bool) {
+	i, ok := store.Running()
 	if !ok {
 		return Info{}, "", false
 	}
-	if _, err := ReadToken(i.Port); err != nil {
+	if _, err := store.ReadToken(i.Port); err != nil {
 		return Info{}, "", false
 	}
-	return i, TokenPath(i.Port), true
+	return i, store.TokenPath(i.Port), true
 }
 
 // Ensure returns the running server and its token file, starting `exe serve`
 // detached (its own session, stdio on /dev/null) in environ when none
 // answers. A lock makes shells that start one at the same moment start one.
-func Ensure(exe string, environ []string) (Info, string, error) {
-	if i, tok, ok := Healthy(); ok {
+func (store Store) Ensure(exe string, environ []string) (Info, string, error) {
+	if i, tok, ok := store.Healthy(); ok {
 		return i, tok, nil
 	}
-	if err := privfile.Dir(Dir()); err != nil {
+	if err := privfile.Dir(store.Dir); err != nil {
 		return Info{}, "", err
 	}
-	unlock, err := privfile.Lock(context.Background(), startLockPath(), startTimeout)
+	unlock, err := privfile.Lock(context.Background(), store.startLockPath(), startTimeout)
 	if errors.Is(err, privfile.ErrBusy) {
 		return Info{}, "", fmt.Errorf("another shell has been starting the credential endpoint for %s", startTimeout)
 	}
@@ -58,13 +58,13 @@ func Ensure(exe string, environ []string) (Info, string, error) {
 		return Info{}, "", err
 	}
 	defer unlock()
-	if i, tok, ok := Healthy(); ok {
+	if i, tok, ok := store.Healthy(); ok {
 		return i, tok, nil
 	}
 	if err := start(exe, environ); err != nil {
 		return Info{}, "", err
 	}
-	if i, tok, ok := Healthy(); ok {
+	if i, tok, ok := store.Healthy(); ok {
 		return i, tok, nil
 	}
 	return Info{}, "", errors.New("the credential endpoint started but does not answer")
@@ -147,6 +147,7 @@ func ServerEnv(environ []string, originals map[string]*string) []string {
 
 // Starter registers roles with the endpoint, starting it when needed.
 type Starter struct {
+	Store   Store
 	Exe     string   // the awsrole binary
 	Environ []string // the calling process's environment
 	Cache   credcache.Cache
@@ -156,11 +157,11 @@ type Starter struct {
 // as it was approved) for pid and returns the URI a process uses it with
 // and the file its token is read from.
 func (st Starter) Serve(req credreq.Request, src credreq.Source, cfg *dirconfig.Config, pid int, originals map[string]*string) (uri, tokenFile string, err error) {
-	i, tokenFile, err := Ensure(st.Exe, ServerEnv(st.Environ, originals))
+	i, tokenFile, err := st.Store.Ensure(st.Exe, ServerEnv(st.Environ, originals))
 	if err != nil {
 		return "", "", err
 	}
-	id, err := Register(st.Cache, req, src, cfg, pid)
+	id, err := st.Store.Register(st.Cache, req, src, cfg, pid)
 	if err != nil {
 		return "", "", err
 	}
@@ -168,11 +169,11 @@ func (st Starter) Serve(req credreq.Request, src credreq.Source, cfg *dirconfig.
 }
 
 // Release says pid no longer uses the endpoint.
-func (Starter) Release(pid int) { Release(pid) }
+func (st Starter) Release(pid int) { st.Store.Release(pid) }
 
 // Running is the server that answers now, its base URL and token file.
-func (Starter) Running() (pid int, url, tokenFile string, ok bool) {
-	i, tok, ok := Healthy()
+func (st Starter) Running() (pid int, url, tokenFile string, ok bool) {
+	i, tok, ok := st.Store.Healthy()
 	if !ok {
 		return 0, "", "", false
 	}
@@ -180,8 +181,8 @@ func (Starter) Running() (pid int, url, tokenFile string, ok bool) {
 }
 
 // Stop ends the running server and waits until it is gone.
-func Stop() (Info, error) {
-	i, ok := Running()
+func (store Store) Stop() (Info, error) {
+	i, ok := store.Running()
 	if !ok {
 		return Info{}, ErrNotRunning
 	}

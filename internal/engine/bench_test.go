@@ -10,10 +10,13 @@ import (
 	"time"
 
 	"github.com/awsrole/awsrole/dirconfig"
+	"github.com/awsrole/awsrole/internal/awsconfig"
+	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/creds"
 	"github.com/awsrole/awsrole/internal/engine"
 	"github.com/awsrole/awsrole/internal/stsstub"
 	"github.com/awsrole/awsrole/internal/transition"
+	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
 const (
@@ -86,7 +89,7 @@ func newBenchWorld(b *testing.B) *benchWorld {
 }
 
 func benchEngine(now func() time.Time) *engine.Engine {
-	return &engine.Engine{Now: now, Creds: &creds.Getter{Now: time.Now, Cache: testCache()}, Notice: io.Discard}
+	return &engine.Engine{Stores: benchStores(), Now: now, Creds: &creds.Getter{Now: time.Now, Cache: benchStores().Cache}, Notice: io.Discard}
 }
 
 // benchApplied is env after the shell evaluated changes.
@@ -192,7 +195,7 @@ func BenchmarkExport(b *testing.B) {
 		w := newBenchWorld(b)
 		e := benchEngine(benchClock())
 		in := engine.Input{Env: w.env, PWD: w.proj, PID: pid}
-		cache := testCache().Dir
+		cache := benchStores().Cache.Dir
 		calls := w.stub.Count("")
 		b.ReportAllocs()
 		for b.Loop() {
@@ -207,4 +210,9 @@ func BenchmarkExport(b *testing.B) {
 			b.Fatalf("%d STS calls for %d cold entries, want one each", got, want)
 		}
 	})
+}
+
+// benchStores are the stores of the bench's world, as cmd builds them.
+func benchStores() engine.Stores {
+	return engine.StoresFor(xdgdir.FromEnv(os.Getenv), awsconfig.PathsFromEnv(os.Getenv), credreq.EnvOf(os.Environ()))
 }

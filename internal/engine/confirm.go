@@ -9,7 +9,6 @@ import (
 	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/termsafe"
-	"github.com/awsrole/awsrole/internal/transition"
 	"github.com/awsrole/awsrole/internal/tty"
 )
 
@@ -73,12 +72,12 @@ func ShortRole(arn string) string {
 // leaves), else the user's answer. A no, or no terminal, is said once and
 // remembered for this shell and directory until the shell leaves every
 // project; meanwhile the file counts as none.
-func (e *Engine) approved(in Input, cfg *dirconfig.Config, act *transition.Active) bool {
-	if !cfg.Confirm || act != nil && act.File == cfg.Path && act.Hash == cfg.Hash {
+func (e *Engine) approved(in Input, cfg *dirconfig.Config, o *observation) bool {
+	if act := o.act; !cfg.Confirm || act != nil && act.File == cfg.Path && act.Hash == cfg.Hash {
 		return true
 	}
 	n := state.Notice{PWD: in.PWD, File: cfg.Path, Hash: cfg.Hash, Kind: state.Declined}
-	if state.Noticed(in.PID, n) {
+	if o.last.Noticed(n) {
 		return false
 	}
 	var yes bool
@@ -89,7 +88,7 @@ func (e *Engine) approved(in Input, cfg *dirconfig.Config, act *transition.Activ
 	if yes && err == nil {
 		return true
 	}
-	state.RecordNotice(in.PID, n, e.Now())
+	o.last, _ = e.State.RecordNotice(in.PID, n, e.Now())
 	msg := fmt.Sprintf("not entering %s: declined; the shell is unchanged (cd into the project again to be asked again)", ShortRole(Label(cfg)))
 	if err != nil {
 		msg = fmt.Sprintf("not entering %s: %s asks before entering (confirm = true) and there is %s", ShortRole(Label(cfg)), cfg.Path, err)

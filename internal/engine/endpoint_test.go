@@ -154,8 +154,7 @@ func TestEndpointDefaultProfileNotice(t *testing.T) {
 	if err := os.WriteFile(creds, []byte("[default]\naws_access_key_id = AKIAX\naws_secret_access_key = s\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", creds)
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(w.home, "config"))
+	w.useAWS(filepath.Join(w.home, "config"), creds)
 	w.cd(t, w.a)
 	if got := notice.String(); strings.Count(got, "\n") != 1 || !strings.Contains(got, "[default] profile") {
 		t.Errorf("notice at entry: %q, want one line about the [default] profile", got)

@@ -17,14 +17,12 @@ import (
 	"time"
 
 	"github.com/awsrole/awsrole/dirconfig"
-	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/human"
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/termsafe"
 	"github.com/awsrole/awsrole/internal/transition"
-	"github.com/awsrole/awsrole/internal/wire"
 	"github.com/awsrole/awsrole/shellgen"
 )
 
@@ -62,6 +60,7 @@ type Input struct {
 
 // Engine decides and carries out one hook call.
 type Engine struct {
+	Stores
 	Now    func() time.Time
 	Creds  CredentialProvider
 	Notice io.Writer // one-line notices that are not failures (e.g. a blocked file)
@@ -105,121 +104,112 @@ func (e *Engine) Export(ctx context.Context, in Input) (res *Result, err error) 
 var errReported = errors.New("already reported")
 
 func (e *Engine) export(ctx context.Context, in Input) (*Result, error) {
-	now := e.Now()
-	user, err := dirconfig.LoadUserConfig()
-	if err != nil {
-		return nil, e.backoff(in, state.Failure{PWD: in.PWD, File: "user-config"}, err)
+	o, r := e.observe(in)
+	return e.act(ctx, in, o, r, decide(o))
+}
+
+// observe reads what the call depends on, each once: the shell's failure
+// record, then the resolution of its directory (Resolve), and judges the
+// file's trust (which may ask, or say once that it is blocked).
+func (e *Engine) observe(in Input) (o observation, r *Resolution) {
+	o = observation{now: e.Now(), pwd: in.PWD, last: e.State.Last(in.PID)}
+	r = e.Resolve(in.PWD, in.Env)
+	if r.UserErr != nil {
+		o.err, o.fail = r.UserErr, state.Failure{PWD: in.PWD, File: "user-config"}
+		return o, r
 	}
-	var active *state.Snapshot
-	var gone string // the snapshot of a role left as an orphan
-	if p := in.Env[transition.StateVar]; p != "" {
-		if active, err = state.Load(p); err != nil {
-			// A snapshot that is gone, outside its role's directory: a
-			// terminal server or IDE started in a project hands its
-			// environment to shells started later, when that snapshot may
-			// have been pruned. The role's values are all that is left,
-			// and they must not stay here: they are left as an orphan's.
-			// Damage, or a snapshot gone inside the project, is reported
-			// and changes nothing (the user may repair it).
-			if !errors.Is(err, state.ErrGone) || orphan(in.Env) == nil || dirconfig.Under(in.PWD, in.Env["AWSROLE_DIR"]) {
-				return nil, e.backoff(in, state.Failure{PWD: in.PWD, File: p}, err)
-			}
-			gone = p
+	o.refreshBefore = r.User.RefreshBefore
+	if r.SnapshotErr != nil {
+		// A snapshot that is gone, outside its role's directory: a
+		// terminal server or IDE started in a project hands its
+		// environment to shells started later, when that snapshot may
+		// have been pruned. The role's values are all that is left, and
+		// they must not stay here: they are left as an orphan's. Damage,
+		// or a snapshot gone inside the project, is reported and changes
+		// nothing (the user may repair it).
+		if !errors.Is(r.SnapshotErr, state.ErrGone) || orphan(in.Env) == nil || dirconfig.Under(in.PWD, in.Env["AWSROLE_DIR"]) {
+			o.err, o.fail = r.SnapshotErr, state.Failure{PWD: in.PWD, File: r.SnapshotPath}
+			return o, r
 		}
+		o.gone = r.SnapshotPath
 	}
-	var act *transition.Active
-	if active != nil {
-		act = &active.Active
-	} else {
-		act = orphan(in.Env)
+	if o.act = r.Active; o.act == nil {
+		o.act = orphan(in.Env)
 	}
-	path, target, cfg, fail, err := e.target(in, user, act)
-	if err != nil {
-		fail.At = now
-		if act != nil && path != act.File {
-			// Another project's file is broken: its role cannot be had,
-			// and the one of the project behind us must not stay.
-			return e.leaveFailed(in, user, path, act, fail, err), nil
-		}
-		return nil, e.backoff(in, fail, err)
+	o.adopt = r.Snapshot != nil && r.Snapshot.PID != in.PID
+	o.endpointGone = e.endpointGone(r.Snapshot, in.Env)
+	e.target(in, r, &o)
+	return o, r
+}
+
+// act carries out d.
+func (e *Engine) act(ctx context.Context, in Input, o observation, r *Resolution, d decision) (*Result, error) {
+	switch d.move {
+	case moveQuiet:
+		return nil, errReported
+	case moveReport:
+		e.State.RecordFailure(in.PID, d.fail)
+		return nil, d.err
+	case moveLeaveFailed:
+		return e.leaveFailed(in, r, o, d), nil
+	case moveEnter:
+		return e.enterProject(ctx, in, o, r, d.kind)
 	}
 	res := &Result{Changes: map[string]*string{}}
-	kind := transition.Decide(act, target, now, user.RefreshBefore)
-	if kind == transition.Stay && active != nil && e.endpointGone(active, in.Env) {
-		// The server whose URI the shell holds was killed or replaced:
-		// registering again starts one and exports its URI and token.
-		kind = transition.Refresh
+	active := r.Snapshot
+	if d.clear {
+		e.State.ClearFailure(in.PID)
 	}
-	switch kind {
-	case transition.Stay:
-		if path == "" {
-			// Out of any project: a failure is behind us, and coming back
-			// tries again at once.
-			state.ClearFailure(in.PID)
-		}
-		if active != nil && active.PID != in.PID {
-			// A shell started inside a project: take a copy of its
-			// parent's snapshot, so neither can prune or replace the
-			// other's.
-			active.PID = in.PID
-			p, err := state.Save(active, now)
-			if err != nil {
-				return nil, err
-			}
-			res.Changes[transition.StateVar] = &p
-		}
-	case transition.Leave:
-		res.Changes, _ = transition.Plan(act, in.Env, nil, false)
+	if d.move == moveLeave {
+		res.Changes, _ = transition.Plan(o.act, in.Env, nil, false)
 		res.Changes[transition.StateVar] = nil
 		active = nil
 		e.release(in.PID)
-	default:
-		originals := transition.Originals(act, in.Env)
-		proj, perr := NewProject(cfg, user, originals)
-		fail := state.Failure{PWD: in.PWD, File: target.File, Hash: target.Hash, At: now}
-		if perr == nil {
-			// Signing in again or editing the profile mends a failure:
-			// try again at once then.
-			fail.Hash += proj.Watched()
+	} else if d.adopt {
+		// A shell started inside a project: take a copy of its parent's
+		// snapshot, so neither can prune or replace the other's.
+		active.PID = in.PID
+		p, err := e.State.Save(active, o.now)
+		if err != nil {
+			return nil, err
 		}
-		if state.Repeated(in.PID, fail) {
-			if kind == transition.Switch {
-				return e.leaveFailed(in, user, path, act, fail, nil), nil
-			}
-			return nil, errReported
-		}
-		err := perr
-		if err == nil {
-			gaveUp := state.SignInFailed(in.PID, fail)
-			if gaveUp {
-				// A sign-in the user gave up on (or that failed) is not
-				// started again at every prompt; a cd starts one.
-				proj.Request.SSOLogin = false
-			}
-			active, err = e.enter(ctx, in, now, user, proj, act, originals, kind, res)
-			if err == nil {
-				state.ClearFailure(in.PID)
-				break
-			}
-			// As the attempt left them: a token it wrote does not mend
-			// its own failure.
-			fail.Hash = target.Hash + proj.Watched()
-			var signIn *wire.SignInError
-			fail.SignIn = gaveUp || errors.As(err, &signIn)
-		}
-		switch kind {
-		case transition.Switch:
-			return e.leaveFailed(in, user, path, act, fail, err), nil
-		case transition.Refresh:
-			err = kept(err, act, now)
-		}
-		return nil, e.backoff(in, fail, err)
+		res.Changes[transition.StateVar] = &p
 	}
-	if gone != "" && res.Err == nil {
-		res.Err = fmt.Errorf("saved state %s is gone; left %s, whose variables were unset (your own values were in that file)", gone, act.RoleARN)
+	return e.settled(in, o, r, res, active), nil
+}
+
+// settled completes the result of a call that moved the shell where its
+// directory asks.
+func (e *Engine) settled(in Input, o observation, r *Resolution, res *Result, active *state.Snapshot) *Result {
+	if o.gone != "" {
+		res.Err = fmt.Errorf("saved state %s is gone; left %s, whose variables were unset (your own values were in that file)", o.gone, o.act.RoleARN)
 	}
-	res.Steady = e.steady(in, now, path, active, res.Changes, user)
-	return res, nil
+	res.Steady = e.steady(in, o.now, o.path, active, res.Changes, r)
+	return res
+}
+
+// enterProject resolves the project and, unless decideEntry says
+// otherwise, fetches its role and saves the shell's new snapshot.
+func (e *Engine) enterProject(ctx context.Context, in Input, o observation, r *Resolution, kind transition.Kind) (*Result, error) {
+	proj, perr := r.Project()
+	watched := ""
+	if perr == nil {
+		watched = proj.Watched()
+	}
+	d := decideEntry(o, kind, perr, watched)
+	if d.move != moveEnter {
+		return e.act(ctx, in, o, r, d)
+	}
+	if d.noSignIn {
+		proj.Request.SSOLogin = false
+	}
+	res := &Result{}
+	active, err := e.enter(ctx, in, o.now, r.User, proj, o.act, r.Originals, kind, res)
+	if err != nil {
+		return e.act(ctx, in, o, r, decideFetchFailed(o, d, err, proj.Watched(), e.Now()))
+	}
+	e.State.ClearFailure(in.PID)
+	return e.settled(in, o, r, res, active), nil
 }
 
 // enter fetches proj's credentials and saves the snapshot of the shell
@@ -239,7 +229,7 @@ func (e *Engine) enter(ctx context.Context, in Input, now time.Time, user *dirco
 		Dir: cfg.Dir, File: cfg.Path, Hash: cfg.Hash, RoleARN: proj.Label(),
 		Expiration: c.Expiration, Originals: originals, Applied: applied,
 	}}
-	p, err := state.Save(active, now)
+	p, err := e.State.Save(active, now)
 	if err != nil {
 		return nil, err
 	}
@@ -270,13 +260,13 @@ func (e *Engine) desired(in Input, user *dirconfig.UserConfig, proj *Project, c 
 // credentials would win over the endpoint: every SDK reads the shared
 // files before the container provider.
 func (e *Engine) defaultProfileNotice() {
-	files, err := awsconfig.Load()
+	files, err := e.AWS.Load()
 	if err != nil {
 		return
 	}
 	if p, ok := files.Profile("default"); ok && credreq.HasCredentials(p) {
 		fmt.Fprintf(e.Notice, "awsrole: the [default] profile of %s gives credentials, which SDKs use before the credential endpoint; move them to a named profile for endpoint mode to take effect\n",
-			termsafe.String(awsconfig.CredentialsPath()+" or "+awsconfig.ConfigPath()))
+			termsafe.String(e.AWS.Credentials+" or "+e.AWS.Config))
 	}
 }
 
@@ -286,24 +276,19 @@ func (e *Engine) release(pid int) {
 	}
 }
 
-// leaveFailed leaves act because the role of the directory the shell is now
-// in could not be had (err; nil when an earlier prompt already said so): a
-// shell never keeps a project's role outside that project. The failure is
-// recorded, so the next prompts say nothing and stay left until the
-// backoff is over.
-func (e *Engine) leaveFailed(in Input, user *dirconfig.UserConfig, path string, act *transition.Active, fail state.Failure, err error) *Result {
-	res := &Result{}
-	res.Changes, _ = transition.Plan(act, in.Env, nil, false)
+// leaveFailed carries out a moveLeaveFailed: the role is left, the
+// failure recorded when d says it is to be reported, and the hook asks
+// again once the back-off is over.
+func (e *Engine) leaveFailed(in Input, r *Resolution, o observation, d decision) *Result {
+	res := &Result{Err: d.err}
+	res.Changes, _ = transition.Plan(o.act, in.Env, nil, false)
 	res.Changes[transition.StateVar] = nil
 	e.release(in.PID)
-	if err != nil && !errors.Is(err, errReported) && !state.Repeated(in.PID, fail) {
-		res.Err = fmt.Errorf("%w; left %s", err, cmp.Or(act.Dir, act.RoleARN))
-		fail.Error = credcache.OneLine(res.Err.Error())
-		state.RecordFailure(in.PID, fail)
+	if d.err != nil {
+		e.State.RecordFailure(in.PID, d.fail)
 	}
-	if res.Steady = e.steady(in, fail.At, path, nil, res.Changes, user); res.Steady != nil {
-		// Ask again once the backoff is over.
-		res.Steady.Deadline = fail.At.Add(state.Backoff).Unix()
+	if res.Steady = e.steady(in, d.fail.At, o.path, nil, res.Changes, r); res.Steady != nil {
+		res.Steady.Deadline = d.fail.At.Add(state.Backoff).Unix()
 	}
 	return res
 }
@@ -343,8 +328,8 @@ func (e *Engine) endpointGone(active *state.Snapshot, env map[string]string) boo
 
 // steady describes the state this call leaves, for the hook's own checks;
 // nil when the mark cannot be written (the hook then simply calls again).
-func (e *Engine) steady(in Input, start time.Time, path string, active *state.Snapshot, changes map[string]*string, user *dirconfig.UserConfig) *shellgen.Facts {
-	mark, err := state.Mark(in.PID, start)
+func (e *Engine) steady(in Input, start time.Time, path string, active *state.Snapshot, changes map[string]*string, r *Resolution) *shellgen.Facts {
+	mark, err := e.State.Mark(in.PID, start)
 	if err != nil {
 		return nil
 	}
@@ -357,8 +342,7 @@ func (e *Engine) steady(in Input, start time.Time, path string, active *state.Sn
 		}
 		return nil
 	}
-	f := &shellgen.Facts{File: path, Deadline: never, Mark: mark,
-		Watch: append([]string{user.Path}, dirconfig.TrustDirs()...)}
+	f := &shellgen.Facts{File: path, Deadline: never, Mark: mark, Watch: r.TrustWatch()}
 	if v := after(transition.StateVar); v != nil {
 		f.State = *v
 	}
@@ -369,7 +353,7 @@ func (e *Engine) steady(in Input, start time.Time, path string, active *state.Sn
 				f.Server = shellgen.ProcessOf(pid)
 			}
 		}
-		f.Deadline = active.Expiration.Add(-user.RefreshBefore).Unix()
+		f.Deadline = active.Expiration.Add(-r.User.RefreshBefore).Unix()
 		for _, name := range transition.Names(active.Applied) {
 			if v := after(name); transition.Digest(v) == active.Applied[name] {
 				f.Leave = append(f.Leave, shellgen.Restore{Name: name, Set: v, Original: active.Originals[name]})
@@ -395,45 +379,35 @@ func envAfter(env map[string]string, changes map[string]*string) map[string]stri
 	return out
 }
 
-// target finds the file for the shell's directory. A file the user has not
-// approved counts as none: the shell leaves any role it had, and hears once
-// which file is blocked and how to approve it. Its trust is judged on the
-// bytes read before anything in them is interpreted (dirconfig.Judge). On
-// error, path is the file that failed ("" when none was found) and fail is
-// the key of the failure; a panic while reading or judging the file is such
-// an error too, so the shell still leaves another project's role.
-func (e *Engine) target(in Input, user *dirconfig.UserConfig, act *transition.Active) (path string, t transition.Target, cfg *dirconfig.Config, fail state.Failure, err error) {
-	path, err = dirconfig.Find(in.PWD)
-	if err != nil {
-		return "", t, nil, state.Failure{PWD: in.PWD, File: "find"}, err
-	}
-	if path == "" {
-		return "", t, nil, fail, nil
-	}
-	var j *dirconfig.Judged
-	func() {
-		defer Catch(&err)
-		j, err = dirconfig.Judge(path, user)
-	}()
+// target judges the file that applies (r.Path) into o. A file the user
+// has not approved counts as none: the shell leaves any role it had, and
+// hears once which file is blocked and how to approve it. Its trust is
+// judged on the bytes read before anything in them is interpreted
+// (dirconfig.Judge). On error, o.path is the file that failed ("" when
+// none was found) and o.fail the key of the failure; a panic while
+// reading or judging the file is such an error too, so the shell still
+// leaves another project's role.
+func (e *Engine) target(in Input, r *Resolution, o *observation) {
+	o.path = r.Path
+	j := r.Judged
 	switch {
-	case err != nil && j == nil:
-		return path, t, nil, state.Failure{PWD: in.PWD, File: path, Hash: statKey(path)}, err
-	case err != nil:
-		return path, t, nil, state.Failure{PWD: in.PWD, File: path, Hash: "judge:" + j.Hash}, err
-	}
-	switch j.Trust {
-	case dirconfig.TrustAllowed:
-		cfg = j.Config
-		if !e.approved(in, cfg, act) {
-			return path, transition.Target{}, nil, fail, nil
+	case r.FindErr != nil:
+		o.path, o.err, o.fail = "", r.FindErr, state.Failure{PWD: in.PWD, File: "find"}
+	case r.Path == "":
+	case r.JudgeErr != nil && j == nil:
+		o.err, o.fail = r.JudgeErr, state.Failure{PWD: in.PWD, File: r.Path, Hash: statKey(r.Path)}
+	case r.JudgeErr != nil:
+		o.err, o.fail = r.JudgeErr, state.Failure{PWD: in.PWD, File: r.Path, Hash: "judge:" + j.Hash}
+	case j.Trust == dirconfig.TrustAllowed:
+		if cfg := j.Config; e.approved(in, cfg, o) {
+			o.target = transition.Target{Dir: cfg.Dir, File: cfg.Path, Hash: cfg.Hash}
 		}
-		return path, transition.Target{Dir: cfg.Dir, File: cfg.Path, Hash: cfg.Hash}, cfg, fail, nil
-	case dirconfig.TrustDenied:
-		e.once(in, j, fmt.Sprintf("%s is denied; to use it, run: awsrole allow %s", j.Path, quoted(j.Dir)))
+	case j.Trust == dirconfig.TrustDenied:
+		e.once(in, j, o, fmt.Sprintf("%s is denied; to use it, run: awsrole allow %s", j.Path, quoted(j.Dir)))
 	default:
-		e.once(in, j, fmt.Sprintf("%s is not allowed yet%s; check its content, then run: awsrole allow %s", j.Path, notTrustedDir(j), quoted(j.Dir)))
+		e.once(in, j, o, fmt.Sprintf("%s is not allowed yet%s; check its content, then run: awsrole allow %s", j.Path, notTrustedDir(j), quoted(j.Dir)))
 	}
-	return path, transition.Target{}, nil, fail, nil
+	o.fileErr = o.err != nil
 }
 
 // notTrustedDir says why trusted_dirs did not vouch for j ("" when it
@@ -447,27 +421,13 @@ func notTrustedDir(j *dirconfig.Judged) string {
 
 // once prints a notice about the file j a single time per shell, directory
 // and content.
-func (e *Engine) once(in Input, j *dirconfig.Judged, msg string) {
+func (e *Engine) once(in Input, j *dirconfig.Judged, o *observation, msg string) {
 	n := state.Notice{PWD: in.PWD, File: j.Path, Hash: j.Hash, Kind: state.Blocked}
-	if state.Noticed(in.PID, n) {
+	if o.last.Noticed(n) {
 		return
 	}
-	state.RecordNotice(in.PID, n, e.Now())
+	o.last, _ = e.State.RecordNotice(in.PID, n, e.Now())
 	fmt.Fprintf(e.Notice, "awsrole: %s\n", termsafe.String(msg))
-}
-
-// backoff records a failure so the next prompts stay quiet for a while, and
-// returns err, or errReported when the same failure was already reported.
-func (e *Engine) backoff(in Input, f state.Failure, err error) error {
-	f.At = e.Now()
-	if state.Repeated(in.PID, f) {
-		return errReported
-	}
-	if err != nil {
-		f.Error = credcache.OneLine(err.Error())
-	}
-	state.RecordFailure(in.PID, f)
-	return err
 }
 
 // orphan is what a shell has active when a role's variables are in its

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -11,11 +12,13 @@ import (
 	"time"
 
 	"github.com/awsrole/awsrole/dirconfig"
+	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/engine"
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/transition"
+	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
 // fakeCreds answers every request from a function, so a test decides per
@@ -40,20 +43,22 @@ type failWorld struct {
 	failA      error // the same for A
 	env        map[string]string
 	e          *engine.Engine
+	stores     engine.Stores
 	pid        int
 }
 
 func newFailWorld(t *testing.T) *failWorld {
 	t.Helper()
 	home := t.TempDir()
-	for k, v := range map[string]string{
+	xdg := map[string]string{
 		"HOME":            home,
 		"XDG_CONFIG_HOME": filepath.Join(home, ".config"),
 		"XDG_DATA_HOME":   filepath.Join(home, ".local", "share"),
 		"XDG_STATE_HOME":  filepath.Join(home, ".local", "state"),
 		"XDG_CACHE_HOME":  filepath.Join(home, ".cache"),
-	} {
-		t.Setenv(k, v)
+	}
+	for k, v := range xdg {
+		t.Setenv(k, v) // the trust store and the credential cache still read them
 	}
 	w := &failWorld{a: filepath.Join(home, "a"), b: filepath.Join(home, "b"), home: home,
 		now: time.Now(), pid: os.Getpid(),
@@ -64,7 +69,9 @@ func newFailWorld(t *testing.T) *failWorld {
 	for dir, role := range map[string]string{w.a: roleA, w.b: roleB} {
 		w.writeFile(t, dir, "role_arn = \""+role+"\"\n")
 	}
-	w.e = &engine.Engine{Now: func() time.Time { return w.now }, Notice: io.Discard,
+	getenv := func(k string) string { return xdg[k] }
+	w.stores = engine.StoresFor(xdgdir.FromEnv(getenv), awsconfig.PathsFromEnv(getenv), nil)
+	w.e = &engine.Engine{Stores: w.stores, Now: func() time.Time { return w.now }, Notice: io.Discard,
 		Creds: fakeCreds(func(req credreq.Request) (credcache.Credentials, error) {
 			if req.RoleARN == roleB && w.failB != nil {
 				return credcache.Credentials{}, w.failB
@@ -75,7 +82,7 @@ func newFailWorld(t *testing.T) *failWorld {
 			return credcache.Credentials{AccessKeyID: "ASIA" + req.RoleARN[len(req.RoleARN)-1:], SecretAccessKey: "s",
 				SessionToken: "t", Expiration: w.now.Add(time.Hour), RoleARN: req.RoleARN}, nil
 		})}
-	t.Cleanup(func() { state.ClearFailure(w.pid) })
+	t.Cleanup(func() { w.stores.State.ClearFailure(w.pid) })
 	return w
 }
 
@@ -197,7 +204,7 @@ func TestFailedRenewalKeeps(t *testing.T) {
 		{58 * time.Minute, "valid until"},
 		{2 * time.Hour, "ExpiredToken"},
 	} {
-		state.ClearFailure(w.pid)
+		w.stores.State.ClearFailure(w.pid)
 		w.now = w.now.Add(tc.after)
 		_, err := w.e.Export(context.Background(), engine.Input{Env: w.env, PWD: w.a, PID: w.pid})
 		if err == nil || !strings.Contains(err.Error(), "kept the credentials of "+w.a) || !strings.Contains(err.Error(), tc.say) {
@@ -214,4 +221,11 @@ func TestFailedRenewalKeeps(t *testing.T) {
 		}
 		w.now = w.now.Add(-tc.after)
 	}
+}
+
+// useAWS points the engine at these shared AWS files ("": unchanged).
+func (w *failWorld) useAWS(config, credentials string) {
+	w.stores.AWS.Config = cmp.Or(config, w.stores.AWS.Config)
+	w.stores.AWS.Credentials = cmp.Or(credentials, w.stores.AWS.Credentials)
+	w.e.Stores = w.stores
 }

@@ -41,10 +41,12 @@ var errNoEndpoint = errors.New("no credential endpoint to start")
 // started inside a project does.
 func (e *Engine) Exec(ctx context.Context, dir string, environ []string, opts ExecOptions) ([]string, error) {
 	env := envMap(environ)
-	role, user, err := e.forDir(ctx, dir, env, 0)
+	r := e.Resolve(dir, env)
+	role, err := e.ForResolution(ctx, r, 0)
 	if err != nil {
 		return nil, err
 	}
+	user := r.User
 	desired := role.Desired
 	if opts.Endpoint || user.CredentialsMode == dirconfig.CredentialsEndpoint {
 		d, err := e.endpointDesired(opts.PID, role.Project, role.Originals)
@@ -63,7 +65,7 @@ func (e *Engine) Exec(ctx context.Context, dir string, environ []string, opts Ex
 		Dir: role.Config.Dir, File: role.Config.Path, Hash: role.Config.Hash, RoleARN: role.Label(),
 		Expiration: role.Credentials.Expiration, Originals: role.Originals, Applied: applied,
 	}}
-	path, err := state.Save(snap, e.Now())
+	path, err := e.State.Save(snap, e.Now())
 	if err != nil {
 		e.release(opts.PID)
 		return nil, err

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/awsrole/awsrole/internal/engine"
-	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/transition"
 )
 
@@ -111,7 +110,7 @@ func TestExec(t *testing.T) {
 			if registered := ep.users[pid] == roleB; registered != (tc.asked || tc.userEndpoint) && tc.epFail == nil {
 				t.Errorf("registered with the endpoint: %v", registered)
 			}
-			snap, err := state.Load(env[transition.StateVar])
+			snap, err := w.stores.State.Load(env[transition.StateVar])
 			if err != nil {
 				t.Fatalf("the command's snapshot: %v", err)
 			}

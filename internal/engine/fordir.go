@@ -7,7 +7,6 @@ import (
 
 	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
-	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/transition"
 )
 
@@ -18,6 +17,7 @@ type Role struct {
 	Credentials credcache.Credentials
 	Active      *transition.Active // what the calling shell has active, if anything
 	Originals   map[string]*string // the user's own values of the managed variables (nil: unset)
+	User        *dirconfig.UserConfig
 	Desired     map[string]*string // the variables a shell in the directory would hold
 }
 
@@ -36,64 +36,65 @@ const freshMargin = 4 * time.Minute
 // to spare: credential-process hands out credentials that outlast the
 // SDKs' own refresh windows.
 func (e *Engine) ForDir(ctx context.Context, dir string, env map[string]string, minLeft time.Duration) (*Role, error) {
-	role, _, err := e.forDir(ctx, dir, env, minLeft)
-	return role, err
+	return e.ForResolution(ctx, e.Resolve(dir, env), minLeft)
 }
 
-// forDir is ForDir, also returning the user config it read.
-func (e *Engine) forDir(ctx context.Context, dir string, env map[string]string, minLeft time.Duration) (*Role, *dirconfig.UserConfig, error) {
-	user, err := dirconfig.LoadUserConfig()
+// ForResolution is ForDir of a resolution.
+func (e *Engine) ForResolution(ctx context.Context, r *Resolution, minLeft time.Duration) (*Role, error) {
+	cfg, err := r.Allowed()
 	if err != nil {
-		return nil, nil, err
-	}
-	path, err := dirconfig.Find(dir)
-	if err != nil {
-		return nil, nil, err
-	}
-	if path == "" {
-		return nil, nil, fmt.Errorf("no %s in %s or any directory above it", dirconfig.FileName, dir)
-	}
-	j, err := dirconfig.Judge(path, user)
-	if err != nil {
-		return nil, nil, err
-	}
-	cfg := j.Config
-	switch j.Trust {
-	case dirconfig.TrustAllowed:
-	case dirconfig.TrustDenied:
-		return nil, nil, fmt.Errorf("%s is denied; to use it, run: awsrole allow %s", j.Path, quoted(j.Dir))
-	default:
-		return nil, nil, fmt.Errorf("%s is not allowed yet%s; check its content, then run: awsrole allow %s", j.Path, notTrustedDir(j), quoted(j.Dir))
+		return nil, err
 	}
 	if err := e.ConfirmOnce(cfg); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	role, err := e.ForConfig(ctx, cfg, user, env, minLeft)
-	return role, user, err
+	return e.ForConfig(ctx, r, cfg, minLeft)
 }
 
-// ForConfig fetches cfg's role from the user's own credentials in env; cfg
-// must already be trusted.
-func (e *Engine) ForConfig(ctx context.Context, cfg *dirconfig.Config, user *dirconfig.UserConfig, env map[string]string, minLeft time.Duration) (*Role, error) {
-	var act *transition.Active
-	if p := env[transition.StateVar]; p != "" {
-		snap, err := state.Load(p)
-		if err != nil {
-			return nil, err
-		}
-		act = &snap.Active
+// Allowed is the config of the file that applies when it is allowed and
+// valid, or why there is none to use: the error of the first stage that
+// failed, no file, or a file not allowed (saying how to allow it).
+func (r *Resolution) Allowed() (*dirconfig.Config, error) {
+	switch {
+	case r.UserErr != nil:
+		return nil, r.UserErr
+	case r.FindErr != nil:
+		return nil, r.FindErr
+	case r.Path == "":
+		return nil, fmt.Errorf("no %s in %s or any directory above it", dirconfig.FileName, r.Dir)
+	case r.JudgeErr != nil:
+		return nil, r.JudgeErr
 	}
-	originals := transition.Originals(act, env)
-	proj, err := NewProject(cfg, user, originals)
+	switch j := r.Judged; j.Trust {
+	case dirconfig.TrustAllowed:
+		return j.Config, nil
+	case dirconfig.TrustDenied:
+		return nil, fmt.Errorf("%s is denied; to use it, run: awsrole allow %s", j.Path, quoted(j.Dir))
+	default:
+		return nil, fmt.Errorf("%s is not allowed yet%s; check its content, then run: awsrole allow %s", j.Path, notTrustedDir(j), quoted(j.Dir))
+	}
+}
+
+// ForConfig fetches cfg's role from the user's own credentials in r's
+// environment, with r's user config; cfg must already be trusted (the
+// file r found, or direnv's inline one).
+func (e *Engine) ForConfig(ctx context.Context, r *Resolution, cfg *dirconfig.Config, minLeft time.Duration) (*Role, error) {
+	switch {
+	case r.UserErr != nil:
+		return nil, r.UserErr
+	case r.SnapshotErr != nil:
+		return nil, r.SnapshotErr
+	}
+	proj, err := r.ProjectOf(cfg)
 	if err != nil {
 		return nil, err
 	}
 	// Fresh credentials must outlast minLeft by freshMargin, or every
 	// call would fetch; the duration is never raised for it.
 	proj.Request.Window = max(proj.Request.Window, min(minLeft, proj.Duration-freshMargin))
-	c, err := e.Creds.Get(ctx, proj.Request, proj.Source, originals)
+	c, err := e.Creds.Get(ctx, proj.Request, proj.Source, r.Originals)
 	if err != nil {
 		return nil, err
 	}
-	return &Role{Project: proj, Credentials: c, Active: act, Originals: originals, Desired: proj.Desired(c, originals)}, nil
+	return &Role{Project: proj, User: r.User, Credentials: c, Active: r.Active, Originals: r.Originals, Desired: proj.Desired(c, r.Originals)}, nil
 }

@@ -13,13 +13,9 @@ import (
 
 	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/awsconfig"
-	"github.com/awsrole/awsrole/internal/credcache"
-	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/endpoint"
 	"github.com/awsrole/awsrole/internal/engine"
-	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/transition"
-	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
 // The paths awsrole reads, as FuzzHostileFiles names them.
@@ -101,7 +97,7 @@ func FuzzHostileFiles(f *testing.F) {
 			dest = filepath.Join(w.home, "evil")
 			p = filepath.Join(dest, "p.json")
 		case atUserConfig:
-			p = dirconfig.UserConfigPath()
+			p = w.stores.UserConfig
 		case atTrustEntry:
 			dest = filepath.Join(w.home, "evil")
 			p = trustEntry(t, filepath.Join(dest, dirconfig.FileName))
@@ -112,10 +108,10 @@ func FuzzHostileFiles(f *testing.F) {
 		case atSnapshot:
 			p = w.env[transition.StateVar]
 		case atFailure:
-			p = filepath.Join(state.Root(), "failures", strconv.Itoa(w.pid)+".json")
+			p = filepath.Join(w.stores.State.Dir, "failures", strconv.Itoa(w.pid)+".json")
 		case atEndpoint:
-			p = endpoint.TokenPath(4242)
-			for _, q := range []string{endpoint.InfoPath(), endpoint.ServedPath(), endpoint.PortPath(), endpoint.RolePath(strings.Repeat("a", 64)), filepath.Join(endpoint.Dir(), "shells", strconv.Itoa(w.pid))} {
+			p = endpoint.StoreIn(w.stores.State.Dir).TokenPath(4242)
+			for _, q := range []string{endpoint.StoreIn(w.stores.State.Dir).InfoPath(), endpoint.StoreIn(w.stores.State.Dir).ServedPath(), endpoint.StoreIn(w.stores.State.Dir).PortPath(), endpoint.StoreIn(w.stores.State.Dir).RolePath(strings.Repeat("a", 64)), filepath.Join(endpoint.StoreIn(w.stores.State.Dir).Dir, "shells", strconv.Itoa(w.pid))} {
 				plant(t, q, kind, content)
 			}
 		}
@@ -132,7 +128,7 @@ func FuzzHostileFiles(f *testing.F) {
 			res, err = w.e.Export(context.Background(), engine.Input{Env: w.env, PWD: dest, PID: w.pid})
 			if err == nil {
 				for _, scan := range [][]string{nil, {w.home}} {
-					list, lerr := engine.List(testCache(), scan, nil, w.now)
+					list, lerr := w.e.List(scan, nil, w.now)
 					for _, l := range list {
 						if strings.Contains(l.Error, "internal error") {
 							lerr = fmt.Errorf("%s: %s", l.Path, l.Error)
@@ -143,11 +139,11 @@ func FuzzHostileFiles(f *testing.F) {
 					}
 				}
 			}
-			endpoint.ReadInfo()
-			endpoint.ReadToken(4242)
-			endpoint.ReadServed()
-			endpoint.LoadRegistration(strings.Repeat("a", 64))
-			endpoint.LiveUsers()
+			endpoint.StoreIn(w.stores.State.Dir).ReadInfo()
+			endpoint.StoreIn(w.stores.State.Dir).ReadToken(4242)
+			endpoint.StoreIn(w.stores.State.Dir).ReadServed()
+			endpoint.StoreIn(w.stores.State.Dir).LoadRegistration(strings.Repeat("a", 64))
+			endpoint.StoreIn(w.stores.State.Dir).LiveUsers()
 			awsconfig.ReadTokenFile(awsconfig.TokenPath("corp"))
 		}()
 		select {
@@ -255,15 +251,15 @@ func cacheEntry(t *testing.T, w *failWorld) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	user, err := dirconfig.LoadUserConfig()
+	user, err := dirconfig.LoadUserConfig(w.stores.UserConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := engine.NewProject(cfg, user, transition.Originals(nil, map[string]string{"AWS_ACCESS_KEY_ID": "AKIAUSER", "AWS_SECRET_ACCESS_KEY": "usersecret"}))
+	p, err := w.stores.NewProject(cfg, user, transition.Originals(nil, map[string]string{"AWS_ACCESS_KEY_ID": "AKIAUSER", "AWS_SECRET_ACCESS_KEY": "usersecret"}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return testCache().Final(p.Request, p.Source).Path
+	return w.stores.Cache.Final(p.Request, p.Source).Path
 }
 
 func describeTarget(target uint8) string {
@@ -274,10 +270,4 @@ func describeTarget(target uint8) string {
 func describeKind(kind uint8) string {
 	return [...]string{"content", "an empty file", "a directory", "a FIFO", "a symlink loop", "a dangling symlink",
 		"a huge file", "a link to /dev/zero", "binary garbage", "another user's writable file"}[kind]
-}
-
-// testCache is the credential cache of the test's XDG directories, as
-// main builds it.
-func testCache() credcache.Cache {
-	return credcache.New(xdgdir.Cache(credcache.DirName), credreq.EnvOf(os.Environ()))
 }

@@ -91,7 +91,7 @@ func TestListAndPrune(t *testing.T) {
 	if err := os.Remove(filepath.Join(w.b, dirconfig.FileName)); err != nil {
 		t.Fatal(err)
 	}
-	list, err := engine.List(testCache(), []string{filepath.Join(w.home, "tree")}, nil, w.now)
+	list, err := w.e.List([]string{filepath.Join(w.home, "tree")}, nil, w.now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestListAndPrune(t *testing.T) {
 	if err != nil || len(pruned) != 1 || filepath.Dir(pruned[0]) != w.b {
 		t.Fatalf("prune: %v, %v", pruned, err)
 	}
-	list, _ = engine.List(testCache(), nil, nil, w.now)
+	list, _ = w.e.List(nil, nil, w.now)
 	for _, l := range list {
 		if l.State == "gone" {
 			t.Errorf("still listed after prune: %+v", l)
@@ -125,20 +125,19 @@ func TestListAndPrune(t *testing.T) {
 func TestLoginSession(t *testing.T) {
 	w := newFailWorld(t)
 	config := filepath.Join(w.home, ".aws", "config")
-	t.Setenv("AWS_CONFIG_FILE", config)
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(w.home, ".aws", "credentials"))
+	w.useAWS(config, filepath.Join(w.home, ".aws", "credentials"))
 	os.MkdirAll(filepath.Dir(config), 0o700)
 	os.WriteFile(config, []byte("[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n[sso-session lab]\nsso_start_url = https://lab.awsapps.com/start\nsso_region = us-east-1\n"), 0o600)
 	sso := filepath.Join(w.home, "sso")
 	w.writeFile(t, sso, "sso_session = \"lab\"\nsso_account_id = \"333333333333\"\nsso_role_name = \"Admin\"\n")
-	if s, err := engine.LoginSession(sso, w.env); err != nil || s != "lab" {
+	if s, err := w.e.LoginSession(sso, w.env); err != nil || s != "lab" {
 		t.Errorf("in an SSO project: %q, %v", s, err)
 	}
-	if _, err := engine.LoginSession(w.home, w.env); err == nil || !strings.Contains(err.Error(), "--sso-session: corp, lab") {
+	if _, err := w.e.LoginSession(w.home, w.env); err == nil || !strings.Contains(err.Error(), "--sso-session: corp, lab") {
 		t.Errorf("two sessions, none chosen: %v", err)
 	}
 	os.WriteFile(config, []byte("[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n"), 0o600)
-	if s, err := engine.LoginSession(w.home, w.env); err != nil || s != "corp" {
+	if s, err := w.e.LoginSession(w.home, w.env); err != nil || s != "corp" {
 		t.Errorf("the only session: %q, %v", s, err)
 	}
 	if l := engine.Label(&dirconfig.Config{SSOAccountID: "333333333333", SSORoleName: "Admin"}); l != "sso:333333333333/Admin" {

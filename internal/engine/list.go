@@ -42,9 +42,33 @@ const maxScan = 100000
 var skipDirs = map[string]bool{".git": true, "node_modules": true, ".terraform": true, ".venv": true, "vendor": true}
 
 // List describes every project file the trust store names, and those
-// found under scan, sorted by path. env is the user's environment (the
-// shell's originals) for finding cached credentials in cache.
-func List(cache credcache.Cache, scan []string, originals map[string]*string, now time.Time) ([]*Listed, error) {
+// found under scan, sorted by path. env is the shell's environment: the
+// user's own credentials in it (its originals) find cached credentials.
+func (e *Engine) List(scan []string, env map[string]string, now time.Time) ([]*Listed, error) {
+	byPath, err := trusted()
+	if err != nil {
+		return nil, err
+	}
+	for _, root := range scan {
+		if err := scanFiles(root, byPath); err != nil {
+			return nil, err
+		}
+	}
+	r := e.Resolve("", env)
+	if r.UserErr != nil {
+		return nil, r.UserErr
+	}
+	out := make([]*Listed, 0, len(byPath))
+	for _, l := range byPath {
+		describe(l, r, now)
+		out = append(out, l)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+// trusted lists the files the trust store names, by path.
+func trusted() (map[string]*Listed, error) {
 	byPath := map[string]*Listed{}
 	entries, err := dirconfig.TrustEntries()
 	if err != nil {
@@ -58,50 +82,40 @@ func List(cache credcache.Cache, scan []string, originals map[string]*string, no
 		}
 		l.trustEntries = append(l.trustEntries, e)
 	}
-	for _, root := range scan {
-		visited := 0
-		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return nil // unreadable: skip it
-			}
-			if visited++; visited > maxScan {
-				return filepath.SkipAll
-			}
-			if d.IsDir() && p != root && skipDirs[d.Name()] {
-				return filepath.SkipDir
-			}
-			if d.Name() == dirconfig.FileName && d.Type().IsRegular() {
-				abs, _ := filepath.Abs(p)
-				if real, err := filepath.EvalSymlinks(abs); err == nil {
-					abs = real
-				}
-				if byPath[abs] == nil {
-					byPath[abs] = &Listed{Path: abs}
-				}
-			}
-			return nil
-		})
+	return byPath, nil
+}
+
+// scanFiles adds the project files under root to byPath, by their real
+// paths, skipping skipDirs and stopping after maxScan entries.
+func scanFiles(root string, byPath map[string]*Listed) error {
+	visited := 0
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			return nil, err
+			return nil // unreadable: skip it
 		}
-	}
-	user, err := dirconfig.LoadUserConfig()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*Listed, 0, len(byPath))
-	for _, l := range byPath {
-		describe(cache, l, user, originals, now)
-		out = append(out, l)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
-	return out, nil
+		if visited++; visited > maxScan {
+			return filepath.SkipAll
+		}
+		if d.IsDir() && p != root && skipDirs[d.Name()] {
+			return filepath.SkipDir
+		}
+		if d.Name() == dirconfig.FileName && d.Type().IsRegular() {
+			abs, _ := filepath.Abs(p)
+			if real, err := filepath.EvalSymlinks(abs); err == nil {
+				abs = real
+			}
+			if byPath[abs] == nil {
+				byPath[abs] = &Listed{Path: abs}
+			}
+		}
+		return nil
+	})
 }
 
 // describe fills in what l's file says and its trust and cache state; a
 // file that cannot be described, even by a panic, says so in its own row.
-func describe(cache credcache.Cache, l *Listed, user *dirconfig.UserConfig, originals map[string]*string, now time.Time) {
-	if err := guarded(func() { describeFile(cache, l, user, originals, now) }); err != nil {
+func describe(l *Listed, r *Resolution, now time.Time) {
+	if err := guarded(func() { describeFile(l, r, now) }); err != nil {
 		l.State, l.Error = "invalid", oneLineErr(err)
 	}
 }
@@ -113,7 +127,7 @@ func guarded(f func()) (err error) {
 	return nil
 }
 
-func describeFile(cache credcache.Cache, l *Listed, user *dirconfig.UserConfig, originals map[string]*string, now time.Time) {
+func describeFile(l *Listed, r *Resolution, now time.Time) {
 	if _, err := os.Lstat(l.Path); errors.Is(err, fs.ErrNotExist) {
 		l.State = Gone
 		return
@@ -130,7 +144,7 @@ func describeFile(cache credcache.Cache, l *Listed, user *dirconfig.UserConfig, 
 	}
 	l.RoleARN, l.Via, l.SSOAccountID, l.SSORoleName = cfg.RoleARN, cfg.Via, cfg.SSOAccountID, cfg.SSORoleName
 	l.Environment, l.Confirm = cfg.Environment, cfg.Confirm
-	trust, err := dirconfig.TrustOf(cfg, user)
+	trust, err := dirconfig.TrustOf(cfg, r.User)
 	if err != nil {
 		l.State, l.Error = "invalid", oneLineErr(err)
 		return
@@ -138,8 +152,8 @@ func describeFile(cache credcache.Cache, l *Listed, user *dirconfig.UserConfig, 
 	l.State = trust.String()
 	// Where the credentials would be cached, from the user's own
 	// environment; nothing is fetched.
-	if p, err := NewProject(cfg, user, originals); err == nil {
-		if c, ok := credcache.Lookup(cache.Final(p.Request, p.Source), 0, now, nil); ok {
+	if p, err := r.ProjectOf(cfg); err == nil {
+		if c, ok := credcache.Lookup(r.stores.Cache.Final(p.Request, p.Source), 0, now, nil); ok {
 			l.CachedUntil = c.Expiration.UTC()
 		}
 	}

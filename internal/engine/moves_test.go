@@ -103,7 +103,7 @@ func TestNestedShellTakesACopy(t *testing.T) {
 	if len(res.Changes) != 1 {
 		t.Errorf("nested shell changed more than its pointer: %v", res.Changes)
 	}
-	snap, err := state.Load(*p)
+	snap, err := w.stores.State.Load(*p)
 	if err != nil || snap.PID != child.pid || snap.RoleARN != roleA {
 		t.Fatalf("nested snapshot %+v, %v", snap, err)
 	}
@@ -194,7 +194,7 @@ func TestAutoSignInOnce(t *testing.T) {
 	if err := os.WriteFile(config, []byte("[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("AWS_CONFIG_FILE", config)
+	w.useAWS(config, "")
 	w.writeFile(t, w.a, "sso_session = \"corp\"\nsso_account_id = \"222222222222\"\nsso_role_name = \"Deploy\"\n")
 	token := awsconfig.TokenPath("corp")
 	var asked []bool
@@ -317,7 +317,7 @@ func TestInheritedPointerGone(t *testing.T) {
 	w.now = w.now.Add(time.Second)
 	w.cd(t, w.b) // the parent moves on
 	w.now = w.now.Add(2 * time.Minute)
-	state.Prune(w.now)
+	w.stores.State.Prune(w.now)
 	if _, err := os.Stat(inherited[transition.StateVar]); err == nil {
 		t.Fatal("the old snapshot was not pruned")
 	}

@@ -5,16 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/user"
 	"strings"
 	"time"
 
 	"github.com/awsrole/awsrole/dirconfig"
-	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/human"
-	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/transition"
 )
 
@@ -40,7 +37,39 @@ type Project struct {
 
 // NewProject resolves cfg's request against the user's own environment
 // (the originals of the managed variables, nil: unset).
-func NewProject(cfg *dirconfig.Config, user *dirconfig.UserConfig, originals map[string]*string) (*Project, error) {
+func (s Stores) NewProject(cfg *dirconfig.Config, user *dirconfig.UserConfig, originals map[string]*string) (*Project, error) {
+	req, err := s.newRequest(cfg, user)
+	if err != nil {
+		return nil, err
+	}
+	src, err := credreq.Resolve(req, originals, s.AWS.Load)
+	if err != nil {
+		return nil, sourceError(cfg, user, req, err)
+	}
+	switch {
+	case src.Chained && cfg.MFASerial != "":
+		return nil, cfg.KeyError("mfa_serial", fmt.Errorf("cannot be used with %s: an MFA session (GetSessionToken) needs long-term keys; remove it, or take the keys from a source_profile with them", src.Describe()))
+	case !src.Chained && req.MFASerial == "":
+		// The user's default device goes with their long-term keys only.
+		req.MFASerial = user.MFASerial
+	}
+	p := &Project{Config: cfg, Request: req, Source: src}
+	p.Duration, p.CappedBy = req.Effective(src)
+	// Fresh credentials must be outside the refresh window, or every
+	// prompt would renew them: refresh_before ≥ duration would never do.
+	p.Request.Window = min(p.Request.Window, p.Duration/2)
+	p.Region, p.RegionFrom = region(cfg, src, credreq.Env(originals))
+	if src.Kind != credreq.SourceEnv {
+		p.Watch = append(p.Watch, s.AWS.Config, s.AWS.Credentials)
+	}
+	if src.SSO != nil {
+		p.Watch = append(p.Watch, src.SSO.TokenPath)
+	}
+	return p, nil
+}
+
+// newRequest is what cfg asks of STS, with the user config's defaults.
+func (s Stores) newRequest(cfg *dirconfig.Config, user *dirconfig.UserConfig) (credreq.Request, error) {
 	req := credreq.Request{
 		RoleARN:       cfg.RoleARN,
 		SessionName:   cmp.Or(cfg.SessionName, user.SessionName, dirconfig.DefaultSessionName()),
@@ -61,61 +90,51 @@ func NewProject(cfg *dirconfig.Config, user *dirconfig.UserConfig, originals map
 		Policy:            cfg.Policy,
 	}
 	if cfg.RoleARN != "" {
-		si, err := expandSourceIdentity(cmp.Or(cfg.SourceIdentity, user.SourceIdentity))
+		si, err := s.expandSourceIdentity(cmp.Or(cfg.SourceIdentity, user.SourceIdentity))
 		switch {
 		case err != nil && cfg.SourceIdentity != "":
-			return nil, cfg.KeyError("source_identity", err)
+			return req, cfg.KeyError("source_identity", err)
 		case err != nil:
-			return nil, fmt.Errorf("%s: source_identity: %w", user.Path, err)
+			return req, fmt.Errorf("%s: source_identity: %w", user.Path, err)
 		}
 		req.SourceIdentity = si
 	}
 	if cfg.SSOAccountID != "" {
 		req.SSO = credreq.SSORole{Session: cmp.Or(cfg.SSOSession, user.SSOSession), AccountID: cfg.SSOAccountID, RoleName: cfg.SSORoleName}
 		if req.SSO.Session == "" {
-			return nil, cfg.KeyError("sso_account_id", fmt.Errorf(`needs an sso_session: add sso_session = "NAME" (a [sso-session NAME] of %s) here or in %s`,
-				awsconfig.ConfigPath(), user.Path))
+			return req, cfg.KeyError("sso_account_id", fmt.Errorf(`needs an sso_session: add sso_session = "NAME" (a [sso-session NAME] of %s) here or in %s`,
+				s.AWS.Config, user.Path))
 		}
 	}
-	src, err := credreq.Resolve(req, originals, awsconfig.Load)
+	return req, nil
+}
+
+// sourceError says which key of which file to fix when the source of
+// req's base credentials cannot be resolved (err).
+func sourceError(cfg *dirconfig.Config, user *dirconfig.UserConfig, req credreq.Request, err error) error {
 	var missing *credreq.MissingSessionError
 	switch {
 	case errors.As(err, &missing) && cfg.SSOSession != "":
-		return nil, cfg.KeyError("sso_session", err)
+		return cfg.KeyError("sso_session", err)
 	case errors.As(err, &missing):
-		return nil, fmt.Errorf("%s: sso_session of %s: %w", cfg.Path, user.Path, err)
-	case err != nil && cfg.SourceProfile != "":
-		return nil, cfg.KeyError("source_profile", err)
-	case err != nil:
-		return nil, fmt.Errorf("assume %s: %w", req.Label(), err)
+		return fmt.Errorf("%s: sso_session of %s: %w", cfg.Path, user.Path, err)
+	case cfg.SourceProfile != "":
+		return cfg.KeyError("source_profile", err)
 	}
-	switch {
-	case src.Chained && cfg.MFASerial != "":
-		return nil, cfg.KeyError("mfa_serial", fmt.Errorf("cannot be used with %s: an MFA session (GetSessionToken) needs long-term keys; remove it, or take the keys from a source_profile with them", src.Describe()))
-	case !src.Chained && req.MFASerial == "":
-		// The user's default device goes with their long-term keys only.
-		req.MFASerial = user.MFASerial
-	}
-	p := &Project{Config: cfg, Request: req, Source: src}
-	p.Duration, p.CappedBy = req.Effective(src)
-	// Fresh credentials must be outside the refresh window, or every
-	// prompt would renew them: refresh_before ≥ duration would never do.
-	p.Request.Window = min(p.Request.Window, p.Duration/2)
-	env := credreq.Env(originals)
+	return fmt.Errorf("assume %s: %w", req.Label(), err)
+}
+
+// region is the region exported while cfg's role is active, and where it
+// comes from ("" when none).
+func region(cfg *dirconfig.Config, src credreq.Source, env credreq.Env) (region, from string) {
 	switch {
 	case cfg.Region != "":
-		p.Region, p.RegionFrom = cfg.Region, cfg.Path
+		return cfg.Region, cfg.Path
 	case src.ProfileRegion != "" && env.Get("AWS_REGION") == "" && env.Get("AWS_DEFAULT_REGION") == "":
 		// Unsetting AWS_PROFILE would lose the profile's region.
-		p.Region, p.RegionFrom = src.ProfileRegion, fmt.Sprintf("profile %q", src.Profile)
+		return src.ProfileRegion, fmt.Sprintf("profile %q", src.Profile)
 	}
-	if src.Kind != credreq.SourceEnv {
-		p.Watch = append(p.Watch, awsconfig.ConfigPath(), awsconfig.CredentialsPath())
-	}
-	if src.SSO != nil {
-		p.Watch = append(p.Watch, src.SSO.TokenPath)
-	}
-	return p, nil
+	return "", ""
 }
 
 // Label is what the project's credentials are for, as AWSROLE_ARN shows it.
@@ -187,27 +206,20 @@ func (p *Project) Watched() string {
 // is named: the one of the project that applies to dir, if its file is
 // allowed (its file's, or its SSO profile's), else the user config's default, else the only one in
 // ~/.aws/config.
-func LoginSession(dir string, env map[string]string) (string, error) {
-	user, err := dirconfig.LoadUserConfig()
-	if err != nil {
-		return "", err
+func (e *Engine) LoginSession(dir string, env map[string]string) (string, error) {
+	r := e.Resolve(dir, env)
+	if r.UserErr != nil {
+		return "", r.UserErr
 	}
-	if path, err := dirconfig.Find(dir); err == nil && path != "" {
-		if j, err := dirconfig.Judge(path, user); err == nil && j.Config != nil {
-			cfg := j.Config
-			var act *transition.Active
-			if snap, err := state.Load(env[transition.StateVar]); err == nil {
-				act = &snap.Active
-			}
-			if p, err := NewProject(cfg, user, transition.Originals(act, env)); err == nil && p.Source.SSO != nil && p.Source.SSO.Session != "" {
-				return p.Source.SSO.Session, nil
-			}
+	if r.Config() != nil {
+		if p, err := r.Project(); err == nil && p.Source.SSO != nil && p.Source.SSO.Session != "" {
+			return p.Source.SSO.Session, nil
 		}
 	}
-	if user.SSOSession != "" {
-		return user.SSOSession, nil
+	if r.User.SSOSession != "" {
+		return r.User.SSOSession, nil
 	}
-	files, err := awsconfig.Load()
+	files, err := e.AWS.Load()
 	if err != nil {
 		return "", err
 	}
@@ -223,15 +235,14 @@ func LoginSession(dir string, env map[string]string) (string, error) {
 
 // expandSourceIdentity puts the local user name in place of {user}, and
 // checks the result as STS will.
-func expandSourceIdentity(s string) (string, error) {
+func (st Stores) expandSourceIdentity(s string) (string, error) {
 	if s == "" || !strings.Contains(s, dirconfig.UserPlaceholder) {
 		return s, nil
 	}
 	name := ""
-	if u, err := user.Current(); err == nil {
-		name = u.Username
+	if st.UserName != nil {
+		name = st.UserName()
 	}
-	name = cmp.Or(name, os.Getenv("USER"))
 	if i := strings.LastIndexByte(name, '\\'); i >= 0 {
 		name = name[i+1:]
 	}

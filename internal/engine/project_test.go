@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/awsrole/awsrole/dirconfig"
+	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/engine"
 )
@@ -17,8 +18,7 @@ func sp(s string) *string { return &s }
 func TestNewProject(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("HOME", dir)
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	stores := engine.Stores{AWS: awsconfig.Paths{Config: filepath.Join(dir, "config"), Credentials: filepath.Join(dir, "credentials")}}
 	os.WriteFile(filepath.Join(dir, "config"), []byte(`[sso-session corp]
 sso_start_url = https://corp.awsapps.com/start
 sso_region = eu-west-1
@@ -75,20 +75,20 @@ ca_bundle = /etc/corp-ca.pem
 	u := *user
 	u.MFASerial = "arn:aws:iam::111111111111:mfa/alice"
 	role := "role_arn = \"arn:aws:iam::222222222222:role/a\"\n"
-	if p, err := engine.NewProject(parse(t, role), &u, work); err != nil || p.Request.MFASerial != "" {
+	if p, err := stores.NewProject(parse(t, role), &u, work); err != nil || p.Request.MFASerial != "" {
 		t.Errorf("user mfa_serial with an SSO profile: %v, %q", err, p.Request.MFASerial)
 	}
-	if p, err := engine.NewProject(parse(t, role), &u, keys); err != nil || p.Request.MFASerial != u.MFASerial {
+	if p, err := stores.NewProject(parse(t, role), &u, keys); err != nil || p.Request.MFASerial != u.MFASerial {
 		t.Errorf("user mfa_serial with long-term keys: %v, %+v", err, p)
 	}
-	if _, err := engine.NewProject(parse(t, role+"mfa_serial = \"arn:aws:iam::111111111111:mfa/alice\"\n"), user, work); err == nil || !strings.Contains(err.Error(), ".awsrole.toml:2: mfa_serial: cannot be used with") {
+	if _, err := stores.NewProject(parse(t, role+"mfa_serial = \"arn:aws:iam::111111111111:mfa/alice\"\n"), user, work); err == nil || !strings.Contains(err.Error(), ".awsrole.toml:2: mfa_serial: cannot be used with") {
 		t.Errorf("file mfa_serial with an SSO profile: %v", err)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			u := *user
 			u.SSOSession = tt.user
-			p, err := engine.NewProject(parse(t, tt.file), &u, tt.originals)
+			p, err := stores.NewProject(parse(t, tt.file), &u, tt.originals)
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("err = %v, want %q", err, tt.err)

@@ -58,89 +58,95 @@ type record struct {
 	Error  string     `json:"error,omitempty"`
 }
 
-func failureDir() string { return filepath.Join(Root(), "failures") }
+func (st Store) failureDir() string { return filepath.Join(st.Dir, "failures") }
 
-func failurePath(pid int) string {
-	return filepath.Join(failureDir(), fmt.Sprintf("%d.json", pid))
+func (st Store) failurePath(pid int) string {
+	return filepath.Join(st.failureDir(), fmt.Sprintf("%d.json", pid))
 }
 
-func writeRecord(pid int, r record) error {
+func (st Store) writeRecord(pid int, r record) error {
 	data, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
-	return privfile.Write(failurePath(pid), data)
+	return privfile.Write(st.failurePath(pid), data)
 }
 
-func readRecord(pid int) (record, bool) {
+// Record is a shell's last failure or notice as read once: a hook call
+// reads it before deciding anything and asks it every question (Repeats,
+// SignInFailed, Noticed) without reading the file again. A nil *Record is
+// a shell with no record.
+type Record struct{ r record }
+
+// Last reads shell pid's record; nil when it has none (or it cannot be
+// read, which counts as none).
+func (st Store) Last(pid int) *Record {
 	var r record
-	data, err := privfile.Read(failurePath(pid))
+	data, err := privfile.Read(st.failurePath(pid))
 	if err != nil || json.Unmarshal(data, &r) != nil {
-		return record{}, false
+		return nil
 	}
-	return r, true
+	return &Record{r}
 }
 
 // RecordFailure notes that shell pid failed at f.
-func RecordFailure(pid int, f Failure) error {
-	return writeRecord(pid, record{PWD: f.PWD, File: f.File, Hash: f.Hash, At: f.At, SignIn: f.SignIn, Error: f.Error})
+func (st Store) RecordFailure(pid int, f Failure) error {
+	return st.writeRecord(pid, record{PWD: f.PWD, File: f.File, Hash: f.Hash, At: f.At, SignIn: f.SignIn, Error: f.Error})
 }
 
-// LastFailure is shell pid's last failure, if its last record is one.
-func LastFailure(pid int) (Failure, bool) {
-	r, ok := readRecord(pid)
-	if !ok || r.Notice != "" {
+// Failure is the record's failure, if the record is one.
+func (rec *Record) Failure() (Failure, bool) {
+	if rec == nil || rec.r.Notice != "" {
 		return Failure{}, false
 	}
+	r := rec.r
 	return Failure{PWD: r.PWD, File: r.File, Hash: r.Hash, At: r.At, SignIn: r.SignIn, Error: r.Error}, true
 }
 
-// Repeated reports whether shell pid's last record is failure f, less than
-// Backoff before f.At.
-func Repeated(pid int, f Failure) bool {
-	last, ok := lastFailure(pid, f)
-	return ok && f.At.Sub(last.At) < Backoff && !f.At.Before(last.At)
+// Repeats reports whether the record is failure f, less than Backoff
+// before f.At.
+func (rec *Record) Repeats(f Failure) bool {
+	return rec.isFailure(f) && f.At.Sub(rec.r.At) < Backoff && !f.At.Before(rec.r.At)
 }
 
-// SignInFailed reports whether shell pid's last record is failure f,
-// however long ago, and a sign-in on the terminal was part of it: the
-// shell has not moved nor anything changed since.
-func SignInFailed(pid int, f Failure) bool {
-	last, ok := lastFailure(pid, f)
-	return ok && last.SignIn
+// SignInFailed reports whether the record is failure f, however long ago,
+// and a sign-in on the terminal was part of it: the shell has not moved
+// nor anything changed since.
+func (rec *Record) SignInFailed(f Failure) bool {
+	return rec.isFailure(f) && rec.r.SignIn
 }
 
-func lastFailure(pid int, f Failure) (record, bool) {
-	last, ok := readRecord(pid)
-	return last, ok && last.Notice == "" && last.PWD == f.PWD && last.File == f.File && last.Hash == f.Hash
+func (rec *Record) isFailure(f Failure) bool {
+	return rec != nil && rec.r.Notice == "" && rec.r.PWD == f.PWD && rec.r.File == f.File && rec.r.Hash == f.Hash
 }
 
-// RecordNotice notes that shell pid heard n at now.
-func RecordNotice(pid int, n Notice, now time.Time) error {
-	return writeRecord(pid, record{PWD: n.PWD, File: n.File, Hash: n.Hash, At: now, Notice: n.Kind})
+// RecordNotice notes that shell pid heard n at now, and returns the record
+// that is now the shell's.
+func (st Store) RecordNotice(pid int, n Notice, now time.Time) (*Record, error) {
+	r := record{PWD: n.PWD, File: n.File, Hash: n.Hash, At: now, Notice: n.Kind}
+	return &Record{r}, st.writeRecord(pid, r)
 }
 
-// Noticed reports whether shell pid's last record is notice n.
-func Noticed(pid int, n Notice) bool {
-	last, ok := readRecord(pid)
-	return ok && last.Notice == n.Kind && last.PWD == n.PWD && last.File == n.File && last.Hash == n.Hash
+// Noticed reports whether the record is notice n.
+func (rec *Record) Noticed(n Notice) bool {
+	return rec != nil && rec.r.Notice == n.Kind && rec.r.PWD == n.PWD && rec.r.File == n.File && rec.r.Hash == n.Hash
 }
 
 // ClearFailure forgets shell pid's failure or notice, after a success or
 // once it is out of every project.
-func ClearFailure(pid int) {
-	os.Remove(failurePath(pid))
+func (st Store) ClearFailure(pid int) {
+	os.Remove(st.failurePath(pid))
 }
 
-func pruneFailures() {
-	entries, err := os.ReadDir(failureDir())
+func (st Store) pruneFailures() {
+	entries, err := os.ReadDir(st.failureDir())
 	if err != nil {
 		return
 	}
 	for _, e := range entries {
 		pid, err := strconv.Atoi(strings.TrimSuffix(e.Name(), ".json"))
 		if err == nil && !Alive(pid) {
-			os.Remove(filepath.Join(failureDir(), e.Name()))
+			os.Remove(filepath.Join(st.failureDir(), e.Name()))
 		}
 	}
 }

@@ -1,5 +1,5 @@
 // Package state keeps each shell's saved originals in snapshot files under
-// the XDG state dir. The shell's environment points at its snapshot
+// the XDG state dir (a Store, given its directory once). The shell's environment points at its snapshot
 // (AWSROLE_STATE); a transition writes a new snapshot instead of changing one
 // that a nested shell may still point at, and snapshots no live shell can be
 // using are pruned.
@@ -19,7 +19,6 @@ import (
 
 	"github.com/awsrole/awsrole/internal/privfile"
 	"github.com/awsrole/awsrole/internal/transition"
-	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
 // version is the snapshot format; a snapshot of another version is refused
@@ -37,23 +36,26 @@ type Snapshot struct {
 	transition.Active
 }
 
-// Root is awsrole's directory under the XDG state dir.
-func Root() string { return xdgdir.State() }
+// Store is awsrole's directory under the XDG state dir (xdgdir.Dirs.State):
+// the snapshots, failure records and marks of every shell.
+type Store struct {
+	Dir string
+}
 
-func snapshotDir() string { return filepath.Join(Root(), "snapshots") }
+func (st Store) snapshotDir() string { return filepath.Join(st.Dir, "snapshots") }
 
 // Save writes s as a new snapshot and returns its path.
-func Save(s *Snapshot, now time.Time) (string, error) {
+func (st Store) Save(s *Snapshot, now time.Time) (string, error) {
 	s.Version = version
 	data, err := json.Marshal(s)
 	if err != nil {
 		return "", err
 	}
-	path := filepath.Join(snapshotDir(), fmt.Sprintf("%d-%d.json", s.PID, now.UnixNano()))
+	path := filepath.Join(st.snapshotDir(), fmt.Sprintf("%d-%d.json", s.PID, now.UnixNano()))
 	if err := privfile.Write(path, data); err != nil {
 		return "", fmt.Errorf("save state: %w", err)
 	}
-	Prune(now)
+	st.Prune(now)
 	return path, nil
 }
 
@@ -61,9 +63,9 @@ func Save(s *Snapshot, now time.Time) (string, error) {
 var ErrGone = errors.New("is gone")
 
 // Load reads the snapshot at path, which must be one of ours.
-func Load(path string) (*Snapshot, error) {
-	if filepath.Dir(path) != snapshotDir() {
-		return nil, fmt.Errorf("saved state %s is not under %s; your variables were left as they are (open a new shell to start afresh)", path, snapshotDir())
+func (st Store) Load(path string) (*Snapshot, error) {
+	if filepath.Dir(path) != st.snapshotDir() {
+		return nil, fmt.Errorf("saved state %s is not under %s; your variables were left as they are (open a new shell to start afresh)", path, st.snapshotDir())
 	}
 	data, err := privfile.Read(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -113,8 +115,8 @@ func Alive(pid int) bool {
 // Prune removes snapshots that no live shell can be using: those of
 // processes that are gone, and those a live shell has superseded, once they
 // are older than the grace period. A live shell's newest snapshot stays.
-func Prune(now time.Time) {
-	entries, err := os.ReadDir(snapshotDir())
+func (st Store) Prune(now time.Time) {
+	entries, err := os.ReadDir(st.snapshotDir())
 	if err != nil {
 		return
 	}
@@ -141,12 +143,12 @@ func Prune(now time.Time) {
 			if s.created > cutoff || (alive && s.created == newest) {
 				continue
 			}
-			os.Remove(filepath.Join(snapshotDir(), s.name))
+			os.Remove(filepath.Join(st.snapshotDir(), s.name))
 		}
 	}
-	pruneFailures()
-	pruneMarks()
-	for _, dir := range []string{snapshotDir(), failureDir(), markDir()} {
+	st.pruneFailures()
+	st.pruneMarks()
+	for _, dir := range []string{st.snapshotDir(), st.failureDir(), st.markDir()} {
 		privfile.CleanTemp(dir, grace)
 	}
 }
@@ -162,7 +164,7 @@ func parseName(name string) (pid int, created int64, ok bool) {
 	return pid, created, err1 == nil && err2 == nil
 }
 
-func markDir() string { return filepath.Join(Root(), "marks") }
+func (st Store) markDir() string { return filepath.Join(st.Dir, "marks") }
 
 // Mark records, as the mtime of a per-shell file, a moment just before a
 // hook call began reading anything: a hook with a fast path compares files
@@ -170,14 +172,14 @@ func markDir() string { return filepath.Join(Root(), "marks") }
 // anything changed since, without starting a process. A second earlier, so
 // that shells comparing whole seconds (fish) still see a change made during
 // the call.
-func Mark(pid int, start time.Time) (string, error) {
+func (st Store) Mark(pid int, start time.Time) (string, error) {
 	// The directory is checked even when the mark exists: in a directory
 	// someone else can write, the mark could be a link, and Chtimes follows
 	// links.
-	if err := privfile.Dir(markDir()); err != nil {
+	if err := privfile.Dir(st.markDir()); err != nil {
 		return "", err
 	}
-	path := filepath.Join(markDir(), strconv.Itoa(pid))
+	path := filepath.Join(st.markDir(), strconv.Itoa(pid))
 	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
 		return "", fmt.Errorf("mark %s is not a regular file", path)
 	} else if err != nil {
@@ -192,14 +194,14 @@ func Mark(pid int, start time.Time) (string, error) {
 	return path, nil
 }
 
-func pruneMarks() {
-	entries, err := os.ReadDir(markDir())
+func (st Store) pruneMarks() {
+	entries, err := os.ReadDir(st.markDir())
 	if err != nil {
 		return
 	}
 	for _, e := range entries {
 		if pid, err := strconv.Atoi(e.Name()); err == nil && !Alive(pid) {
-			os.Remove(filepath.Join(markDir(), e.Name()))
+			os.Remove(filepath.Join(st.markDir(), e.Name()))
 		}
 	}
 }

@@ -29,9 +29,10 @@ func deadPID(t *testing.T) int {
 }
 
 func TestSaveLoadRoundTrip(t *testing.T) {
-	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	t.Parallel()
+	st := Store{Dir: t.TempDir()}
 	now := time.Now()
-	path, err := Save(snapshot(os.Getpid()), now)
+	path, err := st.Save(snapshot(os.Getpid()), now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +40,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("snapshot mode: %v %v", fi.Mode(), err)
 	}
-	got, err := Load(path)
+	got, err := st.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,9 +53,10 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 }
 
 func TestLoadRefusesWhatIsNotOurs(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
-	t.Setenv("XDG_STATE_HOME", dir)
-	path, err := Save(snapshot(os.Getpid()), time.Now())
+	st := Store{Dir: dir}
+	path, err := st.Save(snapshot(os.Getpid()), time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,22 +74,23 @@ func TestLoadRefusesWhatIsNotOurs(t *testing.T) {
 		{writable, "writable by group or others"},
 		{filepath.Join(filepath.Dir(path), "1-3.json"), "is gone"},
 	} {
-		_, err := Load(tt.path)
+		_, err := st.Load(tt.path)
 		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "left as they are") {
-			t.Errorf("Load(%s) = %v, want %q", filepath.Base(tt.path), err, tt.want)
+			t.Errorf("st.Load(%s) = %v, want %q", filepath.Base(tt.path), err, tt.want)
 		}
 	}
 }
 
 func TestPruneKeepsWhatALiveShellUses(t *testing.T) {
-	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	t.Parallel()
+	st := Store{Dir: t.TempDir()}
 	live, dead := os.Getpid(), deadPID(t)
 	old := time.Now().Add(-2 * grace)
-	liveOld, _ := Save(snapshot(live), old)
-	liveNewest, _ := Save(snapshot(live), old.Add(time.Second))
-	deadOld, _ := Save(snapshot(dead), old)
-	deadRecent, _ := Save(snapshot(dead), time.Now())
-	Prune(time.Now())
+	liveOld, _ := st.Save(snapshot(live), old)
+	liveNewest, _ := st.Save(snapshot(live), old.Add(time.Second))
+	deadOld, _ := st.Save(snapshot(dead), old)
+	deadRecent, _ := st.Save(snapshot(dead), time.Now())
+	st.Prune(time.Now())
 	for path, want := range map[string]bool{
 		liveOld:    false, // superseded, past the grace period
 		liveNewest: true,  // what the live shell points at
@@ -102,31 +105,32 @@ func TestPruneKeepsWhatALiveShellUses(t *testing.T) {
 }
 
 func TestFailureBackoff(t *testing.T) {
-	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	t.Parallel()
+	st := Store{Dir: t.TempDir()}
 	now := time.Now()
 	f := Failure{PWD: "/p", File: "/p/.awsrole.toml", Hash: "h", At: now}
-	if Repeated(1, f) {
+	if st.Last(1).Repeats(f) {
 		t.Fatal("repeated before any failure")
 	}
-	if err := RecordFailure(1, f); err != nil {
+	if err := st.RecordFailure(1, f); err != nil {
 		t.Fatal(err)
 	}
 	later := f
 	later.At = now.Add(30 * time.Second)
-	if !Repeated(1, later) {
+	if !st.Last(1).Repeats(later) {
 		t.Error("same failure 30s later not held back")
 	}
 	later.At = now.Add(Backoff + time.Second)
-	if Repeated(1, later) {
+	if st.Last(1).Repeats(later) {
 		t.Error("held back past the backoff")
 	}
 	moved := f
 	moved.PWD = "/p/sub"
-	if Repeated(1, moved) {
+	if st.Last(1).Repeats(moved) {
 		t.Error("held back after the directory changed")
 	}
-	ClearFailure(1)
-	if Repeated(1, f) {
+	st.ClearFailure(1)
+	if st.Last(1).Repeats(f) {
 		t.Error("held back after ClearFailure")
 	}
 }
@@ -134,27 +138,28 @@ func TestFailureBackoff(t *testing.T) {
 // A notice stays said however long the shell stays, until another record
 // replaces it; it is never taken for a failure, nor one kind for another.
 func TestNoticeOnce(t *testing.T) {
-	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	t.Parallel()
+	st := Store{Dir: t.TempDir()}
 	now := time.Now()
 	n := Notice{PWD: "/p", File: "/p/.awsrole.toml", Hash: "h", Kind: Blocked}
-	if Noticed(1, n) {
+	if st.Last(1).Noticed(n) {
 		t.Fatal("noticed before any notice")
 	}
-	if err := RecordNotice(1, n, now); err != nil {
+	if _, err := st.RecordNotice(1, n, now); err != nil {
 		t.Fatal(err)
 	}
-	if !Noticed(1, n) {
+	if !st.Last(1).Noticed(n) {
 		t.Error("the notice is not remembered")
 	}
 	declined := n
 	declined.Kind = Declined
-	if Noticed(1, declined) || Repeated(1, Failure{PWD: n.PWD, File: n.File, Hash: n.Hash, At: now}) {
+	if st.Last(1).Noticed(declined) || st.Last(1).Repeats(Failure{PWD: n.PWD, File: n.File, Hash: n.Hash, At: now}) {
 		t.Error("a notice taken for another kind of notice, or for a failure")
 	}
-	if err := RecordFailure(1, Failure{PWD: "/q", File: "/q/.awsrole.toml", Hash: "h", At: now}); err != nil {
+	if err := st.RecordFailure(1, Failure{PWD: "/q", File: "/q/.awsrole.toml", Hash: "h", At: now}); err != nil {
 		t.Fatal(err)
 	}
-	if Noticed(1, n) {
+	if st.Last(1).Noticed(n) {
 		t.Error("the notice is remembered after another record replaced it")
 	}
 }
@@ -162,7 +167,8 @@ func TestNoticeOnce(t *testing.T) {
 // A snapshot naming a variable awsrole does not manage (BASH_ENV,
 // LD_PRELOAD) was written by someone else: it is damaged, never used.
 func TestLoadRefusesUnmanagedNames(t *testing.T) {
-	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	t.Parallel()
+	st := Store{Dir: t.TempDir()}
 	evil := "/tmp/evil.sh"
 	for _, tamper := range []func(s *Snapshot){
 		func(s *Snapshot) { s.Originals["BASH_ENV"] = &evil },
@@ -171,11 +177,11 @@ func TestLoadRefusesUnmanagedNames(t *testing.T) {
 	} {
 		s := snapshot(os.Getpid())
 		tamper(s)
-		path, err := Save(s, time.Now())
+		path, err := st.Save(s, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "is damaged") {
+		if _, err := st.Load(path); err == nil || !strings.Contains(err.Error(), "is damaged") {
 			t.Errorf("Load of a snapshot naming %v/%v: err = %v, want damaged", transition.Names(s.Originals), transition.Names(s.Applied), err)
 		}
 	}

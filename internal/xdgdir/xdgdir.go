@@ -1,7 +1,9 @@
 // Package xdgdir names awsrole's directories under the XDG base
-// directories, read from the environment at each call (adrg/xdg reads it
-// once, at start-up, which tests and a changed environment outgrow) and
-// falling back to the platform defaults adrg/xdg knows.
+// directories, falling back to the platform defaults adrg/xdg knows. cmd
+// reads them from the environment once (FromEnv, as direnv's
+// LoadConfig(env)) and hands them down as values; adrg/xdg reads the
+// environment at start-up only, which tests and a changed environment
+// outgrow.
 package xdgdir
 
 import (
@@ -11,22 +13,44 @@ import (
 	"github.com/adrg/xdg"
 )
 
-func dir(env, fallback string, elem ...string) string {
-	base := fallback
-	if v := os.Getenv(env); filepath.IsAbs(v) {
-		base = v
-	}
-	return filepath.Join(append([]string{base, "awsrole"}, elem...)...)
+// Dirs are awsrole's own directories: <XDG base>/awsrole of each kind.
+type Dirs struct {
+	Config string // the user config
+	Data   string // the trust store
+	Cache  string // the credential cache
+	State  string // snapshots, failure records, marks and the endpoint's files
 }
 
-// Config is $XDG_CONFIG_HOME/awsrole joined with elem.
-func Config(elem ...string) string { return dir("XDG_CONFIG_HOME", xdg.ConfigHome, elem...) }
+// FromEnv names the directories from the environment (getenv is
+// os.Getenv, or a map's lookup in tests): a relative or empty XDG variable
+// is ignored, as the spec says.
+func FromEnv(getenv func(string) string) Dirs {
+	dir := func(name, fallback string) string {
+		base := fallback
+		if v := getenv(name); filepath.IsAbs(v) {
+			base = v
+		}
+		return filepath.Join(base, "awsrole")
+	}
+	return Dirs{
+		Config: dir("XDG_CONFIG_HOME", xdg.ConfigHome),
+		Data:   dir("XDG_DATA_HOME", xdg.DataHome),
+		Cache:  dir("XDG_CACHE_HOME", xdg.CacheHome),
+		State:  dir("XDG_STATE_HOME", xdg.StateHome),
+	}
+}
 
-// Data is $XDG_DATA_HOME/awsrole joined with elem.
-func Data(elem ...string) string { return dir("XDG_DATA_HOME", xdg.DataHome, elem...) }
+// Config is $XDG_CONFIG_HOME/awsrole joined with elem, read now.
+func Config(elem ...string) string {
+	return filepath.Join(append([]string{FromEnv(os.Getenv).Config}, elem...)...)
+}
 
-// Cache is $XDG_CACHE_HOME/awsrole joined with elem.
-func Cache(elem ...string) string { return dir("XDG_CACHE_HOME", xdg.CacheHome, elem...) }
+// Data is $XDG_DATA_HOME/awsrole joined with elem, read now.
+func Data(elem ...string) string {
+	return filepath.Join(append([]string{FromEnv(os.Getenv).Data}, elem...)...)
+}
 
-// State is $XDG_STATE_HOME/awsrole joined with elem.
-func State(elem ...string) string { return dir("XDG_STATE_HOME", xdg.StateHome, elem...) }
+// Cache is $XDG_CACHE_HOME/awsrole joined with elem, read now.
+func Cache(elem ...string) string {
+	return filepath.Join(append([]string{FromEnv(os.Getenv).Cache}, elem...)...)
+}

@@ -13,15 +13,19 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/credreq"
+	"github.com/awsrole/awsrole/internal/endpoint"
+	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
 // Main is `awsrole-sts serve [--idle D] [--ready-fd N]`, which `awsrole
 // serve` becomes: it serves in this process's environment (the user's own,
-// as awsrole prepared it) with creds and cache, and returns the exit status.
-func Main(args []string, creds CredentialProvider, env credreq.Env, cache credcache.Cache) int {
+// as awsrole prepared it) with creds, its stores under dirs and the
+// credential cache, and returns the exit status.
+func Main(args []string, creds CredentialProvider, env credreq.Env, dirs xdgdir.Dirs, cache credcache.Cache) int {
 	fs := flag.NewFlagSet("awsrole-sts serve", flag.ContinueOnError)
 	idle := fs.Duration("idle", time.Hour, "exit after this long unused")
 	readyFD := fs.Int("ready-fd", 0, "descriptor to report readiness on")
@@ -46,7 +50,7 @@ func Main(args []string, creds CredentialProvider, env credreq.Env, cache credca
 		}
 	}
 	dropTerminal()
-	s := &Server{Now: time.Now, Creds: creds, Env: env, Cache: cache,
+	s := &Server{Store: endpoint.StoreIn(dirs.State), UserConfig: dirconfig.UserConfigPath(dirs.Config), Now: time.Now, Creds: creds, Env: env, Cache: cache,
 		Resolve: func(req credreq.Request) (credreq.Source, error) {
 			return credreq.Resolve(req, env, awsconfig.Load)
 		}}

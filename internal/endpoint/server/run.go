@@ -39,32 +39,16 @@ func Run(ctx context.Context, s *Server, idle time.Duration, ready func(error)) 
 }
 
 func run(ctx context.Context, s *Server, idle time.Duration, ready func(error)) error {
-	if err := privfile.Dir(endpoint.Dir()); err != nil {
+	if err := privfile.Dir(s.Store.Dir); err != nil {
 		return err
 	}
-	lock := flock.New(endpoint.ServerLockPath())
-	// Shells probing for a server take the lock shared for an instant:
-	// try for a moment before concluding another server holds it.
-	lctx, lcancel := context.WithTimeout(ctx, 500*time.Millisecond)
-	ok, err := lock.TryLockContext(lctx, 10*time.Millisecond)
-	lcancel()
-	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("lock %s: %w", endpoint.ServerLockPath(), err)
-	}
-	if !ok {
-		// Another server holds the lock; it may be a moment from
-		// recording itself.
-		for range 50 {
-			if i, ok := endpoint.Running(); ok {
-				return &AlreadyRunning{Info: i}
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		return &AlreadyRunning{}
+	lock, err := lockServer(ctx, s.Store)
+	if err != nil {
+		return err
 	}
 	defer lock.Unlock()
 	// What an earlier server served is not this one's to show.
-	os.Remove(endpoint.ServedPath())
+	os.Remove(s.Store.ServedPath())
 
 	// Every start takes a new token, so a token heard before (another
 	// local user may have held the port while no server ran, and taken it
@@ -73,56 +57,33 @@ func run(ctx context.Context, s *Server, idle time.Duration, ready func(error)) 
 	// token from the same file at their next fetch and carry on. On
 	// another port the old port's token file goes, and those programs
 	// send nothing to whoever holds that port.
-	var ln net.Listener
-	if prev := endpoint.LastPort(); prev > 0 {
-		ln, _ = net.Listen("tcp4", "127.0.0.1:"+strconv.Itoa(prev))
-	}
-	if ln == nil {
-		if ln, err = net.Listen("tcp4", "127.0.0.1:0"); err != nil {
-			return fmt.Errorf("listen on 127.0.0.1: %w", err)
-		}
+	ln, err := listen(s.Store)
+	if err != nil {
+		return err
 	}
 	defer ln.Close()
 	port := ln.Addr().(*net.TCPAddr).Port
-	tok, err := endpoint.NewToken(port)
+	tok, err := s.Store.NewToken(port)
 	if err != nil {
 		return err
 	}
 	// A server that stops leaves no token: a program that asks while none
 	// runs fails at reading the file, before it sends anything to
 	// whoever holds the port then.
-	defer endpoint.RemoveToken(port, tok)
+	defer s.Store.RemoveToken(port, tok)
 	s.Token = tok
 	s.touch()
 	info := endpoint.Info{PID: os.Getpid(), Port: port, Started: s.Now().UTC()}
 	data, _ := json.Marshal(info)
-	if err := privfile.Write(endpoint.InfoPath(), data); err != nil {
+	if err := privfile.Write(s.Store.InfoPath(), data); err != nil {
 		return err
 	}
-	defer removeInfo(info.PID)
+	defer removeInfo(s.Store, info.PID)
 
 	hs := &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go func() {
-		tick := time.NewTicker(max(min(idle/4, time.Minute), 100*time.Millisecond))
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				shutdown(hs)
-				return
-			case <-tick.C:
-				if s.Now().Sub(s.LastRequest()) >= idle && endpoint.LiveUsers() == 0 {
-					// Unrecorded first, so no shell registers with a
-					// server on its way out.
-					removeInfo(info.PID)
-					shutdown(hs)
-					return
-				}
-			}
-		}
-	}()
+	go s.stopWhenIdle(ctx, hs, idle, info.PID)
 	ready(nil)
 	if err := hs.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
@@ -137,8 +98,69 @@ func shutdown(hs *http.Server) {
 }
 
 // removeInfo removes server.json if it is still the record of pid.
-func removeInfo(pid int) {
-	if i, ok := endpoint.ReadInfo(); ok && i.PID == pid {
-		os.Remove(endpoint.InfoPath())
+func removeInfo(store endpoint.Store, pid int) {
+	if i, ok := store.ReadInfo(); ok && i.PID == pid {
+		os.Remove(store.InfoPath())
+	}
+}
+
+// lockServer takes the server lock, or says which server holds it.
+func lockServer(ctx context.Context, store endpoint.Store) (*flock.Flock, error) {
+	lock := flock.New(store.ServerLockPath())
+	// Shells probing for a server take the lock shared for an instant:
+	// try for a moment before concluding another server holds it.
+	lctx, lcancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	ok, err := lock.TryLockContext(lctx, 10*time.Millisecond)
+	lcancel()
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return nil, fmt.Errorf("lock %s: %w", store.ServerLockPath(), err)
+	}
+	if !ok {
+		// Another server holds the lock; it may be a moment from
+		// recording itself.
+		for range 50 {
+			if i, ok := store.Running(); ok {
+				return nil, &AlreadyRunning{Info: i}
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		return nil, &AlreadyRunning{}
+	}
+	return lock, nil
+}
+
+// listen listens on the last server's port if it is free, else on any.
+func listen(store endpoint.Store) (net.Listener, error) {
+	if prev := store.LastPort(); prev > 0 {
+		if ln, err := net.Listen("tcp4", "127.0.0.1:"+strconv.Itoa(prev)); err == nil {
+			return ln, nil
+		}
+	}
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("listen on 127.0.0.1: %w", err)
+	}
+	return ln, nil
+}
+
+// stopWhenIdle shuts hs down when ctx ends, or after idle without a
+// request while no live shell uses the server.
+func (s *Server) stopWhenIdle(ctx context.Context, hs *http.Server, idle time.Duration, pid int) {
+	tick := time.NewTicker(max(min(idle/4, time.Minute), 100*time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			shutdown(hs)
+			return
+		case <-tick.C:
+			if s.Now().Sub(s.LastRequest()) >= idle && s.Store.LiveUsers() == 0 {
+				// Unrecorded first, so no shell registers with a server
+				// on its way out.
+				removeInfo(s.Store, pid)
+				shutdown(hs)
+				return
+			}
+		}
 	}
 }

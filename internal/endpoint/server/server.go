@@ -33,8 +33,10 @@ type CredentialProvider interface {
 
 // Server answers GET /v1/<id> in the container-credentials format.
 type Server struct {
-	Now   func() time.Time
-	Creds CredentialProvider
+	Store      endpoint.Store // where the server records itself and reads registrations
+	UserConfig string         // the user config file, whose trusted_dirs vouch for files
+	Now        func() time.Time
+	Creds      CredentialProvider
 	// Resolve finds the source of req's base credentials in the server's
 	// own environment (the user's, as the starting shell had it).
 	Resolve func(req credreq.Request) (credreq.Source, error)
@@ -119,7 +121,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusNotFound, "NotFound", "no such credentials")
 		return
 	}
-	reg, err := endpoint.LoadRegistration(id)
+	reg, err := s.Store.LoadRegistration(id)
 	if errors.Is(err, fs.ErrNotExist) {
 		if why := s.revokedWhy(id); why != "" {
 			fail(w, http.StatusForbidden, "Revoked", why)
@@ -132,7 +134,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusInternalServerError, "InternalError", credcache.OneLine(err.Error()))
 		return
 	}
-	if err := reg.Approved(); err != nil {
+	if err := reg.Approved(s.UserConfig); err != nil {
 		s.record(id, reg, credcache.Credentials{}, err)
 		var revoked *endpoint.Revoked
 		if !errors.As(err, &revoked) {
@@ -141,7 +143,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		// Denied, edited or gone: never served again under this id. The
 		// reason stays for status and for the next requests.
-		endpoint.Drop(id, reg)
+		s.Store.Drop(id, reg)
 		s.revoke(id)
 		fail(w, http.StatusForbidden, "Revoked", credcache.OneLine(err.Error()))
 		return
@@ -301,6 +303,6 @@ func (s *Server) record(id string, reg *endpoint.Registration, c credcache.Crede
 	}
 	s.written[id] = e
 	if data, err := json.Marshal(s.served); err == nil {
-		_ = privfile.Write(endpoint.ServedPath(), data)
+		_ = privfile.Write(s.Store.ServedPath(), data)
 	}
 }

@@ -87,11 +87,11 @@ var testCfg *dirconfig.Config
 // the id of the registered test request.
 func serve(t testing.TB, creds *fakeCreds, idle time.Duration) (*Server, endpoint.Info, string) {
 	t.Helper()
-	id, err := endpoint.Register(testCache(), testReq, testSrc, testCfg, os.Getpid())
+	id, err := testStore().Register(testCache(), testReq, testSrc, testCfg, os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Now: time.Now, Creds: creds, Cache: testCache(),
+	s := &Server{Store: testStore(), UserConfig: dirconfig.UserConfigPath(xdgdir.FromEnv(os.Getenv).Config), Now: time.Now, Cache: testCache(), Creds: creds,
 		Resolve: func(credreq.Request) (credreq.Source, error) { return testSrc, nil }}
 	ctx, cancel := context.WithCancel(context.Background())
 	started := make(chan error, 1)
@@ -104,7 +104,7 @@ func serve(t testing.TB, creds *fakeCreds, idle time.Duration) (*Server, endpoin
 	if err := <-started; err != nil {
 		t.Fatal(err)
 	}
-	i, ok := endpoint.ReadInfo()
+	i, ok := testStore().ReadInfo()
 	if !ok {
 		t.Fatal("no server.json")
 	}
@@ -176,7 +176,7 @@ func TestRefusals(t *testing.T) {
 	if n := creds.calls.Load(); n != 1 {
 		t.Errorf("%d fetches for requests of one id, want 1 (then the cache)", n)
 	}
-	for _, f := range []string{endpoint.TokenPath(i.Port), endpoint.InfoPath(), endpoint.RolePath(id), endpoint.ServedPath()} {
+	for _, f := range []string{testStore().TokenPath(i.Port), testStore().InfoPath(), testStore().RolePath(id), testStore().ServedPath()} {
 		if fi, err := os.Stat(f); err != nil || fi.Mode().Perm() != 0o600 {
 			t.Errorf("%s: %v, want mode 0600", f, err)
 		}
@@ -259,7 +259,7 @@ func TestRenewsOnceBeforeExpiry(t *testing.T) {
 	if status != 503 || !strings.Contains(body, "SSO session has expired") {
 		t.Errorf("expired and not renewable: %d %s, want 503 with the reason", status, body)
 	}
-	served := endpoint.ReadServed()[id]
+	served := testStore().ReadServed()[id]
 	if !strings.Contains(served.Error, "SSO session has expired") || served.Role != role {
 		t.Errorf("served.json for %s: %+v, want the error", id, served)
 	}
@@ -287,10 +287,10 @@ func TestOtherSource(t *testing.T) {
 // but not while a registered process lives.
 func TestIdleExit(t *testing.T) {
 	world(t)
-	if _, err := endpoint.Register(testCache(), testReq, testSrc, testCfg, os.Getpid()); err != nil {
+	if _, err := testStore().Register(testCache(), testReq, testSrc, testCfg, os.Getpid()); err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Now: time.Now, Creds: &fakeCreds{life: time.Hour}, Cache: testCache()}
+	s := &Server{Store: testStore(), UserConfig: dirconfig.UserConfigPath(xdgdir.FromEnv(os.Getenv).Config), Now: time.Now, Cache: testCache(), Creds: &fakeCreds{life: time.Hour}}
 	done := make(chan error, 1)
 	go func() { done <- Run(context.Background(), s, 200*time.Millisecond, nil) }()
 	select {
@@ -298,7 +298,7 @@ func TestIdleExit(t *testing.T) {
 		t.Fatalf("exited with a live registered process: %v", err)
 	case <-time.After(time.Second):
 	}
-	endpoint.Release(os.Getpid())
+	testStore().Release(os.Getpid())
 	select {
 	case err := <-done:
 		if err != nil {
@@ -307,7 +307,7 @@ func TestIdleExit(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("still running 5s after the last user left, idle 200ms")
 	}
-	if _, ok := endpoint.ReadInfo(); ok {
+	if _, ok := testStore().ReadInfo(); ok {
 		t.Error("server.json left behind by a server that exited")
 	}
 }
@@ -316,7 +316,7 @@ func TestIdleExit(t *testing.T) {
 func TestOneServer(t *testing.T) {
 	world(t)
 	_, i, _ := serve(t, &fakeCreds{life: time.Hour}, time.Hour)
-	err := Run(context.Background(), &Server{Now: time.Now}, time.Hour, nil)
+	err := Run(context.Background(), &Server{Store: testStore(), UserConfig: dirconfig.UserConfigPath(xdgdir.FromEnv(os.Getenv).Config), Now: time.Now}, time.Hour, nil)
 	var running *AlreadyRunning
 	if !errors.As(err, &running) || running.Info.Port != i.Port {
 		t.Errorf("second Run: %v, want AlreadyRunning on port %d", err, i.Port)
@@ -369,14 +369,14 @@ func TestTokenRotatesAtEveryStart(t *testing.T) {
 	var tokens []string
 	for range 2 {
 		ctx, cancel := context.WithCancel(context.Background())
-		s := &Server{Now: time.Now, Creds: creds, Cache: testCache(),
+		s := &Server{Store: testStore(), UserConfig: dirconfig.UserConfigPath(xdgdir.FromEnv(os.Getenv).Config), Now: time.Now, Cache: testCache(), Creds: creds,
 			Resolve: func(credreq.Request) (credreq.Source, error) { return testSrc, nil }}
 		started, done := make(chan error, 1), make(chan struct{})
 		go func() { defer close(done); Run(ctx, s, time.Hour, func(err error) { started <- err }) }()
 		if err := <-started; err != nil {
 			t.Fatal(err)
 		}
-		i, _ := endpoint.ReadInfo()
+		i, _ := testStore().ReadInfo()
 		for j, old := range tokens {
 			if old == s.Token {
 				t.Errorf("start %d took the token of start %d", len(tokens), j)
@@ -385,13 +385,13 @@ func TestTokenRotatesAtEveryStart(t *testing.T) {
 				t.Errorf("the token of start %d after a restart: %d %s, want 401", j, status, body)
 			}
 		}
-		if tok, err := endpoint.ReadToken(i.Port); err != nil || tok != s.Token {
+		if tok, err := testStore().ReadToken(i.Port); err != nil || tok != s.Token {
 			t.Errorf("token file %q %v, want the server's", tok, err)
 		}
 		ports, tokens = append(ports, i.Port), append(tokens, s.Token)
 		cancel()
 		<-done
-		if _, err := os.Stat(endpoint.TokenPath(i.Port)); err == nil {
+		if _, err := os.Stat(testStore().TokenPath(i.Port)); err == nil {
 			t.Error("a stopped server left its token file")
 		}
 	}
@@ -405,7 +405,7 @@ func TestTokenRotatesAtEveryStart(t *testing.T) {
 		t.Skipf("port %d taken by someone else meanwhile: %v", ports[0], err)
 	}
 	defer taken.Close()
-	stale := endpoint.TokenPath(ports[0])
+	stale := testStore().TokenPath(ports[0])
 	if err := privfile.Write(stale, []byte(tokens[1])); err != nil { // as kill -9 leaves it
 		t.Fatal(err)
 	}
@@ -436,16 +436,19 @@ func TestRevoked(t *testing.T) {
 			t.Errorf("request %d after deny: %d %s, want 403 saying it is denied", n, status, body)
 		}
 	}
-	if _, err := endpoint.LoadRegistration(id); err == nil {
+	if _, err := testStore().LoadRegistration(id); err == nil {
 		t.Error("the registration of a denied file is still there")
 	}
-	if e := endpoint.ReadServed()[id]; !strings.Contains(e.Error, "is denied") {
+	if e := testStore().ReadServed()[id]; !strings.Contains(e.Error, "is denied") {
 		t.Errorf("served.json: %+v, want the reason", e)
 	}
 }
 
+// testStore is the endpoint's store under the test's XDG_STATE_HOME.
+func testStore() endpoint.Store { return endpoint.StoreIn(xdgdir.FromEnv(os.Getenv).State) }
+
 // testCache is the credential cache of the world's XDG directories, as
 // awsrole-sts's main builds it.
 func testCache() credcache.Cache {
-	return credcache.New(xdgdir.Cache(credcache.DirName), credreq.EnvOf(os.Environ()))
+	return credcache.New(filepath.Join(xdgdir.FromEnv(os.Getenv).Cache, credcache.DirName), credreq.EnvOf(os.Environ()))
 }
