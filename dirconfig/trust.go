@@ -168,27 +168,6 @@ func Allow(c *Config) error {
 	return allow(a.path, a.key)
 }
 
-// AllowPath allows the file at path with its current content, whether or
-// not it validates, so a user can approve a file before fixing it.
-func AllowPath(path string) error {
-	path, err := filepath.Abs(path)
-	if err != nil {
-		return err
-	}
-	if c, err := Load(path); err == nil {
-		// A valid file is allowed as Load keys it: with its policy_file.
-		return Allow(c)
-	}
-	r, err := ReadRaw(path)
-	if err != nil {
-		return err
-	}
-	return allow(r.RealPath, allowKey(r.RealPath, r.Data, nil))
-}
-
-// Deny blocks c's path, whatever its content, and forgets allows for it.
-func Deny(c *Config) error { return DenyPath(c.realPath()) }
-
 // DenyPath blocks path, whatever it holds (it need not exist or be valid),
 // and forgets allows for it; a path with symlinks is denied where it lands.
 func DenyPath(path string) error {

@@ -92,16 +92,6 @@ type Restore struct {
 	Set, Original *string
 }
 
-// Steady renders f for the named shell's hook: "" for a hook that has no
-// fast path.
-func Steady(shell string, f Facts) (string, error) {
-	s, err := lookupAny(shell)
-	if err != nil {
-		return "", err
-	}
-	return s.Steady(f)
-}
-
 // posixSteady renders f as bash/zsh variables (not exported) for the hook;
 // watch renders the array __awsrole_watch from f.
 func posixSteady(f Facts, watch func(Facts) ([]string, error)) (string, error) {
