@@ -435,7 +435,7 @@ func TestSuggestKey(t *testing.T) {
 		"mfa_serail": "mfa_serial", "source-profile": "source_profile",
 		"colour": "", "arn": "", "x": "", strings.Repeat("z", 10000): "",
 	} {
-		if got := suggestKey(key, dirKeys); got != want {
+		if got := suggestKey(key, projectKeys.names()); got != want {
 			t.Errorf("suggestKey(%.20q) = %q, want %q", key, got, want)
 		}
 	}

@@ -58,9 +58,6 @@ type UserConfig struct {
 	SSOLogin          string        // the sso_login key: SSOLoginManual (default) or SSOLoginAuto
 }
 
-// userKeys are the keys of the user config, in the order messages list them.
-var userKeys = []string{"refresh_before", "session_name", "mfa_serial", "mfa_command", "duration", "session_token_duration", "trusted_dirs", "sso_session", "source_identity", "console_federation_url", "environment_colors", "credentials", "endpoint_idle", "sso_login"}
-
 var userAliases = map[string]string{
 	"mfa_process":       "mfa_command",
 	"role_session_name": "session_name",
@@ -116,55 +113,14 @@ func ParseUserConfig(path string, data []byte) (*UserConfig, error) {
 		return nil, err
 	}
 	u := defaultUserConfig(path)
-	for _, k := range d.keys {
-		if !slices.Contains(userKeys, k) {
-			return nil, d.keyErr(k, userKeyError(k, d.value(k)))
-		}
-		if err := setUserKey(u, k, d.value(k)); err != nil {
-			return nil, d.keyErr(k, err)
-		}
+	if err := userKeys.apply(d, u, nil, userKeyError); err != nil {
+		return nil, err
 	}
 	return u, nil
 }
 
-func setUserKey(u *UserConfig, key string, v any) (err error) {
-	switch key {
-	case "refresh_before":
-		u.RefreshBefore, err = checkDuration(v, refreshRange)
-	case "session_name":
-		u.SessionName, err = checkSessionName(v)
-	case "mfa_serial":
-		u.MFASerial, err = checkMFASerial(v)
-	case "mfa_command":
-		u.MFACommand, err = asString(v, `"op item get aws --otp"`)
-	case "duration":
-		u.Duration, err = checkDuration(v, roleDuration)
-	case "session_token_duration":
-		u.SessionTokenDuration, err = checkDuration(v, sessTokenRange)
-	case "trusted_dirs":
-		u.TrustedDirs, err = checkTrustedDirs(v)
-	case "sso_session":
-		u.SSOSession, err = checkSSOSession(v)
-	case "source_identity":
-		u.SourceIdentity, err = checkSourceIdentity(v)
-	case "console_federation_url":
-		u.ConsoleFederationURL, err = checkFederationURL(v)
-	case "environment_colors":
-		u.EnvironmentColors, err = checkColors(v)
-	case "credentials":
-		u.CredentialsMode, err = checkOneOf(v, CredentialsEnv, CredentialsEndpoint)
-	case "endpoint_idle":
-		u.EndpointIdle, err = checkDuration(v, idleRange)
-	case "sso_login":
-		u.SSOLogin, err = checkOneOf(v, SSOLoginManual, SSOLoginAuto)
-	default:
-		panic("dirconfig: no setter for " + key)
-	}
-	return err
-}
-
 func userKeyError(key string, v any) error {
-	if slices.Contains(dirKeys, key) && key != "source_identity" {
+	if projectKeys.has(key) {
 		return fmt.Errorf("belongs in a project's %s, not in the user config", FileName)
 	}
 	norm := normalizeKey(key)
@@ -174,7 +130,7 @@ func userKeyError(key string, v any) error {
 	if slices.Contains(credentialKeys, norm) {
 		return errors.New("credentials do not belong in awsrole's config; remove it and keep base credentials in your AWS environment or ~/.aws")
 	}
-	return unknownKey(key, v, userKeys, userAliases)
+	return unknownKey(key, v, userKeys.names(), userAliases)
 }
 
 // checkTrustedDirs takes an array of directory paths, expanding a leading ~.
