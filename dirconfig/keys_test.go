@@ -13,7 +13,7 @@ var keySamples = map[string]string{
 	"external_id": `"ext-id"`, "source_profile": `"corp"`, "mfa_serial": `"arn:aws:iam::123456789012:mfa/alice"`,
 	"via": `["arn:aws:iam::123456789012:role/jump"]`, "source_identity": `"alice"`, "tags": `{ team = "payments" }`,
 	"transitive_tag_keys": `["team"]`, "policy_arns": `["arn:aws:iam::aws:policy/ReadOnlyAccess"]`,
-	"policy": `'{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}'`,
+	"policy":      `'{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}'`,
 	"policy_file": `"p.json"`, "environment": `"prod"`, "confirm": `true`,
 	"refresh_before": `"7m"`, "mfa_command": `"op item get aws --otp"`, "session_token_duration": `"3h"`,
 	"trusted_dirs": `["/srv/work"]`, "console_federation_url": `"https://signin.example.com/federation"`,
