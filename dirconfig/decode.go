@@ -104,16 +104,25 @@ func tomlMessage(m, key string) string {
 			m = m[:i]
 		}
 	}
+	if quotesText(m) {
+		return "not valid TOML" + at + notRepeated
+	}
+	return strings.TrimSuffix(m, ".")
+}
+
+// quotesText reports whether a parser message may repeat the file: it holds
+// a digit, or quotes anything but TOML's punctuation.
+func quotesText(m string) bool {
 	quoted := false
 	for _, r := range m {
 		switch {
 		case r == '\'' || r == '"':
 			quoted = !quoted
 		case unicode.IsDigit(r), quoted && !strings.ContainsRune(".=[]{},'\"", r):
-			return "not valid TOML" + at + notRepeated
+			return true
 		}
 	}
-	return strings.TrimSuffix(m, ".")
+	return false
 }
 
 func lineAt(data []byte, off int) int { return 1 + bytes.Count(data[:off], []byte("\n")) }

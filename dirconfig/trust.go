@@ -96,21 +96,28 @@ func judge(a approval, u *UserConfig) (t Trust, notTrustedDir, err error) {
 	case allowed:
 		return TrustAllowed, nil, nil
 	}
-	// An approval from before v2 keys is unambiguous for a path without
-	// control characters, from an entry recording that path: it counts, and
-	// is written again as v2 (a path with a newline needs a new allow).
-	if termsafe.Safe(a.path) {
-		switch allowed, err := entry(trustDir("allow"), a.legacy, a.path); {
-		case err != nil:
-			return TrustUnknown, notTrustedDir, err
-		case allowed:
-			if allow(a.path, a.gate) == nil && allow(a.path, a.key) == nil {
-				os.Remove(filepath.Join(trustDir("allow"), a.legacy))
-			}
-			return TrustAllowed, nil, nil
-		}
+	switch allowed, err := legacyAllowed(a); {
+	case err != nil:
+		return TrustUnknown, notTrustedDir, err
+	case allowed:
+		return TrustAllowed, nil, nil
 	}
 	return TrustUnknown, notTrustedDir, nil
+}
+
+// legacyAllowed reports whether an approval from before v2 keys allows a.
+// It is unambiguous for a path without control characters, from an entry
+// recording that path: it counts, and is written again as v2 (a path with
+// a newline needs a new allow).
+func legacyAllowed(a approval) (bool, error) {
+	if !termsafe.Safe(a.path) {
+		return false, nil
+	}
+	allowed, err := entry(trustDir("allow"), a.legacy, a.path)
+	if err == nil && allowed && allow(a.path, a.gate) == nil && allow(a.path, a.key) == nil {
+		os.Remove(filepath.Join(trustDir("allow"), a.legacy))
+	}
+	return allowed, err
 }
 
 // entry reports whether the trust store holds dir/name, checking that it
