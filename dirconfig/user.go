@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/user"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -40,7 +39,7 @@ const (
 type UserConfig struct {
 	Path                 string        // $XDG_CONFIG_HOME/awsrole/config.toml (may not exist)
 	RefreshBefore        time.Duration // refresh credentials this long before expiry; default 5m, 10s..1h
-	SessionName          string        // default session name; "" means DefaultSessionName()
+	SessionName          string        // default session name; "" means DefaultSessionName of the login name
 	MFASerial            string        // default MFA device
 	MFACommand           string        // command printing an MFA code; "" means prompt
 	Duration             time.Duration // default role duration, 0 = STS default
@@ -164,6 +163,10 @@ func expandHome(p string) (string, error) {
 		}
 		return p, nil
 	}
+	// The user's own home for a "~" in the user's own config: $HOME, as
+	// the shell that wrote the line would expand it. Read here, at the one
+	// key that has a "~", not passed through every caller of
+	// LoadUserConfig.
 	home, err := os.UserHomeDir()
 	if err != nil || !filepath.IsAbs(home) {
 		return "", errors.New("starts with ~, but the home directory is unknown ($HOME is not set); write the full path")
@@ -171,22 +174,12 @@ func expandHome(p string) (string, error) {
 	return filepath.Join(home, p[1:]), nil
 }
 
-// DefaultSessionName is "awsrole-" and the user's login name, reduced to
-// what STS allows in a session name.
-func DefaultSessionName() string {
-	name := ""
-	if u, err := user.Current(); err == nil {
-		name = u.Username
-	}
-	if name == "" {
-		name = os.Getenv("USER")
-	}
-	return sessionNameFor(name)
-}
-
-// sessionNameFor turns a login name into a valid session name: characters
-// outside [\w+=,.@-] become '-', and the result is cut to 64 bytes.
-func sessionNameFor(login string) string {
+// DefaultSessionName is the session name for a user config and project
+// file that name none: "awsrole-" and login, the user's login name (given
+// by the caller, which reads the environment), reduced to what STS
+// allows in a session name: characters outside [\w+=,.@-] become '-', and
+// the result is cut to 64 bytes.
+func DefaultSessionName(login string) string {
 	if i := strings.LastIndexByte(login, '\\'); i >= 0 {
 		login = login[i+1:] // DOMAIN\user on Windows
 	}

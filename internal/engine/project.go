@@ -42,7 +42,7 @@ type Project struct {
 func NewProject(cfg *dirconfig.Config, user *dirconfig.UserConfig, originals map[string]*string) (*Project, error) {
 	req := credcache.Request{
 		RoleARN:       cfg.RoleARN,
-		SessionName:   cmp.Or(cfg.SessionName, user.SessionName, dirconfig.DefaultSessionName()),
+		SessionName:   cmp.Or(cfg.SessionName, user.SessionName, dirconfig.DefaultSessionName(localUser())),
 		ExternalID:    cfg.ExternalID,
 		SourceProfile: cfg.SourceProfile,
 		MFASerial:     cfg.MFASerial,
@@ -226,11 +226,7 @@ func expandSourceIdentity(s string) (string, error) {
 	if s == "" || !strings.Contains(s, dirconfig.UserPlaceholder) {
 		return s, nil
 	}
-	name := ""
-	if u, err := user.Current(); err == nil {
-		name = u.Username
-	}
-	name = cmp.Or(name, os.Getenv("USER"))
+	name := localUser()
 	if i := strings.LastIndexByte(name, '\\'); i >= 0 {
 		name = name[i+1:]
 	}
@@ -239,4 +235,14 @@ func expandSourceIdentity(s string) (string, error) {
 		return "", fmt.Errorf("with {user} as %q: %w", name, err)
 	}
 	return out, nil
+}
+
+// localUser is the login name of the user running awsrole: the account's,
+// or $USER for a uid without one. The default session name and {user} in
+// source_identity both come from it.
+func localUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return os.Getenv("USER")
 }
