@@ -37,32 +37,9 @@ func checkKeyTable[F any](t *testing.T, file string, table keyTable[F], fresh fu
 		if !snake.MatchString(k.name) || reached[k.name] != "" {
 			t.Errorf("%s key %q: not snake_case, or listed twice", file, k.name)
 		}
-		sample, ok := keySamples[k.name]
-		if !ok {
-			t.Errorf("%s key %q has no sample in keySamples; add a valid value", file, k.name)
-			continue
+		if name, ok := fieldSetBy(t, file, k, fresh); ok {
+			reached[k.name] = name
 		}
-		d, err := decode("/x", []byte("v = "+sample+"\n"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		f := fresh()
-		if err := k.set(f, d.value("v")); err != nil {
-			t.Errorf("%s key %s = %s: %v", file, k.name, sample, err)
-			continue
-		}
-		before, after := reflect.ValueOf(fresh()).Elem(), reflect.ValueOf(f).Elem()
-		changed := []string{}
-		for i := range after.NumField() {
-			if before.Type().Field(i).IsExported() && !reflect.DeepEqual(before.Field(i).Interface(), after.Field(i).Interface()) {
-				changed = append(changed, before.Type().Field(i).Name)
-			}
-		}
-		if len(changed) != 1 {
-			t.Errorf("%s key %s sets fields %v, want exactly one", file, k.name, changed)
-			continue
-		}
-		reached[k.name] = changed[0]
 	}
 	fields := map[string]bool{}
 	for _, f := range reached {
@@ -77,4 +54,36 @@ func checkKeyTable[F any](t *testing.T, file string, table keyTable[F], fresh fu
 			t.Errorf("%s field %s is set by no key: add a row for it", file, fl.Name)
 		}
 	}
+}
+
+// fieldSetBy is the one exported field of F that k sets from its sample
+// value; false (and the test failed) when there is none, or more than one.
+func fieldSetBy[F any](t *testing.T, file string, k configKey[F], fresh func() *F) (string, bool) {
+	t.Helper()
+	sample, ok := keySamples[k.name]
+	if !ok {
+		t.Errorf("%s key %q has no sample in keySamples; add a valid value", file, k.name)
+		return "", false
+	}
+	d, err := decode("/x", []byte("v = "+sample+"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := fresh()
+	if err := k.set(f, d.value("v")); err != nil {
+		t.Errorf("%s key %s = %s: %v", file, k.name, sample, err)
+		return "", false
+	}
+	before, after := reflect.ValueOf(fresh()).Elem(), reflect.ValueOf(f).Elem()
+	changed := []string{}
+	for i := range after.NumField() {
+		if before.Type().Field(i).IsExported() && !reflect.DeepEqual(before.Field(i).Interface(), after.Field(i).Interface()) {
+			changed = append(changed, before.Type().Field(i).Name)
+		}
+	}
+	if len(changed) != 1 {
+		t.Errorf("%s key %s sets fields %v, want exactly one", file, k.name, changed)
+		return "", false
+	}
+	return changed[0], true
 }

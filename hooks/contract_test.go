@@ -279,28 +279,9 @@ func TestFastPathWalk(t *testing.T) {
 
 func checkWalk(t *testing.T, shell, hook string, c walkCase) {
 	root := t.TempDir()
-	for d := root; ; d = filepath.Dir(d) {
-		if _, err := os.Lstat(filepath.Join(d, dirconfig.FileName)); err == nil {
-			t.Skipf("%s exists above the test directory", filepath.Join(d, dirconfig.FileName))
-		}
-		if d == filepath.Dir(d) {
-			break
-		}
-	}
+	skipIfFileAbove(t, root)
 	pwd := c.setup(t, root)
-	// The call read the layout as it is now: everything in it is older
-	// than the mark.
-	now := time.Now()
-	old := now.Add(-time.Minute)
-	filepath.WalkDir(root, func(p string, _ fs.DirEntry, _ error) error {
-		os.Chtimes(p, old, old)
-		return nil
-	})
-	mark := filepath.Join(t.TempDir(), "mark")
-	writeFile(t, mark, "")
-	if err := os.Chtimes(mark, now.Add(-30*time.Second), now.Add(-30*time.Second)); err != nil {
-		t.Fatal(err)
-	}
+	mark, deadline := markCall(t, root)
 	file := find(pwd)
 	before := [2]string{file, walkFind(pwd)}
 	if strings.HasPrefix(file, "error: ") {
@@ -310,38 +291,11 @@ func checkWalk(t *testing.T, shell, hook string, c walkCase) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	facts, err := s.Steady(shellgen.Facts{File: file, State: "s1", Mark: mark, Deadline: now.Unix() + 3600})
+	facts, err := s.Steady(shellgen.Facts{File: file, State: "s1", Mark: mark, Deadline: deadline})
 	if err != nil {
 		t.Fatal(err)
 	}
-
-	argv := append(append([]string{}, steadyScripts[shell]...), pwd, hook, facts)
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = []string{"HOME=" + root, "PATH=" + os.Getenv("PATH"), "TERM=dumb", "LANG=C.UTF-8", "AWSROLE_STATE=s1"}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	out := bufio.NewReader(stdout)
-	first := readSteady(t, out, &stderr)
-	if c.change != nil {
-		c.change(t, root)
-	}
-	io.WriteString(stdin, "go\n")
-	second := readSteady(t, out, &stderr)
-	stdin.Close()
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("%s: %v\nstderr: %s", shell, err, &stderr)
-	}
+	first, second := runSteady(t, shell, root, append(append([]string{}, steadyScripts[shell]...), pwd, hook, facts), c.change)
 	after := [2]string{find(pwd), walkFind(pwd)}
 
 	agree := before[0] == before[1] && after[0] == after[1]
@@ -358,6 +312,70 @@ func checkWalk(t *testing.T, shell, hook string, c walkCase) {
 		t.Errorf("%s steady = %v before and after the change, want %v (the call found %q; the walk finds %q, then %q)",
 			shell, got, want, file, before[1], after[1])
 	}
+}
+
+// skipIfFileAbove skips when a stray project file above root would make
+// "nothing found" untestable.
+func skipIfFileAbove(t *testing.T, root string) {
+	for d := root; ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(filepath.Join(d, dirconfig.FileName)); err == nil {
+			t.Skipf("%s exists above the test directory", filepath.Join(d, dirconfig.FileName))
+		}
+		if d == filepath.Dir(d) {
+			return
+		}
+	}
+}
+
+// markCall makes the layout under root look read by a call: everything in
+// it a minute old, and a mark half a minute old. It returns the mark and
+// a renewal deadline an hour ahead.
+func markCall(t *testing.T, root string) (mark string, deadline int64) {
+	now := time.Now()
+	old := now.Add(-time.Minute)
+	filepath.WalkDir(root, func(p string, _ fs.DirEntry, _ error) error {
+		os.Chtimes(p, old, old)
+		return nil
+	})
+	mark = filepath.Join(t.TempDir(), "mark")
+	writeFile(t, mark, "")
+	if err := os.Chtimes(mark, now.Add(-30*time.Second), now.Add(-30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	return mark, now.Unix() + 3600
+}
+
+// runSteady runs argv (a steadyScripts row and its arguments) with HOME at
+// root and AWSROLE_STATE as the facts say, makes change (nil: none)
+// between its two checks, and says whether each was steady.
+func runSteady(t *testing.T, shell, root string, argv []string, change func(*testing.T, string)) (first, second bool) {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = []string{"HOME=" + root, "PATH=" + os.Getenv("PATH"), "TERM=dumb", "LANG=C.UTF-8", "AWSROLE_STATE=s1"}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	out := bufio.NewReader(stdout)
+	first = readSteady(t, out, &stderr)
+	if change != nil {
+		change(t, root)
+	}
+	io.WriteString(stdin, "go\n")
+	second = readSteady(t, out, &stderr)
+	stdin.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("%s: %v\nstderr: %s", shell, err, &stderr)
+	}
+	return first, second
 }
 
 // readSteady reads one "steady N" line: true for status 0.
