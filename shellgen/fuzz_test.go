@@ -176,7 +176,7 @@ func decodeElvishDouble(q string) (string, error) {
 	return b.String(), nil
 }
 
-// decodeElvishSingle decodes elvish's '…' form, ” standing for a quote.
+// decodeElvishSingle decodes elvish's '…' form, where two quotes stand for one.
 func decodeElvishSingle(q string) (string, error) {
 	body := q[1 : len(q)-1]
 	if strings.Contains(strings.ReplaceAll(body, "''", ""), "'") {
