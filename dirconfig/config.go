@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -76,64 +75,6 @@ type Config struct {
 // user's ~/.aws/config), naming the file and the key's line.
 func (c *Config) KeyError(key string, err error) error {
 	return &Error{Path: c.Path, Line: c.lines[key], Key: key, Msg: err.Error()}
-}
-
-// dirKeys are the keys of .awsrole.toml, in the order messages list them.
-var dirKeys = []string{"role_arn", "sso_session", "sso_account_id", "sso_role_name", "region", "session_name", "duration", "external_id", "source_profile", "mfa_serial",
-	"via", "source_identity", "tags", "transitive_tag_keys", "policy_arns", "policy", "policy_file", "environment", "confirm"}
-
-// setDirKey validates the value of a known key and stores it in c.
-func setDirKey(c *Config, key string, v any) (err error) {
-	switch key {
-	case "role_arn":
-		var s string
-		if s, err = asString(v, strconv.Quote(exampleRoleARN)); err == nil {
-			err = ValidateRoleARN(s)
-		}
-		c.RoleARN = s
-	case "region":
-		c.Region, err = checkRegion(v)
-	case "session_name":
-		c.SessionName, err = checkSessionName(v)
-	case "duration":
-		c.Duration, err = checkDuration(v, roleDuration)
-	case "external_id":
-		c.ExternalID, err = checkExternalID(v)
-	case "source_profile":
-		c.SourceProfile, err = checkSourceProfile(v)
-	case "mfa_serial":
-		c.MFASerial, err = checkMFASerial(v)
-	case "sso_session":
-		c.SSOSession, err = checkSSOSession(v)
-	case "sso_account_id":
-		c.SSOAccountID, err = checkAccountID(v)
-	case "sso_role_name":
-		c.SSORoleName, err = checkPermissionSet(v)
-	case "via":
-		c.Via, err = checkVia(v)
-	case "source_identity":
-		c.SourceIdentity, err = checkSourceIdentity(v)
-	case "tags":
-		c.Tags, err = checkTags(v)
-	case "transitive_tag_keys":
-		c.TransitiveTagKeys, err = checkTransitiveKeys(v)
-	case "policy_arns":
-		c.PolicyARNs, err = checkPolicyARNs(v)
-	case "policy":
-		var s string
-		if s, err = asPolicyString(v); err == nil {
-			c.Policy, err = CheckPolicy(s)
-		}
-	case "policy_file":
-		c.PolicyFile, err = checkPolicyFile(v)
-	case "environment":
-		c.Environment, err = checkEnvironment(v)
-	case "confirm":
-		c.Confirm, err = checkBool(v, key)
-	default:
-		panic("dirconfig: no setter for " + key)
-	}
-	return err
 }
 
 // awsEnvKeys decide where requests go or run a command; awsrole takes them
@@ -217,15 +158,9 @@ func Parse(path string, data []byte) (*Config, error) {
 		approval: approvalOf(path, data, nil),
 		lines:    map[string]int{},
 	}
-	for _, k := range d.keys {
-		if slices.Contains(dirKeys, k) {
-			c.lines[k] = d.line(k)
-			if err := setDirKey(c, k, d.value(k)); err != nil {
-				return nil, d.keyErr(k, err)
-			}
-			continue
-		}
-		return nil, d.keyErr(k, dirKeyError(k, d.value(k)))
+	seen := func(k string) { c.lines[k] = d.line(k) }
+	if err := projectKeys.apply(d, c, seen, dirKeyError); err != nil {
+		return nil, err
 	}
 	if err := c.checkSSO(); err != nil {
 		return nil, err
@@ -250,7 +185,7 @@ func Parse(path string, data []byte) (*Config, error) {
 // dirKeyError explains why key may not appear in a per-directory file.
 func dirKeyError(key string, v any) error {
 	norm := normalizeKey(key)
-	if slices.Contains(userKeys, norm) {
+	if userKeys.has(norm) {
 		// Not a key of this file (those never get here): the user's own.
 		return fmt.Errorf("not allowed in a per-directory file; put it in %s", displayPath(UserConfigPath(xdgdir.Config())))
 	}
@@ -260,7 +195,7 @@ func dirKeyError(key string, v any) error {
 	if slices.Contains(credentialKeys, norm) {
 		return errors.New("credentials must not be in a per-directory file; remove it (and rotate the key if it was ever committed): awsrole takes base credentials from your environment or source_profile")
 	}
-	return unknownKey(key, v, dirKeys, dirAliases)
+	return unknownKey(key, v, projectKeys.names(), dirAliases)
 }
 
 // unknownKey builds the message for a key the file type does not know,

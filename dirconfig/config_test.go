@@ -152,119 +152,12 @@ func TestCorpusWantsAreDistinct(t *testing.T) {
 // TestLoadSpecialFiles covers inputs that cannot sit in the corpus as plain
 // text: raw bytes, and things at the path that are not regular files.
 func TestLoadSpecialFiles(t *testing.T) {
-	write := func(data string) func(*testing.T, string) {
-		return func(t *testing.T, path string) {
-			if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	tests := []struct {
-		name  string
-		setup func(t *testing.T, path string)
-		want  []string
-		is    error // errors.Is target, if any
-	}{
-		{"nul byte", write("role_arn = \"arn:aws:iam::123456789012:role/deploy\"\n\x00\n"),
-			[]string{"PATH:2: contains a NUL byte; this looks like a binary file, not TOML text"}, nil},
-		{"binary png", write("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00"),
-			[]string{"PATH:3: contains a NUL byte"}, nil},
-		{"latin-1 text", write("role_arn = \"arn:aws:iam::123456789012:role/deploy\"\nsession_name = \"M\xfcller\"\n"),
-			[]string{"PATH:2: is not valid UTF-8 (byte 0xfc); save it as UTF-8 text"}, nil},
-		{"binary garbage", write("\x80\xff\xfe\xfd\xfc\x81garbage\x1b[2J"),
-			[]string{"PATH:1: is not valid UTF-8 (byte 0x80)"}, nil},
-		{"utf-16", write("\xff\xfer\x00o\x00l\x00e\x00"),
-			[]string{"PATH:1: is UTF-16 text; save it as UTF-8"}, nil},
-		{"raw control character", write("role_arn = \"arn:aws:iam::123456789012:role/deploy\x01\"\n"),
-			[]string{"PATH:1: invalid TOML: TOML files cannot contain control characters"}, nil},
-		{"bom then typo", write("\uFEFFregoin = \"eu-west-1\"\n"),
-			[]string{"PATH:1: regoin: unknown key; did you mean region?"}, nil},
-		{"just over the limit", func(t *testing.T, path string) {
-			data := make([]byte, MaxFileSize+1)
-			for i := range data {
-				data[i] = '#'
-			}
-			write(string(data))(t, path)
-		}, []string{"PATH: file is 1048577 bytes, over the 1048576-byte limit"}, nil},
-		{"huge sparse file", func(t *testing.T, path string) {
-			f, err := os.Create(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			if err := f.Truncate(64 << 30); err != nil {
-				t.Skip("cannot make a sparse file:", err)
-			}
-		}, []string{"PATH: file is 68719476736 bytes, over the 1048576-byte limit"}, nil},
-		{"directory", func(t *testing.T, path string) {
-			if err := os.Mkdir(path, 0o755); err != nil {
-				t.Fatal(err)
-			}
-		}, []string{"PATH: is a directory, not a regular file; remove or rename it"}, nil},
-		{"symlink loop", func(t *testing.T, path string) {
-			other := filepath.Join(filepath.Dir(path), "other")
-			if err := errors.Join(os.Symlink(other, path), os.Symlink(path, other)); err != nil {
-				t.Fatal(err)
-			}
-		}, []string{"PATH: symlink loop; fix or remove the link"}, syscall.ELOOP},
-		{"self symlink", func(t *testing.T, path string) {
-			if err := os.Symlink(FileName, path); err != nil {
-				t.Fatal(err)
-			}
-		}, []string{"PATH: symlink loop"}, syscall.ELOOP},
-		{"dangling symlink", func(t *testing.T, path string) {
-			if err := os.Symlink("shared/awsrole.toml", path); err != nil {
-				t.Fatal(err)
-			}
-		}, []string{`PATH: is a dangling symlink (its target "shared/awsrole.toml" does not exist); fix or remove the link`}, fs.ErrNotExist},
-		{"fifo", func(t *testing.T, path string) {
-			if err := syscall.Mkfifo(path, 0o644); err != nil {
-				t.Skip("no FIFOs here:", err)
-			}
-		}, []string{"PATH: is a named pipe (FIFO), not a regular file"}, nil},
-		{"symlink to fifo", func(t *testing.T, path string) {
-			fifo := filepath.Join(filepath.Dir(path), "pipe")
-			if err := syscall.Mkfifo(fifo, 0o644); err != nil {
-				t.Skip("no FIFOs here:", err)
-			}
-			if err := os.Symlink(fifo, path); err != nil {
-				t.Fatal(err)
-			}
-		}, []string{"PATH: is a named pipe (FIFO)"}, nil},
-		{"socket", func(t *testing.T, path string) {
-			l, err := net.Listen("unix", path)
-			if err != nil {
-				t.Skip("cannot make a unix socket:", err)
-			}
-			t.Cleanup(func() { l.Close() })
-		}, []string{"PATH: is a socket, not a regular file"}, nil},
-		{"device", func(t *testing.T, path string) {
-			if err := os.Symlink(os.DevNull, path); err != nil {
-				t.Fatal(err)
-			}
-		}, []string{"PATH: is a device, not a regular file"}, nil},
-		{"missing", func(*testing.T, string) {},
-			[]string{"PATH: does not exist"}, fs.ErrNotExist},
-		{"parent is a file", nil, // see below
-			[]string{"PATH: a parent of this path is not a directory"}, syscall.ENOTDIR},
-		{"unreadable", func(t *testing.T, path string) {
-			// root reads any file whatever its mode, and these tests often
-			// run as root; TestPermissionMessage covers the message then.
-			if os.Geteuid() == 0 {
-				t.Skip("running as root: permissions do not stop reads")
-			}
-			write(`role_arn = "arn:aws:iam::123456789012:role/deploy"`)(t, path)
-			if err := os.Chmod(path, 0); err != nil {
-				t.Fatal(err)
-			}
-		}, []string{"PATH: cannot read it: permission denied"}, fs.ErrPermission},
-	}
-	for _, tt := range tests {
+	for _, tt := range specialFiles {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, FileName)
 			if tt.setup == nil {
-				write("x")(t, filepath.Join(dir, "file"))
+				writeData("x")(t, filepath.Join(dir, "file"))
 				path = filepath.Join(dir, "file", FileName)
 			} else {
 				tt.setup(t, path)
@@ -280,6 +173,118 @@ func TestLoadSpecialFiles(t *testing.T) {
 			}
 		})
 	}
+}
+
+// writeData is a setup that writes data at the path.
+func writeData(data string) func(*testing.T, string) {
+	return func(t *testing.T, path string) {
+		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// specialFiles are TestLoadSpecialFiles' cases: what is at the path
+// (setup nil: a parent of it is a file) and what Load says.
+var specialFiles = []struct {
+	name  string
+	setup func(t *testing.T, path string)
+	want  []string
+	is    error // errors.Is target, if any
+}{
+	{"nul byte", writeData("role_arn = \"arn:aws:iam::123456789012:role/deploy\"\n\x00\n"),
+		[]string{"PATH:2: contains a NUL byte; this looks like a binary file, not TOML text"}, nil},
+	{"binary png", writeData("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00"),
+		[]string{"PATH:3: contains a NUL byte"}, nil},
+	{"latin-1 text", writeData("role_arn = \"arn:aws:iam::123456789012:role/deploy\"\nsession_name = \"M\xfcller\"\n"),
+		[]string{"PATH:2: is not valid UTF-8 (byte 0xfc); save it as UTF-8 text"}, nil},
+	{"binary garbage", writeData("\x80\xff\xfe\xfd\xfc\x81garbage\x1b[2J"),
+		[]string{"PATH:1: is not valid UTF-8 (byte 0x80)"}, nil},
+	{"utf-16", writeData("\xff\xfer\x00o\x00l\x00e\x00"),
+		[]string{"PATH:1: is UTF-16 text; save it as UTF-8"}, nil},
+	{"raw control character", writeData("role_arn = \"arn:aws:iam::123456789012:role/deploy\x01\"\n"),
+		[]string{"PATH:1: invalid TOML: TOML files cannot contain control characters"}, nil},
+	{"bom then typo", writeData("\uFEFFregoin = \"eu-west-1\"\n"),
+		[]string{"PATH:1: regoin: unknown key; did you mean region?"}, nil},
+	{"just over the limit", func(t *testing.T, path string) {
+		data := make([]byte, MaxFileSize+1)
+		for i := range data {
+			data[i] = '#'
+		}
+		writeData(string(data))(t, path)
+	}, []string{"PATH: file is 1048577 bytes, over the 1048576-byte limit"}, nil},
+	{"huge sparse file", func(t *testing.T, path string) {
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if err := f.Truncate(64 << 30); err != nil {
+			t.Skip("cannot make a sparse file:", err)
+		}
+	}, []string{"PATH: file is 68719476736 bytes, over the 1048576-byte limit"}, nil},
+	{"directory", func(t *testing.T, path string) {
+		if err := os.Mkdir(path, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}, []string{"PATH: is a directory, not a regular file; remove or rename it"}, nil},
+	{"symlink loop", func(t *testing.T, path string) {
+		other := filepath.Join(filepath.Dir(path), "other")
+		if err := errors.Join(os.Symlink(other, path), os.Symlink(path, other)); err != nil {
+			t.Fatal(err)
+		}
+	}, []string{"PATH: symlink loop; fix or remove the link"}, syscall.ELOOP},
+	{"self symlink", func(t *testing.T, path string) {
+		if err := os.Symlink(FileName, path); err != nil {
+			t.Fatal(err)
+		}
+	}, []string{"PATH: symlink loop"}, syscall.ELOOP},
+	{"dangling symlink", func(t *testing.T, path string) {
+		if err := os.Symlink("shared/awsrole.toml", path); err != nil {
+			t.Fatal(err)
+		}
+	}, []string{`PATH: is a dangling symlink (its target "shared/awsrole.toml" does not exist); fix or remove the link`}, fs.ErrNotExist},
+	{"fifo", func(t *testing.T, path string) {
+		if err := syscall.Mkfifo(path, 0o644); err != nil {
+			t.Skip("no FIFOs here:", err)
+		}
+	}, []string{"PATH: is a named pipe (FIFO), not a regular file"}, nil},
+	{"symlink to fifo", func(t *testing.T, path string) {
+		fifo := filepath.Join(filepath.Dir(path), "pipe")
+		if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+			t.Skip("no FIFOs here:", err)
+		}
+		if err := os.Symlink(fifo, path); err != nil {
+			t.Fatal(err)
+		}
+	}, []string{"PATH: is a named pipe (FIFO)"}, nil},
+	{"socket", func(t *testing.T, path string) {
+		l, err := net.Listen("unix", path)
+		if err != nil {
+			t.Skip("cannot make a unix socket:", err)
+		}
+		t.Cleanup(func() { l.Close() })
+	}, []string{"PATH: is a socket, not a regular file"}, nil},
+	{"device", func(t *testing.T, path string) {
+		if err := os.Symlink(os.DevNull, path); err != nil {
+			t.Fatal(err)
+		}
+	}, []string{"PATH: is a device, not a regular file"}, nil},
+	{"missing", func(*testing.T, string) {},
+		[]string{"PATH: does not exist"}, fs.ErrNotExist},
+	{"parent is a file", nil, // see below
+		[]string{"PATH: a parent of this path is not a directory"}, syscall.ENOTDIR},
+	{"unreadable", func(t *testing.T, path string) {
+		// root reads any file whatever its mode, and these tests often
+		// run as root; TestPermissionMessage covers the message then.
+		if os.Geteuid() == 0 {
+			t.Skip("running as root: permissions do not stop reads")
+		}
+		writeData(`role_arn = "arn:aws:iam::123456789012:role/deploy"`)(t, path)
+		if err := os.Chmod(path, 0); err != nil {
+			t.Fatal(err)
+		}
+	}, []string{"PATH: cannot read it: permission denied"}, fs.ErrPermission},
 }
 
 // TestPermissionMessage checks the unreadable-file message without needing
@@ -435,7 +440,7 @@ func TestSuggestKey(t *testing.T) {
 		"mfa_serail": "mfa_serial", "source-profile": "source_profile",
 		"colour": "", "arn": "", "x": "", strings.Repeat("z", 10000): "",
 	} {
-		if got := suggestKey(key, dirKeys); got != want {
+		if got := suggestKey(key, projectKeys.names()); got != want {
 			t.Errorf("suggestKey(%.20q) = %q, want %q", key, got, want)
 		}
 	}

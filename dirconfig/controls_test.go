@@ -132,8 +132,13 @@ func TestPolicyFileTrust(t *testing.T) {
 	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), "limit") {
 		t.Errorf("huge policy file: %v", err)
 	}
-	// A link out of the project is not followed: a project's file may not
-	// make awsrole read what else the user can read.
+	checkPolicyLinkOut(t, dir, path)
+}
+
+// checkPolicyLinkOut: a link out of the project is not followed: a
+// project's file may not make awsrole read what else the user can read.
+func checkPolicyLinkOut(t *testing.T, dir, path string) {
+	t.Helper()
 	outside := filepath.Join(t.TempDir(), "p.json")
 	if err := os.WriteFile(outside, []byte(`{"Statement": []}`), 0o644); err != nil {
 		t.Fatal(err)

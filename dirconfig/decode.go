@@ -104,16 +104,25 @@ func tomlMessage(m, key string) string {
 			m = m[:i]
 		}
 	}
+	if quotesText(m) {
+		return "not valid TOML" + at + notRepeated
+	}
+	return strings.TrimSuffix(m, ".")
+}
+
+// quotesText reports whether a parser message may repeat the file: it holds
+// a digit, or quotes anything but TOML's punctuation.
+func quotesText(m string) bool {
 	quoted := false
 	for _, r := range m {
 		switch {
 		case r == '\'' || r == '"':
 			quoted = !quoted
 		case unicode.IsDigit(r), quoted && !strings.ContainsRune(".=[]{},'\"", r):
-			return "not valid TOML" + at + notRepeated
+			return true
 		}
 	}
-	return strings.TrimSuffix(m, ".")
+	return false
 }
 
 func lineAt(data []byte, off int) int { return 1 + bytes.Count(data[:off], []byte("\n")) }
@@ -212,90 +221,125 @@ const (
 	maxItems = 256 // '=' (keys), ',' (array items) and table headers
 )
 
+// The lexer states of precheck.
+const (
+	inNormal = iota
+	inComment
+	inBasic     // "..."
+	inLiteral   // '...'
+	inMLBasic   // """..."""
+	inMLLiteral // '''...'''
+)
+
+// shapeScan is precheck's lexer: where it is in data and what it has
+// counted so far.
+type shapeScan struct {
+	data                      []byte
+	state, depth, dots, items int
+	line                      int
+}
+
 // precheck scans data like a TOML lexer, skipping strings and comments, and
 // reports the first line where the file goes beyond the limits above.
 func precheck(data []byte) (line int, msg string) {
-	const (
-		normal = iota
-		comment
-		basic     // "..."
-		literal   // '...'
-		mlBasic   // """..."""
-		mlLiteral // '''...'''
-	)
-	state, depth, dots, items := normal, 0, 0, 0
-	line = 1
+	s := shapeScan{data: data, line: 1}
 	for i := 0; i < len(data); i++ {
-		c := data[i]
-		if c == '\n' {
-			line++
-			dots = 0
-			if state != mlBasic && state != mlLiteral {
-				state = normal // a comment ends; an unterminated string is the parser's to report
+		if data[i] == '\n' {
+			s.line++
+			s.dots = 0
+			if s.state != inMLBasic && s.state != inMLLiteral {
+				s.state = inNormal // a comment ends; an unterminated string is the parser's to report
 			}
 			continue
 		}
-		switch state {
-		case comment:
-		case basic, mlBasic:
-			switch {
-			case c == '\\':
-				if i+1 < len(data) && data[i+1] != '\n' {
-					i++
-				}
-			case c == '"' && state == basic:
-				state = normal
-			case c == '"' && bytes.HasPrefix(data[i:], []byte(`"""`)):
-				state = normal
-				i += closeLen(data[i:], '"')
+		switch s.state {
+		case inComment:
+		case inBasic, inMLBasic:
+			i = s.basic(i)
+		case inLiteral:
+			if data[i] == '\'' {
+				s.state = inNormal
 			}
-		case literal:
-			if c == '\'' {
-				state = normal
-			}
-		case mlLiteral:
+		case inMLLiteral:
 			if bytes.HasPrefix(data[i:], []byte("'''")) {
-				state = normal
+				s.state = inNormal
 				i += closeLen(data[i:], '\'')
 			}
 		default:
-			switch c {
-			case '#':
-				state = comment
-			case '"':
-				state = basic
-				if bytes.HasPrefix(data[i:], []byte(`"""`)) {
-					state = mlBasic
-					i += 2
-				}
-			case '\'':
-				state = literal
-				if bytes.HasPrefix(data[i:], []byte("'''")) {
-					state = mlLiteral
-					i += 2
-				}
-			case '[', '{':
-				if depth == 0 && c == '[' {
-					items++ // a table header, or an array value (counted once)
-				}
-				if depth++; depth > maxDepth {
-					return line, fmt.Sprintf("nested more than %d levels deep; an awsrole config file holds flat keys", maxDepth)
-				}
-			case ']', '}':
-				depth = max(depth-1, 0)
-			case '.':
-				if dots++; dots > maxDots {
-					return line, fmt.Sprintf("more than %d dots on one line outside strings; an awsrole config file holds flat keys", maxDots)
-				}
-			case '=', ',':
-				items++
-			}
-			if items > maxItems {
-				return line, fmt.Sprintf("more than %d keys and values; an awsrole config file holds a handful", maxItems)
+			if i, msg = s.normal(i); msg != "" {
+				return s.line, msg
 			}
 		}
 	}
 	return 0, ""
+}
+
+// basic steps over data[i] inside a basic string, single- or multi-line,
+// and returns the index of the last byte consumed.
+func (s *shapeScan) basic(i int) int {
+	c := s.data[i]
+	switch {
+	case c == '\\':
+		if i+1 < len(s.data) && s.data[i+1] != '\n' {
+			i++
+		}
+	case c == '"' && s.state == inBasic:
+		s.state = inNormal
+	case c == '"' && bytes.HasPrefix(s.data[i:], []byte(`"""`)):
+		s.state = inNormal
+		i += closeLen(s.data[i:], '"')
+	}
+	return i
+}
+
+// normal steps over data[i] outside strings and comments, counting what
+// the limits bound; it returns the index of the last byte consumed and, once
+// a limit is passed, what to say.
+func (s *shapeScan) normal(i int) (int, string) {
+	switch c := s.data[i]; c {
+	case '#':
+		s.state = inComment
+	case '"', '\'':
+		i = s.open(i, c)
+	case '[', '{':
+		if s.depth == 0 && c == '[' {
+			s.items++ // a table header, or an array value (counted once)
+		}
+		if s.depth++; s.depth > maxDepth {
+			return i, fmt.Sprintf("nested more than %d levels deep; an awsrole config file holds flat keys", maxDepth)
+		}
+	case ']', '}':
+		s.depth = max(s.depth-1, 0)
+	case '.':
+		if s.dots++; s.dots > maxDots {
+			return i, fmt.Sprintf("more than %d dots on one line outside strings; an awsrole config file holds flat keys", maxDots)
+		}
+	case '=', ',':
+		s.items++
+	}
+	if s.items > maxItems {
+		return i, fmt.Sprintf("more than %d keys and values; an awsrole config file holds a handful", maxItems)
+	}
+	return i, ""
+}
+
+// open starts a string at data[i], quoted with q, single- or multi-line.
+func (s *shapeScan) open(i int, q byte) int {
+	multi := bytes.HasPrefix(s.data[i:], []byte{q, q, q})
+	switch {
+	case q == '"' && multi:
+		s.state = inMLBasic
+	case q == '"':
+		s.state = inBasic
+	case multi:
+		s.state = inMLLiteral
+	default:
+		s.state = inLiteral
+	}
+	if multi {
+		i += 2
+	}
+	return i
 }
 
 // closeLen is how far past data[0] the closing delimiter of a multi-line

@@ -12,6 +12,8 @@ import (
 // and including "/", or "" if there is none. It costs one Lstat per level
 // and does not judge what it finds: anything at that name (a directory, a
 // dangling symlink, a FIFO) is returned for Load to report on.
+// The hooks walk the same levels at a prompt with test -e, which differs
+// for a dangling symlink and an unsearchable level (hooks/CONTRACT.md).
 func Find(dir string) (string, error) {
 	dir, err := filepath.Abs(dir)
 	if err != nil {

@@ -96,21 +96,28 @@ func judge(a approval, u *UserConfig) (t Trust, notTrustedDir, err error) {
 	case allowed:
 		return TrustAllowed, nil, nil
 	}
-	// An approval from before v2 keys is unambiguous for a path without
-	// control characters, from an entry recording that path: it counts, and
-	// is written again as v2 (a path with a newline needs a new allow).
-	if termsafe.Safe(a.path) {
-		switch allowed, err := entry(trustDir("allow"), a.legacy, a.path); {
-		case err != nil:
-			return TrustUnknown, notTrustedDir, err
-		case allowed:
-			if allow(a.path, a.gate) == nil && allow(a.path, a.key) == nil {
-				os.Remove(filepath.Join(trustDir("allow"), a.legacy))
-			}
-			return TrustAllowed, nil, nil
-		}
+	switch allowed, err := legacyAllowed(a); {
+	case err != nil:
+		return TrustUnknown, notTrustedDir, err
+	case allowed:
+		return TrustAllowed, nil, nil
 	}
 	return TrustUnknown, notTrustedDir, nil
+}
+
+// legacyAllowed reports whether an approval from before v2 keys allows a.
+// It is unambiguous for a path without control characters, from an entry
+// recording that path: it counts, and is written again as v2 (a path with
+// a newline needs a new allow).
+func legacyAllowed(a approval) (bool, error) {
+	if !termsafe.Safe(a.path) {
+		return false, nil
+	}
+	allowed, err := entry(trustDir("allow"), a.legacy, a.path)
+	if err == nil && allowed && allow(a.path, a.gate) == nil && allow(a.path, a.key) == nil {
+		os.Remove(filepath.Join(trustDir("allow"), a.legacy))
+	}
+	return allowed, err
 }
 
 // entry reports whether the trust store holds dir/name, checking that it
@@ -167,27 +174,6 @@ func Allow(c *Config) error {
 	}
 	return allow(a.path, a.key)
 }
-
-// AllowPath allows the file at path with its current content, whether or
-// not it validates, so a user can approve a file before fixing it.
-func AllowPath(path string) error {
-	path, err := filepath.Abs(path)
-	if err != nil {
-		return err
-	}
-	if c, err := Load(path); err == nil {
-		// A valid file is allowed as Load keys it: with its policy_file.
-		return Allow(c)
-	}
-	r, err := ReadRaw(path)
-	if err != nil {
-		return err
-	}
-	return allow(r.RealPath, allowKey(r.RealPath, r.Data, nil))
-}
-
-// Deny blocks c's path, whatever its content, and forgets allows for it.
-func Deny(c *Config) error { return DenyPath(c.realPath()) }
 
 // DenyPath blocks path, whatever it holds (it need not exist or be valid),
 // and forgets allows for it; a path with symlinks is denied where it lands.

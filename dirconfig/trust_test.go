@@ -54,20 +54,10 @@ func entries(t *testing.T, store, kind string) []string {
 	return names
 }
 
-func TestTrustLifecycle(t *testing.T) {
-	store := trustEnv(t)
-	path := filepath.Join(t.TempDir(), FileName)
-	mkfile(t, path, goodFile)
-	c := mustLoad(t, path)
-
-	wantTrust(t, c, nil, TrustUnknown)
-	wantTrust(t, c, &UserConfig{}, TrustUnknown)
-	if err := Allow(c); err != nil {
-		t.Fatal(err)
-	}
-	wantTrust(t, c, nil, TrustAllowed)
-
-	// The store is private: 0700 directories, 0600 files holding the path.
+// checkPrivateStore: the store is private: 0700 directories, 0600 files
+// holding the path; path is its one allowed file.
+func checkPrivateStore(t *testing.T, store, path string) {
+	t.Helper()
 	for _, d := range []string{store, filepath.Join(store, "allow")} {
 		if fi, err := os.Stat(d); err != nil || fi.Mode().Perm() != 0o700 {
 			t.Errorf("%s: mode %v, err %v; want 0700", d, fi.Mode().Perm(), err)
@@ -84,6 +74,22 @@ func TestTrustLifecycle(t *testing.T) {
 	if data, _ := os.ReadFile(entry); string(data) != path+"\n" {
 		t.Errorf("allow entry holds %q, want the path", data)
 	}
+}
+
+func TestTrustLifecycle(t *testing.T) {
+	store := trustEnv(t)
+	path := filepath.Join(t.TempDir(), FileName)
+	mkfile(t, path, goodFile)
+	c := mustLoad(t, path)
+
+	wantTrust(t, c, nil, TrustUnknown)
+	wantTrust(t, c, &UserConfig{}, TrustUnknown)
+	if err := Allow(c); err != nil {
+		t.Fatal(err)
+	}
+	wantTrust(t, c, nil, TrustAllowed)
+
+	checkPrivateStore(t, store, path)
 
 	// Any edit revokes trust.
 	mkfile(t, path, goodFile+"region = \"eu-west-1\"\n")

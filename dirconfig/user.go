@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/user"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -39,7 +38,7 @@ const (
 type UserConfig struct {
 	Path                 string        // $XDG_CONFIG_HOME/awsrole/config.toml (may not exist)
 	RefreshBefore        time.Duration // refresh credentials this long before expiry; default 5m, 10s..1h
-	SessionName          string        // default session name; "" means DefaultSessionName()
+	SessionName          string        // default session name; "" means DefaultSessionName of the login name
 	MFASerial            string        // default MFA device
 	MFACommand           string        // command printing an MFA code; "" means prompt
 	Duration             time.Duration // default role duration, 0 = STS default
@@ -56,9 +55,6 @@ type UserConfig struct {
 	EndpointIdle      time.Duration // awsrole serve exits after this long unused; default 1h
 	SSOLogin          string        // the sso_login key: SSOLoginManual (default) or SSOLoginAuto
 }
-
-// userKeys are the keys of the user config, in the order messages list them.
-var userKeys = []string{"refresh_before", "session_name", "mfa_serial", "mfa_command", "duration", "session_token_duration", "trusted_dirs", "sso_session", "source_identity", "console_federation_url", "environment_colors", "credentials", "endpoint_idle", "sso_login"}
 
 var userAliases = map[string]string{
 	"mfa_process":       "mfa_command",
@@ -116,55 +112,14 @@ func ParseUserConfig(path string, data []byte) (*UserConfig, error) {
 		return nil, err
 	}
 	u := defaultUserConfig(path)
-	for _, k := range d.keys {
-		if !slices.Contains(userKeys, k) {
-			return nil, d.keyErr(k, userKeyError(k, d.value(k)))
-		}
-		if err := setUserKey(u, k, d.value(k)); err != nil {
-			return nil, d.keyErr(k, err)
-		}
+	if err := userKeys.apply(d, u, nil, userKeyError); err != nil {
+		return nil, err
 	}
 	return u, nil
 }
 
-func setUserKey(u *UserConfig, key string, v any) (err error) {
-	switch key {
-	case "refresh_before":
-		u.RefreshBefore, err = checkDuration(v, refreshRange)
-	case "session_name":
-		u.SessionName, err = checkSessionName(v)
-	case "mfa_serial":
-		u.MFASerial, err = checkMFASerial(v)
-	case "mfa_command":
-		u.MFACommand, err = asString(v, `"op item get aws --otp"`)
-	case "duration":
-		u.Duration, err = checkDuration(v, roleDuration)
-	case "session_token_duration":
-		u.SessionTokenDuration, err = checkDuration(v, sessTokenRange)
-	case "trusted_dirs":
-		u.TrustedDirs, err = checkTrustedDirs(v)
-	case "sso_session":
-		u.SSOSession, err = checkSSOSession(v)
-	case "source_identity":
-		u.SourceIdentity, err = checkSourceIdentity(v)
-	case "console_federation_url":
-		u.ConsoleFederationURL, err = checkFederationURL(v)
-	case "environment_colors":
-		u.EnvironmentColors, err = checkColors(v)
-	case "credentials":
-		u.CredentialsMode, err = checkOneOf(v, CredentialsEnv, CredentialsEndpoint)
-	case "endpoint_idle":
-		u.EndpointIdle, err = checkDuration(v, idleRange)
-	case "sso_login":
-		u.SSOLogin, err = checkOneOf(v, SSOLoginManual, SSOLoginAuto)
-	default:
-		panic("dirconfig: no setter for " + key)
-	}
-	return err
-}
-
 func userKeyError(key string, v any) error {
-	if slices.Contains(dirKeys, key) && key != "source_identity" {
+	if projectKeys.has(key) {
 		return fmt.Errorf("belongs in a project's %s, not in the user config", FileName)
 	}
 	norm := normalizeKey(key)
@@ -174,7 +129,7 @@ func userKeyError(key string, v any) error {
 	if slices.Contains(credentialKeys, norm) {
 		return errors.New("credentials do not belong in awsrole's config; remove it and keep base credentials in your AWS environment or ~/.aws")
 	}
-	return unknownKey(key, v, userKeys, userAliases)
+	return unknownKey(key, v, userKeys.names(), userAliases)
 }
 
 // checkTrustedDirs takes an array of directory paths, expanding a leading ~.
@@ -208,6 +163,10 @@ func expandHome(p string) (string, error) {
 		}
 		return p, nil
 	}
+	// The user's own home for a "~" in the user's own config: $HOME, as
+	// the shell that wrote the line would expand it. Read here, at the one
+	// key that has a "~", not passed through every caller of
+	// LoadUserConfig.
 	home, err := os.UserHomeDir()
 	if err != nil || !filepath.IsAbs(home) {
 		return "", errors.New("starts with ~, but the home directory is unknown ($HOME is not set); write the full path")
@@ -215,22 +174,12 @@ func expandHome(p string) (string, error) {
 	return filepath.Join(home, p[1:]), nil
 }
 
-// DefaultSessionName is "awsrole-" and the user's login name, reduced to
-// what STS allows in a session name.
-func DefaultSessionName() string {
-	name := ""
-	if u, err := user.Current(); err == nil {
-		name = u.Username
-	}
-	if name == "" {
-		name = os.Getenv("USER")
-	}
-	return sessionNameFor(name)
-}
-
-// sessionNameFor turns a login name into a valid session name: characters
-// outside [\w+=,.@-] become '-', and the result is cut to 64 bytes.
-func sessionNameFor(login string) string {
+// DefaultSessionName is the session name for a user config and project
+// file that name none: "awsrole-" and login, the user's login name (given
+// by the caller, which reads the environment), reduced to what STS
+// allows in a session name: characters outside [\w+=,.@-] become '-', and
+// the result is cut to 64 bytes.
+func DefaultSessionName(login string) string {
 	if i := strings.LastIndexByte(login, '\\'); i >= 0 {
 		login = login[i+1:] // DOMAIN\user on Windows
 	}

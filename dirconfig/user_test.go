@@ -2,6 +2,7 @@ package dirconfig
 
 import (
 	"os"
+	"os/user"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -180,18 +181,27 @@ func TestSessionNameFor(t *testing.T) {
 		"under_score+plus=eq,com": "awsrole-under_score+plus=eq,com",
 	}
 	for login, want := range tests {
-		got := sessionNameFor(login)
+		got := DefaultSessionName(login)
 		if got != want {
-			t.Errorf("sessionNameFor(%q) = %q, want %q", login, got, want)
+			t.Errorf("DefaultSessionName(%q) = %q, want %q", login, got, want)
 		}
 		if _, err := checkSessionName(got); err != nil {
-			t.Errorf("sessionNameFor(%q) = %q, which is invalid: %v", login, got, err)
+			t.Errorf("DefaultSessionName(%q) = %q, which is invalid: %v", login, got, err)
 		}
 	}
-	if _, err := checkSessionName(DefaultSessionName()); err != nil {
-		t.Errorf("DefaultSessionName() = %q: %v", DefaultSessionName(), err)
+	if _, err := checkSessionName(DefaultSessionName(login(t))); err != nil {
+		t.Errorf("DefaultSessionName(%q) = %q: %v", login(t), DefaultSessionName(login(t)), err)
 	}
-	if !strings.HasPrefix(DefaultSessionName(), "awsrole") {
-		t.Errorf("DefaultSessionName() = %q", DefaultSessionName())
+	if !strings.HasPrefix(DefaultSessionName(login(t)), "awsrole") {
+		t.Errorf("DefaultSessionName(%q) = %q", login(t), DefaultSessionName(login(t)))
 	}
+}
+
+// login is the name of the user running the tests, as the engine finds it.
+func login(t *testing.T) string {
+	u, err := user.Current()
+	if err != nil {
+		return os.Getenv("USER")
+	}
+	return u.Username
 }

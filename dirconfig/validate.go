@@ -82,7 +82,6 @@ func ValidateRoleARN(s string) error {
 // message it returns follows the quoted value.
 func checkIAMARN(s, kind string, maxName int) error {
 	example := "arn:aws:iam::123456789012:" + kind + "/NAME"
-	what := map[string]string{"role": "a role", "mfa": "an MFA device"}[kind]
 	if !strings.HasPrefix(s, "arn:") {
 		switch {
 		case accountRE.MatchString(s):
@@ -96,52 +95,78 @@ func checkIAMARN(s, kind string, maxName int) error {
 	if len(f) < 6 {
 		return fmt.Errorf("is not a complete ARN (it needs 6 colon-separated fields); use the form %s", example)
 	}
-	partition, service, region, account, resource := f[1], f[2], f[3], f[4], f[5]
-	switch partition {
+	a := iamARN{partition: f[1], service: f[2], region: f[3], account: f[4], resource: f[5], kind: kind, example: example}
+	if err := a.checkPrefix(); err != nil {
+		return err
+	}
+	typ, rest, ok := strings.Cut(a.resource, "/")
+	if typ != kind || !ok {
+		return a.wrongResource(typ)
+	}
+	return a.checkName(rest, maxName)
+}
+
+// iamARN is an ARN split into its fields, checked as one of kind.
+type iamARN struct {
+	partition, service, region, account, resource string
+	kind, example                                 string
+}
+
+// checkPrefix checks the fields before the resource.
+func (a iamARN) checkPrefix() error {
+	switch a.partition {
 	case "aws", "aws-cn", "aws-us-gov":
 	case "":
-		return fmt.Errorf("has an empty partition; use aws, aws-cn or aws-us-gov, e.g. %s", example)
+		return fmt.Errorf("has an empty partition; use aws, aws-cn or aws-us-gov, e.g. %s", a.example)
 	default:
-		return fmt.Errorf("has unknown partition %s; use aws, aws-cn or aws-us-gov", quote(partition))
+		return fmt.Errorf("has unknown partition %s; use aws, aws-cn or aws-us-gov", quote(a.partition))
 	}
-	if service != "iam" {
-		if service == "sts" && strings.HasPrefix(resource, "assumed-role/") && kind == "role" {
-			role, _, _ := strings.Cut(strings.TrimPrefix(resource, "assumed-role/"), "/")
+	if a.service != "iam" {
+		if a.service == "sts" && strings.HasPrefix(a.resource, "assumed-role/") && a.kind == "role" {
+			role, _, _ := strings.Cut(strings.TrimPrefix(a.resource, "assumed-role/"), "/")
 			return fmt.Errorf("is an assumed-role session, not a role; use the role's ARN, e.g. %s",
-				quote("arn:"+partition+":iam::"+account+":role/"+role))
+				quote("arn:"+a.partition+":iam::"+a.account+":role/"+role))
 		}
-		return fmt.Errorf("is for service %s, not iam; use the form %s", quote(service), example)
+		return fmt.Errorf("is for service %s, not iam; use the form %s", quote(a.service), a.example)
 	}
-	if region != "" {
-		return fmt.Errorf("has region %s, but IAM ARNs have none (\"iam::\"); use the form %s", quote(region), example)
+	if a.region != "" {
+		return fmt.Errorf("has region %s, but IAM ARNs have none (\"iam::\"); use the form %s", quote(a.region), a.example)
 	}
-	if !accountRE.MatchString(account) {
+	if !accountRE.MatchString(a.account) {
 		hint := ""
-		if strings.ContainsAny(account, "- ") {
+		if strings.ContainsAny(a.account, "- ") {
 			hint = " (remove the dashes)"
 		}
-		return fmt.Errorf("has account %s, which is not 12 digits%s; use the form %s", quote(account), hint, example)
+		return fmt.Errorf("has account %s, which is not 12 digits%s; use the form %s", quote(a.account), hint, a.example)
 	}
-	typ, rest, ok := strings.Cut(resource, "/")
-	if typ == kind && !ok {
-		return fmt.Errorf("has no %s name; use the form %s", kind, example)
+	return nil
+}
+
+// wrongResource says what the resource, of type typ, is instead of
+// KIND/NAME.
+func (a iamARN) wrongResource(typ string) error {
+	what := map[string]string{"role": "a role", "mfa": "an MFA device"}[a.kind]
+	switch typ {
+	case a.kind:
+		return fmt.Errorf("has no %s name; use the form %s", a.kind, a.example)
+	case "user", "group", "policy", "instance-profile", "role", "mfa", "server-certificate",
+		"saml-provider", "oidc-provider", "sms-mfa":
+		return fmt.Errorf("names an IAM %s, not %s; use the form %s", typ, what, a.example)
+	case "root":
+		return fmt.Errorf("names the account root, not %s; use the form %s", what, a.example)
 	}
-	if typ != kind {
-		switch typ {
-		case "user", "group", "policy", "instance-profile", "role", "mfa", "server-certificate",
-			"saml-provider", "oidc-provider", "sms-mfa":
-			return fmt.Errorf("names an IAM %s, not %s; use the form %s", typ, what, example)
-		case "root":
-			return fmt.Errorf("names the account root, not %s; use the form %s", what, example)
-		}
-		return fmt.Errorf("has resource %s, which is not %s/NAME; use the form %s", quote(resource), kind, example)
-	}
+	return fmt.Errorf("has resource %s, which is not %s/NAME; use the form %s", quote(a.resource), a.kind, a.example)
+}
+
+// checkName checks [PATH/]NAME, what follows KIND/.
+func (a iamARN) checkName(rest string, maxName int) error {
+	kind := a.kind
 	path, name := "/", rest
 	if i := strings.LastIndexByte(rest, '/'); i >= 0 {
 		path, name = "/"+rest[:i+1], rest[i+1:]
 	}
 	if name == "" {
-		return fmt.Errorf("has an empty %s name (it ends with \"/\"); use the form %s", kind, example)
+		return fmt.Errorf("has an empty %s name (it ends with \"/\"); use the form %s", kind, a.example)
 	}
 	if n := len([]rune(name)); n > maxName {
 		return fmt.Errorf("has a %s name of %d characters; IAM allows at most %d", kind, n, maxName)

@@ -10,6 +10,8 @@
 # asks for. If it fails outside AWSROLE_DIR, the shell leaves the role all
 # the same with the restores the last successful answer gave. Sourcing it
 # twice registers once.
+#
+# fast-path contract v1 (hooks/CONTRACT.md)
 
 # __awsrole_apply runs the binary once; only a complete, successful answer
 # is used: a record with the changes under env and end set, the last field.

@@ -34,9 +34,6 @@ type Outcome struct {
 	Changed bool
 }
 
-// String returns the Action.
-func (o Outcome) String() string { return o.Action }
-
 // The outcomes Install and Uninstall report.
 func added(file string) Outcome   { return Outcome{file, "added hook to " + file, true} }
 func updated(file string) Outcome { return Outcome{file, "updated hook in " + file, true} }

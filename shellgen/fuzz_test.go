@@ -77,42 +77,51 @@ func fuzzQuote(f *testing.F, dialect string, decode func(string) (string, error)
 	for _, v := range corpusValues(f) {
 		f.Add(v)
 	}
-	f.Fuzz(func(t *testing.T, s string) {
-		q, err := shellgen.Quote(dialect, s)
-		if strings.Contains(s, "\x00") {
-			if err == nil {
-				t.Fatalf("Quote(%q) = %s, want an error for the NUL byte", s, q)
-			}
-			return
+	f.Fuzz(func(t *testing.T, s string) { checkQuote(t, dialect, decode, s) })
+}
+
+// checkQuote: s quoted for dialect is printable ASCII (but for json) and
+// decodes to s again; a NUL byte is refused, and so is invalid UTF-8 for
+// the dialects that cannot hold it. With the real-shell variable set, the
+// shells read it back too.
+func checkQuote(t *testing.T, dialect string, decode func(string) (string, error), s string) {
+	q, err := shellgen.Quote(dialect, s)
+	if strings.Contains(s, "\x00") {
+		if err == nil {
+			t.Fatalf("Quote(%q) = %s, want an error for the NUL byte", s, q)
 		}
-		if (dialect == "json" || dialect == "nu") && err != nil && !isUTF8(s) {
-			return
+		return
+	}
+	if (dialect == "json" || dialect == "nu") && err != nil && !isUTF8(s) {
+		return
+	}
+	if err != nil {
+		t.Fatalf("Quote(%q): %v", s, err)
+	}
+	if i := strings.IndexFunc(q, func(r rune) bool { return r < 0x20 || r >= 0x7f }); dialect != "json" && i >= 0 {
+		t.Fatalf("Quote(%q) = %q: byte %#x is not printable ASCII", s, q, q[i])
+	}
+	got, err := decode(q)
+	if err != nil {
+		t.Fatalf("Quote(%q) = %s: %v", s, q, err)
+	}
+	if got != s {
+		t.Fatalf("Quote(%q) = %s, which decodes to %q", s, q, got)
+	}
+	realShellRoundTrip(t, dialect, s)
+}
+
+// realShellRoundTrip has the dialect's shells read s back, when the
+// real-shell variable asks for it.
+func realShellRoundTrip(t *testing.T, dialect, s string) {
+	if os.Getenv(realShellEnv) == "" || dialect == "json" {
+		return
+	}
+	for _, r := range shellRunners() {
+		if r.dialect == dialect && !r.stdin {
+			roundTrip(t, r, []string{s})
 		}
-		if err != nil {
-			t.Fatalf("Quote(%q): %v", s, err)
-		}
-		if dialect != "json" {
-			for i := 0; i < len(q); i++ {
-				if q[i] < 0x20 || q[i] >= 0x7f {
-					t.Fatalf("Quote(%q) = %q: byte %#x is not printable ASCII", s, q, q[i])
-				}
-			}
-		}
-		got, err := decode(q)
-		if err != nil {
-			t.Fatalf("Quote(%q) = %s: %v", s, q, err)
-		}
-		if got != s {
-			t.Fatalf("Quote(%q) = %s, which decodes to %q", s, q, got)
-		}
-		if os.Getenv(realShellEnv) != "" && dialect != "json" {
-			for _, r := range shellRunners() {
-				if r.dialect == dialect && !r.stdin {
-					roundTrip(t, r, []string{s})
-				}
-			}
-		}
-	})
+	}
 }
 
 func isUTF8(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
@@ -131,15 +140,16 @@ func FuzzQuoteNu(f *testing.F) { fuzzQuote(f, "nu", decodeNu) }
 // '…' with ” for a quote, or "…" with \\, \" and \xNN.
 func decodeElvish(q string) (string, error) {
 	if len(q) >= 2 && q[0] == '\'' && q[len(q)-1] == '\'' {
-		body := q[1 : len(q)-1]
-		if strings.Contains(strings.ReplaceAll(body, "''", ""), "'") {
-			return "", fmt.Errorf("lone quote in %s", q)
-		}
-		return strings.ReplaceAll(body, "''", "'"), nil
+		return decodeElvishSingle(q)
 	}
 	if len(q) < 2 || q[0] != '"' || q[len(q)-1] != '"' {
 		return "", fmt.Errorf("not quoted: %s", q)
 	}
+	return decodeElvishDouble(q)
+}
+
+// decodeElvishDouble decodes elvish's "…" form, with \\, \" and \xNN.
+func decodeElvishDouble(q string) (string, error) {
 	var b strings.Builder
 	body := q[1 : len(q)-1]
 	for i := 0; i < len(body); i++ {
@@ -164,6 +174,15 @@ func decodeElvish(q string) (string, error) {
 		}
 	}
 	return b.String(), nil
+}
+
+// decodeElvishSingle decodes elvish's '…' form, where two quotes stand for one.
+func decodeElvishSingle(q string) (string, error) {
+	body := q[1 : len(q)-1]
+	if strings.Contains(strings.ReplaceAll(body, "''", ""), "'") {
+		return "", fmt.Errorf("lone quote in %s", q)
+	}
+	return strings.ReplaceAll(body, "''", "'"), nil
 }
 
 // decodeNu is a strict model of nuQuote: "…" with \\, \" and \u{X…}.
@@ -241,28 +260,33 @@ func decodePosix(q string) (string, error) {
 		if i+1 >= len(inner) {
 			return "", errors.New("trailing backslash")
 		}
-		i++
-		switch inner[i] {
-		case '\\', '\'':
-			b.WriteByte(inner[i])
-		case 't':
-			b.WriteByte('\t')
-		case 'n':
-			b.WriteByte('\n')
-		case 'r':
-			b.WriteByte('\r')
-		case 'x':
-			v, err := hexByte(inner[i+1:])
-			if err != nil {
-				return "", err
-			}
-			b.WriteByte(v)
-			i += 2
-		default:
-			return "", fmt.Errorf("unexpected escape \\%c", inner[i])
+		c, n, err := posixEscape(inner[i+1:])
+		if err != nil {
+			return "", err
 		}
+		b.WriteByte(c)
+		i += n
 	}
 	return b.String(), nil
+}
+
+// posixEscape decodes the escape after a backslash in $'…' (esc starts
+// just after it): the byte, and how many bytes of esc it took.
+func posixEscape(esc string) (byte, int, error) {
+	switch esc[0] {
+	case '\\', '\'':
+		return esc[0], 1, nil
+	case 't':
+		return '\t', 1, nil
+	case 'n':
+		return '\n', 1, nil
+	case 'r':
+		return '\r', 1, nil
+	case 'x':
+		v, err := hexByte(esc[1:])
+		return v, 3, err
+	}
+	return 0, 0, fmt.Errorf("unexpected escape \\%c", esc[0])
 }
 
 // decodeFish models fish's reading of single-quoted runs joined to unquoted

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/awsrole/awsrole/internal/testrig"
 	"github.com/awsrole/awsrole/shellgen"
 )
 
@@ -49,9 +50,7 @@ __awsrole_failed
 	}
 	for shell, argv := range runs {
 		t.Run(shell, func(t *testing.T) {
-			if _, err := exec.LookPath(shell); err != nil {
-				t.Skipf("%s not installed", shell)
-			}
+			testrig.Tool(t, shell, ".ci/run installs it")
 			n := 0
 			for _, v := range hostileValues() {
 				if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
@@ -60,37 +59,7 @@ __awsrole_failed
 				if n++; n > 12 {
 					break
 				}
-				dir := t.TempDir()
-				role, tok, region, profile := "ASIAROLE", "tok", "eu-west-1", "corp"
-				answer, err := shellgen.Answer(shell, nil, &shellgen.Facts{Mark: filepath.Join(dir, "mark"), Leave: []shellgen.Restore{
-					{Name: "AWS_ACCESS_KEY_ID", Set: &role, Original: &v},
-					{Name: "AWS_SESSION_TOKEN", Set: &tok},
-					{Name: "AWS_PROFILE", Original: &profile},
-					{Name: "AWS_REGION", Set: &region, Original: &profile},
-				}})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(filepath.Join(dir, "answer"), []byte(answer), 0o600); err != nil {
-					t.Fatal(err)
-				}
-				a := argv(t, dir, answer)
-				cmd := exec.Command(a[0], a[1:]...)
-				cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "LANG=C.UTF-8"}
-				cmd.Dir = dir
-				if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
-					t.Fatalf("%s: %v\n%s", shell, err, out)
-				}
-				data, err := os.ReadFile(filepath.Join(dir, "env"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				env := map[string]string{}
-				for _, kv := range strings.Split(string(data), "\x00") {
-					if k, val, ok := strings.Cut(kv, "="); ok {
-						env[k] = val
-					}
-				}
+				env := leaveEnv(t, shell, argv, v)
 				for name, want := range map[string]string{"AWS_ACCESS_KEY_ID": v, "AWS_PROFILE": "corp", "AWS_REGION": "mine"} {
 					if got, ok := env[name]; !ok || got != want {
 						t.Errorf("%s after leaving: %s = %q (set %v), want %q", shell, name, got, ok, want)
@@ -104,4 +73,43 @@ __awsrole_failed
 			}
 		})
 	}
+}
+
+// leaveEnv renders an answer whose leave code gives AWS_ACCESS_KEY_ID back
+// its original v, runs it in shell with argv, and returns the environment
+// the shell was left with.
+func leaveEnv(t *testing.T, shell string, argv func(t *testing.T, dir, answer string) []string, v string) map[string]string {
+	t.Helper()
+	dir := t.TempDir()
+	role, tok, region, profile := "ASIAROLE", "tok", "eu-west-1", "corp"
+	answer, err := shellgen.Answer(shell, nil, &shellgen.Facts{Mark: filepath.Join(dir, "mark"), Leave: []shellgen.Restore{
+		{Name: "AWS_ACCESS_KEY_ID", Set: &role, Original: &v},
+		{Name: "AWS_SESSION_TOKEN", Set: &tok},
+		{Name: "AWS_PROFILE", Original: &profile},
+		{Name: "AWS_REGION", Set: &region, Original: &profile},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "answer"), []byte(answer), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a := argv(t, dir, answer)
+	cmd := exec.Command(a[0], a[1:]...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "LANG=C.UTF-8"}
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
+		t.Fatalf("%s: %v\n%s", shell, err, out)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	for _, kv := range strings.Split(string(data), "\x00") {
+		if k, val, ok := strings.Cut(kv, "="); ok {
+			env[k] = val
+		}
+	}
+	return env
 }

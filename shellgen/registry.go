@@ -105,13 +105,6 @@ func renderHook(s Shell, binPath string) (string, error) {
 	return strings.ReplaceAll(script, hooks.Placeholder, quoted), nil
 }
 
-// RCLine returns the block `awsrole install` writes for shell: for bash and
-// zsh `eval "$(BIN hook SHELL)"`, for fish `BIN hook fish | source`.
-func RCLine(shell, binPath string) (string, error) {
-	in, err := InstallFor(shell, binPath, func(string) string { return "/nonexistent" })
-	return in.Block, err
-}
-
 // InstallFor returns what `awsrole install shell` writes, and where.
 func InstallFor(shell, binPath string, env func(string) string) (Install, error) {
 	s, err := Get(shell, UseInstall)

@@ -145,20 +145,8 @@ func shellRunners() []shellRunner {
 func roundTrip(t *testing.T, r shellRunner, values []string) {
 	t.Helper()
 	testrig.Tool(t, r.argv[0], ".ci/run installs it")
-	if r.utf8Only {
-		var valid []string
-		for _, v := range values {
-			if utf8.ValidString(v) {
-				valid = append(valid, v)
-			}
-		}
-		values = valid
-	}
-	dump, done := r.dump, r.done
-	if dump == nil {
-		dump = func(file string) string { return "env -0 > " + file + "\n" }
-		done = func(file string) string { return "echo done > " + file + "\n" }
-	}
+	values = r.takes(values)
+	dump, done := r.dumpDone()
 	dir := t.TempDir()
 	for _, sub := range []string{"code", "out"} {
 		if err := os.Mkdir(filepath.Join(dir, sub), 0o755); err != nil {
@@ -223,6 +211,31 @@ func roundTrip(t *testing.T, r shellRunner, values []string) {
 	if matches, _ := filepath.Glob(filepath.Join(dir, "*PWNED*")); len(matches) > 0 {
 		t.Errorf("a value was executed: %v exists", matches)
 	}
+}
+
+// takes is the values the runner's shell can hold: the UTF-8 ones for a
+// shell whose strings are UTF-8 only.
+func (r shellRunner) takes(values []string) []string {
+	if !r.utf8Only {
+		return values
+	}
+	var valid []string
+	for _, v := range values {
+		if utf8.ValidString(v) {
+			valid = append(valid, v)
+		}
+	}
+	return valid
+}
+
+// dumpDone is the code that dumps the environment to a file and the code
+// that says a batch is done: the runner's own, or a POSIX shell's.
+func (r shellRunner) dumpDone() (dump, done func(file string) string) {
+	if r.dump != nil {
+		return r.dump, r.done
+	}
+	return func(file string) string { return "env -0 > " + file + "\n" },
+		func(file string) string { return "echo done > " + file + "\n" }
 }
 
 func runShell(t *testing.T, r shellRunner, dir, script string) {

@@ -18,9 +18,6 @@ type Change struct {
 	Value *string
 }
 
-// Lookup returns the shell `awsrole export` accepts under name.
-func Lookup(name string) (Shell, error) { return Get(name, UseExport) }
-
 // Render exports env (nil value means unset) for the named shell.
 func Render(shell string, env map[string]*string) (string, error) {
 	s, err := lookupAny(shell)

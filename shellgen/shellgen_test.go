@@ -168,7 +168,10 @@ func TestQuote(t *testing.T) {
 	}
 }
 
-func TestHookAndRCLine(t *testing.T) {
+// badBinPaths are binary paths neither a hook nor an rc line is made for.
+var badBinPaths = []string{"", "-awsrole", "bin/awsrole", "./awsrole", "/a\x00b"}
+
+func TestHook(t *testing.T) {
 	const bin = "/opt/my tools/it's/awsrole"
 	for _, shell := range shellgen.Names(shellgen.UsePrompt) {
 		hook, err := shellgen.Hook(shell, bin)
@@ -185,10 +188,16 @@ func TestHookAndRCLine(t *testing.T) {
 			t.Errorf("Hook(%s) did not fail", shell)
 		}
 	}
-	for _, bad := range []string{"", "-awsrole", "bin/awsrole", "./awsrole", "/a\x00b"} {
+	for _, bad := range badBinPaths {
 		if _, err := shellgen.Hook("bash", bad); err == nil {
 			t.Errorf("Hook with binary path %q did not fail", bad)
 		}
+	}
+}
+
+func TestRCLine(t *testing.T) {
+	const bin = "/opt/my tools/it's/awsrole"
+	for _, bad := range badBinPaths {
 		if _, err := shellgen.RCLine("bash", bad); err == nil {
 			t.Errorf("RCLine with binary path %q did not fail", bad)
 		}

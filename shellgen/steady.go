@@ -11,6 +11,10 @@ import (
 	"github.com/awsrole/awsrole/internal/transition"
 )
 
+// FastPathVersion is the version of the fast-path contract (hooks/CONTRACT.md)
+// that Facts and the hooks implement; every hook script names it.
+const FastPathVersion = 1
+
 // Facts are what a hook with a fast path (bash, zsh, fish) checks, with builtins only, to skip
 // starting a process: while the nearest .awsrole.toml is still File,
 // neither it nor any of Watch is newer than Mark, AWSROLE_STATE is still
@@ -18,7 +22,8 @@ import (
 // shell holds the credential endpoint's URI) still runs, another call would
 // change nothing. When the shell leaves every project while Leave is set, it
 // runs Leave's restores itself; so does every hook (nushell and elvish
-// included) when a call fails outside AWSROLE_DIR.
+// included) when a call fails outside AWSROLE_DIR. hooks/CONTRACT.md is
+// the contract in full, with where the hooks' walk and dirconfig.Find differ.
 type Facts struct {
 	File, State, Mark string
 	Deadline          int64
@@ -90,16 +95,6 @@ func procWords(p Process) []string {
 type Restore struct {
 	Name          string
 	Set, Original *string
-}
-
-// Steady renders f for the named shell's hook: "" for a hook that has no
-// fast path.
-func Steady(shell string, f Facts) (string, error) {
-	s, err := lookupAny(shell)
-	if err != nil {
-		return "", err
-	}
-	return s.Steady(f)
 }
 
 // posixSteady renders f as bash/zsh variables (not exported) for the hook;

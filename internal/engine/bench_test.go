@@ -77,7 +77,7 @@ func newBenchWorld(b *testing.B) *benchWorld {
 	if err := os.WriteFile(file, []byte("role_arn = \""+benchRole+"\"\n"), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	if err := dirconfig.AllowPath(file); err != nil {
+	if err := allowPath(file); err != nil {
 		b.Fatal(err)
 	}
 	w.env = map[string]string{

@@ -95,7 +95,7 @@ func (w *failWorld) writeFile(t *testing.T, dir, content string) {
 	if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := dirconfig.AllowPath(file); err != nil {
+	if err := allowPath(file); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -70,7 +70,7 @@ func TestBrokenFileLeaves(t *testing.T) {
 			mkdir(t, evil)
 			tc.make(t, evil)
 			if tc.allow {
-				if err := dirconfig.AllowPath(filepath.Join(evil, dirconfig.FileName)); err != nil {
+				if err := allowPath(filepath.Join(evil, dirconfig.FileName)); err != nil {
 					t.Fatal(err)
 				}
 			}

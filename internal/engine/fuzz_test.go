@@ -79,7 +79,7 @@ func FuzzHostileFiles(f *testing.F) {
 		w := newFailWorld(t)
 		w.writeFile(t, filepath.Join(w.home, "evil"), "role_arn = \""+roleB+"\"\npolicy_file = \"p.json\"\n")
 		write(t, filepath.Join(w.home, "evil"), "p.json", `{"Statement": []}`)
-		if err := dirconfig.AllowPath(filepath.Join(w.home, "evil", dirconfig.FileName)); err != nil {
+		if err := allowPath(filepath.Join(w.home, "evil", dirconfig.FileName)); err != nil {
 			t.Fatal(err)
 		}
 		w.cd(t, w.a)
@@ -117,7 +117,7 @@ func FuzzHostileFiles(f *testing.F) {
 		}
 		plant(t, p, kind, content)
 		if target == atApprovedProject && kind == asContent {
-			dirconfig.AllowPath(p) // what cannot be read cannot be approved
+			allowPath(p) // what cannot be read cannot be approved
 		}
 
 		done := make(chan struct{})

@@ -72,7 +72,7 @@ func (s Stores) NewProject(cfg *dirconfig.Config, user *dirconfig.UserConfig, or
 func (s Stores) newRequest(cfg *dirconfig.Config, user *dirconfig.UserConfig) (credreq.Request, error) {
 	req := credreq.Request{
 		RoleARN:       cfg.RoleARN,
-		SessionName:   cmp.Or(cfg.SessionName, user.SessionName, dirconfig.DefaultSessionName()),
+		SessionName:   cmp.Or(cfg.SessionName, user.SessionName, dirconfig.DefaultSessionName(s.userName())),
 		ExternalID:    cfg.ExternalID,
 		SourceProfile: cfg.SourceProfile,
 		MFASerial:     cfg.MFASerial,
@@ -239,10 +239,7 @@ func (st Stores) expandSourceIdentity(s string) (string, error) {
 	if s == "" || !strings.Contains(s, dirconfig.UserPlaceholder) {
 		return s, nil
 	}
-	name := ""
-	if st.UserName != nil {
-		name = st.UserName()
-	}
+	name := st.userName()
 	if i := strings.LastIndexByte(name, '\\'); i >= 0 {
 		name = name[i+1:]
 	}
@@ -251,4 +248,14 @@ func (st Stores) expandSourceIdentity(s string) (string, error) {
 		return "", fmt.Errorf("with {user} as %q: %w", name, err)
 	}
 	return out, nil
+}
+
+// userName is the local user's login name (Stores.UserName), "" when
+// not given. The default session name and {user} in source_identity both
+// come from it.
+func (s Stores) userName() string {
+	if s.UserName == nil {
+		return ""
+	}
+	return s.UserName()
 }

@@ -84,6 +84,13 @@ func CheckParents(dir string) error {
 
 // walkStop is where a walk up from dir ends: $HOME when dir is under it,
 // as written or where it really is (a home on a linked path), else "/".
+//
+// $HOME is read here, where it decides something, and not passed in: it
+// bounds the ownership walk under every private file awsrole reads or
+// writes (state, credential cache, trust store, tokens, endpoint), so an
+// explicit value would travel through every call of every store. It is
+// one of the environment reads the architecture allows outside cmd and
+// xdgdir (issue #18).
 func walkStop(dir string) string {
 	home := os.Getenv("HOME")
 	if !filepath.IsAbs(home) {

@@ -65,28 +65,32 @@ func ReadLimited(path string, limit int64, follow bool, check func(fs.FileInfo) 
 			return nil, fi, err
 		}
 	}
-	// Files under /proc and /sys say size 0 and hold more: read to the
-	// limit whatever the size says, one byte over to tell.
-	chunk := make([]byte, min(limit+1, max(fi.Size()+1, 4096)))
-	var data []byte
+	data, err := readFD(fd, path, fi.Size(), limit)
+	return data, fi, err
+}
+
+// readFD reads fd, which says it holds size bytes, to its end with plain
+// read calls: ErrWouldBlock instead of waiting, a *TooBigError past limit.
+// Files under /proc and /sys say size 0 and hold more: it reads to the
+// limit whatever the size says, one byte over to tell.
+func readFD(fd int, path string, size, limit int64) ([]byte, error) {
+	chunk := make([]byte, min(limit+1, max(size+1, 4096)))
+	data := []byte{}
 	for {
 		n, err := syscall.Read(fd, chunk)
 		switch {
 		case err == syscall.EINTR:
 			continue
 		case err == syscall.EAGAIN:
-			return nil, fi, ErrWouldBlock
+			return nil, ErrWouldBlock
 		case err != nil:
-			return nil, fi, &fs.PathError{Op: "read", Path: path, Err: err}
+			return nil, &fs.PathError{Op: "read", Path: path, Err: err}
 		case n == 0:
-			if data == nil {
-				data = []byte{}
-			}
-			return data, fi, nil
+			return data, nil
 		}
 		data = append(data, chunk[:n]...)
 		if int64(len(data)) > limit {
-			return nil, fi, &TooBigError{Size: int64(len(data))}
+			return nil, &TooBigError{Size: int64(len(data))}
 		}
 	}
 }

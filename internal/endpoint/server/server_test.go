@@ -427,7 +427,7 @@ func TestRevoked(t *testing.T) {
 	if status, body := get(t, url, "", s.Token); status != 200 {
 		t.Fatalf("before: %d %s", status, body)
 	}
-	if err := dirconfig.Deny(testCfg); err != nil {
+	if err := dirconfig.DenyPath(testCfg.Path); err != nil {
 		t.Fatal(err)
 	}
 	for n := range 2 {

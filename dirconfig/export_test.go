@@ -1,0 +1,27 @@
+package dirconfig
+
+import "path/filepath"
+
+// Test-only entry points: the CLI allows what Load accepts (Allow) and
+// denies by path (DenyPath).
+
+// AllowPath allows the file at path with its current content, whether or
+// not it validates, so a user can approve a file before fixing it.
+func AllowPath(path string) error {
+	path, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	if c, err := Load(path); err == nil {
+		// A valid file is allowed as Load keys it: with its policy_file.
+		return Allow(c)
+	}
+	r, err := ReadRaw(path)
+	if err != nil {
+		return err
+	}
+	return allow(r.RealPath, allowKey(r.RealPath, r.Data, nil))
+}
+
+// Deny blocks c's path, whatever its content, and forgets allows for it.
+func Deny(c *Config) error { return DenyPath(c.realPath()) }

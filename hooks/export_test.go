@@ -1,0 +1,4 @@
+package hooks
+
+// String returns the Action, for test failures.
+func (o Outcome) String() string { return o.Action }
