@@ -22,6 +22,7 @@ import (
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/stsstub"
 	"github.com/awsrole/awsrole/internal/testrig"
+	"github.com/awsrole/awsrole/internal/testrig/hermetic"
 )
 
 // The user's own long-term key, known to the stub.
@@ -56,6 +57,7 @@ func sp(s string) *string { return &s }
 // its own STS stub, and the environment shells start with.
 type world struct {
 	t    testing.TB
+	h    *hermetic.World
 	root string
 	home string
 	stub *stsstub.Server
@@ -93,50 +95,18 @@ var managedVars = []string{
 func newWorld(t testing.TB) *world {
 	t.Helper()
 	trackSources()
-	root := t.TempDir()
-	home := filepath.Join(root, "home")
-	w := &world{t: t, root: root, home: home}
-	for _, d := range []string{".aws", ".config", ".local/state", ".cache", ".local/share", "plain"} {
-		if err := os.MkdirAll(filepath.Join(home, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	stub, err := stsstub.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stub.Close)
-	stub.AddUser(userKey, userSecret, userARN)
-	w.stub = stub
-	w.write(".aws/config", "[default]\nregion = us-east-1\n")
-	w.write(".aws/credentials", "")
-	w.env = map[string]*string{
-		"HOME":                        sp(home),
-		"USER":                        sp("alice"),
-		"LOGNAME":                     sp("alice"),
-		"PATH":                        sp(os.Getenv("PATH")),
-		"LANG":                        sp("C.UTF-8"),
-		"LC_ALL":                      sp("C.UTF-8"),
-		"TERM":                        sp("dumb"),
-		"XDG_CONFIG_HOME":             sp(filepath.Join(home, ".config")),
-		"XDG_STATE_HOME":              sp(filepath.Join(home, ".local", "state")),
-		"XDG_CACHE_HOME":              sp(filepath.Join(home, ".cache")),
-		"XDG_DATA_HOME":               sp(filepath.Join(home, ".local", "share")),
-		"AWS_ENDPOINT_URL_STS":        sp(stub.URL),
-		"AWS_CONFIG_FILE":             sp(filepath.Join(home, ".aws", "config")),
-		"AWS_SHARED_CREDENTIALS_FILE": sp(filepath.Join(home, ".aws", "credentials")),
-		"AWS_EC2_METADATA_DISABLED":   sp("true"),
-	}
-	for k, v := range originals() {
-		w.env[k] = v
-	}
-	return w
+	h := hermetic.NewT(t, hermetic.Options{
+		User:    hermetic.User{Key: userKey, Secret: userSecret, ARN: userARN},
+		Session: true, Env: originals(), Dirs: []string{"plain"},
+		Files: map[string]string{".aws/config": "[default]\nregion = us-east-1\n", ".aws/credentials": ""},
+	})
+	return &world{t: t, h: h, root: h.Root, home: h.Home, stub: h.Stub, env: h.Env}
 }
 
-func (w *world) stateDir() string     { return filepath.Join(*w.env["XDG_STATE_HOME"], "awsrole") }
+func (w *world) stateDir() string     { return w.h.Dir("XDG_STATE_HOME") }
 func (w *world) snapshotsDir() string { return filepath.Join(w.stateDir(), "snapshots") }
 func (w *world) cacheDir() string {
-	return filepath.Join(*w.env["XDG_CACHE_HOME"], "awsrole", "credentials")
+	return w.h.Dir("XDG_CACHE_HOME", "credentials")
 }
 
 // environ is env as a process environment.
@@ -157,7 +127,7 @@ func with(base map[string]*string, over map[string]*string) map[string]*string {
 // write writes a file relative to HOME (or absolute).
 func (w *world) write(rel, content string) string {
 	w.t.Helper()
-	return testrig.Write(w.t, w.home, rel, content)
+	return w.h.Write(w.t, rel, content)
 }
 
 // project creates dir (relative to HOME unless absolute) with a
