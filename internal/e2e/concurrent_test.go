@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/awsrole/awsrole/internal/testrig/ptyshell"
+
 	"github.com/awsrole/awsrole/internal/stsstub"
 )
 
@@ -95,7 +97,7 @@ func exportedKeys(t *testing.T, r *rig, proj string, results []exportResult) map
 			t.Errorf("process %d: evaluating its output in bash: %v\noutput: %q", i, err, res.stdout)
 			continue
 		}
-		env := parseEnv0(t, string(out))
+		env := ptyshell.ParseEnv0(t, string(out))
 		wantActive(t, r, "process "+strconv.Itoa(i), env, roleDeploy, proj, "eu-west-1")
 		if k := env["AWS_ACCESS_KEY_ID"]; k != nil {
 			keys[*k] = res.stdout

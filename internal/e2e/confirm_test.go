@@ -46,7 +46,7 @@ func testConfirm(t *testing.T, kind string) {
 
 	for _, answer := range []string{"n", "", "^C"} {
 		pend := s.Begin(s.Cd(p))
-		s.WaitFor(pend.start, confirmQuestion)
+		s.WaitFor(pend.Start, confirmQuestion)
 		var full string
 		if answer == "^C" {
 			s.Interrupt()
@@ -71,7 +71,7 @@ func testConfirm(t *testing.T, kind string) {
 	}
 
 	pend := s.Begin(s.Cd(p))
-	s.WaitFor(pend.start, confirmQuestion)
+	s.WaitFor(pend.Start, confirmQuestion)
 	s.Send("y")
 	s.Finish(pend)
 	wantActive(t, r, "after y", s.Managed(), roleDeploy, p, "eu-west-1")
@@ -91,7 +91,7 @@ func testConfirm(t *testing.T, kind string) {
 	// A new shell asks again.
 	s2 := r.startShell(kind, "", nil)
 	pend = s2.Begin(s2.Cd(p))
-	s2.WaitFor(pend.start, confirmQuestion)
+	s2.WaitFor(pend.Start, confirmQuestion)
 	s2.Send("yes")
 	s2.Finish(pend)
 	wantActive(t, r, "the new shell after yes", s2.Managed(), roleDeploy, p, "eu-west-1")

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/awsrole/awsrole/internal/testrig/ptyshell"
 )
 
 // 5. direnv (issue 4): `awsrole install direnv`, an .envrc with `use awsrole`
@@ -17,7 +19,7 @@ const roleInline = "arn:aws:iam::222222222222:role/inline"
 // documentation says.
 func (r *rig) direnvHook(kind string) {
 	r.t.Helper()
-	r.appendFile(shellTable[kind].rc, shellTable[kind].direnv)
+	r.appendFile(ptyshell.Table[kind].RC, ptyshell.Table[kind].Direnv)
 }
 
 // envrc writes dir/.envrc and approves it with `direnv allow`.
@@ -54,7 +56,7 @@ func wantDirenvActive(t *testing.T, what string, env map[string]*string, role, d
 
 func TestDirenv(t *testing.T) {
 	forEachShell(t, func(t *testing.T, kind string) {
-		if shellTable[kind].direnv == "" {
+		if ptyshell.Table[kind].Direnv == "" {
 			t.Skipf("no direnv hook for %s in the shell table", kind)
 		}
 		r := newRig(t, map[string]*string{

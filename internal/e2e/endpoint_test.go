@@ -251,7 +251,7 @@ func TestEndpointMFA(t *testing.T) {
 
 	// The shell's next renewal asks for the code on the terminal.
 	p := s.Begin("true")
-	s.WaitFor(p.start, mfaPromptText)
+	s.WaitFor(p.Start, mfaPromptText)
 	s.Send(mfaCode)
 	s.Finish(p)
 	if status, body := getEndpoint(t, uri, string(token)); status != 200 {

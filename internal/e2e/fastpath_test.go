@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/awsrole/awsrole/internal/testrig/ptyshell"
 )
 
 // TestFastPathStartsNoProcess checks, by counting calls of the binary, that
@@ -83,7 +85,7 @@ func TestFastPathStartsNoProcess(t *testing.T) {
 			// away (a leave, which needs no process).
 			// (The edit above took the project's approval away.)
 			sub := filepath.Join(proj, "sub")
-			s.Run("awsrole allow " + quote(kind, proj))
+			s.Run("awsrole allow " + ptyshell.Quote(kind, proj))
 			r.settle()
 			step("back into the project", s.Cd(sub), 1)
 			step("steady in the subdir", "true", 0)
@@ -120,7 +122,7 @@ func TestFastPathStartsNoProcess(t *testing.T) {
 // hook and the prompt hook do not both call).
 func TestOneCallPerPrompt(t *testing.T) {
 	for _, kind := range shellKinds {
-		if shellTable[kind].fastPath {
+		if ptyshell.Table[kind].FastPath {
 			continue
 		}
 		t.Run(kind, func(t *testing.T) {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/awsrole/awsrole/internal/testrig/ptyshell"
+
 	"github.com/awsrole/awsrole/internal/stsstub"
 )
 
@@ -61,7 +63,7 @@ func errorLines(text string) []string {
 func enterWithCode(t *testing.T, s *shell, dir, code string) string {
 	t.Helper()
 	p := s.Begin(s.Cd(dir))
-	s.WaitFor(p.start, mfaPromptText)
+	s.WaitFor(p.Start, mfaPromptText)
 	if code == "^C" {
 		s.Interrupt()
 		return s.WaitPrompt(p)
@@ -110,10 +112,10 @@ func TestMFAPrompt(t *testing.T) {
 
 		// B: the same device; no second prompt.
 		p := s.Begin(s.Cd(b))
-		bi := s.WaitFor(p.start, "@@b"+strconv.Itoa(p.seq)+"@@")
+		bi := s.WaitFor(p.Start, "@@b"+strconv.Itoa(p.Seq)+"@@")
 		// The next prompt comes after the hook is done (bash runs it at the
 		// prompt, zsh and fish inside cd): a code prompt would come first.
-		if i, _ := s.WaitAny(bi, mfaPromptText, promptMark); i == 0 {
+		if i, _ := s.WaitAny(bi, mfaPromptText, ptyshell.PromptMark); i == 0 {
 			t.Errorf("entering B (same MFA device) asked for a code again; stub log:\n%s", describeCalls(r.stub.Calls()))
 			s.Send(mfaCode)
 		}
@@ -174,7 +176,7 @@ func TestMFAWrongCodeAndCtrlC(t *testing.T) {
 		}
 		// The shell works: a command runs and the environment is as before.
 		if got := strings.TrimSpace(s.Run("echo alive")); got != "alive" {
-			t.Errorf("after Ctrl-C at the MFA prompt, echo printed %q; transcript:\n%s", got, s.tail())
+			t.Errorf("after Ctrl-C at the MFA prompt, echo printed %q; transcript:\n%s", got, s.Tail())
 		}
 		env := s.Managed()
 		wantSame(t, "after Ctrl-C at the MFA prompt", before, env)
@@ -199,8 +201,8 @@ func TestMFAPromptOnTTY(t *testing.T) {
 	// No hook: the export is run by hand, as the hook would.
 	s := r.startShell("bash", a, nil)
 	outF, errF := filepath.Join(r.root, "export.out"), filepath.Join(r.root, "export.err")
-	p := s.Begin("awsrole export bash --pid $$ >" + quote("bash", outF) + " 2>" + quote("bash", errF) + "; echo status=$?")
-	s.WaitFor(p.start, mfaPromptText)
+	p := s.Begin("awsrole export bash --pid $$ >" + ptyshell.Quote("bash", outF) + " 2>" + ptyshell.Quote("bash", errF) + "; echo status=$?")
+	s.WaitFor(p.Start, mfaPromptText)
 	s.Send(mfaCode)
 	out, _ := s.Finish(p)
 	if !strings.Contains(out, "status=0") {
@@ -228,9 +230,9 @@ func TestMFACommand(t *testing.T) {
 		r.install(kind)
 		a := r.mfaProject("a", roleDeploy, "e2e-mfa-cmd", "eu-west-1")
 		s := r.startShell(kind, "", nil)
-		start := s.len()
+		start := s.Len()
 		_, full := s.RunFull(s.Cd(a))
-		if shown := clean(s.slice(start, s.len())); strings.Contains(shown, "MFA code") || len(awsroleLines(full)) > 0 {
+		if shown := ptyshell.Clean(s.Slice(start, s.Len())); strings.Contains(shown, "MFA code") || len(awsroleLines(full)) > 0 {
 			t.Errorf("entering with mfa_command set showed %q", shown)
 		}
 		wantActive(t, r, "with mfa_command", s.Managed(), roleDeploy, a, "eu-west-1")

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/awsrole/awsrole/internal/testrig/ptyshell"
+
 	"github.com/awsrole/awsrole/internal/stsstub"
 	"github.com/awsrole/awsrole/internal/testrig/hermetic"
 )
@@ -75,7 +77,7 @@ func newRig(t *testing.T, overrides map[string]*string) *rig {
 	// The prompt the shell driver waits for, then the shell level (nested
 	// shells), set before the hook is installed.
 	for _, kind := range shellKinds {
-		files[shellTable[kind].rc] = shellTable[kind].prompt
+		files[ptyshell.Table[kind].RC] = ptyshell.Table[kind].Prompt
 	}
 	env := map[string]*string{"AWS_PAGER": sp("")}
 	for k, v := range overrides {

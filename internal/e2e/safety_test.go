@@ -295,7 +295,7 @@ func TestShellOptions(t *testing.T) {
 				s.Run(s.Cd(r.home))
 				wantSame(t, "left proj at the end", before, s.Managed())
 				if full := s.Transcript(); strings.Contains(full, "awsrole:") || strings.Contains(full, "command not found") || strings.Contains(full, "unbound variable") || strings.Contains(full, "parameter not set") {
-					t.Errorf("the terminal shows an error:\n%s", s.tail())
+					t.Errorf("the terminal shows an error:\n%s", s.Tail())
 				}
 			})
 		}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/awsrole/awsrole/internal/stsstub"
+
+	"github.com/awsrole/awsrole/internal/testrig/ptyshell"
 )
 
 // The scenarios below run under bash, zsh and fish, each in its own rig
@@ -388,7 +390,7 @@ func TestHostileDirNames(t *testing.T) {
 		r.install(kind)
 		var dirs []string
 		for i, n := range names {
-			if shellTable[kind].cdTrims && strings.TrimRight(n, " \t\n") != n {
+			if ptyshell.Table[kind].CdTrims && strings.TrimRight(n, " \t\n") != n {
 				t.Logf("%s: skipping %q: its cd cannot reach a name ending in white space", kind, n)
 				continue
 			}
@@ -528,15 +530,15 @@ func TestExitStatus(t *testing.T) {
 		a := r.project("a", roleDeploy, "e2e-s10", "eu-west-1", true)
 		r.settle()
 		s := r.startShell(kind, "", nil)
-		sent := s.len()
+		sent := s.Len()
 		s.Send(s.Cd(a) + "; sh -c 'exit 3'")
-		if got := s.statusOr(sent, "3"); got != "3" {
+		if got := s.StatusOr(sent, "3"); got != "3" {
 			t.Errorf("status after entering with a failing command: %q, want 3", got)
 		}
 		wantActive(t, r, "inside", s.Managed(), roleDeploy, a, "eu-west-1")
-		sent = s.len()
+		sent = s.Len()
 		s.Send("sh -c 'exit 7'")
-		if got := s.statusOr(sent, "7"); got != "7" {
+		if got := s.StatusOr(sent, "7"); got != "7" {
 			t.Errorf("status after a failing command inside: %q, want 7", got)
 		}
 	})

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/awsrole/awsrole/internal/testrig/ptyshell"
+
 	"github.com/awsrole/awsrole/internal/stsstub"
 	"github.com/awsrole/awsrole/internal/testrig"
 )
@@ -362,7 +364,7 @@ func TestSSOExpiredThenLogin(t *testing.T) {
 		}
 		wantSame(t, "after the prompts in the project", before, s.Managed())
 
-		_, full = s.RunFull("env BROWSER=" + quote(kind, browser) + " awsrole login --sso-session corp")
+		_, full = s.RunFull("env BROWSER=" + ptyshell.Quote(kind, browser) + " awsrole login --sso-session corp")
 		// The environment dump runs after exactly one prompt since the login.
 		wantSignedIn(t, r, s, "awsrole login", full, proj)
 		if got := r.stub.Count("GetRoleCredentials"); got != 1 {
@@ -403,7 +405,7 @@ func TestSSOAutoLogin(t *testing.T) {
 		r.install(kind)
 		proj := r.ssoProject("proj", "", "e2e-sso-auto", "eu-west-1", "")
 
-		ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), ptyshell.Timeout)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, r.exe(), "exec", "--", "true")
 		cmd.Dir, cmd.Env = proj, r.environ(map[string]*string{"PWD": sp(proj)})
@@ -420,13 +422,13 @@ func TestSSOAutoLogin(t *testing.T) {
 		if kind == "bash" || kind == "zsh" || kind == "fish" {
 			// A background job has the terminal but not its foreground:
 			// no one would see the sign-in or could interrupt it.
-			out := s.Run("awsrole exec --dir " + quote(kind, proj) + " -- true & wait")
+			out := s.Run("awsrole exec --dir " + ptyshell.Quote(kind, proj) + " -- true & wait")
 			if !strings.Contains(out, ssoExpired) || r.stub.Count("StartDeviceAuthorization") != 0 {
 				t.Errorf("awsrole exec in the background: %q and %d sign-ins started, want %q and none", out, r.stub.Count("StartDeviceAuthorization"), ssoExpired)
 			}
 		}
 		p := s.Begin(s.Cd(proj))
-		s.WaitFor(p.start, "awsrole: to sign in to IAM Identity Center session corp, open ")
+		s.WaitFor(p.Start, "awsrole: to sign in to IAM Identity Center session corp, open ")
 		s.Interrupt()
 		full := s.WaitPrompt(p)
 		want := "awsrole: assume " + ssoDeployArn + ": sign-in to IAM Identity Center session corp cancelled; run: awsrole login --sso-session corp"
@@ -470,7 +472,7 @@ func TestSSOAutoLoginElsewhere(t *testing.T) {
 		s := r.startShell(kind, "", nil)
 
 		p := s.Begin(s.Cd(proj))
-		s.WaitFor(p.start, "awsrole: to sign in to IAM Identity Center session corp, open ")
+		s.WaitFor(p.Start, "awsrole: to sign in to IAM Identity Center session corp, open ")
 		r.writeSSOToken(time.Hour)
 		_, full := s.Finish(p)
 		lines := awsroleLines(full)
@@ -916,9 +918,9 @@ func TestSSOInit(t *testing.T) {
 	s := r.startShell("bash", picked, nil)
 	p := s.Begin("awsrole init --sso-session corp")
 	question := fmt.Sprintf("awsrole: which one (1-%d)? ", len(assigned))
-	end := s.WaitFor(p.start, question)
+	end := s.WaitFor(p.Start, question)
 	choices := map[string]string{} // "account role" -> number
-	for _, l := range strings.Split(clean(s.slice(p.start, end)), "\n") {
+	for _, l := range strings.Split(ptyshell.Clean(s.Slice(p.Start, end)), "\n") {
 		if f := strings.Fields(l); len(f) >= 4 && len(f[1]) == 12 {
 			choices[f[1]+" "+f[len(f)-1]] = f[0]
 		}
