@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -213,10 +212,10 @@ func (run *manyRun) drive(s *manyShell, rng *rand.Rand, killAt time.Time, wg *sy
 			// Kill the shell and its awsrole while a step runs.
 			go func() {
 				time.Sleep(time.Duration(rng.Int63n(int64(80 * time.Millisecond))))
-				syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+				s.Kill()
 			}()
 			s.step(dir, 0)
-			s.cmd.Wait()
+			s.Wait()
 			run.mu.Lock()
 			s.dead = true
 			run.killed++

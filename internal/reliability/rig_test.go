@@ -1,12 +1,10 @@
 package reliability
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -23,6 +20,7 @@ import (
 	"github.com/awsrole/awsrole/internal/stsstub"
 	"github.com/awsrole/awsrole/internal/testrig"
 	"github.com/awsrole/awsrole/internal/testrig/hermetic"
+	"github.com/awsrole/awsrole/internal/testrig/ptyshell"
 )
 
 // The user's own long-term key, known to the stub.
@@ -173,17 +171,18 @@ func sleeper(t testing.TB) int {
 	return cmd.Process.Pid
 }
 
-// bashQuote makes s one bash word.
-func bashQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
+// bashQuote makes s one bash word in printable ASCII: every line is typed
+// at a terminal, whose line editor would act on control bytes.
+func bashQuote(s string) string { return ptyshell.Quote("bash", s) }
 
 // stepScript is loaded into every shell: __rel_step DIR RESULTS PID BEFORE
 // does what the bash hook does at a prompt after `cd DIR`: run `awsrole
 // export bash --pid PID` ("": the shell's own) and eval its output,
 // recording the environment after (and before, if BEFORE is 1), stdout,
-// stderr, exit statuses and the time the call took.
+// stderr, exit statuses and the time the call took. No job control: a
+// command runs in the shell's process group, which a kill ends whole.
 const stepScript = `
+set +m +H
 __rel_step() {
   builtin cd -- "$1" 2>"$2/cderr" || { builtin echo "__REL_END cd 0 0 0"; return; }
   [[ $4 == 1 ]] && env -0 >"$2/before"
@@ -198,24 +197,18 @@ __rel_step() {
   env -0 >"$2/after"
   builtin echo "__REL_END $__rel_rc $__rel_erc $__rel_t0 $__rel_t1"
 }
-builtin echo "__REL_READY $$"
 `
 
-// shell is a real, persistent bash, driven through a pipe: each step moves
-// it to a directory and runs the hook's work there.
+// shell is a real, persistent interactive bash under a pty (the shared
+// driver, ptyshell): each step moves it to a directory and runs the hook's
+// work there.
 type shell struct {
-	w       *world
-	cmd     *exec.Cmd
-	stdin   io.WriteCloser
-	lines   chan string
+	*ptyshell.Shell
 	results string
 	PID     int
 	Cwd     string
 	Env     map[string]string // exported environment after the last step
 	Orig    map[string]*string
-	stderr  *bytes.Buffer
-	mu      sync.Mutex
-	stopped bool
 	stepped bool
 }
 
@@ -227,44 +220,26 @@ func (w *world) startShell(t testing.TB, cwd string, env map[string]*string, wra
 	if err != nil {
 		return nil, err
 	}
-	args := append(append([]string(nil), wrap...), bashBin, "--norc", "--noprofile")
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Dir = cwd
-	cmd.Env = environ(with(env, map[string]*string{"PWD": sp(cwd)}))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	s := &shell{w: w, cmd: cmd, results: results, Cwd: cwd, lines: make(chan string, 16), stderr: &bytes.Buffer{}}
-	s.Orig = map[string]*string{}
+	rc := filepath.Join(results, "rc")
+	script := ptyshell.Table["bash"].Prompt + "__rel_bin=" + bashQuote(awsroleBin) + "\n__rel_results=" + bashQuote(results) + "\n" + stepScript
+	if err := os.WriteFile(rc, []byte(script), 0o644); err != nil {
+		return nil, err
+	}
+	argv := append(append([]string(nil), wrap...), bashBin, "--noprofile", "--rcfile", rc, "-i")
+	sh, err := ptyshell.Open(t, "bash", argv, cwd, environ(with(env, map[string]*string{"PWD": sp(cwd)})), 60*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	s := &shell{Shell: sh, results: results, Cwd: cwd, Orig: map[string]*string{}}
 	for _, k := range managedVars {
 		s.Orig[k] = env[k]
 	}
-	if s.stdin, err = cmd.StdinPipe(); err != nil {
-		return nil, err
-	}
-	out, err := cmd.StdoutPipe()
+	pid, err := s.Try("builtin echo $$")
 	if err != nil {
 		return nil, err
 	}
-	cmd.Stderr = &lockedWriter{w: s.stderr, mu: &s.mu}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			s.lines <- sc.Text()
-		}
-		close(s.lines)
-	}()
-	t.Cleanup(s.stop)
-	if _, err := io.WriteString(s.stdin, "__rel_bin="+bashQuote(awsroleBin)+"\n__rel_results="+bashQuote(results)+"\n"+stepScript); err != nil {
-		return nil, err
-	}
-	line, err := s.await("__REL_READY ", 10*time.Second)
-	if err != nil {
-		return nil, err
-	}
-	if s.PID, err = strconv.Atoi(line); err != nil {
-		return nil, fmt.Errorf("shell said %q", line)
+	if s.PID, err = strconv.Atoi(strings.TrimSpace(pid)); err != nil {
+		return nil, fmt.Errorf("shell said %q for its pid", pid)
 	}
 	s.Env = envNow(env, cwd)
 	return s, nil
@@ -279,17 +254,6 @@ func mustShell(t testing.TB, w *world, cwd string, env map[string]*string, wrap 
 	return s
 }
 
-type lockedWriter struct {
-	w  io.Writer
-	mu *sync.Mutex
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
 // envNow is env as the map env -0 would show (before the first step).
 func envNow(env map[string]*string, cwd string) map[string]string {
 	m := map[string]string{}
@@ -302,59 +266,24 @@ func envNow(env map[string]*string, cwd string) map[string]string {
 	return m
 }
 
-// await reads the shell's stdout until a line starting with prefix and
-// returns the rest of it.
-func (s *shell) await(prefix string, timeout time.Duration) (string, error) {
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
+// await runs line in the shell and returns the rest of the line it prints
+// that starts with prefix; anything else it prints is an error.
+func (s *shell) await(line, prefix string) (string, error) {
+	out, err := s.Try(line)
+	if err != nil {
+		return "", err
+	}
 	var noise []string
-	for {
-		select {
-		case line, ok := <-s.lines:
-			if !ok {
-				return "", fmt.Errorf("bash exited (%s); stdout: %q; stderr: %q", s.cmd.ProcessState, noise, s.bashStderr())
-			}
-			if rest, found := strings.CutPrefix(line, prefix); found {
-				if len(noise) > 0 {
-					return rest, fmt.Errorf("bash printed %q before %s", noise, prefix)
-				}
-				return rest, nil
-			}
-			noise = append(noise, line)
-		case <-timer.C:
-			s.kill()
-			return "", fmt.Errorf("no %q from bash within %s (killed it); stdout so far %q", prefix, timeout, noise)
+	for _, l := range strings.Split(out, "\n") {
+		if rest, found := strings.CutPrefix(l, prefix); found && len(noise) == 0 {
+			return rest, nil
+		} else if found {
+			return rest, fmt.Errorf("bash printed %q before %s", noise, prefix)
+		} else if l != "" {
+			noise = append(noise, l)
 		}
 	}
-}
-
-func (s *shell) bashStderr() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.stderr.String()
-}
-
-// kill ends the shell and everything it started.
-func (s *shell) kill() {
-	if s.cmd.Process != nil {
-		syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-	}
-}
-
-func (s *shell) stop() {
-	if s.stopped {
-		return
-	}
-	s.stopped = true
-	s.stdin.Close()
-	done := make(chan struct{})
-	go func() { s.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		s.kill()
-		<-done
-	}
+	return "", fmt.Errorf("no %q from bash; it printed %q", prefix, noise)
 }
 
 // step is one prompt after cd DIR.
@@ -385,11 +314,7 @@ func (s *shell) step(dir string, pid int) (*step, error) {
 		before = "1"
 	}
 	prev := s.Env
-	cmd := fmt.Sprintf("__rel_step %s %s %s %s\n", bashQuote(dir), bashQuote(s.results), bashQuote(p), before)
-	if _, err := io.WriteString(s.stdin, cmd); err != nil {
-		return nil, fmt.Errorf("write to bash: %w", err)
-	}
-	line, err := s.await("__REL_END ", 60*time.Second)
+	line, err := s.await(fmt.Sprintf("__rel_step %s %s %s %s", bashQuote(dir), bashQuote(s.results), bashQuote(p), before), "__REL_END ")
 	if err != nil {
 		return nil, err
 	}
@@ -423,10 +348,7 @@ func (s *shell) step(dir string, pid int) (*step, error) {
 // run runs a line of bash in the shell (between prompts, as the user would)
 // and returns an error if it fails.
 func (s *shell) run(script string) error {
-	if _, err := io.WriteString(s.stdin, "{ "+script+"\n} >/dev/null 2>\"$__rel_results/runerr\" </dev/null; builtin echo \"__REL_DONE $?\"\n"); err != nil {
-		return err
-	}
-	line, err := s.await("__REL_DONE ", 30*time.Second)
+	line, err := s.await("{ "+script+"\n} >/dev/null 2>\"$__rel_results/runerr\" </dev/null; builtin echo \"__REL_DONE $?\"", "__REL_DONE ")
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -91,13 +92,13 @@ const PromptMark = "@@P@@ "
 // Timeout bounds one command, hook and next prompt included.
 const Timeout = 45 * time.Second
 
-// shell is an interactive bash, zsh or fish under a pseudo-terminal, started
-// with its rc files read from the rig's HOME.
+// Shell is an interactive shell under a pseudo-terminal.
 type Shell struct {
-	t    *testing.T
-	kind string
-	cmd  *exec.Cmd
-	pty  *os.File
+	t       testing.TB
+	kind    string
+	cmd     *exec.Cmd
+	pty     *os.File
+	timeout time.Duration // for one wait
 
 	mu     sync.Mutex
 	out    []byte        // everything the terminal showed
@@ -110,23 +111,45 @@ type Shell struct {
 
 // Start starts the shell kind (the program at path) interactively under a
 // pseudo-terminal in dir with the environment env, and waits for its first
-// Prompt: its rc file (Row.RC under HOME) must set Row.Prompt.
-func Start(t *testing.T, kind, path, dir string, env []string) *Shell {
+// prompt: its rc file (Row.RC under HOME) must set Row.Prompt. A failure
+// fails t.
+func Start(t testing.TB, kind, path, dir string, env []string) *Shell {
 	t.Helper()
-	cmd := exec.Command(path, "-i")
+	s, err := Open(t, kind, []string{path, "-i"}, dir, env, Timeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// Open is Start for a caller that handles the error (e.g. from a goroutine
+// other than the test's): argv is the whole command line (a wrapper such
+// as unshare, the shell, its flags), and timeout bounds each wait of the
+// error-returning methods (Try) and of the first prompt. The shell is
+// ended when t ends.
+func Open(t testing.TB, kind string, argv []string, dir string, env []string, timeout time.Duration) (*Shell, error) {
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = dir
 	cmd.Env = env
 	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 50, Cols: 400})
 	if err != nil {
-		t.Fatalf("start %s under a pty: %v", kind, err)
+		return nil, fmt.Errorf("start %s under a pty: %v", kind, err)
 	}
-	s := &Shell{t: t, kind: kind, cmd: cmd, pty: f, dir: t.TempDir(),
+	s := &Shell{t: t, kind: kind, cmd: cmd, pty: f, dir: t.TempDir(), timeout: timeout,
 		notify: make(chan struct{}, 1), exited: make(chan struct{})}
 	go s.read()
 	t.Cleanup(s.close)
-	s.waitFor(0, PromptMark)
-	return s
+	if _, _, err := s.await(0, timeout, PromptMark); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
+
+// Kill ends the shell and everything in its process group with SIGKILL.
+func (s *Shell) Kill() { _ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL) }
+
+// Wait waits for the shell's process to end.
+func (s *Shell) Wait() error { return s.cmd.Wait() }
 
 // Pid is the shell's process id.
 func (s *Shell) Pid() int { return s.cmd.Process.Pid }
@@ -195,27 +218,46 @@ func (s *Shell) Transcript() string {
 // fails the test with the transcript.
 func (s *Shell) waitFor(from int, pat string) int {
 	s.t.Helper()
-	deadline := time.NewTimer(Timeout)
+	_, end, err := s.await(from, Timeout, pat)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return end
+}
+
+// await waits up to timeout for the first of pats to show at or after
+// from and returns its index and the offset just past it.
+func (s *Shell) await(from int, timeout time.Duration, pats ...string) (int, int, error) {
+	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
-	for {
+	find := func() (int, int) {
 		s.mu.Lock()
-		i := bytes.Index(s.out[from:], []byte(pat))
-		s.mu.Unlock()
-		if i >= 0 {
-			return from + i + len(pat)
+		defer s.mu.Unlock()
+		best, end := -1, -1
+		for i, p := range pats {
+			if j := bytes.Index(s.out[from:], []byte(p)); j >= 0 && (best < 0 || from+j < end-len(pats[best])) {
+				best, end = i, from+j+len(p)
+			}
+		}
+		return best, end
+	}
+	what := fmt.Sprintf("%q", pats[0])
+	if len(pats) > 1 {
+		what = fmt.Sprintf("one of %q", pats)
+	}
+	for {
+		if i, end := find(); i >= 0 {
+			return i, end, nil
 		}
 		select {
 		case <-s.notify:
 		case <-s.exited:
-			s.mu.Lock()
-			i := bytes.Index(s.out[from:], []byte(pat))
-			s.mu.Unlock()
-			if i >= 0 {
-				return from + i + len(pat)
+			if i, end := find(); i >= 0 {
+				return i, end, nil
 			}
-			s.t.Fatalf("%s exited while waiting for %q; transcript:\n%s", s.kind, pat, s.Tail())
+			return -1, -1, fmt.Errorf("%s exited while waiting for %s; transcript:\n%s", s.kind, what, s.Tail())
 		case <-deadline.C:
-			s.t.Fatalf("%s: no %q within %s; transcript:\n%s", s.kind, pat, Timeout, s.Tail())
+			return -1, -1, fmt.Errorf("%s: no %s within %s; transcript:\n%s", s.kind, what, timeout, s.Tail())
 		}
 	}
 }
@@ -272,24 +314,48 @@ func (s *Shell) RunFull(cmd string) (out, full string) {
 	return s.run("", cmd)
 }
 
-// run types one line: pre, the begin sentinel, cmd, the end sentinel.
+// run is runE failing the test, with Timeout for each wait.
 func (s *Shell) run(pre, cmd string) (out, full string) {
 	s.t.Helper()
+	out, full, err := s.runE(pre, cmd, Timeout)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return out, full
+}
+
+// Try is Run returning an error instead of failing the test, each wait
+// bounded by the timeout given to Open.
+func (s *Shell) Try(cmd string) (string, error) {
+	out, _, err := s.runE("", cmd, s.timeout)
+	return out, err
+}
+
+// runE types one line: pre, the begin sentinel, cmd, the end sentinel.
+func (s *Shell) runE(pre, cmd string, timeout time.Duration) (out, full string, err error) {
 	s.seq++
 	b, e := fmt.Sprintf("@@b%d@@", s.seq), fmt.Sprintf("@@e%d@@", s.seq)
 	start := s.Len()
+	line := s.line(cmd)
 	if pre != "" {
 		// LastStatus: both parts in the shell's own syntax.
-		s.Send(pre + fmt.Sprintf(Table[s.kind].Sentinel, fmt.Sprintf("b%d", s.seq)) + "; " + cmd + "; " + fmt.Sprintf(Table[s.kind].Sentinel, fmt.Sprintf("e%d", s.seq)))
-	} else {
-		s.Send(s.line(cmd))
+		line = pre + fmt.Sprintf(Table[s.kind].Sentinel, fmt.Sprintf("b%d", s.seq)) + "; " + cmd + "; " + fmt.Sprintf(Table[s.kind].Sentinel, fmt.Sprintf("e%d", s.seq))
 	}
-	bi := s.waitFor(start, b)
-	ei := s.waitFor(bi, e)
-	pi := s.waitFor(ei, PromptMark)
+	if _, err := s.pty.Write([]byte(line + "\n")); err != nil {
+		return "", "", fmt.Errorf("write to %s: %v", s.kind, err)
+	}
+	var bi, ei, pi int
+	if _, bi, err = s.await(start, timeout, b); err == nil {
+		if _, ei, err = s.await(bi, timeout, e); err == nil {
+			_, pi, err = s.await(ei, timeout, PromptMark)
+		}
+	}
+	if err != nil {
+		return "", "", err
+	}
 	out = Clean(s.Slice(bi, ei-len(e)))
 	full = Clean(s.Slice(bi, pi))
-	return strings.TrimPrefix(out, "\n"), full
+	return strings.TrimPrefix(out, "\n"), full, nil
 }
 
 // line is cmd between the sentinels @@bN@@ and @@eN@@ (N: s.seq), in the
@@ -360,7 +426,7 @@ func (s *Shell) Env() map[string]*string {
 }
 
 // ParseEnv0 parses the output of `env -0`.
-func ParseEnv0(t *testing.T, data string) map[string]*string {
+func ParseEnv0(t testing.TB, data string) map[string]*string {
 	t.Helper()
 	env := map[string]*string{}
 	for _, kv := range strings.Split(data, "\x00") {
@@ -532,32 +598,9 @@ func (s *Shell) WaitPrompt(p Pending) string {
 // its index and the offset just past it.
 func (s *Shell) WaitAny(from int, pats ...string) (int, int) {
 	s.t.Helper()
-	deadline := time.NewTimer(Timeout)
-	defer deadline.Stop()
-	find := func() (int, int) {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		best, end := -1, -1
-		for i, p := range pats {
-			if j := bytes.Index(s.out[from:], []byte(p)); j >= 0 && (best < 0 || from+j < end-len(pats[best])) {
-				best, end = i, from+j+len(p)
-			}
-		}
-		return best, end
+	i, end, err := s.await(from, Timeout, pats...)
+	if err != nil {
+		s.t.Fatal(err)
 	}
-	for {
-		if i, end := find(); i >= 0 {
-			return i, end
-		}
-		select {
-		case <-s.notify:
-		case <-s.exited:
-			if i, end := find(); i >= 0 {
-				return i, end
-			}
-			s.t.Fatalf("%s exited while waiting for one of %q; transcript:\n%s", s.kind, pats, s.Tail())
-		case <-deadline.C:
-			s.t.Fatalf("%s: none of %q within %s; transcript:\n%s", s.kind, pats, Timeout, s.Tail())
-		}
-	}
+	return i, end
 }
