@@ -12,6 +12,8 @@ import (
 	"github.com/awsrole/awsrole/internal/testrig/ptyshell"
 
 	"github.com/awsrole/awsrole/internal/stsstub"
+
+	"github.com/awsrole/awsrole/internal/testrig/hermetic"
 )
 
 // TestConcurrentEntry starts 16 hook calls at once, as 16 shells entering
@@ -24,12 +26,12 @@ func TestConcurrentEntry(t *testing.T) {
 	proj := r.project("proj", roleDeploy, "e2e-conc", "eu-west-1", true)
 	// The first AssumeRole takes a while, so every process is surely
 	// running (and waiting or calling) before any credentials are cached.
-	r.stub.FailNext("AssumeRole", 1, stsstub.Fault{Hang: 1500 * time.Millisecond})
+	r.Stub.FailNext("AssumeRole", 1, stsstub.Fault{Hang: 1500 * time.Millisecond})
 
 	results := enterAtOnce(r, proj, n, 4194304+1000)
 
 	if got := r.assumeCalls(""); len(got) != 1 {
-		t.Errorf("%d processes entering at once made %d AssumeRole calls, want 1:\n%s", n, len(got), describeCalls(got))
+		t.Errorf("%d processes entering at once made %d AssumeRole calls, want 1:\n%s", n, len(got), hermetic.DescribeCalls(got))
 	}
 	keys := exportedKeys(t, r, proj, results)
 	if len(keys) != 1 {

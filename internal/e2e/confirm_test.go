@@ -64,7 +64,7 @@ func testConfirm(t *testing.T, kind string) {
 		if strings.Contains(again, "[y/N]") || declines(again) != 0 {
 			t.Errorf("answer %q: the next prompt asked or said again:\n%s", answer, again)
 		}
-		s.Run(s.Cd(r.home))
+		s.Run(s.Cd(r.Home))
 	}
 	if n := len(r.assumeCalls("")); n != 0 {
 		t.Errorf("declining made %d AssumeRole calls", n)
@@ -85,7 +85,7 @@ func testConfirm(t *testing.T, kind string) {
 		t.Errorf("the second prompt in the project asked again:\n%s", again)
 	}
 	wantActive(t, r, "at the second prompt", s.Managed(), roleDeploy, p, "eu-west-1")
-	s.Run(s.Cd(r.home))
+	s.Run(s.Cd(r.Home))
 	wantSame(t, "after leaving", before, s.Managed())
 
 	// A new shell asks again.

@@ -65,7 +65,7 @@ func TestExec(t *testing.T) {
 			t.Errorf("exit status of awsrole exec -- sh -c 'exit 3': %q, want 3", got)
 		}
 		out := s.Transcript()
-		cp, stderr, st := r.run(r.home, nil, "credential-process", "--dir", p)
+		cp, stderr, st := r.run(r.Home, nil, "credential-process", "--dir", p)
 		var cpj struct{ AccessKeyId string }
 		if st != 0 || json.Unmarshal([]byte(cp), &cpj) != nil {
 			t.Fatalf("awsrole credential-process: %d %q %q", st, cp, stderr)
@@ -120,7 +120,7 @@ func TestExec(t *testing.T) {
 		s.Send("env -C " + ptyshell.Quote(kind, p) + " awsrole exec -- " + kind + " -i")
 		s.WaitFor(n, ptyshell.PromptMark+"2> ")
 		wantActive(t, r, "in the shell started by awsrole exec, at its first prompt", s.Managed(), roleDeploy, p, "eu-west-1")
-		s.Run(s.Cd(r.home))
+		s.Run(s.Cd(r.Home))
 		wantSame(t, "the shell started by awsrole exec, after cd out", before, s.Managed())
 		s.Run(s.Cd(p))
 		wantActive(t, r, "the shell started by awsrole exec, back in the project", s.Managed(), roleDeploy, p, "eu-west-1")

@@ -22,7 +22,7 @@ import (
 func (r *rig) installHook(kind, bin string) {
 	r.t.Helper()
 	in, err := shellgen.InstallFor(kind, bin, func(k string) string {
-		if v := r.env[k]; v != nil {
+		if v := r.Env[k]; v != nil {
 			return *v
 		}
 		return ""
@@ -35,7 +35,7 @@ func (r *rig) installHook(kind, bin string) {
 		if err != nil {
 			r.t.Fatal(err)
 		}
-		file := r.write(filepath.Join(r.root, "hook."+kind), code)
+		file := r.write(filepath.Join(r.Root, "hook."+kind), code)
 		in.Block = fmt.Sprintf(load, ptyshell.Quote(kind, file))
 	}
 	if _, err := hooks.Install(in.File, in.Block); err != nil {
@@ -74,9 +74,9 @@ func (r *rig) brokenBinary(kind string) (wrapper, mode, started string) {
 	if !okCut || !okNoop {
 		r.t.Fatalf("no cut or no-op answer for %s in cutAnswers/noopAnswers", kind)
 	}
-	mode = filepath.Join(r.root, "mode")
-	started = filepath.Join(r.root, "started")
-	wrapper = filepath.Join(r.root, "broken", "awsrole")
+	mode = filepath.Join(r.Root, "mode")
+	started = filepath.Join(r.Root, "started")
+	wrapper = filepath.Join(r.Root, "broken", "awsrole")
 	r.write(wrapper, fmt.Sprintf(`#!/bin/sh
 case "$(cat %[1]q 2>/dev/null)" in
 crash) kill -SEGV $$ ;;

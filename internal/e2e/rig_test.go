@@ -44,13 +44,9 @@ var managedVars = []string{
 // AWS files under it, its own STS stub, and the environment every process
 // of the test starts with.
 type rig struct {
-	t     *testing.T
-	world *hermetic.World
-	root  string
-	home  string
-	stub  *stsstub.Server
-	env   map[string]*string // nil value: unset
-	bin   string             // the awsrole this test runs ("" = the shared build)
+	t *testing.T
+	*hermetic.World
+	bin string // the awsrole this test runs ("" = the shared build)
 	// seenServers are the credential endpoints the test saw running.
 	seenServers []int
 }
@@ -91,18 +87,18 @@ func newRig(t *testing.T, overrides map[string]*string) *rig {
 		// removal) unless this directory exists.
 		Dirs: []string{".local/share/fish/generated_completions"},
 	})
-	return &rig{t: t, world: w, root: w.Root, home: w.Home, stub: w.Stub, env: w.Env}
+	return &rig{t: t, World: w}
 }
 
-// environ is r.env as a process environment, plus extra.
+// environ is r.Env as a process environment, plus extra.
 func (r *rig) environ(extra map[string]*string) []string {
-	return r.world.Environ(extra)
+	return r.World.Environ(extra)
 }
 
 // write writes a file relative to HOME (or absolute).
 func (r *rig) write(rel, content string) string {
 	r.t.Helper()
-	return r.world.Write(r.t, rel, content)
+	return r.World.Write(r.t, rel, content)
 }
 
 // settleAge is how old settle makes what the test wrote: more than the
@@ -126,10 +122,10 @@ func (r *rig) settle() {
 	r.t.Helper()
 	old := time.Now().Add(-settleAge)
 	skip := map[string]bool{
-		r.world.Dir("XDG_STATE_HOME"): true,
-		r.world.Dir("XDG_CACHE_HOME"): true,
+		r.Dir("XDG_STATE_HOME"): true,
+		r.Dir("XDG_CACHE_HOME"): true,
 	}
-	err := filepath.WalkDir(r.root, func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(r.Root, func(p string, d fs.DirEntry, err error) error {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil // removed since its directory was read
 		} else if err != nil {
@@ -158,7 +154,7 @@ func (r *rig) settle() {
 // appendFile appends to a file relative to HOME.
 func (r *rig) appendFile(rel, content string) {
 	r.t.Helper()
-	f, err := os.OpenFile(filepath.Join(r.home, rel), os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(filepath.Join(r.Home, rel), os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -170,7 +166,7 @@ func (r *rig) appendFile(rel, content string) {
 
 // userConfig writes $XDG_CONFIG_HOME/awsrole/config.toml.
 func (r *rig) userConfig(content string) {
-	r.write(filepath.Join(*r.env["XDG_CONFIG_HOME"], "awsrole", "config.toml"), content)
+	r.write(filepath.Join(*r.Env["XDG_CONFIG_HOME"], "awsrole", "config.toml"), content)
 }
 
 // project creates dir (relative to HOME unless absolute) with a
@@ -179,7 +175,7 @@ func (r *rig) userConfig(content string) {
 func (r *rig) project(dir, role, session, region string, allow bool) string {
 	r.t.Helper()
 	if !filepath.IsAbs(dir) {
-		dir = filepath.Join(r.home, dir)
+		dir = filepath.Join(r.Home, dir)
 	}
 	content := fmt.Sprintf("role_arn = %q\nsession_name = %q\n", role, session)
 	if region != "" {
@@ -210,13 +206,13 @@ func (r *rig) awsrole(dir string, args ...string) string {
 // install runs `awsrole install SHELL`, the way README tells users to.
 func (r *rig) install(kind string) {
 	r.t.Helper()
-	r.awsrole(r.home, "install", kind)
+	r.awsrole(r.Home, "install", kind)
 }
 
 // assumeCalls returns the AssumeRole calls (failed ones too) for session.
 func (r *rig) assumeCalls(session string) []stsstub.Call {
 	var out []stsstub.Call
-	for _, c := range r.stub.Calls() {
+	for _, c := range r.Stub.Calls() {
 		if c.Action == "AssumeRole" && (session == "" || c.RoleSessionName == session) {
 			out = append(out, c)
 		}
@@ -228,7 +224,7 @@ func (r *rig) assumeCalls(session string) []stsstub.Call {
 // rig's root or in the test's working directory.
 func (r *rig) noPWNED() {
 	r.t.Helper()
-	_ = filepath.Walk(r.root, func(p string, fi os.FileInfo, err error) error {
+	_ = filepath.Walk(r.Root, func(p string, fi os.FileInfo, err error) error {
 		if err == nil && strings.HasPrefix(fi.Name(), "PWNED") {
 			r.t.Errorf("a hostile directory name was executed: %s exists", p)
 		}
@@ -237,17 +233,6 @@ func (r *rig) noPWNED() {
 	if _, err := os.Stat("PWNED"); err == nil {
 		r.t.Errorf("a hostile directory name was executed: PWNED exists in the test's working directory")
 	}
-}
-
-func describeCalls(calls []stsstub.Call) string {
-	var b strings.Builder
-	for i, c := range calls {
-		fmt.Fprintf(&b, "  %d: %s key=%s role=%s session=%s status=%d err=%s\n", i, c.Action, c.AccessKeyID, c.RoleArn, c.RoleSessionName, c.Status, c.Err)
-	}
-	if b.Len() == 0 {
-		return "  (none)\n"
-	}
-	return b.String()
 }
 
 // pick returns the managed variables of env.

@@ -22,7 +22,7 @@ type shell struct {
 func (r *rig) startShell(kind string, dir string, extra map[string]*string) *shell {
 	r.t.Helper()
 	if dir == "" {
-		dir = r.home
+		dir = r.Home
 	}
 	if shells[kind] == "" {
 		testrig.Require(r.t, kind+" is not on PATH (.ci/run installs it)")

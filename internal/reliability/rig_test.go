@@ -54,12 +54,8 @@ func sp(s string) *string { return &s }
 // world is one test's machine: a temporary HOME with the XDG directories,
 // its own STS stub, and the environment shells start with.
 type world struct {
-	t    testing.TB
-	h    *hermetic.World
-	root string
-	home string
-	stub *stsstub.Server
-	env  map[string]*string // nil value: unset
+	t testing.TB
+	*hermetic.World
 }
 
 // originals are the user's own values of the managed variables that the
@@ -98,13 +94,13 @@ func newWorld(t testing.TB) *world {
 		Session: true, Env: originals(), Dirs: []string{"plain"},
 		Files: map[string]string{".aws/config": "[default]\nregion = us-east-1\n", ".aws/credentials": ""},
 	})
-	return &world{t: t, h: h, root: h.Root, home: h.Home, stub: h.Stub, env: h.Env}
+	return &world{t: t, World: h}
 }
 
-func (w *world) stateDir() string     { return w.h.Dir("XDG_STATE_HOME") }
+func (w *world) stateDir() string     { return w.Dir("XDG_STATE_HOME") }
 func (w *world) snapshotsDir() string { return filepath.Join(w.stateDir(), "snapshots") }
 func (w *world) cacheDir() string {
-	return w.h.Dir("XDG_CACHE_HOME", "credentials")
+	return w.Dir("XDG_CACHE_HOME", "credentials")
 }
 
 // environ is env as a process environment.
@@ -125,7 +121,7 @@ func with(base map[string]*string, over map[string]*string) map[string]*string {
 // write writes a file relative to HOME (or absolute).
 func (w *world) write(rel, content string) string {
 	w.t.Helper()
-	return w.h.Write(w.t, rel, content)
+	return w.World.Write(w.t, rel, content)
 }
 
 // project creates dir (relative to HOME unless absolute) with a
@@ -133,7 +129,7 @@ func (w *world) write(rel, content string) string {
 func (w *world) project(dir, role, region string) string {
 	w.t.Helper()
 	if !filepath.IsAbs(dir) {
-		dir = filepath.Join(w.home, dir)
+		dir = filepath.Join(w.Home, dir)
 	}
 	content := fmt.Sprintf("role_arn = %q\nsession_name = %q\n", role, "rel-"+filepath.Base(dir))
 	if region != "" {
@@ -152,7 +148,7 @@ func (w *world) awsrole(dir string, over map[string]*string, args ...string) (st
 	defer cancel()
 	cmd := exec.CommandContext(ctx, awsroleBin, args...)
 	cmd.Dir = dir
-	cmd.Env = environ(with(w.env, with(map[string]*string{"PWD": sp(dir)}, over)))
+	cmd.Env = environ(with(w.Env, with(map[string]*string{"PWD": sp(dir)}, over)))
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err = cmd.Run()
@@ -216,7 +212,7 @@ type shell struct {
 // given, is a command line bash runs under (e.g. unshare); it must exec
 // the command line it is given at its end.
 func (w *world) startShell(t testing.TB, cwd string, env map[string]*string, wrap ...string) (*shell, error) {
-	results, err := os.MkdirTemp(w.root, "results-")
+	results, err := os.MkdirTemp(w.Root, "results-")
 	if err != nil {
 		return nil, err
 	}
@@ -578,15 +574,4 @@ func assumeCalls(s *stsstub.Server, role string) []stsstub.Call {
 		}
 	}
 	return out
-}
-
-func describeCalls(calls []stsstub.Call) string {
-	var b strings.Builder
-	for i, c := range calls {
-		fmt.Fprintf(&b, "  %d: %s %s key=%s role=%s session=%s status=%d err=%s\n", i, c.Time.Format("15:04:05.000"), c.Action, c.AccessKeyID, c.RoleArn, c.RoleSessionName, c.Status, c.Err)
-	}
-	if b.Len() == 0 {
-		return "  (none)\n"
-	}
-	return b.String()
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/awsrole/awsrole/internal/stsstub"
@@ -141,6 +142,19 @@ func (w *World) Write(t testing.TB, rel, content string) string {
 // elements (e.g. Dir("XDG_STATE_HOME", "snapshots")).
 func (w *World) Dir(xdg string, elem ...string) string {
 	return filepath.Join(append([]string{*w.Env[xdg], "awsrole"}, elem...)...)
+}
+
+// DescribeCalls lists the stand-in's calls, one a line, for a failure
+// message.
+func DescribeCalls(calls []stsstub.Call) string {
+	var b strings.Builder
+	for i, c := range calls {
+		fmt.Fprintf(&b, "  %d: %s %s key=%s role=%s session=%s status=%d err=%s\n", i, c.Time.Format("15:04:05.000"), c.Action, c.AccessKeyID, c.RoleArn, c.RoleSessionName, c.Status, c.Err)
+	}
+	if b.Len() == 0 {
+		return "  (none)\n"
+	}
+	return b.String()
 }
 
 func sp(s string) *string { return &s }

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/awsrole/awsrole/internal/stsstub"
 )
 
 func TestNew(t *testing.T) {
@@ -41,6 +43,16 @@ func TestNew(t *testing.T) {
 	}
 	if got := w.Dir("XDG_CACHE_HOME", "credentials"); got != filepath.Join(w.Home, ".cache", "awsrole", "credentials") {
 		t.Errorf("Dir = %s", got)
+	}
+}
+
+func TestDescribeCalls(t *testing.T) {
+	if got := DescribeCalls(nil); got != "  (none)\n" {
+		t.Errorf("DescribeCalls(nil) = %q", got)
+	}
+	got := DescribeCalls([]stsstub.Call{{Action: "AssumeRole", RoleArn: "arn:r", Status: 403}})
+	if !strings.Contains(got, "AssumeRole") || !strings.Contains(got, "role=arn:r") || !strings.Contains(got, "status=403") {
+		t.Errorf("DescribeCalls = %q", got)
 	}
 }
 
