@@ -40,7 +40,7 @@ func TestConcurrentEntry(t *testing.T) {
 	for key, code := range keys {
 		cmd := exec.Command("bash", "-c", `eval "$1" && aws sts get-caller-identity --query Arn --output text`, "bash", code)
 		cmd.Dir = proj
-		cmd.Env = r.environ(map[string]*string{"PWD": sp(proj)})
+		cmd.Env = r.Environ(map[string]*string{"PWD": sp(proj)})
 		out, err := cmd.CombinedOutput()
 		if got, want := strings.TrimSpace(string(out)), "arn:aws:sts::222222222222:assumed-role/deploy/e2e-conc"; err != nil || got != want {
 			t.Errorf("aws sts get-caller-identity with %s: %q (%v), want %q", key, got, err, want)
@@ -64,7 +64,7 @@ func enterAtOnce(r *rig, proj string, n, pidBase int) []exportResult {
 	for i := range n {
 		cmd := exec.Command(awsroleBin, "export", "bash", "--pid", strconv.Itoa(pidBase+i))
 		cmd.Dir = proj
-		cmd.Env = r.environ(map[string]*string{"PWD": sp(proj), "SHLVL": sp("1")})
+		cmd.Env = r.Environ(map[string]*string{"PWD": sp(proj), "SHLVL": sp("1")})
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -93,7 +93,7 @@ func exportedKeys(t *testing.T, r *rig, proj string, results []exportResult) map
 		}
 		cmd := exec.Command("bash", "-c", `eval "$1" && env -0`, "bash", res.stdout)
 		cmd.Dir = proj
-		cmd.Env = r.environ(map[string]*string{"PWD": sp(proj)})
+		cmd.Env = r.Environ(map[string]*string{"PWD": sp(proj)})
 		out, err := cmd.Output()
 		if err != nil {
 			t.Errorf("process %d: evaluating its output in bash: %v\noutput: %q", i, err, res.stdout)

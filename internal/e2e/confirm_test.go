@@ -106,7 +106,7 @@ func TestConfirmNoTerminal(t *testing.T) {
 	run := func(args ...string) (string, string) {
 		cmd := exec.Command("setsid", append([]string{"-w", awsroleBin}, args...)...)
 		cmd.Dir = p
-		cmd.Env = r.environ(map[string]*string{"PWD": sp(p)})
+		cmd.Env = r.Environ(map[string]*string{"PWD": sp(p)})
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		_ = cmd.Run()

@@ -38,7 +38,7 @@ for _ in range(10):
 `
 	cmd := exec.Command(python, "-c", script)
 	cmd.Dir = r.Home
-	cmd.Env = r.environ(map[string]*string{"PWD": sp(r.Home)})
+	cmd.Env = r.Environ(map[string]*string{"PWD": sp(r.Home)})
 	got, err := cmd.CombinedOutput()
 	if err != nil || strings.TrimSpace(string(got)) != strings.TrimSpace(strings.Repeat(want+"\n", 10)) {
 		t.Fatalf("ten botocore calls through profile x: %v\n%s", err, got)

@@ -30,7 +30,7 @@ func (r *rig) envrc(dir, content string) {
 	r.write(filepath.Join(dir, ".envrc"), content)
 	cmd := exec.Command("direnv", "allow", dir)
 	cmd.Dir = dir
-	cmd.Env = r.environ(map[string]*string{"PWD": sp(dir)})
+	cmd.Env = r.Environ(map[string]*string{"PWD": sp(dir)})
 	if out, err := cmd.CombinedOutput(); err != nil {
 		r.t.Fatalf("direnv allow %s: %v\n%s", dir, err, out)
 	}

@@ -110,7 +110,7 @@ func TestEndpointConcurrentStart(t *testing.T) {
 func longClient(t *testing.T, r *rig, dir string, c client, seconds int) (lines chan string, done chan error) {
 	cmd := exec.Command(awsroleBin, append(append([]string{"exec", "--endpoint", "--dir", dir, "--"}, c.argv...), strconv.Itoa(seconds))...)
 	cmd.Dir = r.Home
-	cmd.Env = r.environ(map[string]*string{"PWD": sp(r.Home)})
+	cmd.Env = r.Environ(map[string]*string{"PWD": sp(r.Home)})
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -307,7 +307,7 @@ func TestEndpointIdleExit(t *testing.T) {
 	// The registered process runs until the test closes its stdin, not for
 	// a fixed time a slow start could use up.
 	cmd := exec.Command(awsroleBin, "exec", "--endpoint", "--dir", p, "--", "sh", "-c", "read -r _ || :")
-	cmd.Env = r.environ(map[string]*string{"PWD": sp(r.Home)})
+	cmd.Env = r.Environ(map[string]*string{"PWD": sp(r.Home)})
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -167,7 +167,7 @@ func TestEndpointSDKClients(t *testing.T) {
 			args = append(args, fmt.Sprint(seconds))
 			cmd := exec.Command(awsroleBin, args...)
 			cmd.Dir = r.Home
-			cmd.Env = r.environ(map[string]*string{"PWD": sp(r.Home)})
+			cmd.Env = r.Environ(map[string]*string{"PWD": sp(r.Home)})
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			err := cmd.Start()

@@ -253,7 +253,7 @@ func TestMFANoTerminal(t *testing.T) {
 	a := r.mfaProject("a", roleDeploy, "e2e-mfa-notty", "eu-west-1")
 	cmd := exec.Command("setsid", "-w", awsroleBin, "export", "bash", "--pid", "4194000")
 	cmd.Dir = a
-	cmd.Env = r.environ(map[string]*string{"PWD": sp(a)})
+	cmd.Env = r.Environ(map[string]*string{"PWD": sp(a)})
 	// stdin /dev/null; setsid -w: its own session without a controlling
 	// terminal, whatever go test has, and its exit status.
 	cmd.Stdin = nil

@@ -90,11 +90,6 @@ func newRig(t *testing.T, overrides map[string]*string) *rig {
 	return &rig{t: t, World: w}
 }
 
-// environ is r.Env as a process environment, plus extra.
-func (r *rig) environ(extra map[string]*string) []string {
-	return r.World.Environ(extra)
-}
-
 // write writes a file relative to HOME (or absolute).
 func (r *rig) write(rel, content string) string {
 	r.t.Helper()
@@ -193,7 +188,7 @@ func (r *rig) awsrole(dir string, args ...string) string {
 	r.t.Helper()
 	cmd := exec.Command(r.exe(), args...)
 	cmd.Dir = dir
-	cmd.Env = r.environ(map[string]*string{"PWD": sp(dir)})
+	cmd.Env = r.Environ(map[string]*string{"PWD": sp(dir)})
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

@@ -179,7 +179,7 @@ func TestAllExportKeepsSecrets(t *testing.T) {
 			// A universal, exported variable of the hook's, as an older
 			// version or a careless `set -Ux` leaves it.
 			cmd := exec.Command(shells["fish"], "-c", "set -Ux __awsrole_after_cd stale")
-			cmd.Env = r.environ(nil)
+			cmd.Env = r.Environ(nil)
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("fish set -Ux: %v %s", err, out)
 			}
@@ -268,7 +268,7 @@ func TestShellOptions(t *testing.T) {
 					r.appendFile(".zshrc", opt.rc)
 				case "fish":
 					cmd := exec.Command(shells["fish"], "-c", "set -U fish_features qmark-noglob no-stderr-nocaret no-regex-easyesc no-ampersand-nobg-in-token")
-					cmd.Env = r.environ(nil)
+					cmd.Env = r.Environ(nil)
 					if out, err := cmd.CombinedOutput(); err != nil {
 						t.Fatalf("fish set -U fish_features: %v %s", err, out)
 					}

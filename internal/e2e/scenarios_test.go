@@ -607,7 +607,7 @@ func TestInstallFromOddPath(t *testing.T) {
 		for i := 0; i < 2; i++ {
 			cmd := exec.Command(bin, "install", kind)
 			cmd.Dir = r.Home
-			cmd.Env = r.environ(nil)
+			cmd.Env = r.Environ(nil)
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("%s install %s: %v\n%s", bin, kind, err, out)
 			}

@@ -77,7 +77,7 @@ func (r *rig) run(dir string, extra map[string]*string, args ...string) (string,
 	for k, v := range extra {
 		env[k] = v
 	}
-	cmd.Env = r.environ(env)
+	cmd.Env = r.Environ(env)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

@@ -31,7 +31,7 @@ func (r *rig) startShell(kind string, dir string, extra map[string]*string) *she
 	for k, v := range extra {
 		env[k] = v
 	}
-	return &shell{Shell: ptyshell.Start(r.t, kind, shells[kind], dir, r.environ(env)), t: r.t, kind: kind}
+	return &shell{Shell: ptyshell.Start(r.t, kind, shells[kind], dir, r.Environ(env)), t: r.t, kind: kind}
 }
 
 // Managed is Env restricted to the managed variables.

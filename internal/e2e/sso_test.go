@@ -410,7 +410,7 @@ func TestSSOAutoLogin(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), ptyshell.Timeout)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, r.exe(), "exec", "--", "true")
-		cmd.Dir, cmd.Env = proj, r.environ(map[string]*string{"PWD": sp(proj)})
+		cmd.Dir, cmd.Env = proj, r.Environ(map[string]*string{"PWD": sp(proj)})
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // no controlling terminal
 		if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), ssoExpired) {
 			t.Errorf("awsrole exec without a terminal: %v %q, want a failure saying %q", err, out, ssoExpired)
@@ -520,7 +520,7 @@ func (r *rig) aws(extra map[string]*string, args ...string) (string, error) {
 	for k, v := range extra {
 		env[k] = v
 	}
-	cmd.Env = r.environ(env)
+	cmd.Env = r.Environ(env)
 	// exec.Command looks aws up on the test's PATH; the rig's comes first.
 	if p, err := lookPathIn("aws", *r.Env["PATH"]); err == nil {
 		cmd.Path = p
@@ -771,7 +771,7 @@ for _ in range(10):
 `
 	cmd := exec.Command(python, "-c", script)
 	cmd.Dir = r.Home
-	cmd.Env = r.environ(map[string]*string{"PWD": sp(r.Home)})
+	cmd.Env = r.Environ(map[string]*string{"PWD": sp(r.Home)})
 	got, err := cmd.CombinedOutput()
 	if err != nil || strings.TrimSpace(string(got)) != strings.TrimSpace(strings.Repeat(want+"\n", 10)) {
 		t.Fatalf("ten botocore calls through profile x: %v\n%s", err, got)
@@ -892,7 +892,7 @@ func TestSSOInit(t *testing.T) {
 	}
 	cmd := exec.Command("bash", "-c", `eval "$(awsrole export bash --pid 4194800)" && aws sts get-caller-identity --query Arn --output text`)
 	cmd.Dir = billing
-	cmd.Env = r.environ(map[string]*string{"PWD": sp(billing)})
+	cmd.Env = r.Environ(map[string]*string{"PWD": sp(billing)})
 	got, err := cmd.CombinedOutput()
 	if arn := strings.TrimSpace(string(got)); err != nil || !strings.HasPrefix(arn, "arn:aws:sts::444444444444:assumed-role/AWSReservedSSO_Billing_") || !strings.HasSuffix(arn, "/alice") {
 		t.Errorf("entering the directory init wrote, then aws sts get-caller-identity: %q (%v)", arn, err)
