@@ -21,6 +21,7 @@ import (
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/testrig"
+	"github.com/awsrole/awsrole/internal/testrig/hermetic"
 	"github.com/awsrole/awsrole/internal/wire"
 	"github.com/awsrole/awsrole/internal/xdgdir"
 
@@ -62,34 +63,20 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: filepath.Join("..", "..", "testdata", "script"),
 		Setup: func(env *testscript.Env) error {
-			srv, err := stsstub.Start()
+			w, err := hermetic.New(env.WorkDir, hermetic.Options{
+				User: hermetic.User{Key: userKey, Secret: userSecret, ARN: "arn:aws:iam::111111111111:user/alice"},
+			})
 			if err != nil {
 				return err
 			}
-			srv.AddUser(userKey, userSecret, "arn:aws:iam::111111111111:user/alice")
-			env.Defer(srv.Close)
+			env.Defer(w.Close)
+			srv, home := w.Stub, w.Home
 			env.Values["sts"] = srv
 			env.Values["json-shell"] = &jsonShell{unset: map[string]bool{}}
-			home := filepath.Join(env.WorkDir, "home")
-			for k, v := range map[string]string{
-				"HOME":                        home,
-				"XDG_CONFIG_HOME":             filepath.Join(home, ".config"),
-				"XDG_STATE_HOME":              filepath.Join(home, ".local", "state"),
-				"XDG_CACHE_HOME":              filepath.Join(home, ".cache"),
-				"XDG_DATA_HOME":               filepath.Join(home, ".local", "share"),
-				"AWS_CONFIG_FILE":             filepath.Join(home, ".aws", "config"),
-				"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(home, ".aws", "credentials"),
-				"AWS_ENDPOINT_URL_STS":        srv.URL,
-				"AWS_ENDPOINT_URL_SSO":        srv.URL,
-				"AWS_ENDPOINT_URL_SSO_OIDC":   srv.URL,
-				"AWS_EC2_METADATA_DISABLED":   "true",
-				"AWS_ACCESS_KEY_ID":           userKey,
-				"AWS_SECRET_ACCESS_KEY":       userSecret,
-				"AWS_REGION":                  "us-east-1",
-				"AWS_DEFAULT_REGION":          "us-east-1",
-				"USER_KEY":                    userKey,
-			} {
-				env.Setenv(k, v)
+			w.Env["AWS_ENDPOINT_URL_SSO"], w.Env["AWS_ENDPOINT_URL_SSO_OIDC"] = &srv.URL, &srv.URL
+			w.Env["USER_KEY"] = w.Env["AWS_ACCESS_KEY_ID"]
+			for k, v := range w.Env {
+				env.Setenv(k, *v)
 			}
 			// A credential endpoint the script started (endpoint mode)
 			// and did not stop goes with it, by the pid it recorded
@@ -105,7 +92,7 @@ func TestScripts(t *testing.T) {
 					syscall.Kill(i.PID, syscall.SIGTERM)
 				}
 			})
-			return os.MkdirAll(home, 0o755)
+			return nil
 		},
 		// [tool:NAME] holds when NAME is on PATH, or when
 		// AWSROLE_TEST_REQUIRE=all says a missing tool must fail the run

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/awsrole/awsrole/internal/stsstub"
+
+	"github.com/awsrole/awsrole/internal/testrig/hermetic"
 )
 
 const roleJump = "arn:aws:iam::111111111111:role/jump"
@@ -30,7 +32,7 @@ policy_arns = ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
 `)
 	dir := strings.TrimSuffix(proj, "/.awsrole.toml")
 	r.awsrole(dir, "allow", dir)
-	r.stub.FailNext("AssumeRole", 1, stsstub.Fault{Hang: 1500 * time.Millisecond})
+	r.Stub.FailNext("AssumeRole", 1, stsstub.Fault{Hang: 1500 * time.Millisecond})
 
 	const n = 16
 	for i, res := range enterAtOnce(r, dir, n, 4194304+2000) {
@@ -40,7 +42,7 @@ policy_arns = ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
 	}
 	calls := r.assumeCalls("e2e-chain")
 	if len(calls) != 2 {
-		t.Fatalf("%d processes entering a 2-hop chain made %d AssumeRole calls, want 2:\n%s", n, len(calls), describeCalls(calls))
+		t.Fatalf("%d processes entering a 2-hop chain made %d AssumeRole calls, want 2:\n%s", n, len(calls), hermetic.DescribeCalls(calls))
 	}
 	hop1, hop2 := calls[0], calls[1]
 	if hop1.RoleArn != roleJump || hop1.AccessKeyID != userKey {
@@ -74,7 +76,7 @@ policy_arns = ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
 	if got, want := callerArn(s), "arn:aws:sts::222222222222:assumed-role/deploy/e2e-chain"; got != want {
 		t.Errorf("aws sts get-caller-identity: %q, want %q", got, want)
 	}
-	if got := r.stub.Count("AssumeRole"); got != 2 {
+	if got := r.Stub.Count("AssumeRole"); got != 2 {
 		t.Errorf("after the shell entered: %d AssumeRole calls, want still 2", got)
 	}
 	if out := s.Run("awsrole status"); !strings.Contains(out, roleJump) || !strings.Contains(out, "chain:") {

@@ -9,7 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/awsrole/awsrole/internal/testrig/ptyshell"
+
 	"github.com/awsrole/awsrole/internal/stsstub"
+
+	"github.com/awsrole/awsrole/internal/testrig/hermetic"
 )
 
 // TestConcurrentEntry starts 16 hook calls at once, as 16 shells entering
@@ -22,12 +26,12 @@ func TestConcurrentEntry(t *testing.T) {
 	proj := r.project("proj", roleDeploy, "e2e-conc", "eu-west-1", true)
 	// The first AssumeRole takes a while, so every process is surely
 	// running (and waiting or calling) before any credentials are cached.
-	r.stub.FailNext("AssumeRole", 1, stsstub.Fault{Hang: 1500 * time.Millisecond})
+	r.Stub.FailNext("AssumeRole", 1, stsstub.Fault{Hang: 1500 * time.Millisecond})
 
 	results := enterAtOnce(r, proj, n, 4194304+1000)
 
 	if got := r.assumeCalls(""); len(got) != 1 {
-		t.Errorf("%d processes entering at once made %d AssumeRole calls, want 1:\n%s", n, len(got), describeCalls(got))
+		t.Errorf("%d processes entering at once made %d AssumeRole calls, want 1:\n%s", n, len(got), hermetic.DescribeCalls(got))
 	}
 	keys := exportedKeys(t, r, proj, results)
 	if len(keys) != 1 {
@@ -36,7 +40,7 @@ func TestConcurrentEntry(t *testing.T) {
 	for key, code := range keys {
 		cmd := exec.Command("bash", "-c", `eval "$1" && aws sts get-caller-identity --query Arn --output text`, "bash", code)
 		cmd.Dir = proj
-		cmd.Env = r.environ(map[string]*string{"PWD": sp(proj)})
+		cmd.Env = r.Environ(map[string]*string{"PWD": sp(proj)})
 		out, err := cmd.CombinedOutput()
 		if got, want := strings.TrimSpace(string(out)), "arn:aws:sts::222222222222:assumed-role/deploy/e2e-conc"; err != nil || got != want {
 			t.Errorf("aws sts get-caller-identity with %s: %q (%v), want %q", key, got, err, want)
@@ -60,7 +64,7 @@ func enterAtOnce(r *rig, proj string, n, pidBase int) []exportResult {
 	for i := range n {
 		cmd := exec.Command(awsroleBin, "export", "bash", "--pid", strconv.Itoa(pidBase+i))
 		cmd.Dir = proj
-		cmd.Env = r.environ(map[string]*string{"PWD": sp(proj), "SHLVL": sp("1")})
+		cmd.Env = r.Environ(map[string]*string{"PWD": sp(proj), "SHLVL": sp("1")})
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -89,13 +93,13 @@ func exportedKeys(t *testing.T, r *rig, proj string, results []exportResult) map
 		}
 		cmd := exec.Command("bash", "-c", `eval "$1" && env -0`, "bash", res.stdout)
 		cmd.Dir = proj
-		cmd.Env = r.environ(map[string]*string{"PWD": sp(proj)})
+		cmd.Env = r.Environ(map[string]*string{"PWD": sp(proj)})
 		out, err := cmd.Output()
 		if err != nil {
 			t.Errorf("process %d: evaluating its output in bash: %v\noutput: %q", i, err, res.stdout)
 			continue
 		}
-		env := parseEnv0(t, string(out))
+		env := ptyshell.ParseEnv0(t, string(out))
 		wantActive(t, r, "process "+strconv.Itoa(i), env, roleDeploy, proj, "eu-west-1")
 		if k := env["AWS_ACCESS_KEY_ID"]; k != nil {
 			keys[*k] = res.stdout

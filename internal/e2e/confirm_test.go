@@ -46,7 +46,7 @@ func testConfirm(t *testing.T, kind string) {
 
 	for _, answer := range []string{"n", "", "^C"} {
 		pend := s.Begin(s.Cd(p))
-		s.WaitFor(pend.start, confirmQuestion)
+		s.WaitFor(pend.Start, confirmQuestion)
 		var full string
 		if answer == "^C" {
 			s.Interrupt()
@@ -64,14 +64,14 @@ func testConfirm(t *testing.T, kind string) {
 		if strings.Contains(again, "[y/N]") || declines(again) != 0 {
 			t.Errorf("answer %q: the next prompt asked or said again:\n%s", answer, again)
 		}
-		s.Run(s.Cd(r.home))
+		s.Run(s.Cd(r.Home))
 	}
 	if n := len(r.assumeCalls("")); n != 0 {
 		t.Errorf("declining made %d AssumeRole calls", n)
 	}
 
 	pend := s.Begin(s.Cd(p))
-	s.WaitFor(pend.start, confirmQuestion)
+	s.WaitFor(pend.Start, confirmQuestion)
 	s.Send("y")
 	s.Finish(pend)
 	wantActive(t, r, "after y", s.Managed(), roleDeploy, p, "eu-west-1")
@@ -85,13 +85,13 @@ func testConfirm(t *testing.T, kind string) {
 		t.Errorf("the second prompt in the project asked again:\n%s", again)
 	}
 	wantActive(t, r, "at the second prompt", s.Managed(), roleDeploy, p, "eu-west-1")
-	s.Run(s.Cd(r.home))
+	s.Run(s.Cd(r.Home))
 	wantSame(t, "after leaving", before, s.Managed())
 
 	// A new shell asks again.
 	s2 := r.startShell(kind, "", nil)
 	pend = s2.Begin(s2.Cd(p))
-	s2.WaitFor(pend.start, confirmQuestion)
+	s2.WaitFor(pend.Start, confirmQuestion)
 	s2.Send("yes")
 	s2.Finish(pend)
 	wantActive(t, r, "the new shell after yes", s2.Managed(), roleDeploy, p, "eu-west-1")
@@ -106,7 +106,7 @@ func TestConfirmNoTerminal(t *testing.T) {
 	run := func(args ...string) (string, string) {
 		cmd := exec.Command("setsid", append([]string{"-w", awsroleBin}, args...)...)
 		cmd.Dir = p
-		cmd.Env = r.environ(map[string]*string{"PWD": sp(p)})
+		cmd.Env = r.Environ(map[string]*string{"PWD": sp(p)})
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		_ = cmd.Run()

@@ -20,15 +20,15 @@ const consoleStartURL = "https://corp.awsapps.com/start"
 func (r *rig) ssoHome() {
 	r.t.Helper()
 	r.write(".aws/config", "[sso-session corp]\nsso_start_url = "+consoleStartURL+"\nsso_region = us-east-1\n")
-	access, refresh := r.stub.IssueSSOToken(consoleStartURL, time.Hour)
-	id, secret, regExp := r.stub.SSOClient()
+	access, refresh := r.Stub.IssueSSOToken(consoleStartURL, time.Hour)
+	id, secret, regExp := r.Stub.SSOClient()
 	tok, _ := json.Marshal(map[string]string{"startUrl": consoleStartURL, "region": "us-east-1", "accessToken": access,
 		"expiresAt": time.Now().Add(time.Hour).UTC().Format(time.RFC3339), "refreshToken": refresh,
 		"clientId": id, "clientSecret": secret, "registrationExpiresAt": regExp.UTC().Format(time.RFC3339)})
 	sum := sha1.Sum([]byte("corp"))
 	p := r.write(filepath.Join(".aws", "sso", "cache", hex.EncodeToString(sum[:])+".json"), string(tok))
 	os.Chmod(p, 0o600)
-	r.stub.AssignSSO("222222222222", "Deploy")
+	r.Stub.AssignSSO("222222222222", "Deploy")
 }
 
 // TestConsole: `console --print` gives a login address whose token the
@@ -40,8 +40,8 @@ func TestConsole(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, map[string]*string{"AWS_SESSION_TOKEN": sp(""),
 		"AWS_ENDPOINT_URL_SSO": nil, "AWS_ENDPOINT_URL_SSO_OIDC": nil})
-	r.env["AWS_ENDPOINT_URL_SSO"], r.env["AWS_ENDPOINT_URL_SSO_OIDC"] = sp(r.stub.URL), sp(r.stub.URL)
-	r.userConfig("console_federation_url = \"" + r.stub.URL + "/federation\"\n")
+	r.Env["AWS_ENDPOINT_URL_SSO"], r.Env["AWS_ENDPOINT_URL_SSO_OIDC"] = sp(r.Stub.URL), sp(r.Stub.URL)
+	r.userConfig("console_federation_url = \"" + r.Stub.URL + "/federation\"\n")
 	r.ssoHome()
 	direct := r.project("direct", roleDeploy, "e2e-console", "eu-west-1", true)
 	chainFile := r.write("chained/.awsrole.toml", "role_arn = \""+roleDeploy+"\"\nvia = [\""+roleJump+"\"]\nsession_name = \"e2e-console\"\n")
@@ -62,7 +62,7 @@ func TestConsole(t *testing.T) {
 		{"sso", sso, nil, true, "https://console.aws.amazon.com/console/home?region=us-east-1"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			r.stub.ResetCalls()
+			r.Stub.ResetCalls()
 			out, stderr, code := r.run(tt.dir, nil, append([]string{"console", "--print"}, tt.args...)...)
 			if code != 0 {
 				t.Fatalf("console --print: exit %d, stderr %q", code, stderr)
@@ -72,7 +72,7 @@ func TestConsole(t *testing.T) {
 			}
 			login := strings.TrimSpace(out)
 			u, err := url.Parse(login)
-			if err != nil || !strings.HasPrefix(login, r.stub.URL+"/federation?") {
+			if err != nil || !strings.HasPrefix(login, r.Stub.URL+"/federation?") {
 				t.Fatalf("console --print: %q is not a login address at the stand-in", login)
 			}
 			q := u.Query()
@@ -80,7 +80,7 @@ func TestConsole(t *testing.T) {
 				t.Errorf("login address %s: want Action=login, Destination=%s and a token", login, tt.dest)
 			}
 			var tokenCall bool
-			for _, c := range r.stub.Calls() {
+			for _, c := range r.Stub.Calls() {
 				if c.Action == "getSigninToken" {
 					tokenCall = true
 					if c.Status != 200 || (c.DurationSeconds != 0) != tt.wantDuration {
@@ -103,8 +103,8 @@ func TestConsole(t *testing.T) {
 	}
 
 	// The browser gets the address as its argument, and stderr stays clean.
-	got := filepath.Join(r.root, "browser-got")
-	browser := r.write(filepath.Join(r.root, "browser.sh"), "#!/bin/sh\nprintf '%s' \"$1\" > "+got+".tmp && mv "+got+".tmp "+got+"\n")
+	got := filepath.Join(r.Root, "browser-got")
+	browser := r.write(filepath.Join(r.Root, "browser.sh"), "#!/bin/sh\nprintf '%s' \"$1\" > "+got+".tmp && mv "+got+".tmp "+got+"\n")
 	os.Chmod(browser, 0o755)
 	out, stderr, code := r.run(direct, map[string]*string{"BROWSER": sp(browser)}, "console")
 	if code != 0 || out != "" || stderr != "" {
@@ -116,7 +116,7 @@ func TestConsole(t *testing.T) {
 			break
 		}
 	}
-	if !strings.HasPrefix(string(addr), r.stub.URL+"/federation?") || !strings.Contains(string(addr), "SigninToken=") {
+	if !strings.HasPrefix(string(addr), r.Stub.URL+"/federation?") || !strings.Contains(string(addr), "SigninToken=") {
 		t.Errorf("the browser got %q, want the login address", addr)
 	}
 	// No browser and no display: one line, no address.

@@ -6,6 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/awsrole/awsrole/internal/testrig/ptyshell"
+
+	"github.com/awsrole/awsrole/internal/testrig/hermetic"
 )
 
 // 5. direnv (issue 4): `awsrole install direnv`, an .envrc with `use awsrole`
@@ -17,7 +21,7 @@ const roleInline = "arn:aws:iam::222222222222:role/inline"
 // documentation says.
 func (r *rig) direnvHook(kind string) {
 	r.t.Helper()
-	r.appendFile(shellTable[kind].rc, shellTable[kind].direnv)
+	r.appendFile(ptyshell.Table[kind].RC, ptyshell.Table[kind].Direnv)
 }
 
 // envrc writes dir/.envrc and approves it with `direnv allow`.
@@ -26,7 +30,7 @@ func (r *rig) envrc(dir, content string) {
 	r.write(filepath.Join(dir, ".envrc"), content)
 	cmd := exec.Command("direnv", "allow", dir)
 	cmd.Dir = dir
-	cmd.Env = r.environ(map[string]*string{"PWD": sp(dir)})
+	cmd.Env = r.Environ(map[string]*string{"PWD": sp(dir)})
 	if out, err := cmd.CombinedOutput(); err != nil {
 		r.t.Fatalf("direnv allow %s: %v\n%s", dir, err, out)
 	}
@@ -54,7 +58,7 @@ func wantDirenvActive(t *testing.T, what string, env map[string]*string, role, d
 
 func TestDirenv(t *testing.T) {
 	forEachShell(t, func(t *testing.T, kind string) {
-		if shellTable[kind].direnv == "" {
+		if ptyshell.Table[kind].Direnv == "" {
 			t.Skipf("no direnv hook for %s in the shell table", kind)
 		}
 		r := newRig(t, map[string]*string{
@@ -65,13 +69,13 @@ func TestDirenv(t *testing.T) {
 			"AWS_DEFAULT_REGION":    sp(""),
 		})
 		r.install("direnv")
-		if _, err := os.Stat(filepath.Join(*r.env["XDG_CONFIG_HOME"], "direnv", "lib", "awsrole.sh")); err != nil {
+		if _, err := os.Stat(filepath.Join(*r.Env["XDG_CONFIG_HOME"], "direnv", "lib", "awsrole.sh")); err != nil {
 			t.Fatalf("awsrole install direnv: %v", err)
 		}
 		r.direnvHook(kind)
 		p := r.project("p", roleDeploy, "e2e-direnv", "eu-west-1", true)
 		r.envrc(p, "use awsrole\n")
-		inline := filepath.Join(r.home, "inline")
+		inline := filepath.Join(r.Home, "inline")
 		r.envrc(inline, "use awsrole "+roleInline+" region=eu-west-1 session_name=e2e-direnv-inline\n")
 		u := r.project("u", roleAudit, "e2e-direnv-u", "eu-west-1", false)
 		r.envrc(u, "use awsrole\n")
@@ -94,13 +98,13 @@ func TestDirenv(t *testing.T) {
 		}
 
 		// Out: originals back exactly.
-		s.Run(s.Cd(r.home))
+		s.Run(s.Cd(r.Home))
 		wantSame(t, "after leaving P", before, s.Managed())
 
 		// Inline role in the .envrc, with a secret key full of shell
 		// metacharacters: direnv's diff carries it exactly.
 		const hostile = "a'b\"c$(touch PWNED)`d\\e\nf\tg!h%s"
-		r.stub.SetSecretOverride(hostile)
+		r.Stub.SetSecretOverride(hostile)
 		s.Run(s.Cd(inline))
 		inInline := s.Managed()
 		wantDirenvActive(t, "in the inline project", inInline, roleInline, inline, "eu-west-1")
@@ -109,7 +113,7 @@ func TestDirenv(t *testing.T) {
 		}
 		r.noPWNED()
 		wantAssumes(t, r, "e2e-direnv-inline", 1)
-		s.Run(s.Cd(r.home))
+		s.Run(s.Cd(r.Home))
 		wantSame(t, "after leaving the inline project", before, s.Managed())
 
 		// An edit of the .awsrole.toml, approved again, reloads at the next
@@ -124,21 +128,21 @@ func TestDirenv(t *testing.T) {
 		wantDirenvActive(t, "in P after the edit and awsrole allow", s.Managed(), roleAudit, p, "eu-central-1")
 		// Assumed from the user's own key again, not from the first role's.
 		wantAssumes(t, r, "e2e-direnv-2", 1)
-		s.Run(s.Cd(r.home))
+		s.Run(s.Cd(r.Home))
 		wantSame(t, "after leaving P again", before, s.Managed())
 
 		// A .awsrole.toml awsrole has not approved: one line, nothing exported.
-		n := len(r.stub.Calls())
+		n := len(r.Stub.Calls())
 		_, full = s.RunFull(s.Cd(u))
 		lines := awsroleLines(full)
 		if len(lines) != 1 || !strings.Contains(lines[0], filepath.Join(u, ".awsrole.toml")) || !strings.Contains(lines[0], "awsrole allow") {
 			t.Errorf("use awsrole with an unapproved .awsrole.toml: want one awsrole: line naming it and 'awsrole allow', got %q (terminal: %q)", lines, full)
 		}
 		wantSame(t, "in the unapproved project", before, s.Managed())
-		if calls := r.stub.Calls(); len(calls) != n {
-			t.Errorf("STS calls for an unapproved file under direnv:\n%s", describeCalls(calls[n:]))
+		if calls := r.Stub.Calls(); len(calls) != n {
+			t.Errorf("STS calls for an unapproved file under direnv:\n%s", hermetic.DescribeCalls(calls[n:]))
 		}
-		s.Run(s.Cd(r.home))
+		s.Run(s.Cd(r.Home))
 		wantSame(t, "at the end", before, s.Managed())
 	})
 }
@@ -148,7 +152,7 @@ func TestDirenv(t *testing.T) {
 func TestDirenvMFA(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, nil)
-	r.stub.RequireMFA(roleDeploy, mfaSerial, mfaCode)
+	r.Stub.RequireMFA(roleDeploy, mfaSerial, mfaCode)
 	r.install("direnv")
 	r.direnvHook("bash")
 	m := r.mfaProject("m", roleDeploy, "e2e-direnv-mfa", "eu-west-1")
@@ -161,8 +165,8 @@ func TestDirenvMFA(t *testing.T) {
 	}
 	wantDirenvActive(t, "in M through direnv", s.Managed(), roleDeploy, m, "eu-west-1")
 	if gst := calledN(r, "GetSessionToken"); len(gst) != 1 || gst[0].TokenCode != mfaCode || gst[0].AccessKeyID != userKey {
-		t.Errorf("want one GetSessionToken with the typed code, signed with the user's key; stub log:\n%s", describeCalls(r.stub.Calls()))
+		t.Errorf("want one GetSessionToken with the typed code, signed with the user's key; stub log:\n%s", hermetic.DescribeCalls(r.Stub.Calls()))
 	}
-	s.Run(s.Cd(r.home))
+	s.Run(s.Cd(r.Home))
 	wantSame(t, "after leaving", before, s.Managed())
 }

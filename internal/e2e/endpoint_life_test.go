@@ -38,7 +38,7 @@ func (r *rig) serveProcesses() []int {
 		// start in twenty): match whole entries from a leading NUL.
 		environ, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "environ"))
 		environ = append([]byte{0}, environ...)
-		if bytes.Contains(environ, []byte("\x00XDG_STATE_HOME="+*r.env["XDG_STATE_HOME"]+"\x00")) {
+		if bytes.Contains(environ, []byte("\x00XDG_STATE_HOME="+*r.Env["XDG_STATE_HOME"]+"\x00")) {
 			pids = append(pids, pid)
 		}
 	}
@@ -109,8 +109,8 @@ func TestEndpointConcurrentStart(t *testing.T) {
 // and returns a channel of its lines and its exit.
 func longClient(t *testing.T, r *rig, dir string, c client, seconds int) (lines chan string, done chan error) {
 	cmd := exec.Command(awsroleBin, append(append([]string{"exec", "--endpoint", "--dir", dir, "--"}, c.argv...), strconv.Itoa(seconds))...)
-	cmd.Dir = r.home
-	cmd.Env = r.environ(map[string]*string{"PWD": sp(r.home)})
+	cmd.Dir = r.Home
+	cmd.Env = r.Environ(map[string]*string{"PWD": sp(r.Home)})
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -164,7 +164,7 @@ func TestEndpointKillRestart(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, nil)
 	r.endpointMode("refresh_before = \"10s\"\n")
-	r.stub.SetSessionDuration(15 * time.Second) // the clients ask the endpoint at every call
+	r.Stub.SetSessionDuration(15 * time.Second) // the clients ask the endpoint at every call
 	p := r.project("p", roleDeploy, "e2e-ep-kill", "", true)
 	type running struct {
 		name  string
@@ -235,7 +235,7 @@ func TestEndpointKillRestart(t *testing.T) {
 			t.Errorf("%s: %d calls failed around the restart, want at most 3", run.name, fails)
 		}
 	}
-	if out, stderr, code := r.run(r.home, nil, "serve", "--stop"); code != 0 || !strings.Contains(stderr, "stopped") {
+	if out, stderr, code := r.run(r.Home, nil, "serve", "--stop"); code != 0 || !strings.Contains(stderr, "stopped") {
 		t.Errorf("awsrole serve --stop: %d %q %q", code, out, stderr)
 	}
 	if alive(nu.PID) {
@@ -307,7 +307,7 @@ func TestEndpointIdleExit(t *testing.T) {
 	// The registered process runs until the test closes its stdin, not for
 	// a fixed time a slow start could use up.
 	cmd := exec.Command(awsroleBin, "exec", "--endpoint", "--dir", p, "--", "sh", "-c", "read -r _ || :")
-	cmd.Env = r.environ(map[string]*string{"PWD": sp(r.home)})
+	cmd.Env = r.Environ(map[string]*string{"PWD": sp(r.Home)})
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)

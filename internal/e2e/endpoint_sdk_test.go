@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/awsrole/awsrole/internal/testrig"
+
+	"github.com/awsrole/awsrole/internal/testrig/hermetic"
 )
 
 // The long-running clients: each makes one STS client and calls
@@ -135,7 +137,7 @@ func TestEndpointSDKClients(t *testing.T) {
 	// exec's own first fetch must find the 15-s credentials fresh.
 	r.endpointMode("refresh_before = \"10s\"\n")
 	p := r.project("p", roleDeploy, "e2e-ep-sdk", "", true)
-	r.stub.SetSessionDuration(life)
+	r.Stub.SetSessionDuration(life)
 
 	clients := []client{goClient(t), botocoreClient(t), jsClient(t)}
 	var run []client
@@ -164,8 +166,8 @@ func TestEndpointSDKClients(t *testing.T) {
 			args := append([]string{"exec", "--endpoint", "--dir", p, "--"}, c.argv...)
 			args = append(args, fmt.Sprint(seconds))
 			cmd := exec.Command(awsroleBin, args...)
-			cmd.Dir = r.home
-			cmd.Env = r.environ(map[string]*string{"PWD": sp(r.home)})
+			cmd.Dir = r.Home
+			cmd.Env = r.Environ(map[string]*string{"PWD": sp(r.Home)})
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
 			err := cmd.Start()
@@ -243,7 +245,7 @@ func TestEndpointSDKClients(t *testing.T) {
 		}
 	}
 	keys := map[string]bool{}
-	for _, call := range r.stub.Calls() {
+	for _, call := range r.Stub.Calls() {
 		if call.Action != "GetCallerIdentity" {
 			continue
 		}
@@ -261,7 +263,7 @@ func TestEndpointSDKClients(t *testing.T) {
 	assumes := len(r.assumeCalls("e2e-ep-sdk"))
 	if limit := 2 + int(elapsed/(life*3/4)); assumes > limit {
 		t.Errorf("%d AssumeRole calls for %d clients over %s of %s credentials, want at most %d; stub log:\n%s",
-			assumes, len(run), elapsed.Round(time.Second), life, limit, describeCalls(r.assumeCalls("e2e-ep-sdk")))
+			assumes, len(run), elapsed.Round(time.Second), life, limit, hermetic.DescribeCalls(r.assumeCalls("e2e-ep-sdk")))
 	}
 	t.Logf("%d clients, %s, %d AssumeRole, %d keys", len(run), elapsed.Round(time.Second), assumes, len(keys))
 }

@@ -28,7 +28,7 @@ type serverInfo struct {
 }
 
 func (r *rig) endpointDir() string {
-	return filepath.Join(*r.env["XDG_STATE_HOME"], "awsrole", "endpoint")
+	return filepath.Join(*r.Env["XDG_STATE_HOME"], "awsrole", "endpoint")
 }
 
 // server reads the endpoint's record; ok is false when there is none or
@@ -181,7 +181,7 @@ func TestEndpointShell(t *testing.T) {
 			}
 		}
 
-		s.Run(s.Cd(r.home))
+		s.Run(s.Cd(r.Home))
 		wantSame(t, "after leaving", before, s.Managed())
 		if got := callerArn(s); got != userARN {
 			t.Errorf("aws sts get-caller-identity after leaving: %q, want the user's own %q", got, userARN)
@@ -212,8 +212,8 @@ func TestEndpointMFA(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, map[string]*string{"AWS_SESSION_TOKEN": sp(""), "AWS_PROFILE": nil})
 	r.endpointMode("refresh_before = \"10s\"\n")
-	r.stub.RequireMFA(roleDeploy, mfaSerial, mfaCode)
-	r.stub.SetSessionDuration(20 * time.Second) // the MFA session and the role alike
+	r.Stub.RequireMFA(roleDeploy, mfaSerial, mfaCode)
+	r.Stub.SetSessionDuration(20 * time.Second) // the MFA session and the role alike
 	r.install("bash")
 	a := r.mfaProject("a", roleDeploy, "e2e-ep-mfa", "")
 	s := r.startShell("bash", "", nil)
@@ -251,7 +251,7 @@ func TestEndpointMFA(t *testing.T) {
 
 	// The shell's next renewal asks for the code on the terminal.
 	p := s.Begin("true")
-	s.WaitFor(p.start, mfaPromptText)
+	s.WaitFor(p.Start, mfaPromptText)
 	s.Send(mfaCode)
 	s.Finish(p)
 	if status, body := getEndpoint(t, uri, string(token)); status != 200 {

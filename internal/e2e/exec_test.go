@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/awsrole/awsrole/internal/testrig/ptyshell"
 )
 
 // 6. `awsrole exec` typed in a real shell with the hook, outside any
@@ -57,26 +59,26 @@ func TestExec(t *testing.T) {
 		before := s.Managed()
 
 		// The child sees the role; the status comes back.
-		sent := s.len()
-		s.Send(`awsrole exec --dir ` + quote(kind, p) + ` -- sh -c 'echo key=$AWS_ACCESS_KEY_ID arn=$AWSROLE_ARN profile=${AWS_DEFAULT_PROFILE-unset}; exit 3'`)
-		if got := s.statusOr(sent, "3"); got != "3" {
+		sent := s.Len()
+		s.Send(`awsrole exec --dir ` + ptyshell.Quote(kind, p) + ` -- sh -c 'echo key=$AWS_ACCESS_KEY_ID arn=$AWSROLE_ARN profile=${AWS_DEFAULT_PROFILE-unset}; exit 3'`)
+		if got := s.StatusOr(sent, "3"); got != "3" {
 			t.Errorf("exit status of awsrole exec -- sh -c 'exit 3': %q, want 3", got)
 		}
 		out := s.Transcript()
-		cp, stderr, st := r.run(r.home, nil, "credential-process", "--dir", p)
+		cp, stderr, st := r.run(r.Home, nil, "credential-process", "--dir", p)
 		var cpj struct{ AccessKeyId string }
 		if st != 0 || json.Unmarshal([]byte(cp), &cpj) != nil {
 			t.Fatalf("awsrole credential-process: %d %q %q", st, cp, stderr)
 		}
 		if want := fmt.Sprintf("key=%s arn=%s profile=unset", cpj.AccessKeyId, roleDeploy); !strings.Contains(out, want) {
-			t.Errorf("the child of awsrole exec: want %q on the terminal; transcript:\n%s", want, s.tail())
+			t.Errorf("the child of awsrole exec: want %q on the terminal; transcript:\n%s", want, s.Tail())
 		}
 		wantAssumes(t, r, "e2e-exec", 1)
 		wantSame(t, "the calling shell after awsrole exec", before, s.Managed())
 
 		// Ctrl-C reaches the command: it ends at once, the prompt returns.
-		pend := s.Begin("awsrole exec --dir " + quote(kind, p) + " -- sleep 30")
-		child := childOf(t, s.cmd.Process.Pid, "sleep")
+		pend := s.Begin("awsrole exec --dir " + ptyshell.Quote(kind, p) + " -- sleep 30")
+		child := childOf(t, s.Pid(), "sleep")
 		// Right after execve the name is already "sleep" while the
 		// environment is not readable yet: read until it is.
 		var env []byte
@@ -101,8 +103,8 @@ func TestExec(t *testing.T) {
 			}
 		}
 		if kind != "fish" { // fish cancels the whole line and reports no status for it
-			if got := s.statusOr(0, shellTable[kind].sigint); got != shellTable[kind].sigint {
-				t.Errorf("status after Ctrl-C during awsrole exec -- sleep: %q, want %s (killed by SIGINT)", got, shellTable[kind].sigint)
+			if got := s.StatusOr(0, ptyshell.Table[kind].Sigint); got != ptyshell.Table[kind].Sigint {
+				t.Errorf("status after Ctrl-C during awsrole exec -- sleep: %q, want %s (killed by SIGINT)", got, ptyshell.Table[kind].Sigint)
 			}
 		}
 		if got := strings.TrimSpace(s.Run("echo alive")); got != "alive" {
@@ -114,11 +116,11 @@ func TestExec(t *testing.T) {
 		// project (env -C: the calling shell stays where it is): the role
 		// is active in it from its first prompt on, on the snapshot exec
 		// left, and leaving restores the user's own values, not the role's.
-		n := s.len()
-		s.Send("env -C " + quote(kind, p) + " awsrole exec -- " + kind + " -i")
-		s.WaitFor(n, promptMark+"2> ")
+		n := s.Len()
+		s.Send("env -C " + ptyshell.Quote(kind, p) + " awsrole exec -- " + kind + " -i")
+		s.WaitFor(n, ptyshell.PromptMark+"2> ")
 		wantActive(t, r, "in the shell started by awsrole exec, at its first prompt", s.Managed(), roleDeploy, p, "eu-west-1")
-		s.Run(s.Cd(r.home))
+		s.Run(s.Cd(r.Home))
 		wantSame(t, "the shell started by awsrole exec, after cd out", before, s.Managed())
 		s.Run(s.Cd(p))
 		wantActive(t, r, "the shell started by awsrole exec, back in the project", s.Managed(), roleDeploy, p, "eu-west-1")

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/awsrole/awsrole/internal/testrig/ptyshell"
 )
 
 // TestFastPathStartsNoProcess checks, by counting calls of the binary, that
@@ -38,7 +40,7 @@ func TestFastPathStartsNoProcess(t *testing.T) {
 			}
 			proj := r.project("proj", roleDeploy, "e2e-fast", "eu-west-1", true)
 			for _, d := range []string{"plain/a", "plain/b", "proj/sub"} {
-				if err := os.MkdirAll(filepath.Join(r.home, d), 0o755); err != nil {
+				if err := os.MkdirAll(filepath.Join(r.Home, d), 0o755); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -47,11 +49,11 @@ func TestFastPathStartsNoProcess(t *testing.T) {
 			user := s.Managed()
 			step := countedSteps(t, s, log)
 			step("prompt at home", "true", 0)
-			step("cd between plain dirs", s.Cd(filepath.Join(r.home, "plain", "a")), 0)
-			step("cd between plain dirs", s.Cd(filepath.Join(r.home, "plain", "b")), 0)
+			step("cd between plain dirs", s.Cd(filepath.Join(r.Home, "plain", "a")), 0)
+			step("cd between plain dirs", s.Cd(filepath.Join(r.Home, "plain", "b")), 0)
 			for i := 0; i < 50; i++ {
-				step("cd between plain dirs", s.Cd(filepath.Join(r.home, "plain", "a")), 0)
-				step("cd between plain dirs", s.Cd(filepath.Join(r.home, "plain", "b")), 0)
+				step("cd between plain dirs", s.Cd(filepath.Join(r.Home, "plain", "a")), 0)
+				step("cd between plain dirs", s.Cd(filepath.Join(r.Home, "plain", "b")), 0)
 			}
 			step("enter", s.Cd(proj), 1)
 			r.settle()
@@ -65,25 +67,25 @@ func TestFastPathStartsNoProcess(t *testing.T) {
 			} else {
 				wantActive(t, r, "in the project", s.Managed(), roleDeploy, proj, "eu-west-1")
 			}
-			step("leave", s.Cd(r.home), 0)
+			step("leave", s.Cd(r.Home), 0)
 			wantSame(t, "after leaving without a process", user, s.Managed())
 			step("prompt after leaving", "true", 0)
 			step("re-enter", s.Cd(proj), 1)
 			r.settle()
 			r.appendFile("proj/.awsrole.toml", "# edited\n")
 			step("after an edit of the file", "true", 1)
-			if err := os.WriteFile(filepath.Join(r.home, "plain", "a", ".awsrole.toml"), []byte("role_arn = \"arn:aws:iam::222222222222:role/new\"\n"), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(r.Home, "plain", "a", ".awsrole.toml"), []byte("role_arn = \"arn:aws:iam::222222222222:role/new\"\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			r.settle() // (a file newer than the call's mark is looked at again)
-			step("a file appears where the shell goes", s.Cd(filepath.Join(r.home, "plain", "a")), 1)
+			step("a file appears where the shell goes", s.Cd(filepath.Join(r.Home, "plain", "a")), 1)
 
 			// While the shell stays in one directory: a nearer file
 			// appearing, that file going away, the project's own file going
 			// away (a leave, which needs no process).
 			// (The edit above took the project's approval away.)
 			sub := filepath.Join(proj, "sub")
-			s.Run("awsrole allow " + quote(kind, proj))
+			s.Run("awsrole allow " + ptyshell.Quote(kind, proj))
 			r.settle()
 			step("back into the project", s.Cd(sub), 1)
 			step("steady in the subdir", "true", 0)
@@ -97,7 +99,7 @@ func TestFastPathStartsNoProcess(t *testing.T) {
 			step("steady in the project again", "true", 0)
 			// The mark gone (a cleaned state dir): nothing can be compared
 			// with it, so the next prompt asks.
-			marks, _ := filepath.Glob(filepath.Join(*r.env["XDG_STATE_HOME"], "awsrole", "marks", "*"))
+			marks, _ := filepath.Glob(filepath.Join(*r.Env["XDG_STATE_HOME"], "awsrole", "marks", "*"))
 			for _, m := range marks {
 				if err := os.Remove(m); err != nil {
 					t.Fatal(err)
@@ -120,7 +122,7 @@ func TestFastPathStartsNoProcess(t *testing.T) {
 // hook and the prompt hook do not both call).
 func TestOneCallPerPrompt(t *testing.T) {
 	for _, kind := range shellKinds {
-		if shellTable[kind].fastPath {
+		if ptyshell.Table[kind].FastPath {
 			continue
 		}
 		t.Run(kind, func(t *testing.T) {
@@ -130,7 +132,7 @@ func TestOneCallPerPrompt(t *testing.T) {
 			r.installHook(kind, wrapper)
 			proj := r.project("proj", roleDeploy, "e2e-calls", "eu-west-1", true)
 			for _, d := range []string{"plain/a", "plain/b"} {
-				if err := os.MkdirAll(filepath.Join(r.home, d), 0o755); err != nil {
+				if err := os.MkdirAll(filepath.Join(r.Home, d), 0o755); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -138,8 +140,8 @@ func TestOneCallPerPrompt(t *testing.T) {
 			step := countedSteps(t, s, log)
 			for i := 0; i < 3; i++ {
 				step("prompt at home", "true", 1)
-				step("cd between plain dirs", s.Cd(filepath.Join(r.home, "plain", "a")), 1)
-				step("cd between plain dirs", s.Cd(filepath.Join(r.home, "plain", "b")), 1)
+				step("cd between plain dirs", s.Cd(filepath.Join(r.Home, "plain", "a")), 1)
+				step("cd between plain dirs", s.Cd(filepath.Join(r.Home, "plain", "b")), 1)
 			}
 			step("enter", s.Cd(proj), 1)
 			wantActive(t, r, "in the project", s.Managed(), roleDeploy, proj, "eu-west-1")
@@ -161,8 +163,8 @@ func backdated(t *testing.T, path string) {
 // line each, and runs it: to put in the binary's place.
 func (r *rig) callLogger() (wrapper, log string) {
 	r.t.Helper()
-	log = filepath.Join(r.root, "calls.log")
-	wrapper = filepath.Join(r.root, "wrap", "awsrole")
+	log = filepath.Join(r.Root, "calls.log")
+	wrapper = filepath.Join(r.Root, "wrap", "awsrole")
 	r.write(wrapper, fmt.Sprintf("#!/bin/sh\necho \"$*\" >> %q\nexec %q \"$@\"\n", log, awsroleBin))
 	if err := os.Chmod(wrapper, 0o755); err != nil {
 		r.t.Fatal(err)

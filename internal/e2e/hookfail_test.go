@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/awsrole/awsrole/internal/testrig/ptyshell"
+
 	"github.com/awsrole/awsrole/hooks"
 	"github.com/awsrole/awsrole/shellgen"
 )
@@ -20,7 +22,7 @@ import (
 func (r *rig) installHook(kind, bin string) {
 	r.t.Helper()
 	in, err := shellgen.InstallFor(kind, bin, func(k string) string {
-		if v := r.env[k]; v != nil {
+		if v := r.Env[k]; v != nil {
 			return *v
 		}
 		return ""
@@ -28,13 +30,13 @@ func (r *rig) installHook(kind, bin string) {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	if load := shellTable[kind].loadFile; load != "" {
+	if load := ptyshell.Table[kind].LoadFile; load != "" {
 		code, err := shellgen.Hook(kind, bin)
 		if err != nil {
 			r.t.Fatal(err)
 		}
-		file := r.write(filepath.Join(r.root, "hook."+kind), code)
-		in.Block = fmt.Sprintf(load, quote(kind, file))
+		file := r.write(filepath.Join(r.Root, "hook."+kind), code)
+		in.Block = fmt.Sprintf(load, ptyshell.Quote(kind, file))
 	}
 	if _, err := hooks.Install(in.File, in.Block); err != nil {
 		r.t.Fatal(err)
@@ -72,9 +74,9 @@ func (r *rig) brokenBinary(kind string) (wrapper, mode, started string) {
 	if !okCut || !okNoop {
 		r.t.Fatalf("no cut or no-op answer for %s in cutAnswers/noopAnswers", kind)
 	}
-	mode = filepath.Join(r.root, "mode")
-	started = filepath.Join(r.root, "started")
-	wrapper = filepath.Join(r.root, "broken", "awsrole")
+	mode = filepath.Join(r.Root, "mode")
+	started = filepath.Join(r.Root, "started")
+	wrapper = filepath.Join(r.Root, "broken", "awsrole")
 	r.write(wrapper, fmt.Sprintf(`#!/bin/sh
 case "$(cat %[1]q 2>/dev/null)" in
 crash) kill -SEGV $$ ;;
@@ -166,12 +168,12 @@ func TestHookFailsClosed(t *testing.T) {
 // waitFile waits until path exists.
 func waitFile(t *testing.T, path string) {
 	t.Helper()
-	for deadline := time.Now().Add(cmdTimeout); ; time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(ptyshell.Timeout); ; time.Sleep(20 * time.Millisecond) {
 		if _, err := os.Stat(path); err == nil {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s did not appear within %s", path, cmdTimeout)
+			t.Fatalf("%s did not appear within %s", path, ptyshell.Timeout)
 		}
 	}
 }
@@ -219,7 +221,7 @@ func TestEndpointServerBackByNextPrompt(t *testing.T) {
 				step("steady prompt while the new server lives", "true", 0)
 			}
 			if out := s.Transcript(); strings.Contains(out, "Could not connect") {
-				t.Errorf("a client failed to connect:\n%s", s.tail())
+				t.Errorf("a client failed to connect:\n%s", s.Tail())
 			}
 		})
 	}

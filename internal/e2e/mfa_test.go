@@ -10,7 +10,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/awsrole/awsrole/internal/testrig/ptyshell"
+
 	"github.com/awsrole/awsrole/internal/stsstub"
+
+	"github.com/awsrole/awsrole/internal/testrig/hermetic"
 )
 
 // MFA (issue 3): the code is asked for on the terminal, never on stdout
@@ -36,7 +40,7 @@ func (r *rig) mfaProject(dir, role, session, region string) string {
 // calledN returns the stub's calls of one action.
 func calledN(r *rig, action string) []stsstub.Call {
 	var out []stsstub.Call
-	for _, c := range r.stub.Calls() {
+	for _, c := range r.Stub.Calls() {
 		if c.Action == action {
 			out = append(out, c)
 		}
@@ -61,7 +65,7 @@ func errorLines(text string) []string {
 func enterWithCode(t *testing.T, s *shell, dir, code string) string {
 	t.Helper()
 	p := s.Begin(s.Cd(dir))
-	s.WaitFor(p.start, mfaPromptText)
+	s.WaitFor(p.Start, mfaPromptText)
 	if code == "^C" {
 		s.Interrupt()
 		return s.WaitPrompt(p)
@@ -78,8 +82,8 @@ func TestMFAPrompt(t *testing.T) {
 		r := newRig(t, map[string]*string{"AWS_SESSION_TOKEN": sp(""), "AWS_PROFILE": nil})
 		// B gets the device from the user config, A names it in its file.
 		r.userConfig("mfa_serial = \"" + mfaSerial + "\"\n")
-		r.stub.RequireMFA(roleDeploy, mfaSerial, mfaCode)
-		r.stub.RequireMFA(roleAudit, mfaSerial, mfaCode)
+		r.Stub.RequireMFA(roleDeploy, mfaSerial, mfaCode)
+		r.Stub.RequireMFA(roleAudit, mfaSerial, mfaCode)
 		r.install(kind)
 		a := r.mfaProject("a", roleDeploy, "e2e-mfa-a", "eu-west-1")
 		// Same region as A: TestMFASessionAcrossRegions is about regions.
@@ -97,11 +101,11 @@ func TestMFAPrompt(t *testing.T) {
 		}
 		gst := calledN(r, "GetSessionToken")
 		if len(gst) != 1 || gst[0].SerialNumber != mfaSerial || gst[0].TokenCode != mfaCode || gst[0].AccessKeyID != userKey || gst[0].Status != 200 {
-			t.Errorf("want one successful GetSessionToken with %s and the typed code, signed with the user's key; stub log:\n%s", mfaSerial, describeCalls(r.stub.Calls()))
+			t.Errorf("want one successful GetSessionToken with %s and the typed code, signed with the user's key; stub log:\n%s", mfaSerial, hermetic.DescribeCalls(r.Stub.Calls()))
 		}
 		for _, c := range calledN(r, "AssumeRole") {
 			if c.AccessKeyID == userKey || !strings.HasPrefix(c.AccessKeyID, "ASIA") {
-				t.Errorf("AssumeRole of %s signed with %s, want the MFA session's key; stub log:\n%s", c.RoleArn, c.AccessKeyID, describeCalls(r.stub.Calls()))
+				t.Errorf("AssumeRole of %s signed with %s, want the MFA session's key; stub log:\n%s", c.RoleArn, c.AccessKeyID, hermetic.DescribeCalls(r.Stub.Calls()))
 			}
 			if c.DurationSeconds > 3600 {
 				t.Errorf("AssumeRole from an MFA session asked for %d s, more than STS's 1 h cap for it", c.DurationSeconds)
@@ -110,24 +114,24 @@ func TestMFAPrompt(t *testing.T) {
 
 		// B: the same device; no second prompt.
 		p := s.Begin(s.Cd(b))
-		bi := s.WaitFor(p.start, "@@b"+strconv.Itoa(p.seq)+"@@")
+		bi := s.WaitFor(p.Start, "@@b"+strconv.Itoa(p.Seq)+"@@")
 		// The next prompt comes after the hook is done (bash runs it at the
 		// prompt, zsh and fish inside cd): a code prompt would come first.
-		if i, _ := s.WaitAny(bi, mfaPromptText, promptMark); i == 0 {
-			t.Errorf("entering B (same MFA device) asked for a code again; stub log:\n%s", describeCalls(r.stub.Calls()))
+		if i, _ := s.WaitAny(bi, mfaPromptText, ptyshell.PromptMark); i == 0 {
+			t.Errorf("entering B (same MFA device) asked for a code again; stub log:\n%s", hermetic.DescribeCalls(r.Stub.Calls()))
 			s.Send(mfaCode)
 		}
 		s.Finish(p)
 		inB := s.Managed()
 		wantActive(t, r, "in B", inB, roleAudit, b, "eu-west-1")
 		if n := len(calledN(r, "GetSessionToken")); n != 1 {
-			t.Errorf("GetSessionToken calls after entering B with the same device: %d, want 1; stub log:\n%s", n, describeCalls(r.stub.Calls()))
+			t.Errorf("GetSessionToken calls after entering B with the same device: %d, want 1; stub log:\n%s", n, hermetic.DescribeCalls(r.Stub.Calls()))
 		}
-		if n := r.stub.Count("AssumeRole"); n != 2 {
-			t.Errorf("successful AssumeRole calls after A and B: %d, want 2; stub log:\n%s", n, describeCalls(r.stub.Calls()))
+		if n := r.Stub.Count("AssumeRole"); n != 2 {
+			t.Errorf("successful AssumeRole calls after A and B: %d, want 2; stub log:\n%s", n, hermetic.DescribeCalls(r.Stub.Calls()))
 		}
 
-		s.Run(s.Cd(r.home))
+		s.Run(s.Cd(r.Home))
 		wantSame(t, "after leaving", before, s.Managed())
 	})
 }
@@ -137,7 +141,7 @@ func TestMFAPrompt(t *testing.T) {
 func TestMFAWrongCodeAndCtrlC(t *testing.T) {
 	forEachShell(t, func(t *testing.T, kind string) {
 		r := newRig(t, nil)
-		r.stub.RequireMFA(roleDeploy, mfaSerial, mfaCode)
+		r.Stub.RequireMFA(roleDeploy, mfaSerial, mfaCode)
 		r.install(kind)
 		a := r.mfaProject("a", roleDeploy, "e2e-mfa-w", "eu-west-1")
 		s := r.startShell(kind, "", nil)
@@ -158,11 +162,11 @@ func TestMFAWrongCodeAndCtrlC(t *testing.T) {
 			t.Errorf("the prompt after a wrong code printed %q", full)
 		}
 		if n := len(calledN(r, "AssumeRole")); n != 0 {
-			t.Errorf("AssumeRole after a wrong code: %d calls, want none; stub log:\n%s", n, describeCalls(r.stub.Calls()))
+			t.Errorf("AssumeRole after a wrong code: %d calls, want none; stub log:\n%s", n, hermetic.DescribeCalls(r.Stub.Calls()))
 		}
 
 		// Leaving and coming back asks again: Ctrl-C at the prompt.
-		s.Run(s.Cd(r.home))
+		s.Run(s.Cd(r.Home))
 		gst := len(calledN(r, "GetSessionToken"))
 		full = enterWithCode(t, s, a, "^C")
 		lines = errorLines(full)
@@ -170,17 +174,17 @@ func TestMFAWrongCodeAndCtrlC(t *testing.T) {
 			t.Errorf("Ctrl-C at the MFA prompt: want one awsrole: line, got %q (terminal: %q)", lines, full)
 		}
 		if n := len(calledN(r, "GetSessionToken")); n != gst {
-			t.Errorf("Ctrl-C at the MFA prompt still called GetSessionToken; stub log:\n%s", describeCalls(r.stub.Calls()))
+			t.Errorf("Ctrl-C at the MFA prompt still called GetSessionToken; stub log:\n%s", hermetic.DescribeCalls(r.Stub.Calls()))
 		}
 		// The shell works: a command runs and the environment is as before.
 		if got := strings.TrimSpace(s.Run("echo alive")); got != "alive" {
-			t.Errorf("after Ctrl-C at the MFA prompt, echo printed %q; transcript:\n%s", got, s.tail())
+			t.Errorf("after Ctrl-C at the MFA prompt, echo printed %q; transcript:\n%s", got, s.Tail())
 		}
 		env := s.Managed()
 		wantSame(t, "after Ctrl-C at the MFA prompt", before, env)
 
 		// And the right code, after leaving and coming back, gets in.
-		s.Run(s.Cd(r.home))
+		s.Run(s.Cd(r.Home))
 		full = enterWithCode(t, s, a, mfaCode)
 		if lines := errorLines(full); len(lines) != 0 {
 			t.Errorf("the right code after the failures printed %q", lines)
@@ -194,13 +198,13 @@ func TestMFAWrongCodeAndCtrlC(t *testing.T) {
 func TestMFAPromptOnTTY(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, nil)
-	r.stub.RequireMFA(roleDeploy, mfaSerial, mfaCode)
+	r.Stub.RequireMFA(roleDeploy, mfaSerial, mfaCode)
 	a := r.mfaProject("a", roleDeploy, "e2e-mfa-tty", "eu-west-1")
 	// No hook: the export is run by hand, as the hook would.
 	s := r.startShell("bash", a, nil)
-	outF, errF := filepath.Join(r.root, "export.out"), filepath.Join(r.root, "export.err")
-	p := s.Begin("awsrole export bash --pid $$ >" + quote("bash", outF) + " 2>" + quote("bash", errF) + "; echo status=$?")
-	s.WaitFor(p.start, mfaPromptText)
+	outF, errF := filepath.Join(r.Root, "export.out"), filepath.Join(r.Root, "export.err")
+	p := s.Begin("awsrole export bash --pid $$ >" + ptyshell.Quote("bash", outF) + " 2>" + ptyshell.Quote("bash", errF) + "; echo status=$?")
+	s.WaitFor(p.Start, mfaPromptText)
 	s.Send(mfaCode)
 	out, _ := s.Finish(p)
 	if !strings.Contains(out, "status=0") {
@@ -224,18 +228,18 @@ func TestMFACommand(t *testing.T) {
 	forEachShell(t, func(t *testing.T, kind string) {
 		r := newRig(t, nil)
 		r.userConfig("mfa_command = \"echo " + mfaCode + "\"\n")
-		r.stub.RequireMFA(roleDeploy, mfaSerial, mfaCode)
+		r.Stub.RequireMFA(roleDeploy, mfaSerial, mfaCode)
 		r.install(kind)
 		a := r.mfaProject("a", roleDeploy, "e2e-mfa-cmd", "eu-west-1")
 		s := r.startShell(kind, "", nil)
-		start := s.len()
+		start := s.Len()
 		_, full := s.RunFull(s.Cd(a))
-		if shown := clean(s.slice(start, s.len())); strings.Contains(shown, "MFA code") || len(awsroleLines(full)) > 0 {
+		if shown := ptyshell.Clean(s.Slice(start, s.Len())); strings.Contains(shown, "MFA code") || len(awsroleLines(full)) > 0 {
 			t.Errorf("entering with mfa_command set showed %q", shown)
 		}
 		wantActive(t, r, "with mfa_command", s.Managed(), roleDeploy, a, "eu-west-1")
 		if gst := calledN(r, "GetSessionToken"); len(gst) != 1 || gst[0].TokenCode != mfaCode {
-			t.Errorf("want one GetSessionToken with mfa_command's code; stub log:\n%s", describeCalls(r.stub.Calls()))
+			t.Errorf("want one GetSessionToken with mfa_command's code; stub log:\n%s", hermetic.DescribeCalls(r.Stub.Calls()))
 		}
 	})
 }
@@ -245,11 +249,11 @@ func TestMFACommand(t *testing.T) {
 func TestMFANoTerminal(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, nil)
-	r.stub.RequireMFA(roleDeploy, mfaSerial, mfaCode)
+	r.Stub.RequireMFA(roleDeploy, mfaSerial, mfaCode)
 	a := r.mfaProject("a", roleDeploy, "e2e-mfa-notty", "eu-west-1")
 	cmd := exec.Command("setsid", "-w", awsroleBin, "export", "bash", "--pid", "4194000")
 	cmd.Dir = a
-	cmd.Env = r.environ(map[string]*string{"PWD": sp(a)})
+	cmd.Env = r.Environ(map[string]*string{"PWD": sp(a)})
 	// stdin /dev/null; setsid -w: its own session without a controlling
 	// terminal, whatever go test has, and its exit status.
 	cmd.Stdin = nil
@@ -267,8 +271,8 @@ func TestMFANoTerminal(t *testing.T) {
 	if len(lines) != 1 || !strings.HasPrefix(lines[0], "awsrole: ") || !strings.Contains(lines[0], "mfa_command") {
 		t.Errorf("stderr without a terminal: %q, want one awsrole: line naming mfa_command", stderr.String())
 	}
-	if calls := r.stub.Calls(); len(calls) != 0 {
-		t.Errorf("STS calls without a code:\n%s", describeCalls(calls))
+	if calls := r.Stub.Calls(); len(calls) != 0 {
+		t.Errorf("STS calls without a code:\n%s", hermetic.DescribeCalls(calls))
 	}
 }
 
@@ -279,8 +283,8 @@ func TestMFASessionAcrossRegions(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, nil)
 	r.userConfig("mfa_serial = \"" + mfaSerial + "\"\nmfa_command = \"echo " + mfaCode + "\"\n")
-	r.stub.RequireMFA(roleDeploy, mfaSerial, mfaCode)
-	r.stub.RequireMFA(roleAudit, mfaSerial, mfaCode)
+	r.Stub.RequireMFA(roleDeploy, mfaSerial, mfaCode)
+	r.Stub.RequireMFA(roleAudit, mfaSerial, mfaCode)
 	a := r.project("a", roleDeploy, "e2e-mfa-ra", "eu-west-1", true)
 	b := r.project("b", roleAudit, "e2e-mfa-rb", "", true) // the user's us-east-1
 	for i, dir := range []string{a, b} {
@@ -290,7 +294,7 @@ func TestMFASessionAcrossRegions(t *testing.T) {
 		}
 	}
 	if gst := calledN(r, "GetSessionToken"); len(gst) != 1 {
-		t.Errorf("GetSessionToken calls for two roles with the same MFA device, in eu-west-1 and us-east-1: %d, want 1 (one code per device); stub log:\n%s", len(gst), describeCalls(r.stub.Calls()))
+		t.Errorf("GetSessionToken calls for two roles with the same MFA device, in eu-west-1 and us-east-1: %d, want 1 (one code per device); stub log:\n%s", len(gst), hermetic.DescribeCalls(r.Stub.Calls()))
 	}
 }
 
@@ -301,7 +305,7 @@ func TestMFADurationCap(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, nil)
 	r.userConfig("mfa_command = \"echo " + mfaCode + "\"\n")
-	r.stub.RequireMFA(roleDeploy, mfaSerial, mfaCode)
+	r.Stub.RequireMFA(roleDeploy, mfaSerial, mfaCode)
 	a := r.project("a", roleDeploy, "e2e-mfa-cap", "eu-west-1", false)
 	r.appendFile(filepath.Join("a", ".awsrole.toml"), "mfa_serial = \""+mfaSerial+"\"\nduration = \"2h\"\n")
 	r.awsrole(a, "allow", a)

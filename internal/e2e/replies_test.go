@@ -20,18 +20,18 @@ func TestHostileSTSReplyInShells(t *testing.T) {
 		s := r.startShell(kind, "", nil)
 		before := s.Managed()
 		for _, token := range []string{strings.Repeat("FwoGZXIvYXdzE", 16000), ""} {
-			r.stub.FailNext("AssumeRole", 3, stsstub.Fault{Replace: map[string]string{"SessionToken": token}})
+			r.Stub.FailNext("AssumeRole", 3, stsstub.Fault{Replace: map[string]string{"SessionToken": token}})
 			_, full := s.RunFull(s.Cd(proj))
 			lines := awsroleLines(full)
-			if len(lines) != 1 || !strings.Contains(lines[0], "STS at "+r.stub.URL) || !strings.Contains(lines[0], "session token") {
-				t.Errorf("token of %d bytes: want one awsrole: line naming STS at %s, got %q", len(token), r.stub.URL, lines)
+			if len(lines) != 1 || !strings.Contains(lines[0], "STS at "+r.Stub.URL) || !strings.Contains(lines[0], "session token") {
+				t.Errorf("token of %d bytes: want one awsrole: line naming STS at %s, got %q", len(token), r.Stub.URL, lines)
 			}
 			wantSame(t, "in the project after a hostile reply", before, s.Managed())
 			if out := s.Run("/bin/echo still-runs"); !strings.Contains(out, "still-runs") {
 				t.Errorf("a command after the hostile reply: %q", out)
 			}
-			s.Run(s.Cd(r.home))
-			r.stub.FailNext("AssumeRole", 0, stsstub.Fault{})
+			s.Run(s.Cd(r.Home))
+			r.Stub.FailNext("AssumeRole", 0, stsstub.Fault{})
 		}
 	})
 }

@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/awsrole/awsrole/internal/testrig/ptyshell"
+
 	"github.com/awsrole/awsrole/internal/stsstub"
-	"github.com/awsrole/awsrole/internal/testrig"
+	"github.com/awsrole/awsrole/internal/testrig/hermetic"
 )
 
 // The user's own long-term key, known to the stub.
@@ -42,12 +44,9 @@ var managedVars = []string{
 // AWS files under it, its own STS stub, and the environment every process
 // of the test starts with.
 type rig struct {
-	t    *testing.T
-	root string
-	home string
-	stub *stsstub.Server
-	env  map[string]*string // nil value: unset
-	bin  string             // the awsrole this test runs ("" = the shared build)
+	t *testing.T
+	*hermetic.World
+	bin string // the awsrole this test runs ("" = the shared build)
 	// seenServers are the credential endpoints the test saw running.
 	seenServers []int
 }
@@ -62,84 +61,39 @@ func (r *rig) exe() string {
 
 func sp(s string) *string { return &s }
 
-// newRig builds the hermetic environment. overrides change the base
-// environment (nil value: unset).
+// newRig builds the hermetic environment (hermetic.World) with the user's
+// key, profile corp, every shell's prompt rc and the built binaries first
+// on PATH. overrides change the base environment (nil value: unset).
 func newRig(t *testing.T, overrides map[string]*string) *rig {
 	t.Helper()
-	root := t.TempDir()
-	home := filepath.Join(root, "home")
-	r := &rig{t: t, root: root, home: home}
-	for _, d := range []string{home, filepath.Join(home, ".aws"), filepath.Join(home, ".config"),
-		filepath.Join(home, ".local", "state"), filepath.Join(home, ".cache"), filepath.Join(home, ".local", "share")} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
+	files := map[string]string{
+		".aws/config":      "[profile corp]\nregion = us-east-1\n",
+		".aws/credentials": fmt.Sprintf("[corp]\naws_access_key_id = %s\naws_secret_access_key = %s\n", userKey, userSecret),
 	}
-	stub, err := stsstub.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stub.Close)
-	stub.AddUser(userKey, userSecret, userARN)
-	r.stub = stub
-
-	r.write(".aws/config", "[profile corp]\nregion = us-east-1\n")
-	r.write(".aws/credentials", fmt.Sprintf("[corp]\naws_access_key_id = %s\naws_secret_access_key = %s\n", userKey, userSecret))
 	// The prompt the shell driver waits for, then the shell level (nested
 	// shells), set before the hook is installed.
 	for _, kind := range shellKinds {
-		r.write(shellTable[kind].rc, shellTable[kind].prompt)
+		files[ptyshell.Table[kind].RC] = ptyshell.Table[kind].Prompt
 	}
-	// fish generates completions from man pages in the background at its
-	// first start (python, seconds of CPU, racing the temp dir's removal)
-	// unless this directory exists.
-	if err := os.MkdirAll(filepath.Join(home, ".local", "share", "fish", "generated_completions"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-
-	r.env = map[string]*string{
-		"HOME":                        sp(home),
-		"USER":                        sp("alice"),
-		"LOGNAME":                     sp("alice"),
-		"PATH":                        sp(binDir + string(os.PathListSeparator) + os.Getenv("PATH")),
-		"TERM":                        sp("dumb"),
-		"LANG":                        sp("C.UTF-8"),
-		"LC_ALL":                      sp("C.UTF-8"),
-		"XDG_CONFIG_HOME":             sp(filepath.Join(home, ".config")),
-		"XDG_STATE_HOME":              sp(filepath.Join(home, ".local", "state")),
-		"XDG_CACHE_HOME":              sp(filepath.Join(home, ".cache")),
-		"XDG_DATA_HOME":               sp(filepath.Join(home, ".local", "share")),
-		"AWS_ENDPOINT_URL_STS":        sp(stub.URL),
-		"AWS_CONFIG_FILE":             sp(filepath.Join(home, ".aws", "config")),
-		"AWS_SHARED_CREDENTIALS_FILE": sp(filepath.Join(home, ".aws", "credentials")),
-		"AWS_EC2_METADATA_DISABLED":   sp("true"),
-		"AWS_PAGER":                   sp(""),
-		"AWS_ACCESS_KEY_ID":           sp(userKey),
-		"AWS_SECRET_ACCESS_KEY":       sp(userSecret),
-		"AWS_REGION":                  sp("us-east-1"),
-		"AWS_DEFAULT_REGION":          sp("us-east-1"),
-	}
-	// A pyenv shim for aws needs to find pyenv's root.
-	for _, k := range []string{"PYENV_ROOT", "PYENV_VERSION"} {
-		if v, ok := os.LookupEnv(k); ok {
-			r.env[k] = sp(v)
-		}
-	}
+	env := map[string]*string{"AWS_PAGER": sp("")}
 	for k, v := range overrides {
-		r.env[k] = v
+		env[k] = v
 	}
-	return r
-}
-
-// environ is r.env as a process environment, plus extra.
-func (r *rig) environ(extra map[string]*string) []string {
-	return testrig.Environ(r.env, extra)
+	w := hermetic.NewT(t, hermetic.Options{
+		User:    hermetic.User{Key: userKey, Secret: userSecret, ARN: userARN},
+		Session: true, BinDir: binDir, Files: files, Env: env,
+		// fish generates completions from man pages in the background at
+		// its first start (python, seconds of CPU, racing the temp dir's
+		// removal) unless this directory exists.
+		Dirs: []string{".local/share/fish/generated_completions"},
+	})
+	return &rig{t: t, World: w}
 }
 
 // write writes a file relative to HOME (or absolute).
 func (r *rig) write(rel, content string) string {
 	r.t.Helper()
-	return testrig.Write(r.t, r.home, rel, content)
+	return r.World.Write(r.t, rel, content)
 }
 
 // settleAge is how old settle makes what the test wrote: more than the
@@ -163,10 +117,10 @@ func (r *rig) settle() {
 	r.t.Helper()
 	old := time.Now().Add(-settleAge)
 	skip := map[string]bool{
-		filepath.Join(*r.env["XDG_STATE_HOME"], "awsrole"): true,
-		filepath.Join(*r.env["XDG_CACHE_HOME"], "awsrole"): true,
+		r.Dir("XDG_STATE_HOME"): true,
+		r.Dir("XDG_CACHE_HOME"): true,
 	}
-	err := filepath.WalkDir(r.root, func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(r.Root, func(p string, d fs.DirEntry, err error) error {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil // removed since its directory was read
 		} else if err != nil {
@@ -195,7 +149,7 @@ func (r *rig) settle() {
 // appendFile appends to a file relative to HOME.
 func (r *rig) appendFile(rel, content string) {
 	r.t.Helper()
-	f, err := os.OpenFile(filepath.Join(r.home, rel), os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(filepath.Join(r.Home, rel), os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -207,7 +161,7 @@ func (r *rig) appendFile(rel, content string) {
 
 // userConfig writes $XDG_CONFIG_HOME/awsrole/config.toml.
 func (r *rig) userConfig(content string) {
-	r.write(filepath.Join(*r.env["XDG_CONFIG_HOME"], "awsrole", "config.toml"), content)
+	r.write(filepath.Join(*r.Env["XDG_CONFIG_HOME"], "awsrole", "config.toml"), content)
 }
 
 // project creates dir (relative to HOME unless absolute) with a
@@ -216,7 +170,7 @@ func (r *rig) userConfig(content string) {
 func (r *rig) project(dir, role, session, region string, allow bool) string {
 	r.t.Helper()
 	if !filepath.IsAbs(dir) {
-		dir = filepath.Join(r.home, dir)
+		dir = filepath.Join(r.Home, dir)
 	}
 	content := fmt.Sprintf("role_arn = %q\nsession_name = %q\n", role, session)
 	if region != "" {
@@ -234,7 +188,7 @@ func (r *rig) awsrole(dir string, args ...string) string {
 	r.t.Helper()
 	cmd := exec.Command(r.exe(), args...)
 	cmd.Dir = dir
-	cmd.Env = r.environ(map[string]*string{"PWD": sp(dir)})
+	cmd.Env = r.Environ(map[string]*string{"PWD": sp(dir)})
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -247,13 +201,13 @@ func (r *rig) awsrole(dir string, args ...string) string {
 // install runs `awsrole install SHELL`, the way README tells users to.
 func (r *rig) install(kind string) {
 	r.t.Helper()
-	r.awsrole(r.home, "install", kind)
+	r.awsrole(r.Home, "install", kind)
 }
 
 // assumeCalls returns the AssumeRole calls (failed ones too) for session.
 func (r *rig) assumeCalls(session string) []stsstub.Call {
 	var out []stsstub.Call
-	for _, c := range r.stub.Calls() {
+	for _, c := range r.Stub.Calls() {
 		if c.Action == "AssumeRole" && (session == "" || c.RoleSessionName == session) {
 			out = append(out, c)
 		}
@@ -265,7 +219,7 @@ func (r *rig) assumeCalls(session string) []stsstub.Call {
 // rig's root or in the test's working directory.
 func (r *rig) noPWNED() {
 	r.t.Helper()
-	_ = filepath.Walk(r.root, func(p string, fi os.FileInfo, err error) error {
+	_ = filepath.Walk(r.Root, func(p string, fi os.FileInfo, err error) error {
 		if err == nil && strings.HasPrefix(fi.Name(), "PWNED") {
 			r.t.Errorf("a hostile directory name was executed: %s exists", p)
 		}
@@ -274,17 +228,6 @@ func (r *rig) noPWNED() {
 	if _, err := os.Stat("PWNED"); err == nil {
 		r.t.Errorf("a hostile directory name was executed: PWNED exists in the test's working directory")
 	}
-}
-
-func describeCalls(calls []stsstub.Call) string {
-	var b strings.Builder
-	for i, c := range calls {
-		fmt.Fprintf(&b, "  %d: %s key=%s role=%s session=%s status=%d err=%s\n", i, c.Action, c.AccessKeyID, c.RoleArn, c.RoleSessionName, c.Status, c.Err)
-	}
-	if b.Len() == 0 {
-		return "  (none)\n"
-	}
-	return b.String()
 }
 
 // pick returns the managed variables of env.

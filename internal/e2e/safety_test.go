@@ -44,18 +44,18 @@ func TestFailedSwitchLeaves(t *testing.T) {
 	}
 	causes := []cause{
 		{"AccessDenied", nil, func(t *testing.T, r *rig, s *shell, b string) (string, string) {
-			r.stub.FailNext("AssumeRole", 1, stsstub.Fault{Status: 403, Code: "AccessDenied", Message: "not authorized (e2e)"})
+			r.Stub.FailNext("AssumeRole", 1, stsstub.Fault{Status: 403, Code: "AccessDenied", Message: "not authorized (e2e)"})
 			return cd(t, r, s, b), roleAudit
 		}},
 		{"wrong MFA code", func(r *rig, b string) {
-			r.stub.RequireMFA(roleAudit, mfaSerial, mfaCode)
+			r.Stub.RequireMFA(roleAudit, mfaSerial, mfaCode)
 			r.write(filepath.Join(b, ".awsrole.toml"), "role_arn = \""+roleAudit+"\"\nsession_name = \"e2e-fs-b\"\nmfa_serial = \""+mfaSerial+"\"\n")
 			r.awsrole(b, "allow", b)
 		}, func(t *testing.T, r *rig, s *shell, b string) (string, string) {
 			return enterWithCode(t, s, b, "654321"), roleAudit
 		}},
 		{"STS down", nil, func(t *testing.T, r *rig, s *shell, b string) (string, string) {
-			r.stub.FailNext("AssumeRole", 20, stsstub.Fault{Close: true})
+			r.Stub.FailNext("AssumeRole", 20, stsstub.Fault{Close: true})
 			return cd(t, r, s, b), roleAudit
 		}},
 		// An approved file that can no longer be used: its policy_file
@@ -98,7 +98,7 @@ func TestFailedSwitchLeaves(t *testing.T) {
 					}
 				}
 				wantSame(t, "in B after more prompts", before, s.Managed())
-				s.Run(s.Cd(r.home))
+				s.Run(s.Cd(r.Home))
 				wantSame(t, "at home", before, s.Managed())
 			})
 		})
@@ -115,7 +115,7 @@ func TestFailedRenewalKeeps(t *testing.T) {
 		// long.) Every AssumeRole after the one entering fails, whenever
 		// it comes.
 		r, a, s := renewingShell(t, kind, 75*time.Second, "e2e-renew-fail")
-		r.stub.FailAfter("AssumeRole", 1, 1000, stsstub.Fault{Status: 503, Code: "ServiceUnavailable", Message: "down (e2e)"})
+		r.Stub.FailAfter("AssumeRole", 1, 1000, stsstub.Fault{Status: 503, Code: "ServiceUnavailable", Message: "down (e2e)"})
 		s.Run(s.Cd(a))
 		in := s.Managed()
 		wantActive(t, r, "entered", in, roleDeploy, a, "eu-west-1")
@@ -144,7 +144,7 @@ func TestFailedRenewalKeeps(t *testing.T) {
 		// STS sees them expired first: requests fail closed. The CLI is
 		// asked without the expiry, which it checks against its own clock
 		// (below), so that what answers is STS.
-		r.stub.ExpireAll()
+		r.Stub.ExpireAll()
 		if got := strings.TrimSpace(s.Run("env -u AWS_CREDENTIAL_EXPIRATION aws sts get-caller-identity --query Arn --output text 2>&1")); !strings.Contains(got, "ExpiredToken") {
 			t.Errorf("aws sts get-caller-identity with the kept credentials expired at STS: %q, want ExpiredToken", got)
 		}
@@ -179,7 +179,7 @@ func TestAllExportKeepsSecrets(t *testing.T) {
 			// A universal, exported variable of the hook's, as an older
 			// version or a careless `set -Ux` leaves it.
 			cmd := exec.Command(shells["fish"], "-c", "set -Ux __awsrole_after_cd stale")
-			cmd.Env = r.environ(nil)
+			cmd.Env = r.Environ(nil)
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("fish set -Ux: %v %s", err, out)
 			}
@@ -213,7 +213,7 @@ func TestAllExportKeepsSecrets(t *testing.T) {
 		check("in A/sub, after prompts", true)
 		s.Run(s.Cd(b))
 		check("in B", true)
-		s.Run(s.Cd(r.home))
+		s.Run(s.Cd(r.Home))
 		check("back home", false)
 	})
 }
@@ -268,7 +268,7 @@ func TestShellOptions(t *testing.T) {
 					r.appendFile(".zshrc", opt.rc)
 				case "fish":
 					cmd := exec.Command(shells["fish"], "-c", "set -U fish_features qmark-noglob no-stderr-nocaret no-regex-easyesc no-ampersand-nobg-in-token")
-					cmd.Env = r.environ(nil)
+					cmd.Env = r.Environ(nil)
 					if out, err := cmd.CombinedOutput(); err != nil {
 						t.Fatalf("fish set -U fish_features: %v %s", err, out)
 					}
@@ -283,7 +283,7 @@ func TestShellOptions(t *testing.T) {
 				s.Run(s.Cd(lower))
 				s.Run("true")
 				wantActive(t, r, "in proj", s.Managed(), roleDeploy, lower, "eu-west-1")
-				s.Run(s.Cd(r.home))
+				s.Run(s.Cd(r.Home))
 				wantSame(t, "left proj", before, s.Managed())
 				s.Run(s.Cd(lower))
 				s.Run(s.Cd(upper))
@@ -292,10 +292,10 @@ func TestShellOptions(t *testing.T) {
 				wantEnv(t, "in Proj (no region in its file)", inUpper, map[string]*string{"AWS_REGION": sp("us-east-1"), "AWS_DEFAULT_REGION": sp("us-east-1")})
 				s.Run(s.Cd(lower))
 				wantActive(t, r, "switched back to proj", s.Managed(), roleDeploy, lower, "eu-west-1")
-				s.Run(s.Cd(r.home))
+				s.Run(s.Cd(r.Home))
 				wantSame(t, "left proj at the end", before, s.Managed())
 				if full := s.Transcript(); strings.Contains(full, "awsrole:") || strings.Contains(full, "command not found") || strings.Contains(full, "unbound variable") || strings.Contains(full, "parameter not set") {
-					t.Errorf("the terminal shows an error:\n%s", s.tail())
+					t.Errorf("the terminal shows an error:\n%s", s.Tail())
 				}
 			})
 		}
@@ -323,7 +323,7 @@ func TestTamperedSnapshot(t *testing.T) {
 		if err := json.Unmarshal(data, &snap); err != nil {
 			t.Fatal(err)
 		}
-		evil := filepath.Join(r.root, "evil.sh")
+		evil := filepath.Join(r.Root, "evil.sh")
 		for _, name := range []string{"BASH_ENV", "LD_PRELOAD"} {
 			snap["originals"].(map[string]any)[name] = evil
 			snap["applied"].(map[string]any)[name] = "unset"
@@ -342,7 +342,7 @@ func TestTamperedSnapshot(t *testing.T) {
 		if lines := awsroleLines(full); kind != "fish" && (len(lines) != 1 || !strings.Contains(lines[0], "damaged")) {
 			t.Errorf("prompt after the snapshot was tampered with: want one line saying it is damaged, got %q", lines)
 		}
-		s.Run(s.Cd(r.home))
+		s.Run(s.Cd(r.Home))
 		env := s.Env()
 		for _, name := range []string{"BASH_ENV", "LD_PRELOAD"} {
 			if v := env[name]; v != nil {

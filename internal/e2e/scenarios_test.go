@@ -11,6 +11,10 @@ import (
 	"time"
 
 	"github.com/awsrole/awsrole/internal/stsstub"
+
+	"github.com/awsrole/awsrole/internal/testrig/ptyshell"
+
+	"github.com/awsrole/awsrole/internal/testrig/hermetic"
 )
 
 // The scenarios below run under bash, zsh and fish, each in its own rig
@@ -64,7 +68,7 @@ func wantActive(t *testing.T, r *rig, what string, env map[string]*string, role,
 	} else if exp, err := time.Parse(time.RFC3339, *v); err != nil || !exp.After(time.Now()) || exp.Location() != time.UTC {
 		t.Errorf("%s: AWS_CREDENTIAL_EXPIRATION = %q, want a future UTC RFC 3339 time (%v)", what, *v, err)
 	}
-	snapDir := filepath.Join(*r.env["XDG_STATE_HOME"], "awsrole", "snapshots")
+	snapDir := filepath.Join(*r.Env["XDG_STATE_HOME"], "awsrole", "snapshots")
 	if v := env["AWSROLE_STATE"]; v == nil || filepath.Dir(*v) != snapDir {
 		t.Errorf("%s: AWSROLE_STATE = %s, want a file in %s", what, show(v), snapDir)
 	} else if _, err := os.Stat(*v); err != nil {
@@ -81,11 +85,11 @@ func wantAssumes(t *testing.T, r *rig, session string, n int) []stsstub.Call {
 	t.Helper()
 	calls := r.assumeCalls(session)
 	if len(calls) != n {
-		t.Errorf("AssumeRole calls for session %s: got %d, want %d; stub log:\n%s", session, len(calls), n, describeCalls(r.stub.Calls()))
+		t.Errorf("AssumeRole calls for session %s: got %d, want %d; stub log:\n%s", session, len(calls), n, hermetic.DescribeCalls(r.Stub.Calls()))
 	}
 	for _, c := range calls {
 		if c.AccessKeyID != userKey {
-			t.Errorf("AssumeRole for session %s signed with %s, want the user's own key %s; stub log:\n%s", session, c.AccessKeyID, userKey, describeCalls(r.stub.Calls()))
+			t.Errorf("AssumeRole for session %s signed with %s, want the user's own key %s; stub log:\n%s", session, c.AccessKeyID, userKey, hermetic.DescribeCalls(r.Stub.Calls()))
 		}
 	}
 	return calls
@@ -111,8 +115,8 @@ func TestEnterLeave(t *testing.T) {
 			"AWS_PROFILE": sp("corp"), "AWS_SESSION_TOKEN": sp(""), "AWS_DEFAULT_REGION": sp(""),
 			"AWS_ACCESS_KEY_ID": nil, "AWS_DEFAULT_PROFILE": nil, "AWSROLE_STATE": nil, "AWS_REGION": sp("us-east-1"),
 		})
-		if calls := r.stub.Calls(); len(calls) != 0 {
-			t.Fatalf("STS calls before entering a project:\n%s", describeCalls(calls))
+		if calls := r.Stub.Calls(); len(calls) != 0 {
+			t.Fatalf("STS calls before entering a project:\n%s", hermetic.DescribeCalls(calls))
 		}
 
 		s.Run(s.Cd(proj))
@@ -122,10 +126,10 @@ func TestEnterLeave(t *testing.T) {
 		if got, want := callerArn(s), "arn:aws:sts::222222222222:assumed-role/deploy/e2e-s1"; got != want {
 			t.Errorf("aws sts get-caller-identity inside the project: %q, want %q", got, want)
 		}
-		calls := r.stub.Calls()
+		calls := r.Stub.Calls()
 		if len(calls) == 0 || calls[0].Action != "AssumeRole" || calls[0].AccessKeyID != userKey ||
 			calls[0].RoleArn != roleDeploy || calls[0].RoleSessionName != "e2e-s1" || calls[0].Status != 200 {
-			t.Errorf("want the first STS call to be a successful AssumeRole of %s signed with %s; stub log:\n%s", roleDeploy, userKey, describeCalls(calls))
+			t.Errorf("want the first STS call to be a successful AssumeRole of %s signed with %s; stub log:\n%s", roleDeploy, userKey, hermetic.DescribeCalls(calls))
 		}
 		wantAssumes(t, r, "", 1)
 		var gci []stsstub.Call
@@ -135,10 +139,10 @@ func TestEnterLeave(t *testing.T) {
 			}
 		}
 		if len(gci) != 1 || in["AWS_ACCESS_KEY_ID"] == nil || gci[0].AccessKeyID != *in["AWS_ACCESS_KEY_ID"] {
-			t.Errorf("want one GetCallerIdentity from the aws CLI signed with the exported key %s; stub log:\n%s", show(in["AWS_ACCESS_KEY_ID"]), describeCalls(calls))
+			t.Errorf("want one GetCallerIdentity from the aws CLI signed with the exported key %s; stub log:\n%s", show(in["AWS_ACCESS_KEY_ID"]), hermetic.DescribeCalls(calls))
 		}
 
-		s.Run(s.Cd(r.home))
+		s.Run(s.Cd(r.Home))
 		wantSame(t, "after leaving", before, s.Managed())
 	})
 }
@@ -176,7 +180,7 @@ func TestSwitch(t *testing.T) {
 		// B's source is the user's own key, never A's issued one.
 		wantAssumes(t, r, "e2e-s2b", 1)
 
-		s.Run(s.Cd(r.home))
+		s.Run(s.Cd(r.Home))
 		wantSame(t, "after leaving B", before, s.Managed())
 	})
 }
@@ -218,7 +222,7 @@ func TestNestedDirs(t *testing.T) {
 		wantAssumes(t, r, "e2e-s3a", 1)
 		wantAssumes(t, r, "e2e-s3b", 1)
 
-		s.Run(s.Cd(r.home))
+		s.Run(s.Cd(r.Home))
 		wantSame(t, "after leaving", before, s.Managed())
 	})
 }
@@ -247,7 +251,7 @@ func TestNestedShell(t *testing.T) {
 		delete(child, "AWSROLE_STATE")
 		wantEnv(t, "child in A", child, without(inA, "AWSROLE_STATE"))
 
-		s.Run(s.Cd(r.home))
+		s.Run(s.Cd(r.Home))
 		wantSame(t, "child after leaving", before, s.Managed())
 		s.Run(s.Cd(a))
 		wantActive(t, r, "child back in A", s.Managed(), roleDeploy, a, "eu-west-1")
@@ -257,7 +261,7 @@ func TestNestedShell(t *testing.T) {
 		}
 
 		wantSame(t, "parent after its child came and went", inA, s.Managed())
-		s.Run(s.Cd(r.home))
+		s.Run(s.Cd(r.Home))
 		wantSame(t, "parent after leaving", before, s.Managed())
 
 		// A second terminal that inherited the environment of a shell in A
@@ -272,18 +276,18 @@ func TestNestedShell(t *testing.T) {
 				inherited[k] = v
 			}
 		}
-		for k := range r.env {
+		for k := range r.Env {
 			if _, ok := inherited[k]; !ok {
 				inherited[k] = nil // unset in the first shell: unset here too
 			}
 		}
 		s2 := r.startShell(kind, a, inherited)
 		wantEnv(t, "second terminal in A", s2.Managed(), without(inA2, "AWSROLE_STATE"))
-		s.Run(s.Cd(r.home))
+		s.Run(s.Cd(r.Home))
 		wantSame(t, "first terminal after leaving", before, s.Managed())
 		s2.Run("true")
 		wantEnv(t, "second terminal after the first left", s2.Managed(), without(inA2, "AWSROLE_STATE"))
-		s2.Run(s2.Cd(r.home))
+		s2.Run(s2.Cd(r.Home))
 		wantSame(t, "second terminal after leaving", before, s2.Managed())
 		wantAssumes(t, r, "e2e-s4", 1)
 	})
@@ -319,7 +323,7 @@ func TestHandEdits(t *testing.T) {
 			"AWS_REGION": sp("ap-south-1"), "AWS_DEFAULT_PROFILE": sp("handmade"), "AWS_DEFAULT_REGION": sp("eu-west-1"),
 		})
 
-		s.Run(s.Cd(r.home))
+		s.Run(s.Cd(r.Home))
 		want := without(before)
 		want["AWS_REGION"] = sp("ap-south-1")
 		want["AWS_DEFAULT_PROFILE"] = sp("handmade")
@@ -356,7 +360,7 @@ func TestRenewal(t *testing.T) {
 		if got, want := callerArn(s), "arn:aws:sts::222222222222:assumed-role/deploy/e2e-s6"; got != want {
 			t.Errorf("aws sts get-caller-identity after the renewal: %q, want %q", got, want)
 		}
-		s.Run(s.Cd(r.home))
+		s.Run(s.Cd(r.Home))
 		wantSame(t, "after leaving", before, s.Managed())
 	})
 }
@@ -388,7 +392,7 @@ func TestHostileDirNames(t *testing.T) {
 		r.install(kind)
 		var dirs []string
 		for i, n := range names {
-			if shellTable[kind].cdTrims && strings.TrimRight(n, " \t\n") != n {
+			if ptyshell.Table[kind].CdTrims && strings.TrimRight(n, " \t\n") != n {
 				t.Logf("%s: skipping %q: its cd cannot reach a name ending in white space", kind, n)
 				continue
 			}
@@ -410,7 +414,7 @@ func TestHostileDirNames(t *testing.T) {
 		prev := ""
 		for _, d := range append(append(steps, dirs...), "") {
 			if d == "" {
-				s.Run(s.Cd(r.home))
+				s.Run(s.Cd(r.Home))
 				wantSame(t, "after leaving "+strconvQuote(prev), before, s.Managed())
 				continue
 			}
@@ -437,7 +441,7 @@ func TestAssumeFailure(t *testing.T) {
 		if err := os.MkdirAll(filepath.Join(a, "sub"), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		r.stub.FailNext("AssumeRole", 1, stsstub.Fault{Status: 403, Code: "AccessDenied", Message: "User is not authorized to perform sts:AssumeRole (e2e)"})
+		r.Stub.FailNext("AssumeRole", 1, stsstub.Fault{Status: 403, Code: "AccessDenied", Message: "User is not authorized to perform sts:AssumeRole (e2e)"})
 		s := r.startShell(kind, "", nil)
 		before := s.Managed()
 
@@ -459,7 +463,7 @@ func TestAssumeFailure(t *testing.T) {
 		s.Run(s.Cd(filepath.Join(a, "sub")))
 		wantAssumes(t, r, "e2e-s8", 2)
 		wantActive(t, r, "in a/sub after the failure in a", s.Managed(), roleDeploy, a, "eu-west-1")
-		s.Run(s.Cd(r.home))
+		s.Run(s.Cd(r.Home))
 		wantSame(t, "after leaving", before, s.Managed())
 	})
 }
@@ -472,16 +476,16 @@ func TestAssumeFailureReenter(t *testing.T) {
 		r := newRig(t, nil)
 		r.install(kind)
 		a := r.project("a", roleDeploy, "e2e-s8b", "eu-west-1", true)
-		r.stub.FailNext("AssumeRole", 1, stsstub.Fault{Status: 403, Code: "AccessDenied"})
+		r.Stub.FailNext("AssumeRole", 1, stsstub.Fault{Status: 403, Code: "AccessDenied"})
 		s := r.startShell(kind, "", nil)
 		before := s.Managed()
 		s.Run(s.Cd(a))
 		wantSame(t, "after the failure", before, s.Managed())
-		s.Run(s.Cd(r.home))
+		s.Run(s.Cd(r.Home))
 		_, full := s.RunFull(s.Cd(a))
 		env := s.Managed()
 		if env["AWSROLE_ARN"] == nil && len(awsroleLines(full)) == 0 {
-			t.Errorf("entering %s again after leaving it: no role and no message (terminal: %q); stub log:\n%s", a, full, describeCalls(r.stub.Calls()))
+			t.Errorf("entering %s again after leaving it: no role and no message (terminal: %q); stub log:\n%s", a, full, hermetic.DescribeCalls(r.Stub.Calls()))
 		}
 		wantAssumes(t, r, "e2e-s8b", 2)
 		wantActive(t, r, "after leaving and entering again", env, roleDeploy, a, "eu-west-1")
@@ -508,8 +512,8 @@ func TestUnapproved(t *testing.T) {
 			}
 		}
 		wantSame(t, "in an unapproved project", before, s.Managed())
-		if calls := r.stub.Calls(); len(calls) != 0 {
-			t.Errorf("STS calls for an unapproved file:\n%s", describeCalls(calls))
+		if calls := r.Stub.Calls(); len(calls) != 0 {
+			t.Errorf("STS calls for an unapproved file:\n%s", hermetic.DescribeCalls(calls))
 		}
 
 		s.Run("awsrole allow .")
@@ -528,15 +532,15 @@ func TestExitStatus(t *testing.T) {
 		a := r.project("a", roleDeploy, "e2e-s10", "eu-west-1", true)
 		r.settle()
 		s := r.startShell(kind, "", nil)
-		sent := s.len()
+		sent := s.Len()
 		s.Send(s.Cd(a) + "; sh -c 'exit 3'")
-		if got := s.statusOr(sent, "3"); got != "3" {
+		if got := s.StatusOr(sent, "3"); got != "3" {
 			t.Errorf("status after entering with a failing command: %q, want 3", got)
 		}
 		wantActive(t, r, "inside", s.Managed(), roleDeploy, a, "eu-west-1")
-		sent = s.len()
+		sent = s.Len()
 		s.Send("sh -c 'exit 7'")
-		if got := s.statusOr(sent, "7"); got != "7" {
+		if got := s.StatusOr(sent, "7"); got != "7" {
 			t.Errorf("status after a failing command inside: %q, want 7", got)
 		}
 	})
@@ -557,7 +561,7 @@ func TestLostSnapshot(t *testing.T) {
 		in := s.Managed()
 		wantActive(t, r, "inside", in, roleDeploy, a, "eu-west-1")
 
-		if err := os.RemoveAll(filepath.Join(*r.env["XDG_STATE_HOME"], "awsrole")); err != nil {
+		if err := os.RemoveAll(filepath.Join(*r.Env["XDG_STATE_HOME"], "awsrole")); err != nil {
 			t.Fatal(err)
 		}
 		// (A bash or zsh hook that sees nothing changed may not even call
@@ -569,11 +573,11 @@ func TestLostSnapshot(t *testing.T) {
 		s.Run("true")
 		for _, c := range r.assumeCalls("") {
 			if c.AccessKeyID != userKey {
-				t.Errorf("after unset AWSROLE_STATE: AssumeRole signed with %s, not the user's own key %s: awsrole's own credentials became a source; stub log:\n%s", c.AccessKeyID, userKey, describeCalls(r.stub.Calls()))
+				t.Errorf("after unset AWSROLE_STATE: AssumeRole signed with %s, not the user's own key %s: awsrole's own credentials became a source; stub log:\n%s", c.AccessKeyID, userKey, hermetic.DescribeCalls(r.Stub.Calls()))
 				break
 			}
 		}
-		s.Run(s.Cd(r.home))
+		s.Run(s.Cd(r.Home))
 		out := s.Managed()
 		wantEnv(t, "after leaving", out, map[string]*string{"AWSROLE_ARN": nil, "AWSROLE_DIR": nil, "AWSROLE_STATE": nil})
 		if k := out["AWS_ACCESS_KEY_ID"]; k != nil && strings.HasPrefix(*k, "ASIA") {
@@ -588,7 +592,7 @@ func TestLostSnapshot(t *testing.T) {
 func TestInstallFromOddPath(t *testing.T) {
 	forEachShell(t, func(t *testing.T, kind string) {
 		r := newRig(t, map[string]*string{"x": sp("EXPANDED")})
-		dir := filepath.Join(r.root, "my bin", "it's $x `touch PWNED`")
+		dir := filepath.Join(r.Root, "my bin", "it's $x `touch PWNED`")
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -602,13 +606,13 @@ func TestInstallFromOddPath(t *testing.T) {
 		var rc []byte
 		for i := 0; i < 2; i++ {
 			cmd := exec.Command(bin, "install", kind)
-			cmd.Dir = r.home
-			cmd.Env = r.environ(nil)
+			cmd.Dir = r.Home
+			cmd.Env = r.Environ(nil)
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Fatalf("%s install %s: %v\n%s", bin, kind, err, out)
 			}
 			in, err := shellgen.InstallFor(kind, bin, func(k string) string {
-				if v := r.env[k]; v != nil {
+				if v := r.Env[k]; v != nil {
 					return *v
 				}
 				return ""
@@ -631,7 +635,7 @@ func TestInstallFromOddPath(t *testing.T) {
 		before := s.Managed()
 		_, full := s.RunFull(s.Cd(a))
 		wantActive(t, r, "inside (terminal: "+strconvQuote(full)+")", s.Managed(), roleDeploy, a, "eu-west-1")
-		s.Run(s.Cd(r.home))
+		s.Run(s.Cd(r.Home))
 		wantSame(t, "after leaving", before, s.Managed())
 		r.noPWNED()
 	})
@@ -644,7 +648,7 @@ func renewingShell(t *testing.T, kind string, life time.Duration, session string
 	t.Helper()
 	r := newRig(t, nil)
 	r.userConfig("refresh_before = \"1m\"\n")
-	r.stub.SetSessionDuration(life)
+	r.Stub.SetSessionDuration(life)
 	r.install(kind)
 	a := r.project("a", roleDeploy, session, "eu-west-1", true)
 	return r, a, r.startShell(kind, "", nil)

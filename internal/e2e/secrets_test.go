@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/awsrole/awsrole/internal/testrig/hermetic"
 )
 
 // 3. A secret key full of shell metacharacters (issue 3): nothing runs, the
@@ -23,7 +25,7 @@ func TestHostileSecret(t *testing.T) {
 		s := r.startShell(kind, "", nil)
 		// The stub hands the override to the next credentials it issues:
 		// the AssumeRole of the cd below.
-		r.stub.SetSecretOverride(hostile)
+		r.Stub.SetSecretOverride(hostile)
 
 		_, full := s.RunFull(s.Cd(a))
 		if lines := awsroleLines(full); len(lines) != 0 {
@@ -35,18 +37,18 @@ func TestHostileSecret(t *testing.T) {
 			t.Errorf("AWS_SECRET_ACCESS_KEY = %s, want %q byte for byte", show(got), hostile)
 		}
 		if got, want := callerArn(s), "arn:aws:sts::222222222222:assumed-role/deploy/e2e-hostile-secret"; got != want {
-			t.Errorf("aws sts get-caller-identity with the hostile secret: %q, want %q; stub log:\n%s", got, want, describeCalls(r.stub.Calls()))
+			t.Errorf("aws sts get-caller-identity with the hostile secret: %q, want %q; stub log:\n%s", got, want, hermetic.DescribeCalls(r.Stub.Calls()))
 		}
 		// A prompt more (a renewal check, the steady path), out, and in
 		// again: from the cache, still exact.
 		s.Run("true")
-		s.Run(s.Cd(r.home))
+		s.Run(s.Cd(r.Home))
 		s.Run(s.Cd(a))
 		if got := s.Managed()["AWS_SECRET_ACCESS_KEY"]; got == nil || *got != hostile {
 			t.Errorf("entering again (from the cache): AWS_SECRET_ACCESS_KEY = %s, want %q", show(got), hostile)
 		}
 		wantAssumes(t, r, "e2e-hostile-secret", 1)
-		s.Run(s.Cd(r.home))
+		s.Run(s.Cd(r.Home))
 		r.noPWNED()
 		if _, err := os.Stat(filepath.Join(a, "PWNED")); err == nil {
 			t.Errorf("PWNED exists in the project")
@@ -75,7 +77,7 @@ func (r *rig) run(dir string, extra map[string]*string, args ...string) (string,
 	for k, v := range extra {
 		env[k] = v
 	}
-	cmd.Env = r.environ(env)
+	cmd.Env = r.Environ(env)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -97,12 +99,12 @@ func TestSecretsNeverLeak(t *testing.T) {
 	const code = "918273"
 	forEachShell(t, func(t *testing.T, kind string) {
 		r := newRig(t, nil)
-		r.stub.RequireMFA(roleAudit, mfaSerial, code)
+		r.Stub.RequireMFA(roleAudit, mfaSerial, code)
 		r.install(kind)
 		a := r.project("a", roleDeploy, "e2e-leak-a", "eu-west-1", true)
 		m := r.mfaProject("m", roleAudit, "e2e-leak-m", "eu-west-1")
-		cacheDir := filepath.Join(*r.env["XDG_CACHE_HOME"], "awsrole")
-		stateDir := filepath.Join(*r.env["XDG_STATE_HOME"], "awsrole")
+		cacheDir := filepath.Join(*r.Env["XDG_CACHE_HOME"], "awsrole")
+		stateDir := filepath.Join(*r.Env["XDG_STATE_HOME"], "awsrole")
 		s := r.startShell(kind, "", nil)
 
 		secrets := map[string]string{}
@@ -163,11 +165,11 @@ func TestSecretsNeverLeak(t *testing.T) {
 				t.Errorf("stderr of awsrole %s has %v", strings.Join(args, " "), f)
 			}
 		}
-		s.Run(s.Cd(r.home))
+		s.Run(s.Cd(r.Home))
 
 		// Every file under HOME but the cache and state dirs: no secret.
 		// Everywhere (cache and state too): no MFA code.
-		err := filepath.WalkDir(r.home, func(p string, d fs.DirEntry, err error) error {
+		err := filepath.WalkDir(r.Home, func(p string, d fs.DirEntry, err error) error {
 			if err != nil || !d.Type().IsRegular() {
 				return err
 			}
@@ -243,7 +245,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 			t.Errorf("the notice shows %v", f)
 		}
 		if got := len(r.assumeCalls("e2e-leak-a")); got != n+1 {
-			t.Errorf("AssumeRole calls for A after its cache file became group-writable: %d, want %d (a new one); stub log:\n%s", got, n+1, describeCalls(r.stub.Calls()))
+			t.Errorf("AssumeRole calls for A after its cache file became group-writable: %d, want %d (a new one); stub log:\n%s", got, n+1, hermetic.DescribeCalls(r.Stub.Calls()))
 		}
 		envA2 := s.Managed()
 		wantActive(t, r, "in A again", envA2, roleDeploy, a, "eu-west-1")

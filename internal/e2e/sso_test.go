@@ -16,8 +16,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/awsrole/awsrole/internal/testrig/ptyshell"
+
 	"github.com/awsrole/awsrole/internal/stsstub"
 	"github.com/awsrole/awsrole/internal/testrig"
+
+	"github.com/awsrole/awsrole/internal/testrig/hermetic"
 )
 
 // IAM Identity Center (issue 9): a project file names an SSO account and
@@ -42,7 +46,7 @@ const (
 // ssoTokenFile is the aws CLI v2's token cache file of session "corp".
 func (r *rig) ssoTokenFile() string {
 	sum := sha1.Sum([]byte("corp"))
-	return filepath.Join(r.home, ".aws", "sso", "cache", hex.EncodeToString(sum[:])+".json")
+	return filepath.Join(r.Home, ".aws", "sso", "cache", hex.EncodeToString(sum[:])+".json")
 }
 
 // cliToken is the aws CLI v2's token file, all eight fields, written by
@@ -66,11 +70,11 @@ type cliToken struct {
 // (negative: already expired), as `aws sso login` writes it.
 func (r *rig) setupSSO(tokenTTL time.Duration) {
 	r.t.Helper()
-	r.env["AWS_ENDPOINT_URL_SSO"] = sp(r.stub.URL)
-	r.env["AWS_ENDPOINT_URL_SSO_OIDC"] = sp(r.stub.URL)
-	r.env["AWS_ACCESS_KEY_ID"] = nil
-	r.env["AWS_SECRET_ACCESS_KEY"] = nil
-	r.stub.AssignSSO(ssoAccount, ssoRole)
+	r.Env["AWS_ENDPOINT_URL_SSO"] = sp(r.Stub.URL)
+	r.Env["AWS_ENDPOINT_URL_SSO_OIDC"] = sp(r.Stub.URL)
+	r.Env["AWS_ACCESS_KEY_ID"] = nil
+	r.Env["AWS_SECRET_ACCESS_KEY"] = nil
+	r.Stub.AssignSSO(ssoAccount, ssoRole)
 	r.appendFile(".aws/config", "\n[sso-session corp]\nsso_start_url = "+ssoStartURL+
 		"\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n\n[profile "+ssoProfile+
 		"]\nsso_session = corp\nsso_account_id = "+ssoAccount+"\nsso_role_name = "+ssoRole+"\nregion = eu-central-1\n")
@@ -86,8 +90,8 @@ func (r *rig) setupSSO(tokenTTL time.Duration) {
 // file in the aws CLI v2 format, access token valid for ttl.
 func (r *rig) writeSSOToken(ttl time.Duration) cliToken {
 	r.t.Helper()
-	access, refresh := r.stub.IssueSSOToken(ssoStartURL, ttl)
-	id, secret, regExpires := r.stub.SSOClient()
+	access, refresh := r.Stub.IssueSSOToken(ssoStartURL, ttl)
+	id, secret, regExpires := r.Stub.SSOClient()
 	tok := cliToken{
 		StartURL: ssoStartURL, Region: "us-east-1", AccessToken: access,
 		ExpiresAt: time.Now().Add(ttl).UTC().Format("2006-01-02T15:04:05Z"),
@@ -138,7 +142,7 @@ func (r *rig) readSSOToken() cliToken {
 func (r *rig) ssoProject(dir, hop, session, region, extra string) string {
 	r.t.Helper()
 	if !filepath.IsAbs(dir) {
-		dir = filepath.Join(r.home, dir)
+		dir = filepath.Join(r.Home, dir)
 	}
 	content := fmt.Sprintf("sso_session = \"corp\"\nsso_account_id = %q\nsso_role_name = %q\nsession_name = %q\n", ssoAccount, ssoRole, session)
 	if hop != "" {
@@ -163,7 +167,7 @@ func isSSOCaller(arn string) bool {
 // awsrole-sts next to itself first). It returns the number of runs so far.
 func (r *rig) countHelperRuns() func() int {
 	r.t.Helper()
-	dir := filepath.Join(r.root, "bin")
+	dir := filepath.Join(r.Root, "bin")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		r.t.Fatal(err)
 	}
@@ -177,12 +181,12 @@ func (r *rig) countHelperRuns() func() int {
 			r.t.Fatal(err)
 		}
 	}
-	log := filepath.Join(r.root, "helper-runs.log")
+	log := filepath.Join(r.Root, "helper-runs.log")
 	r.write(filepath.Join(dir, "awsrole-sts"), fmt.Sprintf("#!/bin/sh\necho run >> %q\nexec %q \"$@\"\n", log, filepath.Join(binDir, "awsrole-sts")))
 	if err := os.Chmod(filepath.Join(dir, "awsrole-sts"), 0o755); err != nil {
 		r.t.Fatal(err)
 	}
-	r.env["PATH"] = sp(dir + string(os.PathListSeparator) + *r.env["PATH"])
+	r.Env["PATH"] = sp(dir + string(os.PathListSeparator) + *r.Env["PATH"])
 	return func() int {
 		data, _ := os.ReadFile(log)
 		return strings.Count(string(data), "\n")
@@ -198,7 +202,7 @@ const ssoDeployArn = "sso:" + ssoAccount + "/" + ssoRole
 // it, which approves the device sign-in at the stand-in, and returns it.
 func (r *rig) browserScript() string {
 	r.t.Helper()
-	p := r.write(filepath.Join(r.root, "browser"), "#!/bin/sh\nexec curl -fsS -o /dev/null \"$1\"\n")
+	p := r.write(filepath.Join(r.Root, "browser"), "#!/bin/sh\nexec curl -fsS -o /dev/null \"$1\"\n")
 	if err := os.Chmod(p, 0o755); err != nil {
 		r.t.Fatal(err)
 	}
@@ -211,7 +215,7 @@ func wantSSOSourced(t *testing.T, r *rig) {
 	t.Helper()
 	for _, c := range calledN(r, "AssumeRole") {
 		if !strings.HasPrefix(c.AccessKeyID, "ASIA") {
-			t.Errorf("AssumeRole of %s signed with %q, want the IAM Identity Center role's issued key; stub log:\n%s", c.RoleArn, c.AccessKeyID, describeCalls(r.stub.Calls()))
+			t.Errorf("AssumeRole of %s signed with %q, want the IAM Identity Center role's issued key; stub log:\n%s", c.RoleArn, c.AccessKeyID, hermetic.DescribeCalls(r.Stub.Calls()))
 		}
 	}
 }
@@ -235,7 +239,7 @@ func TestSSOEnterLeave(t *testing.T) {
 		if got := callerArn(s); !isSSOCaller(got) {
 			t.Errorf("aws sts get-caller-identity in the SSO project: %q, want %s…%s", got, ssoArnPrefix, ssoArnSuffix)
 		}
-		s.Run(s.Cd(r.home))
+		s.Run(s.Cd(r.Home))
 		wantSame(t, "after leaving the SSO project", before, s.Managed())
 
 		if _, full := s.RunFull(s.Cd(hop)); len(awsroleLines(full)) > 0 {
@@ -249,16 +253,16 @@ func TestSSOEnterLeave(t *testing.T) {
 		if got, want := callerArn(s), "arn:aws:sts::222222222222:assumed-role/deploy/e2e-sso-hop"; got != want {
 			t.Errorf("aws sts get-caller-identity in the project with a hop: %q, want %q", got, want)
 		}
-		if n := r.stub.Count("AssumeRole"); n != 1 {
-			t.Errorf("AssumeRole calls: %d, want 1 (the hop); stub log:\n%s", n, describeCalls(r.stub.Calls()))
+		if n := r.Stub.Count("AssumeRole"); n != 1 {
+			t.Errorf("AssumeRole calls: %d, want 1 (the hop); stub log:\n%s", n, hermetic.DescribeCalls(r.Stub.Calls()))
 		}
 		// Both projects start from the same permission set; the portal is
 		// the session's region, whatever region the projects' calls go to.
-		if n := r.stub.Count("GetRoleCredentials"); n != 1 {
-			t.Errorf("GetRoleCredentials calls for two projects on the same permission set (regions eu-west-1 and us-east-1): %d, want 1; stub log:\n%s", n, describeCalls(r.stub.Calls()))
+		if n := r.Stub.Count("GetRoleCredentials"); n != 1 {
+			t.Errorf("GetRoleCredentials calls for two projects on the same permission set (regions eu-west-1 and us-east-1): %d, want 1; stub log:\n%s", n, hermetic.DescribeCalls(r.Stub.Calls()))
 		}
 		wantSSOSourced(t, r)
-		s.Run(s.Cd(r.home))
+		s.Run(s.Cd(r.Home))
 		wantSame(t, "after leaving the project with a hop", before, s.Managed())
 	})
 }
@@ -273,18 +277,18 @@ func TestSSOConcurrentEntry(t *testing.T) {
 	proj := r.ssoProject("proj", roleDeploy, "e2e-sso-conc", "eu-west-1", "")
 	// The portal answers slowly, so every process is surely running before
 	// anything is cached.
-	r.stub.FailNext("GetRoleCredentials", 1, stsstub.Fault{Hang: 1500 * time.Millisecond})
+	r.Stub.FailNext("GetRoleCredentials", 1, stsstub.Fault{Hang: 1500 * time.Millisecond})
 
 	results := enterAtOnce(r, proj, n, 4194304+2000)
 
-	if got := r.stub.Count("GetRoleCredentials"); got != 1 {
-		t.Errorf("%d processes entering at once: %d GetRoleCredentials, want 1; stub log:\n%s", n, got, describeCalls(r.stub.Calls()))
+	if got := r.Stub.Count("GetRoleCredentials"); got != 1 {
+		t.Errorf("%d processes entering at once: %d GetRoleCredentials, want 1; stub log:\n%s", n, got, hermetic.DescribeCalls(r.Stub.Calls()))
 	}
-	if got := r.stub.Count("AssumeRole"); got != 1 {
-		t.Errorf("%d processes entering at once: %d AssumeRole, want 1; stub log:\n%s", n, got, describeCalls(r.stub.Calls()))
+	if got := r.Stub.Count("AssumeRole"); got != 1 {
+		t.Errorf("%d processes entering at once: %d AssumeRole, want 1; stub log:\n%s", n, got, hermetic.DescribeCalls(r.Stub.Calls()))
 	}
-	if got := len(r.stub.Calls()); got != 2 {
-		t.Errorf("%d processes entering at once: %d requests at the stand-in, want 2; stub log:\n%s", n, got, describeCalls(r.stub.Calls()))
+	if got := len(r.Stub.Calls()); got != 2 {
+		t.Errorf("%d processes entering at once: %d requests at the stand-in, want 2; stub log:\n%s", n, got, hermetic.DescribeCalls(r.Stub.Calls()))
 	}
 	wantSSOSourced(t, r)
 	keys := exportedKeys(t, r, proj, results)
@@ -311,7 +315,7 @@ func TestSSOCachedReentryStartsNoHelper(t *testing.T) {
 		if got := runs(); got != 1 {
 			t.Fatalf("first entry (cache empty) ran awsrole-sts %d times, want 1 (is the hook using the test's awsrole?)", got)
 		}
-		s.Run(s.Cd(r.home))
+		s.Run(s.Cd(r.Home))
 		wantSame(t, "after leaving", before, s.Managed())
 		s.Run(s.Cd(proj))
 		wantActive(t, r, "re-entry", s.Managed(), roleDeploy, proj, "eu-west-1")
@@ -321,8 +325,8 @@ func TestSSOCachedReentryStartsNoHelper(t *testing.T) {
 		if got := runs(); got != 1 {
 			t.Errorf("re-entry and a second shell's entry with a fresh cache ran awsrole-sts %d more times, want 0", got-1)
 		}
-		if got := len(r.stub.Calls()); got != 2 {
-			t.Errorf("requests at the stand-in: %d, want 2 (one GetRoleCredentials, one AssumeRole); stub log:\n%s", got, describeCalls(r.stub.Calls()))
+		if got := len(r.Stub.Calls()); got != 2 {
+			t.Errorf("requests at the stand-in: %d, want 2 (one GetRoleCredentials, one AssumeRole); stub log:\n%s", got, hermetic.DescribeCalls(r.Stub.Calls()))
 		}
 		if got := callerArn(s2); got != "arn:aws:sts::222222222222:assumed-role/deploy/e2e-sso-cached" {
 			t.Errorf("aws sts get-caller-identity after a cached entry: %q", got)
@@ -338,7 +342,7 @@ func TestSSOExpiredThenLogin(t *testing.T) {
 	forEachShell(t, func(t *testing.T, kind string) {
 		r := newRig(t, nil)
 		r.setupSSO(-time.Minute)
-		r.stub.RevokeRefreshTokens()
+		r.Stub.RevokeRefreshTokens()
 		browser := r.browserScript()
 		r.install(kind)
 		proj := r.ssoProject("proj", "", "e2e-sso-exp", "eu-west-1", "")
@@ -351,24 +355,24 @@ func TestSSOExpiredThenLogin(t *testing.T) {
 			t.Errorf("entering with an expired sign-in printed %q, want the one line %q", lines, want)
 		}
 		wantSame(t, "after the failed entry", before, s.Managed())
-		calls := len(r.stub.Calls())
+		calls := len(r.Stub.Calls())
 		for i := range 2 {
 			if _, full := s.RunFull("true"); len(awsroleLines(full)) > 0 {
 				t.Errorf("prompt %d after the failed entry printed %q", i+1, awsroleLines(full))
 			}
 		}
-		if got := len(r.stub.Calls()); got != calls {
-			t.Errorf("the prompts after the failed entry made %d requests, want none (back off); stub log:\n%s", got-calls, describeCalls(r.stub.Calls()))
+		if got := len(r.Stub.Calls()); got != calls {
+			t.Errorf("the prompts after the failed entry made %d requests, want none (back off); stub log:\n%s", got-calls, hermetic.DescribeCalls(r.Stub.Calls()))
 		}
 		wantSame(t, "after the prompts in the project", before, s.Managed())
 
-		_, full = s.RunFull("env BROWSER=" + quote(kind, browser) + " awsrole login --sso-session corp")
+		_, full = s.RunFull("env BROWSER=" + ptyshell.Quote(kind, browser) + " awsrole login --sso-session corp")
 		// The environment dump runs after exactly one prompt since the login.
 		wantSignedIn(t, r, s, "awsrole login", full, proj)
-		if got := r.stub.Count("GetRoleCredentials"); got != 1 {
-			t.Errorf("GetRoleCredentials: %d, want 1; stub log:\n%s", got, describeCalls(r.stub.Calls()))
+		if got := r.Stub.Count("GetRoleCredentials"); got != 1 {
+			t.Errorf("GetRoleCredentials: %d, want 1; stub log:\n%s", got, hermetic.DescribeCalls(r.Stub.Calls()))
 		}
-		s.Run(s.Cd(r.home))
+		s.Run(s.Cd(r.Home))
 		wantSame(t, "after leaving", before, s.Managed())
 	})
 }
@@ -379,7 +383,7 @@ func autoLoginRig(t *testing.T) *rig {
 	t.Helper()
 	r := newRig(t, nil)
 	r.setupSSO(-time.Minute)
-	r.stub.RevokeRefreshTokens()
+	r.Stub.RevokeRefreshTokens()
 	r.userConfig("sso_login = \"auto\"\n")
 	return r
 }
@@ -394,24 +398,24 @@ func TestSSOAutoLogin(t *testing.T) {
 	forEachShell(t, func(t *testing.T, kind string) {
 		r := autoLoginRig(t)
 		// The browser confirms the sign-in only once the user is there.
-		there := filepath.Join(r.root, "user-at-the-browser")
-		r.env["BROWSER"] = sp(r.write(filepath.Join(r.root, "bin-browser", "browser"),
+		there := filepath.Join(r.Root, "user-at-the-browser")
+		r.Env["BROWSER"] = sp(r.write(filepath.Join(r.Root, "bin-browser", "browser"),
 			"#!/bin/sh\n[ -e "+there+" ] || exit 0\nexec "+r.browserScript()+" \"$1\"\n"))
-		if err := os.Chmod(*r.env["BROWSER"], 0o755); err != nil {
+		if err := os.Chmod(*r.Env["BROWSER"], 0o755); err != nil {
 			t.Fatal(err)
 		}
 		r.install(kind)
 		proj := r.ssoProject("proj", "", "e2e-sso-auto", "eu-west-1", "")
 
-		ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), ptyshell.Timeout)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, r.exe(), "exec", "--", "true")
-		cmd.Dir, cmd.Env = proj, r.environ(map[string]*string{"PWD": sp(proj)})
+		cmd.Dir, cmd.Env = proj, r.Environ(map[string]*string{"PWD": sp(proj)})
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // no controlling terminal
 		if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), ssoExpired) {
 			t.Errorf("awsrole exec without a terminal: %v %q, want a failure saying %q", err, out, ssoExpired)
 		}
-		if n := r.stub.Count("StartDeviceAuthorization"); n != 0 {
+		if n := r.Stub.Count("StartDeviceAuthorization"); n != 0 {
 			t.Errorf("awsrole exec without a terminal started %d sign-ins, want none", n)
 		}
 
@@ -420,13 +424,13 @@ func TestSSOAutoLogin(t *testing.T) {
 		if kind == "bash" || kind == "zsh" || kind == "fish" {
 			// A background job has the terminal but not its foreground:
 			// no one would see the sign-in or could interrupt it.
-			out := s.Run("awsrole exec --dir " + quote(kind, proj) + " -- true & wait")
-			if !strings.Contains(out, ssoExpired) || r.stub.Count("StartDeviceAuthorization") != 0 {
-				t.Errorf("awsrole exec in the background: %q and %d sign-ins started, want %q and none", out, r.stub.Count("StartDeviceAuthorization"), ssoExpired)
+			out := s.Run("awsrole exec --dir " + ptyshell.Quote(kind, proj) + " -- true & wait")
+			if !strings.Contains(out, ssoExpired) || r.Stub.Count("StartDeviceAuthorization") != 0 {
+				t.Errorf("awsrole exec in the background: %q and %d sign-ins started, want %q and none", out, r.Stub.Count("StartDeviceAuthorization"), ssoExpired)
 			}
 		}
 		p := s.Begin(s.Cd(proj))
-		s.WaitFor(p.start, "awsrole: to sign in to IAM Identity Center session corp, open ")
+		s.WaitFor(p.Start, "awsrole: to sign in to IAM Identity Center session corp, open ")
 		s.Interrupt()
 		full := s.WaitPrompt(p)
 		want := "awsrole: assume " + ssoDeployArn + ": sign-in to IAM Identity Center session corp cancelled; run: awsrole login --sso-session corp"
@@ -445,15 +449,15 @@ func TestSSOAutoLogin(t *testing.T) {
 				t.Errorf("prompt %d after the cancelled sign-in printed %q", i+1, awsroleLines(full))
 			}
 		}
-		if n := r.stub.Count("StartDeviceAuthorization"); n != 1 {
+		if n := r.Stub.Count("StartDeviceAuthorization"); n != 1 {
 			t.Errorf("%d sign-ins started, want the one at the cd (no retry at the prompts after it)", n)
 		}
 
-		s.Run(s.Cd(r.home))
+		s.Run(s.Cd(r.Home))
 		r.write(there, "")
 		_, full = s.RunFull(s.Cd(proj))
 		wantSignedIn(t, r, s, "the cd with an expired sign-in", full, proj)
-		s.Run(s.Cd(r.home))
+		s.Run(s.Cd(r.Home))
 		wantSame(t, "after leaving", before, s.Managed())
 	})
 }
@@ -464,13 +468,13 @@ func TestSSOAutoLogin(t *testing.T) {
 func TestSSOAutoLoginElsewhere(t *testing.T) {
 	forEachShell(t, func(t *testing.T, kind string) {
 		r := autoLoginRig(t)
-		r.env["BROWSER"] = sp("true") // the user never confirms this one
+		r.Env["BROWSER"] = sp("true") // the user never confirms this one
 		r.install(kind)
 		proj := r.ssoProject("proj", "", "e2e-sso-elsewhere", "eu-west-1", "")
 		s := r.startShell(kind, "", nil)
 
 		p := s.Begin(s.Cd(proj))
-		s.WaitFor(p.start, "awsrole: to sign in to IAM Identity Center session corp, open ")
+		s.WaitFor(p.Start, "awsrole: to sign in to IAM Identity Center session corp, open ")
 		r.writeSSOToken(time.Hour)
 		_, full := s.Finish(p)
 		lines := awsroleLines(full)
@@ -478,7 +482,7 @@ func TestSSOAutoLoginElsewhere(t *testing.T) {
 			t.Errorf("the cd waiting for a sign-in made elsewhere printed %q, want the address line and the signed-in-elsewhere line", lines)
 		}
 		wantActive(t, r, "after the sign-in made elsewhere", s.Managed(), ssoDeployArn, proj, "eu-west-1")
-		if n := r.stub.Count("CreateToken"); n != 0 {
+		if n := r.Stub.Count("CreateToken"); n != 0 {
 			t.Errorf("successful CreateToken: %d, want none (the code shown was never confirmed)", n)
 		}
 	})
@@ -492,7 +496,7 @@ func TestSSOAutoLoginElsewhere(t *testing.T) {
 func wantSignedIn(t *testing.T, r *rig, s *shell, what, full, proj string) {
 	t.Helper()
 	lines := awsroleLines(full)
-	if len(lines) != 2 || !strings.HasPrefix(lines[0], "awsrole: to sign in to IAM Identity Center session corp, open "+r.stub.URL+"/device?user_code=") ||
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "awsrole: to sign in to IAM Identity Center session corp, open "+r.Stub.URL+"/device?user_code=") ||
 		!strings.HasPrefix(lines[1], "awsrole: signed in to IAM Identity Center session corp until ") {
 		t.Errorf("%s and the prompt after it printed %q, want the address line and the signed-in line only", what, lines)
 	}
@@ -500,8 +504,8 @@ func wantSignedIn(t *testing.T, r *rig, s *shell, what, full, proj string) {
 	if got := callerArn(s); !isSSOCaller(got) {
 		t.Errorf("aws sts get-caller-identity after %s: %q", what, got)
 	}
-	if got := r.stub.Count("CreateToken"); got != 1 {
-		t.Errorf("successful CreateToken: %d, want 1 (%s); stub log:\n%s", got, what, describeCalls(r.stub.Calls()))
+	if got := r.Stub.Count("CreateToken"); got != 1 {
+		t.Errorf("successful CreateToken: %d, want 1 (%s); stub log:\n%s", got, what, hermetic.DescribeCalls(r.Stub.Calls()))
 	}
 	r.readSSOToken()
 }
@@ -511,14 +515,14 @@ func wantSignedIn(t *testing.T, r *rig, s *shell, what, full, proj string) {
 func (r *rig) aws(extra map[string]*string, args ...string) (string, error) {
 	r.t.Helper()
 	cmd := exec.Command("aws", args...)
-	cmd.Dir = r.home
-	env := map[string]*string{"PWD": sp(r.home)}
+	cmd.Dir = r.Home
+	env := map[string]*string{"PWD": sp(r.Home)}
 	for k, v := range extra {
 		env[k] = v
 	}
-	cmd.Env = r.environ(env)
+	cmd.Env = r.Environ(env)
 	// exec.Command looks aws up on the test's PATH; the rig's comes first.
-	if p, err := lookPathIn("aws", *r.env["PATH"]); err == nil {
+	if p, err := lookPathIn("aws", *r.Env["PATH"]); err == nil {
 		cmd.Path = p
 	}
 	out, err := cmd.CombinedOutput()
@@ -551,7 +555,7 @@ func TestSSOLoginTokenSharedWithBotocore(t *testing.T) {
 		t.Errorf("entering without a sign-in: exit %d, stderr %q, want exit 1 and %q", st, stderr, want)
 	}
 
-	_, stderr, st = r.run(r.home, map[string]*string{"BROWSER": sp(r.browserScript())}, "login", "--sso-session", "corp")
+	_, stderr, st = r.run(r.Home, map[string]*string{"BROWSER": sp(r.browserScript())}, "login", "--sso-session", "corp")
 	if st != 0 {
 		t.Fatalf("awsrole login: exit %d, stderr %q", st, stderr)
 	}
@@ -566,8 +570,8 @@ func TestSSOLoginTokenSharedWithBotocore(t *testing.T) {
 	if written.StartURL != ssoStartURL || written.Region != "us-east-1" {
 		t.Errorf("token file names start URL %q, region %q; want %q, us-east-1", written.StartURL, written.Region, ssoStartURL)
 	}
-	if got := r.stub.Count("CreateToken"); got != 1 {
-		t.Fatalf("CreateToken after the login: %d, want 1; stub log:\n%s", got, describeCalls(r.stub.Calls()))
+	if got := r.Stub.Count("CreateToken"); got != 1 {
+		t.Fatalf("CreateToken after the login: %d, want 1; stub log:\n%s", got, hermetic.DescribeCalls(r.Stub.Calls()))
 	}
 
 	noKeys := map[string]*string{"AWS_ACCESS_KEY_ID": nil, "AWS_SECRET_ACCESS_KEY": nil}
@@ -575,12 +579,12 @@ func TestSSOLoginTokenSharedWithBotocore(t *testing.T) {
 	if err != nil || !isSSOCaller(out) {
 		t.Fatalf("aws sts get-caller-identity --profile %s with awsrole's token: %q (%v), want %s…%s", ssoProfile, out, err, ssoArnPrefix, ssoArnSuffix)
 	}
-	if got := r.stub.Count("CreateToken"); got != 1 {
-		t.Errorf("botocore refreshed a token awsrole had just written (CreateToken %d, want 1); stub log:\n%s", got, describeCalls(r.stub.Calls()))
+	if got := r.Stub.Count("CreateToken"); got != 1 {
+		t.Errorf("botocore refreshed a token awsrole had just written (CreateToken %d, want 1); stub log:\n%s", got, hermetic.DescribeCalls(r.Stub.Calls()))
 	}
 
 	// The access token expires: botocore refreshes with what awsrole wrote.
-	r.stub.ExpireSSOTokens()
+	r.Stub.ExpireSSOTokens()
 	written.ExpiresAt = time.Now().Add(-time.Minute).UTC().Format("2006-01-02T15:04:05Z")
 	data, _ := json.Marshal(written)
 	if err := os.WriteFile(r.ssoTokenFile(), data, 0o600); err != nil {
@@ -590,8 +594,8 @@ func TestSSOLoginTokenSharedWithBotocore(t *testing.T) {
 	if err != nil || !isSSOCaller(out) {
 		t.Fatalf("aws sts get-caller-identity --profile %s after expiry (botocore refreshes with awsrole's registration and refresh token): %q (%v)", ssoProfile, out, err)
 	}
-	if got := r.stub.Count("CreateToken"); got != 2 {
-		t.Errorf("CreateToken after botocore's refresh: %d, want 2; stub log:\n%s", got, describeCalls(r.stub.Calls()))
+	if got := r.Stub.Count("CreateToken"); got != 2 {
+		t.Errorf("CreateToken after botocore's refresh: %d, want 2; stub log:\n%s", got, hermetic.DescribeCalls(r.Stub.Calls()))
 	}
 	refreshed := r.readSSOToken()
 	if refreshed.AccessToken == written.AccessToken {
@@ -603,8 +607,8 @@ func TestSSOLoginTokenSharedWithBotocore(t *testing.T) {
 	if st != 0 || !strings.Contains(out, `"AWSROLE_ARN":"`+ssoDeployArn+`"`) {
 		t.Errorf("entering with botocore's refreshed token: exit %d, stdout %q, stderr %q", st, out, stderr)
 	}
-	if got := r.stub.Count("CreateToken"); got != 2 {
-		t.Errorf("awsrole refreshed botocore's fresh token (CreateToken %d, want 2); stub log:\n%s", got, describeCalls(r.stub.Calls()))
+	if got := r.Stub.Count("CreateToken"); got != 2 {
+		t.Errorf("awsrole refreshed botocore's fresh token (CreateToken %d, want 2); stub log:\n%s", got, hermetic.DescribeCalls(r.Stub.Calls()))
 	}
 }
 
@@ -622,8 +626,8 @@ func TestSSOCLITokenFile(t *testing.T) {
 		if st != 0 || !strings.Contains(out, `"AWSROLE_ARN":"`+ssoDeployArn+`"`) {
 			t.Fatalf("entering with the aws CLI's token file: exit %d, stdout %q, stderr %q", st, out, stderr)
 		}
-		if c, g := r.stub.Count("CreateToken"), r.stub.Count("GetRoleCredentials"); c != 0 || g != 1 {
-			t.Errorf("CreateToken %d, GetRoleCredentials %d; want 0 and 1; stub log:\n%s", c, g, describeCalls(r.stub.Calls()))
+		if c, g := r.Stub.Count("CreateToken"), r.Stub.Count("GetRoleCredentials"); c != 0 || g != 1 {
+			t.Errorf("CreateToken %d, GetRoleCredentials %d; want 0 and 1; stub log:\n%s", c, g, hermetic.DescribeCalls(r.Stub.Calls()))
 		}
 	})
 	t.Run("expired", func(t *testing.T) {
@@ -636,8 +640,8 @@ func TestSSOCLITokenFile(t *testing.T) {
 		if st != 0 || !strings.Contains(out, `"AWSROLE_ARN":"`+ssoDeployArn+`"`) {
 			t.Fatalf("entering with an expired, refreshable token file: exit %d, stdout %q, stderr %q", st, out, stderr)
 		}
-		if c := r.stub.Count("CreateToken"); c != 1 {
-			t.Errorf("CreateToken %d, want 1 (the refresh); stub log:\n%s", c, describeCalls(r.stub.Calls()))
+		if c := r.Stub.Count("CreateToken"); c != 1 {
+			t.Errorf("CreateToken %d, want 1 (the refresh); stub log:\n%s", c, hermetic.DescribeCalls(r.Stub.Calls()))
 		}
 		after := r.readSSOToken()
 		if after.AccessToken == before.AccessToken || after.ClientID != before.ClientID || after.StartURL != before.StartURL {
@@ -651,7 +655,7 @@ func TestSSOCLITokenFile(t *testing.T) {
 		if err != nil || !isSSOCaller(out) {
 			t.Errorf("aws sts get-caller-identity --profile %s with the token awsrole refreshed: %q (%v)", ssoProfile, out, err)
 		}
-		if c := r.stub.Count("CreateToken"); c != 1 {
+		if c := r.Stub.Count("CreateToken"); c != 1 {
 			t.Errorf("botocore refreshed the token awsrole had just refreshed (CreateToken %d, want 1)", c)
 		}
 	})
@@ -697,7 +701,7 @@ func TestSSORegionFromProfile(t *testing.T) {
 			t.Errorf("aws sts get-caller-identity (no --region) in the project: %q, want %q", got, want)
 		}
 		var regions []string
-		for _, c := range r.stub.Calls() {
+		for _, c := range r.Stub.Calls() {
 			if c.Action == "GetCallerIdentity" || c.Action == "AssumeRole" {
 				regions = append(regions, c.Action+" "+c.Region)
 			}
@@ -705,15 +709,15 @@ func TestSSORegionFromProfile(t *testing.T) {
 		if want := []string{"AssumeRole ap-southeast-2", "GetCallerIdentity ap-southeast-2"}; fmt.Sprint(regions) != fmt.Sprint(want) {
 			t.Errorf("STS calls signed for regions %q, want %q", regions, want)
 		}
-		if got := r.stub.Count("GetRoleCredentials"); got != 1 {
-			t.Errorf("GetRoleCredentials: %d, want 1 (the profile's SSO source); stub log:\n%s", got, describeCalls(r.stub.Calls()))
+		if got := r.Stub.Count("GetRoleCredentials"); got != 1 {
+			t.Errorf("GetRoleCredentials: %d, want 1 (the profile's SSO source); stub log:\n%s", got, hermetic.DescribeCalls(r.Stub.Calls()))
 		}
 		status := s.Run("awsrole status")
 		if !strings.Contains(status, "region:  ap-southeast-2 (from ") || !strings.Contains(status[strings.Index(status, "region:"):], "work") {
 			t.Errorf("awsrole status does not say the region came from profile work:\n%s", status)
 		}
 
-		s.Run(s.Cd(r.home))
+		s.Run(s.Cd(r.Home))
 		after := s.Managed()
 		wantSame(t, "after leaving", before, after)
 		if v := after["AWS_PROFILE"]; v == nil || *v != "work" {
@@ -753,12 +757,12 @@ func TestCredentialProcessBotocore(t *testing.T) {
 
 	// The hook cached a credential that has 10 minutes left: fresh for
 	// awsrole's own 5-minute window, inside botocore's 15.
-	r.stub.SetSessionDuration(10 * time.Minute)
+	r.Stub.SetSessionDuration(10 * time.Minute)
 	out, stderr, st := r.run(x, nil, "export", "json", "--pid", "4194650")
 	if st != 0 || !strings.Contains(out, "AWS_SECRET_ACCESS_KEY") {
 		t.Fatalf("awsrole export json in ~/x: exit %d, stdout %q, stderr %q", st, out, stderr)
 	}
-	r.stub.SetSessionDuration(0)
+	r.Stub.SetSessionDuration(0)
 
 	script := `import botocore.session
 c = botocore.session.Session(profile='x').create_client('sts', region_name='us-east-1')
@@ -766,8 +770,8 @@ for _ in range(10):
     print(c.get_caller_identity()['Arn'])
 `
 	cmd := exec.Command(python, "-c", script)
-	cmd.Dir = r.home
-	cmd.Env = r.environ(map[string]*string{"PWD": sp(r.home)})
+	cmd.Dir = r.Home
+	cmd.Env = r.Environ(map[string]*string{"PWD": sp(r.Home)})
 	got, err := cmd.CombinedOutput()
 	if err != nil || strings.TrimSpace(string(got)) != strings.TrimSpace(strings.Repeat(want+"\n", 10)) {
 		t.Fatalf("ten botocore calls through profile x: %v\n%s", err, got)
@@ -775,19 +779,19 @@ for _ in range(10):
 	if n := runs(); n != 1 {
 		t.Errorf("ten botocore calls starting with a credential 10 minutes from expiry ran awsrole %d times, want 1", n)
 	}
-	if n := r.stub.Count("AssumeRole"); n != 2 {
-		t.Errorf("AssumeRole: %d, want 2 (the 10-minute one, then one that lasts); stub log:\n%s", n, describeCalls(r.stub.Calls()))
+	if n := r.Stub.Count("AssumeRole"); n != 2 {
+		t.Errorf("AssumeRole: %d, want 2 (the 10-minute one, then one that lasts); stub log:\n%s", n, hermetic.DescribeCalls(r.Stub.Calls()))
 	}
 
 	// And the aws CLI's --profile, from the cache.
 	if out, err := r.aws(nil, "sts", "get-caller-identity", "--profile", "x", "--query", "Arn", "--output", "text"); err != nil || out != want {
 		t.Errorf("aws sts get-caller-identity --profile x: %q (%v), want %q", out, err, want)
 	}
-	if n := r.stub.Count("AssumeRole"); n != 2 {
+	if n := r.Stub.Count("AssumeRole"); n != 2 {
 		t.Errorf("AssumeRole after the aws CLI's call: %d, want still 2 (cached)", n)
 	}
 	// One cache entry for the role: the hook's and credential-process's key agree.
-	if entries, _ := filepath.Glob(filepath.Join(*r.env["XDG_CACHE_HOME"], "awsrole", "credentials", "role-*.json")); len(entries) != 1 {
+	if entries, _ := filepath.Glob(filepath.Join(*r.Env["XDG_CACHE_HOME"], "awsrole", "credentials", "role-*.json")); len(entries) != 1 {
 		t.Errorf("role cache entries: %q, want one shared by the hook and credential-process", entries)
 	}
 	if data, _ := os.ReadFile(log); strings.Count(string(data), "credential-process --dir ~/x\n") != 2 {
@@ -799,7 +803,7 @@ for _ in range(10):
 // the test is skipped when there is none.
 func botocorePython(t *testing.T, r *rig) string {
 	t.Helper()
-	aws, err := lookPathIn("aws", *r.env["PATH"])
+	aws, err := lookPathIn("aws", *r.Env["PATH"])
 	if err != nil {
 		testrig.Require(t, "no aws CLI on the rig's PATH (pip install awscli)")
 	}
@@ -839,7 +843,7 @@ func TestSSODurationCap(t *testing.T) {
 		for _, c := range calls {
 			asked = append(asked, int(c.DurationSeconds))
 		}
-		t.Errorf("AssumeRole calls asked for %v s, want one successful call asking for 3600; stub log:\n%s", asked, describeCalls(r.stub.Calls()))
+		t.Errorf("AssumeRole calls asked for %v s, want one successful call asking for 3600; stub log:\n%s", asked, hermetic.DescribeCalls(r.Stub.Calls()))
 	}
 	var vars map[string]string
 	if err := json.Unmarshal([]byte(out), &vars); err != nil {
@@ -863,7 +867,7 @@ func TestSSOInit(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, nil)
 	r.setupSSO(time.Hour)
-	r.stub.SetSSOPageSize(2)
+	r.Stub.SetSSOPageSize(2)
 	assigned := map[string]bool{ssoAccount + " " + ssoRole: true}
 	for _, a := range []struct{ account, name, role string }{
 		{ssoAccount, "payments", "ReadOnly"},
@@ -872,13 +876,13 @@ func TestSSOInit(t *testing.T) {
 		{"555555555555", "sandbox", "Billing"},
 		{"666666666666", "platform", "Admin"},
 	} {
-		r.stub.AssignSSO(a.account, a.role)
-		r.stub.NameSSOAccount(a.account, a.name)
+		r.Stub.AssignSSO(a.account, a.role)
+		r.Stub.NameSSOAccount(a.account, a.name)
 		assigned[a.account+" "+a.role] = true
 	}
 
 	// Non-interactive.
-	billing := filepath.Join(r.home, "billing")
+	billing := filepath.Join(r.Home, "billing")
 	if err := os.MkdirAll(billing, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -888,14 +892,14 @@ func TestSSOInit(t *testing.T) {
 	}
 	cmd := exec.Command("bash", "-c", `eval "$(awsrole export bash --pid 4194800)" && aws sts get-caller-identity --query Arn --output text`)
 	cmd.Dir = billing
-	cmd.Env = r.environ(map[string]*string{"PWD": sp(billing)})
+	cmd.Env = r.Environ(map[string]*string{"PWD": sp(billing)})
 	got, err := cmd.CombinedOutput()
 	if arn := strings.TrimSpace(string(got)); err != nil || !strings.HasPrefix(arn, "arn:aws:sts::444444444444:assumed-role/AWSReservedSSO_Billing_") || !strings.HasSuffix(arn, "/alice") {
 		t.Errorf("entering the directory init wrote, then aws sts get-caller-identity: %q (%v)", arn, err)
 	}
 
 	// A pair the user cannot reach.
-	nope := filepath.Join(r.home, "nope")
+	nope := filepath.Join(r.Home, "nope")
 	if err := os.MkdirAll(nope, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -908,17 +912,17 @@ func TestSSOInit(t *testing.T) {
 	}
 
 	// Interactive, on a terminal.
-	picked := filepath.Join(r.home, "picked")
+	picked := filepath.Join(r.Home, "picked")
 	if err := os.MkdirAll(picked, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	listed := r.stub.Count("ListAccounts")
+	listed := r.Stub.Count("ListAccounts")
 	s := r.startShell("bash", picked, nil)
 	p := s.Begin("awsrole init --sso-session corp")
 	question := fmt.Sprintf("awsrole: which one (1-%d)? ", len(assigned))
-	end := s.WaitFor(p.start, question)
+	end := s.WaitFor(p.Start, question)
 	choices := map[string]string{} // "account role" -> number
-	for _, l := range strings.Split(clean(s.slice(p.start, end)), "\n") {
+	for _, l := range strings.Split(ptyshell.Clean(s.Slice(p.Start, end)), "\n") {
 		if f := strings.Fields(l); len(f) >= 4 && len(f[1]) == 12 {
 			choices[f[1]+" "+f[len(f)-1]] = f[0]
 		}
@@ -931,8 +935,8 @@ func TestSSOInit(t *testing.T) {
 	if len(choices) != len(assigned) {
 		t.Errorf("the pick list has %d entries, want %d: %v", len(choices), len(assigned), choices)
 	}
-	if n := r.stub.Count("ListAccounts") - listed; n != 3 {
-		t.Errorf("ListAccounts pages for 5 accounts, 2 a page: %d, want 3; stub log:\n%s", n, describeCalls(r.stub.Calls()))
+	if n := r.Stub.Count("ListAccounts") - listed; n != 3 {
+		t.Errorf("ListAccounts pages for 5 accounts, 2 a page: %d, want 3; stub log:\n%s", n, hermetic.DescribeCalls(r.Stub.Calls()))
 	}
 	s.Send(cmp.Or(choices["333333333333 Audit"], "1"))
 	// The region is offered (the user's, else the session's); Enter takes it.
@@ -978,8 +982,8 @@ func TestSSOSourceProfile(t *testing.T) {
 			t.Errorf("entry %d: AWS_REGION exported (%q) though the user has one set", i+1, vars["AWS_REGION"])
 		}
 	}
-	if g, a := r.stub.Count("GetRoleCredentials"), r.stub.Count("AssumeRole"); g != 1 || a != 1 {
-		t.Errorf("two entries through source_profile: GetRoleCredentials %d, AssumeRole %d; want 1 and 1; stub log:\n%s", g, a, describeCalls(r.stub.Calls()))
+	if g, a := r.Stub.Count("GetRoleCredentials"), r.Stub.Count("AssumeRole"); g != 1 || a != 1 {
+		t.Errorf("two entries through source_profile: GetRoleCredentials %d, AssumeRole %d; want 1 and 1; stub log:\n%s", g, a, hermetic.DescribeCalls(r.Stub.Calls()))
 	}
 	wantSSOSourced(t, r)
 }

@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/awsrole/awsrole/internal/testrig/hermetic"
 )
 
 // 2. Trust states in a real shell (issue 3): blocked → one notice, however
@@ -36,8 +38,8 @@ func TestTrustStates(t *testing.T) {
 		}
 		noSTS := func(what string, n int) {
 			t.Helper()
-			if calls := r.stub.Calls(); len(calls) != n {
-				t.Errorf("%s: the stub saw %d calls, want %d (no STS call for a blocked file):\n%s", what, len(calls), n, describeCalls(calls))
+			if calls := r.Stub.Calls(); len(calls) != n {
+				t.Errorf("%s: the stub saw %d calls, want %d (no STS call for a blocked file):\n%s", what, len(calls), n, hermetic.DescribeCalls(calls))
 			}
 		}
 
@@ -59,7 +61,7 @@ func TestTrustStates(t *testing.T) {
 		in := s.Managed()
 		wantActive(t, r, "after awsrole allow", in, roleDeploy, a, "eu-west-1")
 		wantAssumes(t, r, "e2e-trust", 1)
-		n := len(r.stub.Calls())
+		n := len(r.Stub.Calls())
 
 		// An edit revokes the approval: the role is left at the next prompt.
 		r.settle() // the edit is surely newer than the last call's mark
@@ -73,7 +75,7 @@ func TestTrustStates(t *testing.T) {
 
 		// Denied: stays blocked, whatever the prompts.
 		s.Run("awsrole deny")
-		lines = noticeAfter(s.Cd(filepath.Join(r.home)) + "; " + s.Cd(a))
+		lines = noticeAfter(s.Cd(filepath.Join(r.Home)) + "; " + s.Cd(a))
 		for _, l := range lines {
 			if !strings.Contains(l, "denied") {
 				t.Errorf("denied: unexpected line %q", l)
@@ -89,7 +91,7 @@ func TestTrustStates(t *testing.T) {
 			t.Errorf("awsrole status in the denied project:\n%s", status)
 		}
 
-		s.Run(s.Cd(r.home))
+		s.Run(s.Cd(r.Home))
 		wantSame(t, "after leaving", before, s.Managed())
 		noSTS("at the end", n)
 	})

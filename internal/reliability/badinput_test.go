@@ -203,8 +203,8 @@ func TestBadInput(t *testing.T) {
 	outer := w.project("outer", roleOuter, "eu-west-1")
 	// The hook parses only trusted bytes: these trees are the user's own,
 	// so every broken file in them is read as the user's.
-	w.write(filepath.Join(*w.env["XDG_CONFIG_HOME"], "awsrole", "config.toml"),
-		fmt.Sprintf("trusted_dirs = [%q, %q]\n", filepath.Join(w.home, "bad"), filepath.Join(outer, "bad")))
+	w.write(filepath.Join(*w.Env["XDG_CONFIG_HOME"], "awsrole", "config.toml"),
+		fmt.Sprintf("trusted_dirs = [%q, %q]\n", filepath.Join(w.Home, "bad"), filepath.Join(outer, "bad")))
 	corpus := corpusCases(t)
 	cases := append(corpus, specialCases()...)
 	for i, c := range cases {
@@ -228,7 +228,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func testBadCase(t *testing.T, w *world, outer string, c badCase, inside bool) {
-	base := filepath.Join(w.home, "bad", c.name)
+	base := filepath.Join(w.Home, "bad", c.name)
 	if inside {
 		base = filepath.Join(outer, "bad", c.name)
 	}
@@ -247,7 +247,7 @@ func testBadCase(t *testing.T, w *world, outer string, c badCase, inside bool) {
 		wants = append(wants, strings.ReplaceAll(f, "PATH", path))
 	}
 
-	sh := mustShell(t, w, base, w.env)
+	sh := mustShell(t, w, base, w.Env)
 	start := sh.Env
 	if inside {
 		r := sh.mustStep(t, outer)
@@ -354,8 +354,8 @@ func TestEmptyRoleMarker(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	proj := w.project("marker", roleOuter, "")
-	plain := filepath.Join(w.home, "plain")
-	sh := mustShell(t, w, plain, with(w.env, map[string]*string{"AWSROLE_ARN": sp("")}))
+	plain := filepath.Join(w.Home, "plain")
+	sh := mustShell(t, w, plain, with(w.Env, map[string]*string{"AWSROLE_ARN": sp("")}))
 	r := sh.mustStep(t, plain)
 	checkQuiet(t, r)
 	if d := managedDiff(sh.Orig, r.After); d != "" {
@@ -379,12 +379,12 @@ func TestBadUserConfig(t *testing.T) {
 	timed(t)
 	w := newWorld(t)
 	proj := w.project("userconf", roleOuter, "")
-	sh := mustShell(t, w, w.home, w.env)
+	sh := mustShell(t, w, w.Home, w.Env)
 	r := sh.mustStep(t, proj)
 	checkActive(t, r.After, roleOuter)
 	active := r.After
-	conf := w.write(filepath.Join(*w.env["XDG_CONFIG_HOME"], "awsrole", "config.toml"), "refresh_before = 5\n")
-	for i, dir := range []string{proj, filepath.Join(w.home, "plain")} {
+	conf := w.write(filepath.Join(*w.Env["XDG_CONFIG_HOME"], "awsrole", "config.toml"), "refresh_before = 5\n")
+	for i, dir := range []string{proj, filepath.Join(w.Home, "plain")} {
 		r = sh.mustStep(t, dir)
 		checkFailure(t, r, conf)
 		checkBound(t, w, r, "the call")
@@ -395,7 +395,7 @@ func TestBadUserConfig(t *testing.T) {
 		}
 	}
 	writeFile(t, conf, []byte("refresh_before = \"5m\"\n"))
-	r = sh.mustStep(t, filepath.Join(w.home, "plain"))
+	r = sh.mustStep(t, filepath.Join(w.Home, "plain"))
 	checkNoCrash(t, r)
 	if r.RC != 0 || r.Stderr != "" {
 		t.Errorf("after the fix: status %d, stderr %q", r.RC, r.Stderr)

@@ -154,7 +154,7 @@ func TestCorruptSnapshot(t *testing.T) {
 		t.Run(d.name, func(t *testing.T) {
 			t.Parallel()
 			defer acquireCPU()()
-			sh := mustShell(t, w, w.home, w.env)
+			sh := mustShell(t, w, w.Home, w.Env)
 			r := sh.mustStep(t, proj)
 			if r.RC != 0 || r.Stderr != "" {
 				t.Fatalf("entering: status %d, stderr %q", r.RC, r.Stderr)
@@ -165,9 +165,9 @@ func TestCorruptSnapshot(t *testing.T) {
 			d.spoil(t, snap)
 
 			// At the next prompt, and when leaving: one line, nothing changes.
-			for i, dir := range []string{proj, w.home} {
+			for i, dir := range []string{proj, w.Home} {
 				r = sh.mustStep(t, dir)
-				if d.name == "deleted" && dir == w.home {
+				if d.name == "deleted" && dir == w.Home {
 					checkNoCrash(t, r)
 					if r.RC != 0 || !oneLine(r.Stderr) || !strings.Contains(r.Stderr, snap+" is gone; left "+roleCorrupt) {
 						t.Errorf("leaving with the snapshot gone: status %d, stderr %q; want one line saying it is gone and the role left", r.RC, r.Stderr)
@@ -199,7 +199,7 @@ func TestCorruptSnapshot(t *testing.T) {
 				return
 			}
 			d.repair(t, snap)
-			r = sh.mustStep(t, filepath.Join(w.home, "plain"))
+			r = sh.mustStep(t, filepath.Join(w.Home, "plain"))
 			checkNoCrash(t, r)
 			if r.RC != 0 || r.Stderr != "" {
 				t.Errorf("leaving after the repair: status %d, stderr %q", r.RC, r.Stderr)
@@ -211,7 +211,7 @@ func TestCorruptSnapshot(t *testing.T) {
 	}
 	t.Run("pointer-outside-the-state-dir", func(t *testing.T) {
 		t.Parallel()
-		sh := mustShell(t, w, w.home, w.env)
+		sh := mustShell(t, w, w.Home, w.Env)
 		r := sh.mustStep(t, proj)
 		checkActive(t, r.After, roleCorrupt)
 		active := r.After
@@ -219,7 +219,7 @@ func TestCorruptSnapshot(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		elsewhere := filepath.Join(w.root, "planted.json")
+		elsewhere := filepath.Join(w.Root, "planted.json")
 		if err := os.WriteFile(elsewhere, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -227,7 +227,7 @@ func TestCorruptSnapshot(t *testing.T) {
 			t.Fatal(err)
 		}
 		active["AWSROLE_STATE"] = elsewhere
-		r = sh.mustStep(t, w.home)
+		r = sh.mustStep(t, w.Home)
 		checkFailure(t, r, elsewhere, "is not under", "your variables were left as they are")
 		if d := envDiff(active, r.After); d != "" {
 			t.Errorf("the environment changed:\n%s", d)
@@ -252,7 +252,7 @@ func TestCorruptCache(t *testing.T) {
 			defer acquireCPU()()
 			role := "arn:aws:iam::222222222222:role/cache-" + d.name
 			proj := w.project("cache-"+d.name, role, "")
-			first := mustShell(t, w, w.home, w.env)
+			first := mustShell(t, w, w.Home, w.Env)
 			r := first.mustStep(t, proj)
 			if r.RC != 0 || r.Stderr != "" {
 				t.Fatalf("entering: status %d, stderr %q", r.RC, r.Stderr)
@@ -279,9 +279,9 @@ func TestCorruptCache(t *testing.T) {
 			default:
 				d.spoil(t, path)
 			}
-			n := len(assumeCalls(w.stub, role))
+			n := len(assumeCalls(w.Stub, role))
 
-			second := mustShell(t, w, w.home, w.env)
+			second := mustShell(t, w, w.Home, w.Env)
 			r = second.mustStep(t, proj)
 			checkNoCrash(t, r)
 			if r.RC != 0 {
@@ -292,10 +292,10 @@ func TestCorruptCache(t *testing.T) {
 			}
 			t.Logf("stderr: %q", r.Stderr)
 			checkActive(t, r.After, role)
-			if got := len(assumeCalls(w.stub, role)) - n; got != 1 {
+			if got := len(assumeCalls(w.Stub, role)) - n; got != 1 {
 				t.Errorf("%d AssumeRole calls, want 1 (the damaged cache fetched anew)", got)
 			}
-			third := mustShell(t, w, w.home, w.env)
+			third := mustShell(t, w, w.Home, w.Env)
 			if d.name == "directory" {
 				// awsrole removes nothing of the user's: each entry
 				// fetches anew and says why, until the user removes it.
@@ -314,7 +314,7 @@ func TestCorruptCache(t *testing.T) {
 			if r.RC != 0 || r.Stderr != "" {
 				t.Fatalf("entering once more: status %d, stderr %q", r.RC, r.Stderr)
 			}
-			if got := len(assumeCalls(w.stub, role)) - n; got != 1 {
+			if got := len(assumeCalls(w.Stub, role)) - n; got != 1 {
 				t.Errorf("the entry after the repair made another AssumeRole call; the cache was not rewritten")
 			}
 			if r.After["AWS_ACCESS_KEY_ID"] != second.Env["AWS_ACCESS_KEY_ID"] {

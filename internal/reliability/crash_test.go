@@ -74,12 +74,12 @@ func crashTrials(t *testing.T, kind string, n int, rng *rand.Rand) {
 	rig := &crashRig{t: t, w: w, pid: sleeper(t), strays: map[string]bool{}}
 	rig.a = w.project("crash-a", roleCrashA, "eu-west-1")
 	rig.b = w.project("crash-b", roleCrashB, "")
-	rig.parent = filepath.Join(w.home, "plain")
+	rig.parent = filepath.Join(w.Home, "plain")
 	rig.orig = map[string]*string{}
 	for _, k := range managedVars {
-		rig.orig[k] = w.env[k]
+		rig.orig[k] = w.Env[k]
 	}
-	rig.baseEnv = envNow(w.env, rig.parent)
+	rig.baseEnv = envNow(w.Env, rig.parent)
 	if kind != "enter-cache-miss" {
 		// Fill the cache for both roles.
 		for _, p := range []string{rig.a, rig.b} {

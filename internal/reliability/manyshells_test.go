@@ -8,13 +8,14 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/awsrole/awsrole/internal/testrig/hermetic"
 )
 
 // manyProject is one of the projects the shells move between.
@@ -75,7 +76,7 @@ func TestManyShells(t *testing.T) {
 		}
 		run.projects = append(run.projects, manyProject{p, fmt.Sprintf("arn:aws:iam::222222222222:role/many-%d", i), region})
 	}
-	run.plain = []string{w.home, filepath.Join(w.home, "plain"), filepath.Join(w.root, "outside")}
+	run.plain = []string{w.Home, filepath.Join(w.Home, "plain"), filepath.Join(w.Root, "outside")}
 	for _, d := range run.plain {
 		os.MkdirAll(d, 0o755)
 	}
@@ -85,7 +86,7 @@ func TestManyShells(t *testing.T) {
 	run.deadline = time.Now().Add(dur)
 	var wg sync.WaitGroup
 	for i := 0; i < roots; i++ {
-		sh, err := w.startShell(t, w.home, with(w.env, variant(i)))
+		sh, err := w.startShell(t, w.Home, with(w.Env, variant(i)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,8 +109,8 @@ func TestManyShells(t *testing.T) {
 
 	// STS: at most one AssumeRole per role in the run (one refresh window).
 	for _, p := range run.projects {
-		if got := assumeCalls(w.stub, p.role); len(got) > 1 {
-			t.Errorf("%d AssumeRole calls for %s, want at most 1:\n%s", len(got), p.role, describeCalls(got))
+		if got := assumeCalls(w.Stub, p.role); len(got) > 1 {
+			t.Errorf("%d AssumeRole calls for %s, want at most 1:\n%s", len(got), p.role, hermetic.DescribeCalls(got))
 		}
 	}
 
@@ -213,10 +214,10 @@ func (run *manyRun) drive(s *manyShell, rng *rand.Rand, killAt time.Time, wg *sy
 			// Kill the shell and its awsrole while a step runs.
 			go func() {
 				time.Sleep(time.Duration(rng.Int63n(int64(80 * time.Millisecond))))
-				syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+				s.Kill()
 			}()
 			s.step(dir, 0)
-			s.cmd.Wait()
+			s.Wait()
 			run.mu.Lock()
 			s.dead = true
 			run.killed++
@@ -354,7 +355,7 @@ func (run *manyRun) roleOf(env map[string]string) (string, error) {
 	}
 	client := sts.New(sts.Options{
 		Region:       "us-east-1",
-		BaseEndpoint: aws.String(run.w.stub.URL),
+		BaseEndpoint: aws.String(run.w.Stub.URL),
 		Credentials:  credentials.NewStaticCredentialsProvider(key, env["AWS_SECRET_ACCESS_KEY"], env["AWS_SESSION_TOKEN"]),
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

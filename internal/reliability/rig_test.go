@@ -1,12 +1,10 @@
 package reliability
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,13 +13,14 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/stsstub"
 	"github.com/awsrole/awsrole/internal/testrig"
+	"github.com/awsrole/awsrole/internal/testrig/hermetic"
+	"github.com/awsrole/awsrole/internal/testrig/ptyshell"
 )
 
 // The user's own long-term key, known to the stub.
@@ -55,11 +54,8 @@ func sp(s string) *string { return &s }
 // world is one test's machine: a temporary HOME with the XDG directories,
 // its own STS stub, and the environment shells start with.
 type world struct {
-	t    testing.TB
-	root string
-	home string
-	stub *stsstub.Server
-	env  map[string]*string // nil value: unset
+	t testing.TB
+	*hermetic.World
 }
 
 // originals are the user's own values of the managed variables that the
@@ -93,50 +89,18 @@ var managedVars = []string{
 func newWorld(t testing.TB) *world {
 	t.Helper()
 	trackSources()
-	root := t.TempDir()
-	home := filepath.Join(root, "home")
-	w := &world{t: t, root: root, home: home}
-	for _, d := range []string{".aws", ".config", ".local/state", ".cache", ".local/share", "plain"} {
-		if err := os.MkdirAll(filepath.Join(home, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	stub, err := stsstub.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stub.Close)
-	stub.AddUser(userKey, userSecret, userARN)
-	w.stub = stub
-	w.write(".aws/config", "[default]\nregion = us-east-1\n")
-	w.write(".aws/credentials", "")
-	w.env = map[string]*string{
-		"HOME":                        sp(home),
-		"USER":                        sp("alice"),
-		"LOGNAME":                     sp("alice"),
-		"PATH":                        sp(os.Getenv("PATH")),
-		"LANG":                        sp("C.UTF-8"),
-		"LC_ALL":                      sp("C.UTF-8"),
-		"TERM":                        sp("dumb"),
-		"XDG_CONFIG_HOME":             sp(filepath.Join(home, ".config")),
-		"XDG_STATE_HOME":              sp(filepath.Join(home, ".local", "state")),
-		"XDG_CACHE_HOME":              sp(filepath.Join(home, ".cache")),
-		"XDG_DATA_HOME":               sp(filepath.Join(home, ".local", "share")),
-		"AWS_ENDPOINT_URL_STS":        sp(stub.URL),
-		"AWS_CONFIG_FILE":             sp(filepath.Join(home, ".aws", "config")),
-		"AWS_SHARED_CREDENTIALS_FILE": sp(filepath.Join(home, ".aws", "credentials")),
-		"AWS_EC2_METADATA_DISABLED":   sp("true"),
-	}
-	for k, v := range originals() {
-		w.env[k] = v
-	}
-	return w
+	h := hermetic.NewT(t, hermetic.Options{
+		User:    hermetic.User{Key: userKey, Secret: userSecret, ARN: userARN},
+		Session: true, Env: originals(), Dirs: []string{"plain"},
+		Files: map[string]string{".aws/config": "[default]\nregion = us-east-1\n", ".aws/credentials": ""},
+	})
+	return &world{t: t, World: h}
 }
 
-func (w *world) stateDir() string     { return filepath.Join(*w.env["XDG_STATE_HOME"], "awsrole") }
+func (w *world) stateDir() string     { return w.Dir("XDG_STATE_HOME") }
 func (w *world) snapshotsDir() string { return filepath.Join(w.stateDir(), "snapshots") }
 func (w *world) cacheDir() string {
-	return filepath.Join(*w.env["XDG_CACHE_HOME"], "awsrole", "credentials")
+	return w.Dir("XDG_CACHE_HOME", "credentials")
 }
 
 // environ is env as a process environment.
@@ -157,7 +121,7 @@ func with(base map[string]*string, over map[string]*string) map[string]*string {
 // write writes a file relative to HOME (or absolute).
 func (w *world) write(rel, content string) string {
 	w.t.Helper()
-	return testrig.Write(w.t, w.home, rel, content)
+	return w.World.Write(w.t, rel, content)
 }
 
 // project creates dir (relative to HOME unless absolute) with a
@@ -165,7 +129,7 @@ func (w *world) write(rel, content string) string {
 func (w *world) project(dir, role, region string) string {
 	w.t.Helper()
 	if !filepath.IsAbs(dir) {
-		dir = filepath.Join(w.home, dir)
+		dir = filepath.Join(w.Home, dir)
 	}
 	content := fmt.Sprintf("role_arn = %q\nsession_name = %q\n", role, "rel-"+filepath.Base(dir))
 	if region != "" {
@@ -184,7 +148,7 @@ func (w *world) awsrole(dir string, over map[string]*string, args ...string) (st
 	defer cancel()
 	cmd := exec.CommandContext(ctx, awsroleBin, args...)
 	cmd.Dir = dir
-	cmd.Env = environ(with(w.env, with(map[string]*string{"PWD": sp(dir)}, over)))
+	cmd.Env = environ(with(w.Env, with(map[string]*string{"PWD": sp(dir)}, over)))
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err = cmd.Run()
@@ -203,17 +167,18 @@ func sleeper(t testing.TB) int {
 	return cmd.Process.Pid
 }
 
-// bashQuote makes s one bash word.
-func bashQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
+// bashQuote makes s one bash word in printable ASCII: every line is typed
+// at a terminal, whose line editor would act on control bytes.
+func bashQuote(s string) string { return ptyshell.Quote("bash", s) }
 
 // stepScript is loaded into every shell: __rel_step DIR RESULTS PID BEFORE
 // does what the bash hook does at a prompt after `cd DIR`: run `awsrole
 // export bash --pid PID` ("": the shell's own) and eval its output,
 // recording the environment after (and before, if BEFORE is 1), stdout,
-// stderr, exit statuses and the time the call took.
+// stderr, exit statuses and the time the call took. No job control: a
+// command runs in the shell's process group, which a kill ends whole.
 const stepScript = `
+set +m +H
 __rel_step() {
   builtin cd -- "$1" 2>"$2/cderr" || { builtin echo "__REL_END cd 0 0 0"; return; }
   [[ $4 == 1 ]] && env -0 >"$2/before"
@@ -228,24 +193,18 @@ __rel_step() {
   env -0 >"$2/after"
   builtin echo "__REL_END $__rel_rc $__rel_erc $__rel_t0 $__rel_t1"
 }
-builtin echo "__REL_READY $$"
 `
 
-// shell is a real, persistent bash, driven through a pipe: each step moves
-// it to a directory and runs the hook's work there.
+// shell is a real, persistent interactive bash under a pty (the shared
+// driver, ptyshell): each step moves it to a directory and runs the hook's
+// work there.
 type shell struct {
-	w       *world
-	cmd     *exec.Cmd
-	stdin   io.WriteCloser
-	lines   chan string
+	*ptyshell.Shell
 	results string
 	PID     int
 	Cwd     string
 	Env     map[string]string // exported environment after the last step
 	Orig    map[string]*string
-	stderr  *bytes.Buffer
-	mu      sync.Mutex
-	stopped bool
 	stepped bool
 }
 
@@ -253,48 +212,30 @@ type shell struct {
 // given, is a command line bash runs under (e.g. unshare); it must exec
 // the command line it is given at its end.
 func (w *world) startShell(t testing.TB, cwd string, env map[string]*string, wrap ...string) (*shell, error) {
-	results, err := os.MkdirTemp(w.root, "results-")
+	results, err := os.MkdirTemp(w.Root, "results-")
 	if err != nil {
 		return nil, err
 	}
-	args := append(append([]string(nil), wrap...), bashBin, "--norc", "--noprofile")
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Dir = cwd
-	cmd.Env = environ(with(env, map[string]*string{"PWD": sp(cwd)}))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	s := &shell{w: w, cmd: cmd, results: results, Cwd: cwd, lines: make(chan string, 16), stderr: &bytes.Buffer{}}
-	s.Orig = map[string]*string{}
+	rc := filepath.Join(results, "rc")
+	script := ptyshell.Table["bash"].Prompt + "__rel_bin=" + bashQuote(awsroleBin) + "\n__rel_results=" + bashQuote(results) + "\n" + stepScript
+	if err := os.WriteFile(rc, []byte(script), 0o644); err != nil {
+		return nil, err
+	}
+	argv := append(append([]string(nil), wrap...), bashBin, "--noprofile", "--rcfile", rc, "-i")
+	sh, err := ptyshell.Open(t, "bash", argv, cwd, environ(with(env, map[string]*string{"PWD": sp(cwd)})), 60*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	s := &shell{Shell: sh, results: results, Cwd: cwd, Orig: map[string]*string{}}
 	for _, k := range managedVars {
 		s.Orig[k] = env[k]
 	}
-	if s.stdin, err = cmd.StdinPipe(); err != nil {
-		return nil, err
-	}
-	out, err := cmd.StdoutPipe()
+	pid, err := s.Try("builtin echo $$")
 	if err != nil {
 		return nil, err
 	}
-	cmd.Stderr = &lockedWriter{w: s.stderr, mu: &s.mu}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			s.lines <- sc.Text()
-		}
-		close(s.lines)
-	}()
-	t.Cleanup(s.stop)
-	if _, err := io.WriteString(s.stdin, "__rel_bin="+bashQuote(awsroleBin)+"\n__rel_results="+bashQuote(results)+"\n"+stepScript); err != nil {
-		return nil, err
-	}
-	line, err := s.await("__REL_READY ", 10*time.Second)
-	if err != nil {
-		return nil, err
-	}
-	if s.PID, err = strconv.Atoi(line); err != nil {
-		return nil, fmt.Errorf("shell said %q", line)
+	if s.PID, err = strconv.Atoi(strings.TrimSpace(pid)); err != nil {
+		return nil, fmt.Errorf("shell said %q for its pid", pid)
 	}
 	s.Env = envNow(env, cwd)
 	return s, nil
@@ -309,17 +250,6 @@ func mustShell(t testing.TB, w *world, cwd string, env map[string]*string, wrap 
 	return s
 }
 
-type lockedWriter struct {
-	w  io.Writer
-	mu *sync.Mutex
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
 // envNow is env as the map env -0 would show (before the first step).
 func envNow(env map[string]*string, cwd string) map[string]string {
 	m := map[string]string{}
@@ -332,59 +262,24 @@ func envNow(env map[string]*string, cwd string) map[string]string {
 	return m
 }
 
-// await reads the shell's stdout until a line starting with prefix and
-// returns the rest of it.
-func (s *shell) await(prefix string, timeout time.Duration) (string, error) {
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
+// await runs line in the shell and returns the rest of the line it prints
+// that starts with prefix; anything else it prints is an error.
+func (s *shell) await(line, prefix string) (string, error) {
+	out, err := s.Try(line)
+	if err != nil {
+		return "", err
+	}
 	var noise []string
-	for {
-		select {
-		case line, ok := <-s.lines:
-			if !ok {
-				return "", fmt.Errorf("bash exited (%s); stdout: %q; stderr: %q", s.cmd.ProcessState, noise, s.bashStderr())
-			}
-			if rest, found := strings.CutPrefix(line, prefix); found {
-				if len(noise) > 0 {
-					return rest, fmt.Errorf("bash printed %q before %s", noise, prefix)
-				}
-				return rest, nil
-			}
-			noise = append(noise, line)
-		case <-timer.C:
-			s.kill()
-			return "", fmt.Errorf("no %q from bash within %s (killed it); stdout so far %q", prefix, timeout, noise)
+	for _, l := range strings.Split(out, "\n") {
+		if rest, found := strings.CutPrefix(l, prefix); found && len(noise) == 0 {
+			return rest, nil
+		} else if found {
+			return rest, fmt.Errorf("bash printed %q before %s", noise, prefix)
+		} else if l != "" {
+			noise = append(noise, l)
 		}
 	}
-}
-
-func (s *shell) bashStderr() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.stderr.String()
-}
-
-// kill ends the shell and everything it started.
-func (s *shell) kill() {
-	if s.cmd.Process != nil {
-		syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-	}
-}
-
-func (s *shell) stop() {
-	if s.stopped {
-		return
-	}
-	s.stopped = true
-	s.stdin.Close()
-	done := make(chan struct{})
-	go func() { s.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		s.kill()
-		<-done
-	}
+	return "", fmt.Errorf("no %q from bash; it printed %q", prefix, noise)
 }
 
 // step is one prompt after cd DIR.
@@ -415,11 +310,7 @@ func (s *shell) step(dir string, pid int) (*step, error) {
 		before = "1"
 	}
 	prev := s.Env
-	cmd := fmt.Sprintf("__rel_step %s %s %s %s\n", bashQuote(dir), bashQuote(s.results), bashQuote(p), before)
-	if _, err := io.WriteString(s.stdin, cmd); err != nil {
-		return nil, fmt.Errorf("write to bash: %w", err)
-	}
-	line, err := s.await("__REL_END ", 60*time.Second)
+	line, err := s.await(fmt.Sprintf("__rel_step %s %s %s %s", bashQuote(dir), bashQuote(s.results), bashQuote(p), before), "__REL_END ")
 	if err != nil {
 		return nil, err
 	}
@@ -453,10 +344,7 @@ func (s *shell) step(dir string, pid int) (*step, error) {
 // run runs a line of bash in the shell (between prompts, as the user would)
 // and returns an error if it fails.
 func (s *shell) run(script string) error {
-	if _, err := io.WriteString(s.stdin, "{ "+script+"\n} >/dev/null 2>\"$__rel_results/runerr\" </dev/null; builtin echo \"__REL_DONE $?\"\n"); err != nil {
-		return err
-	}
-	line, err := s.await("__REL_DONE ", 30*time.Second)
+	line, err := s.await("{ "+script+"\n} >/dev/null 2>\"$__rel_results/runerr\" </dev/null; builtin echo \"__REL_DONE $?\"", "__REL_DONE ")
 	if err != nil {
 		return err
 	}
@@ -686,15 +574,4 @@ func assumeCalls(s *stsstub.Server, role string) []stsstub.Call {
 		}
 	}
 	return out
-}
-
-func describeCalls(calls []stsstub.Call) string {
-	var b strings.Builder
-	for i, c := range calls {
-		fmt.Fprintf(&b, "  %d: %s %s key=%s role=%s session=%s status=%d err=%s\n", i, c.Time.Format("15:04:05.000"), c.Action, c.AccessKeyID, c.RoleArn, c.RoleSessionName, c.Status, c.Err)
-	}
-	if b.Len() == 0 {
-		return "  (none)\n"
-	}
-	return b.String()
 }

@@ -17,6 +17,8 @@ import (
 
 	"github.com/awsrole/awsrole/internal/stsstub"
 	"github.com/awsrole/awsrole/internal/testrig"
+
+	"github.com/awsrole/awsrole/internal/testrig/hermetic"
 )
 
 const roleSafe = "arn:aws:iam::222222222222:role/safe"
@@ -33,9 +35,9 @@ func TestForeignFilesRefused(t *testing.T) {
 		path func(w *world) string
 	}
 	targets := []target{
-		{"trust-store", func(w *world) string { return filepath.Join(w.home, ".local", "share", "awsrole") }},
+		{"trust-store", func(w *world) string { return filepath.Join(w.Home, ".local", "share", "awsrole") }},
 		{"allow-entry", func(w *world) string {
-			m, _ := filepath.Glob(filepath.Join(w.home, ".local", "share", "awsrole", "allow", "*"))
+			m, _ := filepath.Glob(filepath.Join(w.Home, ".local", "share", "awsrole", "allow", "*"))
 			if len(m) != 1 {
 				w.t.Fatalf("allow entries: %v", m)
 			}
@@ -44,8 +46,8 @@ func TestForeignFilesRefused(t *testing.T) {
 		{"user-config", func(w *world) string {
 			return w.write(filepath.Join(".config", "awsrole", "config.toml"), `trusted_dirs = ["/"]`+"\n")
 		}},
-		{"state-parent", func(w *world) string { return filepath.Join(w.home, ".local", "state") }},
-		{"cache-parent", func(w *world) string { return filepath.Join(w.home, ".cache") }},
+		{"state-parent", func(w *world) string { return filepath.Join(w.Home, ".local", "state") }},
+		{"cache-parent", func(w *world) string { return filepath.Join(w.Home, ".cache") }},
 	}
 	for _, tg := range targets {
 		for _, how := range []string{"chown", "chmod"} {
@@ -75,14 +77,14 @@ func TestForeignFilesRefused(t *testing.T) {
 					}
 					want = "chmod go-w "
 				}
-				sh := mustShell(t, w, filepath.Join(w.home, "plain"), w.env)
+				sh := mustShell(t, w, filepath.Join(w.Home, "plain"), w.Env)
 				r := sh.mustStep(t, proj)
 				checkFailure(t, r, p, want+p)
 				if d := managedDiff(sh.Orig, r.After); d != "" {
 					t.Errorf("the shell's own values changed:\n%s", d)
 				}
-				if got := assumeCalls(w.stub, roleSafe); tg.name != "state-parent" && len(got) != 0 {
-					t.Errorf("STS was asked for the role:\n%s", describeCalls(got))
+				if got := assumeCalls(w.Stub, roleSafe); tg.name != "state-parent" && len(got) != 0 {
+					t.Errorf("STS was asked for the role:\n%s", hermetic.DescribeCalls(got))
 				}
 			})
 		}
@@ -140,7 +142,7 @@ func TestHostileNamesNeverRaw(t *testing.T) {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
 			t.Parallel()
 			w := newWorld(t)
-			dir := filepath.Join(w.home, "p-"+name)
+			dir := filepath.Join(w.Home, "p-"+name)
 			w.write(filepath.Join(dir, ".awsrole.toml"), "role_arn = \""+roleSafe+"\"\n")
 			run := func(what string, over map[string]*string, args ...string) (string, string) {
 				t.Helper()
@@ -151,7 +153,7 @@ func TestHostileNamesNeverRaw(t *testing.T) {
 			}
 
 			// Not allowed yet: the hook's notice, and its suggestion.
-			sh := mustShell(t, w, filepath.Join(w.home, "plain"), w.env)
+			sh := mustShell(t, w, filepath.Join(w.Home, "plain"), w.Env)
 			r := sh.mustStep(t, dir)
 			checkTerminalSafe(t, "the not-allowed notice", r.Stderr)
 			_, word, ok := strings.Cut(strings.TrimSuffix(r.Stderr, "\n"), "run: awsrole allow ")
@@ -168,7 +170,7 @@ func TestHostileNamesNeverRaw(t *testing.T) {
 			run("credential-process (not allowed)", nil, "credential-process", "--dir", dir)
 
 			run("deny", nil, "deny", dir)
-			sh = mustShell(t, w, filepath.Join(w.home, "plain"), w.env)
+			sh = mustShell(t, w, filepath.Join(w.Home, "plain"), w.Env)
 			r = sh.mustStep(t, dir)
 			checkTerminalSafe(t, "the denied notice", r.Stderr)
 			if !strings.Contains(r.Stderr, "denied") {
@@ -178,21 +180,21 @@ func TestHostileNamesNeverRaw(t *testing.T) {
 
 			// STS says no, in hostile words.
 			fault := stsstub.Fault{Status: 403, Code: "AccessDenied", Message: "not for " + name + " \u009b2J\u202e"}
-			w.stub.FailNext("AssumeRole", 1, fault)
-			sh = mustShell(t, w, filepath.Join(w.home, "plain"), w.env)
+			w.Stub.FailNext("AssumeRole", 1, fault)
+			sh = mustShell(t, w, filepath.Join(w.Home, "plain"), w.Env)
 			r = sh.mustStep(t, dir)
 			checkTerminalSafe(t, "the hook's STS error", r.Stderr)
 			if !strings.Contains(r.Stderr, "AccessDenied") {
 				t.Errorf("the STS error is not reported: %q", r.Stderr)
 			}
-			w.stub.FailNext("AssumeRole", 1, fault)
+			w.Stub.FailNext("AssumeRole", 1, fault)
 			run("exec (STS error)", nil, "exec", "--dir", dir, "--", "true")
-			w.stub.FailNext("AssumeRole", 1, fault)
+			w.Stub.FailNext("AssumeRole", 1, fault)
 			run("credential-process (STS error)", nil, "credential-process", "--dir", dir)
 
 			// Entered: status with the role active, and --short with a
 			// hostile marker.
-			sh.mustStep(t, filepath.Join(w.home, "plain"))
+			sh.mustStep(t, filepath.Join(w.Home, "plain"))
 			r = sh.mustStep(t, dir)
 			if r.After["AWSROLE_ARN"] != roleSafe {
 				t.Fatalf("not entered: %q", r.Stderr)
@@ -208,9 +210,9 @@ func TestHostileNamesNeverRaw(t *testing.T) {
 			// A TOML error in a directory with a hostile name and a value
 			// with hostile bytes: the hook, which parses only approved
 			// bytes, says the file is not allowed; allow says the error.
-			bad := filepath.Join(w.home, "bad-"+name)
+			bad := filepath.Join(w.Home, "bad-"+name)
 			w.write(filepath.Join(bad, ".awsrole.toml"), "role_arn = \"arn:aws:iam::222222222222:role/x\\u001b[2K\\u202e\"\nregion = "+name+"\n")
-			sh = mustShell(t, w, filepath.Join(w.home, "plain"), w.env)
+			sh = mustShell(t, w, filepath.Join(w.Home, "plain"), w.Env)
 			r = sh.mustStep(t, bad)
 			checkTerminalSafe(t, "a TOML error", r.Stderr)
 			if r.RC != 0 || !strings.Contains(r.Stderr, "is not allowed yet") {
@@ -239,7 +241,7 @@ func TestSecretsInTOMLErrors(t *testing.T) {
 		{"1MB-value", "role_arn = \"" + roleSafe + "\"\nexternal_id = " + strings.Repeat("S", 1<<20-100) + "\n", ""},
 		{"1MB-token", "role_arn = \"" + roleSafe + "\"\nsession_token = " + strings.Repeat("T", 1<<20-100) + "\n", strings.Repeat("T", 64)},
 	} {
-		dir := filepath.Join(w.home, c.name)
+		dir := filepath.Join(w.Home, c.name)
 		w.write(filepath.Join(dir, ".awsrole.toml"), c.content)
 		for _, args := range [][]string{{"export", "bash", "--pid", strconv.FormatInt(fakePID.Add(1), 10)}, {"allow", dir}, {"status"}} {
 			out, errOut, _ := w.awsrole(dir, nil, args...)
@@ -274,7 +276,7 @@ func TestSpecialFilesNeverBlock(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ptm.Close(); pts.Close() })
-	fifo := filepath.Join(w.root, "fifo")
+	fifo := filepath.Join(w.Root, "fifo")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -284,10 +286,10 @@ func TestSpecialFilesNeverBlock(t *testing.T) {
 	} else {
 		t.Log("/proc/kmsg not tried: needs root")
 	}
-	conf := filepath.Join(w.home, ".config", "awsrole", "config.toml")
+	conf := filepath.Join(w.Home, ".config", "awsrole", "config.toml")
 	for name, target := range targets {
 		for _, as := range []string{"project", "user-config"} {
-			dir := filepath.Join(w.home, "special-"+name+"-"+as)
+			dir := filepath.Join(w.Home, "special-"+name+"-"+as)
 			link := filepath.Join(dir, ".awsrole.toml")
 			if as == "user-config" {
 				w.write(link, "role_arn = \""+roleSafe+"\"\n")
@@ -300,7 +302,7 @@ func TestSpecialFilesNeverBlock(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			cmd := exec.CommandContext(ctx, awsroleBin, "export", "bash", "--pid", strconv.FormatInt(fakePID.Add(1), 10))
 			cmd.Dir = dir
-			cmd.Env = environ(with(w.env, map[string]*string{"PWD": sp(dir)}))
+			cmd.Env = environ(with(w.Env, map[string]*string{"PWD": sp(dir)}))
 			var out, errOut strings.Builder
 			cmd.Stdout, cmd.Stderr = &out, &errOut
 			cmd.Run()
@@ -325,9 +327,9 @@ func TestSpecialFilesNeverBlock(t *testing.T) {
 func TestSymlinkOutOfTrustedDirs(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	trusted := filepath.Join(w.home, "trusted")
+	trusted := filepath.Join(w.Home, "trusted")
 	w.write(filepath.Join(".config", "awsrole", "config.toml"), "trusted_dirs = [\"~/trusted\"]\n")
-	elsewhere := filepath.Join(w.root, "elsewhere")
+	elsewhere := filepath.Join(w.Root, "elsewhere")
 	w.write(filepath.Join(elsewhere, ".awsrole.toml"), "role_arn = \""+roleSafe+"\"\n")
 	w.write(filepath.Join(trusted, "real", ".awsrole.toml"), "role_arn = \""+roleSafe+"\"\n")
 	if err := os.Symlink(elsewhere, filepath.Join(trusted, "dirlink")); err != nil {
@@ -339,7 +341,7 @@ func TestSymlinkOutOfTrustedDirs(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, dir := range []string{filepath.Join(trusted, "dirlink"), fileLink} {
-		sh := mustShell(t, w, filepath.Join(w.home, "plain"), w.env)
+		sh := mustShell(t, w, filepath.Join(w.Home, "plain"), w.Env)
 		r := sh.mustStep(t, dir)
 		checkNoCrash(t, r)
 		if r.After["AWSROLE_ARN"] != "" || !strings.Contains(r.Stderr, "is not allowed yet") {
@@ -347,7 +349,7 @@ func TestSymlinkOutOfTrustedDirs(t *testing.T) {
 		}
 	}
 	// The real thing inside the tree is trusted.
-	sh := mustShell(t, w, filepath.Join(w.home, "plain"), w.env)
+	sh := mustShell(t, w, filepath.Join(w.Home, "plain"), w.Env)
 	r := sh.mustStep(t, filepath.Join(trusted, "real"))
 	checkActive(t, r.After, roleSafe)
 }

@@ -42,7 +42,7 @@ func TestStateDirUnusable(t *testing.T) {
 			}
 		}, []string{"owned by uid"}},
 		{"snapshots-symlink", func(t *testing.T, w *world) {
-			elsewhere := filepath.Join(w.root, "elsewhere")
+			elsewhere := filepath.Join(w.Root, "elsewhere")
 			mkdir(t, elsewhere, 0o700)
 			mkdir(t, w.stateDir(), 0o700)
 			if err := os.Symlink(elsewhere, w.snapshotsDir()); err != nil {
@@ -56,11 +56,11 @@ func TestStateDirUnusable(t *testing.T) {
 			w := newWorld(t)
 			proj := w.project("state-a", roleStateA, "")
 			c.spoil(t, w)
-			sh := mustShell(t, w, w.home, w.env)
+			sh := mustShell(t, w, w.Home, w.Env)
 			r := sh.mustStep(t, proj)
 			checkFailure(t, r, c.says...)
 			t.Logf("%s", strings.TrimSpace(r.Stderr))
-			n := calls(w.stub)
+			n := calls(w.Stub)
 			for i := 0; i < 3; i++ {
 				r = sh.mustStep(t, proj)
 				checkNoCrash(t, r)
@@ -71,7 +71,7 @@ func TestStateDirUnusable(t *testing.T) {
 					t.Errorf("prompt %d: the shell's own values changed:\n%s", i+2, d)
 				}
 			}
-			if got := calls(w.stub) - n; got > 0 {
+			if got := calls(w.Stub) - n; got > 0 {
 				t.Errorf("the prompts after the failure sent %d more requests to STS", got)
 			}
 		})
@@ -103,7 +103,7 @@ func TestStateDirReadOnly(t *testing.T) {
 	a := w.project("state-a", roleStateA, "")
 	b := w.project("state-b", roleStateB, "")
 	mkdir(t, w.stateDir(), 0o700)
-	sh := mustShell(t, w, w.home, w.env, "unshare", "-rm", "--")
+	sh := mustShell(t, w, w.Home, w.Env, "unshare", "-rm", "--")
 	r := sh.mustStep(t, a)
 	if r.RC != 0 || r.Stderr != "" {
 		t.Fatalf("entering %s: status %d, stderr %q", a, r.RC, r.Stderr)
@@ -119,7 +119,7 @@ func TestStateDirReadOnly(t *testing.T) {
 	checkLeft(t, sh, r, a, "read-only file system")
 	t.Logf("%s", strings.TrimSpace(r.Stderr))
 	left := r.After
-	n := calls(w.stub)
+	n := calls(w.Stub)
 	r = sh.mustStep(t, b)
 	checkNoCrash(t, r)
 	if d := envDiff(left, r.After); d != "" {
@@ -131,14 +131,14 @@ func TestStateDirReadOnly(t *testing.T) {
 	if n := strings.Count(r.Stderr, "\n"); n > 1 || (n == 1 && !strings.Contains(r.Stderr, "read-only file system")) {
 		t.Errorf("the prompt after the failure: stderr %q, want nothing or the same one line", r.Stderr)
 	}
-	if got := calls(w.stub) - n; got > 0 {
+	if got := calls(w.Stub) - n; got > 0 {
 		t.Errorf("the prompt after the failure sent %d more requests to STS", got)
 	}
 
 	r = sh.mustStep(t, a)
 	checkFailure(t, r, "read-only file system")
 
-	r = sh.mustStep(t, filepath.Join(w.home, "plain"))
+	r = sh.mustStep(t, filepath.Join(w.Home, "plain"))
 	checkNoCrash(t, r)
 	if r.RC != 0 || r.Stderr != "" {
 		t.Errorf("leaving: status %d, stderr %q", r.RC, r.Stderr)
@@ -168,7 +168,7 @@ func TestStateDirFull(t *testing.T) {
 	a := w.project("state-a", roleStateA, "")
 	b := w.project("state-b", roleStateB, "")
 	mkdir(t, w.stateDir(), 0o700)
-	sh := mustShell(t, w, w.home, w.env, "unshare", "-rm", "--")
+	sh := mustShell(t, w, w.Home, w.Env, "unshare", "-rm", "--")
 	state := bashQuote(w.stateDir())
 	if err := sh.run("mount -t tmpfs -o size=256k,mode=0700 tmpfs " + state); err != nil {
 		t.Fatalf("mounting a tmpfs: %v", err)
@@ -198,7 +198,7 @@ func TestStateDirFull(t *testing.T) {
 		t.Errorf("the prompt after: the environment changed:\n%s", d)
 	}
 
-	r = sh.mustStep(t, filepath.Join(w.home, "plain"))
+	r = sh.mustStep(t, filepath.Join(w.Home, "plain"))
 	checkNoCrash(t, r)
 	if r.RC != 0 || r.Stderr != "" {
 		t.Errorf("leaving: status %d, stderr %q", r.RC, r.Stderr)

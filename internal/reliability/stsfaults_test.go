@@ -19,6 +19,8 @@ import (
 	"github.com/awsrole/awsrole/internal/creds"
 	"github.com/awsrole/awsrole/internal/human"
 	"github.com/awsrole/awsrole/internal/stsstub"
+
+	"github.com/awsrole/awsrole/internal/testrig/hermetic"
 )
 
 // stsAnswers holds the malformed answers of testdata/reliability/sts.
@@ -38,15 +40,15 @@ type faultCase struct {
 // stubFault injects n faults f at the stub's AssumeRole.
 func stubFault(n int, f stsstub.Fault) func(*testing.T, *world, string) (map[string]*string, func() int) {
 	return func(t *testing.T, w *world, role string) (map[string]*string, func() int) {
-		w.stub.FailNext("AssumeRole", n, f)
-		return nil, func() int { return calls(w.stub) }
+		w.Stub.FailNext("AssumeRole", n, f)
+		return nil, func() int { return calls(w.Stub) }
 	}
 }
 
 // stubEnv changes the shell's environment and counts at the stub.
 func stubEnv(env map[string]*string) func(*testing.T, *world, string) (map[string]*string, func() int) {
 	return func(t *testing.T, w *world, role string) (map[string]*string, func() int) {
-		return env, func() int { return calls(w.stub) }
+		return env, func() int { return calls(w.Stub) }
 	}
 }
 
@@ -78,22 +80,22 @@ func answering(file string) func(*testing.T, *world, string) (map[string]*string
 func temporarySource(t *testing.T, w *world, role string) (map[string]*string, func() int) {
 	client := sts.New(sts.Options{
 		Region:       "us-east-1",
-		BaseEndpoint: aws.String(w.stub.URL),
+		BaseEndpoint: aws.String(w.Stub.URL),
 		Credentials:  credentials.NewStaticCredentialsProvider(userKey, userSecret, ""),
 	})
 	out, err := client.GetSessionToken(context.Background(), &sts.GetSessionTokenInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.stub.ExpireAll()
+	w.Stub.ExpireAll()
 	c := out.Credentials
-	before := calls(w.stub)
+	before := calls(w.Stub)
 	return map[string]*string{
 			"AWS_ACCESS_KEY_ID":     c.AccessKeyId,
 			"AWS_SECRET_ACCESS_KEY": c.SecretAccessKey,
 			"AWS_SESSION_TOKEN":     c.SessionToken,
 		}, func() int {
-			return calls(w.stub) - before
+			return calls(w.Stub) - before
 		}
 }
 
@@ -153,8 +155,8 @@ func faultCases() []faultCase {
 		{name: "no-source-credentials", prepare: stubEnv(map[string]*string{"AWS_ACCESS_KEY_ID": nil, "AWS_SECRET_ACCESS_KEY": nil}),
 			cause: []string{"no source credentials"}},
 		{name: "answer-already-expired", prepare: func(t *testing.T, w *world, role string) (map[string]*string, func() int) {
-			w.stub.SetSessionDuration(time.Second)
-			return nil, func() int { return calls(w.stub) }
+			w.Stub.SetSessionDuration(time.Second)
+			return nil, func() int { return calls(w.Stub) }
 		}, cause: []string{"STS returned credentials that expire at", "within the refresh window"}},
 		{name: "answer-expiry-in-the-past", prepare: answering("past-expiration.xml"),
 			cause: []string{"expire at " + human.Time(time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)) + ", already past"}}, // one time format, as every message
@@ -187,7 +189,7 @@ func TestSTSFaults(t *testing.T) {
 			role := "arn:aws:iam::222222222222:role/" + c.name
 			proj := w.project(c.name, role, "")
 			env, requests := c.prepare(t, w, role)
-			sh := mustShell(t, w, w.home, with(w.env, env))
+			sh := mustShell(t, w, w.Home, with(w.Env, env))
 
 			r := sh.mustStep(t, proj)
 			checkFailure(t, r, append([]string{"awsrole: assume " + role + ": "}, c.cause...)...)
@@ -197,8 +199,8 @@ func TestSTSFaults(t *testing.T) {
 			if r.Elapsed > c.max || r.Elapsed < c.min {
 				t.Errorf("the failing call took %s, want %s..%s", r.Elapsed, c.min, c.max)
 			}
-			if n := len(assumeCalls(w.stub, "")); n > 3 {
-				t.Errorf("%d AssumeRole requests for one prompt, want at most 3 (the SDK's attempts):\n%s", n, describeCalls(w.stub.Calls()))
+			if n := len(assumeCalls(w.Stub, "")); n > 3 {
+				t.Errorf("%d AssumeRole requests for one prompt, want at most 3 (the SDK's attempts):\n%s", n, hermetic.DescribeCalls(w.Stub.Calls()))
 			}
 			if files, _ := filepath.Glob(filepath.Join(w.cacheDir(), "*.json")); len(files) > 0 {
 				t.Errorf("a failed entry left cached credentials: %v", files)
@@ -233,8 +235,8 @@ func TestSTSHangTwoShells(t *testing.T) {
 	w := newWorld(t)
 	role := "arn:aws:iam::222222222222:role/hang-two"
 	proj := w.project("hang-two", role, "")
-	w.stub.FailNext("AssumeRole", 10, stsstub.Fault{Hang: time.Minute})
-	shells := []*shell{mustShell(t, w, w.home, w.env), mustShell(t, w, w.home, w.env)}
+	w.Stub.FailNext("AssumeRole", 10, stsstub.Fault{Hang: time.Minute})
+	shells := []*shell{mustShell(t, w, w.Home, w.Env), mustShell(t, w, w.Home, w.Env)}
 	steps := make([]*step, len(shells))
 	errs := make([]error, len(shells))
 	done := make(chan int)
@@ -259,7 +261,7 @@ func TestSTSHangTwoShells(t *testing.T) {
 	}
 	// The waiting shell may still try once with what is left of its
 	// bound when the lock comes free: at most one request each.
-	if got := assumeCalls(w.stub, role); len(got) > 2 {
-		t.Errorf("%d AssumeRole requests, want at most 2:\n%s", len(got), describeCalls(got))
+	if got := assumeCalls(w.Stub, role); len(got) > 2 {
+		t.Errorf("%d AssumeRole requests, want at most 2:\n%s", len(got), hermetic.DescribeCalls(got))
 	}
 }
