@@ -94,7 +94,7 @@ func BenchmarkLoadUserConfig(b *testing.B) {
 	benchHome(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := dirconfig.LoadUserConfig(dirconfig.UserConfigPath(xdgdir.Config())); err != nil {
+		if _, err := dirconfig.LoadUserConfig(dirconfig.UserConfigPath(xdgdir.FromEnv(os.Getenv).Config)); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -115,16 +115,18 @@ func BenchmarkTrustOf(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := dirconfig.Allow(cfg); err != nil {
+	dirs := xdgdir.FromEnv(os.Getenv)
+	store := dirconfig.TrustStore{Dir: dirs.Data}
+	if err := store.Allow(cfg); err != nil {
 		b.Fatal(err)
 	}
-	user, err := dirconfig.LoadUserConfig(dirconfig.UserConfigPath(xdgdir.Config()))
+	user, err := dirconfig.LoadUserConfig(dirconfig.UserConfigPath(dirs.Config))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if t, _ := dirconfig.TrustOf(cfg, user); t != dirconfig.TrustAllowed {
+		if t, _ := store.Of(cfg, user); t != dirconfig.TrustAllowed {
 			b.Fatal(t)
 		}
 	}

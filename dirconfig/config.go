@@ -18,8 +18,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
 // FileName is the name of the per-directory config file.
@@ -187,7 +185,7 @@ func dirKeyError(key string, v any) error {
 	norm := normalizeKey(key)
 	if userKeys.has(norm) {
 		// Not a key of this file (those never get here): the user's own.
-		return fmt.Errorf("not allowed in a per-directory file; put it in %s", displayPath(UserConfigPath(xdgdir.Config())))
+		return errors.New("not allowed in a per-directory file; put it in your user config, $XDG_CONFIG_HOME/awsrole/config.toml (by default ~/.config/awsrole/config.toml)")
 	}
 	if where, ok := awsEnvKeys[norm]; ok {
 		return fmt.Errorf("not allowed in a per-directory file; put it in %s", where)

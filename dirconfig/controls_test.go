@@ -110,10 +110,10 @@ func TestPolicyFileTrust(t *testing.T) {
 	if c.Policy != `{"Statement": []}` {
 		t.Errorf("policy %q", c.Policy)
 	}
-	if err := Allow(c); err != nil {
+	if err := testTrust().Allow(c); err != nil {
 		t.Fatal(err)
 	}
-	if tr, _ := TrustOf(c, nil); tr != TrustAllowed {
+	if tr, _ := testTrust().Of(c, nil); tr != TrustAllowed {
 		t.Fatalf("trust %v after allow", tr)
 	}
 	write("p.json", `{"Statement": [{"Effect": "Allow"}]}`)
@@ -121,7 +121,7 @@ func TestPolicyFileTrust(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tr, _ := TrustOf(c2, nil); tr != TrustUnknown || c2.Hash == c.Hash {
+	if tr, _ := testTrust().Of(c2, nil); tr != TrustUnknown || c2.Hash == c.Hash {
 		t.Errorf("editing the policy file kept trust (%v) or the hash", tr)
 	}
 	write("p.json", `{"Statement": [}`)

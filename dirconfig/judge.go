@@ -86,7 +86,7 @@ type Judged struct {
 // validated; its policy_file's bytes are judged with it before they are
 // read as a policy. On error the Judged is what was found so far (nil when
 // the file could not be read).
-func Judge(path string, u *UserConfig) (*Judged, error) {
+func (s TrustStore) Judge(path string, u *UserConfig) (*Judged, error) {
 	r, err := ReadRaw(path)
 	if err != nil {
 		return nil, err
@@ -94,7 +94,7 @@ func Judge(path string, u *UserConfig) (*Judged, error) {
 	j := &Judged{Raw: r}
 	gate := approvalOf(r.RealPath, r.Data, nil)
 	gate.owned = []ownedFile{{r.RealPath, r.info}}
-	if j.Trust, j.NotTrustedDir, err = judge(gate, u); err != nil || j.Trust != TrustAllowed {
+	if j.Trust, j.NotTrustedDir, err = s.judge(gate, u); err != nil || j.Trust != TrustAllowed {
 		return j, err
 	}
 	c, policy, err := r.parse()
@@ -102,7 +102,7 @@ func Judge(path string, u *UserConfig) (*Judged, error) {
 		return j, err
 	}
 	if c.PolicyFile != "" {
-		if j.Trust, j.NotTrustedDir, err = judge(c.approval, u); err != nil || j.Trust != TrustAllowed {
+		if j.Trust, j.NotTrustedDir, err = s.judge(c.approval, u); err != nil || j.Trust != TrustAllowed {
 			return j, err
 		}
 		j.Hash = c.Hash

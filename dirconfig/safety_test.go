@@ -29,7 +29,7 @@ func safetyWorld(t *testing.T) (home, proj string) {
 	t.Cleanup(privfile.ForgetChecks)
 	proj = filepath.Join(home, "proj")
 	testrig.Write(t, proj, FileName, `role_arn = "arn:aws:iam::222222222222:role/deploy"`+"\n")
-	if err := Allow(mustLoad(t, filepath.Join(proj, FileName))); err != nil {
+	if err := testTrust().Allow(mustLoad(t, filepath.Join(proj, FileName))); err != nil {
 		t.Fatal(err)
 	}
 	return home, proj
@@ -58,10 +58,10 @@ func TestTrustStoreMustBeOwn(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	store := func(home, proj string) string { return TrustDir() }
-	allowDir := func(home, proj string) string { return filepath.Join(TrustDir(), "allow") }
+	store := func(home, proj string) string { return testTrust().Dir }
+	allowDir := func(home, proj string) string { return filepath.Join(testTrust().Dir, "allow") }
 	entry := func(home, proj string) string {
-		return filepath.Join(TrustDir(), "allow", allowKey(filepath.Join(proj, FileName), mustRead(t, filepath.Join(proj, FileName)), nil))
+		return filepath.Join(testTrust().Dir, "allow", allowKey(filepath.Join(proj, FileName), mustRead(t, filepath.Join(proj, FileName)), nil))
 	}
 	parent := func(home, proj string) string { return filepath.Join(home, ".local") }
 	for _, c := range []change{
@@ -81,7 +81,7 @@ func TestTrustStoreMustBeOwn(t *testing.T) {
 			p := c.path(home, proj)
 			c.do(t, p)
 			privfile.ForgetChecks()
-			got, err := TrustOf(cfg, nil)
+			got, err := testTrust().Of(cfg, nil)
 			if got == TrustAllowed || err == nil {
 				t.Fatalf("TrustOf = %v, %v after %s on %s; want an error", got, err, c.name, p)
 			}
@@ -122,8 +122,8 @@ func TestUserConfigMustBeOwn(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			safetyWorld(t)
-			conf := testrig.Write(t, filepath.Dir(UserConfigPath(xdgdir.Config())), "config.toml", `trusted_dirs = ["/"]`+"\n")
-			if _, err := LoadUserConfig(UserConfigPath(xdgdir.Config())); err != nil {
+			conf := testrig.Write(t, filepath.Dir(UserConfigPath(xdgdir.FromEnv(os.Getenv).Config)), "config.toml", `trusted_dirs = ["/"]`+"\n")
+			if _, err := LoadUserConfig(UserConfigPath(xdgdir.FromEnv(os.Getenv).Config)); err != nil {
 				t.Fatal(err)
 			}
 			p := conf
@@ -132,7 +132,7 @@ func TestUserConfigMustBeOwn(t *testing.T) {
 			}
 			c.do(t, p)
 			privfile.ForgetChecks()
-			u, err := LoadUserConfig(UserConfigPath(xdgdir.Config()))
+			u, err := LoadUserConfig(UserConfigPath(xdgdir.FromEnv(os.Getenv).Config))
 			if err == nil {
 				t.Fatalf("LoadUserConfig = %+v, want an error", u)
 			}
@@ -187,7 +187,7 @@ func TestTrustOnRealPath(t *testing.T) {
 
 	// An approval through a link is for where it lands: pointing the link
 	// at another file with the same content revokes it.
-	if err := Allow(viaFile); err != nil {
+	if err := testTrust().Allow(viaFile); err != nil {
 		t.Fatal(err)
 	}
 	wantTrust(t, mustLoad(t, link), nil, TrustAllowed)
@@ -281,14 +281,14 @@ func TestSpecialFilesFailFast(t *testing.T) {
 			checkOneLine(t, err, p)
 		})
 		t.Run(name+"/user-config", func(t *testing.T) {
-			conf := UserConfigPath(xdgdir.Config())
+			conf := UserConfigPath(xdgdir.FromEnv(os.Getenv).Config)
 			os.MkdirAll(filepath.Dir(conf), 0o700)
 			os.Remove(conf)
 			if err := os.Symlink(target, conf); err != nil {
 				t.Fatal(err)
 			}
 			defer os.Remove(conf)
-			err := within(t, func() error { _, err := LoadUserConfig(UserConfigPath(xdgdir.Config())); return err })
+			err := within(t, func() error { _, err := LoadUserConfig(UserConfigPath(xdgdir.FromEnv(os.Getenv).Config)); return err })
 			checkOneLine(t, err, conf)
 		})
 	}

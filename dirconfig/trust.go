@@ -12,7 +12,6 @@ import (
 
 	"github.com/awsrole/awsrole/internal/privfile"
 	"github.com/awsrole/awsrole/internal/termsafe"
-	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
 // Trust is whether a .awsrole.toml may be acted on.
@@ -36,20 +35,33 @@ func (t Trust) String() string {
 	return "not allowed"
 }
 
-// The trust store follows direnv: $XDG_DATA_HOME/awsrole/allow/<allowKey>
-// holds the path of a file allowed with exactly that content (allowKey:
-// path and content, each with its length); .../deny/<sha256(path + "\n")>
-// blocks a path whatever it holds.
-func trustDir(kind string) string { return filepath.Join(TrustDir(), kind) }
+// TrustStore is the user's record of approvals. It follows direnv:
+// Dir/allow/<allowKey> holds the path of a file allowed with exactly that
+// content (allowKey: path and content, each with its length);
+// Dir/deny/<sha256(path + "\n")> blocks a path whatever it holds. Dir is
+// awsrole's data directory (xdgdir.Dirs.Data), given by the caller.
+type TrustStore struct {
+	Dir string
+}
 
-// TrustDir is the root of the trust store, $XDG_DATA_HOME/awsrole.
-func TrustDir() string { return xdgdir.Data() }
+func (s TrustStore) dir(kind string) string { return filepath.Join(s.Dir, kind) }
 
-// TrustDirs are the allow and deny directories: their modification times
+// errNoStore is a TrustStore without an absolute Dir: nothing is trusted
+// by, or written to, a path relative to wherever awsrole happens to run.
+var errNoStore = errors.New("awsrole has no trust store directory (set HOME or XDG_DATA_HOME to an absolute path)")
+
+func (s TrustStore) check() error {
+	if !filepath.IsAbs(s.Dir) {
+		return errNoStore
+	}
+	return nil
+}
+
+// Dirs are the allow and deny directories: their modification times
 // change whenever anything is allowed or denied, so they are what to watch.
-func TrustDirs() []string { return []string{trustDir("allow"), trustDir("deny")} }
+func (s TrustStore) Dirs() []string { return []string{s.dir("allow"), s.dir("deny")} }
 
-// TrustOf says whether c may be used: denied wins, then trusted_dirs from u
+// Of says whether c may be used: denied wins, then trusted_dirs from u
 // (which may be nil) for a file that is the user's own (checkOwned), then
 // an allow entry for this path and content, all judged on c.RealPath. Only
 // the user's own trust store counts: a store, an entry or a parent
@@ -57,26 +69,29 @@ func TrustDirs() []string { return []string{trustDir("allow"), trustDir("deny")}
 // (privfile.CheckOwner, privfile.CheckDir), never an approval. For a
 // Config from Load or Parse it costs a stat and two opens. The hook judges
 // a file before parsing it (Judge); this is for commands that show it.
-func TrustOf(c *Config, u *UserConfig) (Trust, error) {
+func (s TrustStore) Of(c *Config, u *UserConfig) (Trust, error) {
 	a, err := c.approvalFor()
 	if err != nil {
 		// Unreadable or changed since: only a deny can be said of it.
 		a = approval{path: c.realPath(), owned: []ownedFile{{path: c.realPath()}}}
 	}
-	t, _, err := judge(a, u)
+	t, _, err := s.judge(a, u)
 	return t, err
 }
 
-// judge decides trust for a (see TrustOf), and says why trusted_dirs did
+// judge decides trust for a (see Of), and says why trusted_dirs did
 // not vouch for it when it names its directory.
-func judge(a approval, u *UserConfig) (t Trust, notTrustedDir, err error) {
-	store := TrustDir()
+func (s TrustStore) judge(a approval, u *UserConfig) (t Trust, notTrustedDir, err error) {
+	if err := s.check(); err != nil {
+		return TrustUnknown, nil, err
+	}
+	store := s.Dir
 	if _, err := os.Lstat(store); err == nil {
 		if err := privfile.CheckDir(store); err != nil {
 			return TrustUnknown, nil, err
 		}
 	}
-	switch denied, err := entry(trustDir("deny"), denyKey(a.path), ""); {
+	switch denied, err := entry(s.dir("deny"), denyKey(a.path), ""); {
 	case err != nil:
 		return TrustUnknown, nil, err
 	case denied:
@@ -90,13 +105,13 @@ func judge(a approval, u *UserConfig) (t Trust, notTrustedDir, err error) {
 	if a.key == "" {
 		return TrustUnknown, notTrustedDir, nil
 	}
-	switch allowed, err := entry(trustDir("allow"), a.key, a.path); {
+	switch allowed, err := entry(s.dir("allow"), a.key, a.path); {
 	case err != nil:
 		return TrustUnknown, notTrustedDir, err
 	case allowed:
 		return TrustAllowed, nil, nil
 	}
-	switch allowed, err := legacyAllowed(a); {
+	switch allowed, err := s.legacyAllowed(a); {
 	case err != nil:
 		return TrustUnknown, notTrustedDir, err
 	case allowed:
@@ -109,13 +124,13 @@ func judge(a approval, u *UserConfig) (t Trust, notTrustedDir, err error) {
 // It is unambiguous for a path without control characters, from an entry
 // recording that path: it counts, and is written again as v2 (a path with
 // a newline needs a new allow).
-func legacyAllowed(a approval) (bool, error) {
+func (s TrustStore) legacyAllowed(a approval) (bool, error) {
 	if !termsafe.Safe(a.path) {
 		return false, nil
 	}
-	allowed, err := entry(trustDir("allow"), a.legacy, a.path)
-	if err == nil && allowed && allow(a.path, a.gate) == nil && allow(a.path, a.key) == nil {
-		os.Remove(filepath.Join(trustDir("allow"), a.legacy))
+	allowed, err := entry(s.dir("allow"), a.legacy, a.path)
+	if err == nil && allowed && s.allow(a.path, a.gate) == nil && s.allow(a.path, a.key) == nil {
+		os.Remove(filepath.Join(s.dir("allow"), a.legacy))
 	}
 	return allowed, err
 }
@@ -162,38 +177,44 @@ func resolveAll(paths []string) []string {
 // Allow records that c's path with c's content may be used, and lifts a
 // deny. A file with a policy_file gets two entries: one for its own content,
 // which lets the hook parse it (Judge), and one with the policy's.
-func Allow(c *Config) error {
+func (s TrustStore) Allow(c *Config) error {
 	a, err := c.approvalFor()
 	if err != nil {
 		return err
 	}
 	if a.gate != a.key {
-		if err := allow(a.path, a.gate); err != nil {
+		if err := s.allow(a.path, a.gate); err != nil {
 			return err
 		}
 	}
-	return allow(a.path, a.key)
+	return s.allow(a.path, a.key)
 }
 
 // DenyPath blocks path, whatever it holds (it need not exist or be valid),
 // and forgets allows for it; a path with symlinks is denied where it lands.
-func DenyPath(path string) error {
+func (s TrustStore) DenyPath(path string) error {
+	if err := s.check(); err != nil {
+		return err
+	}
 	path, err := filepath.Abs(path)
 	if err != nil {
 		return err
 	}
 	path = resolve(path)
-	if err := writeEntry(trustDir("deny"), denyKey(path), path); err != nil {
+	if err := writeEntry(s.dir("deny"), denyKey(path), path); err != nil {
 		return err
 	}
-	return removeAllows(path)
+	return s.removeAllows(path)
 }
 
-func allow(path, key string) error {
-	if err := writeEntry(trustDir("allow"), key, path); err != nil {
+func (s TrustStore) allow(path, key string) error {
+	if err := s.check(); err != nil {
 		return err
 	}
-	err := os.Remove(filepath.Join(trustDir("deny"), denyKey(path)))
+	if err := writeEntry(s.dir("allow"), key, path); err != nil {
+		return err
+	}
+	err := os.Remove(filepath.Join(s.dir("deny"), denyKey(path)))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("cannot lift the deny on %s: %w", displayPath(path), err)
 	}
@@ -220,8 +241,8 @@ func (c *Config) approvalFor() (approval, error) {
 }
 
 // removeAllows deletes every allow entry recorded for path.
-func removeAllows(path string) error {
-	dir := trustDir("allow")
+func (s TrustStore) removeAllows(path string) error {
+	dir := s.dir("allow")
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -283,13 +304,16 @@ type TrustEntry struct {
 	file   string
 }
 
-// TrustEntries lists the trust store, allows and denies, in no set order.
+// Entries lists the trust store, allows and denies, in no set order.
 // Each entry holds the path it was made for, so the store is also the
 // list of every project file awsrole was told about.
-func TrustEntries() ([]TrustEntry, error) {
+func (s TrustStore) Entries() ([]TrustEntry, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
 	var out []TrustEntry
 	for _, kind := range []string{"allow", "deny"} {
-		dir := trustDir(kind)
+		dir := s.dir(kind)
 		entries, err := os.ReadDir(dir)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue

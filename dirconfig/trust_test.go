@@ -32,8 +32,8 @@ func mustLoad(t *testing.T, path string) *Config {
 
 func wantTrust(t *testing.T, c *Config, u *UserConfig, want Trust) {
 	t.Helper()
-	if got, err := TrustOf(c, u); got != want || err != nil {
-		t.Errorf("TrustOf(%s) = %v, %v; want %v", c.Path, got, err, want)
+	if got, err := testTrust().Of(c, u); got != want || err != nil {
+		t.Errorf("testTrust().Of(%s) = %v, %v; want %v", c.Path, got, err, want)
 	}
 }
 
@@ -84,7 +84,7 @@ func TestTrustLifecycle(t *testing.T) {
 
 	wantTrust(t, c, nil, TrustUnknown)
 	wantTrust(t, c, &UserConfig{}, TrustUnknown)
-	if err := Allow(c); err != nil {
+	if err := testTrust().Allow(c); err != nil {
 		t.Fatal(err)
 	}
 	wantTrust(t, c, nil, TrustAllowed)
@@ -97,7 +97,7 @@ func TestTrustLifecycle(t *testing.T) {
 	wantTrust(t, edited, nil, TrustUnknown)
 	wantTrust(t, c, nil, TrustAllowed) // the old content stays allowed, as in direnv
 
-	if err := Allow(edited); err != nil {
+	if err := testTrust().Allow(edited); err != nil {
 		t.Fatal(err)
 	}
 	wantTrust(t, edited, nil, TrustAllowed)
@@ -118,7 +118,7 @@ func TestTrustLifecycle(t *testing.T) {
 	wantTrust(t, edited, &UserConfig{TrustedDirs: []string{edited.Dir}}, TrustDenied)
 
 	// Allow again lifts the deny.
-	if err := Allow(edited); err != nil {
+	if err := testTrust().Allow(edited); err != nil {
 		t.Fatal(err)
 	}
 	wantTrust(t, edited, nil, TrustAllowed)
@@ -135,7 +135,7 @@ func TestTrustIsPerPath(t *testing.T) {
 	mkfile(t, a, goodFile)
 	mkfile(t, b, goodFile)
 	ca, cb := mustLoad(t, a), mustLoad(t, b)
-	if err := Allow(ca); err != nil {
+	if err := testTrust().Allow(ca); err != nil {
 		t.Fatal(err)
 	}
 	wantTrust(t, ca, nil, TrustAllowed)
@@ -207,7 +207,7 @@ func TestTrustedDirsOnlyOwnFiles(t *testing.T) {
 			tc.setup(t, file)
 			privfile.ForgetChecks()
 			wantTrust(t, mustLoad(t, file), u, tc.want)
-			j, err := Judge(file, u)
+			j, err := testTrust().Judge(file, u)
 			if err != nil || j.Trust != tc.want {
 				t.Fatalf("Judge = %+v, %v; want %v", j, err, tc.want)
 			}
@@ -251,14 +251,14 @@ func TestAllowPathInvalidFile(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(store, "allow", allowKey(path, []byte(bad), nil))); err != nil {
 		t.Errorf("no allow entry: %v", err)
 	}
-	if err := DenyPath(path); err != nil {
+	if err := testTrust().DenyPath(path); err != nil {
 		t.Fatal(err)
 	}
 	if got := entries(t, store, "allow"); len(got) != 0 {
 		t.Errorf("allow entries after deny = %q", got)
 	}
 	// Deny works for a path with nothing there.
-	if err := DenyPath(filepath.Join(t.TempDir(), FileName)); err != nil {
+	if err := testTrust().DenyPath(filepath.Join(t.TempDir(), FileName)); err != nil {
 		t.Error(err)
 	}
 	// AllowPath refuses what Load refuses to read, with the same message.
@@ -275,14 +275,14 @@ func TestTrustHandBuiltConfig(t *testing.T) {
 	mkfile(t, path, goodFile)
 	parsed := mustLoad(t, path)
 	hand := &Config{Path: parsed.Path, Dir: parsed.Dir, Hash: parsed.Hash, RoleARN: parsed.RoleARN}
-	if err := Allow(hand); err != nil {
+	if err := testTrust().Allow(hand); err != nil {
 		t.Fatal(err)
 	}
 	wantTrust(t, parsed, nil, TrustAllowed)
 	wantTrust(t, hand, nil, TrustAllowed)
 	stale := &Config{Path: parsed.Path, Dir: parsed.Dir, Hash: strings.Repeat("0", 64)}
 	wantTrust(t, stale, nil, TrustUnknown)
-	err := Allow(stale)
+	err := testTrust().Allow(stale)
 	checkErr(t, path, err, []string{"PATH: changed since it was read"})
 }
 
@@ -298,17 +298,17 @@ func TestTrustString(t *testing.T) {
 // times to notice an allow or deny from another shell.
 func TestTrustDirsChangeOnAllowAndDeny(t *testing.T) {
 	store := trustEnv(t)
-	if TrustDir() != store {
-		t.Errorf("TrustDir() = %q, want %q", TrustDir(), store)
+	if testTrust().Dir != store {
+		t.Errorf("testTrust().Dir = %q, want %q", testTrust().Dir, store)
 	}
-	dirs := TrustDirs()
+	dirs := testTrust().Dirs()
 	if len(dirs) != 2 || dirs[0] != filepath.Join(store, "allow") || dirs[1] != filepath.Join(store, "deny") {
-		t.Fatalf("TrustDirs() = %q", dirs)
+		t.Fatalf("testTrust().Dirs() = %q", dirs)
 	}
 	path := filepath.Join(t.TempDir(), FileName)
 	mkfile(t, path, goodFile)
 	c := mustLoad(t, path)
-	if err := errors.Join(Allow(c), Deny(c)); err != nil {
+	if err := errors.Join(testTrust().Allow(c), Deny(c)); err != nil {
 		t.Fatal(err)
 	}
 	old := time.Unix(1, 0)
@@ -317,7 +317,7 @@ func TestTrustDirsChangeOnAllowAndDeny(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, step := range []func(*Config) error{Allow, Deny} {
+	for _, step := range []func(*Config) error{testTrust().Allow, Deny} {
 		if err := step(c); err != nil {
 			t.Fatal(err)
 		}
@@ -354,11 +354,11 @@ func TestApprovalHashAmbiguity(t *testing.T) {
 		t.Fatalf("root file role %q", cfg.RoleARN)
 	}
 	wantTrust(t, cfg, nil, TrustUnknown)
-	if j, err := Judge(root, nil); err != nil || j.Trust != TrustUnknown || j.Config != nil {
-		t.Errorf("Judge(root) = %+v, %v; want not allowed, unparsed", j, err)
+	if j, err := testTrust().Judge(root, nil); err != nil || j.Trust != TrustUnknown || j.Config != nil {
+		t.Errorf("testTrust().Judge(root) = %+v, %v; want not allowed, unparsed", j, err)
 	}
-	if j, err := Judge(sub, nil); err != nil || j.Trust != TrustAllowed {
-		t.Errorf("Judge(sub) = %+v, %v; want the approved file allowed", j, err)
+	if j, err := testTrust().Judge(sub, nil); err != nil || j.Trust != TrustAllowed {
+		t.Errorf("testTrust().Judge(sub) = %+v, %v; want the approved file allowed", j, err)
 	}
 
 	// A store written by an older awsrole: its entry for the sub-directory
@@ -373,8 +373,8 @@ func TestApprovalHashAmbiguity(t *testing.T) {
 	}
 	wantTrust(t, cfg, nil, TrustUnknown)
 	for _, p := range []string{root, sub} {
-		if j, err := Judge(p, nil); err != nil || j.Trust != TrustUnknown {
-			t.Errorf("Judge(%q) with the old entry = %+v, %v; want not allowed", p, j, err)
+		if j, err := testTrust().Judge(p, nil); err != nil || j.Trust != TrustUnknown {
+			t.Errorf("testTrust().Judge(%q) with the old entry = %+v, %v; want not allowed", p, j, err)
 		}
 	}
 }
@@ -396,7 +396,7 @@ func TestLegacyApprovalMigrates(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if j, err := Judge(path, nil); err != nil || j.Trust != TrustAllowed || j.Config == nil {
+	if j, err := testTrust().Judge(path, nil); err != nil || j.Trust != TrustAllowed || j.Config == nil {
 		t.Fatalf("Judge with an old approval = %+v, %v; want allowed", j, err)
 	}
 	if got, want := entries(t, store, "allow"), []string{allowKey(path, []byte(goodFile), nil)}; len(got) != 1 || got[0] != want[0] {
@@ -407,7 +407,7 @@ func TestLegacyApprovalMigrates(t *testing.T) {
 	other := filepath.Join(t.TempDir(), FileName)
 	mkfile(t, other, goodFile)
 	mkfile(t, filepath.Join(store, "allow", legacyAllowKey(other, []byte(goodFile), nil)), path+"\n")
-	if j, err := Judge(other, nil); err != nil || j.Trust != TrustUnknown {
+	if j, err := testTrust().Judge(other, nil); err != nil || j.Trust != TrustUnknown {
 		t.Errorf("Judge with an old entry for another path = %+v, %v; want not allowed", j, err)
 	}
 }

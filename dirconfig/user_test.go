@@ -15,7 +15,7 @@ import (
 func TestUserConfigDefaults(t *testing.T) {
 	home := t.TempDir()
 	t.Setenv("XDG_CONFIG_HOME", home)
-	u, err := LoadUserConfig(UserConfigPath(xdgdir.Config()))
+	u, err := LoadUserConfig(UserConfigPath(xdgdir.FromEnv(os.Getenv).Config))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func TestUserConfigFollowsEnv(t *testing.T) {
 	for _, dir := range []string{t.TempDir(), t.TempDir()} {
 		t.Setenv("XDG_CONFIG_HOME", dir)
 		mkfile(t, filepath.Join(dir, "awsrole", "config.toml"), "session_name = \"in-"+filepath.Base(dir)+"\"\n")
-		u, err := LoadUserConfig(UserConfigPath(xdgdir.Config()))
+		u, err := LoadUserConfig(UserConfigPath(xdgdir.FromEnv(os.Getenv).Config))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -47,8 +47,8 @@ func TestUserConfigFollowsEnv(t *testing.T) {
 		}
 	}
 	t.Setenv("XDG_CONFIG_HOME", "relative/dir") // ignored, as the spec says
-	if p := UserConfigPath(xdgdir.Config()); !filepath.IsAbs(p) {
-		t.Errorf("UserConfigPath(xdgdir.Config()) = %q with a relative XDG_CONFIG_HOME", p)
+	if p := UserConfigPath(xdgdir.FromEnv(os.Getenv).Config); !filepath.IsAbs(p) {
+		t.Errorf("UserConfigPath(xdgdir.FromEnv(os.Getenv).Config) = %q with a relative XDG_CONFIG_HOME", p)
 	}
 }
 
@@ -69,7 +69,7 @@ credentials            = "endpoint"
 endpoint_idle          = "20m"
 sso_login              = "auto"
 `)
-	u, err := LoadUserConfig(UserConfigPath(xdgdir.Config()))
+	u, err := LoadUserConfig(UserConfigPath(xdgdir.FromEnv(os.Getenv).Config))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func TestLoadUserConfigFileProblems(t *testing.T) {
 			if err := setup(path); err != nil {
 				t.Fatal(err)
 			}
-			u, err := LoadUserConfig(UserConfigPath(xdgdir.Config()))
+			u, err := LoadUserConfig(UserConfigPath(xdgdir.FromEnv(os.Getenv).Config))
 			if err == nil {
 				t.Fatalf("got %+v, want an error", u)
 			}

@@ -21,7 +21,7 @@ func allowCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cfg, err := engine.Allow(path)
+			cfg, err := stores().Allow(path)
 			if err != nil {
 				return err
 			}
@@ -42,7 +42,7 @@ func denyCmd() *cobra.Command {
 				return err
 			}
 			// By path: a file that does not even parse can be blocked.
-			if err := engine.Deny(path); err != nil {
+			if err := stores().Deny(path); err != nil {
 				return err
 			}
 			real, _ := filepath.EvalSymlinks(path)

@@ -125,7 +125,7 @@ func runInit(out io.Writer, dir string, in initInput) error {
 		fmt.Fprintf(out, "awsrole: wrote %s; set role_arn, then run 'awsrole allow'\n", termsafe.String(path))
 		return nil
 	}
-	cfg, err := engine.Allow(path)
+	cfg, err := stores().Allow(path)
 	if err != nil {
 		return err
 	}

@@ -57,7 +57,7 @@ func request() Request {
 
 // testCache is the cache setup points at, as awsrole-sts's main builds it.
 func testCache() credcache.Cache {
-	return credcache.New(xdgdir.Cache(credcache.DirName), credreq.EnvOf(os.Environ()))
+	return credcache.New(filepath.Join(xdgdir.FromEnv(os.Getenv).Cache, credcache.DirName), credreq.EnvOf(os.Environ()))
 }
 
 // userEnv is the user's own environment: their long-term key.

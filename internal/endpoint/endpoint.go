@@ -236,7 +236,7 @@ func (e *Revoked) Unwrap() error { return e.Err }
 // or a removal ends the serving by construction, whoever holds the token.
 // Those come back as *Revoked; an unreadable user config or trust store
 // is refused for now but revokes nothing.
-func (r *Registration) Approved(userConfig string) error {
+func (r *Registration) Approved(userConfig string, trust dirconfig.TrustStore) error {
 	user, err := dirconfig.LoadUserConfig(userConfig)
 	if err != nil {
 		return err
@@ -249,11 +249,11 @@ func (r *Registration) Approved(userConfig string) error {
 		return &Revoked{fmt.Errorf("%s has changed since it was approved, so the credential endpoint no longer serves its role; check its content, run: awsrole allow %s, then cd into the project again",
 			termsafe.String(cfg.Path), quoted(cfg.Dir))}
 	}
-	trust, err := dirconfig.TrustOf(cfg, user)
+	t, err := trust.Of(cfg, user)
 	if err != nil {
 		return fmt.Errorf("%w; the credential endpoint does not serve %s until that is mended", err, termsafe.String(cfg.Path))
 	}
-	switch trust {
+	switch t {
 	case dirconfig.TrustAllowed:
 		return nil
 	case dirconfig.TrustDenied:

@@ -45,7 +45,7 @@ func project(t *testing.T, root, name, role string) *dirconfig.Config {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := dirconfig.Allow(cfg); err != nil {
+	if err := testTrust().Allow(cfg); err != nil {
 		t.Fatal(err)
 	}
 	return cfg
@@ -163,7 +163,7 @@ func TestApproved(t *testing.T) {
 		change func(cfg *dirconfig.Config) error
 		want   string
 	}{
-		{"denied", func(cfg *dirconfig.Config) error { return dirconfig.DenyPath(cfg.Path) }, "is denied, so the credential endpoint no longer serves its role; to use it, run: awsrole allow"},
+		{"denied", func(cfg *dirconfig.Config) error { return testTrust().DenyPath(cfg.Path) }, "is denied, so the credential endpoint no longer serves its role; to use it, run: awsrole allow"},
 		{"edited", func(cfg *dirconfig.Config) error {
 			return os.WriteFile(cfg.Path, []byte("role_arn = \"arn:aws:iam::666666666666:role/evil\"\n"), 0o600)
 		}, "has changed since it was approved"},
@@ -175,7 +175,7 @@ func TestApproved(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			return dirconfig.Allow(c)
+			return testTrust().Allow(c)
 		}, "has changed since it was approved"},
 		{"file removed", func(cfg *dirconfig.Config) error { return os.Remove(cfg.Path) }, "does not exist; the credential endpoint no longer serves its role"},
 		{"project removed", func(cfg *dirconfig.Config) error { return os.RemoveAll(cfg.Dir) }, "does not exist; the credential endpoint no longer serves its role"},
@@ -190,14 +190,14 @@ func TestApproved(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := reg.Approved(dirconfig.UserConfigPath(xdgdir.FromEnv(os.Getenv).Config)); err != nil {
+			if err := reg.Approved(dirconfig.UserConfigPath(xdgdir.FromEnv(os.Getenv).Config), testTrust()); err != nil {
 				t.Fatalf("before: %v", err)
 			}
 			if err := tc.change(cfg); err != nil {
 				t.Fatal(err)
 			}
 			var revoked *Revoked
-			if err := reg.Approved(dirconfig.UserConfigPath(xdgdir.FromEnv(os.Getenv).Config)); !errors.As(err, &revoked) || !strings.Contains(err.Error(), tc.want) {
+			if err := reg.Approved(dirconfig.UserConfigPath(xdgdir.FromEnv(os.Getenv).Config), testTrust()); !errors.As(err, &revoked) || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("after: %v, want revoked: %q", err, tc.want)
 			}
 			ts().Drop(id, reg)
@@ -259,7 +259,7 @@ func TestApprovedUserConfigBroken(t *testing.T) {
 		t.Fatal(err)
 	}
 	var revoked *Revoked
-	if err := reg.Approved(dirconfig.UserConfigPath(xdgdir.FromEnv(os.Getenv).Config)); err == nil || errors.As(err, &revoked) {
+	if err := reg.Approved(dirconfig.UserConfigPath(xdgdir.FromEnv(os.Getenv).Config), testTrust()); err == nil || errors.As(err, &revoked) {
 		t.Errorf("with a broken user config: %v, want a refusal that revokes nothing", err)
 	}
 }
@@ -270,3 +270,8 @@ func ts() Store { return StoreIn(xdgdir.FromEnv(os.Getenv).State) }
 // testCache names the entries a registration is keyed by; nothing is
 // cached here.
 var testCache = credcache.Cache{Dir: "/cache/awsrole/credentials"}
+
+// testTrust is the trust store of the test's XDG_DATA_HOME, as cmd names it.
+func testTrust() dirconfig.TrustStore {
+	return dirconfig.TrustStore{Dir: xdgdir.FromEnv(os.Getenv).Data}
+}

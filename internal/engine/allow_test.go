@@ -1,9 +1,11 @@
 package engine_test
 
 import (
+	"os"
 	"path/filepath"
 
 	"github.com/awsrole/awsrole/dirconfig"
+	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
 // allowPath approves the file at path with its current content, as
@@ -16,11 +18,16 @@ func allowPath(path string) error {
 		return err
 	}
 	if c, err := dirconfig.Load(path); err == nil {
-		return dirconfig.Allow(c)
+		return testTrust().Allow(c)
 	}
 	real, err := filepath.EvalSymlinks(path)
 	if err != nil {
 		return err
 	}
-	return dirconfig.Allow(&dirconfig.Config{Path: real})
+	return testTrust().Allow(&dirconfig.Config{Path: real})
+}
+
+// testTrust is the trust store of the test's XDG_DATA_HOME, as cmd names it.
+func testTrust() dirconfig.TrustStore {
+	return dirconfig.TrustStore{Dir: xdgdir.FromEnv(os.Getenv).Data}
 }

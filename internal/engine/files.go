@@ -30,17 +30,17 @@ func Load(path string) (*Config, error) { return dirconfig.Load(path) }
 
 // Allow approves the project file at path as it is now, and returns it
 // parsed.
-func Allow(path string) (*dirconfig.Config, error) {
+func (s Stores) Allow(path string) (*dirconfig.Config, error) {
 	cfg, err := dirconfig.Load(path)
 	if err != nil {
 		return nil, err
 	}
-	return cfg, dirconfig.Allow(cfg)
+	return cfg, s.Trust.Allow(cfg)
 }
 
 // Deny blocks the project file at path, whatever it holds (even a file
 // that does not parse), until it is allowed again.
-func Deny(path string) error { return dirconfig.DenyPath(path) }
+func (s Stores) Deny(path string) error { return s.Trust.DenyPath(path) }
 
 // ColorCode is the ANSI code of a colour name of environment_colors.
 func ColorCode(name string) (int, bool) {
@@ -51,13 +51,13 @@ func ColorCode(name string) (int, bool) {
 // TrustWatch are the files whose change can change what a file's trust or
 // the user config say: the user config and the trust store's directories.
 func (r *Resolution) TrustWatch() []string {
-	return append([]string{r.User.Path}, dirconfig.TrustDirs()...)
+	return append([]string{r.User.Path}, r.stores.Trust.Dirs()...)
 }
 
 // TrustOf is the trust of cfg (as shown, from Shown) by r's user config:
 // allowed, denied or not allowed.
 func (r *Resolution) TrustOf(cfg *Config) (string, error) {
-	t, err := dirconfig.TrustOf(cfg, r.User)
+	t, err := r.stores.Trust.Of(cfg, r.User)
 	if err != nil {
 		return "", err
 	}

@@ -223,18 +223,18 @@ func plant(t *testing.T, p string, kind uint8, content []byte) {
 // trustEntry is the allow entry that approves the project file at p.
 func trustEntry(t *testing.T, p string) string {
 	t.Helper()
-	before, _ := os.ReadDir(filepath.Join(dirconfig.TrustDir(), "allow"))
-	j, err := dirconfig.Judge(p, nil)
+	before, _ := os.ReadDir(filepath.Join(testTrust().Dir, "allow"))
+	j, err := testTrust().Judge(p, nil)
 	if err != nil || j.Trust != dirconfig.TrustAllowed {
 		t.Fatalf("the approved file: %+v, %v", j, err)
 	}
 	// The entry the file's own bytes are approved by: remove each in
 	// turn until the file is no longer allowed.
 	for _, e := range before {
-		entry := filepath.Join(dirconfig.TrustDir(), "allow", e.Name())
+		entry := filepath.Join(testTrust().Dir, "allow", e.Name())
 		data, _ := os.ReadFile(entry)
 		os.Remove(entry)
-		j, err := dirconfig.Judge(p, nil)
+		j, err := testTrust().Judge(p, nil)
 		os.WriteFile(entry, data, 0o600)
 		if err == nil && j.Trust != dirconfig.TrustAllowed {
 			return entry

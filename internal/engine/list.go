@@ -45,7 +45,7 @@ var skipDirs = map[string]bool{".git": true, "node_modules": true, ".terraform":
 // found under scan, sorted by path. env is the shell's environment: the
 // user's own credentials in it (its originals) find cached credentials.
 func (e *Engine) List(scan []string, env map[string]string, now time.Time) ([]*Listed, error) {
-	byPath, err := trusted()
+	byPath, err := e.trusted()
 	if err != nil {
 		return nil, err
 	}
@@ -68,9 +68,9 @@ func (e *Engine) List(scan []string, env map[string]string, now time.Time) ([]*L
 }
 
 // trusted lists the files the trust store names, by path.
-func trusted() (map[string]*Listed, error) {
+func (e *Engine) trusted() (map[string]*Listed, error) {
 	byPath := map[string]*Listed{}
-	entries, err := dirconfig.TrustEntries()
+	entries, err := e.Trust.Entries()
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +144,7 @@ func describeFile(l *Listed, r *Resolution, now time.Time) {
 	}
 	l.RoleARN, l.Via, l.SSOAccountID, l.SSORoleName = cfg.RoleARN, cfg.Via, cfg.SSOAccountID, cfg.SSORoleName
 	l.Environment, l.Confirm = cfg.Environment, cfg.Confirm
-	trust, err := dirconfig.TrustOf(cfg, r.User)
+	trust, err := r.stores.Trust.Of(cfg, r.User)
 	if err != nil {
 		l.State, l.Error = "invalid", oneLineErr(err)
 		return

@@ -20,6 +20,7 @@ type Stores struct {
 	UserConfig string          // the user config file
 	AWS        awsconfig.Paths // the shared config and credentials files
 	Cache      credcache.Cache // the credential cache
+	Trust      dirconfig.TrustStore
 	// UserName is the local user's name, for {user} in source_identity
 	// (cmd: the account's name, else $USER); asked only when needed.
 	UserName func() string
@@ -28,7 +29,7 @@ type Stores struct {
 // StoresFor are the stores under dirs, with the AWS files at aws; env
 // names the endpoints the credential cache keys by (AWS_ENDPOINT_URL*).
 func StoresFor(dirs xdgdir.Dirs, aws awsconfig.Paths, env credreq.Env) Stores {
-	return Stores{State: state.Store{Dir: dirs.State}, UserConfig: dirconfig.UserConfigPath(dirs.Config), AWS: aws,
+	return Stores{State: state.Store{Dir: dirs.State}, Trust: dirconfig.TrustStore{Dir: dirs.Data}, UserConfig: dirconfig.UserConfigPath(dirs.Config), AWS: aws,
 		Cache: credcache.New(filepath.Join(dirs.Cache, credcache.DirName), env)}
 }
 
@@ -83,7 +84,7 @@ func (s Stores) Resolve(dir string, env map[string]string) *Resolution {
 	if r.Path != "" && r.UserErr == nil {
 		func() {
 			defer Catch(&r.JudgeErr)
-			r.Judged, r.JudgeErr = dirconfig.Judge(r.Path, r.User)
+			r.Judged, r.JudgeErr = s.Trust.Judge(r.Path, r.User)
 		}()
 	}
 	if r.SnapshotPath = env[transition.StateVar]; r.SnapshotPath != "" {

@@ -181,7 +181,7 @@ func TestHookReadsWhatTheHelperWrote(t *testing.T) {
 // the Helper.
 func getAsHook(h wire.Helper, req credreq.Request, env credreq.Env) (credcache.Credentials, error) {
 	// A new awsrole process: its main reads the environment as it is now.
-	h.Cache = credcache.New(xdgdir.Cache(credcache.DirName), credreq.EnvOf(os.Environ()))
+	h.Cache = credcache.New(filepath.Join(xdgdir.FromEnv(os.Getenv).Cache, credcache.DirName), credreq.EnvOf(os.Environ()))
 	h.Environ = os.Environ()
 	src, err := credreq.Resolve(req, env, awsconfig.Load)
 	if err != nil {

@@ -1,13 +1,14 @@
-// Package xdgdir names awsrole's directories under the XDG base
-// directories, falling back to the platform defaults adrg/xdg knows. cmd
-// reads them from the environment once (FromEnv, as direnv's
-// LoadConfig(env)) and hands them down as values; adrg/xdg reads the
-// environment at start-up only, which tests and a changed environment
-// outgrow.
+// Package xdgdir names awsrole's directories: one rule on every platform,
+// macOS included. An absolute XDG_CONFIG_HOME, XDG_DATA_HOME,
+// XDG_STATE_HOME or XDG_CACHE_HOME is used as it is; otherwise ~/.config,
+// ~/.local/share, ~/.local/state and ~/.cache, as the XDG spec says and as
+// direnv, gh and starship do on macOS too (so a dotfiles repository and
+// these docs hold on every machine), never ~/Library. cmd reads them from
+// the environment once (FromEnv, as direnv's LoadConfig(env)) and hands
+// them down as values.
 package xdgdir
 
 import (
-	"os"
 	"path/filepath"
 
 	"github.com/adrg/xdg"
@@ -23,34 +24,24 @@ type Dirs struct {
 
 // FromEnv names the directories from the environment (getenv is
 // os.Getenv, or a map's lookup in tests): a relative or empty XDG variable
-// is ignored, as the spec says.
+// is ignored, as the spec says, and so is a relative HOME (then the
+// account's home directory, as adrg/xdg finds it).
 func FromEnv(getenv func(string) string) Dirs {
-	dir := func(name, fallback string) string {
-		base := fallback
+	home := getenv("HOME")
+	if !filepath.IsAbs(home) {
+		home = xdg.Home
+	}
+	dir := func(name string, fallback ...string) string {
+		base := filepath.Join(append([]string{home}, fallback...)...)
 		if v := getenv(name); filepath.IsAbs(v) {
 			base = v
 		}
 		return filepath.Join(base, "awsrole")
 	}
 	return Dirs{
-		Config: dir("XDG_CONFIG_HOME", xdg.ConfigHome),
-		Data:   dir("XDG_DATA_HOME", xdg.DataHome),
-		Cache:  dir("XDG_CACHE_HOME", xdg.CacheHome),
-		State:  dir("XDG_STATE_HOME", xdg.StateHome),
+		Config: dir("XDG_CONFIG_HOME", ".config"),
+		Data:   dir("XDG_DATA_HOME", ".local", "share"),
+		Cache:  dir("XDG_CACHE_HOME", ".cache"),
+		State:  dir("XDG_STATE_HOME", ".local", "state"),
 	}
-}
-
-// Config is $XDG_CONFIG_HOME/awsrole joined with elem, read now.
-func Config(elem ...string) string {
-	return filepath.Join(append([]string{FromEnv(os.Getenv).Config}, elem...)...)
-}
-
-// Data is $XDG_DATA_HOME/awsrole joined with elem, read now.
-func Data(elem ...string) string {
-	return filepath.Join(append([]string{FromEnv(os.Getenv).Data}, elem...)...)
-}
-
-// Cache is $XDG_CACHE_HOME/awsrole joined with elem, read now.
-func Cache(elem ...string) string {
-	return filepath.Join(append([]string{FromEnv(os.Getenv).Cache}, elem...)...)
 }

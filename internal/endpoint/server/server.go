@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/endpoint"
@@ -33,8 +34,9 @@ type CredentialProvider interface {
 
 // Server answers GET /v1/<id> in the container-credentials format.
 type Server struct {
-	Store      endpoint.Store // where the server records itself and reads registrations
-	UserConfig string         // the user config file, whose trusted_dirs vouch for files
+	Store      endpoint.Store       // where the server records itself and reads registrations
+	UserConfig string               // the user config file, whose trusted_dirs vouch for files
+	Trust      dirconfig.TrustStore // the user's approvals
 	Now        func() time.Time
 	Creds      CredentialProvider
 	// Resolve finds the source of req's base credentials in the server's
@@ -134,7 +136,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusInternalServerError, "InternalError", credcache.OneLine(err.Error()))
 		return
 	}
-	if err := reg.Approved(s.UserConfig); err != nil {
+	if err := reg.Approved(s.UserConfig, s.Trust); err != nil {
 		s.record(id, reg, credcache.Credentials{}, err)
 		var revoked *endpoint.Revoked
 		if !errors.As(err, &revoked) {

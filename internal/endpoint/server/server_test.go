@@ -74,7 +74,7 @@ func world(t testing.TB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := dirconfig.Allow(cfg); err != nil {
+	if err := testTrust().Allow(cfg); err != nil {
 		t.Fatal(err)
 	}
 	testCfg = cfg
@@ -91,7 +91,7 @@ func serve(t testing.TB, creds *fakeCreds, idle time.Duration) (*Server, endpoin
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Store: testStore(), UserConfig: dirconfig.UserConfigPath(xdgdir.FromEnv(os.Getenv).Config), Now: time.Now, Cache: testCache(), Creds: creds,
+	s := &Server{Store: testStore(), UserConfig: dirconfig.UserConfigPath(xdgdir.FromEnv(os.Getenv).Config), Trust: testTrust(), Now: time.Now, Cache: testCache(), Creds: creds,
 		Resolve: func(credreq.Request) (credreq.Source, error) { return testSrc, nil }}
 	ctx, cancel := context.WithCancel(context.Background())
 	started := make(chan error, 1)
@@ -290,7 +290,7 @@ func TestIdleExit(t *testing.T) {
 	if _, err := testStore().Register(testCache(), testReq, testSrc, testCfg, os.Getpid()); err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Store: testStore(), UserConfig: dirconfig.UserConfigPath(xdgdir.FromEnv(os.Getenv).Config), Now: time.Now, Cache: testCache(), Creds: &fakeCreds{life: time.Hour}}
+	s := &Server{Store: testStore(), UserConfig: dirconfig.UserConfigPath(xdgdir.FromEnv(os.Getenv).Config), Trust: testTrust(), Now: time.Now, Cache: testCache(), Creds: &fakeCreds{life: time.Hour}}
 	done := make(chan error, 1)
 	go func() { done <- Run(context.Background(), s, 200*time.Millisecond, nil) }()
 	select {
@@ -316,7 +316,7 @@ func TestIdleExit(t *testing.T) {
 func TestOneServer(t *testing.T) {
 	world(t)
 	_, i, _ := serve(t, &fakeCreds{life: time.Hour}, time.Hour)
-	err := Run(context.Background(), &Server{Store: testStore(), UserConfig: dirconfig.UserConfigPath(xdgdir.FromEnv(os.Getenv).Config), Now: time.Now}, time.Hour, nil)
+	err := Run(context.Background(), &Server{Store: testStore(), UserConfig: dirconfig.UserConfigPath(xdgdir.FromEnv(os.Getenv).Config), Trust: testTrust(), Now: time.Now}, time.Hour, nil)
 	var running *AlreadyRunning
 	if !errors.As(err, &running) || running.Info.Port != i.Port {
 		t.Errorf("second Run: %v, want AlreadyRunning on port %d", err, i.Port)
@@ -369,7 +369,7 @@ func TestTokenRotatesAtEveryStart(t *testing.T) {
 	var tokens []string
 	for range 2 {
 		ctx, cancel := context.WithCancel(context.Background())
-		s := &Server{Store: testStore(), UserConfig: dirconfig.UserConfigPath(xdgdir.FromEnv(os.Getenv).Config), Now: time.Now, Cache: testCache(), Creds: creds,
+		s := &Server{Store: testStore(), UserConfig: dirconfig.UserConfigPath(xdgdir.FromEnv(os.Getenv).Config), Trust: testTrust(), Now: time.Now, Cache: testCache(), Creds: creds,
 			Resolve: func(credreq.Request) (credreq.Source, error) { return testSrc, nil }}
 		started, done := make(chan error, 1), make(chan struct{})
 		go func() { defer close(done); Run(ctx, s, time.Hour, func(err error) { started <- err }) }()
@@ -427,7 +427,7 @@ func TestRevoked(t *testing.T) {
 	if status, body := get(t, url, "", s.Token); status != 200 {
 		t.Fatalf("before: %d %s", status, body)
 	}
-	if err := dirconfig.DenyPath(testCfg.Path); err != nil {
+	if err := testTrust().DenyPath(testCfg.Path); err != nil {
 		t.Fatal(err)
 	}
 	for n := range 2 {
@@ -451,4 +451,9 @@ func testStore() endpoint.Store { return endpoint.StoreIn(xdgdir.FromEnv(os.Gete
 // awsrole-sts's main builds it.
 func testCache() credcache.Cache {
 	return credcache.New(filepath.Join(xdgdir.FromEnv(os.Getenv).Cache, credcache.DirName), credreq.EnvOf(os.Environ()))
+}
+
+// testTrust is the trust store of the test's XDG_DATA_HOME, as cmd names it.
+func testTrust() dirconfig.TrustStore {
+	return dirconfig.TrustStore{Dir: xdgdir.FromEnv(os.Getenv).Data}
 }
