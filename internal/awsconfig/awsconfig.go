@@ -32,38 +32,39 @@ const maxFileSize = 4 << 20
 // Files are the user's shared config and credentials files, parsed.
 type Files struct {
 	ConfigPath, CredentialsPath string
+	SSOCache                    string // where IAM Identity Center tokens are (TokenPath)
 
 	profiles    map[string]map[string]string // name -> keys, credentials file over config file
 	ssoSessions map[string]map[string]string
 	infos       map[string]fs.FileInfo // of the files read, as opened
 }
 
-// Paths are where the shared config and credentials files are: named once
-// from the environment (PathsFromEnv, in cmd) and handed down.
+// Paths are where the shared config and credentials files and the IAM
+// Identity Center token cache are: named once from the environment
+// (PathsFromEnv, in cmd and awsrole-sts's main) and handed down.
 type Paths struct {
 	Config, Credentials string
+	SSOCache            string // ~/.aws/sso/cache, as the aws CLI and the SDKs have it
 }
 
-// PathsFromEnv is AWS_CONFIG_FILE or ~/.aws/config, and
-// AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials (getenv: os.Getenv).
+// PathsFromEnv is AWS_CONFIG_FILE or ~/.aws/config, AWS_SHARED_CREDENTIALS_FILE
+// or ~/.aws/credentials, and ~/.aws/sso/cache, with ~ the HOME getenv
+// gives (getenv: os.Getenv, or a lookup in the user's own environment).
 func PathsFromEnv(getenv func(string) string) Paths {
+	home := getenv("HOME")
+	if !filepath.IsAbs(home) {
+		home, _ = os.UserHomeDir()
+	}
 	return Paths{
-		Config:      cmp.Or(getenv("AWS_CONFIG_FILE"), filepath.Join(home(), ".aws", "config")),
-		Credentials: cmp.Or(getenv("AWS_SHARED_CREDENTIALS_FILE"), filepath.Join(home(), ".aws", "credentials")),
+		Config:      cmp.Or(getenv("AWS_CONFIG_FILE"), filepath.Join(home, ".aws", "config")),
+		Credentials: cmp.Or(getenv("AWS_SHARED_CREDENTIALS_FILE"), filepath.Join(home, ".aws", "credentials")),
+		SSOCache:    filepath.Join(home, ".aws", "sso", "cache"),
 	}
 }
 
-func home() string {
-	h, _ := os.UserHomeDir()
-	return h
-}
-
-// Load reads both files as the environment names them now (Paths.Load).
-func Load() (*Files, error) { return PathsFromEnv(os.Getenv).Load() }
-
 // Load reads both files; a missing file is empty.
 func (p Paths) Load() (*Files, error) {
-	f := &Files{ConfigPath: p.Config, CredentialsPath: p.Credentials,
+	f := &Files{ConfigPath: p.Config, CredentialsPath: p.Credentials, SSOCache: p.SSOCache,
 		profiles: map[string]map[string]string{}, ssoSessions: map[string]map[string]string{}, infos: map[string]fs.FileInfo{}}
 	cfg, err := f.parse(f.ConfigPath)
 	if err != nil {
@@ -253,9 +254,18 @@ func (f *Files) IsSession(name string) bool {
 // TokenPath is where the aws CLI v2, the SDKs and awsrole keep the
 // IAM Identity Center token of an sso-session (or, for a legacy profile, of
 // a start URL): ~/.aws/sso/cache/<sha1 hex of the name>.json.
-func TokenPath(sessionOrStartURL string) string {
+func (p Paths) TokenPath(sessionOrStartURL string) string {
+	return tokenPath(p.SSOCache, sessionOrStartURL)
+}
+
+// TokenPath is Paths.TokenPath for the files' paths.
+func (f *Files) TokenPath(sessionOrStartURL string) string {
+	return tokenPath(f.SSOCache, sessionOrStartURL)
+}
+
+func tokenPath(dir, sessionOrStartURL string) string {
 	sum := sha1.Sum([]byte(sessionOrStartURL))
-	return filepath.Join(home(), ".aws", "sso", "cache", hex.EncodeToString(sum[:])+".json")
+	return filepath.Join(dir, hex.EncodeToString(sum[:])+".json")
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -44,7 +44,7 @@ credential_process = /bin/echo a#b
 sso_start_url = https://corp.awsapps.com/start
 sso_region = eu-west-1
 `, "[work]\naws_access_key_id = AKIAWORK\naws_secret_access_key = secret\n")
-	f, err := awsconfig.Load()
+	f, err := awsconfig.PathsFromEnv(os.Getenv).Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +94,7 @@ func TestTokenFileAsTheCLIWritesIt(t *testing.T) {
 	if len(got) != len(want) {
 		t.Errorf("wrote fields %v, the CLI writes %v", got, want)
 	}
-	if p := awsconfig.TokenPath("corp"); filepath.Base(p) != "ee0bfd2552fbd840c02cc48b6e823320543c450f.json" {
+	if p := awsconfig.PathsFromEnv(os.Getenv).TokenPath("corp"); filepath.Base(p) != "ee0bfd2552fbd840c02cc48b6e823320543c450f.json" {
 		t.Errorf("token path %s is not where the CLI keeps session corp's token", p)
 	}
 }
@@ -103,7 +103,7 @@ func TestTokenFileAsTheCLIWritesIt(t *testing.T) {
 // must not make awsrole run its credential_process.
 func TestForeignConfigWithACommandIsRefused(t *testing.T) {
 	dir := files(t, "[profile p]\ncredential_process = /bin/true\n", "")
-	f, err := awsconfig.Load()
+	f, err := awsconfig.PathsFromEnv(os.Getenv).Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,14 +111,14 @@ func TestForeignConfigWithACommandIsRefused(t *testing.T) {
 		t.Fatalf("own file refused: %v", err)
 	}
 	os.Chmod(filepath.Join(dir, "config"), 0o666)
-	f, _ = awsconfig.Load()
+	f, _ = awsconfig.PathsFromEnv(os.Getenv).Load()
 	if err := f.CheckCommands(); err == nil || !strings.Contains(err.Error(), "chmod go-w") {
 		t.Fatalf("group/other-writable config with a credential_process: %v", err)
 	}
 	os.Chmod(filepath.Join(dir, "config"), 0o600)
 	uid, gid := testrig.OtherUser(t)
 	os.Chown(filepath.Join(dir, "config"), uid, gid)
-	f, _ = awsconfig.Load()
+	f, _ = awsconfig.PathsFromEnv(os.Getenv).Load()
 	if err := f.CheckCommands(); err == nil || !strings.Contains(err.Error(), "not by you") {
 		t.Fatalf("foreign config with a credential_process: %v", err)
 	}
@@ -132,7 +132,7 @@ func TestSpecialFilesFailFast(t *testing.T) {
 		t.Skip(err)
 	}
 	done := make(chan error, 1)
-	go func() { _, err := awsconfig.Load(); done <- err }()
+	go func() { _, err := awsconfig.PathsFromEnv(os.Getenv).Load(); done <- err }()
 	select {
 	case err := <-done:
 		if err == nil || !strings.Contains(err.Error(), "not a regular file") {

@@ -64,7 +64,7 @@ func configFiles(t *testing.T, config, credentials string) func() (*awsconfig.Fi
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
 	os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o600)
 	os.WriteFile(filepath.Join(dir, "credentials"), []byte(credentials), 0o600)
-	return awsconfig.Load
+	return awsconfig.PathsFromEnv(os.Getenv).Load
 }
 
 // TestKeysByIdentity: what changes the result changes the entry; a new
@@ -115,7 +115,7 @@ func TestKeysByIdentity(t *testing.T) {
 		t.Error("credential_source = Environment: the same keys gave two keys")
 	}
 	// A profile's definition is part of its identity.
-	configFiles(t, strings.Replace(testConfig, "sso_role_name = Deploy", "sso_role_name = Admin", 1), "")
+	files = configFiles(t, strings.Replace(testConfig, "sso_role_name = Deploy", "sso_role_name = Admin", 1), "")
 	if final(req, work) == base {
 		t.Error("editing the profile kept the key")
 	}

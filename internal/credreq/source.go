@@ -165,7 +165,7 @@ func ssoRoleSource(role SSORole, files func() (*awsconfig.Files, error)) (Source
 		return Source{}, &MissingSessionError{Name: role.Session, ConfigPath: f.ConfigPath, Known: f.SSOSessionNames()}
 	}
 	s := &SSOSource{SSORole: role, StartURL: sess["sso_start_url"], Region: sess["sso_region"],
-		TokenPath: awsconfig.TokenPath(role.Session)}
+		TokenPath: f.TokenPath(role.Session)}
 	if s.StartURL == "" || s.Region == "" {
 		return Source{}, fmt.Errorf("[sso-session %s] in %s needs sso_start_url and sso_region", role.Session, f.ConfigPath)
 	}
@@ -220,10 +220,10 @@ func profileSSO(p awsconfig.Profile, f *awsconfig.Files) *SSOSource {
 		StartURL: p.Get("sso_start_url"), Region: p.Get("sso_region")}
 	if sess, ok := f.SSOSession(s.Session); ok {
 		s.StartURL, s.Region = sess["sso_start_url"], sess["sso_region"]
-		s.TokenPath = awsconfig.TokenPath(s.Session)
+		s.TokenPath = f.TokenPath(s.Session)
 	} else {
 		s.Legacy = true
-		s.TokenPath = awsconfig.TokenPath(s.StartURL)
+		s.TokenPath = f.TokenPath(s.StartURL)
 	}
 	return s
 }

@@ -63,7 +63,7 @@ func configFiles(t *testing.T, config, credentials string) func() (*awsconfig.Fi
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
 	os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o600)
 	os.WriteFile(filepath.Join(dir, "credentials"), []byte(credentials), 0o600)
-	return awsconfig.Load
+	return awsconfig.PathsFromEnv(os.Getenv).Load
 }
 
 func TestResolve(t *testing.T) {

@@ -21,7 +21,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/ssooidc"
 
-	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/browser"
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/credreq"
@@ -150,7 +149,7 @@ func (g *Getter) signIn(req Request, src credreq.Source, e Environ) *terminalSig
 
 // provider is the chain of cached steps from src to req's role.
 func (g *Getter) provider(ctx context.Context, req Request, src credreq.Source, env credreq.Env, e Environ, signIn *terminalSignIn) (credcache.Provider, error) {
-	if err := checkNotSelf(src); err != nil {
+	if err := checkNotSelf(src, e); err != nil {
 		return nil, err
 	}
 	cfg, err := loadConfig(ctx, src, e)
@@ -281,11 +280,11 @@ func withoutProfile(ctx context.Context) (opts []func(*config.LoadOptions) error
 // checkNotSelf refuses a source profile whose credential_process runs
 // awsrole: fetching the source credentials would call awsrole again, and
 // again.
-func checkNotSelf(src credreq.Source) error {
+func checkNotSelf(src credreq.Source, e Environ) error {
 	if src.Kind != credreq.SourceProfile {
 		return nil
 	}
-	files, err := awsconfig.Load()
+	files, err := e.AWS.Load()
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package creds
 
 import (
+	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/browser"
 	"github.com/awsrole/awsrole/internal/credreq"
 )
@@ -26,11 +27,14 @@ type Environ struct {
 	IMDS bool
 	// Browser opens a sign-in's address.
 	Browser browser.Env
+	// AWS are the user's shared config files and token cache.
+	AWS awsconfig.Paths
 }
 
 // NewEnviron reads Environ from env.
 func NewEnviron(env credreq.Env) Environ {
-	e := Environ{Endpoints: map[string]string{}, IMDS: env.Get("AWS_EC2_METADATA_DISABLED") == "false", Browser: browser.FromEnv(env.Get)}
+	e := Environ{Endpoints: map[string]string{}, IMDS: env.Get("AWS_EC2_METADATA_DISABLED") == "false", Browser: browser.FromEnv(env.Get),
+		AWS: awsconfig.PathsFromEnv(env.Get)}
 	for _, k := range endpointVars {
 		if v := env.Get(k); v != "" {
 			e.Endpoints[k] = v

@@ -55,7 +55,7 @@ func writeToken(t *testing.T, srv *stsstub.Server, ttl time.Duration, refreshabl
 		tok.RefreshToken = ""
 	}
 	data, _ := json.Marshal(tok)
-	p := awsconfig.TokenPath("corp")
+	p := awsconfig.PathsFromEnv(os.Getenv).TokenPath("corp")
 	os.MkdirAll(filepath.Dir(p), 0o700)
 	if err := os.WriteFile(p, data, 0o600); err != nil {
 		t.Fatal(err)

@@ -33,7 +33,7 @@ type ssoSession struct {
 }
 
 func loadSSOSession(ctx context.Context, name string, env Environ) (*ssoSession, error) {
-	files, err := awsconfig.Load()
+	files, err := env.AWS.Load()
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +41,7 @@ func loadSSOSession(ctx context.Context, name string, env Environ) (*ssoSession,
 	if !ok {
 		return nil, fmt.Errorf("no [sso-session %s] in %s; add one with sso_start_url and sso_region (known sessions: %s)", name, files.ConfigPath, human.List(files.SSOSessionNames()))
 	}
-	s := &ssoSession{name: name, startURL: sec["sso_start_url"], region: sec["sso_region"], tokenPath: awsconfig.TokenPath(name),
+	s := &ssoSession{name: name, startURL: sec["sso_start_url"], region: sec["sso_region"], tokenPath: files.TokenPath(name),
 		scopes: []string{"sso:account:access"}}
 	if s.startURL == "" || s.region == "" {
 		return nil, fmt.Errorf("[sso-session %s] in %s needs sso_start_url and sso_region", name, files.ConfigPath)

@@ -108,7 +108,7 @@ func newFakeWorld(oidc OIDCAPI) *fakeWorld {
 func writeTokenFile(t *testing.T, tok awsconfig.Token) {
 	t.Helper()
 	data, _ := json.Marshal(tok)
-	p := awsconfig.TokenPath("corp")
+	p := awsconfig.PathsFromEnv(os.Getenv).TokenPath("corp")
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +225,7 @@ func (tt deviceCase) checkEffects(t *testing.T, w *fakeWorld, out string) {
 		t.Errorf("browser opened %v with NoBrowser %v", w.opened, tt.noBrowser)
 	}
 	if tt.want == "signed in to IAM Identity Center session corp until" {
-		tok, err := awsconfig.ReadTokenFile(awsconfig.TokenPath("corp"))
+		tok, err := awsconfig.ReadTokenFile(awsconfig.PathsFromEnv(os.Getenv).TokenPath("corp"))
 		if err != nil || tok.AccessToken != "access-new" || tok.RefreshToken != "refresh-new" || !tok.ExpiresAt.Equal(w.now.Add(8*time.Hour).Truncate(time.Second)) ||
 			tok.ClientID == "" || tok.StartURL != corpStart {
 			t.Errorf("token file = %+v, %v", tok, err)

@@ -22,7 +22,7 @@ func Handler(cache credcache.Cache, env credreq.Env) wire.Handler {
 	return func(ctx context.Context, call wire.Call) (wire.Reply, error) {
 		switch call.Op {
 		case wire.OpCredentials:
-			src, err := credreq.Resolve(call.Request, env, awsconfig.Load)
+			src, err := credreq.Resolve(call.Request, env, awsconfig.PathsFromEnv(env.Get).Load)
 			if err != nil {
 				return wire.Reply{}, &roleError{role: call.Request.Label(), err: err}
 			}

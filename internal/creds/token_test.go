@@ -55,7 +55,7 @@ func TestSSOTokenFileChecked(t *testing.T) {
 			t.Cleanup(privfile.ForgetChecks)
 			srv := ssoWorld(t)
 			writeToken(t, srv, time.Hour, true)
-			path := awsconfig.TokenPath("corp")
+			path := awsconfig.PathsFromEnv(os.Getenv).TokenPath("corp")
 			tt.setup(t, path)
 			done := make(chan error, 1)
 			go func() {

@@ -102,7 +102,7 @@ func FuzzHostileFiles(f *testing.F) {
 			dest = filepath.Join(w.home, "evil")
 			p = trustEntry(t, filepath.Join(dest, dirconfig.FileName))
 		case atSSOToken:
-			p = awsconfig.TokenPath("corp")
+			p = awsconfig.PathsFromEnv(os.Getenv).TokenPath("corp")
 		case atCacheEntry:
 			p = cacheEntry(t, w)
 		case atSnapshot:
@@ -144,7 +144,7 @@ func FuzzHostileFiles(f *testing.F) {
 			endpoint.StoreIn(w.stores.State.Dir).ReadServed()
 			endpoint.StoreIn(w.stores.State.Dir).LoadRegistration(strings.Repeat("a", 64))
 			endpoint.StoreIn(w.stores.State.Dir).LiveUsers()
-			awsconfig.ReadTokenFile(awsconfig.TokenPath("corp"))
+			awsconfig.ReadTokenFile(awsconfig.PathsFromEnv(os.Getenv).TokenPath("corp"))
 		}()
 		select {
 		case <-done:

@@ -196,7 +196,7 @@ func TestAutoSignInOnce(t *testing.T) {
 	}
 	w.useAWS(config, "")
 	w.writeFile(t, w.a, "sso_session = \"corp\"\nsso_account_id = \"222222222222\"\nsso_role_name = \"Deploy\"\n")
-	token := awsconfig.TokenPath("corp")
+	token := awsconfig.PathsFromEnv(os.Getenv).TokenPath("corp")
 	var asked []bool
 	w.e.Creds = fakeCreds(func(req credreq.Request) (credcache.Credentials, error) {
 		asked = append(asked, req.SSOLogin)

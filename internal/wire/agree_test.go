@@ -105,7 +105,7 @@ sso_role_name = Deploy
 	id, secret, regExp := stub.SSOClient()
 	tok, _ := json.Marshal(awsconfig.Token{StartURL: "https://corp.awsapps.com/start", Region: "eu-west-1", AccessToken: access,
 		ExpiresAt: time.Now().Add(time.Hour), ClientID: id, ClientSecret: secret, RegistrationExpiresAt: regExp, RefreshToken: refresh})
-	w.write(strings.TrimPrefix(awsconfig.TokenPath("corp"), home+"/"), string(tok))
+	w.write(strings.TrimPrefix(awsconfig.PathsFromEnv(os.Getenv).TokenPath("corp"), home+"/"), string(tok))
 	return w
 }
 
@@ -183,7 +183,7 @@ func getAsHook(h wire.Helper, req credreq.Request, env credreq.Env) (credcache.C
 	// A new awsrole process: its main reads the environment as it is now.
 	h.Cache = credcache.New(filepath.Join(xdgdir.FromEnv(os.Getenv).Cache, credcache.DirName), credreq.EnvOf(os.Environ()))
 	h.Environ = os.Environ()
-	src, err := credreq.Resolve(req, env, awsconfig.Load)
+	src, err := credreq.Resolve(req, env, awsconfig.PathsFromEnv(os.Getenv).Load)
 	if err != nil {
 		return credcache.Credentials{}, err
 	}
