@@ -34,10 +34,6 @@ const (
 	moveQuiet                   // change nothing; an earlier prompt reported this failure
 )
 
-var moveNames = [...]string{"stay", "leave", "enter", "leave-failed", "report", "quiet"}
-
-func (m move) String() string { return moveNames[m] }
-
 // observation is what a hook call found before changing anything.
 type observation struct {
 	now time.Time

@@ -190,3 +190,8 @@ func same(t *testing.T, got, want decision) {
 		t.Errorf("decision %s %+v, want %s %+v", got.move, got, want.move, want)
 	}
 }
+
+var moveNames = [...]string{"stay", "leave", "enter", "leave-failed", "report", "quiet"}
+
+// String names a move in the table's failures.
+func (m move) String() string { return moveNames[m] }
