@@ -2,8 +2,6 @@ package credcache_test
 
 import (
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -12,65 +10,18 @@ import (
 	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/credreq"
+	"github.com/awsrole/awsrole/internal/testrig"
 )
 
-const testConfig = `[default]
-region = us-west-2
-
-[sso-session corp]
-sso_start_url = https://corp.awsapps.com/start
-sso_region = eu-west-1
-
-[profile work]
-sso_session = corp
-sso_account_id = 222222222222
-sso_role_name = Deploy
-region = eu-central-1
-ca_bundle = /etc/corp-ca.pem
-
-[profile legacy]
-sso_start_url = https://old.awsapps.com/start
-sso_region = us-east-1
-sso_account_id = 222222222222
-sso_role_name = Old
-
-[profile jump]
-role_arn = arn:aws:iam::111111111111:role/jump
-source_profile = keys
-
-[profile keys]
-region = ap-south-1
-
-[profile fromenv]
-role_arn = arn:aws:iam::111111111111:role/jump
-credential_source = Environment
-
-[profile regiononly]
-region = eu-north-1
-
-[profile loop]
-role_arn = arn:aws:iam::111111111111:role/x
-source_profile = loop2
-
-[profile loop2]
-role_arn = arn:aws:iam::111111111111:role/y
-source_profile = loop
-`
-
+// configFiles writes the user's AWS files and returns how to read them.
 func configFiles(t *testing.T, config, credentials string) func() (*awsconfig.Files, error) {
-	dir := t.TempDir()
-	t.Setenv("HOME", dir)
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
-	os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o600)
-	os.WriteFile(filepath.Join(dir, "credentials"), []byte(credentials), 0o600)
-	return awsconfig.PathsFromEnv(os.Getenv).Load
+	return testrig.AWSFiles(t, config, credentials).Load
 }
 
 // TestKeysByIdentity: what changes the result changes the entry; a new
 // temporary key at every resolution does not (the profile is the identity).
 func TestKeysByIdentity(t *testing.T) {
-	files := configFiles(t, testConfig, "")
+	files := configFiles(t, testrig.AWSConfig, "")
 	cache := credcache.Cache{Dir: t.TempDir()}
 	req := credreq.Request{RoleARN: roleB, SessionName: "s", Duration: time.Hour}
 	final := func(req credreq.Request, env credreq.Env) string {
@@ -115,7 +66,7 @@ func TestKeysByIdentity(t *testing.T) {
 		t.Error("credential_source = Environment: the same keys gave two keys")
 	}
 	// A profile's definition is part of its identity.
-	files = configFiles(t, strings.Replace(testConfig, "sso_role_name = Deploy", "sso_role_name = Admin", 1), "")
+	files = configFiles(t, strings.Replace(testrig.AWSConfig, "sso_role_name = Deploy", "sso_role_name = Admin", 1), "")
 	if final(req, work) == base {
 		t.Error("editing the profile kept the key")
 	}
@@ -131,7 +82,7 @@ func TestKeysByIdentity(t *testing.T) {
 // endpoint counts as the SDK resolves it: AWS_ENDPOINT_URL_STS, else
 // AWS_ENDPOINT_URL.
 func TestKeysWithoutRegion(t *testing.T) {
-	files := configFiles(t, testConfig, "")
+	files := configFiles(t, testrig.AWSConfig, "")
 	endpoints, dir := credreq.Env{}, t.TempDir() // the process's environment, as main gives it
 	req := credreq.Request{RoleARN: roleB, SessionName: "s", Duration: time.Hour}
 	final := func(req credreq.Request, env credreq.Env) string {

@@ -2,8 +2,6 @@ package credreq_test
 
 import (
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -11,63 +9,16 @@ import (
 
 	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credreq"
+	"github.com/awsrole/awsrole/internal/testrig"
 )
 
-const testConfig = `[default]
-region = us-west-2
-
-[sso-session corp]
-sso_start_url = https://corp.awsapps.com/start
-sso_region = eu-west-1
-
-[profile work]
-sso_session = corp
-sso_account_id = 222222222222
-sso_role_name = Deploy
-region = eu-central-1
-ca_bundle = /etc/corp-ca.pem
-
-[profile legacy]
-sso_start_url = https://old.awsapps.com/start
-sso_region = us-east-1
-sso_account_id = 222222222222
-sso_role_name = Old
-
-[profile jump]
-role_arn = arn:aws:iam::111111111111:role/jump
-source_profile = keys
-
-[profile keys]
-region = ap-south-1
-
-[profile fromenv]
-role_arn = arn:aws:iam::111111111111:role/jump
-credential_source = Environment
-
-[profile regiononly]
-region = eu-north-1
-
-[profile loop]
-role_arn = arn:aws:iam::111111111111:role/x
-source_profile = loop2
-
-[profile loop2]
-role_arn = arn:aws:iam::111111111111:role/y
-source_profile = loop
-`
-
+// configFiles writes the user's AWS files and returns how to read them.
 func configFiles(t *testing.T, config, credentials string) func() (*awsconfig.Files, error) {
-	dir := t.TempDir()
-	t.Setenv("HOME", dir)
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
-	os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o600)
-	os.WriteFile(filepath.Join(dir, "credentials"), []byte(credentials), 0o600)
-	return awsconfig.PathsFromEnv(os.Getenv).Load
+	return testrig.AWSFiles(t, config, credentials).Load
 }
 
 func TestResolve(t *testing.T) {
-	files := configFiles(t, testConfig, "[keys]\naws_access_key_id = AKIAKEYS\naws_secret_access_key = s\n")
+	files := configFiles(t, testrig.AWSConfig, "[keys]\naws_access_key_id = AKIAKEYS\naws_secret_access_key = s\n")
 	keys := credreq.Env{"AWS_ACCESS_KEY_ID": sp("AKIAUSER"), "AWS_SECRET_ACCESS_KEY": sp("secret")}
 	role := credreq.Request{RoleARN: roleB}
 	ssoFile := credreq.Request{SSO: credreq.SSORole{Session: "corp", AccountID: "333333333333", RoleName: "Admin"}}
