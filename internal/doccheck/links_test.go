@@ -212,3 +212,22 @@ func TestArchitectureListsEveryPackage(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeIsANewcomersPage checks that README.md stays short enough to
+// read in five minutes and keeps the two commands a newcomer runs on a
+// fresh machine: the demo and the test command CI runs.
+func TestReadmeIsANewcomersPage(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	if n := strings.Count(readme, "\n"); n > 300 {
+		t.Errorf("README.md has %d lines, over 300: move the detail to a page under docs/", n)
+	}
+	for _, cmd := range []string{"\ngo run ./internal/demo ", "\n./.ci/run "} {
+		if !strings.Contains(readme, cmd) {
+			t.Errorf("README.md no longer shows %q at the start of a line: a newcomer's first two commands are the demo and the tests", strings.TrimSpace(cmd))
+		}
+	}
+}
