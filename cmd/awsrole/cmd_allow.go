@@ -14,8 +14,10 @@ func allowCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "allow [DIR]",
 		Short: "Approve the .awsrole.toml that applies to DIR (default: here), as it is now",
-		Long:  "Approve the .awsrole.toml that applies to DIR by a hash of its path and content. Any edit revokes the approval.",
-		Args:  cobra.MaximumNArgs(1),
+		Example: `  awsrole allow                 # approve the .awsrole.toml that applies here
+  awsrole allow ~/src/payments  # approve the one that applies to that directory`,
+		Long: "Approve the .awsrole.toml that applies to DIR by a hash of its path and content. Any edit revokes the approval.",
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path, err := applyingPath(args)
 			if err != nil {
@@ -35,7 +37,9 @@ func denyCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "deny [DIR]",
 		Short: "Block the .awsrole.toml that applies to DIR (default: here) until allowed again",
-		Args:  cobra.MaximumNArgs(1),
+		Example: `  awsrole deny                  # block the .awsrole.toml that applies here
+  awsrole deny ~/src/vendor     # block the one that applies to that directory`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path, err := applyingPath(args)
 			if err != nil {

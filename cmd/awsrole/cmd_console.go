@@ -26,6 +26,9 @@ func consoleCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "console [--dir D] [--service NAME|--destination URL] [--region R] [--print]",
 		Short: "Sign in to the AWS console as the directory's role",
+		Example: `  awsrole console                           # the console as this directory's role
+  awsrole console --service s3              # straight to a service, in the project's region
+  awsrole console --print --region us-west-2   # print the sign-in address instead`,
 		Long: `Sign in to the AWS console as the role of the .awsrole.toml that applies to D
 (default: here), through the partition's federation endpoint: a sign-in
 token for the role's temporary credentials, then the login address, opened

@@ -38,6 +38,9 @@ func credentialProcessCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "credential-process [--dir D] [--yes]",
 		Short: "Print the directory's role credentials in the AWS credential_process format",
+		Example: `  # ~/.aws/config
+  [profile payments]
+  credential_process = awsrole credential-process --dir ~/src/payments`,
 		Long: `Print credentials for the role of the .awsrole.toml that applies to D in the
 credential_process JSON format (Version 1, with Expiration), so that a profile
 

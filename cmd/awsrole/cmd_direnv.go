@@ -18,8 +18,11 @@ import (
 // the role for direnv to diff, plus the files direnv should watch.
 func direnvCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:    "direnv [ROLE_ARN [key=value...]]",
-		Short:  "Print what `use awsrole` in an .envrc evaluates (run by the direnv library)",
+		Use:   "direnv [ROLE_ARN [key=value...]]",
+		Short: "Print what `use awsrole` in an .envrc evaluates (run by the direnv library)",
+		Example: `  # .envrc (after: awsrole install direnv)
+  use awsrole
+  use awsrole arn:aws:iam::222222222222:role/deploy region=eu-west-1`,
 		Hidden: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir, err := os.Getwd()

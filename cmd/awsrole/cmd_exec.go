@@ -64,6 +64,9 @@ func execCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "exec [--dir D] [--yes] [--endpoint] -- CMD [ARGS...]",
 		Short: "Run one command with the directory's role, no hook needed",
+		Example: `  awsrole exec -- aws sts get-caller-identity
+  awsrole exec --dir ~/src/payments -- terraform plan
+  awsrole exec --endpoint -- terraform apply    # credentials that renew while it runs`,
 		Long: `Run CMD with the role of the .awsrole.toml that applies to D (default: here)
 in its environment: the same variables the hook sets, AWS_PROFILE and the
 like removed. awsrole replaces itself with CMD, so CMD gets signals directly,

@@ -15,8 +15,10 @@ import (
 func exportCmd() *cobra.Command {
 	var pid int
 	c := &cobra.Command{
-		Use:       shellUsage("export", shellgen.UseExport),
-		Short:     "Print the code that moves this shell to the state its directory asks for (run by the hook)",
+		Use:   shellUsage("export", shellgen.UseExport),
+		Short: "Print the code that moves this shell to the state its directory asks for (run by the hook)",
+		Example: `  awsrole export bash    # what the bash hook evaluates at a prompt
+  awsrole export json    # the same changes as JSON (null: unset)`,
 		ValidArgs: shellgen.Names(shellgen.UseExport),
 		Args:      shellArg(shellgen.UseExport),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -57,6 +57,9 @@ func initCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "init [ROLE_ARN] [--sso-session NAME [--account ID --role NAME]]",
 		Short: "Write a commented .awsrole.toml here and approve it",
+		Example: `  awsrole init arn:aws:iam::222222222222:role/deploy --region eu-west-1
+  awsrole init --sso-session corp                                  # pick an account and permission set
+  awsrole init --sso-session corp --account 222222222222 --role Deploy`,
 		Long: `Write a commented .awsrole.toml here. With ROLE_ARN, or with an IAM Identity
 Center account and permission set, the file is approved at once.
 

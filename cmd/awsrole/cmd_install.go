@@ -12,8 +12,10 @@ import (
 
 func installCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:       shellUsage("install", shellgen.UseInstall),
-		Short:     "Add the hook to the shell's rc file, or the direnv library (idempotent)",
+		Use:   shellUsage("install", shellgen.UseInstall),
+		Short: "Add the hook to the shell's rc file, or the direnv library (idempotent)",
+		Example: `  awsrole install bash     # or zsh, fish, nu, elvish
+  awsrole install direnv   # then: use awsrole, in an .envrc`,
 		Long:      "Add the hook to ~/.bashrc, ${ZDOTDIR:-~}/.zshrc, $XDG_CONFIG_HOME/fish/conf.d/awsrole.fish, $XDG_CONFIG_HOME/nushell/autoload/awsrole.nu or $XDG_CONFIG_HOME/elvish/rc.elv, between marker lines; for direnv, write $XDG_CONFIG_HOME/direnv/lib/awsrole.sh, which defines `use awsrole`. Running it again changes nothing.",
 		ValidArgs: shellgen.Names(shellgen.UseInstall),
 		Args:      shellArg(shellgen.UseInstall),
@@ -47,8 +49,10 @@ func installCmd() *cobra.Command {
 
 func uninstallCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:       shellUsage("uninstall", shellgen.UseInstall),
-		Short:     "Remove the hook from the shell's rc file (the rest stays byte-identical), or the direnv library",
+		Use:   shellUsage("uninstall", shellgen.UseInstall),
+		Short: "Remove the hook from the shell's rc file (the rest stays byte-identical), or the direnv library",
+		Example: `  awsrole uninstall zsh
+  awsrole uninstall direnv`,
 		ValidArgs: shellgen.Names(shellgen.UseInstall),
 		Args:      shellArg(shellgen.UseInstall),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -23,6 +23,10 @@ func listCmd() *cobra.Command {
 		Use:     "list [--scan DIR]... [--json] [--prune]",
 		Aliases: []string{"ls"},
 		Short:   "List every project file awsrole knows, with role, environment, trust and cache state",
+		Example: `  awsrole list
+  awsrole list --scan ~/src     # also the files under a tree
+  awsrole list --json
+  awsrole list --prune          # forget the trust entries of files that are gone`,
 		Long: `List every .awsrole.toml awsrole knows of: those you allowed or denied (the
 trust store records each path), and with --scan those under DIR. Each shows
 its role (or IAM Identity Center account and permission set), environment,

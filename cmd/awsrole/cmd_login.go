@@ -14,6 +14,8 @@ func loginCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "login [--sso-session NAME] [--no-browser]",
 		Short: "Sign in to IAM Identity Center (device flow); the sign-in is shared with the aws CLI",
+		Example: `  awsrole login                       # the project's session, or the only one
+  awsrole login --sso-session corp --no-browser`,
 		Long: `Sign in to an IAM Identity Center session of ~/.aws/config with the device
 authorization flow: awsrole prints an address and a code, opens your browser
 when there is one, and waits until you confirm. The token is written where

@@ -19,6 +19,8 @@ func serveCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "serve [--stop]",
 		Short: "Run the per-user credential endpoint of credentials = \"endpoint\" mode (the hook starts it when needed)",
+		Example: `  awsrole serve          # in the foreground (the hook starts it when needed)
+  awsrole serve --stop   # stop the running server`,
 		Long: `Serve the roles that shells in endpoint mode registered, in the container
 credentials (ECS) format, on 127.0.0.1 only. The hook starts it detached when
 a shell enters a project in endpoint mode; it exits after endpoint_idle (user

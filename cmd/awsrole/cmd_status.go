@@ -83,7 +83,10 @@ func statusCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "status",
 		Short: "Show which file applies here, its role and trust, and what this shell has active",
-		Args:  cobra.NoArgs,
+		Example: `  awsrole status
+  awsrole status --json
+  awsrole status --short --color   # for a prompt: deploy@222222222222 (prod) 54m`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if short {
 				// For prompts: the environment only, no file read.

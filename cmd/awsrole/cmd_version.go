@@ -12,9 +12,10 @@ var version = ""
 
 func versionCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "version",
-		Short: "Print awsrole's version",
-		Args:  cobra.NoArgs,
+		Use:     "version",
+		Short:   "Print awsrole's version",
+		Example: `  awsrole version`,
+		Args:    cobra.NoArgs,
 		Run: func(cmd *cobra.Command, args []string) {
 			v := version
 			if info, ok := debug.ReadBuildInfo(); ok && v == "" {

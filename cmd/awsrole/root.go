@@ -44,17 +44,43 @@ func rootCmd() *cobra.Command {
 		Long: `awsrole gives every project directory its own AWS IAM role.
 
 A .awsrole.toml in a directory names the role; the shell hook assumes it
-through STS when you cd in and puts your own variables back when you leave.
-
-  eval "$(awsrole hook bash)"      # in ~/.bashrc (or: awsrole install bash)
-  awsrole init arn:aws:iam::123456789012:role/deploy
-  awsrole status`,
+through STS when you cd in and puts your own variables back when you leave.`,
+		Example: `  awsrole install bash              # once: the hook in ~/.bashrc (or: eval "$(awsrole hook bash)")
+  cd ~/src/payments && awsrole init arn:aws:iam::123456789012:role/deploy
+  awsrole status                    # which file, its role and trust, expiry`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
 	root.AddCommand(hookCmd(), installCmd(), uninstallCmd(), exportCmd(), allowCmd(), denyCmd(),
 		statusCmd(), initCmd(), versionCmd(), execCmd(), credentialProcessCmd(), direnvCmd(), loginCmd(), consoleCmd(), listCmd(), serveCmd())
+	addCompletion(root)
 	return root
+}
+
+// addCompletion adds cobra's completion command now rather than at
+// Execute, so that it is in the tree the man pages and the example check
+// walk, and gives it and each shell's subcommand an example.
+func addCompletion(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	examples := map[string]string{
+		"bash":       "awsrole completion bash > ~/.local/share/bash-completion/completions/awsrole",
+		"zsh":        `awsrole completion zsh > "${fpath[1]}/_awsrole"`,
+		"fish":       "awsrole completion fish > ~/.config/fish/completions/awsrole.fish",
+		"powershell": "awsrole completion powershell | Out-String | Invoke-Expression",
+	}
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		var all []string
+		for _, sh := range c.Commands() {
+			if ex, ok := examples[sh.Name()]; ok {
+				sh.Example = "  " + ex
+				all = append(all, sh.Example)
+			}
+		}
+		c.Example = strings.Join(all, "\n")
+	}
 }
 
 // shellUsage is "NAME a|b|c" with the registry's names for use.
