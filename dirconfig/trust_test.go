@@ -411,3 +411,37 @@ func TestLegacyApprovalMigrates(t *testing.T) {
 		t.Errorf("Judge with an old entry for another path = %+v, %v; want not allowed", j, err)
 	}
 }
+
+// TestJudgeActsOnTheBytesItHashed: what is parsed is what was judged. A
+// file swapped for an unapproved one between the read and the parse (a
+// hostile checkout racing the hook) is parsed as the approved bytes, and
+// the next read judges the new ones, unapproved.
+func TestJudgeActsOnTheBytesItHashed(t *testing.T) {
+	trustEnv(t)
+	dir := t.TempDir()
+	approved := `role_arn = "arn:aws:iam::111111111111:role/approved"` + "\n"
+	path := testrig.Write(t, dir, FileName, approved)
+	if err := testTrust().Allow(mustLoad(t, path)); err != nil {
+		t.Fatal(err)
+	}
+	r, err := ReadRaw(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testrig.Write(t, dir, FileName, `role_arn = "arn:aws:iam::222222222222:role/swapped"`+"\n")
+	gate := approvalOf(r.RealPath, r.Data, nil)
+	if tr, _, err := testTrust().judge(gate, nil); tr != TrustAllowed || err != nil {
+		t.Fatalf("the approved bytes: %v, %v", tr, err)
+	}
+	c, _, err := r.parse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RoleARN != "arn:aws:iam::111111111111:role/approved" {
+		t.Errorf("parsed %q: not the bytes that were judged", c.RoleARN)
+	}
+	j, err := testTrust().Judge(path, nil)
+	if err != nil || j.Trust != TrustUnknown || j.Config != nil {
+		t.Errorf("the swapped file: trust %v, config %v, err %v; want not allowed and not parsed", j.Trust, j.Config, err)
+	}
+}
