@@ -67,7 +67,8 @@ func userEnv() credreq.Env {
 
 // get resolves req's source in env, as awsrole-sts does, and fetches. The
 // SDK reaches the stand-in through the process's endpoint variables (set
-// by setup); env holds them too, as awsrole-sts's own environment would.
+// by setup); env holds them too, and where the user's AWS files are, as
+// awsrole-sts's own environment would.
 func get(g *Getter, req Request, env credreq.Env) (credcache.Credentials, error) {
 	if g.Cache == (credcache.Cache{}) {
 		g.Cache = testCache()
@@ -76,7 +77,7 @@ func get(g *Getter, req Request, env credreq.Env) (credcache.Credentials, error)
 	if env == nil {
 		env = credreq.Env{}
 	}
-	for _, k := range endpointVars {
+	for _, k := range append([]string{"HOME", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"}, endpointVars...) {
 		if v, ok := os.LookupEnv(k); ok && env[k] == nil {
 			env[k] = &v
 		}

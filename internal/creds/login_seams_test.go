@@ -187,7 +187,7 @@ func TestDeviceFlowAgainstFakes(t *testing.T) {
 				}
 			}
 			var out strings.Builder
-			err := w.g.Login(context.Background(), wire.Login{Session: "corp", NoBrowser: tt.noBrowser}, &out, credreq.Env{})
+			err := w.g.Login(context.Background(), wire.Login{Session: "corp", NoBrowser: tt.noBrowser}, &out, credreq.EnvOf(os.Environ()))
 			tt.check(t, w, out.String(), err)
 		})
 	}
@@ -263,7 +263,7 @@ func TestDeviceFlowCancelled(t *testing.T) {
 		return sleep(c, d)
 	}
 	var out strings.Builder
-	err := w.g.Login(ctx, wire.Login{Session: "corp"}, &out, nil)
+	err := w.g.Login(ctx, wire.Login{Session: "corp"}, &out, credreq.EnvOf(os.Environ()))
 	if err == nil || err.Error() != "sign-in to IAM Identity Center session corp cancelled" || !strings.HasSuffix(out.String(), "\n\n") {
 		t.Fatalf("err = %v, terminal %q", err, out.String())
 	}
@@ -276,12 +276,12 @@ func TestDeviceFlowSessionErrors(t *testing.T) {
 	os.WriteFile(os.Getenv("AWS_CONFIG_FILE"), []byte("[sso-session half]\nsso_region = eu-west-1\n[sso-session corp]\nsso_start_url = https://x\nsso_region = eu-west-1\n"), 0o600)
 	w := newFakeWorld(&fakeOIDC{})
 	for session, want := range map[string]string{"nope": "no [sso-session nope] in ", "half": "[sso-session half] in "} {
-		err := w.g.Login(context.Background(), wire.Login{Session: session}, &strings.Builder{}, nil)
+		err := w.g.Login(context.Background(), wire.Login{Session: session}, &strings.Builder{}, credreq.EnvOf(os.Environ()))
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: err = %v, want %q", session, err, want)
 		}
 	}
-	if _, err := w.g.Assignments(context.Background(), "nope", nil); err == nil || !strings.Contains(err.Error(), "no [sso-session nope]") {
+	if _, err := w.g.Assignments(context.Background(), "nope", credreq.EnvOf(os.Environ())); err == nil || !strings.Contains(err.Error(), "no [sso-session nope]") {
 		t.Errorf("Assignments: %v", err)
 	}
 }
@@ -292,7 +292,9 @@ func TestDeviceFlowSessionErrors(t *testing.T) {
 func TestDeviceFlowAgainstTheStandIn(t *testing.T) {
 	srv := ssoWorld(t)
 	srv.NameSSOAccount("222222222222", "prod")
-	env := credreq.Env{"AWS_ENDPOINT_URL_SSO_OIDC": s(srv.URL), "AWS_ENDPOINT_URL_SSO": s(srv.URL)}
+	// The user's whole environment, as awsrole-sts has it.
+	env := credreq.EnvOf(os.Environ())
+	env["AWS_ENDPOINT_URL_SSO_OIDC"], env["AWS_ENDPOINT_URL_SSO"] = s(srv.URL), s(srv.URL)
 	g := &Getter{Now: time.Now, Sleep: func(context.Context, time.Duration) error { return nil },
 		Open: func(addr string, _ browser.Env) error {
 			u, err := url.Parse(addr)
