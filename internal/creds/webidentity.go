@@ -36,7 +36,7 @@ type webIdentity struct {
 	env  credreq.Env
 	e    Environ
 	now  func() time.Time
-	http *http.Client  // GitHub's endpoint; nil: a client bounded by Timeout
+	http *http.Client   // GitHub's endpoint; nil: a client bounded by Timeout
 	api  WebIdentityAPI // nil: STS from cfg
 }
 
