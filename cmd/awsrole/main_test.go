@@ -73,6 +73,8 @@ func TestScripts(t *testing.T) {
 			srv, home := w.Stub, w.Home
 			env.Values["sts"] = srv
 			env.Values["json-shell"] = &jsonShell{unset: map[string]bool{}}
+			env.Values["oidc"] = &oidcWorld{}
+			env.Defer(env.Values["oidc"].(*oidcWorld).close)
 			w.Env["AWS_ENDPOINT_URL_SSO"], w.Env["AWS_ENDPOINT_URL_SSO_OIDC"] = &srv.URL, &srv.URL
 			w.Env["USER_KEY"] = w.Env["AWS_ACCESS_KEY_ID"]
 			for k, v := range w.Env {
@@ -105,7 +107,7 @@ func TestScripts(t *testing.T) {
 			_, err := exec.LookPath(name)
 			return err == nil || testrig.RequireAll(), nil
 		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		Cmds: mergeCmds(oidcCmds, map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			// sts-calls ACTION N: the stand-in answered ACTION successfully N times.
 			"sts-calls": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 2 {
@@ -216,7 +218,7 @@ func TestScripts(t *testing.T) {
 					}
 				}
 			},
-		},
+		}),
 	})
 }
 
