@@ -105,6 +105,15 @@ var oidcCmds = map[string]scriptCmd{
 			ts.Fatalf("last %s session name %q, want %q", args[0], got, args[1])
 		}
 	},
+	// envfile FILE: set the NAME=value lines of FILE (values testscript's
+	// env cannot take from a command).
+	"envfile": func(ts *testscript.TestScript, neg bool, args []string) {
+		for _, line := range strings.Split(ts.ReadFile(args[0]), "\n") {
+			if k, v, ok := strings.Cut(line, "="); ok {
+				ts.Setenv(k, v)
+			}
+		}
+	},
 	// collect: append the last command's stdout and stderr to
 	// $WORK/captured.log, the log no-secrets reads.
 	"collect": func(ts *testscript.TestScript, neg bool, args []string) {

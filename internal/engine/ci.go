@@ -135,7 +135,7 @@ func WriteProfiles(path, block string, dirs []ProfileDir) error {
 		}
 	}
 	for _, d := range dirs {
-		if bytes.Contains(rest, []byte("[profile "+d.Name+"]")) {
+		if bytes.Contains(rest, []byte("[profile "+d.Name+"]")) || d.Name == "default" && bytes.Contains(rest, []byte("[default]")) {
 			return fmt.Errorf("%s already has a [profile %s] of its own; name ours otherwise with %s=DIR", path, d.Name, d.Name+"-ci")
 		}
 	}
