@@ -20,6 +20,7 @@ require (
 	github.com/spf13/cobra v1.10.2
 	golang.org/x/sys v0.49.0
 	gopkg.in/ini.v1 v1.68.0
+	gopkg.in/yaml.v3 v3.0.1
 )
 
 require (
