@@ -418,7 +418,7 @@ func TestCIGitHubWorkflowFromDocs(t *testing.T) {
 func TestCIGitLabJobFromDocs(t *testing.T) {
 	w := newCIWorld(t, "project_path:group/mono:ref_type:branch:ref:main", "project_path:group/mono:*")
 	var jobs map[string]struct {
-		Image     string `yaml:"image"`
+		Image     string                          `yaml:"image"`
 		IDTokens  map[string]struct{ Aud string } `yaml:"id_tokens"`
 		Variables map[string]string               `yaml:"variables"`
 		Before    []string                        `yaml:"before_script"`
