@@ -97,7 +97,7 @@ The files must be approved first (awsrole ci trust).`,
 					args = append(args, filepath.Dir(f))
 				}
 				if len(args) == 0 {
-					return fmt.Errorf("no %s under %s; name the directories: awsrole ci profiles DIR...", engine.FileName, wd)
+					return fmt.Errorf("no %s under %s; name the directories: awsrole ci profiles DIR", engine.FileName, wd)
 				}
 			}
 			s := stores()
