@@ -59,7 +59,7 @@ func (w *webIdentity) retrieve(ctx context.Context) (credcache.Credentials, erro
 		return credcache.Credentials{}, fmt.Errorf("%s %s", wi.Where(), err)
 	}
 	if !claims.Expiry.IsZero() && !w.now().Before(claims.Expiry) {
-		return credcache.Credentials{}, w.expired(claims.Expiry.Format(time.RFC3339))
+		return credcache.Credentials{}, w.expired("at " + claims.Expiry.Format(time.RFC3339))
 	}
 	api := w.api
 	if api == nil {
@@ -154,16 +154,17 @@ func (w *webIdentity) fetchGitHub(ctx context.Context, requestURL, bearer string
 	return v.Value, nil
 }
 
-// expired says the token has expired, and where a fresh one comes from.
-func (w *webIdentity) expired(at string) error {
+// expired says the token has expired (when: "at T", or what STS said),
+// and where a fresh one comes from.
+func (w *webIdentity) expired(when string) error {
 	wi := w.src.WebIdentity
 	switch {
 	case wi.TokenFile != "":
-		return &credreq.TokenFileError{Path: wi.TokenFile, Why: "holds a token that expired at " + at}
+		return &credreq.TokenFileError{Path: wi.TokenFile, Why: "holds a token that expired " + when}
 	case wi.TokenVar != "":
-		return fmt.Errorf("the web identity token in %s expired at %s; GitLab issues it when the job starts: retry the job, or give the token more time (id_tokens)", wi.TokenVar, at)
+		return fmt.Errorf("the web identity token in %s expired %s; GitLab issues it when the job starts: retry the job, or give the token more time (id_tokens)", wi.TokenVar, when)
 	}
-	return fmt.Errorf("the GitHub Actions OIDC token expired at %s; try again", at)
+	return fmt.Errorf("the GitHub Actions OIDC token expired %s; try again", when)
 }
 
 // describe makes one line of a refused AssumeRoleWithWebIdentity that
@@ -178,7 +179,7 @@ func (w *webIdentity) describe(ctx context.Context, c credreq.Claims, err error)
 	aud := strings.Join(c.Audience, ",")
 	switch api.ErrorCode() {
 	case "ExpiredTokenException":
-		return w.expired("(STS: " + msg + ")")
+		return w.expired("(STS says: " + msg + ")")
 	case "InvalidIdentityToken":
 		if strings.Contains(strings.ToLower(msg), "audience") {
 			return fmt.Errorf("STS refused %s: the token's audience %q is not a client id of the IAM OIDC provider for %s; ask for audience %s, or add %q to the provider (InvalidIdentityToken: %s)",
