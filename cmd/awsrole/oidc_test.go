@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -112,6 +113,36 @@ var oidcCmds = map[string]scriptCmd{
 			if k, v, ok := strings.Cut(line, "="); ok {
 				ts.Setenv(k, v)
 			}
+		}
+	},
+	// sts-hop ROLE SOURCE_IDENTITY TAGS: the last AssumeRole of ROLE
+	// carried the source identity and the session tags (k=v,k=v sorted;
+	// "-" for none).
+	"sts-hop": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 3 {
+			ts.Fatalf("usage: sts-hop ROLE SOURCE_IDENTITY TAGS")
+		}
+		var got *stsstub.Call
+		for _, c := range ts.Value("sts").(*stsstub.Server).Calls() {
+			if c.Action == "AssumeRole" && c.RoleArn == args[0] {
+				c := c
+				got = &c
+			}
+		}
+		if got == nil {
+			ts.Fatalf("no AssumeRole of %s", args[0])
+		}
+		var tags []string
+		for k, v := range got.Tags {
+			tags = append(tags, k+"="+v)
+		}
+		sort.Strings(tags)
+		tagStr := strings.Join(tags, ",")
+		if tagStr == "" {
+			tagStr = "-"
+		}
+		if (got.SourceIdentity == args[1] && tagStr == args[2]) == neg {
+			ts.Fatalf("AssumeRole of %s: source identity %q, tags %s; want %q, %s", args[0], got.SourceIdentity, tagStr, args[1], args[2])
 		}
 	},
 	// collect: append the last command's stdout and stderr to
