@@ -42,7 +42,7 @@ func TestWebIdentityErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	for code, want := range map[string]string{
-		"InvalidIdentityToken/Incorrect token audience": `the token's audience "sts.amazonaws.com" is not a client id of the IAM OIDC provider for ` + is.URL,
+		"InvalidIdentityToken/Incorrect token audience":  `the token's audience "sts.amazonaws.com" is not a client id of the IAM OIDC provider for ` + is.URL,
 		"InvalidIdentityToken/No OpenIDConnect provider": "check that the role's account has an IAM OIDC provider for that issuer",
 		"ExpiredTokenException/Token expired":            "the GitHub Actions OIDC token expired (STS says: Token expired); try again",
 		"IDPCommunicationError/Couldn't retrieve":        "STS could not reach the token's issuer " + is.URL,
