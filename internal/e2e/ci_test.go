@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/awsrole/awsrole/internal/oidcissuer"
+	"github.com/awsrole/awsrole/internal/testrig"
 	"github.com/awsrole/awsrole/internal/testrig/hermetic"
 )
 
@@ -141,6 +142,10 @@ type runner struct {
 	raw   strings.Builder
 	steps []string
 	n     int
+	// failed is the first step that failed, when mayFail lets the job go
+	// on (to see how it fails).
+	mayFail bool
+	failed  error
 }
 
 func newRunner(t *testing.T, w *ciWorld) *runner {
@@ -222,6 +227,9 @@ func (r *runner) action(with map[string]string) {
 		}
 	}
 	for _, s := range a.Runs.Steps {
+		if r.failed != nil {
+			return
+		}
 		if s.Shell != "bash" {
 			r.t.Fatalf("action step %q: shell %q, want bash", s.Name, s.Shell)
 		}
@@ -243,8 +251,13 @@ func (r *runner) run(s ghStep, exprs map[string]string, actionPath string) {
 	for _, f := range []string{envFile, pathFile} {
 		os.WriteFile(f, nil, 0o600)
 	}
-	if err := os.WriteFile(script, []byte(r.expand(s.Run, exprs)), 0o700); err != nil {
+	if err := os.WriteFile(script, []byte("#!/bin/bash\n"+r.expand(s.Run, exprs)), 0o700); err != nil {
 		r.t.Fatal(err)
+	}
+	// Every step's code passes shellcheck, as the hooks' does.
+	sc := testrig.Tool(r.t, "shellcheck", ".ci/run installs it")
+	if out, err := exec.Command(sc, "--enable=all", "-s", "bash", script).CombinedOutput(); err != nil {
+		r.t.Errorf("step %d (%s): shellcheck: %v\n%s", r.n, s.Name, err, out)
 	}
 	env := map[string]string{}
 	for k, v := range r.w.env {
@@ -280,6 +293,10 @@ func (r *runner) run(s ghStep, exprs map[string]string, actionPath string) {
 		shown = append(shown, line)
 	}
 	r.t.Logf("step %d %s%s:\n%s", r.n, s.Name, s.Uses, r.masked(strings.Join(shown, "\n")))
+	if err != nil && r.mayFail {
+		r.failed = fmt.Errorf("step %d (%s): %w", r.n, s.Name, err)
+		return
+	}
 	if err != nil {
 		r.t.Fatalf("step %d (%s) failed: %v", r.n, s.Name, err)
 	}
@@ -476,3 +493,29 @@ func TestCIGitLabJobFromDocs(t *testing.T) {
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// The action without trust-checkout: true trusts nothing (CI=true and
+// GITHUB_ACTIONS=true are set): its profiles step stops at the first file,
+// saying how to approve it. Without id-token: write it says what to add.
+func TestCIActionTrustsOnlyWhenAsked(t *testing.T) {
+	w := newCIWorld(t, "repo:org/mono:ref:refs/heads/main", "repo:org/mono:*")
+	r := newRunner(t, w)
+	r.mayFail = true
+	r.action(map[string]string{"role-to-assume": ciEntry})
+	if r.failed == nil || !strings.Contains(r.steps[len(r.steps)-1], "is not allowed yet; check its content, then run: awsrole allow") {
+		t.Fatalf("the action without trust-checkout: %v\n%s", r.failed, strings.Join(r.steps, "\n"))
+	}
+	if w.Stub.Count("") != 0 || w.issuer.Requests() != 0 {
+		t.Errorf("an untrusted checkout cost %d STS calls and %d tokens", w.Stub.Count(""), w.issuer.Requests())
+	}
+
+	w = newCIWorld(t, "repo:org/mono:ref:refs/heads/main", "repo:org/mono:*")
+	r = newRunner(t, w)
+	delete(w.env, "ACTIONS_ID_TOKEN_REQUEST_URL")
+	delete(w.env, "ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+	r.mayFail = true
+	r.action(map[string]string{"role-to-assume": ciEntry, "trust-checkout": "true"})
+	if r.failed == nil || !strings.Contains(r.steps[len(r.steps)-1], "::error::awsrole: no OIDC token for this job; add 'permissions: id-token: write'") {
+		t.Fatalf("the action without id-token: write: %v\n%s", r.failed, strings.Join(r.steps, "\n"))
+	}
+}
