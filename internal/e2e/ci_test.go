@@ -153,6 +153,7 @@ func newRunner(t *testing.T, w *ciWorld) *runner {
 	w.env["GITHUB_ACTIONS"] = "true"
 	w.env["GITHUB_WORKSPACE"] = w.workspace
 	w.env["RUNNER_TEMP"] = w.temp
+	w.env["RUNNER_OS"] = map[string]string{"linux": "Linux", "darwin": "macOS"}[runtime.GOOS]
 	w.env["ACTIONS_ID_TOKEN_REQUEST_URL"] = w.issuer.RequestURL()
 	w.env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] = w.issuer.RequestToken
 	return r
