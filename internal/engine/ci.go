@@ -76,6 +76,13 @@ var profileNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.+@-]*$`)
 // with "/" as "-" ("services/api" → "services-api"), base's own name for
 // base itself.
 func ProfileName(base, dir string) string {
+	// Compared as real paths: a checkout under a symlink (macOS's /var)
+	// is found by its real path.
+	for _, p := range []*string{&base, &dir} {
+		if real, err := filepath.EvalSymlinks(*p); err == nil {
+			*p = real
+		}
+	}
 	rel, err := filepath.Rel(base, dir)
 	if err != nil || rel == "." || strings.HasPrefix(rel, "..") {
 		rel = filepath.Base(dir)

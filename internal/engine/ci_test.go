@@ -20,6 +20,16 @@ func TestProfileName(t *testing.T) {
 			t.Errorf("ProfileName(%s, %s) = %q, want %q", tt.base, tt.dir, got, tt.want)
 		}
 	}
+	// Through a symlink to the checkout, the names are the same.
+	real := t.TempDir()
+	os.MkdirAll(filepath.Join(real, "services", "api"), 0o755)
+	link := filepath.Join(t.TempDir(), "co")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	if got := engine.ProfileName(link, filepath.Join(real, "services", "api")); got != "services-api" {
+		t.Errorf("through a symlink: %q, want services-api", got)
+	}
 	for _, bad := range []string{"", "a]b", "-x", "a b", "[x"} {
 		if engine.CheckProfileName(bad) == nil {
 			t.Errorf("profile name %q accepted", bad)
