@@ -159,6 +159,11 @@ func resolve(req Request, env Env, files func() (*awsconfig.Files, error)) (Sour
 		return Source{}, err
 	}
 	profile, err := sourceProfile(req, env, f)
+	if err != nil && env.Get(RoleARNVar) != "" {
+		// A CI job that means web identity but has no token.
+		return Source{}, fmt.Errorf("no source credentials: %s is set but no token is: set %s or %s, or in GitHub Actions give the job permissions: id-token: write (docs/ci.md)",
+			RoleARNVar, TokenFileVar, GitLabTokenVar)
+	}
 	if err != nil {
 		return Source{}, err
 	}

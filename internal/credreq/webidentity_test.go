@@ -71,6 +71,8 @@ func TestResolveWebIdentity(t *testing.T) {
 			kind: credreq.SourceEnv},
 		{name: "AWS_ROLE_ARN alone is no source", req: role, env: credreq.Env{"AWS_ROLE_ARN": sp(entryRole), "AWS_ACCESS_KEY_ID": sp("AKIAUSER"), "AWS_SECRET_ACCESS_KEY": sp("s")},
 			kind: credreq.SourceEnv},
+		{name: "AWS_ROLE_ARN alone and nothing else", req: role, env: credreq.Env{"AWS_ROLE_ARN": sp(entryRole)},
+			wantErr: "no source credentials: AWS_ROLE_ARN is set but no token is: set AWS_WEB_IDENTITY_TOKEN_FILE or GITLAB_OIDC_TOKEN, or in GitHub Actions give the job permissions: id-token: write"},
 		{name: "missing token file", req: role, env: credreq.Env{"AWS_ROLE_ARN": sp(entryRole), "AWS_WEB_IDENTITY_TOKEN_FILE": sp("/nonexistent/token")},
 			wantErr: "web identity token file /nonexistent/token (AWS_WEB_IDENTITY_TOKEN_FILE) does not exist; write a fresh OIDC token there"},
 		{name: "token file that is a directory", req: role, env: credreq.Env{"AWS_ROLE_ARN": sp(entryRole), "AWS_WEB_IDENTITY_TOKEN_FILE": sp(t.TempDir())},
