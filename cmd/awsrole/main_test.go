@@ -73,6 +73,8 @@ func TestScripts(t *testing.T) {
 			srv, home := w.Stub, w.Home
 			env.Values["sts"] = srv
 			env.Values["json-shell"] = &jsonShell{unset: map[string]bool{}}
+			env.Values["oidc"] = &oidcWorld{}
+			env.Defer(env.Values["oidc"].(*oidcWorld).close)
 			w.Env["AWS_ENDPOINT_URL_SSO"], w.Env["AWS_ENDPOINT_URL_SSO_OIDC"] = &srv.URL, &srv.URL
 			w.Env["USER_KEY"] = w.Env["AWS_ACCESS_KEY_ID"]
 			for k, v := range w.Env {
@@ -97,7 +99,11 @@ func TestScripts(t *testing.T) {
 		// [tool:NAME] holds when NAME is on PATH, or when
 		// AWSROLE_TEST_REQUIRE=all says a missing tool must fail the run
 		// (the script then goes on and fails where it runs NAME).
+		// [root]: running as root, whom file modes do not stop.
 		Condition: func(cond string) (bool, error) {
+			if cond == "root" {
+				return os.Geteuid() == 0, nil
+			}
 			name, ok := strings.CutPrefix(cond, "tool:")
 			if !ok {
 				return false, fmt.Errorf("unknown condition %q", cond)
@@ -105,7 +111,7 @@ func TestScripts(t *testing.T) {
 			_, err := exec.LookPath(name)
 			return err == nil || testrig.RequireAll(), nil
 		},
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		Cmds: mergeCmds(oidcCmds, map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			// sts-calls ACTION N: the stand-in answered ACTION successfully N times.
 			"sts-calls": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 2 {
@@ -216,7 +222,7 @@ func TestScripts(t *testing.T) {
 					}
 				}
 			},
-		},
+		}),
 	})
 }
 

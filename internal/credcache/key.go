@@ -96,8 +96,13 @@ func (c Cache) Plan(req credreq.Request, src credreq.Source) []Step {
 		// sso_region (in the identity too), and a session from STS in one
 		// region is the same session in every other.
 		label := "profile:" + src.Profile
-		if src.SSO != nil {
+		switch {
+		case src.SSO != nil:
 			label = src.SSO.Label()
+		case src.WebIdentity != nil:
+			// The entry role, keyed by the token's issuer, subject and
+			// audience (src.Identity), never by the token itself.
+			label = src.WebIdentity.RoleARN
 		}
 		s := c.newStep(label, stepKey{Kind: "source", SSO: c.Endpoints.SSO, From: src.Identity})
 		steps = append(steps, s)

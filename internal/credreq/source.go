@@ -18,6 +18,8 @@ const (
 	SourceSSO     SourceKind = "sso"     // an IAM Identity Center role: the file's sso_* keys, or an SSO profile
 	SourceProfile SourceKind = "profile" // a profile of ~/.aws/config, resolved by the SDK
 	SourceEnv     SourceKind = "env"     // the user's own keys in the environment
+	// SourceWebIdentity (webidentity.go) comes between a source_profile
+	// and the keys in the environment.
 )
 
 // Source is where a request's base credentials come from, named by what
@@ -38,6 +40,7 @@ type Source struct {
 	// (the region only when neither the file nor the environment names one).
 	ProfileRegion, CABundle string
 	SSO                     *SSOSource
+	WebIdentity             *WebIdentitySource
 }
 
 // SSOSource is an IAM Identity Center role and where the user signs in.
@@ -60,6 +63,8 @@ func (s Source) Describe() string {
 		return fmt.Sprintf("the IAM Identity Center role %s in account %s", s.SSO.RoleName, s.SSO.AccountID)
 	case s.Kind == SourceProfile:
 		return fmt.Sprintf("the profile %q", s.Profile)
+	case s.WebIdentity != nil:
+		return "the entry role " + s.WebIdentity.RoleARN + " (web identity)"
 	case s.Chained:
 		return "the session credentials in your environment"
 	}
@@ -104,7 +109,9 @@ func (e Env) Get(name string) string {
 
 // Resolve decides where req's base credentials come from, as the SDK
 // would for a programmatically named profile: the file's SSO role, else
-// source_profile, else the keys in the environment, else AWS_PROFILE or
+// source_profile, else web identity (AWS_ROLE_ARN with a token: a file,
+// GitLab's variable, GitHub's OIDC request), else the keys in the
+// environment, else AWS_PROFILE or
 // AWS_DEFAULT_PROFILE, else the default profile. files is called only
 // when ~/.aws must be read (never for keys in the environment with a
 // region known), so the common entry stays cheap.
@@ -136,6 +143,11 @@ func resolve(req Request, env Env, files func() (*awsconfig.Files, error)) (Sour
 	if req.SSO.AccountID != "" {
 		return ssoRoleSource(req.SSO, files)
 	}
+	if req.SourceProfile == "" {
+		if src, ok, err := webIdentitySource(req, env); ok {
+			return src, err
+		}
+	}
 	if req.SourceProfile == "" && env.Get("AWS_ACCESS_KEY_ID") != "" && env.Get("AWS_SECRET_ACCESS_KEY") != "" {
 		// The key id is stable for long-term keys; temporary keys in the
 		// environment are their own identity until the user changes them.
@@ -147,6 +159,11 @@ func resolve(req Request, env Env, files func() (*awsconfig.Files, error)) (Sour
 		return Source{}, err
 	}
 	profile, err := sourceProfile(req, env, f)
+	if err != nil && env.Get(RoleARNVar) != "" {
+		// A CI job that means web identity but has no token.
+		return Source{}, fmt.Errorf("no source credentials: %s is set but no token is: set %s or %s, or in GitHub Actions give the job permissions: id-token: write (docs/ci.md)",
+			RoleARNVar, TokenFileVar, GitLabTokenVar)
+	}
 	if err != nil {
 		return Source{}, err
 	}

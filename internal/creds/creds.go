@@ -181,6 +181,9 @@ func (g *Getter) provider(ctx context.Context, req Request, src credreq.Source, 
 	case credreq.SourceSSO:
 		p = cached(steps[0], ssoProvider(cfg, src, e, signIn), nil)
 		steps = steps[1:]
+	case credreq.SourceWebIdentity:
+		p = cached(steps[0], &webIdentity{cfg: cfg, src: src, env: env, e: e, now: g.now}, nil)
+		steps = steps[1:]
 	default:
 		p = cached(steps[0], profileProvider(cfg, src, e), func(c credcache.Credentials) bool { return !c.Expiration.IsZero() })
 		steps = steps[1:]

@@ -83,8 +83,14 @@ func endpointWorld(t *testing.T) (*failWorld, *fakeEndpoint, *strings.Builder) {
 	ep := &fakeEndpoint{users: map[int]string{}}
 	var notice strings.Builder
 	w.e.Endpoint, w.e.Notice = ep, &notice
+	// The user's own web identity (the source now), which the SDKs'
+	// chains would pick before the endpoint.
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte(unsignedJWT), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	w.env["AWS_ROLE_ARN"] = "arn:aws:iam::111111111111:role/web"
-	w.env["AWS_WEB_IDENTITY_TOKEN_FILE"] = "/var/run/token"
+	w.env["AWS_WEB_IDENTITY_TOKEN_FILE"] = tokenFile
 	return w, ep, &notice
 }
 
@@ -120,7 +126,7 @@ func TestEndpointMode(t *testing.T) {
 	if _, ok := ep.users[w.pid]; ok || ep.released == 0 {
 		t.Errorf("leaving did not release the shell: %v", ep.users)
 	}
-	if w.env["AWS_ROLE_ARN"] != "arn:aws:iam::111111111111:role/web" || w.env["AWS_WEB_IDENTITY_TOKEN_FILE"] != "/var/run/token" {
+	if w.env["AWS_ROLE_ARN"] != "arn:aws:iam::111111111111:role/web" || !strings.HasSuffix(w.env["AWS_WEB_IDENTITY_TOKEN_FILE"], "/token") {
 		t.Errorf("after leaving: AWS_ROLE_ARN %q, AWS_WEB_IDENTITY_TOKEN_FILE %q, want the user's own", w.env["AWS_ROLE_ARN"], w.env["AWS_WEB_IDENTITY_TOKEN_FILE"])
 	}
 	delete(w.env, "AWS_ROLE_ARN")
@@ -160,3 +166,7 @@ func TestEndpointDefaultProfileNotice(t *testing.T) {
 		t.Errorf("notice at entry: %q, want one line about the [default] profile", got)
 	}
 }
+
+// unsignedJWT is a token's shape with its claims (iss, sub, aud): what
+// Resolve reads for the cache key; nothing here checks a signature.
+const unsignedJWT = "eyJhbGciOiJub25lIn0.eyJpc3MiOiJodHRwczovL2lzc3Vlci5leGFtcGxlIiwic3ViIjoicmVwbzpvcmcvYXBwIiwiYXVkIjoic3RzLmFtYXpvbmF3cy5jb20ifQ.c2ln"

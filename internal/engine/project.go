@@ -31,7 +31,8 @@ type Project struct {
 	// RegionFrom says where it came from.
 	Region, RegionFrom string
 	// Watch are files whose change can change the result or mend a
-	// failure: the AWS config for a profile or SSO source, the SSO token.
+	// failure: the AWS config for a profile or SSO source, the SSO token,
+	// the web identity token file.
 	Watch []string
 }
 
@@ -64,6 +65,10 @@ func (s Stores) NewProject(cfg *dirconfig.Config, user *dirconfig.UserConfig, or
 	}
 	if src.SSO != nil {
 		p.Watch = append(p.Watch, src.SSO.TokenPath)
+	}
+	if src.WebIdentity != nil && src.WebIdentity.TokenFile != "" {
+		// A fresh token mends an expired one.
+		p.Watch = append(p.Watch, src.WebIdentity.TokenFile)
 	}
 	return p, nil
 }

@@ -117,7 +117,25 @@ func (r *Resolution) Project() (*Project, error) {
 // ProjectOf is cfg's project (cfg: the file found, as Shown, or direnv's
 // inline one) with r's user config, in r's environment.
 func (r *Resolution) ProjectOf(cfg *dirconfig.Config) (*Project, error) {
-	return r.stores.NewProject(cfg, r.User, r.Originals)
+	return r.stores.NewProject(cfg, r.User, r.sourceEnv())
+}
+
+// sourceEnv is what Resolve picks the source from: the originals of the
+// managed variables, and the web identity variables that awsrole never
+// sets (GitHub's and GitLab's) as the shell has them.
+func (r *Resolution) sourceEnv() map[string]*string {
+	env := make(map[string]*string, len(r.Originals)+len(credreq.WebIdentityVars))
+	for k, v := range r.Originals {
+		env[k] = v
+	}
+	for _, k := range credreq.WebIdentityVars {
+		if _, managed := env[k]; !managed {
+			if v, ok := r.Env[k]; ok {
+				env[k] = &v
+			}
+		}
+	}
+	return env
 }
 
 // Shown is the file parsed whatever its trust, with the user config's

@@ -65,7 +65,9 @@ type Server struct {
 	externalIDs     map[string]string    // role ARN → required external id
 	sso             ssoState
 	hook            func(Call)
-	signinTokens    map[string]string // console sign-in token → the access key id it was made for
+	signinTokens    map[string]string       // console sign-in token → the access key id it was made for
+	oidcProviders   map[string]oidcProvider // issuer → the audiences it accepts
+	webTrust        map[string][]webTrust   // role ARN → the web identities it trusts
 	now             func() time.Time
 }
 
@@ -307,10 +309,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.finish(idx, e.Status, e.Code)
 		return
 	}
-	if ar, ok := resp.(*assumeRoleResponse); ok {
+	issued := ""
+	switch ar := resp.(type) {
+	case *assumeRoleResponse:
+		issued = ar.Result.Credentials.AccessKeyID
+	case *assumeRoleWithWebIdentityResponse:
+		issued = ar.Result.Credentials.AccessKeyID
+	}
+	if issued != "" {
 		s.mu.Lock()
 		if i := idx - s.callBase; i >= 0 && i < len(s.calls) {
-			s.calls[i].Issued = ar.Result.Credentials.AccessKeyID
+			s.calls[i].Issued = issued
 		}
 		s.mu.Unlock()
 	}

@@ -171,11 +171,19 @@ func requestParams(r *http.Request, body []byte, readErr error) (url.Values, *ap
 }
 
 func (s *Server) dispatch(r *http.Request, body []byte, params url.Values, reqID string) (any, *apiError) {
+	meta := responseMetadata{RequestID: reqID}
+	if params.Get("Action") == "AssumeRoleWithWebIdentity" {
+		// Unsigned: the token is the proof.
+		res, e := s.assumeRoleWithWebIdentity(params)
+		if e != nil {
+			return nil, e
+		}
+		return &assumeRoleWithWebIdentityResponse{Xmlns: Namespace, Result: *res, Metadata: meta}, nil
+	}
 	p, e := s.authenticate(r, body)
 	if e != nil {
 		return nil, e
 	}
-	meta := responseMetadata{RequestID: reqID}
 	switch action := params.Get("Action"); action {
 	case "AssumeRole":
 		res, e := s.assumeRole(p, params)

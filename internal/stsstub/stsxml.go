@@ -40,6 +40,21 @@ type assumeRoleResponse struct {
 	Metadata responseMetadata `xml:"ResponseMetadata"`
 }
 
+type assumeRoleWithWebIdentityResult struct {
+	Credentials                 xmlCredentials  `xml:"Credentials"`
+	SubjectFromWebIdentityToken string          `xml:"SubjectFromWebIdentityToken"`
+	AssumedRoleUser             assumedRoleUser `xml:"AssumedRoleUser"`
+	Provider                    string          `xml:"Provider"`
+	Audience                    string          `xml:"Audience"`
+}
+
+type assumeRoleWithWebIdentityResponse struct {
+	XMLName  xml.Name                        `xml:"AssumeRoleWithWebIdentityResponse"`
+	Xmlns    string                          `xml:"xmlns,attr"`
+	Result   assumeRoleWithWebIdentityResult `xml:"AssumeRoleWithWebIdentityResult"`
+	Metadata responseMetadata                `xml:"ResponseMetadata"`
+}
+
 type getSessionTokenResult struct {
 	Credentials xmlCredentials `xml:"Credentials"`
 }

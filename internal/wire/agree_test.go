@@ -14,6 +14,7 @@ import (
 	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/credreq"
+	"github.com/awsrole/awsrole/internal/oidcissuer"
 	"github.com/awsrole/awsrole/internal/stsstub"
 	"github.com/awsrole/awsrole/internal/wire"
 	"github.com/awsrole/awsrole/internal/xdgdir"
@@ -232,5 +233,59 @@ func TestOneSessionInEveryRegion(t *testing.T) {
 	}
 	if n := w.stub.Count("AssumeRole"); n != 1 {
 		t.Fatalf("%d AssumeRole calls, want 1", n)
+	}
+}
+
+// TestHookReadsWhatTheHelperWroteWebIdentity: the same for a web identity
+// source (a token file; GitHub's request endpoint, which only awsrole-sts
+// asks): the entry role and the hop are named alike on both sides, so the
+// second entry comes from the cache, and a fresh token of the same holder
+// changes nothing.
+func TestHookReadsWhatTheHelperWroteWebIdentity(t *testing.T) {
+	for _, via := range []string{"token file", "GitHub request"} {
+		t.Run(via, func(t *testing.T) {
+			w := newWorld(t)
+			is, err := oidcissuer.Start("repo:org/app:ref:refs/heads/main")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(is.Close)
+			w.stub.AddOIDCProvider(is.URL, credreq.STSAudience)
+			env := credreq.Env{"AWS_ROLE_ARN": sp("arn:aws:iam::111111111111:role/entry")}
+			file := filepath.Join(w.home, "token")
+			writeToken := func() {
+				tok, err := is.Token(is.Subject, credreq.STSAudience, 5*time.Minute)
+				if err != nil {
+					t.Fatal(err)
+				}
+				w.write("token", tok)
+			}
+			if via == "token file" {
+				writeToken()
+				env["AWS_WEB_IDENTITY_TOKEN_FILE"] = sp(file)
+			} else {
+				env["ACTIONS_ID_TOKEN_REQUEST_URL"], env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] = sp(is.RequestURL()), sp(is.RequestToken)
+			}
+			for k, v := range env {
+				t.Setenv(k, *v) // the helper's environment, as awsrole's
+			}
+			req := credreq.Request{RoleARN: roleB, SessionName: "agree", Duration: time.Hour, Window: 5 * time.Minute}
+			h := wire.Helper{Now: time.Now}
+			first, err := getAsHook(h, req, env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w.stub.Count("AssumeRoleWithWebIdentity") != 1 || w.stub.Count("AssumeRole") != 1 {
+				t.Fatalf("calls: %d AssumeRoleWithWebIdentity, %d AssumeRole; want 1 each", w.stub.Count("AssumeRoleWithWebIdentity"), w.stub.Count("AssumeRole"))
+			}
+			if via == "token file" {
+				writeToken() // rotated, as EKS does
+			}
+			t.Setenv("PATH", "/nonexistent") // only the cache can answer now
+			second, err := getAsHook(h, req, env)
+			if err != nil || second != first {
+				t.Fatalf("the second entry did not come from the cache the helper wrote: %v", err)
+			}
+		})
 	}
 }

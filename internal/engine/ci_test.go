@@ -1,0 +1,89 @@
+package engine_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/awsrole/awsrole/internal/engine"
+)
+
+func TestProfileName(t *testing.T) {
+	for _, tt := range []struct{ base, dir, want string }{
+		{"/co", "/co/services/api", "services-api"},
+		{"/co", "/co", "co"},
+		{"/co", "/elsewhere/x", "x"},
+		{"/co", "/co/a b/c", "a-b-c"},
+	} {
+		if got := engine.ProfileName(tt.base, tt.dir); got != tt.want {
+			t.Errorf("ProfileName(%s, %s) = %q, want %q", tt.base, tt.dir, got, tt.want)
+		}
+	}
+	// Through a symlink to the checkout, the names are the same.
+	real := t.TempDir()
+	os.MkdirAll(filepath.Join(real, "services", "api"), 0o755)
+	link := filepath.Join(t.TempDir(), "co")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	if got := engine.ProfileName(link, filepath.Join(real, "services", "api")); got != "services-api" {
+		t.Errorf("through a symlink: %q, want services-api", got)
+	}
+	for _, bad := range []string{"", "a]b", "-x", "a b", "[x"} {
+		if engine.CheckProfileName(bad) == nil {
+			t.Errorf("profile name %q accepted", bad)
+		}
+	}
+}
+
+// The profiles are one marked block: written again, it replaces itself
+// and leaves the user's own profiles as they were.
+func TestWriteProfiles(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config")
+	own := "[default]\nregion = us-east-1\n\n[profile mine]\nregion = eu-west-1"
+	if err := os.WriteFile(path, []byte(own), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dirs := []engine.ProfileDir{{Name: "api", Dir: "/co/services/api", Region: "eu-west-1"}, {Name: "odd", Dir: "/co/it's here"}}
+	for range 2 {
+		if err := engine.WriteProfiles(path, engine.ProfilesBlock(dirs, "/opt/bin/awsrole"), dirs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, _ := os.ReadFile(path)
+	got := string(data)
+	want := own + "\n# >>> awsrole ci profiles (rewritten by awsrole ci profiles) >>>\n" +
+		"[profile api]\ncredential_process = /opt/bin/awsrole credential-process --dir /co/services/api\nregion = eu-west-1\n" +
+		"[profile odd]\ncredential_process = /opt/bin/awsrole credential-process --dir '/co/it'\\''s here'\n" +
+		"# <<< awsrole ci profiles <<<\n"
+	if got != want {
+		t.Fatalf("config:\n%s\nwant:\n%s", got, want)
+	}
+	for _, name := range []string{"mine", "default"} {
+		d := []engine.ProfileDir{{Name: name, Dir: "/co"}}
+		if err := engine.WriteProfiles(path, engine.ProfilesBlock(d, "awsrole"), d); err == nil || !strings.Contains(err.Error(), "already has a [profile "+name+"]") {
+			t.Errorf("a profile named %s: %v, want refused", name, err)
+		}
+	}
+}
+
+// Masks first, each secret once; GITHUB_ENV lines in the heredoc form,
+// sorted; a variable to unset that the job has is set empty.
+func TestGitHubEnv(t *testing.T) {
+	v := func(s string) *string { return &s }
+	desired := map[string]*string{"AWS_ACCESS_KEY_ID": v("ASIAXXXXXXXXXXXXXXXX"), "AWS_SECRET_ACCESS_KEY": v("se%cr\net"),
+		"AWS_PROFILE": nil, "AWS_DEFAULT_PROFILE": nil}
+	masks, lines := engine.GitHubEnv(desired, map[string]string{"AWS_PROFILE": "x"}, []string{"ASIAXXXXXXXXXXXXXXXX", "se%cr\net", ""})
+	if masks != "::add-mask::ASIAXXXXXXXXXXXXXXXX\n::add-mask::se%25cr%0Aet\n" {
+		t.Errorf("masks %q", masks)
+	}
+	lns := strings.Split(lines, "\n")
+	if len(lns) != 11 || !strings.HasPrefix(lns[0], "AWS_ACCESS_KEY_ID<<ghadelimiter_") || lns[2] != lns[0][len("AWS_ACCESS_KEY_ID<<"):] ||
+		!strings.HasPrefix(lns[3], "AWS_PROFILE<<") || lns[4] != "" || !strings.HasPrefix(lns[6], "AWS_SECRET_ACCESS_KEY<<") || lns[7] != "se%cr" {
+		t.Errorf("GITHUB_ENV lines:\n%s", lines)
+	}
+	if strings.Contains(lines, "AWS_DEFAULT_PROFILE") {
+		t.Error("a variable the job does not have was written")
+	}
+}
