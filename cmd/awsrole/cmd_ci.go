@@ -139,7 +139,11 @@ The files must be approved first (awsrole ci trust).`,
 			if config == "" {
 				config = s.AWS.Config
 			}
-			if err := engine.WriteProfiles(config, engine.ProfilesBlock(dirs, bin), dirs); err != nil {
+			block, err := engine.ProfilesBlock(dirs, bin)
+			if err != nil {
+				return err
+			}
+			if err := engine.WriteProfiles(config, block, dirs); err != nil {
 				return err
 			}
 			for _, d := range dirs {

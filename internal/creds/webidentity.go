@@ -103,8 +103,8 @@ func (w *webIdentity) token(ctx context.Context) (string, error) {
 func (w *webIdentity) fetchGitHub(ctx context.Context, requestURL, bearer string) (string, error) {
 	const what = "the GitHub Actions OIDC endpoint (" + credreq.GitHubRequestURLVar + ")"
 	u, err := url.Parse(requestURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return "", fmt.Errorf("%s is not an http(s) URL; unset it, or run in a GitHub Actions job with permissions: id-token: write", credreq.GitHubRequestURLVar)
+	if err != nil || u.Host == "" || !(u.Scheme == "https" || u.Scheme == "http" && loopback(u.Hostname())) {
+		return "", fmt.Errorf("%s is not an https URL (http only to this machine); unset it, or run in a GitHub Actions job with permissions: id-token: write", credreq.GitHubRequestURLVar)
 	}
 	q := u.Query()
 	q.Set("audience", credreq.STSAudience)
@@ -119,7 +119,9 @@ func (w *webIdentity) fetchGitHub(ctx context.Context, requestURL, bearer string
 	req.Header.Set("Accept", "application/json; api-version=2.0")
 	client := w.http
 	if client == nil {
-		client = &http.Client{Timeout: Timeout}
+		// No redirect: the bearer token goes to the address the runner
+		// named and nowhere else.
+		client = &http.Client{Timeout: Timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	}
 	resp, err := client.Do(req)
 	if err != nil {
@@ -148,8 +150,8 @@ func (w *webIdentity) fetchGitHub(ctx context.Context, requestURL, bearer string
 	var v struct {
 		Value string `json:"value"`
 	}
-	if err := json.Unmarshal(body, &v); err != nil || v.Value == "" {
-		return "", fmt.Errorf("%s answered without a token (no \"value\"); check %s", what, credreq.GitHubRequestURLVar)
+	if err := json.Unmarshal(body, &v); err != nil || v.Value == "" || len(v.Value) > credreq.MaxToken {
+		return "", fmt.Errorf("%s answered without a token (no \"value\" of at most %d bytes); check %s", what, credreq.MaxToken, credreq.GitHubRequestURLVar)
 	}
 	return v.Value, nil
 }
@@ -194,4 +196,14 @@ func (w *webIdentity) describe(ctx context.Context, c credreq.Claims, err error)
 			wi.RoleARN, credreq.RoleARNVar, credcache.OneLine(c.Subject), credcache.OneLine(c.Issuer), credreq.RoleARNVar, msg)
 	}
 	return fmt.Errorf("%s: %s", api.ErrorCode(), msg)
+}
+
+// loopback reports whether host is this machine (the only place plain
+// http may carry the request token: a test's issuer).
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

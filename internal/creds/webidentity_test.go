@@ -2,7 +2,11 @@ package creds
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -72,5 +76,33 @@ func TestWebIdentityErrors(t *testing.T) {
 	w := &webIdentity{src: src, env: env, e: NewEnviron(env), now: time.Now, api: api}
 	if _, err := w.Retrieve(context.Background()); err == nil || !strings.Contains(err.Error(), "the GitHub Actions OIDC token expired at ") || api.token != "" {
 		t.Errorf("an expired token: %v (called STS: %v)", err, api.token != "")
+	}
+}
+
+// TestGitHubRequestGoesOnlyWhereTheRunnerSaid: the request token is sent
+// over https, or plain http to this machine only, and never follows a
+// redirect (Go keeps Authorization on a same-host redirect).
+func TestGitHubRequestGoesOnlyWhereTheRunnerSaid(t *testing.T) {
+	w := &webIdentity{now: time.Now}
+	for _, u := range []string{"http://169.254.169.254/token", "ftp://example.com/x", "file:///etc/passwd", "https://"} {
+		if _, err := w.fetchGitHub(context.Background(), u, "request-token"); err == nil || !strings.Contains(err.Error(), "not an https URL") {
+			t.Errorf("%s: err = %v, want refused", u, err)
+		}
+	}
+	var leaked atomic.Bool
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			leaked.Store(true)
+		}
+		io.WriteString(w, `{"value":"x.y.z"}`)
+	}))
+	defer elsewhere.Close()
+	redirect := httptest.NewServer(http.RedirectHandler(elsewhere.URL+"/steal", http.StatusFound))
+	defer redirect.Close()
+	if _, err := w.fetchGitHub(context.Background(), redirect.URL+"/token", "request-token"); err == nil {
+		t.Error("a redirect was followed to a token")
+	}
+	if leaked.Load() {
+		t.Error("the request token followed a redirect")
 	}
 }

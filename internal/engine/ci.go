@@ -15,6 +15,7 @@ import (
 
 	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/privfile"
+	"github.com/awsrole/awsrole/internal/termsafe"
 )
 
 // CheckoutFiles are the project files under root (a CI job's checkout),
@@ -55,6 +56,15 @@ func (s Stores) TrustCheckout(root string) ([]*dirconfig.Config, error) {
 			return nil, fmt.Errorf("%w; fix it, then run awsrole ci trust again (nothing was approved)", err)
 		}
 		cfgs = append(cfgs, cfg)
+	}
+	// A file the user denied stays denied: approving the checkout must not
+	// lift a deliberate deny (ci trust runs outside CI too).
+	for _, cfg := range cfgs {
+		if t, err := s.Trust.Of(cfg, nil); err != nil {
+			return nil, err
+		} else if t == dirconfig.TrustDenied {
+			return nil, fmt.Errorf("%s is denied; run awsrole allow %s if you mean to use it, then awsrole ci trust again (nothing was approved)", termsafe.String(cfg.Path), shellQuote(cfg.Dir))
+		}
 	}
 	for _, cfg := range cfgs {
 		if err := s.Trust.Allow(cfg); err != nil {
@@ -114,7 +124,22 @@ const (
 // ProfilesBlock is the AWS config of dirs: one profile each whose
 // credential_process is `awsrole credential-process --dir DIR`, so SDKs
 // (Terraform, CDK, Pulumi) renew each role on their own during long runs.
-func ProfilesBlock(dirs []ProfileDir, awsrole string) string {
+// Two directories with one name, or a path with a control character (a
+// newline would start a section of its own), are refused.
+func ProfilesBlock(dirs []ProfileDir, awsrole string) (string, error) {
+	if !termsafe.Safe(awsrole) {
+		return "", fmt.Errorf("the awsrole path %s has a control character; install awsrole elsewhere", termsafe.String(awsrole))
+	}
+	seen := map[string]string{}
+	for _, d := range dirs {
+		if !termsafe.Safe(d.Dir) {
+			return "", fmt.Errorf("directory %s has a control character in its path; rename it", termsafe.String(d.Dir))
+		}
+		if other, ok := seen[d.Name]; ok && other != d.Dir {
+			return "", fmt.Errorf("profile %s would be both %s and %s; name one with NAME=DIR", d.Name, termsafe.String(other), termsafe.String(d.Dir))
+		}
+		seen[d.Name] = d.Dir
+	}
 	var b strings.Builder
 	b.WriteString(profilesBegin + "\n")
 	for _, d := range dirs {
@@ -124,7 +149,7 @@ func ProfilesBlock(dirs []ProfileDir, awsrole string) string {
 		}
 	}
 	b.WriteString(profilesEnd + "\n")
-	return b.String()
+	return b.String(), nil
 }
 
 // WriteProfiles puts block into the AWS config at path in place of the one
@@ -142,7 +167,7 @@ func WriteProfiles(path, block string, dirs []ProfileDir) error {
 		}
 	}
 	for _, d := range dirs {
-		if bytes.Contains(rest, []byte("[profile "+d.Name+"]")) || d.Name == "default" && bytes.Contains(rest, []byte("[default]")) {
+		if definesProfile(rest, d.Name) {
 			return fmt.Errorf("%s already has a [profile %s] of its own; name ours otherwise with %s=DIR", path, d.Name, d.Name+"-ci")
 		}
 	}
@@ -206,4 +231,21 @@ func randomHex() string {
 		panic(err)
 	}
 	return hex.EncodeToString(b)
+}
+
+// definesProfile reports whether config has a section for profile name,
+// written as the SDKs read it: [profile NAME] or, for default, [default],
+// with any spacing.
+func definesProfile(config []byte, name string) bool {
+	for _, line := range strings.Split(string(config), "\n") {
+		line = strings.TrimSpace(line)
+		if !strings.HasPrefix(line, "[") || !strings.HasSuffix(line, "]") {
+			continue
+		}
+		f := strings.Fields(line[1 : len(line)-1])
+		if len(f) == 2 && f[0] == "profile" && f[1] == name || len(f) == 1 && f[0] == name && name == "default" {
+			return true
+		}
+	}
+	return false
 }

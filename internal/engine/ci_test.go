@@ -46,8 +46,12 @@ func TestWriteProfiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	dirs := []engine.ProfileDir{{Name: "api", Dir: "/co/services/api", Region: "eu-west-1"}, {Name: "odd", Dir: "/co/it's here"}}
+	block, err := engine.ProfilesBlock(dirs, "/opt/bin/awsrole")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for range 2 {
-		if err := engine.WriteProfiles(path, engine.ProfilesBlock(dirs, "/opt/bin/awsrole"), dirs); err != nil {
+		if err := engine.WriteProfiles(path, block, dirs); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -62,7 +66,11 @@ func TestWriteProfiles(t *testing.T) {
 	}
 	for _, name := range []string{"mine", "default"} {
 		d := []engine.ProfileDir{{Name: name, Dir: "/co"}}
-		if err := engine.WriteProfiles(path, engine.ProfilesBlock(d, "awsrole"), d); err == nil || !strings.Contains(err.Error(), "already has a [profile "+name+"]") {
+		block, err := engine.ProfilesBlock(d, "awsrole")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := engine.WriteProfiles(path, block, d); err == nil || !strings.Contains(err.Error(), "already has a [profile "+name+"]") {
 			t.Errorf("a profile named %s: %v, want refused", name, err)
 		}
 	}
@@ -85,5 +93,41 @@ func TestGitHubEnv(t *testing.T) {
 	}
 	if strings.Contains(lines, "AWS_DEFAULT_PROFILE") {
 		t.Error("a variable the job does not have was written")
+	}
+}
+
+// TestProfilesRefused: a name two directories share, a path that would
+// start a section of its own, and a profile the user's config has under
+// any spacing are refused; nothing is written.
+func TestProfilesRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		dirs []engine.ProfileDir
+		want string
+	}{
+		{"one name, two directories", []engine.ProfileDir{{Name: "services-api", Dir: "/co/services/api"}, {Name: "services-api", Dir: "/co/services-api"}}, "would be both"},
+		{"newline in a path", []engine.ProfileDir{{Name: "ok", Dir: "/co/x\n[profile default]\ncredential_process = touch /tmp/pwned\n#"}}, "control character"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := engine.ProfilesBlock(tc.dirs, "/opt/bin/awsrole"); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+	path := filepath.Join(t.TempDir(), "config")
+	own := "[profile   api ]\nregion = us-east-1\n"
+	if err := os.WriteFile(path, []byte(own), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dirs := []engine.ProfileDir{{Name: "api", Dir: "/co/api"}}
+	block, err := engine.ProfilesBlock(dirs, "/opt/bin/awsrole")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := engine.WriteProfiles(path, block, dirs); err == nil || !strings.Contains(err.Error(), "already has a [profile api]") {
+		t.Errorf("err = %v, want the user's own profile refused", err)
+	}
+	if data, _ := os.ReadFile(path); string(data) != own {
+		t.Errorf("the config changed: %q", data)
 	}
 }
