@@ -53,7 +53,7 @@ through STS when you cd in and puts your own variables back when you leave.
 		SilenceUsage:  true,
 	}
 	root.AddCommand(hookCmd(), installCmd(), uninstallCmd(), exportCmd(), allowCmd(), denyCmd(),
-		statusCmd(), initCmd(), versionCmd(), execCmd(), credentialProcessCmd(), direnvCmd(), loginCmd(), consoleCmd(), listCmd(), serveCmd())
+		statusCmd(), initCmd(), versionCmd(), execCmd(), credentialProcessCmd(), direnvCmd(), loginCmd(), consoleCmd(), listCmd(), serveCmd(), keysCmd())
 	return root
 }
 

@@ -51,6 +51,8 @@ type Getter struct {
 	Ask func(prompt string) (string, error)
 	// Terminal is the terminal an automatic sign-in talks on (tty.Open).
 	Terminal func() (*os.File, error)
+	// ReadKeyring reads the keys stored under a name (awsrole-keyring get).
+	ReadKeyring func(ctx context.Context, name string) (StoredKeys, error)
 }
 
 func (g *Getter) now() time.Time {
@@ -112,7 +114,8 @@ func (g *Getter) Get(ctx context.Context, req Request, src credreq.Source, env c
 	if signIn != nil {
 		defer signIn.term.Close()
 	}
-	interactive := req.MFASerial != "" || signIn != nil
+	// The keyring may ask for a passphrase, or wait to be unlocked.
+	interactive := req.MFASerial != "" || signIn != nil || src.Kind == credreq.SourceKeys
 	if !interactive && !strings.Contains(src.Identity, "\ncredential_process=") {
 		// One bound for the whole fetch, waiting for another shell's
 		// included. Behind MFA, a sign-in, or a credential_process (which
@@ -179,6 +182,8 @@ func (g *Getter) provider(ctx context.Context, req Request, src credreq.Source, 
 	switch src.Kind {
 	case credreq.SourceEnv:
 		p = staticSource(env)
+	case credreq.SourceKeys:
+		p = g.keyringSource(src)
 	case credreq.SourceSSO:
 		p = cached(steps[0], ssoProvider(cfg, src, e, signIn), nil)
 		steps = steps[1:]

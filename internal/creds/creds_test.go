@@ -81,7 +81,7 @@ func get(g *Getter, req Request, env credreq.Env) (credcache.Credentials, error)
 			env[k] = &v
 		}
 	}
-	src, err := credreq.Resolve(req, env, awsconfig.Load)
+	src, err := credreq.Resolve(req, env, awsconfig.Load, nil)
 	if err != nil {
 		return credcache.Credentials{}, err
 	}

@@ -183,7 +183,7 @@ func getAsHook(h wire.Helper, req credreq.Request, env credreq.Env) (credcache.C
 	// A new awsrole process: its main reads the environment as it is now.
 	h.Cache = credcache.New(xdgdir.Cache(credcache.DirName), credreq.EnvOf(os.Environ()))
 	h.Environ = os.Environ()
-	src, err := credreq.Resolve(req, env, awsconfig.Load)
+	src, err := credreq.Resolve(req, env, awsconfig.Load, nil)
 	if err != nil {
 		return credcache.Credentials{}, err
 	}
