@@ -1,0 +1,258 @@
+package keyscmd_test
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/awsrole/awsrole/internal/testrig"
+	"github.com/awsrole/awsrole/internal/testrig/hermetic"
+)
+
+// The stored key: an IAM user the stand-in knows, other than the
+// environment's.
+const (
+	storedKey    = "AKIAKEYRINGEXAMPLE01"
+	storedSecret = "KeyringSecretKeyringSecretKeyring0000001"
+	storedARN    = "arn:aws:iam::111111111111:user/bob"
+)
+
+var (
+	buildOnce sync.Once
+	binDir    string
+	buildErr  error
+)
+
+// binaries builds awsrole, awsrole-sts and awsrole-keyring once.
+func binaries(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", "awsrole-keys-bin-")
+		if buildErr == nil {
+			_, buildErr = testrig.Build(binDir)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binDir
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// newWorld is a hermetic world whose user config names backend.
+func newWorld(t *testing.T, backend string) *hermetic.World {
+	w := hermetic.NewT(t, hermetic.Options{User: hermetic.User{Key: "AKIAIOSFODNN7EXAMPLE", Secret: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", ARN: "arn:aws:iam::111111111111:user/alice"}})
+	w.Stub.AddUser(storedKey, storedSecret, storedARN)
+	w.Write(t, ".config/awsrole/config.toml", "keyring_backend = \""+backend+"\"\n")
+	path := os.Getenv("PATH")
+	w.Env["PATH"] = &path
+	return w
+}
+
+// run runs one of the binaries in w with stdin; it returns stdout and
+// stderr, failing t when the exit status is not as wanted.
+func run(t *testing.T, w *hermetic.World, ok bool, stdin string, args ...string) (string, string) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(binaries(t), args[0]), args[1:]...)
+	cmd.Env, cmd.Dir = w.Environ(), w.Home
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if (err == nil) != ok {
+		t.Fatalf("%s: %v (want success %v)\nstdout: %s\nstderr: %s", strings.Join(args, " "), err, ok, out.String(), errb.String())
+	}
+	return out.String(), errb.String()
+}
+
+// roundTrip stores keys, names them as a role's source, uses the role,
+// and removes them, in w's backend; no file under the world holds the
+// secret in plaintext at any point.
+func roundTrip(t *testing.T, w *hermetic.World, backend string) {
+	t.Helper()
+	_, stderr := run(t, w, true, storedKey+"\n"+storedSecret+"\n", "awsrole", "keys", "add", "bob")
+	if !strings.Contains(stderr, "stored bob ("+storedKey+") in the "+backend+" keyring") {
+		t.Fatalf("keys add: %s", stderr)
+	}
+	out, _ := run(t, w, true, "", "awsrole", "keys", "list")
+	if !strings.Contains(out, "bob ") || !strings.Contains(out, storedKey) || !strings.Contains(out, backend) {
+		t.Fatalf("keys list:\n%s", out)
+	}
+	noSecret(t, w.Root)
+
+	// The role's source is the stored key: awsrole-sts asks
+	// awsrole-keyring for it, and signs AssumeRole with it.
+	w.Write(t, "proj/.awsrole.toml", "role_arn = \"arn:aws:iam::222222222222:role/deploy\"\nsource_keys = \"bob\"\n")
+	run(t, w, true, "", "awsrole", "allow", filepath.Join(w.Home, "proj"))
+	out, _ = run(t, w, true, "", "awsrole", "exec", "--dir", filepath.Join(w.Home, "proj"), "--", "env")
+	if !strings.Contains(out, "AWSROLE_ARN=arn:aws:iam::222222222222:role/deploy") || strings.Contains(out, storedSecret) {
+		t.Fatalf("awsrole exec env:\n%s", out)
+	}
+	signed := ""
+	for _, c := range w.Stub.Calls() {
+		if c.Action == "AssumeRole" {
+			signed = c.AccessKeyID
+		}
+	}
+	if signed != storedKey {
+		t.Fatalf("AssumeRole signed with %q, want the stored key %s\n%s", signed, storedKey, hermetic.DescribeCalls(w.Stub.Calls()))
+	}
+	noSecret(t, w.Root)
+
+	_, stderr = run(t, w, true, "", "awsrole", "keys", "rm", "bob")
+	if !strings.Contains(stderr, "removed bob from the "+backend+" keyring") {
+		t.Fatalf("keys rm: %s", stderr)
+	}
+	_, stderr = run(t, w, false, "", "awsrole-keyring", "get", "bob")
+	if !strings.Contains(stderr, `no keys named "bob" are stored`) {
+		t.Fatalf("get after rm: %s", stderr)
+	}
+}
+
+// TestSecretService runs the round trip against gnome-keyring's Secret
+// Service in a private D-Bus session, and checks that a locked keyring
+// and a missing bus each get one line saying what to do.
+func TestSecretService(t *testing.T) {
+	testrig.Slow(t)
+	w := newWorld(t, "secret-service")
+	startBus(t, w)
+	startKeyring(t, w, "test-password")
+	roundTrip(t, w, "secret-service")
+
+	// A locked keyring: one line, saying to unlock it.
+	run(t, w, true, storedKey+"\n"+storedSecret+"\n", "awsrole", "keys", "add", "bob")
+	lock := exec.Command("dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.secrets", "/org/freedesktop/secrets",
+		"org.freedesktop.Secret.Service.Lock", "array:objpath:/org/freedesktop/secrets/collection/login")
+	lock.Env = w.Environ()
+	if out, err := lock.CombinedOutput(); err != nil {
+		t.Fatalf("lock the login keyring: %v\n%s", err, out)
+	}
+	_, stderr := run(t, w, false, "", "awsrole-keyring", "get", "bob")
+	if !strings.Contains(stderr, "unlock your login keyring") || strings.Count(stderr, "\n") != 1 || strings.Contains(stderr, storedSecret) {
+		t.Fatalf("get from a locked keyring: %q", stderr)
+	}
+
+	// No session bus: say so, and what to choose instead.
+	none := "unix:path=" + filepath.Join(w.Root, "no-bus")
+	w.Env["DBUS_SESSION_BUS_ADDRESS"] = &none
+	_, stderr = run(t, w, false, "", "awsrole", "keys", "list")
+	if !strings.Contains(stderr, "needs a D-Bus session bus") || !strings.Contains(stderr, `keyring_backend = "pass" or "file"`) || strings.Count(stderr, "\n") != 1 {
+		t.Fatalf("keys list without a bus: %q", stderr)
+	}
+}
+
+// TestPass runs the round trip against pass, with a GnuPG home and key of
+// the test's own.
+func TestPass(t *testing.T) {
+	testrig.Slow(t)
+	testrig.Tool(t, "pass", ".ci/run installs pass")
+	testrig.Tool(t, "gpg", ".ci/run installs gnupg")
+	w := newWorld(t, "pass")
+	gnupg := filepath.Join(w.Root, "gnupg")
+	store := filepath.Join(w.Home, ".password-store")
+	if err := os.MkdirAll(gnupg, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	w.Env["GNUPGHOME"], w.Env["PASSWORD_STORE_DIR"] = &gnupg, &store
+	t.Cleanup(func() {
+		// The agent gpg started for this home.
+		kill := exec.Command("gpgconf", "--kill", "gpg-agent")
+		kill.Env = w.Environ()
+		kill.Run()
+	})
+	for _, argv := range [][]string{
+		{"gpg", "--batch", "--passphrase", "", "--quick-gen-key", "awsrole test <keys@example.com>", "default", "default", "never"},
+		{"pass", "init", "keys@example.com"},
+	} {
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Env = w.Environ()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", strings.Join(argv, " "), err, out)
+		}
+	}
+	roundTrip(t, w, "pass")
+	// The keys are one GnuPG-encrypted file of pass's, in a folder of awsrole's.
+	run(t, w, true, storedKey+"\n"+storedSecret+"\n", "awsrole", "keys", "add", "bob")
+	if _, err := os.Stat(filepath.Join(store, "awsrole", "awsrole:bob.gpg")); err != nil {
+		t.Errorf("pass store: %v", err)
+	}
+	noSecret(t, w.Root)
+}
+
+// noSecret fails t when a file under root holds the stored secret.
+func noSecret(t *testing.T, root string) {
+	t.Helper()
+	filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return nil
+		}
+		if data, err := os.ReadFile(path); err == nil && strings.Contains(string(data), storedSecret) {
+			t.Errorf("%s holds the secret in plaintext", path)
+		}
+		return nil
+	})
+}
+
+// startBus starts a private D-Bus session bus for w, stopped when t ends.
+func startBus(t *testing.T, w *hermetic.World) string {
+	t.Helper()
+	testrig.Tool(t, "dbus-daemon", ".ci/run installs dbus")
+	cmd := exec.Command("dbus-daemon", "--session", "--nofork", "--print-address=1")
+	cmd.Env = w.Environ()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	addr, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("dbus-daemon printed no address: %v", err)
+	}
+	addr = strings.TrimSpace(addr)
+	w.Env["DBUS_SESSION_BUS_ADDRESS"] = &addr
+	return addr
+}
+
+// startKeyring starts gnome-keyring's Secret Service on w's bus, its
+// login keyring unlocked with password (created with it the first time).
+func startKeyring(t *testing.T, w *hermetic.World, password string) {
+	t.Helper()
+	testrig.Tool(t, "gnome-keyring-daemon", ".ci/run installs gnome-keyring")
+	runtime := filepath.Join(w.Root, "run")
+	if err := os.MkdirAll(runtime, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	w.Env["XDG_RUNTIME_DIR"] = &runtime
+	cmd := exec.Command("gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets")
+	cmd.Env, cmd.Stdin = w.Environ(), strings.NewReader(password)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		q := exec.Command("dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus",
+			"org.freedesktop.DBus.NameHasOwner", "string:org.freedesktop.secrets")
+		q.Env = w.Environ()
+		if out, err := q.Output(); err == nil && strings.Contains(string(out), "boolean true") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("gnome-keyring-daemon did not take org.freedesktop.secrets on the bus within 10s")
+		}
+	}
+}
