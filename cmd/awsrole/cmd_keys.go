@@ -34,11 +34,11 @@ needs them, and the secret is never written to a file or the shell.`,
 		Short: "Store keys under NAME: typed without echo, or two lines on standard input (access key id, then secret)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			argv := []string{"add", args[0]}
+			argv := []string{"add"}
 			if mfa != "" {
 				argv = append(argv, "--mfa-serial", mfa)
 			}
-			return execKeyring(argv)
+			return execKeyring(append(argv, args[0]))
 		},
 	}
 	add.Flags().StringVar(&mfa, "mfa-serial", "", "the MFA device of these keys (used when the project file names none)")

@@ -237,6 +237,37 @@ func TestScripts(t *testing.T) {
 					}))
 				}
 			},
+			// sts-fail ACTION CODE: the stand-in refuses the next ACTION with
+			// the error CODE.
+			"sts-fail": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 2 {
+					ts.Fatalf("usage: sts-fail ACTION CODE")
+				}
+				ts.Value("sts").(*stsstub.Server).FailNext(args[0], 1, stsstub.Fault{Status: 403, Code: args[1], Message: "refused by the test"})
+			},
+			// iam-lag DURATION: new access keys work only DURATION after
+			// CreateAccessKey (IAM's eventual consistency).
+			"iam-lag": func(ts *testscript.TestScript, neg bool, args []string) {
+				d, err := time.ParseDuration(args[0])
+				ts.Check(err)
+				ts.Value("sts").(*stsstub.Server).SetIAMLag(d)
+			},
+			// iam-keys ARN N [KEY]: the IAM user ARN has N access keys
+			// (and KEY among them; with !, not among them).
+			"iam-keys": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) < 2 {
+					ts.Fatalf("usage: iam-keys ARN N [KEY]")
+				}
+				keys := ts.Value("sts").(*stsstub.Server).AccessKeys(args[0])
+				n, err := strconv.Atoi(args[1])
+				ts.Check(err)
+				if len(keys) != n {
+					ts.Fatalf("%s has keys %v, want %d", args[0], keys, n)
+				}
+				if len(args) == 3 && slices.Contains(keys, args[2]) == neg {
+					ts.Fatalf("%s has keys %v; want %s among them: %v", args[0], keys, args[2], !neg)
+				}
+			},
 			// sts-signed-by KEY: every AssumeRole so far was signed with KEY.
 			"sts-signed-by": func(ts *testscript.TestScript, neg bool, args []string) {
 				for _, c := range ts.Value("sts").(*stsstub.Server).Calls() {

@@ -218,7 +218,7 @@ func loadConfig(ctx context.Context, src credreq.Source, env Environ) (aws.Confi
 	if src.Kind == credreq.SourceProfile {
 		opts = append(opts, config.WithSharedConfigProfile(src.Profile))
 	} else {
-		none, done, err := withoutProfile(ctx)
+		none, done, err := WithoutProfile(ctx)
 		if err != nil {
 			return aws.Config{}, fmt.Errorf("load AWS config: %s", credcache.OneLine(err.Error()))
 		}
@@ -245,7 +245,7 @@ func loadConfig(ctx context.Context, src credreq.Source, env Environ) (aws.Confi
 	return cfg, nil
 }
 
-// withoutProfile are the options that load the SDK's config as if neither
+// WithoutProfile are the options that load the SDK's config as if neither
 // AWS_PROFILE nor AWS_DEFAULT_PROFILE were set, whatever the environment
 // says (perhaps a profile that does not exist): the source is decided
 // already, and the process's environment is not changed (the endpoint
@@ -256,7 +256,7 @@ func loadConfig(ctx context.Context, src credreq.Source, env Environ) (aws.Confi
 // the SDK refuses a named profile it cannot find, an empty one stands in:
 // a private temporary file of one empty section, removed by done once the
 // config is loaded.
-func withoutProfile(ctx context.Context) (opts []func(*config.LoadOptions) error, done func(), err error) {
+func WithoutProfile(ctx context.Context) (opts []func(*config.LoadOptions) error, done func(), err error) {
 	opts = []func(*config.LoadOptions) error{
 		config.WithCredentialsProvider(aws.AnonymousCredentials{}),
 		config.WithSharedConfigProfile(config.DefaultSharedConfigProfile),
