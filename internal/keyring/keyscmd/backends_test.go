@@ -2,13 +2,21 @@ package keyscmd_test
 
 import (
 	"bufio"
+	"context"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/awsrole/awsrole/internal/testrig"
 	"github.com/awsrole/awsrole/internal/testrig/hermetic"
@@ -254,5 +262,74 @@ func startKeyring(t *testing.T, w *hermetic.World, password string) {
 		if time.Now().After(deadline) {
 			t.Fatal("gnome-keyring-daemon did not take org.freedesktop.secrets on the bus within 10s")
 		}
+	}
+}
+
+// startMoto starts moto's server (an AWS written by others) on a free
+// loopback port, stopped when t ends, and returns its URL.
+func startMoto(t *testing.T) string {
+	t.Helper()
+	testrig.Tool(t, "moto_server", "pip install 'moto[server]'")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	ln.Close()
+	cmd := exec.Command("moto_server", "-H", "127.0.0.1", "-p", port)
+	var logs strings.Builder
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	url := "http://127.0.0.1:" + port
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if resp, err := http.Get(url + "/moto-api/"); err == nil {
+			resp.Body.Close()
+			return url
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("moto_server did not answer on %s within 30s:\n%s", url, logs.String())
+		}
+	}
+}
+
+// TestRotateMoto rotates a key of an IAM user of moto's IAM: one key
+// before, one after, and it is the one stored.
+func TestRotateMoto(t *testing.T) {
+	testrig.Slow(t)
+	url := startMoto(t)
+	w := newWorld(t, "file")
+	pass := "moto-passphrase"
+	w.Env["AWSROLE_FILE_PASSPHRASE"], w.Env["AWS_ENDPOINT_URL_IAM"], w.Env["AWS_ENDPOINT_URL_STS"] = &pass, &url, &url
+
+	ctx := context.Background()
+	admin := iam.New(iam.Options{Region: "us-east-1", BaseEndpoint: &url,
+		Credentials: credentials.NewStaticCredentialsProvider("AKIAADMINADMINADMIN0", "adminadminadminadminadminadminadminadmin", "")})
+	if _, err := admin.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("bob")}); err != nil {
+		t.Fatal(err)
+	}
+	first, err := admin.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("bob")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldID := aws.ToString(first.AccessKey.AccessKeyId)
+	run(t, w, true, oldID+"\n"+aws.ToString(first.AccessKey.SecretAccessKey)+"\n", "awsrole", "keys", "add", "bob")
+	_, stderr := run(t, w, true, "", "awsrole", "keys", "rotate", "bob")
+	if !strings.Contains(stderr, "rotated bob: "+oldID+" is deleted") {
+		t.Fatalf("rotate: %s", stderr)
+	}
+	keys, err := admin.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String("bob")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys.AccessKeyMetadata) != 1 {
+		t.Fatalf("bob has %d keys after the rotation, want 1", len(keys.AccessKeyMetadata))
+	}
+	newID := aws.ToString(keys.AccessKeyMetadata[0].AccessKeyId)
+	out, _ := run(t, w, true, "", "awsrole", "keys", "list")
+	if newID == oldID || !strings.Contains(out, newID) {
+		t.Fatalf("moto has %s, keys list:\n%s", newID, out)
 	}
 }
