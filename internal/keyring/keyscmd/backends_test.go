@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/creack/pty"
 
 	"github.com/awsrole/awsrole/internal/testrig"
 	"github.com/awsrole/awsrole/internal/testrig/hermetic"
@@ -331,5 +332,71 @@ func TestRotateMoto(t *testing.T) {
 	out, _ := run(t, w, true, "", "awsrole", "keys", "list")
 	if newID == oldID || !strings.Contains(out, newID) {
 		t.Fatalf("moto has %s, keys list:\n%s", newID, out)
+	}
+}
+
+// TestAddOnTerminal: on a terminal, keys add asks for the key id and
+// then the secret, which the terminal does not echo.
+func TestAddOnTerminal(t *testing.T) {
+	testrig.Slow(t)
+	w := newWorld(t, "file")
+	pass := "terminal-passphrase"
+	w.Env["AWSROLE_FILE_PASSPHRASE"] = &pass
+	cmd := exec.Command(filepath.Join(binaries(t), "awsrole"), "keys", "add", "bob")
+	cmd.Env, cmd.Dir = w.Environ(), w.Home
+	term, err := pty.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer term.Close()
+	var mu sync.Mutex
+	var shown []byte
+	go func() {
+		b := make([]byte, 1024)
+		for {
+			n, err := term.Read(b)
+			mu.Lock()
+			shown = append(shown, b[:n]...)
+			mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	await := func(what string) {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			mu.Lock()
+			ok := strings.Contains(string(shown), what)
+			mu.Unlock()
+			if ok {
+				return
+			}
+			if time.Now().After(deadline) {
+				mu.Lock()
+				defer mu.Unlock()
+				t.Fatalf("no %q on the terminal; it shows:\n%s", what, shown)
+			}
+		}
+	}
+	await("Access key ID:")
+	term.Write([]byte(storedKey + "\n"))
+	await("Secret access key:")
+	term.Write([]byte(storedSecret + "\n"))
+	await("stored bob")
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("keys add: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Contains(string(shown), storedSecret) {
+		t.Fatalf("the terminal echoed the secret:\n%s", shown)
+	}
+	if !strings.Contains(string(shown), storedKey) {
+		t.Errorf("the terminal did not echo the key id (only the secret is hidden):\n%s", shown)
+	}
+	out, _ := run(t, w, true, "", "awsrole-keyring", "get", "bob")
+	if !strings.Contains(out, storedSecret) {
+		t.Errorf("get after a terminal add: %s", out)
 	}
 }
