@@ -245,6 +245,13 @@ func TestScripts(t *testing.T) {
 				}
 				ts.Value("sts").(*stsstub.Server).FailNext(args[0], 1, stsstub.Fault{Status: 403, Code: args[1], Message: "refused by the test"})
 			},
+			// sts-session-duration DURATION: the credentials the stand-in
+			// issues from now on expire after DURATION, whatever was asked.
+			"sts-session-duration": func(ts *testscript.TestScript, neg bool, args []string) {
+				d, err := time.ParseDuration(args[0])
+				ts.Check(err)
+				ts.Value("sts").(*stsstub.Server).SetSessionDuration(d)
+			},
 			// iam-lag DURATION: new access keys work only DURATION after
 			// CreateAccessKey (IAM's eventual consistency).
 			"iam-lag": func(ts *testscript.TestScript, neg bool, args []string) {
