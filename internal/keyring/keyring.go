@@ -122,6 +122,11 @@ func Open(cfg Config) (*Store, error) {
 		PassPrefix:              ServiceName,
 		KeychainName:            "login",
 	})
+	if errors.Is(err, lib.ErrNoAvailImpl) && name == "secret-service" {
+		// A bus, but no Secret Service on it (the library keeps the
+		// cause to itself).
+		return nil, fmt.Errorf("no Secret Service answers on the D-Bus session bus; start one (gnome-keyring-daemon --start --components=secrets, or KeePassXC with its Secret Service integration), or %s", choose(cfg))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot open the %s keyring: %s; %s", name, credcache.OneLine(err.Error()), advice(name, cfg))
 	}
@@ -150,7 +155,7 @@ func choose(cfg Config) string {
 func advice(name string, cfg Config) string {
 	switch name {
 	case "secret-service":
-		return "unlock your login keyring (e.g. by logging in to the desktop, or gnome-keyring-daemon --unlock), or " + choose(cfg)
+		return "unlock (or create) your login keyring: log in to the desktop, or run gnome-keyring-daemon --unlock and type its password; or " + choose(cfg)
 	case "pass":
 		return "check that pass works (pass ls) and its GnuPG key is usable, or " + choose(cfg)
 	case "file":

@@ -74,7 +74,10 @@ func newWorld(t *testing.T, backend string) *hermetic.World {
 // stderr, failing t when the exit status is not as wanted.
 func run(t *testing.T, w *hermetic.World, ok bool, stdin string, args ...string) (string, string) {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(binaries(t), args[0]), args[1:]...)
+	// A D-Bus that never answers would hold the library's start forever.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(binaries(t), args[0]), args[1:]...)
 	cmd.Env, cmd.Dir = w.Environ(), w.Home
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb strings.Builder
@@ -136,7 +139,17 @@ func roundTrip(t *testing.T, w *hermetic.World, backend string) {
 func TestSecretService(t *testing.T) {
 	testrig.Slow(t)
 	w := newWorld(t, "secret-service")
-	startBus(t, w)
+
+	// A session bus with no Secret Service on it (and none to activate).
+	quiet := w.Write(t, "bus.conf", `<busconfig><type>session</type><listen>unix:tmpdir=/tmp</listen><auth>EXTERNAL</auth>
+<policy context="default"><allow send_destination="*"/><allow eavesdrop="true"/><allow own="*"/></policy></busconfig>`)
+	startBus(t, w, "--config-file="+quiet)
+	_, stderr := run(t, w, false, "", "awsrole", "keys", "list")
+	if !strings.Contains(stderr, "no Secret Service answers on the D-Bus session bus") || strings.Count(stderr, "\n") != 1 {
+		t.Fatalf("keys list with no Secret Service: %q", stderr)
+	}
+
+	startBus(t, w, "--session")
 	startKeyring(t, w, "test-password")
 	roundTrip(t, w, "secret-service")
 
@@ -148,9 +161,22 @@ func TestSecretService(t *testing.T) {
 	if out, err := lock.CombinedOutput(); err != nil {
 		t.Fatalf("lock the login keyring: %v\n%s", err, out)
 	}
-	_, stderr := run(t, w, false, "", "awsrole-keyring", "get", "bob")
-	if !strings.Contains(stderr, "unlock your login keyring") || strings.Count(stderr, "\n") != 1 || strings.Contains(stderr, storedSecret) {
+	_, stderr = run(t, w, false, "", "awsrole-keyring", "get", "bob")
+	if !strings.Contains(stderr, "unlock (or create) your login keyring") || strings.Count(stderr, "\n") != 1 || strings.Contains(stderr, storedSecret) {
 		t.Fatalf("get from a locked keyring: %q", stderr)
+	}
+
+	// No login keyring at all (a Secret Service that was never unlocked
+	// at a login): one line, saying how to make one; nothing stored.
+	del := exec.Command("dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.secrets", "/org/freedesktop/secrets/collection/login",
+		"org.freedesktop.Secret.Collection.Delete")
+	del.Env = w.Environ()
+	if out, err := del.CombinedOutput(); err != nil {
+		t.Fatalf("delete the login keyring: %v\n%s", err, out)
+	}
+	_, stderr = run(t, w, false, storedKey+"\n"+storedSecret+"\n", "awsrole", "keys", "add", "bob")
+	if !strings.Contains(stderr, "gnome-keyring-daemon --unlock") || strings.Count(stderr, "\n") != 1 || strings.Contains(stderr, storedSecret) {
+		t.Fatalf("add with no login keyring: %q", stderr)
 	}
 
 	// No session bus: say so, and what to choose instead.
@@ -214,11 +240,12 @@ func noSecret(t *testing.T, root string) {
 	})
 }
 
-// startBus starts a private D-Bus session bus for w, stopped when t ends.
-func startBus(t *testing.T, w *hermetic.World) string {
+// startBus starts a private D-Bus session bus for w with config (--session,
+// or --config-file=PATH), stopped when t ends.
+func startBus(t *testing.T, w *hermetic.World, config string) string {
 	t.Helper()
 	testrig.Tool(t, "dbus-daemon", ".ci/run installs dbus")
-	cmd := exec.Command("dbus-daemon", "--session", "--nofork", "--print-address=1")
+	cmd := exec.Command("dbus-daemon", config, "--nofork", "--print-address=1")
 	cmd.Env = w.Environ()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
