@@ -10,6 +10,7 @@
 package keyindex
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -99,7 +100,17 @@ func (ix Index) Remove(name string) error {
 	return ix.change(func(all map[string]Entry) { delete(all, name) })
 }
 
+// change applies f to the index under its lock: two keys added at once
+// are both recorded.
 func (ix Index) change(f func(map[string]Entry)) error {
+	if err := privfile.Dir(filepath.Dir(ix.Path)); err != nil {
+		return err
+	}
+	unlock, err := privfile.Lock(context.Background(), ix.Path+".lock", 10*time.Second)
+	if err != nil {
+		return fmt.Errorf("%s is being changed by another awsrole keys: %w", ix.Path, err)
+	}
+	defer unlock()
 	all, err := ix.All()
 	if err != nil {
 		return err
