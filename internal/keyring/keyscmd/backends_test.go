@@ -3,6 +3,7 @@ package keyscmd_test
 import (
 	"bufio"
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -425,5 +426,18 @@ func TestAddOnTerminal(t *testing.T) {
 	out, _ := run(t, w, true, "", "awsrole-keyring", "get", "bob")
 	if !strings.Contains(out, storedSecret) {
 		t.Errorf("get after a terminal add: %s", out)
+	}
+
+	// get never writes the keys to a terminal.
+	get := exec.Command(filepath.Join(binaries(t), "awsrole-keyring"), "get", "bob")
+	get.Env = w.Environ()
+	gterm, err := pty.Start(get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gterm.Close()
+	shownGet, _ := io.ReadAll(gterm) // EIO at the end
+	if get.Wait() == nil || strings.Contains(string(shownGet), storedSecret) || !strings.Contains(string(shownGet), "never to a terminal") {
+		t.Errorf("get on a terminal showed:\n%s", shownGet)
 	}
 }
