@@ -41,8 +41,11 @@ type Config struct {
 	SessionName   string
 	ExternalID    string
 	SourceProfile string
-	MFASerial     string
-	Duration      time.Duration // 0 when the file does not say
+	// SourceKeys names long-term keys stored with `awsrole keys add`
+	// ("" = the user config's, when the file names no other source).
+	SourceKeys string
+	MFASerial  string
+	Duration   time.Duration // 0 when the file does not say
 
 	// An IAM Identity Center account and permission set as the source;
 	// SSOSession "" means the user config's sso_session.
@@ -282,6 +285,10 @@ func (c *Config) checkSSO() error {
 		return keyErr("source_profile", "cannot go with sso_account_id: name either a profile or an IAM Identity Center role as the source")
 	case c.SSOAccountID != "" && c.MFASerial != "":
 		return keyErr("mfa_serial", "cannot go with sso_account_id: IAM Identity Center asks for MFA when you sign in; remove it")
+	case c.SSOAccountID != "" && c.SourceKeys != "":
+		return keyErr("source_keys", "cannot go with sso_account_id: name either stored keys or an IAM Identity Center role as the source")
+	case c.SourceProfile != "" && c.SourceKeys != "":
+		return keyErr("source_keys", "cannot go with source_profile: name either stored keys or a profile as the source")
 	}
 	return nil
 }

@@ -9,7 +9,8 @@ import (
 // The keys of awsrole's two config files, one row a key: its name, the
 // validator of its value and the field the value goes to. A key belongs to
 // a file by having a row in that file's table; a key of both files
-// (session_name, duration, mfa_serial, sso_session, source_identity) has a
+// (session_name, duration, mfa_serial, sso_session, source_identity,
+// source_keys) has a
 // row in each, with the same validator. Each table is in the order
 // messages list the file's keys. A new key is one row and its field.
 //
@@ -28,6 +29,7 @@ var (
 		key("external_id", checkExternalID, func(c *Config) *string { return &c.ExternalID }),
 		key("source_profile", checkSourceProfile, func(c *Config) *string { return &c.SourceProfile }),
 		key("mfa_serial", checkMFASerial, func(c *Config) *string { return &c.MFASerial }),
+		key("source_keys", CheckKeysName, func(c *Config) *string { return &c.SourceKeys }),
 		key("via", checkVia, func(c *Config) *[]string { return &c.Via }),
 		key("source_identity", checkSourceIdentity, func(c *Config) *string { return &c.SourceIdentity }),
 		key("tags", checkTags, func(c *Config) *map[string]string { return &c.Tags }),
@@ -54,6 +56,8 @@ var (
 		key("credentials", oneOfKey(CredentialsEnv, CredentialsEndpoint), func(u *UserConfig) *string { return &u.CredentialsMode }),
 		key("endpoint_idle", durationKey(idleRange), func(u *UserConfig) *time.Duration { return &u.EndpointIdle }),
 		key("sso_login", oneOfKey(SSOLoginManual, SSOLoginAuto), func(u *UserConfig) *string { return &u.SSOLogin }),
+		key("source_keys", CheckKeysName, func(u *UserConfig) *string { return &u.SourceKeys }),
+		key("keyring_backend", checkKeyringBackend, func(u *UserConfig) *string { return &u.KeyringBackend }),
 	}
 )
 

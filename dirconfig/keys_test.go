@@ -18,6 +18,7 @@ var keySamples = map[string]string{
 	"refresh_before": `"7m"`, "mfa_command": `"op item get aws --otp"`, "session_token_duration": `"3h"`,
 	"trusted_dirs": `["/srv/work"]`, "console_federation_url": `"https://signin.example.com/federation"`,
 	"environment_colors": `{ prod = "red" }`, "credentials": `"endpoint"`, "endpoint_idle": `"2m"`, "sso_login": `"auto"`,
+	"source_keys": `"alice"`, "keyring_backend": `"pass"`,
 }
 
 // TestKeyTables: every row has a lowercase snake_case name, appears once,

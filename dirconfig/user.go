@@ -6,11 +6,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/awsrole/awsrole/internal/privfile"
+	"github.com/awsrole/awsrole/internal/suggest"
 )
 
 // Defaults of the user config.
@@ -54,6 +56,49 @@ type UserConfig struct {
 	CredentialsMode   string        // the credentials key: CredentialsEnv (default) or CredentialsEndpoint
 	EndpointIdle      time.Duration // awsrole serve exits after this long unused; default 1h
 	SSOLogin          string        // the sso_login key: SSOLoginManual (default) or SSOLoginAuto
+	// SourceKeys is the default source of project files that name none:
+	// keys stored with `awsrole keys add NAME`.
+	SourceKeys string
+	// KeyringBackend is where `awsrole keys` stores keys, one of
+	// KeyringBackends; "" is the platform's (see docs/keyring.md).
+	KeyringBackend string
+}
+
+// KeyringBackends are the values of keyring_backend: the stores the
+// keyring library (github.com/99designs/keyring) offers. internal/keyring
+// maps each to the library's backend.
+var KeyringBackends = []string{"keychain", "secret-service", "kwallet", "pass", "keyctl", "file", "wincred"}
+
+func checkKeyringBackend(v any) (string, error) {
+	s, err := asString(v, `"secret-service"`)
+	if err != nil {
+		return "", err
+	}
+	if !slices.Contains(KeyringBackends, s) {
+		msg := fmt.Sprintf("%s is not a keyring backend; use one of %s", quote(s), strings.Join(KeyringBackends, ", "))
+		if near := suggest.Nearest(s, KeyringBackends); near != "" {
+			msg = fmt.Sprintf("%s is not a keyring backend; did you mean %s? (one of %s)", quote(s), quote(near), strings.Join(KeyringBackends, ", "))
+		}
+		return "", errors.New(msg)
+	}
+	return s, nil
+}
+
+// keysNameRE is a name of stored keys: what `awsrole keys add` accepts.
+var keysNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.@+=,-]{0,63}$`)
+
+// CheckKeysName checks the name of stored keys (source_keys, and the NAME
+// of awsrole keys add): 1 to 64 letters, digits and _.@+=,- starting with
+// a letter or digit, so it is a file name and a pass path as it is.
+func CheckKeysName(v any) (string, error) {
+	s, err := asString(v, `"alice"`)
+	if err != nil {
+		return "", err
+	}
+	if !keysNameRE.MatchString(s) {
+		return "", fmt.Errorf("%s is not a name of stored keys: 1 to 64 letters, digits and _.@+=,- starting with a letter or digit", quote(s))
+	}
+	return s, nil
 }
 
 var userAliases = map[string]string{

@@ -135,6 +135,9 @@ func TestUserConfigErrors(t *testing.T) {
 		{`sso_login = "always"`, `PATH:1: sso_login: must be "manual" or "auto", not "always"`},
 		{`sso_login = true`, `PATH:1: sso_login: must be a string in quotes, not a boolean; e.g. "auto"`},
 		{`endpoint_idle = "0s"`, `PATH:1: endpoint_idle: "0s" is too short; use 1s to`},
+		{`keyring_backend = "gnome"`, `PATH:1: keyring_backend: "gnome" is not a keyring backend; use one of keychain, secret-service, kwallet, pass, keyctl, file, wincred`},
+		{`keyring_backend = "secretservice"`, `PATH:1: keyring_backend: "secretservice" is not a keyring backend; did you mean "secret-service"?`},
+		{`source_keys = "a b"`, `PATH:1: source_keys: "a b" is not a name of stored keys`},
 	}
 	for _, tt := range tests {
 		_, err := ParseUserConfig(path, []byte(tt.data))

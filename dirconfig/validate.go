@@ -389,3 +389,10 @@ func checkPermissionSet(v any) (string, error) {
 	}
 	return s, nil
 }
+
+// CheckMFASerial checks an MFA device as mfa_serial would (awsrole keys
+// add --mfa-serial).
+func CheckMFASerial(s string) error {
+	_, err := checkMFASerial(s)
+	return err
+}

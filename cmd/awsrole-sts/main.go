@@ -15,6 +15,7 @@ import (
 	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/creds"
 	"github.com/awsrole/awsrole/internal/endpoint/server"
+	"github.com/awsrole/awsrole/internal/keyindex"
 	"github.com/awsrole/awsrole/internal/wire"
 	"github.com/awsrole/awsrole/internal/xdgdir"
 )
@@ -27,5 +28,5 @@ func main() {
 		// The credential endpoint (awsrole serve becomes this).
 		os.Exit(server.Main(os.Args[2:], &creds.Getter{Now: time.Now, Notice: io.Discard, Cache: cache}, env, dirs, cache))
 	}
-	os.Exit(wire.Serve(context.Background(), os.Stdin, os.Stdout, creds.Handler(cache, env)))
+	os.Exit(wire.Serve(context.Background(), os.Stdin, os.Stdout, creds.Handler(cache, env, keyindex.In(dirs.Data).Lookup)))
 }

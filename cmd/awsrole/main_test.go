@@ -20,6 +20,7 @@ import (
 
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/credreq"
+	"github.com/awsrole/awsrole/internal/keyindex"
 	"github.com/awsrole/awsrole/internal/testrig"
 	"github.com/awsrole/awsrole/internal/testrig/hermetic"
 	"github.com/awsrole/awsrole/internal/wire"
@@ -30,6 +31,7 @@ import (
 	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/creds"
 	"github.com/awsrole/awsrole/internal/endpoint/server"
+	"github.com/awsrole/awsrole/internal/keyring/keyscmd"
 	"github.com/awsrole/awsrole/internal/stsstub"
 )
 
@@ -52,8 +54,9 @@ func TestMain(m *testing.M) {
 				// The credential endpoint, as cmd/awsrole-sts runs it.
 				os.Exit(server.Main(os.Args[2:], &creds.Getter{Now: time.Now, Notice: io.Discard, Cache: cache}, env, dirs, cache))
 			}
-			os.Exit(wire.Serve(context.Background(), os.Stdin, os.Stdout, creds.Handler(cache, env)))
+			os.Exit(wire.Serve(context.Background(), os.Stdin, os.Stdout, creds.Handler(cache, env, keyindex.In(dirs.Data).Lookup)))
 		},
+		"awsrole-keyring": func() { os.Exit(keyscmd.Main(os.Args[1:], keyscmd.FromEnv(os.Getenv, os.Environ()))) },
 	})
 }
 
@@ -213,6 +216,70 @@ func TestScripts(t *testing.T) {
 			// still say they are valid.
 			"sso-revoke": func(ts *testscript.TestScript, neg bool, args []string) {
 				ts.Value("sts").(*stsstub.Server).ExpireSSOTokens()
+			},
+			// sts-user KEY SECRET ARN: the stand-in knows another IAM user's
+			// long-term key.
+			"sts-user": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 3 {
+					ts.Fatalf("usage: sts-user KEY SECRET ARN")
+				}
+				ts.Value("sts").(*stsstub.Server).AddUser(args[0], args[1], args[2])
+			},
+			// no-secret SECRET DIR...: no file under the DIRs holds SECRET.
+			"no-secret": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) < 2 {
+					ts.Fatalf("usage: no-secret SECRET DIR...")
+				}
+				for _, dir := range args[1:] {
+					ts.Check(filepath.WalkDir(ts.MkAbs(dir), func(path string, d os.DirEntry, err error) error {
+						if err != nil || !d.Type().IsRegular() {
+							return err
+						}
+						data, err := os.ReadFile(path)
+						if err == nil && strings.Contains(string(data), args[0]) {
+							ts.Fatalf("%s holds the secret", path)
+						}
+						return err
+					}))
+				}
+			},
+			// sts-fail ACTION CODE: the stand-in refuses the next ACTION with
+			// the error CODE.
+			"sts-fail": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 2 {
+					ts.Fatalf("usage: sts-fail ACTION CODE")
+				}
+				ts.Value("sts").(*stsstub.Server).FailNext(args[0], 1, stsstub.Fault{Status: 403, Code: args[1], Message: "refused by the test"})
+			},
+			// sts-session-duration DURATION: the credentials the stand-in
+			// issues from now on expire after DURATION, whatever was asked.
+			"sts-session-duration": func(ts *testscript.TestScript, neg bool, args []string) {
+				d, err := time.ParseDuration(args[0])
+				ts.Check(err)
+				ts.Value("sts").(*stsstub.Server).SetSessionDuration(d)
+			},
+			// iam-lag DURATION: new access keys work only DURATION after
+			// CreateAccessKey (IAM's eventual consistency).
+			"iam-lag": func(ts *testscript.TestScript, neg bool, args []string) {
+				d, err := time.ParseDuration(args[0])
+				ts.Check(err)
+				ts.Value("sts").(*stsstub.Server).SetIAMLag(d)
+			},
+			// iam-keys ARN N [KEY]: the IAM user ARN has N access keys
+			// (and KEY among them; with !, not among them).
+			"iam-keys": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) < 2 {
+					ts.Fatalf("usage: iam-keys ARN N [KEY]")
+				}
+				keys := ts.Value("sts").(*stsstub.Server).AccessKeys(args[0])
+				n, err := strconv.Atoi(args[1])
+				ts.Check(err)
+				if len(keys) != n {
+					ts.Fatalf("%s has keys %v, want %d", args[0], keys, n)
+				}
+				if len(args) == 3 && slices.Contains(keys, args[2]) == neg {
+					ts.Fatalf("%s has keys %v; want %s among them: %v", args[0], keys, args[2], !neg)
+				}
 			},
 			// sts-signed-by KEY: every AssumeRole so far was signed with KEY.
 			"sts-signed-by": func(ts *testscript.TestScript, neg bool, args []string) {

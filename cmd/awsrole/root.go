@@ -52,7 +52,7 @@ through STS when you cd in and puts your own variables back when you leave.`,
 		SilenceUsage:  true,
 	}
 	root.AddCommand(hookCmd(), installCmd(), uninstallCmd(), exportCmd(), allowCmd(), denyCmd(),
-		statusCmd(), initCmd(), versionCmd(), execCmd(), credentialProcessCmd(), direnvCmd(), loginCmd(), consoleCmd(), listCmd(), serveCmd(), ciCmd())
+		statusCmd(), initCmd(), versionCmd(), execCmd(), credentialProcessCmd(), direnvCmd(), loginCmd(), consoleCmd(), listCmd(), serveCmd(), ciCmd(), keysCmd())
 	addCompletion(root)
 	return root
 }

@@ -90,7 +90,10 @@ type mfaKey struct {
 func (c Cache) Plan(req credreq.Request, src credreq.Source) []Step {
 	var steps []Step
 	prev := src.Identity
-	if src.Kind != credreq.SourceEnv {
+	if src.Kind != credreq.SourceEnv && src.Kind != credreq.SourceKeys {
+		// Long-term keys (the environment's, the keyring's) have no entry
+		// of their own: their secret never goes to a cache file.
+		//
 		// The region of the calls is not in any key: a profile's own
 		// region is in its identity, the portal's is the session's
 		// sso_region (in the identity too), and a session from STS in one

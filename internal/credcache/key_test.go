@@ -25,7 +25,7 @@ func TestKeysByIdentity(t *testing.T) {
 	cache := credcache.Cache{Dir: t.TempDir()}
 	req := credreq.Request{RoleARN: roleB, SessionName: "s", Duration: time.Hour}
 	final := func(req credreq.Request, env credreq.Env) string {
-		src, err := credreq.Resolve(req, env, files)
+		src, err := credreq.Resolve(req, env, files, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +86,7 @@ func TestKeysWithoutRegion(t *testing.T) {
 	endpoints, dir := credreq.Env{}, t.TempDir() // the process's environment, as main gives it
 	req := credreq.Request{RoleARN: roleB, SessionName: "s", Duration: time.Hour}
 	final := func(req credreq.Request, env credreq.Env) string {
-		src, err := credreq.Resolve(req, env, files)
+		src, err := credreq.Resolve(req, env, files, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -32,8 +32,10 @@ type Request struct {
 	SessionName   string  `json:"session_name,omitempty"`
 	ExternalID    string  `json:"external_id,omitempty"`
 	SourceProfile string  `json:"source_profile,omitempty" key:"source"`
-	MFASerial     string  `json:"mfa_serial,omitempty"`
-	MFACommand    string  `json:"mfa_command,omitempty" key:"-"` // the user config's: prints a code
+	// SourceKeys names long-term keys in the OS keyring (awsrole keys add).
+	SourceKeys string `json:"source_keys,omitempty" key:"source"`
+	MFASerial  string `json:"mfa_serial,omitempty"`
+	MFACommand string `json:"mfa_command,omitempty" key:"-"` // the user config's: prints a code
 	// SSOLogin: an expired IAM Identity Center sign-in is renewed with
 	// the device flow on the terminal, when there is one (the user
 	// config's sso_login = "auto").

@@ -16,6 +16,7 @@ type SourceKind string
 // The kinds of source, in the order Resolve tries them.
 const (
 	SourceSSO     SourceKind = "sso"     // an IAM Identity Center role: the file's sso_* keys, or an SSO profile
+	SourceKeys    SourceKind = "keys"    // long-term keys in the OS keyring, read only by awsrole-keyring
 	SourceProfile SourceKind = "profile" // a profile of ~/.aws/config, resolved by the SDK
 	SourceEnv     SourceKind = "env"     // the user's own keys in the environment
 	// SourceWebIdentity (webidentity.go) comes between a source_profile
@@ -41,7 +42,19 @@ type Source struct {
 	ProfileRegion, CABundle string
 	SSO                     *SSOSource
 	WebIdentity             *WebIdentitySource
+	Keys                    *StoredKeys // a SourceKeys source's stored keys, without the secret
 }
+
+// StoredKeys are long-term keys stored in the OS keyring under Name, as
+// the key index (internal/keyindex) knows them: never the secret.
+type StoredKeys struct {
+	Name        string
+	AccessKeyID string
+	MFASerial   string // the device given to awsrole keys add, if any
+}
+
+// KeysLookup finds the stored keys of a name (keyindex.Index.Lookup).
+type KeysLookup func(name string) (StoredKeys, error)
 
 // SSOSource is an IAM Identity Center role and where the user signs in.
 type SSOSource struct {
@@ -65,6 +78,8 @@ func (s Source) Describe() string {
 		return fmt.Sprintf("the profile %q", s.Profile)
 	case s.WebIdentity != nil:
 		return "the entry role " + s.WebIdentity.RoleARN + " (web identity)"
+	case s.Keys != nil:
+		return fmt.Sprintf("the keys %q in your keyring", s.Keys.Name)
 	case s.Chained:
 		return "the session credentials in your environment"
 	}
@@ -109,19 +124,19 @@ func (e Env) Get(name string) string {
 
 // Resolve decides where req's base credentials come from, as the SDK
 // would for a programmatically named profile: the file's SSO role, else
-// source_profile, else web identity (AWS_ROLE_ARN with a token: a file,
-// GitLab's variable, GitHub's OIDC request), else the keys in the
-// environment, else AWS_PROFILE or
-// AWS_DEFAULT_PROFILE, else the default profile. files is called only
-// when ~/.aws must be read (never for keys in the environment with a
+// the stored keys of source_keys (looked up in keys, without the secret),
+// else source_profile, else web identity (AWS_ROLE_ARN with a token: a
+// file, GitLab's variable, GitHub's OIDC request), else the keys in the
+// environment, else AWS_PROFILE or AWS_DEFAULT_PROFILE, else the default
+// profile. files is called only when ~/.aws must be read (never for keys in the environment with a
 // region known), so the common entry stays cheap.
-func Resolve(req Request, env Env, files func() (*awsconfig.Files, error)) (Source, error) {
-	src, err := resolve(req, env, files)
+func Resolve(req Request, env Env, files func() (*awsconfig.Files, error), keys KeysLookup) (Source, error) {
+	src, err := resolve(req, env, files, keys)
 	if err != nil {
 		return Source{}, err
 	}
 	src.Region = cmp.Or(req.Region, env.Get("AWS_REGION"), env.Get("AWS_DEFAULT_REGION"), src.ProfileRegion)
-	if src.Region == "" && src.Kind == SourceEnv {
+	if src.Region == "" && (src.Kind == SourceEnv || src.Kind == SourceKeys) {
 		// The SDK reads the default profile's region even for keys in
 		// the environment.
 		if f, err := files(); err == nil {
@@ -139,9 +154,18 @@ func Resolve(req Request, env Env, files func() (*awsconfig.Files, error)) (Sour
 // resolve is Resolve without the region: the file's SSO role, else the
 // keys in the environment (unless a source_profile is named), else a
 // profile.
-func resolve(req Request, env Env, files func() (*awsconfig.Files, error)) (Source, error) {
+func resolve(req Request, env Env, files func() (*awsconfig.Files, error), keys KeysLookup) (Source, error) {
 	if req.SSO.AccountID != "" {
 		return ssoRoleSource(req.SSO, files)
+	}
+	if req.SourceKeys != "" {
+		k, err := keys(req.SourceKeys)
+		if err != nil {
+			return Source{}, err
+		}
+		// The key id changes at a rotation, and so do the credentials:
+		// the name alone would hand out sessions of keys removed since.
+		return Source{Kind: SourceKeys, Keys: &k, Identity: "keys\x00" + k.Name + "\x00" + k.AccessKeyID}, nil
 	}
 	if req.SourceProfile == "" {
 		if src, ok, err := webIdentitySource(req, env); ok {

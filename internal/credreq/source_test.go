@@ -57,7 +57,7 @@ func TestResolve(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			src, err := credreq.Resolve(tt.req, tt.env, files)
+			src, err := credreq.Resolve(tt.req, tt.env, files, nil)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
@@ -75,7 +75,7 @@ func TestResolve(t *testing.T) {
 			}
 		})
 	}
-	if _, err := credreq.Resolve(role, credreq.Env{"AWS_PROFILE": sp("wrok")}, files); !strings.Contains(err.Error(), `did you mean "work"`) {
+	if _, err := credreq.Resolve(role, credreq.Env{"AWS_PROFILE": sp("wrok")}, files, nil); !strings.Contains(err.Error(), `did you mean "work"`) {
 		t.Errorf("no suggestion: %v", err)
 	}
 }

@@ -100,7 +100,7 @@ func TestResolveWebIdentity(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			src, err := credreq.Resolve(tt.req, tt.env, files)
+			src, err := credreq.Resolve(tt.req, tt.env, files, nil)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || strings.Contains(err.Error(), "\n") {
 					t.Fatalf("err = %v, want one line with %q", err, tt.wantErr)
@@ -152,7 +152,7 @@ func TestWebIdentityKey(t *testing.T) {
 	}
 	key := func(role string, claims map[string]any) (string, string) {
 		tok := jwt(t, claims)
-		src, err := credreq.Resolve(req, credreq.Env{"AWS_ROLE_ARN": sp(role), "GITLAB_OIDC_TOKEN": sp(tok)}, nil)
+		src, err := credreq.Resolve(req, credreq.Env{"AWS_ROLE_ARN": sp(role), "GITLAB_OIDC_TOKEN": sp(tok)}, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -50,6 +50,8 @@ type Getter struct {
 	Ask func(prompt string) (string, error)
 	// Terminal is the terminal an automatic sign-in talks on (tty.Open).
 	Terminal func() (*os.File, error)
+	// ReadKeyring reads the keys stored under a name (awsrole-keyring get).
+	ReadKeyring func(ctx context.Context, name string) (StoredKeys, error)
 }
 
 func (g *Getter) now() time.Time {
@@ -111,7 +113,8 @@ func (g *Getter) Get(ctx context.Context, req Request, src credreq.Source, env c
 	if signIn != nil {
 		defer signIn.term.Close()
 	}
-	interactive := req.MFASerial != "" || signIn != nil
+	// The keyring may ask for a passphrase, or wait to be unlocked.
+	interactive := req.MFASerial != "" || signIn != nil || src.Kind == credreq.SourceKeys
 	if !interactive && !strings.Contains(src.Identity, "\ncredential_process=") {
 		// One bound for the whole fetch, waiting for another shell's
 		// included. Behind MFA, a sign-in, or a credential_process (which
@@ -178,6 +181,8 @@ func (g *Getter) provider(ctx context.Context, req Request, src credreq.Source, 
 	switch src.Kind {
 	case credreq.SourceEnv:
 		p = staticSource(env)
+	case credreq.SourceKeys:
+		p = g.keyringSource(src)
 	case credreq.SourceSSO:
 		p = cached(steps[0], ssoProvider(cfg, src, e, signIn), nil)
 		steps = steps[1:]
@@ -215,7 +220,7 @@ func loadConfig(ctx context.Context, src credreq.Source, env Environ) (aws.Confi
 	if src.Kind == credreq.SourceProfile {
 		opts = append(opts, config.WithSharedConfigProfile(src.Profile))
 	} else {
-		none, done, err := withoutProfile(ctx)
+		none, done, err := WithoutProfile(ctx)
 		if err != nil {
 			return aws.Config{}, fmt.Errorf("load AWS config: %s", credcache.OneLine(err.Error()))
 		}
@@ -242,7 +247,7 @@ func loadConfig(ctx context.Context, src credreq.Source, env Environ) (aws.Confi
 	return cfg, nil
 }
 
-// withoutProfile are the options that load the SDK's config as if neither
+// WithoutProfile are the options that load the SDK's config as if neither
 // AWS_PROFILE nor AWS_DEFAULT_PROFILE were set, whatever the environment
 // says (perhaps a profile that does not exist): the source is decided
 // already, and the process's environment is not changed (the endpoint
@@ -253,7 +258,7 @@ func loadConfig(ctx context.Context, src credreq.Source, env Environ) (aws.Confi
 // the SDK refuses a named profile it cannot find, an empty one stands in:
 // a private temporary file of one empty section, removed by done once the
 // config is loaded.
-func withoutProfile(ctx context.Context) (opts []func(*config.LoadOptions) error, done func(), err error) {
+func WithoutProfile(ctx context.Context) (opts []func(*config.LoadOptions) error, done func(), err error) {
 	opts = []func(*config.LoadOptions) error{
 		config.WithCredentialsProvider(aws.AnonymousCredentials{}),
 		config.WithSharedConfigProfile(config.DefaultSharedConfigProfile),

@@ -82,7 +82,7 @@ func get(g *Getter, req Request, env credreq.Env) (credcache.Credentials, error)
 			env[k] = &v
 		}
 	}
-	src, err := credreq.Resolve(req, env, awsconfig.PathsFromEnv(os.Getenv).Load)
+	src, err := credreq.Resolve(req, env, awsconfig.PathsFromEnv(os.Getenv).Load, nil)
 	if err != nil {
 		return credcache.Credentials{}, err
 	}

@@ -80,7 +80,7 @@ func TestWebIdentityAgainstMoto(t *testing.T) {
 	env := credreq.Env{"AWS_ROLE_ARN": s("arn:aws:iam::123456789012:role/ci-entry"), "AWS_WEB_IDENTITY_TOKEN_FILE": s(file),
 		"AWS_ENDPOINT_URL_STS": s(moto), "AWS_REGION": s("us-east-1")}
 	req := request()
-	src, err := credreq.Resolve(req, env, nil)
+	src, err := credreq.Resolve(req, env, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

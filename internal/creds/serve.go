@@ -18,11 +18,11 @@ import (
 // through cache.
 // Notices (a damaged cache file) and prompts go to stderr and the
 // terminal.
-func Handler(cache credcache.Cache, env credreq.Env) wire.Handler {
+func Handler(cache credcache.Cache, env credreq.Env, keys credreq.KeysLookup) wire.Handler {
 	return func(ctx context.Context, call wire.Call) (wire.Reply, error) {
 		switch call.Op {
 		case wire.OpCredentials:
-			src, err := credreq.Resolve(call.Request, env, awsconfig.PathsFromEnv(env.Get).Load)
+			src, err := credreq.Resolve(call.Request, env, awsconfig.PathsFromEnv(env.Get).Load, keys)
 			if err != nil {
 				return wire.Reply{}, &roleError{role: call.Request.Label(), err: err}
 			}

@@ -41,7 +41,7 @@ func TestWebIdentityErrors(t *testing.T) {
 	defer is.Close()
 	env := credreq.Env{"AWS_ROLE_ARN": s("arn:aws:iam::111111111111:role/entry"),
 		"ACTIONS_ID_TOKEN_REQUEST_URL": s(is.RequestURL()), "ACTIONS_ID_TOKEN_REQUEST_TOKEN": s(is.RequestToken)}
-	src, err := credreq.Resolve(credreq.Request{RoleARN: role, SessionName: "ci"}, env, nil)
+	src, err := credreq.Resolve(credreq.Request{RoleARN: role, SessionName: "ci"}, env, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

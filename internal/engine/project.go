@@ -43,13 +43,16 @@ func (s Stores) NewProject(cfg *dirconfig.Config, user *dirconfig.UserConfig, or
 	if err != nil {
 		return nil, err
 	}
-	src, err := credreq.Resolve(req, originals, s.AWS.Load)
+	src, err := credreq.Resolve(req, originals, s.AWS.Load, s.Keys.Lookup)
 	if err != nil {
 		return nil, sourceError(cfg, user, req, err)
 	}
 	switch {
 	case src.Chained && cfg.MFASerial != "":
 		return nil, cfg.KeyError("mfa_serial", fmt.Errorf("cannot be used with %s: an MFA session (GetSessionToken) needs long-term keys; remove it, or take the keys from a source_profile with them", src.Describe()))
+	case !src.Chained && req.MFASerial == "" && src.Keys != nil:
+		// The device stored with the keys, else the user's default.
+		req.MFASerial = cmp.Or(src.Keys.MFASerial, user.MFASerial)
 	case !src.Chained && req.MFASerial == "":
 		// The user's default device goes with their long-term keys only.
 		req.MFASerial = user.MFASerial
@@ -60,7 +63,12 @@ func (s Stores) NewProject(cfg *dirconfig.Config, user *dirconfig.UserConfig, or
 	// prompt would renew them: refresh_before ≥ duration would never do.
 	p.Request.Window = min(p.Request.Window, p.Duration/2)
 	p.Region, p.RegionFrom = region(cfg, src, credreq.Env(originals))
-	if src.Kind != credreq.SourceEnv {
+	switch src.Kind {
+	case credreq.SourceKeys:
+		// Keys added or rotated mend a failure.
+		p.Watch = append(p.Watch, s.Keys.Path)
+	case credreq.SourceEnv:
+	default:
 		p.Watch = append(p.Watch, s.AWS.Config, s.AWS.Credentials)
 	}
 	if src.SSO != nil {
@@ -80,6 +88,7 @@ func (s Stores) newRequest(cfg *dirconfig.Config, user *dirconfig.UserConfig) (c
 		SessionName:   cmp.Or(cfg.SessionName, user.SessionName, dirconfig.DefaultSessionName(s.userName())),
 		ExternalID:    cfg.ExternalID,
 		SourceProfile: cfg.SourceProfile,
+		SourceKeys:    cfg.SourceKeys,
 		MFASerial:     cfg.MFASerial,
 		MFACommand:    user.MFACommand,
 		SSOLogin:      user.SSOLogin == dirconfig.SSOLoginAuto,
@@ -104,6 +113,11 @@ func (s Stores) newRequest(cfg *dirconfig.Config, user *dirconfig.UserConfig) (c
 		}
 		req.SourceIdentity = si
 	}
+	if req.SourceKeys == "" && cfg.SourceProfile == "" && cfg.SSOAccountID == "" {
+		// The user's stored keys are the default source of a file that
+		// names none.
+		req.SourceKeys = user.SourceKeys
+	}
 	if cfg.SSOAccountID != "" {
 		req.SSO = credreq.SSORole{Session: cmp.Or(cfg.SSOSession, user.SSOSession), AccountID: cfg.SSOAccountID, RoleName: cfg.SSORoleName}
 		if req.SSO.Session == "" {
@@ -125,6 +139,10 @@ func sourceError(cfg *dirconfig.Config, user *dirconfig.UserConfig, req credreq.
 		return fmt.Errorf("%s: sso_session of %s: %w", cfg.Path, user.Path, err)
 	case cfg.SourceProfile != "":
 		return cfg.KeyError("source_profile", err)
+	case cfg.SourceKeys != "":
+		return cfg.KeyError("source_keys", err)
+	case req.SourceKeys != "":
+		return fmt.Errorf("%s: source_keys: %w", user.Path, err)
 	}
 	return fmt.Errorf("assume %s: %w", req.Label(), err)
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/credreq"
+	"github.com/awsrole/awsrole/internal/keyindex"
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/transition"
 	"github.com/awsrole/awsrole/internal/xdgdir"
@@ -21,6 +22,7 @@ type Stores struct {
 	AWS        awsconfig.Paths // the shared config and credentials files
 	Cache      credcache.Cache // the credential cache
 	Trust      dirconfig.TrustStore
+	Keys       keyindex.Index // the stored keys' ids (awsrole keys), never their secrets
 	// UserName is the local user's name, for {user} in source_identity
 	// (cmd: the account's name, else $USER); asked only when needed.
 	UserName func() string
@@ -30,7 +32,7 @@ type Stores struct {
 // names the endpoints the credential cache keys by (AWS_ENDPOINT_URL*).
 func StoresFor(dirs xdgdir.Dirs, aws awsconfig.Paths, env credreq.Env) Stores {
 	return Stores{State: state.Store{Dir: dirs.State}, Trust: dirconfig.TrustStore{Dir: dirs.Data}, UserConfig: dirconfig.UserConfigPath(dirs.Config), AWS: aws,
-		Cache: credcache.New(filepath.Join(dirs.Cache, credcache.DirName), env)}
+		Cache: credcache.New(filepath.Join(dirs.Cache, credcache.DirName), env), Keys: keyindex.In(dirs.Data)}
 }
 
 // Resolution is what a directory and a shell's environment come to before

@@ -15,12 +15,15 @@
 //     RegisterClient, StartDeviceAuthorization, CreateToken (device code and
 //     refresh token grants), and GET /device?user_code=… that approves a
 //     device sign-in the way a user's browser would.
+//   - IAM (iam.go, Query protocol, signed for "iam"): CreateAccessKey,
+//     DeleteAccessKey and ListAccessKeys of the caller's own user, for key
+//     rotation; SetIAMLag makes new keys wait as IAM's do.
 //
 // Every request is recorded (Calls, Count) under its API name, and any of
 // them can be made to fail on demand (FailNext). Clients reach the stub
 // through the SDKs' standard service-specific endpoint variables:
-// AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL_SSO and AWS_ENDPOINT_URL_SSO_OIDC,
-// all set to Server.URL.
+// AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL_SSO, AWS_ENDPOINT_URL_SSO_OIDC and
+// AWS_ENDPOINT_URL_IAM, all set to Server.URL.
 package stsstub
 
 import (
@@ -69,6 +72,7 @@ type Server struct {
 	oidcProviders   map[string]oidcProvider // issuer → the audiences it accepts
 	webTrust        map[string][]webTrust   // role ARN → the web identities it trusts
 	now             func() time.Time
+	iamLag          time.Duration // a new access key works this long after it is made
 }
 
 // Call records one request the stub received.
@@ -111,10 +115,14 @@ const (
 
 // principal is the identity behind an access key id.
 type principal struct {
-	kind      principalKind
-	secret    string
-	token     string    // session token for issued credentials
-	expires   time.Time // zero for long-term keys
+	kind    principalKind
+	secret  string
+	token   string    // session token for issued credentials
+	expires time.Time // zero for long-term keys
+	// notBefore: a key made by CreateAccessKey is refused until then
+	// (IAM's eventual consistency; SetIAMLag).
+	notBefore time.Time
+	created   time.Time // a long-term key's CreateDate
 	arn       string
 	userID    string
 	account   string

@@ -247,9 +247,10 @@ func computeSignature(r *http.Request, a authHeader, amzDate, payloadHash, secre
 	return hex.EncodeToString(hmacSHA256(signingKey(secret, a.date, a.region, a.service), toSign)), nil
 }
 
-// verifySignature checks r's signature against secret. body is the full
-// request body. It returns an API error describing the first problem found.
-func verifySignature(r *http.Request, a authHeader, body []byte, secret string, now time.Time) *apiError {
+// verifySignature checks r's signature against secret, for service (sts,
+// iam). body is the full request body. It returns an API error describing
+// the first problem found.
+func verifySignature(r *http.Request, a authHeader, body []byte, secret, service string, now time.Time) *apiError {
 	amzDate := r.Header.Get("X-Amz-Date")
 	if amzDate == "" {
 		return errIncompleteSignature("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
@@ -269,8 +270,8 @@ func verifySignature(r *http.Request, a authHeader, body []byte, secret string, 
 	if a.date != amzDate[:8] {
 		return errSignature("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '" + a.date + "' != '" + amzDate[:8] + "', from '" + amzDate + "'.")
 	}
-	if a.service != "sts" {
-		return errSignature("Credential should be scoped to correct service: 'sts'. ")
+	if a.service != service {
+		return errSignature("Credential should be scoped to correct service: '" + service + "'. ")
 	}
 	if a.terminator != "aws4_request" {
 		return errSignature("Credential should be scoped with a valid terminator: 'aws4_request', not '" + a.terminator + "'. ")

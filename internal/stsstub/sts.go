@@ -172,7 +172,8 @@ func requestParams(r *http.Request, body []byte, readErr error) (url.Values, *ap
 
 func (s *Server) dispatch(r *http.Request, body []byte, params url.Values, reqID string) (any, *apiError) {
 	meta := responseMetadata{RequestID: reqID}
-	if params.Get("Action") == "AssumeRoleWithWebIdentity" {
+	action := params.Get("Action")
+	if action == "AssumeRoleWithWebIdentity" {
 		// Unsigned: the token is the proof.
 		res, e := s.assumeRoleWithWebIdentity(params)
 		if e != nil {
@@ -180,11 +181,18 @@ func (s *Server) dispatch(r *http.Request, body []byte, params url.Values, reqID
 		}
 		return &assumeRoleWithWebIdentityResponse{Xmlns: Namespace, Result: *res, Metadata: meta}, nil
 	}
-	p, e := s.authenticate(r, body)
+	service := "sts"
+	if iamActions[action] {
+		service = "iam"
+	}
+	p, e := s.authenticate(r, body, service)
 	if e != nil {
 		return nil, e
 	}
-	switch action := params.Get("Action"); action {
+	if service == "iam" {
+		return s.iam(p, action, params, meta)
+	}
+	switch action {
 	case "AssumeRole":
 		res, e := s.assumeRole(p, params)
 		if e != nil {
@@ -208,7 +216,7 @@ func (s *Server) dispatch(r *http.Request, body []byte, params url.Values, reqID
 }
 
 // authenticate finds the principal behind the request's SigV4 signature.
-func (s *Server) authenticate(r *http.Request, body []byte) (principal, *apiError) {
+func (s *Server) authenticate(r *http.Request, body []byte, service string) (principal, *apiError) {
 	authz := r.Header.Get("Authorization")
 	if authz == "" {
 		return principal{}, &apiError{http.StatusForbidden, "MissingAuthenticationToken", "Request is missing Authentication Token"}
@@ -240,7 +248,11 @@ func (s *Server) authenticate(r *http.Request, body []byte) (principal, *apiErro
 	if !p.expires.IsZero() && !now.Before(p.expires) {
 		return p, &apiError{http.StatusBadRequest, "ExpiredToken", "The security token included in the request is expired"}
 	}
-	if e := verifySignature(r, a, body, p.secret, now); e != nil {
+	if !p.notBefore.IsZero() && now.Before(p.notBefore) {
+		// A new access key IAM has not yet spread (SetIAMLag).
+		return p, invalid
+	}
+	if e := verifySignature(r, a, body, p.secret, service, now); e != nil {
 		return p, e
 	}
 	return p, nil

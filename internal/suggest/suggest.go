@@ -2,6 +2,8 @@
 // for "did you mean" in messages: config keys, profile names.
 package suggest
 
+import "strings"
+
 // Distance is the Levenshtein distance between a and b, in runes.
 func Distance(a, b string) int {
 	ar, br := []rune(a), []rune(b)
@@ -22,4 +24,17 @@ func Distance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(br)]
+}
+
+// Nearest is the name of names closest to name (ignoring case) when it is
+// near enough to be a slip, at most max(2, len(name)/3) edits away; ""
+// when none is.
+func Nearest(name string, names []string) string {
+	best, bestD := "", max(2, len([]rune(name))/3)+1
+	for _, n := range names {
+		if d := Distance(strings.ToLower(name), strings.ToLower(n)); d < bestD {
+			best, bestD = n, d
+		}
+	}
+	return best
 }

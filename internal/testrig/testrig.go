@@ -18,13 +18,13 @@ import (
 	"time"
 )
 
-// Build builds awsrole and awsrole-sts (which awsrole finds beside it) into
-// dir and returns awsrole's path.
+// Build builds awsrole, awsrole-sts and awsrole-keyring (which awsrole
+// finds beside it) into dir and returns awsrole's path.
 func Build(dir string) (string, error) {
 	build := exec.Command("go", "build", "-o", dir+string(filepath.Separator),
-		"github.com/awsrole/awsrole/cmd/awsrole", "github.com/awsrole/awsrole/cmd/awsrole-sts")
+		"github.com/awsrole/awsrole/cmd/awsrole", "github.com/awsrole/awsrole/cmd/awsrole-sts", "github.com/awsrole/awsrole/cmd/awsrole-keyring")
 	if out, err := build.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/awsrole ./cmd/awsrole-sts: %v\n%s", err, out)
+		return "", fmt.Errorf("go build ./cmd/awsrole ./cmd/awsrole-sts ./cmd/awsrole-keyring: %v\n%s", err, out)
 	}
 	return filepath.Join(dir, "awsrole"), nil
 }

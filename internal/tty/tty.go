@@ -46,6 +46,11 @@ func Ask(prompt string) (string, error) {
 		return "", err
 	}
 	defer f.Close()
+	return ask(f, prompt)
+}
+
+// ask prompts on the terminal f and reads one line there.
+func ask(f *os.File, prompt string) (string, error) {
 	// The hook ignores SIGINT while it runs; listening again lets Ctrl-C
 	// end the prompt.
 	sig := make(chan os.Signal, 1)
@@ -72,4 +77,36 @@ func Ask(prompt string) (string, error) {
 	case text := <-line:
 		return strings.TrimRight(text, "\r\n"), nil
 	}
+}
+
+// AskSecret is Ask without echo, for a secret key or a passphrase: what
+// is typed never shows on the terminal (nor in its scrollback).
+func AskSecret(prompt string) (string, error) {
+	f, err := Open()
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	fd := int(f.Fd())
+	old, err := unix.IoctlGetTermios(fd, ioctlGetTermios)
+	if err != nil {
+		return "", ErrNoTerminal
+	}
+	quiet := *old
+	quiet.Lflag &^= unix.ECHO
+	quiet.Lflag |= unix.ICANON | unix.ISIG
+	if err := unix.IoctlSetTermios(fd, ioctlSetTermios, &quiet); err != nil {
+		return "", ErrNoTerminal
+	}
+	defer func() {
+		unix.IoctlSetTermios(fd, ioctlSetTermios, old)
+		fmt.Fprintln(f)
+	}()
+	return ask(f, prompt)
+}
+
+// IsTerminal reports whether f is a terminal.
+func IsTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), ioctlGetTermios)
+	return err == nil
 }

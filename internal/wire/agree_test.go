@@ -184,7 +184,7 @@ func getAsHook(h wire.Helper, req credreq.Request, env credreq.Env) (credcache.C
 	// A new awsrole process: its main reads the environment as it is now.
 	h.Cache = credcache.New(filepath.Join(xdgdir.FromEnv(os.Getenv).Cache, credcache.DirName), credreq.EnvOf(os.Environ()))
 	h.Environ = os.Environ()
-	src, err := credreq.Resolve(req, env, awsconfig.PathsFromEnv(os.Getenv).Load)
+	src, err := credreq.Resolve(req, env, awsconfig.PathsFromEnv(os.Getenv).Load, nil)
 	if err != nil {
 		return credcache.Credentials{}, err
 	}

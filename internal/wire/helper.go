@@ -112,16 +112,27 @@ func helperEnv(environ []string, env credreq.Env) []string {
 	return out
 }
 
+// KeyringName is the binary that reads and writes the OS keyring (awsrole
+// keys, source_keys); see cmd/awsrole-keyring.
+const KeyringName = "awsrole-keyring"
+
 // FindHelper looks for awsrole-sts next to the running binary, then on PATH.
-func FindHelper() (string, error) {
+func FindHelper() (string, error) { return FindBinary(HelperName) }
+
+// FindBinary looks for name, one of awsrole's binaries, next to the
+// running binary, then on PATH.
+func FindBinary(name string) (string, error) {
 	if exe, err := os.Executable(); err == nil {
-		p := filepath.Join(filepath.Dir(exe), HelperName)
+		p := filepath.Join(filepath.Dir(exe), name)
 		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
 			return p, nil
 		}
 	}
-	if p, err := exec.LookPath(HelperName); err == nil {
+	if p, err := exec.LookPath(name); err == nil {
 		return p, nil
 	}
-	return "", fmt.Errorf("%s, which talks to AWS, is not next to awsrole nor on PATH; install both: go install github.com/awsrole/awsrole/cmd/...@latest", HelperName)
+	return "", fmt.Errorf("%s, %s, is not next to awsrole nor on PATH; install them all: go install github.com/awsrole/awsrole/cmd/...@latest", name, roles[name])
 }
+
+// roles say what each binary is for, in the message that it is missing.
+var roles = map[string]string{HelperName: "which talks to AWS", KeyringName: "which reads the OS keyring"}

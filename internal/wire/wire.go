@@ -14,7 +14,9 @@ import (
 
 // ProtocolVersion is the version of the request and reply between awsrole
 // and awsrole-sts; a helper of another version is refused, not guessed at.
-const ProtocolVersion = 4
+// 5: Request.SourceKeys (a helper of 4 would ignore it and take another
+// source).
+const ProtocolVersion = 5
 
 // Op is what awsrole asks awsrole-sts to do.
 type Op string

@@ -18,6 +18,7 @@ import (
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/endpoint"
+	"github.com/awsrole/awsrole/internal/keyindex"
 	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
@@ -52,7 +53,7 @@ func Main(args []string, creds CredentialProvider, env credreq.Env, dirs xdgdir.
 	dropTerminal()
 	s := &Server{Store: endpoint.StoreIn(dirs.State), UserConfig: dirconfig.UserConfigPath(dirs.Config), Trust: dirconfig.TrustStore{Dir: dirs.Data}, Now: time.Now, Creds: creds, Env: env, Cache: cache,
 		Resolve: func(req credreq.Request) (credreq.Source, error) {
-			return credreq.Resolve(req, env, awsconfig.PathsFromEnv(env.Get).Load)
+			return credreq.Resolve(req, env, awsconfig.PathsFromEnv(env.Get).Load, keyindex.In(dirs.Data).Lookup)
 		}}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer cancel()
