@@ -9,7 +9,7 @@
 # have changed since the last call, it starts no process at all: see
 # _awsrole_steady.
 #
-# fast-path contract v1 (hooks/CONTRACT.md)
+# fast-path contract v2 (hooks/CONTRACT.md)
 
 # What the last call left (set by its output): the nearest .awsrole.toml,
 # the AWSROLE_STATE it goes with, a mark file whose mtime is just before the

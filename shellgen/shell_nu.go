@@ -1,8 +1,10 @@
 package shellgen
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -13,7 +15,7 @@ import (
 // evaluates is JSON, and Export renders that. nushell cannot eval code it
 // did not parse with its config, so `awsrole install nu` writes the hook
 // itself into an autoload file of awsrole's own.
-type nu struct{ noSteady }
+type nu struct{}
 
 // Name implements Shell.
 func (nu) Name() string { return "nu" }
@@ -41,8 +43,64 @@ func (nu) Answer(changes []Change, f *Facts) (string, error) {
 			return "", err
 		}
 		out += `,"leave":[` + strings.TrimSuffix(restores, ",") + `]`
+		steady, err := nu{}.Steady(*f)
+		if err != nil {
+			return "", err
+		}
+		if steady != "" {
+			out += `,"steady":` + steady
+		}
 	}
 	return out + `,"end":true}` + "\n", nil
+}
+
+// Steady implements Shell: the facts as one JSON object for the hook's
+// __awsrole_steady (hooks/CONTRACT.md), "" when the hook is to ask at
+// every prompt: no mark, a server with no start time to check (nushell's
+// kill starts a process), or a path nushell cannot carry or check as
+// written. "stat" is the mark and then each watched file that exists
+// (nuStat): none may be newer than the first; "absent" are those that must
+// not exist yet; "deadline" is in unix seconds (nushell's date now).
+func (nu) Steady(f Facts) (string, error) {
+	// The leave list goes in the answer beside it (Answer); refused here too.
+	if _, err := leaveCode(f.Leave, jsonQuote, jsonRestore, ""); err != nil {
+		return "", err
+	}
+	if _, ok := markTime(f.Mark); !ok || (f.Server.PID > 0 && f.Server.Start == "") {
+		return "", nil
+	}
+	present, absent, ok := nuStat(f)
+	if !ok || nuAmiss(f.Mark) {
+		return "", nil
+	}
+	server := []string{}
+	if f.Server.PID > 0 {
+		server = []string{strconv.Itoa(f.Server.PID), f.Server.Start}
+	}
+	data, err := json.Marshal(struct {
+		File     string   `json:"file"`
+		State    string   `json:"state"`
+		Mark     string   `json:"mark"`
+		Deadline int64    `json:"deadline"`
+		Stat     []string `json:"stat"`
+		Absent   []string `json:"absent"`
+		Server   []string `json:"server"`
+	}{f.File, f.State, f.Mark, f.Deadline, append([]string{f.Mark}, present...), append([]string{}, absent...), server})
+	if err != nil || !utf8.Valid(data) || !allUTF8(append(watched(f), f.Mark, f.State)) {
+		// JSON carries Unicode text only: such a path is left to the binary.
+		return "", nil
+	}
+	return string(data), nil
+}
+
+// allUTF8 reports whether every string is valid UTF-8.
+func allUTF8(ss []string) bool {
+	for _, s := range ss {
+		if !utf8.ValidString(s) {
+			return false
+		}
+	}
+	return true
 }
 
 // jsonRestore is restoreCode for the nushell hook: one object, and a comma.

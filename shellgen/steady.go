@@ -1,19 +1,25 @@
 package shellgen
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
+	"unicode"
 
 	"github.com/awsrole/awsrole/internal/transition"
 )
 
 // FastPathVersion is the version of the fast-path contract (hooks/CONTRACT.md)
 // that Facts and the hooks implement; every hook script names it.
-const FastPathVersion = 1
+const FastPathVersion = 2
 
 // Facts are what a hook with a fast path (bash, zsh, fish) checks, with builtins only, to skip
 // starting a process: while the nearest .awsrole.toml is still File,
@@ -211,4 +217,121 @@ func quoteOpt(v *string, quote func(string) (string, error)) (*string, error) {
 	}
 	q, err := quote(*v)
 	return &q, err
+}
+
+// markTime is the mark's mtime; false when there is no mark to compare
+// with.
+func markTime(mark string) (time.Time, bool) {
+	if mark == "" {
+		return time.Time{}, false
+	}
+	info, err := os.Stat(mark)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return info.ModTime(), true
+}
+
+// watched is File (when set) and Watch: what check 4 of the contract
+// compares with the mark.
+func watched(f Facts) []string {
+	if f.File == "" {
+		return slices.Clone(f.Watch)
+	}
+	return append([]string{f.File}, f.Watch...)
+}
+
+// nuStat is what the nushell hook compares with the mark (its `ls -D`
+// takes a symlink's own mtime, where bash's `test -nt` follows it): each
+// watched file that exists, its symlinks resolved now, and those that do
+// not, which must still not exist (`path exists`). false when a path
+// cannot be looked at, or nushell would not read it as written (nuAmiss):
+// the hook then asks at every prompt.
+func nuStat(f Facts) (present, absent []string, ok bool) {
+	for _, p := range watched(f) {
+		if !filepath.IsAbs(p) || nuAmiss(p) {
+			return nil, nil, false
+		}
+		r, err := filepath.EvalSymlinks(p)
+		switch {
+		case err == nil && !nuAmiss(r):
+			present = append(present, r)
+		case errors.Is(err, fs.ErrNotExist):
+			absent = append(absent, p)
+		default:
+			return nil, nil, false
+		}
+	}
+	return present, absent, true
+}
+
+// nuAmiss reports whether nushell would not look at p as written: a
+// component of three dots or more, which its path commands read as that
+// many levels up, or an escape or other control character but tab and
+// newline, which its `ls` and `cd` drop as if part of a colour code.
+func nuAmiss(p string) bool {
+	for _, part := range strings.Split(p, "/") {
+		if len(part) >= 3 && strings.Trim(part, ".") == "" {
+			return true
+		}
+	}
+	return strings.ContainsFunc(p, func(r rune) bool {
+		return r != '\t' && r != '\n' && unicode.IsControl(r)
+	})
+}
+
+// maxPrint bounds the size of a file the elvish hook compares by content.
+const maxPrint = 64 << 10
+
+// fingerprint is a watched path as the elvish hook (elvish 0.19 has no stat
+// builtin that gives an mtime) sees it with builtins: a regular file (its
+// symlinks followed) by its bytes, a directory by the sorted paths of its
+// entries (a glob), anything else, or nothing there, as "none". false when
+// it cannot be read, is larger than maxPrint, or changed after the mark
+// (mtime): what is read now is then perhaps not what the call read.
+type fingerprint struct {
+	path, kind string
+	value      []string
+}
+
+func elvishPrints(f Facts, mark time.Time) ([]fingerprint, bool) {
+	var out []fingerprint
+	for _, p := range watched(f) {
+		info, err := os.Stat(p)
+		switch {
+		case errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.ELOOP):
+			out = append(out, fingerprint{path: p, kind: "none"})
+			continue
+		case err != nil:
+			return nil, false
+		case info.Mode().IsRegular():
+			if info.Size() > maxPrint {
+				return nil, false
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return nil, false
+			}
+			out = append(out, fingerprint{path: p, kind: "file", value: []string{string(data)}})
+		case info.IsDir():
+			entries, err := os.ReadDir(p)
+			if err != nil || len(entries) > 4096 {
+				return nil, false
+			}
+			names := make([]string, 0, len(entries))
+			for _, e := range entries {
+				names = append(names, p+"/"+e.Name())
+			}
+			sort.Strings(names)
+			out = append(out, fingerprint{path: p, kind: "dir", value: names})
+		default:
+			out = append(out, fingerprint{path: p, kind: "none"})
+			continue
+		}
+		// Read after the mark: unchanged since, or the hook asks again.
+		if after, err := os.Stat(p); err != nil || after.ModTime().After(mark) {
+			return nil, false
+		}
+	}
+	return out, true
 }

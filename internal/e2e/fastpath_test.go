@@ -12,7 +12,7 @@ import (
 )
 
 // TestFastPathStartsNoProcess checks, by counting calls of the binary, that
-// the bash, zsh and fish hooks start no process for a prompt in the same project,
+// the hooks (all five shells) start no process for a prompt in the same project,
 // for cd between plain directories and for leaving a project, and that they
 // still call when something did change: entering, an edit of the file, a
 // file appearing, a trust change. The same holds in endpoint mode: the
@@ -32,9 +32,12 @@ func TestFastPathStartsNoProcess(t *testing.T) {
 				r.endpointMode("")
 			}
 			wrapper, log := r.callLogger()
-			if kind == "fish" {
+			switch kind {
+			case "nu", "elvish":
+				r.installHook(kind, wrapper)
+			case "fish":
 				r.appendFile(".config/fish/config.fish", fmt.Sprintf("%q hook fish | sed 's#%s#%s#' | source\n", awsroleBin, awsroleBin, wrapper))
-			} else {
+			default:
 				rc := map[string]string{"bash": ".bashrc", "zsh": ".zshrc"}[kind]
 				r.appendFile(rc, fmt.Sprintf("eval \"$(%q hook %s | sed 's#%s#%s#')\"\n", awsroleBin, kind, awsroleBin, wrapper))
 			}
