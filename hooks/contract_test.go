@@ -330,7 +330,7 @@ func checkWalk(t *testing.T, shell, hook string, c walkCase) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	facts, err := s.Steady(shellgen.Facts{File: file, State: "s1", Mark: mark, Deadline: deadline})
+	facts, err := s.Steady(shellgen.Facts{File: file, State: "s1", Mark: mark, Deadline: deadline, Watch: watchedFiles(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -366,6 +366,23 @@ func checkWalk(t *testing.T, shell, hook string, c walkCase) {
 		t.Errorf("%s steady = %v before and after the change, want %v (the call found %q; the walk finds %q, then %q)",
 			shell, got, want, file, walked, shellWalk(shell, pwd))
 	}
+}
+
+// watchedFiles are what a call watches besides the file, as the engine's
+// are (the user config, the trust store's directories), a minute old: a
+// file, a directory with an entry, and a file that is not there.
+func watchedFiles(t *testing.T) []string {
+	dir := t.TempDir()
+	file, sub := filepath.Join(dir, "config.toml"), filepath.Join(dir, "allow")
+	writeFile(t, file, "refresh_before = \"5m\"\n")
+	writeFile(t, filepath.Join(sub, "entry"), "/some/.awsrole.toml\n")
+	old := time.Now().Add(-time.Minute)
+	for _, p := range []string{file, filepath.Join(sub, "entry"), sub} {
+		if err := os.Chtimes(p, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return []string{file, sub, filepath.Join(dir, "deny")}
 }
 
 // skipIfFileAbove skips when a stray project file above root would make

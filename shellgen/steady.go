@@ -21,14 +21,15 @@ import (
 // that Facts and the hooks implement; every hook script names it.
 const FastPathVersion = 2
 
-// Facts are what a hook with a fast path (bash, zsh, fish) checks, with builtins only, to skip
+// Facts are what a hook (every shell's has a fast path) checks, with builtins only, to skip
 // starting a process: while the nearest .awsrole.toml is still File,
 // neither it nor any of Watch is newer than Mark, AWSROLE_STATE is still
 // State, the clock is before Deadline (unix seconds) and Server (when the
 // shell holds the credential endpoint's URI) still runs, another call would
 // change nothing. When the shell leaves every project while Leave is set, it
-// runs Leave's restores itself; so does every hook (nushell and elvish
-// included) when a call fails outside AWSROLE_DIR. hooks/CONTRACT.md is
+// runs Leave's restores itself; so does every hook when a call fails
+// outside AWSROLE_DIR. Each shell's Steady renders them as its hook reads
+// them (nushell's and elvish's read some facts differently). hooks/CONTRACT.md is
 // the contract in full, with where the hooks' walk and dirconfig.Find differ.
 type Facts struct {
 	File, State, Mark string
