@@ -114,10 +114,9 @@ def --env __awsrole_walk []: nothing -> any {
 
 # __awsrole_steady succeeds when another call would change nothing
 # (hooks/CONTRACT.md): the same AWSROLE_STATE, before the deadline, the walk
-# finding the same file, nothing watched newer than the mark (the facts
-# list it first in stat; `ls -D` gives each mtime), nothing in absent there
-# yet, and the credential endpoint (when the shell holds its URI) still the
-# same process. Out of every project while a role is active, it leaves the
+# finding the same file, every watched path as the call left it, and the
+# credential endpoint (when the shell holds its URI) still the same
+# process. Out of every project while a role is active, it leaves the
 # role itself. Builtin commands only: no process.
 def --env __awsrole_steady []: nothing -> bool {
     let s = $env.__awsrole?.steady?
@@ -139,12 +138,32 @@ def --env __awsrole_steady []: nothing -> bool {
         $env.__awsrole = ($env.__awsrole | upsert steady ($s | upsert file "" | upsert state "" | upsert deadline 4611686018427387904))
         return true
     }
-    let times = try { ls -D ...$s.stat | get modified } catch { null }
-    if $times == null or ($times | skip 1 | any {|t| $t > ($times | first) }) {
-        return false
+    # Each watched file as the call read it (the SHA-256 of its bytes; a
+    # type check first: never an open of a FIFO), each missing one still
+    # missing, and no watched directory newer than the mark (`ls -D`, which
+    # starts a thread a path: the mark alone is checked with `path exists`).
+    for w in $s.prints {
+        if $w.1 == "file" {
+            if ($w.0 | path type) != "file" or (try { open --raw $w.0 | hash sha256 } catch { "" }) != $w.2 {
+                return false
+            }
+        } else if $w.1 == "other" {
+            if ($w.0 | path type) in [null "file" "dir"] {
+                return false
+            }
+        } else if ($w.0 | path exists) {
+            return false
+        }
     }
-    if ($s.absent | path exists | any {|e| $e }) {
-        return false
+    if ($s.stat | length) == 1 {
+        if not ($s.mark | path exists) {
+            return false
+        }
+    } else {
+        let times = try { ls -D ...$s.stat | get modified } catch { null }
+        if $times == null or ($times | skip 1 | any {|t| $t > ($times | first) }) {
+            return false
+        }
     }
     if ($s.server | is-empty) {
         return true
@@ -152,7 +171,8 @@ def --env __awsrole_steady []: nothing -> bool {
     # The same process: its start time (field 22) in /proc/PID/stat, and
     # not a zombie (a killed server stays one where init does not reap).
     let stat = try { open --raw $"/proc/($s.server.0)/stat" } catch { "" }
-    let fields = $stat | str substring (($stat | str index-of --end ")") + 2).. | split row " "
+    let start = ($stat | str index-of --end ")") + 2
+    let fields = $stat | str substring $start.. | split row " "
     ($fields.0? != "Z") and ($fields.19? == $s.server.1)
 }
 
@@ -161,11 +181,10 @@ def --env __awsrole_steady []: nothing -> bool {
 # per cd.
 def --env __awsrole_hook [--pwd] {
     let last = $env.__awsrole? | default {}
-    if $pwd {
-        if not (__awsrole_steady) { __awsrole_apply }
-    } else if $last.pwd? == $env.PWD and ($last.pending? | default false) {
+    if not $pwd and $last.pwd? == $env.PWD and ($last.pending? | default false) {
         # The PWD hook has just handled this directory.
-    } else if not (__awsrole_steady) {
+    } else if not (try { __awsrole_steady } catch { false }) {
+        # (A check that fails asks the binary.)
         __awsrole_apply
     }
     $env.__awsrole = ($env.__awsrole? | default {} | upsert pwd $env.PWD | upsert pending $pwd)

@@ -18,7 +18,7 @@ type elvish struct{}
 // its fast path checks (hooks/CONTRACT.md) as one map, __awsrole_steady.
 // elvish 0.19 (Debian's) has no stat builtin that gives an mtime and no
 // clock: the deadline is on the boot clock of /proc/uptime, as in fish,
-// and each watched path is compared by what it holds (elvishPrints). Where
+// and each watched path is compared by what it holds (prints). Where
 // that cannot be had (no boot clock, no mark, a server with no start time
 // to check: elvish has no kill builtin), there are no facts and the hook
 // asks at every prompt. The answer is evaluated in a namespace of its own;
@@ -41,7 +41,7 @@ func (elvish) Steady(f Facts) (string, error) {
 	if !ok {
 		return out, nil
 	}
-	prints, ok := elvishPrints(f, mark)
+	fps, ok := prints(f, mark, true)
 	if !ok {
 		return out, nil
 	}
@@ -55,7 +55,12 @@ func (elvish) Steady(f Facts) (string, error) {
 		return "[" + strings.Join(qs, " ") + "]", nil
 	}
 	var b strings.Builder
-	for _, p := range prints {
+	for _, p := range fps {
+		if p.kind == "other" {
+			// Neither a file nor a directory: elvish's builtins tell it
+			// from nothing there no more than the walk does.
+			p.kind = "none"
+		}
 		w, err := words(append([]string{p.path, p.kind}, p.value...))
 		if err != nil {
 			return "", err

@@ -1,9 +1,12 @@
 package shellgen
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -58,49 +61,70 @@ func (nu) Answer(changes []Change, f *Facts) (string, error) {
 // __awsrole_steady (hooks/CONTRACT.md), "" when the hook is to ask at
 // every prompt: no mark, a server with no start time to check (nushell's
 // kill starts a process), or a path nushell cannot carry or check as
-// written. "stat" is the mark and then each watched file that exists
-// (nuStat): none may be newer than the first; "absent" are those that must
-// not exist yet; "deadline" is in unix seconds (nushell's date now).
+// written (nuAmiss). nushell's `ls`, its one builtin that gives an mtime,
+// starts a thread per path; so a watched file is compared by the SHA-256
+// of what it holds ("prints": [path, "file", digest], the path with its
+// symlinks resolved now; [path, "other", ""]: there, neither a file nor a
+// directory; or [path, "none", ""]: not there yet), read after
+// the mark (prints); only directories go to "stat", the mark first, none
+// newer than it (`ls -D`). "deadline" is in unix seconds (date now).
 func (nu) Steady(f Facts) (string, error) {
 	// The leave list goes in the answer beside it (Answer); refused here too.
 	if _, err := leaveCode(f.Leave, jsonQuote, jsonRestore, ""); err != nil {
 		return "", err
 	}
-	if _, ok := markTime(f.Mark); !ok || (f.Server.PID > 0 && f.Server.Start == "") {
+	mark, ok := markTime(f.Mark)
+	if !ok || (f.Server.PID > 0 && f.Server.Start == "") || nuAmiss(f.Mark) {
 		return "", nil
 	}
-	present, absent, ok := nuStat(f)
-	if !ok || nuAmiss(f.Mark) {
+	fps, ok := prints(f, mark, false)
+	if !ok {
 		return "", nil
+	}
+	stat, printed := []string{f.Mark}, [][3]string{}
+	for _, p := range fps {
+		switch p.kind {
+		case "file":
+			sum := sha256.Sum256([]byte(p.value[0]))
+			printed = append(printed, [3]string{p.real, "file", hex.EncodeToString(sum[:])})
+		case "dir":
+			stat = append(stat, p.path)
+		case "other":
+			printed = append(printed, [3]string{p.real, "other", ""})
+		default:
+			printed = append(printed, [3]string{p.path, "none", ""})
+		}
+	}
+	for _, p := range append(watched(f), stat...) {
+		if !filepath.IsAbs(p) || nuAmiss(p) || !utf8.ValidString(p) {
+			return "", nil
+		}
+	}
+	for _, p := range printed {
+		if nuAmiss(p[0]) || !utf8.ValidString(p[0]) {
+			return "", nil
+		}
 	}
 	server := []string{}
 	if f.Server.PID > 0 {
 		server = []string{strconv.Itoa(f.Server.PID), f.Server.Start}
 	}
-	data, err := json.Marshal(struct {
-		File     string   `json:"file"`
-		State    string   `json:"state"`
-		Mark     string   `json:"mark"`
-		Deadline int64    `json:"deadline"`
-		Stat     []string `json:"stat"`
-		Absent   []string `json:"absent"`
-		Server   []string `json:"server"`
-	}{f.File, f.State, f.Mark, f.Deadline, append([]string{f.Mark}, present...), append([]string{}, absent...), server})
-	if err != nil || !utf8.Valid(data) || !allUTF8(append(watched(f), f.Mark, f.State)) {
-		// JSON carries Unicode text only: such a path is left to the binary.
+	if !utf8.ValidString(f.State) || !utf8.ValidString(f.File) {
 		return "", nil
 	}
-	return string(data), nil
-}
-
-// allUTF8 reports whether every string is valid UTF-8.
-func allUTF8(ss []string) bool {
-	for _, s := range ss {
-		if !utf8.ValidString(s) {
-			return false
-		}
+	data, err := json.Marshal(struct {
+		File     string      `json:"file"`
+		State    string      `json:"state"`
+		Mark     string      `json:"mark"`
+		Deadline int64       `json:"deadline"`
+		Prints   [][3]string `json:"prints"`
+		Stat     []string    `json:"stat"`
+		Server   []string    `json:"server"`
+	}{f.File, f.State, f.Mark, f.Deadline, printed, stat, server})
+	if err != nil {
+		return "", err
 	}
-	return true
+	return string(data), nil
 }
 
 // jsonRestore is restoreCode for the nushell hook: one object, and a comma.

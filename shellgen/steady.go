@@ -242,30 +242,6 @@ func watched(f Facts) []string {
 	return append([]string{f.File}, f.Watch...)
 }
 
-// nuStat is what the nushell hook compares with the mark (its `ls -D`
-// takes a symlink's own mtime, where bash's `test -nt` follows it): each
-// watched file that exists, its symlinks resolved now, and those that do
-// not, which must still not exist (`path exists`). false when a path
-// cannot be looked at, or nushell would not read it as written (nuAmiss):
-// the hook then asks at every prompt.
-func nuStat(f Facts) (present, absent []string, ok bool) {
-	for _, p := range watched(f) {
-		if !filepath.IsAbs(p) || nuAmiss(p) {
-			return nil, nil, false
-		}
-		r, err := filepath.EvalSymlinks(p)
-		switch {
-		case err == nil && !nuAmiss(r):
-			present = append(present, r)
-		case errors.Is(err, fs.ErrNotExist):
-			absent = append(absent, p)
-		default:
-			return nil, nil, false
-		}
-	}
-	return present, absent, true
-}
-
 // nuAmiss reports whether nushell would not look at p as written: a
 // component of three dots or more, which its path commands read as that
 // many levels up, or an escape or other control character but tab and
@@ -281,21 +257,26 @@ func nuAmiss(p string) bool {
 	})
 }
 
-// maxPrint bounds the size of a file the elvish hook compares by content.
+// maxPrint bounds the size of a file the nushell and elvish hooks compare
+// by content.
 const maxPrint = 64 << 10
 
-// fingerprint is a watched path as the elvish hook (elvish 0.19 has no stat
-// builtin that gives an mtime) sees it with builtins: a regular file (its
-// symlinks followed) by its bytes, a directory by the sorted paths of its
-// entries (a glob), anything else, or nothing there, as "none". false when
-// it cannot be read, is larger than maxPrint, or changed after the mark
-// (mtime): what is read now is then perhaps not what the call read.
+// fingerprint is a watched path as the nushell and elvish hooks see it
+// with builtins (nushell's `ls`, the one that gives an mtime, starts a
+// thread per path; elvish 0.19 has no such builtin): a regular file (its
+// symlinks followed: real is its own path) by its bytes, a directory by
+// the sorted paths of its entries (a glob; only when names is set),
+// anything else as "other" (elvish: "none"), nothing there as "none".
 type fingerprint struct {
-	path, kind string
-	value      []string
+	path, real, kind string
+	value            []string
 }
 
-func elvishPrints(f Facts, mark time.Time) ([]fingerprint, bool) {
+// prints are the fingerprints of what f watches, read after the mark:
+// false when a path cannot be read, a file is larger than maxPrint, or
+// something changed after the mark (mtime), when what is read now is
+// perhaps not what the call read.
+func prints(f Facts, mark time.Time, names bool) ([]fingerprint, bool) {
 	var out []fingerprint
 	for _, p := range watched(f) {
 		info, err := os.Stat(p)
@@ -309,25 +290,35 @@ func elvishPrints(f Facts, mark time.Time) ([]fingerprint, bool) {
 			if info.Size() > maxPrint {
 				return nil, false
 			}
+			real, err := filepath.EvalSymlinks(p)
+			if err != nil {
+				return nil, false
+			}
 			data, err := os.ReadFile(p)
 			if err != nil {
 				return nil, false
 			}
-			out = append(out, fingerprint{path: p, kind: "file", value: []string{string(data)}})
+			out = append(out, fingerprint{path: p, real: real, kind: "file", value: []string{string(data)}})
 		case info.IsDir():
-			entries, err := os.ReadDir(p)
-			if err != nil || len(entries) > 4096 {
+			fp := fingerprint{path: p, kind: "dir"}
+			if names {
+				entries, err := os.ReadDir(p)
+				if err != nil || len(entries) > 4096 {
+					return nil, false
+				}
+				for _, e := range entries {
+					fp.value = append(fp.value, p+"/"+e.Name())
+				}
+				sort.Strings(fp.value)
+			}
+			out = append(out, fp)
+		default:
+			// elvish tells it from nothing there (none); nushell does not.
+			real, err := filepath.EvalSymlinks(p)
+			if err != nil {
 				return nil, false
 			}
-			names := make([]string, 0, len(entries))
-			for _, e := range entries {
-				names = append(names, p+"/"+e.Name())
-			}
-			sort.Strings(names)
-			out = append(out, fingerprint{path: p, kind: "dir", value: names})
-		default:
-			out = append(out, fingerprint{path: p, kind: "none"})
-			continue
+			out = append(out, fingerprint{path: p, real: real, kind: "other"})
 		}
 		// Read after the mark: unchanged since, or the hook asks again.
 		if after, err := os.Stat(p); err != nil || after.ModTime().After(mark) {

@@ -32,14 +32,14 @@ func TestFastPathStartsNoProcess(t *testing.T) {
 				r.endpointMode("")
 			}
 			wrapper, log := r.callLogger()
-			switch kind {
-			case "nu", "elvish":
-				r.installHook(kind, wrapper)
-			case "fish":
+			rc := map[string]string{"bash": ".bashrc", "zsh": ".zshrc"}[kind]
+			switch {
+			case kind == "fish":
 				r.appendFile(".config/fish/config.fish", fmt.Sprintf("%q hook fish | sed 's#%s#%s#' | source\n", awsroleBin, awsroleBin, wrapper))
-			default:
-				rc := map[string]string{"bash": ".bashrc", "zsh": ".zshrc"}[kind]
+			case rc != "":
 				r.appendFile(rc, fmt.Sprintf("eval \"$(%q hook %s | sed 's#%s#%s#')\"\n", awsroleBin, kind, awsroleBin, wrapper))
+			default: // the hook as `awsrole install` writes it (nushell, elvish)
+				r.installHook(kind, wrapper)
 			}
 			proj := r.project("proj", roleDeploy, "e2e-fast", "eu-west-1", true)
 			for _, d := range []string{"plain/a", "plain/b", "proj/sub"} {
