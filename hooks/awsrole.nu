@@ -99,15 +99,29 @@ def --env __awsrole_walk []: nothing -> any {
     if not ($pwd starts-with "/") or ($pwd =~ '(^|/)\.\.\.+(/|$)') {
         return null
     }
-    let parts = $pwd | str trim --right --char "/" | split row "/"
-    let all = 1..($parts | length) | each {|n| ($parts | first $n | str join "/") + "/.awsrole.toml" } | reverse
-    let n = $all | path exists | take until {|e| $e } | length
-    let walk = if $n == ($all | length) {
-        {pwd: $pwd, levels: $all, expect: ($all | each { false }), file: ""}
-    } else {
-        let levels = $all | first ($n + 1)
-        {pwd: $pwd, levels: $levels, expect: ($levels | each { false } | drop 1 | append true), file: ($levels | last)}
+    # (A loop: a closure per level costs more than the stats.)
+    mut dir = $pwd | str trim --right --char "/"
+    mut levels = []
+    mut expect = []
+    mut file = ""
+    loop {
+        let p = $dir + "/.awsrole.toml"
+        $levels = ($levels | append $p)
+        if ($p | path exists) {
+            $file = $p
+            $expect = ($expect | append true)
+            break
+        }
+        $expect = ($expect | append false)
+        if $dir == "" {
+            break
+        }
+        $dir = ($dir | path dirname)
+        if $dir == "/" {
+            $dir = ""
+        }
     }
+    let walk = {pwd: $pwd, levels: $levels, expect: $expect, file: $file}
     $env.__awsrole = ($env.__awsrole | upsert walk $walk)
     $walk.file
 }
@@ -140,8 +154,9 @@ def --env __awsrole_steady []: nothing -> bool {
     }
     # Each watched file as the call read it (the SHA-256 of its bytes; a
     # type check first: never an open of a FIFO), each missing one still
-    # missing, and no watched directory newer than the mark (`ls -D`, which
-    # starts a thread a path: the mark alone is checked with `path exists`).
+    # missing, the mark there, and no watched directory newer than it
+    # (`ls -D`, which starts a thread: only in a project, where the trust
+    # store is watched).
     for w in $s.prints {
         if $w.1 == "file" {
             if ($w.0 | path type) != "file" or (try { open --raw $w.0 | hash sha256 } catch { "" }) != $w.2 {
@@ -155,14 +170,19 @@ def --env __awsrole_steady []: nothing -> bool {
             return false
         }
     }
-    if ($s.stat | length) == 1 {
-        if not ($s.mark | path exists) {
+    if not ($s.mark | path exists) {
+        return false
+    }
+    if ($s.stat | is-not-empty) {
+        let times = try { ls -D ...$s.stat | get modified } catch { null }
+        if $times == null {
             return false
         }
-    } else {
-        let times = try { ls -D ...$s.stat | get modified } catch { null }
-        if $times == null or ($times | skip 1 | any {|t| $t > ($times | first) }) {
-            return false
+        # (A loop: a closure costs more than the check.)
+        for t in $times {
+            if ($t | into int) > $s.mark_ns {
+                return false
+            }
         }
     }
     if ($s.server | is-empty) {

@@ -66,8 +66,10 @@ func (nu) Answer(changes []Change, f *Facts) (string, error) {
 // of what it holds ("prints": [path, "file", digest], the path with its
 // symlinks resolved now; [path, "other", ""]: there, neither a file nor a
 // directory; or [path, "none", ""]: not there yet), read after
-// the mark (prints); only directories go to "stat", the mark first, none
-// newer than it (`ls -D`). "deadline" is in unix seconds (date now).
+// the mark (prints); only directories go to "stat", none newer than the
+// mark (`ls -D`), whose mtime is "mark_ns" (nanoseconds since the epoch,
+// as nushell's into int reads a date). "deadline" is in unix seconds
+// (date now).
 func (nu) Steady(f Facts) (string, error) {
 	// The leave list goes in the answer beside it (Answer); refused here too.
 	if _, err := leaveCode(f.Leave, jsonQuote, jsonRestore, ""); err != nil {
@@ -81,7 +83,7 @@ func (nu) Steady(f Facts) (string, error) {
 	if !ok {
 		return "", nil
 	}
-	stat, printed := []string{f.Mark}, [][3]string{}
+	stat, printed := []string{}, [][3]string{}
 	for _, p := range fps {
 		switch p.kind {
 		case "file":
@@ -95,7 +97,7 @@ func (nu) Steady(f Facts) (string, error) {
 			printed = append(printed, [3]string{p.path, "none", ""})
 		}
 	}
-	for _, p := range append(watched(f), stat...) {
+	for _, p := range append(watched(f), f.Mark) {
 		if !filepath.IsAbs(p) || nuAmiss(p) || !utf8.ValidString(p) {
 			return "", nil
 		}
@@ -117,10 +119,11 @@ func (nu) Steady(f Facts) (string, error) {
 		State    string      `json:"state"`
 		Mark     string      `json:"mark"`
 		Deadline int64       `json:"deadline"`
+		MarkNS   int64       `json:"mark_ns"`
 		Prints   [][3]string `json:"prints"`
 		Stat     []string    `json:"stat"`
 		Server   []string    `json:"server"`
-	}{f.File, f.State, f.Mark, f.Deadline, printed, stat, server})
+	}{f.File, f.State, f.Mark, f.Deadline, mark.UnixNano(), printed, stat, server})
 	if err != nil {
 		return "", err
 	}
