@@ -4,7 +4,7 @@
 #   bench/run.sh                    # from the repository root
 #   N=200 REPEAT=7 bench/run.sh     # more prompts per run (default 50), more runs per cell (default 5)
 #   BUDGET=600 bench/run.sh         # seconds the shell runs may take before stopping after 3 runs (default 150)
-#   SHELLS=fish bench/run.sh        # only these shells' rows (default: bash zsh fish, those installed)
+#   SHELLS=fish bench/run.sh        # only these shells' rows (default: bash zsh fish nu elvish, those installed)
 #
 # It builds awsrole and the local STS stand-in into a temporary directory,
 # sets up a throwaway HOME (XDG dirs, an allowed project, an allowed .envrc),
@@ -65,9 +65,13 @@ say "bench: building awsrole and stsstub"
 (cd "${root}" && go build -o "${bin}/" ./cmd/awsrole ./cmd/awsrole-sts && go build -o "${bin}/stsstub" ./internal/stsstub/cmd/stsstub)
 awsrole=${bin}/awsrole
 
-# nushell as .ci/run installs it, when it is not on PATH.
-nu_tools=${root}/.ci/tools/node_modules/@nushell/linux-x64/bin
-have nu || [[ ! -x ${nu_tools}/nu ]] || PATH=${nu_tools}:${PATH}
+# nushell as .ci/run installs it, when it is not on PATH: under this
+# checkout's .ci/tools, or the main checkout's when this is a git worktree.
+for nu_tools in "${root}/.ci/tools/node_modules/@nushell/linux-x64/bin" \
+  "$(cd "${root}" && dirname -- "$(git rev-parse --path-format=absolute --git-common-dir 2>/dev/null || echo .)")/.ci/tools/node_modules/@nushell/linux-x64/bin"; do
+  have nu || [[ ! -x ${nu_tools}/nu ]] || PATH=${nu_tools}:${PATH}
+done
+have nu || say "bench: nushell not found (on PATH or under .ci/tools, where .ci/run installs it): no nu rows"
 shells=()
 for sh in ${SHELLS:-bash zsh fish nu elvish}; do
   case ${sh} in
@@ -378,6 +382,60 @@ henv "BENCH_AWSROLE=${awsrole}" "BENCH_DIRENV=${direnv_bin}" bash --norc -c "${p
   "${w}/proj" "${w}/a" "${w}/envrc" "${deep}/d" "${deepdir}" "${w}/sso" 2>"${tmp}/proc.err" |
   awk '{printf "%s %.9f\n", $1, $3-$2}' >>"${results}" || say "bench: processes: $(cat "${tmp}/proc.err")"
 
+# ---------------------------------------------------------------- floor
+# The kernel's floor for the deep walk: the stats the hooks' walk makes in
+# ${deepdir} (one per level, paths from DEPTH+ levels deep up to the file),
+# timed in one Go process (no start-up counted), 200 rounds: the median
+# round (the floor the ratio is taken against) and the whole divided by 200
+# (timed as the shells are); one run beside each repetition of the shell
+# rows below, the median of the runs reported.
+cat >"${tmp}/floor.go" <<'GO'
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+)
+
+func main() {
+	var paths []string
+	for d := os.Args[1]; ; d = filepath.Dir(d) {
+		paths = append(paths, filepath.Join(d, ".awsrole.toml"))
+		if _, err := os.Stat(paths[len(paths)-1]); err == nil || d == "/" {
+			break
+		}
+	}
+	// The median round (the kernel's cost, as little else as can be), and
+	// the whole of the rounds divided by their number (timed as the shells
+	// are, preemptions and all).
+	const n = 200
+	rounds := make([]float64, 0, n)
+	start := time.Now()
+	for r := 0; r < n; r++ {
+		t := time.Now()
+		for _, p := range paths {
+			_, _ = os.Stat(p)
+		}
+		rounds = append(rounds, time.Since(t).Seconds())
+	}
+	whole := time.Since(start).Seconds() / n
+	sort.Float64s(rounds)
+	fmt.Printf("%d %.9f %.9f\n", len(paths), rounds[n/2], whole)
+}
+GO
+(cd "${tmp}" && go build -o "${bin}/statfloor" floor.go) || say "bench: the stat floor did not build"
+floor_stats=''
+floor_run() {
+  local out floor_med floor_mean
+  out=$("${bin}/statfloor" "${deepdir}" 2>/dev/null) || return 0
+  read -r floor_stats floor_med floor_mean <<<"${out}"
+  record floor "${floor_med}"
+  record floor.mean "${floor_mean}"
+}
+
 # ---------------------------------------------------------------- shells
 say "bench: shells ${shells[*]}, configurations ${configs[*]}, N=${N}, ${REPEAT} runs each"
 shell_start=${SECONDS}
@@ -387,6 +445,7 @@ for ((r = 0; r < REPEAT; r++)); do
     say "bench: time budget (BUDGET=${BUDGET}s) spent after ${r} runs per cell; reporting those"
     break
   fi
+  floor_run
   for sh in "${shells[@]}"; do
     pre=''
     [[ ${sh} == fish || ${sh} == nu || ${sh} == elvish ]] && pre=${sh}-
@@ -430,7 +489,8 @@ echo "load average: ${load_before} at start, ${load_after} at end"
 echo "versions: $(bash --version | head -n1 | sed 's/ (.*//')$(have zsh && printf ', %s' "$(zsh --version | cut -d' ' -f1-2)")$(have fish && printf ', %s' "$(fish --version)")$(have nu && printf ', nushell %s' "$(nu --version)")$(have elvish && printf ', elvish %s' "$(elvish -version)")$(test -n "${direnv_bin}" && printf ', direnv %s' "$(direnv version)")"
 echo "N=${N} prompts per run, median of ${reps_done} runs per shell cell$( ((reps_done < REPEAT)) && printf ' (REPEAT=%s asked; time budget BUDGET=%ss spent)' "${REPEAT}" "${BUDGET}"); overhead = configuration − no-hook baseline, per prompt (per cd in the cd rows)"
 echo
-printf '%-34s %-5s %11s %12s %12s %9s %-9s %s\n' scenario shell baseline awsrole direnv ratio target verdict
+noop=$(med proc.true)
+printf '%-34s %-6s %11s %12s %12s %9s %-9s %-7s %s\n' scenario shell baseline awsrole direnv ratio target verdict "÷ no-op"
 for sh in "${shells[@]}"; do
   for sc in steady cdplain cdproj; do
     case ${sc} in
@@ -439,7 +499,7 @@ for sh in "${shells[@]}"; do
     cdproj) label="3 cd in/out (cached | .envrc)" limit=0.5 n=${N} ;;
     esac
     [[ ${sh} == bash || ${sh} == zsh ]] || n=${N}
-    [[ ${sh} == fish && ${sc} == steady ]] && limit=0.05
+    [[ ${sh} == bash || ${sh} == zsh || ${sc} != steady ]] || limit=0.05
     base=$(awk -v b="$(med "${sh}.${sc}.none")" -v n="${n}" 'BEGIN{ if (b=="nan") print "nan"; else printf "%.9f", b/n }')
     a=$(per "${sh}.${sc}" awsrole "${n}")
     d=nan
@@ -447,15 +507,13 @@ for sh in "${shells[@]}"; do
     rt=$(ratio "${a}" "${d}")
     tgt="≤ ${limit}"
     v=$(verdict "${rt}" "${limit}")
-    # fish: the steady rows have the same targets (no process, fish >= 3.6);
-    # its cd in/out row calls once per cd, as bash and zsh do. nushell and
-    # elvish call at every prompt: no target, the figures say what it costs.
-    if [[ ${sh} == nu || ${sh} == elvish ]]; then tgt=- v=-; fi
-    printf '%-34s %-5s %11s %12s %12s %9s %-9s %s\n' "${label}" "${sh}" "$(us "${base}")" "$(us "${a}")" "$(us "${d}")" "${rt}" "${tgt}" "${v}"
+    # fish, nushell, elvish: the same targets, steady ≤ 0.05 (no process
+    # at a steady prompt or a plain cd); cd in/out calls once per cd.
+    printf '%-34s %-6s %11s %12s %12s %9s %-9s %-7s %s\n' "${label}" "${sh}" "$(us "${base}")" "$(us "${a}")" "$(us "${d}")" "${rt}" "${tgt}" "${v}" "$(ratio "${a}" "${noop}")"
   done
 done
 echo
-echo "(baseline = the no-hook shell's own time per prompt; awsrole/direnv columns = overhead per prompt; ratio = awsrole/direnv)"
+echo "(baseline = the no-hook shell's own time per prompt; awsrole/direnv columns = overhead per prompt; ratio = awsrole/direnv; ÷ no-op = awsrole's overhead / one /bin/true started from bash, $(us "${noop}") here)"
 echo
 echo "4 cold entry (empty cache, median of ${REPEAT}):"
 c_a=$(med cold.awsrole)
@@ -469,6 +527,8 @@ printf '  %-44s %s\n' "STS requests per cold entry:" "$(printf '[%s] ' "${cold_c
 printf '  %-44s %s\n' "exactly one AssumeRole each:" "${ok}"
 echo
 echo "5 depth (file ${DEPTH} levels up vs 1 level up):"
+fl=$(med floor)
+printf '  %-44s %s (a round timed with the rest: %s)\n' "kernel floor: ${floor_stats:-?} stats of the walk's paths:" "$(us "${fl}")" "$(us "$(med floor.mean)")"
 d1=$(med depth.1)
 dd=$(med depth.deep)
 rt=$(ratio "${dd}" "${d1}")
@@ -486,6 +546,8 @@ for sh in "${shells[@]}"; do
     rd=$(ratio "${pd}" "${q}")
     printf '  %-44s %s / %s (%s / %s against 0.05)\n' "  the same / direnv's steady overhead:" "${r1}" "${rd}" "$(verdict "${r1}" 0.05)" "$(verdict "${rd}" 0.05)"
   fi
+  rf=$(ratio "${pd}" "${fl}")
+  printf '  %-44s %s (%s against 2)\n' "  depth ${DEPTH} / the kernel floor:" "${rf}" "$(verdict "${rf}" 2)"
 done
 echo
 echo "one process, wall clock (median of $((REPEAT * 3))):"
@@ -515,6 +577,10 @@ echo
 if [[ " ${shells[*]} " == *" fish "* ]]; then
   echo "7 fish: no process at a steady prompt or a cd between plain directories (fish >= 3.6: \`path mtime\`); fish $(fish --version | sed 's/.* //') here."
   echo "  measured as the hook's own cost: \`fish -c\` with the conf.d loaded, \`emit fish_prompt\` N times (cd rows: cd + emit)."
+fi
+if [[ " ${shells[*]} " == *" nu "* || " ${shells[*]} " == *" elvish "* ]]; then
+  echo "9 nushell, elvish: no process at a steady prompt or a cd between plain directories (hooks/CONTRACT.md);"
+  echo "  measured as the hook's own cost: \`nu -c\` / \`elvish -c\` calling the prompt hook N times (cd rows: cd + the hooks)."
 fi
 echo
 echo "raw medians, seconds per run:"

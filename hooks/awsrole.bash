@@ -9,7 +9,7 @@
 # have changed since the last call, it starts no process at all: see
 # _awsrole_steady.
 #
-# fast-path contract v1 (hooks/CONTRACT.md)
+# fast-path contract v2 (hooks/CONTRACT.md)
 
 # What the last call left (set by its output): the nearest .awsrole.toml,
 # the AWSROLE_STATE it goes with, a mark file whose mtime is just before the
@@ -18,8 +18,9 @@
 # start time) when the shell holds its URI, and the arguments of a `test`
 # that fails once that file or another watched one (user config, trust
 # store) is newer than the mark. And what the last walk up from PWD found:
-# the directory it started in, the nearest file, and the arguments of a
-# `test` that fails once a nearer file appears or that one is gone.
+# the directory it started in and the nearest file; _awsrole_walked, the
+# condition that fails once a nearer file appears or that one is gone, is
+# written out by the walk.
 #
 # None of them is ever exported, not even under `set -a`: __awsrole_leave
 # holds the user's own secret key. They are only ever assigned inside the
@@ -29,15 +30,14 @@ _awsrole_init() {
   \builtin local -
   \builtin set +a
   \builtin unset -v __awsrole_file __awsrole_state __awsrole_mark __awsrole_leave __awsrole_deadline __awsrole_watch \
-    __awsrole_walk_pwd __awsrole_walk_file __awsrole_walk __awsrole_server
+    __awsrole_walk_pwd __awsrole_walk_file __awsrole_server
   __awsrole_file='' __awsrole_state='' __awsrole_mark='' __awsrole_leave=''
   __awsrole_deadline=0
   __awsrole_server=()
-  # Both tests start out well-formed: a `test` they end never sees a
+  # The test starts out well-formed: a `test` it ends never sees a
   # missing argument.
   __awsrole_watch=(-n x)
   __awsrole_walk_pwd='' __awsrole_walk_file=''
-  __awsrole_walk=(-n x)
 }
 _awsrole_init
 \builtin unset -f _awsrole_init
@@ -55,22 +55,27 @@ _awsrole_steady() {
   # level. (A dangling symlink counts for export and not for -e: one made
   # nearer is seen at the next call, not the next prompt.) The walk is done
   # again only in another directory, or once its result no longer holds:
-  # one `test` call checks that with the same stats.
-  if ! \builtin test "x${PWD}" = "x${__awsrole_walk_pwd}" -a "${__awsrole_walk[@]}"; then
+  # _awsrole_walked checks that with the same stats, written out as one
+  # condition for this directory (at 64 levels, `test` over an array of
+  # its arguments costs twice the stats; a written-out [[ ]] less).
+  if \builtin test "x${PWD}" != "x${__awsrole_walk_pwd}" || ! _awsrole_walked; then
     # A PWD set by hand to a relative path is left to the binary.
     [[ ${PWD} == /* ]] || \builtin return 1
-    dir="${PWD%/}" __awsrole_walk_file='' __awsrole_walk=()
+    \builtin local probe='' level
+    dir="${PWD%/}" __awsrole_walk_file=''
     while :; do
+      \builtin printf -v level '%q' "${dir}/.awsrole.toml"
       if [[ -e ${dir}/.awsrole.toml ]]; then
         __awsrole_walk_file=${dir}/.awsrole.toml
-        __awsrole_walk+=(-e "${__awsrole_walk_file}")
+        probe+=" -e ${level}"
         \builtin break
       fi
-      __awsrole_walk+=(! -e "${dir}/.awsrole.toml" -a)
+      probe+=" ! -e ${level} &&"
       [[ -n ${dir} ]] || \builtin break
       dir=${dir%/*}
     done
-    [[ -n ${__awsrole_walk_file} ]] || __awsrole_walk+=(-n x)
+    [[ -n ${__awsrole_walk_file} ]] || probe+=" -n x"
+    _awsrole_aside builtin eval "_awsrole_walked() { [[${probe} ]]; }"
     __awsrole_walk_pwd=${PWD}
   fi
   # The same state, the same file, and neither it nor a watched one newer
@@ -87,6 +92,10 @@ _awsrole_steady() {
   __awsrole_file='' __awsrole_state='' __awsrole_leave=''
   __awsrole_deadline=4611686018427387904
 }
+
+# _awsrole_walked is the walk's condition (_awsrole_steady writes it out):
+# until a walk, there is none.
+_awsrole_walked() { \builtin return 1; }
 
 # _awsrole_serving succeeds while the credential endpoint whose URI this
 # shell holds still runs: on Linux the same process (its start time in
@@ -184,7 +193,7 @@ _awsrole_failed() {
 }
 
 # Under `set -a`, bash exports functions defined too.
-\builtin export -fn _awsrole_steady _awsrole_serving _awsrole_hook _awsrole_guarded _awsrole_aside _awsrole_call _awsrole_failed
+\builtin export -fn _awsrole_steady _awsrole_walked _awsrole_serving _awsrole_hook _awsrole_guarded _awsrole_aside _awsrole_call _awsrole_failed
 
 # Register once, in front, so prompt code that runs after it (a theme showing
 # AWSROLE_ARN) already sees the new role. Sourcing this file twice is a no-op.

@@ -19,7 +19,7 @@ for __awsrole_var in __awsrole_after_cd __awsrole_file __awsrole_state __awsrole
 end
 set -e __awsrole_var
 #
-# fast-path contract v1 (hooks/CONTRACT.md)
+# fast-path contract v2 (hooks/CONTRACT.md)
 
 # What the last call left (set by its output): the nearest .awsrole.toml,
 # the AWSROLE_STATE it goes with, a mark file whose mtime is a second before

@@ -8,7 +8,7 @@
 # the current directory asks for; if it fails outside AWSROLE_DIR, the
 # shell leaves the role all the same (_awsrole_failed).
 #
-# fast-path contract v1 (hooks/CONTRACT.md)
+# fast-path contract v2 (hooks/CONTRACT.md)
 
 # What the last call left (set by its output): the nearest .awsrole.toml,
 # the AWSROLE_STATE it goes with, a mark file whose mtime is just before the

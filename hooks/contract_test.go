@@ -226,7 +226,12 @@ func find(dir string) string {
 // between (the layout changes then), in a shell started in $1 with the
 // hook ($2) sourced and the facts ($3) evaluated as `awsrole export`'s
 // answer would be. The shell is in its directory before the hook is
-// sourced: a cd after would run the hook, and the fake binary.
+// sourced: a cd after would run the hook, and the fake binary. nushell
+// (whose `source` takes a constant) and elvish start there instead (as
+// every row does, with PWD set: nushell's cd drops escape sequences from a
+// name, elvish's would take the path without its symlinks) and read the
+// hook and the facts from AWSROLE_TEST_HOOK and AWSROLE_TEST_FACTS; the
+// nushell hook's code is put before the script.
 var steadyScripts = map[string][]string{
 	"bash": {"bash", "--norc", "--noprofile", "-c",
 		`cd -- "$1" && source "$2" && eval "$3" || exit 9
@@ -237,6 +242,40 @@ _awsrole_steady; echo "steady $?"; read -r _; _awsrole_steady; echo "steady $?"`
 	"fish": {"fish", "--no-config", "-c",
 		`cd $argv[1]; and source $argv[2]; and eval $argv[3]; or exit 9
 __awsrole_steady; echo "steady $status"; read -l _x; __awsrole_steady; echo "steady $status"`},
+	"nu": {"nu", "--no-config-file", "-c", `
+$env.__awsrole = {steady: ($env.AWSROLE_TEST_FACTS | from json), leave: []}
+print $"steady (if (__awsrole_steady) { 0 } else { 1 })"
+^head -n1 | ignore
+print $"steady (if (__awsrole_steady) { 0 } else { 1 })"`},
+	"elvish": {"elvish", "-norc", "-c", `
+var n = (ns [&edit:=(ns [&before-readline=[]])])
+eval &ns=$n &on-end={|n2| set n = $n2 } (slurp < $E:AWSROLE_TEST_HOOK)
+eval &ns=$n 'eval &on-end={|x| set awsrole-facts = $x[__awsrole_steady] } $E:AWSROLE_TEST_FACTS'
+var check = 'if (awsrole-steady) { echo "steady 0" } else { echo "steady 1" }'
+eval &ns=$n $check
+var _ = (read-line)
+eval &ns=$n $check`},
+}
+
+// shellWalk is the nearest file as shell's hook walks: the contract's walk
+// (walkFind), except in elvish 0.19, which has no builtin that says
+// something is there and counts a level only when it holds a regular file
+// (hooks/CONTRACT.md).
+func shellWalk(shell, dir string) string {
+	if shell != "elvish" {
+		return walkFind(dir)
+	}
+	for {
+		p := filepath.Join(dir, dirconfig.FileName)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			return p
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
 }
 
 // TestFastPathWalk runs each shell's steady check as a real process (no
@@ -291,11 +330,25 @@ func checkWalk(t *testing.T, shell, hook string, c walkCase) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	facts, err := s.Steady(shellgen.Facts{File: file, State: "s1", Mark: mark, Deadline: deadline})
+	facts, err := s.Steady(shellgen.Facts{File: file, State: "s1", Mark: mark, Deadline: deadline, Watch: watchedFiles(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	first, second := runSteady(t, shell, root, append(append([]string{}, steadyScripts[shell]...), pwd, hook, facts), c.change)
+	argv := append([]string{}, steadyScripts[shell]...)
+	switch shell {
+	case "nu":
+		code, err := os.ReadFile(hook)
+		if err != nil {
+			t.Fatal(err)
+		}
+		argv[len(argv)-1] = string(code) + argv[len(argv)-1]
+	case "elvish":
+	default:
+		argv = append(argv, pwd, hook, facts)
+	}
+	walked := shellWalk(shell, pwd)
+	first, second := runSteady(t, shell, root, pwd, argv, c.change,
+		"AWSROLE_TEST_HOOK="+hook, "AWSROLE_TEST_FACTS="+facts)
 	after := [2]string{find(pwd), walkFind(pwd)}
 
 	agree := before[0] == before[1] && after[0] == after[1]
@@ -305,13 +358,31 @@ func checkWalk(t *testing.T, shell, hook string, c walkCase) {
 	case c.differs != "" && agree:
 		t.Fatalf("Find and the walk agree (%q, %q), but the case says %s", before, after, c.differs)
 	}
-	// fish leaves a PWD with a newline to the binary.
-	leftToBinary := shell == "fish" && strings.Contains(pwd, "\n")
-	want := [2]bool{before[1] == file && !leftToBinary, after[1] == file && !c.edits && !leftToBinary}
+	// fish leaves a PWD with a newline to the binary, nushell a file
+	// whose path has an escape (its ls drops them).
+	leftToBinary := shell == "fish" && strings.Contains(pwd, "\n") || shell == "nu" && strings.Contains(file, "\x1b")
+	want := [2]bool{walked == file && !leftToBinary, shellWalk(shell, pwd) == file && !c.edits && !leftToBinary}
 	if got := [2]bool{first, second}; got != want {
 		t.Errorf("%s steady = %v before and after the change, want %v (the call found %q; the walk finds %q, then %q)",
-			shell, got, want, file, before[1], after[1])
+			shell, got, want, file, walked, shellWalk(shell, pwd))
 	}
+}
+
+// watchedFiles are what a call watches besides the file, as the engine's
+// are (the user config, the trust store's directories), a minute old: a
+// file, a directory with an entry, and a file that is not there.
+func watchedFiles(t *testing.T) []string {
+	dir := t.TempDir()
+	file, sub := filepath.Join(dir, "config.toml"), filepath.Join(dir, "allow")
+	writeFile(t, file, "refresh_before = \"5m\"\n")
+	writeFile(t, filepath.Join(sub, "entry"), "/some/.awsrole.toml\n")
+	old := time.Now().Add(-time.Minute)
+	for _, p := range []string{file, filepath.Join(sub, "entry"), sub} {
+		if err := os.Chtimes(p, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return []string{file, sub, filepath.Join(dir, "deny")}
 }
 
 // skipIfFileAbove skips when a stray project file above root would make
@@ -345,12 +416,13 @@ func markCall(t *testing.T, root string) (mark string, deadline int64) {
 	return mark, now.Unix() + 3600
 }
 
-// runSteady runs argv (a steadyScripts row and its arguments) with HOME at
-// root and AWSROLE_STATE as the facts say, makes change (nil: none)
+// runSteady runs argv (a steadyScripts row and its arguments) in pwd with
+// HOME at root, AWSROLE_STATE as the facts say and env, makes change (nil: none)
 // between its two checks, and says whether each was steady.
-func runSteady(t *testing.T, shell, root string, argv []string, change func(*testing.T, string)) (first, second bool) {
+func runSteady(t *testing.T, shell, root, pwd string, argv []string, change func(*testing.T, string), env ...string) (first, second bool) {
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = []string{"HOME=" + root, "PATH=" + os.Getenv("PATH"), "TERM=dumb", "LANG=C.UTF-8", "AWSROLE_STATE=s1"}
+	cmd.Dir = pwd
+	cmd.Env = append([]string{"HOME=" + root, "PATH=" + os.Getenv("PATH"), "TERM=dumb", "LANG=C.UTF-8", "AWSROLE_STATE=s1", "PWD=" + pwd}, env...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	stdin, err := cmd.StdinPipe()

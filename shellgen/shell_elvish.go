@@ -3,6 +3,7 @@ package shellgen
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/awsrole/awsrole/internal/transition"
 )
@@ -12,10 +13,16 @@ import (
 // loaded from $XDG_CONFIG_HOME/elvish/rc.elv.
 type elvish struct{}
 
-// Steady implements Shell: the elvish hook has no fast path yet, but it
-// keeps the leave code, which it runs when a call fails outside
-// AWSROLE_DIR. The answer is evaluated in a namespace of its own; the hook
-// takes __awsrole_leave from it.
+// Steady implements Shell: the leave code, which the hook runs when it
+// leaves every project or a call fails outside AWSROLE_DIR, and the facts
+// its fast path checks (hooks/CONTRACT.md) as one map, __awsrole_steady.
+// elvish 0.19 (Debian's) has no stat builtin that gives an mtime and no
+// clock: the deadline is on the boot clock of /proc/uptime, as in fish,
+// and each watched path is compared by what it holds (prints). Where
+// that cannot be had (no boot clock, no mark, a server with no start time
+// to check: elvish has no kill builtin), there are no facts and the hook
+// asks at every prompt. The answer is evaluated in a namespace of its own;
+// the hook takes both variables from it.
 func (elvish) Steady(f Facts) (string, error) {
 	leave, err := leaveCode(f.Leave, elvishQuote, elvishRestore, "unset-env "+transition.StateVar+"\n")
 	if err != nil {
@@ -25,7 +32,51 @@ func (elvish) Steady(f Facts) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return "var __awsrole_leave = " + q + "\n", nil
+	out := "var __awsrole_leave = " + q + "\n"
+	mark, ok := markTime(f.Mark)
+	if !ok || (f.Server.PID > 0 && f.Server.Start == "") {
+		return out, nil
+	}
+	boot, ok := bootDeadline(f.Deadline, time.Now())
+	if !ok {
+		return out, nil
+	}
+	fps, ok := prints(f, mark, true)
+	if !ok {
+		return out, nil
+	}
+	words := func(ws []string) (string, error) {
+		qs := make([]string, len(ws))
+		for i, w := range ws {
+			if qs[i], err = elvishQuote(w); err != nil {
+				return "", err
+			}
+		}
+		return "[" + strings.Join(qs, " ") + "]", nil
+	}
+	var b strings.Builder
+	for _, p := range fps {
+		if p.kind == "other" {
+			// Neither a file nor a directory: elvish's builtins tell it
+			// from nothing there no more than the walk does.
+			p.kind = "none"
+		}
+		w, err := words(append([]string{p.path, p.kind}, p.value...))
+		if err != nil {
+			return "", err
+		}
+		b.WriteString(" " + w)
+	}
+	server, err := words(procWords(f.Server))
+	if err != nil {
+		return "", err
+	}
+	fields, err := words([]string{f.File, f.State, f.Mark})
+	if err != nil {
+		return "", err
+	}
+	// fields: file, state, mark; watch: [path kind value...] each.
+	return out + fmt.Sprintf("var __awsrole_steady = [&fields=%s &boot=%d &server=%s &watch=[%s]]\n", fields, boot, server, strings.TrimPrefix(b.String(), " ")), nil
 }
 
 // elvishRestore is restoreCode for elvish (and/or stop at the first value

@@ -1,8 +1,13 @@
 package shellgen
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -13,7 +18,7 @@ import (
 // evaluates is JSON, and Export renders that. nushell cannot eval code it
 // did not parse with its config, so `awsrole install nu` writes the hook
 // itself into an autoload file of awsrole's own.
-type nu struct{ noSteady }
+type nu struct{}
 
 // Name implements Shell.
 func (nu) Name() string { return "nu" }
@@ -41,8 +46,88 @@ func (nu) Answer(changes []Change, f *Facts) (string, error) {
 			return "", err
 		}
 		out += `,"leave":[` + strings.TrimSuffix(restores, ",") + `]`
+		steady, err := nu{}.Steady(*f)
+		if err != nil {
+			return "", err
+		}
+		if steady != "" {
+			out += `,"steady":` + steady
+		}
 	}
 	return out + `,"end":true}` + "\n", nil
+}
+
+// Steady implements Shell: the facts as one JSON object for the hook's
+// __awsrole_steady (hooks/CONTRACT.md), "" when the hook is to ask at
+// every prompt: no mark, a server with no start time to check (nushell's
+// kill starts a process), or a path nushell cannot carry or check as
+// written (nuAmiss). nushell's `ls`, its one builtin that gives an mtime,
+// starts a thread per path; so a watched file is compared by the SHA-256
+// of what it holds ("prints": [path, "file", digest], the path with its
+// symlinks resolved now; [path, "other", ""]: there, neither a file nor a
+// directory; or [path, "none", ""]: not there yet), read after
+// the mark (prints); only directories go to "stat", none newer than the
+// mark (`ls -D`), whose mtime is "mark_ns" (nanoseconds since the epoch,
+// as nushell's into int reads a date). "deadline" is in unix seconds
+// (date now).
+func (nu) Steady(f Facts) (string, error) {
+	// The leave list goes in the answer beside it (Answer); refused here too.
+	if _, err := leaveCode(f.Leave, jsonQuote, jsonRestore, ""); err != nil {
+		return "", err
+	}
+	mark, ok := markTime(f.Mark)
+	if !ok || (f.Server.PID > 0 && f.Server.Start == "") || nuAmiss(f.Mark) {
+		return "", nil
+	}
+	fps, ok := prints(f, mark, false)
+	if !ok {
+		return "", nil
+	}
+	stat, printed := []string{}, [][3]string{}
+	for _, p := range fps {
+		switch p.kind {
+		case "file":
+			sum := sha256.Sum256([]byte(p.value[0]))
+			printed = append(printed, [3]string{p.real, "file", hex.EncodeToString(sum[:])})
+		case "dir":
+			stat = append(stat, p.path)
+		case "other":
+			printed = append(printed, [3]string{p.real, "other", ""})
+		default:
+			printed = append(printed, [3]string{p.path, "none", ""})
+		}
+	}
+	for _, p := range append(watched(f), f.Mark) {
+		if !filepath.IsAbs(p) || nuAmiss(p) || !utf8.ValidString(p) {
+			return "", nil
+		}
+	}
+	for _, p := range printed {
+		if nuAmiss(p[0]) || !utf8.ValidString(p[0]) {
+			return "", nil
+		}
+	}
+	server := []string{}
+	if f.Server.PID > 0 {
+		server = []string{strconv.Itoa(f.Server.PID), f.Server.Start}
+	}
+	if !utf8.ValidString(f.State) || !utf8.ValidString(f.File) {
+		return "", nil
+	}
+	data, err := json.Marshal(struct {
+		File     string      `json:"file"`
+		State    string      `json:"state"`
+		Mark     string      `json:"mark"`
+		Deadline int64       `json:"deadline"`
+		MarkNS   int64       `json:"mark_ns"`
+		Prints   [][3]string `json:"prints"`
+		Stat     []string    `json:"stat"`
+		Server   []string    `json:"server"`
+	}{f.File, f.State, f.Mark, f.Deadline, mark.UnixNano(), printed, stat, server})
+	if err != nil {
+		return "", err
+	}
+	return string(data), nil
 }
 
 // jsonRestore is restoreCode for the nushell hook: one object, and a comma.

@@ -1,28 +1,35 @@
 package shellgen
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
+	"syscall"
+	"time"
+	"unicode"
 
 	"github.com/awsrole/awsrole/internal/transition"
 )
 
 // FastPathVersion is the version of the fast-path contract (hooks/CONTRACT.md)
 // that Facts and the hooks implement; every hook script names it.
-const FastPathVersion = 1
+const FastPathVersion = 2
 
-// Facts are what a hook with a fast path (bash, zsh, fish) checks, with builtins only, to skip
+// Facts are what a hook (every shell's has a fast path) checks, with builtins only, to skip
 // starting a process: while the nearest .awsrole.toml is still File,
 // neither it nor any of Watch is newer than Mark, AWSROLE_STATE is still
 // State, the clock is before Deadline (unix seconds) and Server (when the
 // shell holds the credential endpoint's URI) still runs, another call would
 // change nothing. When the shell leaves every project while Leave is set, it
-// runs Leave's restores itself; so does every hook (nushell and elvish
-// included) when a call fails outside AWSROLE_DIR. hooks/CONTRACT.md is
+// runs Leave's restores itself; so does every hook when a call fails
+// outside AWSROLE_DIR. Each shell's Steady renders them as its hook reads
+// them (nushell's and elvish's read some facts differently). hooks/CONTRACT.md is
 // the contract in full, with where the hooks' walk and dirconfig.Find differ.
 type Facts struct {
 	File, State, Mark string
@@ -211,4 +218,112 @@ func quoteOpt(v *string, quote func(string) (string, error)) (*string, error) {
 	}
 	q, err := quote(*v)
 	return &q, err
+}
+
+// markTime is the mark's mtime; false when there is no mark to compare
+// with.
+func markTime(mark string) (time.Time, bool) {
+	if mark == "" {
+		return time.Time{}, false
+	}
+	info, err := os.Stat(mark)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return info.ModTime(), true
+}
+
+// watched is File (when set) and Watch: what check 4 of the contract
+// compares with the mark.
+func watched(f Facts) []string {
+	if f.File == "" {
+		return slices.Clone(f.Watch)
+	}
+	return append([]string{f.File}, f.Watch...)
+}
+
+// nuAmiss reports whether nushell would not look at p as written: a
+// component of three dots or more, which its path commands read as that
+// many levels up, or an escape or other control character but tab and
+// newline, which its `ls` and `cd` drop as if part of a colour code.
+func nuAmiss(p string) bool {
+	for _, part := range strings.Split(p, "/") {
+		if len(part) >= 3 && strings.Trim(part, ".") == "" {
+			return true
+		}
+	}
+	return strings.ContainsFunc(p, func(r rune) bool {
+		return r != '\t' && r != '\n' && unicode.IsControl(r)
+	})
+}
+
+// maxPrint bounds the size of a file the nushell and elvish hooks compare
+// by content.
+const maxPrint = 64 << 10
+
+// fingerprint is a watched path as the nushell and elvish hooks see it
+// with builtins (nushell's `ls`, the one that gives an mtime, starts a
+// thread per path; elvish 0.19 has no such builtin): a regular file (its
+// symlinks followed: real is its own path) by its bytes, a directory by
+// the sorted paths of its entries (a glob; only when names is set),
+// anything else as "other" (elvish: "none"), nothing there as "none".
+type fingerprint struct {
+	path, real, kind string
+	value            []string
+}
+
+// prints are the fingerprints of what f watches, read after the mark:
+// false when a path cannot be read, a file is larger than maxPrint, or
+// something changed after the mark (mtime), when what is read now is
+// perhaps not what the call read.
+func prints(f Facts, mark time.Time, names bool) ([]fingerprint, bool) {
+	var out []fingerprint
+	for _, p := range watched(f) {
+		info, err := os.Stat(p)
+		switch {
+		case errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.ELOOP):
+			out = append(out, fingerprint{path: p, kind: "none"})
+			continue
+		case err != nil:
+			return nil, false
+		case info.Mode().IsRegular():
+			if info.Size() > maxPrint {
+				return nil, false
+			}
+			real, err := filepath.EvalSymlinks(p)
+			if err != nil {
+				return nil, false
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return nil, false
+			}
+			out = append(out, fingerprint{path: p, real: real, kind: "file", value: []string{string(data)}})
+		case info.IsDir():
+			fp := fingerprint{path: p, kind: "dir"}
+			if names {
+				entries, err := os.ReadDir(p)
+				if err != nil || len(entries) > 4096 {
+					return nil, false
+				}
+				for _, e := range entries {
+					fp.value = append(fp.value, p+"/"+e.Name())
+				}
+				sort.Strings(fp.value)
+			}
+			out = append(out, fp)
+		default:
+			// elvish tells it from nothing there (none); nushell does not.
+			real, err := filepath.EvalSymlinks(p)
+			if err != nil {
+				return nil, false
+			}
+			out = append(out, fingerprint{path: p, real: real, kind: "other"})
+		}
+		// Read after the mark: unchanged since, or the hook asks again.
+		if after, err := os.Stat(p); err != nil || after.ModTime().After(mark) {
+			return nil, false
+		}
+	}
+	return out, true
 }

@@ -73,3 +73,45 @@ func TestBootDeadline(t *testing.T) {
 		t.Errorf("bootDeadline(never) = %d, %v; want never", got, ok)
 	}
 }
+
+// nushell and elvish compare watched files by what they hold, read when the
+// facts are rendered: a file changed after the mark (perhaps not what the
+// call read) gets no facts, and the hook asks at the next prompt; one
+// unchanged since gets them, the leave code either way.
+func TestContentFactsOnlyUnchangedSinceMark(t *testing.T) {
+	dir := t.TempDir()
+	mark, file := filepath.Join(dir, "mark"), filepath.Join(dir, ".awsrole.toml")
+	for _, p := range []string{mark, file} {
+		if err := os.WriteFile(p, []byte("role_arn = \"x\"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now()
+	if err := os.Chtimes(mark, now.Add(-time.Minute), now.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	key := "AKIAUSER"
+	f := Facts{File: file, Mark: mark, Deadline: now.Unix() + 3600, Watch: []string{dir, filepath.Join(dir, "missing")},
+		Leave: []Restore{{Name: "AWS_ACCESS_KEY_ID", Original: &key}}}
+	for _, c := range []struct {
+		age  time.Duration
+		want bool
+	}{{-2 * time.Minute, true}, {0, false}} {
+		if err := os.Chtimes(file, now.Add(c.age), now.Add(c.age)); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(dir, now.Add(-2*time.Minute), now.Add(-2*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		// elvish's clock is the boot clock: without it, no facts.
+		_, boot := bootDeadline(f.Deadline, now)
+		el, err := Steady("elvish", f)
+		if err != nil || !strings.Contains(el, "__awsrole_leave") || strings.Contains(el, "__awsrole_steady") != (c.want && boot) {
+			t.Errorf("elvish, file %v old: facts %v, want %v (%v)\n%s", -c.age, !c.want, c.want && boot, err, el)
+		}
+		n, err := Steady("nu", f)
+		if err != nil || (n != "") != c.want {
+			t.Errorf("nu, file %v old: facts %q, want some: %v (%v)", -c.age, n, c.want, err)
+		}
+	}
+}

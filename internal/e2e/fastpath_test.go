@@ -12,7 +12,7 @@ import (
 )
 
 // TestFastPathStartsNoProcess checks, by counting calls of the binary, that
-// the bash, zsh and fish hooks start no process for a prompt in the same project,
+// the hooks (all five shells) start no process for a prompt in the same project,
 // for cd between plain directories and for leaving a project, and that they
 // still call when something did change: entering, an edit of the file, a
 // file appearing, a trust change. The same holds in endpoint mode: the
@@ -32,11 +32,14 @@ func TestFastPathStartsNoProcess(t *testing.T) {
 				r.endpointMode("")
 			}
 			wrapper, log := r.callLogger()
-			if kind == "fish" {
+			rc := map[string]string{"bash": ".bashrc", "zsh": ".zshrc"}[kind]
+			switch {
+			case kind == "fish":
 				r.appendFile(".config/fish/config.fish", fmt.Sprintf("%q hook fish | sed 's#%s#%s#' | source\n", awsroleBin, awsroleBin, wrapper))
-			} else {
-				rc := map[string]string{"bash": ".bashrc", "zsh": ".zshrc"}[kind]
+			case rc != "":
 				r.appendFile(rc, fmt.Sprintf("eval \"$(%q hook %s | sed 's#%s#%s#')\"\n", awsroleBin, kind, awsroleBin, wrapper))
+			default: // the hook as `awsrole install` writes it (nushell, elvish)
+				r.installHook(kind, wrapper)
 			}
 			proj := r.project("proj", roleDeploy, "e2e-fast", "eu-west-1", true)
 			for _, d := range []string{"plain/a", "plain/b", "proj/sub"} {

@@ -342,7 +342,14 @@ func (e *Engine) steady(in Input, start time.Time, path string, active *state.Sn
 		}
 		return nil
 	}
-	f := &shellgen.Facts{File: path, Deadline: never, Mark: mark, Watch: r.TrustWatch()}
+	// The trust store decides nothing while no file applies: outside every
+	// project the hooks watch the user config alone (a file found is a
+	// call anyway).
+	watch := r.TrustWatch()
+	if path == "" {
+		watch = watch[:1]
+	}
+	f := &shellgen.Facts{File: path, Deadline: never, Mark: mark, Watch: watch}
 	if v := after(transition.StateVar); v != nil {
 		f.State = *v
 	}

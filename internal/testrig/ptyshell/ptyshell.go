@@ -79,9 +79,9 @@ var Table = map[string]Row{
 		SaveStatus: `set st $status; `, ShowStatus: `printf '%s\n' $st`, Sentinel: "printf '@@%%s@@\\n' %s", FastPath: true,
 		Direnv: "direnv hook fish | source\n"},
 	"nu": {Quote: quoteNu, Export: "$env.%s = %s", Unset: "hide-env %s", Optional: true, Sigint: "-2", Interrupted: "terminated by SIGINT", RC: ".config/nushell/config.nu", Prompt: "$env.config.show_banner = false\n$env.PROMPT_COMMAND = {|| $'" + PromptMark + "($env.SHLVL)> ' }\n$env.PROMPT_COMMAND_RIGHT = ''\n$env.PROMPT_INDICATOR = ''\n$env.PROMPT_MULTILINE_INDICATOR = ''\n",
-		Native: []string{"cd ", "$env.", "hide-env ", "awsrole exec "}, CdTrims: true, SaveStatus: `let st = $env.LAST_EXIT_CODE; `, ShowStatus: `print $st`, Sentinel: "print ('@@' + '%s' + '@@')"},
+		Native: []string{"cd ", "$env.", "hide-env ", "awsrole exec "}, CdTrims: true, SaveStatus: `let st = $env.LAST_EXIT_CODE; `, ShowStatus: `print $st`, Sentinel: "print ('@@' + '%s' + '@@')", FastPath: true},
 	"elvish": {Quote: quoteElvish, Export: "set-env %s %s", Unset: "unset-env %s", Optional: true, Sigint: "130", LoadFile: "eval (slurp < %s)", RC: ".config/elvish/rc.elv", Prompt: "set edit:prompt = { put '" + PromptMark + "'$E:SHLVL'> ' }\nset edit:rprompt = { }\n",
-		Native: []string{"cd ", "set-env ", "unset-env ", "awsrole exec "}, Sentinel: "echo '@@'%s'@@'"},
+		Native: []string{"cd ", "set-env ", "unset-env ", "awsrole exec "}, Sentinel: "echo '@@'%s'@@'", FastPath: true},
 }
 
 // PromptMark starts the prompt of every test shell, which goes on with the
