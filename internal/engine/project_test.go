@@ -1,16 +1,15 @@
 package engine_test
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/awsrole/awsrole/dirconfig"
-	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/engine"
+	"github.com/awsrole/awsrole/internal/testrig"
 )
 
 func sp(s string) *string { return &s }
@@ -18,18 +17,7 @@ func sp(s string) *string { return &s }
 func TestNewProject(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("HOME", dir)
-	stores := engine.Stores{AWS: awsconfig.Paths{Config: filepath.Join(dir, "config"), Credentials: filepath.Join(dir, "credentials")}}
-	os.WriteFile(filepath.Join(dir, "config"), []byte(`[sso-session corp]
-sso_start_url = https://corp.awsapps.com/start
-sso_region = eu-west-1
-
-[profile work]
-sso_session = corp
-sso_account_id = 222222222222
-sso_role_name = Deploy
-region = eu-central-1
-ca_bundle = /etc/corp-ca.pem
-`), 0o600)
+	stores := engine.Stores{AWS: testrig.AWSFiles(t, testrig.AWSConfig, "")}
 	user := &dirconfig.UserConfig{Path: filepath.Join(dir, "user.toml"), RefreshBefore: 5 * time.Minute}
 	parse := func(t *testing.T, content string) *dirconfig.Config {
 		cfg, err := dirconfig.Parse(filepath.Join(dir, "p", ".awsrole.toml"), []byte(content))
