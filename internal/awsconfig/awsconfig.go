@@ -264,6 +264,11 @@ func (f *Files) TokenPath(sessionOrStartURL string) string {
 }
 
 func tokenPath(dir, sessionOrStartURL string) string {
+	if !filepath.IsAbs(dir) {
+		// No home to find the cache in: never a path relative to
+		// wherever awsrole runs (a cloned repository, say).
+		return ""
+	}
 	sum := sha1.Sum([]byte(sessionOrStartURL))
 	return filepath.Join(dir, hex.EncodeToString(sum[:])+".json")
 }

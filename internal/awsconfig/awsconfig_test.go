@@ -97,6 +97,10 @@ func TestTokenFileAsTheCLIWritesIt(t *testing.T) {
 	if p := awsconfig.PathsFromEnv(os.Getenv).TokenPath("corp"); filepath.Base(p) != "ee0bfd2552fbd840c02cc48b6e823320543c450f.json" {
 		t.Errorf("token path %s is not where the CLI keeps session corp's token", p)
 	}
+	// No home, no token: never a path relative to the working directory.
+	if p := (awsconfig.Paths{SSOCache: ".aws/sso/cache"}).TokenPath("corp"); p != "" {
+		t.Errorf("a relative token cache gave %q", p)
+	}
 }
 
 // TestForeignConfigWithACommandIsRefused: a config someone else can write
