@@ -177,7 +177,7 @@ func ssoProject(srv *stsstub.Server, home string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	tokenPath := filepath.Join(home, ".aws", "sso", "cache", filepath.Base(awsconfig.Paths{}.TokenPath("demo")))
+	tokenPath := awsconfig.PathsFromEnv(func(k string) string { return map[string]string{"HOME": home}[k] }).TokenPath("demo")
 	config := "[sso-session demo]\nsso_start_url = " + startURL + "\nsso_region = eu-west-1\n"
 	project := filepath.Join(home, "src", "platform")
 	toml := "sso_session    = \"demo\"\nsso_account_id = \"333333333333\"\nsso_role_name  = \"Platform\"\nregion         = \"eu-north-1\"\n"
