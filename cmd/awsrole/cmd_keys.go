@@ -54,6 +54,8 @@ needs them, and the secret is never written to a file or the shell.`,
 			RunE: func(cmd *cobra.Command, args []string) error { return execKeyring([]string{"rm", args[0]}) }},
 		&cobra.Command{Use: "rotate NAME", Example: "  awsrole keys rotate work     # new key through IAM, checked, stored; the old one deleted", Short: "Replace NAME's key with a new one from IAM, then delete the old one", Args: cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error { return execKeyring([]string{"rotate", args[0]}) }},
+		&cobra.Command{Use: "reindex", Example: "  awsrole keys reindex", Short: "Rebuild awsrole's key index (names and key ids) from what the keyring holds", Args: cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, args []string) error { return execKeyring([]string{"reindex"}) }},
 	)
 	return c
 }

@@ -58,7 +58,7 @@ func Main(args []string, d Deps) int {
 
 func run(args []string, d Deps) error {
 	if len(args) == 0 {
-		return errors.New("usage: awsrole keys add|list|rm|rotate NAME")
+		return errors.New("usage: awsrole keys add|list|rm|rotate NAME, or awsrole keys reindex")
 	}
 	fs := flag.NewFlagSet("awsrole keys "+args[0], flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -67,8 +67,11 @@ func run(args []string, d Deps) error {
 		return fmt.Errorf("awsrole keys %s: %w", args[0], err)
 	}
 	rest := fs.Args()
-	if args[0] == "list" {
+	switch args[0] {
+	case "list":
 		return list(d)
+	case "reindex":
+		return reindex(d)
 	}
 	if len(rest) != 1 {
 		return fmt.Errorf("awsrole keys %s needs one NAME", args[0])
@@ -87,7 +90,7 @@ func run(args []string, d Deps) error {
 	case "rotate":
 		return rotate(d, name)
 	}
-	return fmt.Errorf("unknown command awsrole keys %s; use add, list, rm or rotate", args[0])
+	return fmt.Errorf("unknown command awsrole keys %s; use add, list, rm, rotate or reindex", args[0])
 }
 
 // open opens the keyring the user config names.
@@ -210,6 +213,21 @@ func list(d Deps) error {
 		}
 	}
 	return w.Flush()
+}
+
+// reindex rebuilds the key index from the keyring: after a rotation or an
+// add that stored its keys but could not record them.
+func reindex(d Deps) error {
+	s, err := open(d)
+	if err != nil {
+		return err
+	}
+	names, err := s.Reindex()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(d.Stderr, "awsrole: rebuilt the key index from the %s keyring: %d keys (%s)\n", s.Backend(), len(names), strings.Join(names, ", "))
+	return nil
 }
 
 func dash(s string) string {

@@ -71,7 +71,18 @@ func rotate(d Deps, name string) error {
 		return undo(err)
 	}
 	if err := s.Put(name, next); err != nil {
-		return undo(err)
+		// Undo only while the keyring still holds the old key: once it
+		// holds the new one (its index alone failed, or a write said it
+		// failed but took), deleting the new key in IAM would leave no
+		// working key anywhere.
+		var stale *keyring.StaleIndexError
+		if !errors.As(err, &stale) {
+			if cur, gerr := s.Get(name); gerr == nil && cur.AccessKeyID == old.AccessKeyID {
+				return undo(err)
+			}
+		}
+		return fmt.Errorf("%s; both keys are left valid in IAM: the new %s, in the keyring, and the old %s (delete it once the index is rebuilt: aws iam delete-access-key --access-key-id %s)",
+			err, next.AccessKeyID, old.AccessKeyID, old.AccessKeyID)
 	}
 	_, err = iam.NewFromConfig(nextCfg).DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{AccessKeyId: aws.String(old.AccessKeyID)})
 	if err != nil {
