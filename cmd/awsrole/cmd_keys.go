@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/awsrole/awsrole/internal/wire"
+	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
 // keysCmd is `awsrole keys`: each subcommand is carried out by
@@ -61,11 +62,13 @@ needs them, and the secret is never written to a file or the shell.`,
 }
 
 // execKeyring replaces awsrole with awsrole-keyring running argv, on the
-// same terminal and standard input.
+// same terminal and standard input, with no D-Bus session bus unless the
+// backend needs one (wire.KeyringEnv).
 func execKeyring(argv []string) error {
 	bin, err := wire.FindBinary(wire.KeyringName)
 	if err != nil {
 		return err
 	}
-	return fmt.Errorf("exec %s: %w", bin, syscall.Exec(bin, append([]string{wire.KeyringName}, argv...), os.Environ()))
+	environ, _ := wire.KeyringEnv(os.Environ(), xdgdir.FromEnv(os.Getenv).Config)
+	return fmt.Errorf("exec %s: %w", bin, syscall.Exec(bin, append([]string{wire.KeyringName}, argv...), environ))
 }

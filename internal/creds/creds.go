@@ -182,7 +182,7 @@ func (g *Getter) provider(ctx context.Context, req Request, src credreq.Source, 
 	case credreq.SourceEnv:
 		p = staticSource(env)
 	case credreq.SourceKeys:
-		p = g.keyringSource(src)
+		p = g.keyringSource(src, env)
 	case credreq.SourceSSO:
 		p = cached(steps[0], ssoProvider(cfg, src, e, signIn), nil)
 		steps = steps[1:]

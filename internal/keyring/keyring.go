@@ -76,19 +76,6 @@ type Config struct {
 	Now   func() time.Time
 }
 
-// Default is the platform's backend: the Keychain on macOS, the Secret
-// Service elsewhere (where the session bus offers one; without, opening it
-// says to choose a keyring_backend).
-func Default() string {
-	switch runtime.GOOS {
-	case "darwin":
-		return "keychain"
-	case "windows":
-		return "wincred"
-	}
-	return "secret-service"
-}
-
 // Store is the opened keyring.
 type Store struct {
 	ring    lib.Keyring
@@ -100,7 +87,7 @@ type Store struct {
 func Open(cfg Config) (*Store, error) {
 	name := cfg.Backend
 	if name == "" {
-		name = Default()
+		name = dirconfig.DefaultKeyringBackend()
 	}
 	bt, ok := backends[name]
 	if !ok {

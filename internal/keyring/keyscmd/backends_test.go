@@ -441,3 +441,60 @@ func TestAddOnTerminal(t *testing.T) {
 		t.Errorf("get on a terminal showed:\n%s", shownGet)
 	}
 }
+
+// TestHungBus: a D-Bus session bus that accepts and never answers (the
+// keyring library connects to it as it starts, whatever the backend) holds
+// neither keys add nor awsrole-sts's read of the encrypted file keyring.
+func TestHungBus(t *testing.T) {
+	testrig.Slow(t)
+	w := newWorld(t, "file")
+	pass := "hung-bus-passphrase"
+	w.Env["AWSROLE_FILE_PASSPHRASE"] = &pass
+	sock := filepath.Join(w.Root, "bus")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c) // never read from, never answered
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	addr := "unix:path=" + sock
+	w.Env["DBUS_SESSION_BUS_ADDRESS"] = &addr
+
+	quick := func(stdin string, args ...string) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, filepath.Join(binaries(t), args[0]), args[1:]...)
+		cmd.Env, cmd.Dir, cmd.Stdin = w.Environ(), w.Home, strings.NewReader(stdin)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s with a hung bus: %v (ctx %v)\n%s", strings.Join(args, " "), err, ctx.Err(), out)
+		}
+		return string(out)
+	}
+	quick(storedKey+"\n"+storedSecret+"\n", "awsrole", "keys", "add", "bob")
+	w.Write(t, "proj/.awsrole.toml", "role_arn = \"arn:aws:iam::222222222222:role/deploy\"\nsource_keys = \"bob\"\n")
+	quick("", "awsrole", "allow", filepath.Join(w.Home, "proj"))
+	if out := quick("", "awsrole", "exec", "--dir", filepath.Join(w.Home, "proj"), "--", "env"); !strings.Contains(out, "AWSROLE_ARN=arn:aws:iam::222222222222:role/deploy") {
+		t.Fatalf("awsrole exec env:\n%s", out)
+	}
+}
