@@ -7,6 +7,18 @@ import (
 	"github.com/awsrole/awsrole/dirconfig"
 )
 
+// PassphraseVar gives the encrypted file keyring's passphrase to scripts.
+// Only awsrole-keyring and awsrole-sts (which runs it) are given it: awsrole
+// takes it out of what it hands to the user's commands (exec), and
+// awsrole-sts out of its own process environment, which its children
+// (mfa_command, credential_process, the browser) inherit.
+const PassphraseVar = "AWSROLE_FILE_PASSPHRASE"
+
+// WithoutPassphrase is environ without PassphraseVar.
+func WithoutPassphrase(environ []string) []string {
+	return slices.DeleteFunc(slices.Clone(environ), func(kv string) bool { return strings.HasPrefix(kv, PassphraseVar+"=") })
+}
+
 // KeyringEnv is environ for awsrole-keyring, whose keyring library
 // connects to the D-Bus session bus as it starts, for every backend: a bus
 // that accepts and never answers would hold even the encrypted file's

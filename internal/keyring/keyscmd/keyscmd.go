@@ -21,11 +21,9 @@ import (
 	"github.com/awsrole/awsrole/internal/keyring"
 	"github.com/awsrole/awsrole/internal/termsafe"
 	"github.com/awsrole/awsrole/internal/tty"
+	"github.com/awsrole/awsrole/internal/wire"
 	"github.com/awsrole/awsrole/internal/xdgdir"
 )
-
-// PassphraseVar gives the encrypted file keyring's passphrase to scripts.
-const PassphraseVar = "AWSROLE_FILE_PASSPHRASE"
 
 // Deps are what the commands work with, read from the environment once in
 // main.
@@ -42,7 +40,7 @@ type Deps struct {
 
 // FromEnv are the Deps of a process whose environment getenv reads.
 func FromEnv(getenv func(string) string, environ []string) Deps {
-	return Deps{Dirs: xdgdir.FromEnv(getenv), Passphrase: getenv(PassphraseVar), Environ: environ,
+	return Deps{Dirs: xdgdir.FromEnv(getenv), Passphrase: getenv(wire.PassphraseVar), Environ: environ,
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Now: time.Now, AskLine: tty.Ask, AskSecretLn: tty.AskSecret}
 }
 
@@ -112,7 +110,7 @@ func (d Deps) passphrase(prompt string) (string, error) {
 	}
 	p, err := d.AskSecretLn(prompt + ":")
 	if errors.Is(err, tty.ErrNoTerminal) {
-		return "", fmt.Errorf("the encrypted file keyring needs its passphrase and there is no terminal to ask on; set %s", PassphraseVar)
+		return "", fmt.Errorf("the encrypted file keyring needs its passphrase and there is no terminal to ask on; set %s", wire.PassphraseVar)
 	}
 	if err == nil && p == "" {
 		err = errors.New("no passphrase typed")
