@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -145,8 +146,22 @@ func add(d Deps, name, mfa string) error {
 	if err != nil {
 		return err
 	}
+	names, err := s.Names()
+	if err != nil {
+		return err
+	}
+	// What the index says was stored under name, to say what is replaced.
+	was, _ := keyindex.In(d.Dirs.Data).Lookup(name)
 	if err := s.Put(name, keyring.Keys{AccessKeyID: id, SecretAccessKey: secret, MFASerial: mfa}); err != nil {
 		return err
+	}
+	if slices.Contains(names, name) && was.AccessKeyID != id {
+		old := ""
+		if was.AccessKeyID != "" {
+			old = " " + was.AccessKeyID
+		}
+		fmt.Fprintf(d.Stderr, "awsrole: replaced the key%s stored as %s with %s in the %s keyring (the old key is still valid in IAM: deactivate it there if it is no longer needed)\n", old, name, id, s.Backend())
+		return nil
 	}
 	fmt.Fprintf(d.Stderr, "awsrole: stored %s (%s) in the %s keyring; name it with source_keys = %q\n", name, id, s.Backend(), name)
 	return nil
