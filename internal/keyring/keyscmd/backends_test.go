@@ -498,3 +498,78 @@ func TestHungBus(t *testing.T) {
 		t.Fatalf("awsrole exec env:\n%s", out)
 	}
 }
+
+// TestFirstPassphraseTwice: the first keys add with the encrypted file
+// keyring, on a terminal, asks for the new passphrase twice, and stores
+// nothing when the two differ; a later add asks once.
+func TestFirstPassphraseTwice(t *testing.T) {
+	testrig.Slow(t)
+	w := newWorld(t, "file")
+	add := func(name string, typed ...string) (string, error) {
+		t.Helper()
+		cmd := exec.Command(filepath.Join(binaries(t), "awsrole"), "keys", "add", name)
+		cmd.Env, cmd.Dir = w.Environ(), w.Home
+		term, err := pty.Start(cmd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer term.Close()
+		var mu sync.Mutex
+		var shown []byte
+		go func() {
+			b := make([]byte, 1024)
+			for {
+				n, err := term.Read(b)
+				mu.Lock()
+				shown = append(shown, b[:n]...)
+				mu.Unlock()
+				if err != nil {
+					return
+				}
+			}
+		}()
+		count := 0
+		for _, step := range typed {
+			prompt, answer, _ := strings.Cut(step, "=")
+			count++
+			for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+				mu.Lock()
+				ok := strings.Count(string(shown), prompt) >= 1 && strings.Count(string(shown), ":") >= count
+				mu.Unlock()
+				if ok {
+					break
+				}
+				if time.Now().After(deadline) {
+					mu.Lock()
+					defer mu.Unlock()
+					t.Fatalf("no %q on the terminal; it shows:\n%s", prompt, shown)
+				}
+			}
+			term.Write([]byte(answer + "\n"))
+		}
+		err = cmd.Wait()
+		time.Sleep(100 * time.Millisecond)
+		mu.Lock()
+		defer mu.Unlock()
+		return string(shown), err
+	}
+	shown, err := add("bob", "Access key ID:="+storedKey, "Secret access key:="+storedSecret, "passphrase="+"first-pass", "again="+"first-pas")
+	if err == nil || !strings.Contains(shown, "the two passphrases typed differ") {
+		t.Fatalf("add with two different passphrases: %v\n%s", err, shown)
+	}
+	if _, err := os.Stat(filepath.Join(w.Home, ".local/share/awsrole/keyring/awsrole:bob")); err == nil {
+		t.Fatal("stored under a passphrase typed two ways")
+	}
+	if shown, err = add("bob", "Access key ID:="+storedKey, "Secret access key:="+storedSecret, "passphrase="+"first-pass", "again="+"first-pass"); err != nil || !strings.Contains(shown, "stored bob") {
+		t.Fatalf("add with the passphrase typed twice: %v\n%s", err, shown)
+	}
+	shown, err = add("carol", "Access key ID:="+storedKey, "Secret access key:="+storedSecret, "passphrase="+"first-pass")
+	if err != nil || !strings.Contains(shown, "stored carol") || strings.Contains(shown, "again") {
+		t.Fatalf("a second add: %v\n%s", err, shown)
+	}
+	pass := "first-pass"
+	w.Env["AWSROLE_FILE_PASSPHRASE"] = &pass
+	if out, _ := run(t, w, true, "", "awsrole-keyring", "get", "bob"); !strings.Contains(out, storedSecret) {
+		t.Errorf("get with the passphrase: %s", out)
+	}
+}

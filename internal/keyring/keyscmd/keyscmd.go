@@ -37,6 +37,10 @@ type Deps struct {
 	Now                   func() time.Time
 	AskLine, AskSecretLn  func(prompt string) (string, error)
 	RotateWait, RotateTry time.Duration // rotation's wait for IAM; 0 = defaults
+
+	// confirm asks for a typed passphrase twice: it is the first, which
+	// the encrypted file keyring will be created with.
+	confirm bool
 }
 
 // FromEnv are the Deps of a process whose environment getenv reads.
@@ -116,6 +120,15 @@ func (d Deps) passphrase(prompt string) (string, error) {
 	if err == nil && p == "" {
 		err = errors.New("no passphrase typed")
 	}
+	if err == nil && d.confirm {
+		again, err := d.AskSecretLn("Type the new passphrase again:")
+		if err != nil {
+			return "", err
+		}
+		if again != p {
+			return "", errors.New("the two passphrases typed differ; nothing is stored: run awsrole keys add again")
+		}
+	}
 	return p, err
 }
 
@@ -149,6 +162,14 @@ func add(d Deps, name, mfa string) error {
 	names, err := s.Names()
 	if err != nil {
 		return err
+	}
+	if len(names) == 0 && s.Backend() == "file" && d.Passphrase == "" {
+		// The first key creates the encrypted file keyring under the
+		// passphrase typed now: a typo in it would lock the user out.
+		d.confirm = true
+		if s, err = open(d); err != nil {
+			return err
+		}
 	}
 	// What the index says was stored under name, to say what is replaced.
 	was, _ := keyindex.In(d.Dirs.Data).Lookup(name)
