@@ -98,9 +98,17 @@ func rotate(d Deps, name string) error {
 		// working key anywhere.
 		var stale *keyring.StaleIndexError
 		if !errors.As(err, &stale) {
-			if cur, gerr := s.Get(name); gerr == nil && cur.AccessKeyID == old.AccessKeyID {
+			cur, gerr := s.Get(name)
+			switch {
+			case gerr == nil && cur.AccessKeyID == old.AccessKeyID:
 				return undo(err)
+			case gerr != nil || cur.AccessKeyID != next.AccessKeyID:
+				return fmt.Errorf("%w; the keyring cannot say which key it holds now, so both keys are left valid in IAM: the new %s and the old %s; once the keyring answers, run awsrole keys reindex and delete the key it does not hold (aws iam delete-access-key --access-key-id KEY)",
+					err, next.AccessKeyID, old.AccessKeyID)
 			}
+			// The write took although it said it failed: the keyring
+			// holds the new key; the index was not updated.
+			err = fmt.Errorf("%w; yet the keyring holds the new key: run awsrole keys reindex", err)
 		}
 		return fmt.Errorf("%s; both keys are left valid in IAM: the new %s, in the keyring, and the old %s (delete it once the index is rebuilt: aws iam delete-access-key --access-key-id %s)",
 			err, next.AccessKeyID, old.AccessKeyID, old.AccessKeyID)
