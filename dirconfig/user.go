@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -68,6 +69,23 @@ type UserConfig struct {
 // keyring library (github.com/99designs/keyring) offers. internal/keyring
 // maps each to the library's backend.
 var KeyringBackends = []string{"keychain", "secret-service", "kwallet", "pass", "keyctl", "file", "wincred"}
+
+// DefaultKeyringBackend is the platform's backend, used when the user
+// config names none: the Keychain on macOS, the Secret Service elsewhere
+// (where the session bus offers one; without, opening it says to choose a
+// keyring_backend).
+func DefaultKeyringBackend() string {
+	switch runtime.GOOS {
+	case "darwin":
+		return "keychain"
+	case "windows":
+		return "wincred"
+	}
+	return "secret-service"
+}
+
+// KeyringOnBus tells whether backend talks over the D-Bus session bus.
+func KeyringOnBus(backend string) bool { return backend == "secret-service" || backend == "kwallet" }
 
 func checkKeyringBackend(v any) (string, error) {
 	s, err := asString(v, `"secret-service"`)

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/awsrole/awsrole/internal/credcache"
-	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/creds"
 	"github.com/awsrole/awsrole/internal/endpoint/server"
 	"github.com/awsrole/awsrole/internal/keyindex"
@@ -21,7 +20,7 @@ import (
 )
 
 func main() {
-	env := credreq.EnvOf(os.Environ()) // the user's own, as awsrole started this
+	env := creds.ProcessEnv() // the user's own, as awsrole started this
 	dirs := xdgdir.FromEnv(os.Getenv)
 	cache := credcache.New(filepath.Join(dirs.Cache, credcache.DirName), env)
 	if len(os.Args) > 1 && os.Args[1] == "serve" {

@@ -47,6 +47,9 @@ stdout. The address signs anyone who has it in: it never goes to stderr.`,
 				_, err := fmt.Fprintln(cmd.OutOrStdout(), addr)
 				return err
 			}
+			// The browser is the user's program: the encrypted file
+			// keyring's passphrase is for awsrole's helpers only.
+			os.Unsetenv(wire.PassphraseVar)
 			if err := browser.Open(addr, browser.FromEnv(os.Getenv)); err != nil {
 				return fmt.Errorf("console: %w; use --print to get the address", err)
 			}

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/awsrole/awsrole/internal/wire"
+	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
 // keysCmd is `awsrole keys`: each subcommand is carried out by
@@ -54,16 +55,20 @@ needs them, and the secret is never written to a file or the shell.`,
 			RunE: func(cmd *cobra.Command, args []string) error { return execKeyring([]string{"rm", args[0]}) }},
 		&cobra.Command{Use: "rotate NAME", Example: "  awsrole keys rotate work     # new key through IAM, checked, stored; the old one deleted", Short: "Replace NAME's key with a new one from IAM, then delete the old one", Args: cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error { return execKeyring([]string{"rotate", args[0]}) }},
+		&cobra.Command{Use: "reindex", Example: "  awsrole keys reindex", Short: "Rebuild awsrole's key index (names and key ids) from what the keyring holds", Args: cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, args []string) error { return execKeyring([]string{"reindex"}) }},
 	)
 	return c
 }
 
 // execKeyring replaces awsrole with awsrole-keyring running argv, on the
-// same terminal and standard input.
+// same terminal and standard input, with no D-Bus session bus unless the
+// backend needs one (wire.KeyringEnv).
 func execKeyring(argv []string) error {
 	bin, err := wire.FindBinary(wire.KeyringName)
 	if err != nil {
 		return err
 	}
-	return fmt.Errorf("exec %s: %w", bin, syscall.Exec(bin, append([]string{wire.KeyringName}, argv...), os.Environ()))
+	environ, _ := wire.KeyringEnv(os.Environ(), xdgdir.FromEnv(os.Getenv).Config)
+	return fmt.Errorf("exec %s: %w", bin, syscall.Exec(bin, append([]string{wire.KeyringName}, argv...), environ))
 }

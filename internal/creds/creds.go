@@ -113,9 +113,7 @@ func (g *Getter) Get(ctx context.Context, req Request, src credreq.Source, env c
 	if signIn != nil {
 		defer signIn.term.Close()
 	}
-	// The keyring may ask for a passphrase, or wait to be unlocked.
-	interactive := req.MFASerial != "" || signIn != nil || src.Kind == credreq.SourceKeys
-	if !interactive && !strings.Contains(src.Identity, "\ncredential_process=") {
+	if !interactive(req, src, signIn) && !strings.Contains(src.Identity, "\ncredential_process=") {
 		// One bound for the whole fetch, waiting for another shell's
 		// included. Behind MFA, a sign-in, or a credential_process (which
 		// may ask for a code or open a browser), the user takes their
@@ -161,7 +159,7 @@ func (g *Getter) provider(ctx context.Context, req Request, src credreq.Source, 
 	}
 	steps := g.Cache.Plan(req, src)
 	final := steps[len(steps)-1].Path
-	interactive := req.MFASerial != "" || signIn != nil
+	waits := interactive(req, src, signIn)
 	cached := func(step credcache.Step, p credcache.Provider, expiring func(credcache.Credentials) bool) *credcache.Cached {
 		window := req.Window
 		if step.Path != final {
@@ -170,10 +168,10 @@ func (g *Getter) provider(ctx context.Context, req Request, src credreq.Source, 
 			window = min(window, time.Minute)
 		}
 		c := &credcache.Cached{Step: step, Provider: p, Window: window, Now: g.Now, Notice: g.Notice, Expiring: expiring}
-		if interactive {
+		if waits {
 			// Another shell's fetch may be waiting for the user (a code,
-			// a sign-in): wait for it longer than for AWS, and say so.
-			c.LockWait, c.Waiting = signInWait, waitingFor(req, src, signIn != nil)
+			// a sign-in, the keyring): wait for it longer than for AWS, and say so.
+			c.LockWait, c.Waiting = max(signInWait, KeyringWait), waitingFor(req, src, signIn != nil)
 		}
 		return c
 	}
@@ -182,7 +180,7 @@ func (g *Getter) provider(ctx context.Context, req Request, src credreq.Source, 
 	case credreq.SourceEnv:
 		p = staticSource(env)
 	case credreq.SourceKeys:
-		p = g.keyringSource(src)
+		p = g.keyringSource(src, env)
 	case credreq.SourceSSO:
 		p = cached(steps[0], ssoProvider(cfg, src, e, signIn), nil)
 		steps = steps[1:]
@@ -310,8 +308,18 @@ func checkNotSelf(src credreq.Source, e Environ) error {
 // what that one may be waiting for, and how to stop waiting.
 func waitingFor(req Request, src credreq.Source, signIn bool) string {
 	what := "perhaps asking for the MFA code of " + req.MFASerial + "; type it there"
-	if signIn {
+	switch {
+	case signIn:
 		what = "perhaps signing in to IAM Identity Center session " + src.SSO.Session + "; finish that sign-in"
+	case req.MFASerial == "" && src.Kind == credreq.SourceKeys:
+		what = "perhaps asking to unlock the keyring that holds the keys " + src.Keys.Name + "; unlock it there"
 	}
-	return fmt.Sprintf("another shell is fetching credentials for %s, %s, or press Ctrl-C to stop waiting (awsrole waits up to %s)", req.Label(), what, signInWait)
+	return fmt.Sprintf("another shell is fetching credentials for %s, %s, or press Ctrl-C to stop waiting (awsrole waits up to %s)", req.Label(), what, max(signInWait, KeyringWait))
+}
+
+// interactive tells whether a fetch for req from src may wait for the
+// user: for an MFA code, a sign-in, or the keyring (its passphrase, or
+// its unlocking).
+func interactive(req Request, src credreq.Source, signIn *terminalSignIn) bool {
+	return req.MFASerial != "" || signIn != nil || src.Kind == credreq.SourceKeys
 }

@@ -199,3 +199,25 @@ func TestSourceProfileThatRunsAwsroleIsRefused(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// TestKeysSourceWaitsForTheKeyring: behind a source_keys source, another
+// shell's fetch may be waiting for the keyring (its passphrase, its
+// unlocking): a fetch waits for it as long as a keyring read may take,
+// and says what it waits for.
+func TestKeysSourceWaitsForTheKeyring(t *testing.T) {
+	setup(t)
+	env := userEnv()
+	g := &Getter{Now: time.Now, Cache: testCache()}
+	src := credreq.Source{Kind: credreq.SourceKeys, Keys: &credreq.StoredKeys{Name: "bob", AccessKeyID: "AKIAKEYRINGEXAMPLE01"}, Identity: "keys=bob"}
+	p, err := g.provider(context.Background(), request(), src, env, NewEnviron(env), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, ok := p.(*credcache.Cached)
+	if !ok {
+		t.Fatalf("provider is %T, want the role's *credcache.Cached", p)
+	}
+	if c.LockWait < KeyringWait || !strings.Contains(c.Waiting, "unlock the keyring that holds the keys bob") {
+		t.Fatalf("LockWait %s (want at least %s), Waiting %q", c.LockWait, KeyringWait, c.Waiting)
+	}
+}

@@ -6,18 +6,27 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"time"
 
+	"github.com/awsrole/awsrole/dirconfig"
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/credreq"
+	"github.com/awsrole/awsrole/internal/tty"
 	"github.com/awsrole/awsrole/internal/wire"
+	"github.com/awsrole/awsrole/internal/xdgdir"
 )
 
 // KeyringWait bounds a read of the keyring: it may ask for the encrypted
 // file's passphrase, or wait for the desktop to unlock the login keyring.
-const KeyringWait = 2 * time.Minute
+// A backend that no one can be asked for (no terminal, and not on the
+// desktop's bus) gets keyringQuickWait.
+const (
+	KeyringWait      = 2 * time.Minute
+	keyringQuickWait = 20 * time.Second
+)
 
 // StoredKeys is a read of the long-term keys stored under a name: what
 // awsrole-keyring's get gives.
@@ -26,17 +35,43 @@ type StoredKeys struct {
 	SecretAccessKey string `json:"secret_access_key"`
 }
 
+// ProcessEnv is awsrole-sts's environment, as awsrole started it, read
+// once by its main. The encrypted file keyring's passphrase stays in it,
+// for awsrole-keyring alone (readKeyring hands it on), and is taken out of
+// the process's own environment, which the commands awsrole-sts runs for
+// the user (mfa_command, credential_process, the browser) inherit.
+func ProcessEnv() credreq.Env {
+	env := credreq.EnvOf(os.Environ())
+	os.Unsetenv(wire.PassphraseVar)
+	return env
+}
+
 // readKeyring runs `awsrole-keyring get NAME` and reads the keys from its
-// standard output, a pipe; its one-line error is the error.
-func readKeyring(ctx context.Context, name string) (StoredKeys, error) {
+// standard output, a pipe; its one-line error is the error. env is the
+// user's environment, which names the user config (keyring_backend).
+func readKeyring(ctx context.Context, name string, env credreq.Env) (StoredKeys, error) {
 	bin, err := wire.FindBinary(wire.KeyringName)
 	if err != nil {
 		return StoredKeys{}, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, KeyringWait)
+	environ, backend := wire.KeyringEnv(wire.WithoutPassphrase(os.Environ()), xdgdir.FromEnv(env.Get).Config)
+	if p, ok := env[wire.PassphraseVar]; ok && p != nil {
+		// awsrole-sts took it out of its own environment (see its main).
+		environ = append(environ, wire.PassphraseVar+"="+*p)
+	}
+	wait := KeyringWait
+	if !dirconfig.KeyringOnBus(backend) && backend != "pass" { // pass's gpg may ask through a desktop pinentry
+		if t, err := tty.Open(); err != nil {
+			wait = keyringQuickWait
+		} else {
+			t.Close()
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	var out, stderr bytes.Buffer
 	cmd := exec.CommandContext(ctx, bin, "get", name)
+	cmd.Env, cmd.WaitDelay = environ, 2*time.Second
 	cmd.Stdout, cmd.Stderr = &out, &stderr
 	runErr := cmd.Run()
 	var k StoredKeys
@@ -48,7 +83,7 @@ func readKeyring(ctx context.Context, name string) (StoredKeys, error) {
 		return StoredKeys{}, errors.New(credcache.OneLine(msg))
 	}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return StoredKeys{}, fmt.Errorf("the keyring did not answer within %s; unlock it and try again", KeyringWait)
+		return StoredKeys{}, fmt.Errorf("the keyring did not answer within %s; unlock it and try again", wait)
 	}
 	return StoredKeys{}, fmt.Errorf("%s get %s gave no keys (%v)", wire.KeyringName, name, runErr)
 }
@@ -56,11 +91,11 @@ func readKeyring(ctx context.Context, name string) (StoredKeys, error) {
 // keyringSource serves the long-term keys src names from the OS keyring,
 // read anew at each fetch: they go to no cache file (credcache.Plan has
 // no entry for them) and stay in this process only for the call.
-func (g *Getter) keyringSource(src credreq.Source) credcache.Provider {
+func (g *Getter) keyringSource(src credreq.Source, env credreq.Env) credcache.Provider {
 	return credcache.ProviderFunc(func(ctx context.Context) (credcache.Credentials, error) {
 		read := g.ReadKeyring
 		if read == nil {
-			read = readKeyring
+			read = func(ctx context.Context, name string) (StoredKeys, error) { return readKeyring(ctx, name, env) }
 		}
 		k, err := read(ctx, src.Keys.Name)
 		if err != nil {

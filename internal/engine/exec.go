@@ -12,6 +12,7 @@ import (
 	"github.com/awsrole/awsrole/internal/state"
 	"github.com/awsrole/awsrole/internal/termsafe"
 	"github.com/awsrole/awsrole/internal/transition"
+	"github.com/awsrole/awsrole/internal/wire"
 )
 
 // ExecOptions is how `awsrole exec` runs its command.
@@ -71,7 +72,9 @@ func (e *Engine) Exec(ctx context.Context, dir string, environ []string, opts Ex
 		return nil, err
 	}
 	changes[transition.StateVar] = &path
-	return applyChanges(environ, changes), nil
+	// The encrypted file keyring's passphrase is for awsrole's own
+	// helpers, never for the user's command.
+	return wire.WithoutPassphrase(applyChanges(environ, changes)), nil
 }
 
 // endpointDesired registers proj with the credential endpoint for process

@@ -100,9 +100,26 @@ func (ix Index) Remove(name string) error {
 	return ix.change(func(all map[string]Entry) { delete(all, name) })
 }
 
+// Replace writes all as the whole index, whatever the file held (awsrole
+// keys reindex, which read all from the keyring).
+func (ix Index) Replace(all map[string]Entry) error {
+	return ix.write(func() (map[string]Entry, error) { return all, nil })
+}
+
 // change applies f to the index under its lock: two keys added at once
 // are both recorded.
 func (ix Index) change(f func(map[string]Entry)) error {
+	return ix.write(func() (map[string]Entry, error) {
+		all, err := ix.All()
+		if err == nil {
+			f(all)
+		}
+		return all, err
+	})
+}
+
+// write writes what next gives, under the index's lock.
+func (ix Index) write(next func() (map[string]Entry, error)) error {
 	if err := privfile.Dir(filepath.Dir(ix.Path)); err != nil {
 		return err
 	}
@@ -111,11 +128,10 @@ func (ix Index) change(f func(map[string]Entry)) error {
 		return fmt.Errorf("%s is being changed by another awsrole keys: %w", ix.Path, err)
 	}
 	defer unlock()
-	all, err := ix.All()
+	all, err := next()
 	if err != nil {
 		return err
 	}
-	f(all)
 	data, err := json.MarshalIndent(file{Version: 1, Keys: all}, "", "  ")
 	if err != nil {
 		return err

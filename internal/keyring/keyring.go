@@ -76,19 +76,6 @@ type Config struct {
 	Now   func() time.Time
 }
 
-// Default is the platform's backend: the Keychain on macOS, the Secret
-// Service elsewhere (where the session bus offers one; without, opening it
-// says to choose a keyring_backend).
-func Default() string {
-	switch runtime.GOOS {
-	case "darwin":
-		return "keychain"
-	case "windows":
-		return "wincred"
-	}
-	return "secret-service"
-}
-
 // Store is the opened keyring.
 type Store struct {
 	ring    lib.Keyring
@@ -100,7 +87,7 @@ type Store struct {
 func Open(cfg Config) (*Store, error) {
 	name := cfg.Backend
 	if name == "" {
-		name = Default()
+		name = dirconfig.DefaultKeyringBackend()
 	}
 	bt, ok := backends[name]
 	if !ok {
@@ -236,11 +223,63 @@ func (s *Store) Put(name string, k Keys) error {
 	if err != nil {
 		return fmt.Errorf("cannot store %q in the %s keyring: %s; %s", name, s.backend, credcache.OneLine(err.Error()), advice(s.backend, s.cfg))
 	}
+	if err := s.cfg.Index.Put(name, s.entry(k)); err != nil {
+		return &StaleIndexError{Name: name, Backend: s.backend, Err: err}
+	}
+	return nil
+}
+
+func (s *Store) entry(k Keys) keyindex.Entry {
 	now := time.Now
 	if s.cfg.Now != nil {
 		now = s.cfg.Now
 	}
-	return s.cfg.Index.Put(name, keyindex.Entry{AccessKeyID: k.AccessKeyID, MFASerial: k.MFASerial, Backend: s.backend, Added: now().UTC()})
+	return keyindex.Entry{AccessKeyID: k.AccessKeyID, MFASerial: k.MFASerial, Backend: s.backend, Added: now().UTC()}
+}
+
+// StaleIndexError: Put stored the keys in the keyring, but could not
+// record them in the key index, which still names what was there before
+// (or is damaged).
+type StaleIndexError struct {
+	Name, Backend string
+	Err           error
+}
+
+func (e *StaleIndexError) Error() string {
+	return fmt.Sprintf("stored %s in the %s keyring, but the key index is stale (%s); rebuild it from the keyring: awsrole keys reindex",
+		e.Name, e.Backend, credcache.OneLine(e.Err.Error()))
+}
+
+func (e *StaleIndexError) Unwrap() error { return e.Err }
+
+// Reindex rebuilds the key index from what this keyring holds: each
+// name's access key id and MFA device, read from the keyring itself. A
+// name's entry keeps its date when the readable index named the same key;
+// entries of other backends are kept. It returns the names indexed.
+func (s *Store) Reindex() ([]string, error) {
+	names, err := s.Names()
+	if err != nil {
+		return nil, err
+	}
+	old, _ := s.cfg.Index.All() // damaged: rebuilt from the keyring alone
+	all := map[string]keyindex.Entry{}
+	for n, e := range old {
+		if e.Backend != s.backend {
+			all[n] = e
+		}
+	}
+	for _, n := range names {
+		k, err := s.Get(n)
+		if err != nil {
+			return nil, err
+		}
+		e := s.entry(k)
+		if o, ok := old[n]; ok && o.AccessKeyID == k.AccessKeyID && o.Backend == s.backend {
+			e.Added = o.Added
+		}
+		all[n] = e
+	}
+	return names, s.cfg.Index.Replace(all)
 }
 
 // Remove removes name's keys from the keyring and the index.

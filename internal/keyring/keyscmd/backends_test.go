@@ -441,3 +441,135 @@ func TestAddOnTerminal(t *testing.T) {
 		t.Errorf("get on a terminal showed:\n%s", shownGet)
 	}
 }
+
+// TestHungBus: a D-Bus session bus that accepts and never answers (the
+// keyring library connects to it as it starts, whatever the backend) holds
+// neither keys add nor awsrole-sts's read of the encrypted file keyring.
+func TestHungBus(t *testing.T) {
+	testrig.Slow(t)
+	w := newWorld(t, "file")
+	pass := "hung-bus-passphrase"
+	w.Env["AWSROLE_FILE_PASSPHRASE"] = &pass
+	sock := filepath.Join(w.Root, "bus")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c) // never read from, never answered
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	addr := "unix:path=" + sock
+	w.Env["DBUS_SESSION_BUS_ADDRESS"] = &addr
+
+	quick := func(stdin string, args ...string) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, filepath.Join(binaries(t), args[0]), args[1:]...)
+		cmd.Env, cmd.Dir, cmd.Stdin = w.Environ(), w.Home, strings.NewReader(stdin)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s with a hung bus: %v (ctx %v)\n%s", strings.Join(args, " "), err, ctx.Err(), out)
+		}
+		return string(out)
+	}
+	quick(storedKey+"\n"+storedSecret+"\n", "awsrole", "keys", "add", "bob")
+	w.Write(t, "proj/.awsrole.toml", "role_arn = \"arn:aws:iam::222222222222:role/deploy\"\nsource_keys = \"bob\"\n")
+	quick("", "awsrole", "allow", filepath.Join(w.Home, "proj"))
+	if out := quick("", "awsrole", "exec", "--dir", filepath.Join(w.Home, "proj"), "--", "env"); !strings.Contains(out, "AWSROLE_ARN=arn:aws:iam::222222222222:role/deploy") {
+		t.Fatalf("awsrole exec env:\n%s", out)
+	}
+}
+
+// TestFirstPassphraseTwice: the first keys add with the encrypted file
+// keyring, on a terminal, asks for the new passphrase twice, and stores
+// nothing when the two differ; a later add asks once.
+func TestFirstPassphraseTwice(t *testing.T) {
+	testrig.Slow(t)
+	w := newWorld(t, "file")
+	add := func(name string, typed ...string) (string, error) {
+		t.Helper()
+		cmd := exec.Command(filepath.Join(binaries(t), "awsrole"), "keys", "add", name)
+		cmd.Env, cmd.Dir = w.Environ(), w.Home
+		term, err := pty.Start(cmd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer term.Close()
+		var mu sync.Mutex
+		var shown []byte
+		go func() {
+			b := make([]byte, 1024)
+			for {
+				n, err := term.Read(b)
+				mu.Lock()
+				shown = append(shown, b[:n]...)
+				mu.Unlock()
+				if err != nil {
+					return
+				}
+			}
+		}()
+		count := 0
+		for _, step := range typed {
+			prompt, answer, _ := strings.Cut(step, "=")
+			count++
+			for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+				mu.Lock()
+				ok := strings.Count(string(shown), prompt) >= 1 && strings.Count(string(shown), ":") >= count
+				mu.Unlock()
+				if ok {
+					break
+				}
+				if time.Now().After(deadline) {
+					mu.Lock()
+					defer mu.Unlock()
+					t.Fatalf("no %q on the terminal; it shows:\n%s", prompt, shown)
+				}
+			}
+			term.Write([]byte(answer + "\n"))
+		}
+		err = cmd.Wait()
+		time.Sleep(100 * time.Millisecond)
+		mu.Lock()
+		defer mu.Unlock()
+		return string(shown), err
+	}
+	shown, err := add("bob", "Access key ID:="+storedKey, "Secret access key:="+storedSecret, "passphrase="+"first-pass", "again="+"first-pas")
+	if err == nil || !strings.Contains(shown, "the two passphrases typed differ") {
+		t.Fatalf("add with two different passphrases: %v\n%s", err, shown)
+	}
+	if _, err := os.Stat(filepath.Join(w.Home, ".local/share/awsrole/keyring/awsrole:bob")); err == nil {
+		t.Fatal("stored under a passphrase typed two ways")
+	}
+	if shown, err = add("bob", "Access key ID:="+storedKey, "Secret access key:="+storedSecret, "passphrase="+"first-pass", "again="+"first-pass"); err != nil || !strings.Contains(shown, "stored bob") {
+		t.Fatalf("add with the passphrase typed twice: %v\n%s", err, shown)
+	}
+	shown, err = add("carol", "Access key ID:="+storedKey, "Secret access key:="+storedSecret, "passphrase="+"first-pass")
+	if err != nil || !strings.Contains(shown, "stored carol") || strings.Contains(shown, "again") {
+		t.Fatalf("a second add: %v\n%s", err, shown)
+	}
+	pass := "first-pass"
+	w.Env["AWSROLE_FILE_PASSPHRASE"] = &pass
+	if out, _ := run(t, w, true, "", "awsrole-keyring", "get", "bob"); !strings.Contains(out, storedSecret) {
+		t.Errorf("get with the passphrase: %s", out)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -21,11 +22,9 @@ import (
 	"github.com/awsrole/awsrole/internal/keyring"
 	"github.com/awsrole/awsrole/internal/termsafe"
 	"github.com/awsrole/awsrole/internal/tty"
+	"github.com/awsrole/awsrole/internal/wire"
 	"github.com/awsrole/awsrole/internal/xdgdir"
 )
-
-// PassphraseVar gives the encrypted file keyring's passphrase to scripts.
-const PassphraseVar = "AWSROLE_FILE_PASSPHRASE"
 
 // Deps are what the commands work with, read from the environment once in
 // main.
@@ -38,11 +37,15 @@ type Deps struct {
 	Now                   func() time.Time
 	AskLine, AskSecretLn  func(prompt string) (string, error)
 	RotateWait, RotateTry time.Duration // rotation's wait for IAM; 0 = defaults
+
+	// confirm asks for a typed passphrase twice: it is the first, which
+	// the encrypted file keyring will be created with.
+	confirm bool
 }
 
 // FromEnv are the Deps of a process whose environment getenv reads.
 func FromEnv(getenv func(string) string, environ []string) Deps {
-	return Deps{Dirs: xdgdir.FromEnv(getenv), Passphrase: getenv(PassphraseVar), Environ: environ,
+	return Deps{Dirs: xdgdir.FromEnv(getenv), Passphrase: getenv(wire.PassphraseVar), Environ: environ,
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Now: time.Now, AskLine: tty.Ask, AskSecretLn: tty.AskSecret}
 }
 
@@ -58,7 +61,7 @@ func Main(args []string, d Deps) int {
 
 func run(args []string, d Deps) error {
 	if len(args) == 0 {
-		return errors.New("usage: awsrole keys add|list|rm|rotate NAME")
+		return errors.New("usage: awsrole keys add|list|rm|rotate NAME, or awsrole keys reindex")
 	}
 	fs := flag.NewFlagSet("awsrole keys "+args[0], flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -67,8 +70,11 @@ func run(args []string, d Deps) error {
 		return fmt.Errorf("awsrole keys %s: %w", args[0], err)
 	}
 	rest := fs.Args()
-	if args[0] == "list" {
+	switch args[0] {
+	case "list":
 		return list(d)
+	case "reindex":
+		return reindex(d)
 	}
 	if len(rest) != 1 {
 		return fmt.Errorf("awsrole keys %s needs one NAME", args[0])
@@ -87,7 +93,7 @@ func run(args []string, d Deps) error {
 	case "rotate":
 		return rotate(d, name)
 	}
-	return fmt.Errorf("unknown command awsrole keys %s; use add, list, rm or rotate", args[0])
+	return fmt.Errorf("unknown command awsrole keys %s; use add, list, rm, rotate or reindex", args[0])
 }
 
 // open opens the keyring the user config names.
@@ -109,10 +115,19 @@ func (d Deps) passphrase(prompt string) (string, error) {
 	}
 	p, err := d.AskSecretLn(prompt + ":")
 	if errors.Is(err, tty.ErrNoTerminal) {
-		return "", fmt.Errorf("the encrypted file keyring needs its passphrase and there is no terminal to ask on; set %s", PassphraseVar)
+		return "", fmt.Errorf("the encrypted file keyring needs its passphrase and there is no terminal to ask on; set %s", wire.PassphraseVar)
 	}
 	if err == nil && p == "" {
 		err = errors.New("no passphrase typed")
+	}
+	if err == nil && d.confirm {
+		again, err := d.AskSecretLn("Type the new passphrase again:")
+		if err != nil {
+			return "", err
+		}
+		if again != p {
+			return "", errors.New("the two passphrases typed differ; nothing is stored: run awsrole keys add again")
+		}
 	}
 	return p, err
 }
@@ -144,8 +159,30 @@ func add(d Deps, name, mfa string) error {
 	if err != nil {
 		return err
 	}
+	names, err := s.Names()
+	if err != nil {
+		return err
+	}
+	if len(names) == 0 && s.Backend() == "file" && d.Passphrase == "" {
+		// The first key creates the encrypted file keyring under the
+		// passphrase typed now: a typo in it would lock the user out.
+		d.confirm = true
+		if s, err = open(d); err != nil {
+			return err
+		}
+	}
+	// What the index says was stored under name, to say what is replaced.
+	was, _ := keyindex.In(d.Dirs.Data).Lookup(name)
 	if err := s.Put(name, keyring.Keys{AccessKeyID: id, SecretAccessKey: secret, MFASerial: mfa}); err != nil {
 		return err
+	}
+	if slices.Contains(names, name) && was.AccessKeyID != id {
+		old := ""
+		if was.AccessKeyID != "" {
+			old = " " + was.AccessKeyID
+		}
+		fmt.Fprintf(d.Stderr, "awsrole: replaced the key%s stored as %s with %s in the %s keyring (the old key is still valid in IAM: deactivate it there if it is no longer needed)\n", old, name, id, s.Backend())
+		return nil
 	}
 	fmt.Fprintf(d.Stderr, "awsrole: stored %s (%s) in the %s keyring; name it with source_keys = %q\n", name, id, s.Backend(), name)
 	return nil
@@ -210,6 +247,21 @@ func list(d Deps) error {
 		}
 	}
 	return w.Flush()
+}
+
+// reindex rebuilds the key index from the keyring: after a rotation or an
+// add that stored its keys but could not record them.
+func reindex(d Deps) error {
+	s, err := open(d)
+	if err != nil {
+		return err
+	}
+	names, err := s.Reindex()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(d.Stderr, "awsrole: rebuilt the key index from the %s keyring: %d keys (%s)\n", s.Backend(), len(names), strings.Join(names, ", "))
+	return nil
 }
 
 func dash(s string) string {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -17,7 +18,9 @@ import (
 
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/creds"
+	"github.com/awsrole/awsrole/internal/keyindex"
 	"github.com/awsrole/awsrole/internal/keyring"
+	"github.com/awsrole/awsrole/internal/privfile"
 )
 
 // How long a rotation waits for IAM to accept a new key (its changes take
@@ -32,7 +35,17 @@ const (
 // stored, and only then the old one deleted, with the new. A failure
 // before the store deletes the new key again and leaves the stored one as
 // it was; a failure to delete the old key leaves both valid and says so.
+//
+// One rotation of a name runs at a time (its lock is held throughout): two
+// at once would each make a key, and the second, refused by IAM's limit of
+// two, would name the first's new key as the one to delete.
 func rotate(d Deps, name string) error {
+	ctx := context.Background()
+	unlock, err := rotateLock(ctx, d, name)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	s, err := open(d)
 	if err != nil {
 		return err
@@ -41,7 +54,6 @@ func rotate(d Deps, name string) error {
 	if err != nil {
 		return err
 	}
-	ctx := context.Background()
 	oldCfg, err := awsConfig(ctx, old)
 	if err != nil {
 		return err
@@ -50,7 +62,16 @@ func rotate(d Deps, name string) error {
 	var api smithy.APIError
 	switch {
 	case errors.As(err, &api) && api.ErrorCode() == "LimitExceeded":
-		return fmt.Errorf("IAM refused a new access key for %s: the IAM user has two keys already; %s, then rotate again; nothing changed", name, otherKeys(ctx, oldCfg, old.AccessKeyID))
+		// Read the stored key again: "the other key" must never be the
+		// one the keyring holds now.
+		cur, gerr := s.Get(name)
+		if gerr != nil {
+			return fmt.Errorf("IAM refused a new access key for %s: the IAM user has two keys already, and the stored key cannot be read again (%w); check awsrole keys list before deleting either; nothing changed", name, gerr)
+		}
+		if cur.AccessKeyID != old.AccessKeyID {
+			return fmt.Errorf("IAM refused a new access key for %s: the IAM user has two keys already, and the stored key changed from %s to %s while this rotation ran; check awsrole keys list before deleting either; nothing changed", name, old.AccessKeyID, cur.AccessKeyID)
+		}
+		return fmt.Errorf("IAM refused a new access key for %s: the IAM user has two keys already; %s, then rotate again; nothing changed", name, otherKeys(ctx, oldCfg, cur.AccessKeyID))
 	case err != nil:
 		return fmt.Errorf("IAM refused a new access key for %s (%s): %s; nothing changed, the stored key is as it was", name, old.AccessKeyID, refusal(err))
 	}
@@ -71,7 +92,26 @@ func rotate(d Deps, name string) error {
 		return undo(err)
 	}
 	if err := s.Put(name, next); err != nil {
-		return undo(err)
+		// Undo only while the keyring still holds the old key: once it
+		// holds the new one (its index alone failed, or a write said it
+		// failed but took), deleting the new key in IAM would leave no
+		// working key anywhere.
+		var stale *keyring.StaleIndexError
+		if !errors.As(err, &stale) {
+			cur, gerr := s.Get(name)
+			switch {
+			case gerr == nil && cur.AccessKeyID == old.AccessKeyID:
+				return undo(err)
+			case gerr != nil || cur.AccessKeyID != next.AccessKeyID:
+				return fmt.Errorf("%w; the keyring cannot say which key it holds now, so both keys are left valid in IAM: the new %s and the old %s; once the keyring answers, run awsrole keys reindex and delete the key it does not hold (aws iam delete-access-key --access-key-id KEY)",
+					err, next.AccessKeyID, old.AccessKeyID)
+			}
+			// The write took although it said it failed: the keyring
+			// holds the new key; the index was not updated.
+			err = fmt.Errorf("%w; yet the keyring holds the new key: run awsrole keys reindex", err)
+		}
+		return fmt.Errorf("%s; both keys are left valid in IAM: the new %s, in the keyring, and the old %s (delete it once the index is rebuilt: aws iam delete-access-key --access-key-id %s)",
+			err, next.AccessKeyID, old.AccessKeyID, old.AccessKeyID)
 	}
 	_, err = iam.NewFromConfig(nextCfg).DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{AccessKeyId: aws.String(old.AccessKeyID)})
 	if err != nil {
@@ -80,6 +120,21 @@ func rotate(d Deps, name string) error {
 	}
 	fmt.Fprintf(d.Stderr, "awsrole: rotated %s: %s is deleted, %s is stored in the %s keyring\n", name, old.AccessKeyID, next.AccessKeyID, s.Backend())
 	return nil
+}
+
+// rotateLock takes name's rotation lock in awsrole's data directory,
+// waiting a moment for another rotation of name to end; one that goes on
+// is an error, the stored key untouched.
+func rotateLock(ctx context.Context, d Deps, name string) (func(), error) {
+	if err := privfile.Dir(d.Dirs.Data); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(d.Dirs.Data, keyindex.FileName+".rotate-"+name)
+	unlock, err := privfile.Lock(ctx, path, time.Second)
+	if errors.Is(err, privfile.ErrBusy) {
+		return nil, fmt.Errorf("another awsrole keys rotate %s is under way (it holds %s); let it end, then check awsrole keys list; nothing changed", name, path)
+	}
+	return unlock, err
 }
 
 // otherKeys says which of the user's keys to delete to make room: those
