@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/awsrole/awsrole/internal/credcache"
+	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/keyindex"
 	"github.com/awsrole/awsrole/internal/testrig"
 	"github.com/awsrole/awsrole/internal/testrig/hermetic"
@@ -46,7 +47,8 @@ func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"awsrole": func() { os.Exit(run(os.Args[1:])) },
 		"awsrole-sts": func() {
-			env := creds.ProcessEnv()
+			env := credreq.EnvOf(os.Environ()) // as cmd/awsrole-sts's userEnv
+			os.Unsetenv(wire.PassphraseVar)
 			dirs := xdgdir.FromEnv(os.Getenv)
 			cache := credcache.New(filepath.Join(dirs.Cache, credcache.DirName), env)
 			if len(os.Args) > 1 && os.Args[1] == "serve" {

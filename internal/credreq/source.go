@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/awsrole/awsrole/internal/awsconfig"
@@ -112,6 +113,19 @@ func EnvOf(environ []string) Env {
 		}
 	}
 	return env
+}
+
+// Environ is e as "NAME=value" entries (os.Environ's form), sorted; an
+// unset variable has none.
+func (e Env) Environ() []string {
+	out := make([]string, 0, len(e))
+	for k, v := range e {
+		if v != nil {
+			out = append(out, k+"="+*v)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Get is the variable's value, "" when unset.

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"strings"
 	"time"
@@ -35,17 +34,6 @@ type StoredKeys struct {
 	SecretAccessKey string `json:"secret_access_key"`
 }
 
-// ProcessEnv is awsrole-sts's environment, as awsrole started it, read
-// once by its main. The encrypted file keyring's passphrase stays in it,
-// for awsrole-keyring alone (readKeyring hands it on), and is taken out of
-// the process's own environment, which the commands awsrole-sts runs for
-// the user (mfa_command, credential_process, the browser) inherit.
-func ProcessEnv() credreq.Env {
-	env := credreq.EnvOf(os.Environ())
-	os.Unsetenv(wire.PassphraseVar)
-	return env
-}
-
 // readKeyring runs `awsrole-keyring get NAME` and reads the keys from its
 // standard output, a pipe; its one-line error is the error. env is the
 // user's environment, which names the user config (keyring_backend).
@@ -54,7 +42,7 @@ func readKeyring(ctx context.Context, name string, env credreq.Env) (StoredKeys,
 	if err != nil {
 		return StoredKeys{}, err
 	}
-	environ, backend := wire.KeyringEnv(wire.WithoutPassphrase(os.Environ()), xdgdir.FromEnv(env.Get).Config)
+	environ, backend := wire.KeyringEnv(wire.WithoutPassphrase(env.Environ()), xdgdir.FromEnv(env.Get).Config)
 	if p, ok := env[wire.PassphraseVar]; ok && p != nil {
 		// awsrole-sts took it out of its own environment (see its main).
 		environ = append(environ, wire.PassphraseVar+"="+*p)
