@@ -61,6 +61,24 @@ func (s TrustStore) check() error {
 // change whenever anything is allowed or denied, so they are what to watch.
 func (s TrustStore) Dirs() []string { return []string{s.dir("allow"), s.dir("deny")} }
 
+// Watch are the trust store's entries that decide j's trust: its allow
+// entries (the file's own content, and with its policy_file's when it was
+// parsed) and its deny entry, each of which may not exist. One of them
+// appearing or going away is what allowing or denying j does; entries of
+// other files change nothing for j. A hook checks these few files, not
+// the directories, whose listing costs more in some shells.
+func (s TrustStore) Watch(j *Judged) []string {
+	if j == nil || j.Raw == nil {
+		return s.Dirs()
+	}
+	gate := allowKey(j.RealPath, j.Data, nil)
+	out := []string{filepath.Join(s.dir("allow"), gate), filepath.Join(s.dir("deny"), denyKey(j.RealPath))}
+	if j.Config != nil && j.Config.approval.key != "" && j.Config.approval.key != gate {
+		out = append(out, filepath.Join(s.dir("allow"), j.Config.approval.key))
+	}
+	return out
+}
+
 // Of says whether c may be used: denied wins, then trusted_dirs from u
 // (which may be nil) for a file that is the user's own (checkOwned), then
 // an allow entry for this path and content, all judged on c.RealPath. Only

@@ -445,3 +445,47 @@ func TestJudgeActsOnTheBytesItHashed(t *testing.T) {
 		t.Errorf("the swapped file: trust %v, config %v, err %v; want not allowed and not parsed", j.Trust, j.Config, err)
 	}
 }
+
+// TestWatchIsTheFilesEntries: the entries Watch names are the ones allow
+// and deny write or remove for this file, and no other file's.
+func TestWatchIsTheFilesEntries(t *testing.T) {
+	trustEnv(t)
+	dir := t.TempDir()
+	path := testrig.Write(t, dir, FileName, `role_arn = "arn:aws:iam::111111111111:role/a"`+"\n")
+	other := testrig.Write(t, t.TempDir(), FileName, `role_arn = "arn:aws:iam::111111111111:role/b"`+"\n")
+	s := testTrust()
+	exists := func(p string) bool { _, err := os.Lstat(p); return err == nil }
+	j, err := s.Judge(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := s.Watch(j)
+	if len(w) != 2 {
+		t.Fatalf("Watch = %q, want the allow and the deny entry", w)
+	}
+	allowEntry, denyEntry := w[0], w[1]
+	if exists(allowEntry) || exists(denyEntry) {
+		t.Fatal("entries exist before any allow or deny")
+	}
+	if err := s.Allow(mustLoad(t, other)); err != nil {
+		t.Fatal(err)
+	}
+	if exists(allowEntry) || exists(denyEntry) {
+		t.Error("allowing another file touched this file's entries")
+	}
+	if err := s.Allow(mustLoad(t, path)); err != nil {
+		t.Fatal(err)
+	}
+	if !exists(allowEntry) {
+		t.Error("allow wrote no watched entry")
+	}
+	if err := s.DenyPath(path); err != nil {
+		t.Fatal(err)
+	}
+	if exists(allowEntry) || !exists(denyEntry) {
+		t.Error("deny: the allow entry should go and the deny entry appear")
+	}
+	if got := s.Watch(nil); len(got) != 2 || got[0] != filepath.Join(s.Dir, "allow") {
+		t.Errorf("Watch(nil) = %q, want the directories", got)
+	}
+}

@@ -155,8 +155,8 @@ def --env __awsrole_steady []: nothing -> bool {
     # Each watched file as the call read it (the SHA-256 of its bytes; a
     # type check first: never an open of a FIFO), each missing one still
     # missing, the mark there, and no watched directory newer than it
-    # (`ls -D`, which starts a thread: only in a project, where the trust
-    # store is watched).
+    # (`ls -D`, which starts a thread: only for the trust store's
+    # directories, watched when the binary judged no file).
     for w in $s.prints {
         if $w.1 == "file" {
             if ($w.0 | path type) != "file" or (try { open --raw $w.0 | hash sha256 } catch { "" }) != $w.2 {

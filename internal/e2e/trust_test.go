@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -94,5 +95,29 @@ func TestTrustStates(t *testing.T) {
 		s.Run(s.Cd(r.Home))
 		wantSame(t, "after leaving", before, s.Managed())
 		noSTS("at the end", n)
+	})
+}
+
+// TestDenyWhileActiveLeaves: `awsrole deny` of an active project, run from
+// another terminal, is seen at this shell's next prompt, whose fast path watches the file's own trust
+// entries: the role is left and the user's values are back.
+func TestDenyWhileActiveLeaves(t *testing.T) {
+	forEachShell(t, func(t *testing.T, kind string) {
+		r := newRig(t, nil)
+		r.install(kind)
+		a := r.project("a", roleDeploy, "e2e-deny-active", "eu-west-1", true)
+		s := r.startShell(kind, "", nil)
+		before := s.Managed()
+		s.Run(s.Cd(a))
+		wantActive(t, r, "entered", s.Managed(), roleDeploy, a, "eu-west-1")
+		s.Run("true") // a steady prompt: the fast path from here on
+		// Denied from another terminal: nothing in this shell ran awsrole.
+		deny := exec.Command(awsroleBin, "deny", a)
+		deny.Env = r.Environ(nil)
+		if out, err := deny.CombinedOutput(); err != nil {
+			t.Fatalf("awsrole deny: %v\n%s", err, out)
+		}
+		s.Run("true")
+		wantSame(t, "after awsrole deny", before, s.Managed())
 	})
 }

@@ -49,9 +49,11 @@ func ColorCode(name string) (int, bool) {
 }
 
 // TrustWatch are the files whose change can change what a file's trust or
-// the user config say: the user config and the trust store's directories.
+// the user config say: the user config and the trust store's entries for
+// the file judged (its allow and deny entries; the directories when none
+// was judged).
 func (r *Resolution) TrustWatch() []string {
-	return append([]string{r.User.Path}, r.stores.Trust.Dirs()...)
+	return append([]string{r.User.Path}, r.stores.Trust.Watch(r.Judged)...)
 }
 
 // TrustOf is the trust of cfg (as shown, from Shown) by r's user config:
