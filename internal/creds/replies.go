@@ -23,12 +23,25 @@ const MaxReply = 1 << 20
 type boundedClient struct{ next aws.HTTPClient }
 
 func (b boundedClient) Do(r *http.Request) (*http.Response, error) {
+	if r.Body != nil && r.Body != http.NoBody {
+		r = r.WithContext(r.Context()) // a shallow copy: the SDK's request stays as it is
+		r.Body = readOnlyBody{r.Body}
+	}
 	resp, err := b.next.Do(r)
 	if resp != nil && resp.Body != nil {
 		resp.Body = &boundedBody{body: resp.Body, left: MaxReply, from: r.URL.Scheme + "://" + r.URL.Host}
 	}
 	return resp, err
 }
+
+// readOnlyBody hides the WriteTo of the SDK's request body. smithy-go's
+// safeWriteToReadCloser answers WriteTo with io.EOF once the SDK has closed
+// it (which it does as soon as the response headers arrive); net/http's
+// write loop, still making its last read of a fully sent body, takes that
+// for a write error and closes the connection while the reply is being
+// read: "use of closed network connection" on a large reply, seen under
+// load. Through Read, a closed body is a harmless EOF.
+type readOnlyBody struct{ io.ReadCloser }
 
 // boundedBody reads up to its limit, then fails with a ReplyTooBigError.
 type boundedBody struct {

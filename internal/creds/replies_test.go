@@ -1,6 +1,8 @@
 package creds
 
 import (
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -90,5 +92,45 @@ func TestHostileReplies(t *testing.T) {
 				t.Errorf("after the fault: %v", err)
 			}
 		})
+	}
+}
+
+// recordingClient keeps the request it was given.
+type recordingClient struct{ got *http.Request }
+
+func (c *recordingClient) Do(r *http.Request) (*http.Response, error) {
+	c.got = r
+	return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader("ok"))}, nil
+}
+
+// writerToBody is a request body with WriteTo, as smithy-go's is.
+type writerToBody struct{ io.Reader }
+
+func (writerToBody) Close() error                         { return nil }
+func (w writerToBody) WriteTo(d io.Writer) (int64, error) { return io.Copy(d, w.Reader) }
+
+// TestRequestBodyReadOnly: the transport never sees the SDK's request
+// body's WriteTo (smithy-go's answers io.EOF once closed, and net/http
+// then closed the connection while a large reply was being read), and the
+// SDK's own request is left as it was.
+func TestRequestBodyReadOnly(t *testing.T) {
+	next := &recordingClient{}
+	body := writerToBody{strings.NewReader("Action=AssumeRole")}
+	req, err := http.NewRequest(http.MethodPost, "http://127.0.0.1:1/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Body = body
+	if _, err := (boundedClient{next: next}).Do(req); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := next.got.Body.(io.WriterTo); ok {
+		t.Error("the transport got a body with WriteTo")
+	}
+	if req.Body != io.ReadCloser(body) {
+		t.Error("the SDK's request was changed")
+	}
+	if data, _ := io.ReadAll(next.got.Body); string(data) != "Action=AssumeRole" {
+		t.Errorf("the body read through: %q", data)
 	}
 }
