@@ -72,6 +72,7 @@ func (r *Raw) parse() (*Config, []byte, error) {
 type Judged struct {
 	*Raw
 	Trust Trust
+	gate  string // the allow key of the file's own bytes, as judged (TrustStore.Watch)
 	// NotTrustedDir says why trusted_dirs, which names the file's
 	// directory, does not vouch for it (nil: it does, or names none).
 	NotTrustedDir error
@@ -94,6 +95,7 @@ func (s TrustStore) Judge(path string, u *UserConfig) (*Judged, error) {
 	j := &Judged{Raw: r}
 	gate := approvalOf(r.RealPath, r.Data, nil)
 	gate.owned = []ownedFile{{r.RealPath, r.info}}
+	j.gate = gate.gate
 	if j.Trust, j.NotTrustedDir, err = s.judge(gate, u); err != nil || j.Trust != TrustAllowed {
 		return j, err
 	}
@@ -130,7 +132,12 @@ type ownedFile struct {
 }
 
 func approvalOf(path string, data, policy []byte) approval {
-	return approval{path: path, key: allowKey(path, data, policy), gate: allowKey(path, data, nil),
+	gate := allowKey(path, data, nil)
+	key := gate
+	if policy != nil {
+		key = allowKey(path, data, policy)
+	}
+	return approval{path: path, key: key, gate: gate,
 		legacy: legacyAllowKey(path, data, policy), owned: []ownedFile{{path: path}}}
 }
 

@@ -71,7 +71,10 @@ func (s TrustStore) Watch(j *Judged) []string {
 	if j == nil || j.Raw == nil {
 		return s.Dirs()
 	}
-	gate := allowKey(j.RealPath, j.Data, nil)
+	gate := j.gate
+	if gate == "" {
+		gate = allowKey(j.RealPath, j.Data, nil)
+	}
 	out := []string{filepath.Join(s.dir("allow"), gate), filepath.Join(s.dir("deny"), denyKey(j.RealPath))}
 	if j.Config != nil && j.Config.approval.key != "" && j.Config.approval.key != gate {
 		out = append(out, filepath.Join(s.dir("allow"), j.Config.approval.key))

@@ -236,7 +236,7 @@ func list(d Deps) error {
 		inRing[n] = true
 		e, ok := index[n]
 		if !ok {
-			fmt.Fprintf(w, "%s\t?\t\t\t%s (unknown to awsrole's index: awsrole keys add %s again)\n", n, s.Backend(), n)
+			fmt.Fprintf(w, "%s\t?\t\t\t%s (unknown to awsrole's index: run awsrole keys reindex)\n", n, s.Backend())
 			continue
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", n, e.AccessKeyID, dash(e.MFASerial), e.Added.Format(time.DateOnly), s.Backend())
