@@ -74,7 +74,7 @@ policy_arns = ["arn:aws:iam::aws:policy/ReadOnlyAccess"]
 	s.Run(s.Cd(dir))
 	wantActive(t, r, "in the chained project", s.Managed(), roleDeploy, dir, "eu-west-1")
 	if got, want := callerArn(s), "arn:aws:sts::222222222222:assumed-role/deploy/e2e-chain"; got != want {
-		t.Errorf("aws sts get-caller-identity: %q, want %q", got, want)
+		t.Errorf("get-caller-identity: %q, want %q", got, want)
 	}
 	if got := r.Stub.Count("AssumeRole"); got != 2 {
 		t.Errorf("after the shell entered: %d AssumeRole calls, want still 2", got)

@@ -89,7 +89,7 @@ func TestDirenv(t *testing.T) {
 		}
 		wantDirenvActive(t, "in P through direnv", s.Managed(), roleDeploy, p, "eu-west-1")
 		if got, want := callerArn(s), "arn:aws:sts::222222222222:assumed-role/deploy/e2e-direnv"; got != want {
-			t.Errorf("aws sts get-caller-identity through direnv: %q, want %q", got, want)
+			t.Errorf("get-caller-identity through direnv: %q, want %q", got, want)
 		}
 		wantAssumes(t, r, "e2e-direnv", 1)
 		st := s.Run("awsrole status")

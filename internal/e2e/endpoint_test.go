@@ -179,7 +179,7 @@ func TestEndpointShell(t *testing.T) {
 		uriA := wantEndpointActive(t, r, "in A", inA, roleDeploy, a)
 		wantEnv(t, "in A", inA, map[string]*string{"AWS_REGION": sp("eu-west-1")})
 		if got, want := callerArn(s), "arn:aws:sts::222222222222:assumed-role/deploy/e2e-ep-a"; got != want {
-			t.Errorf("aws sts get-caller-identity in A: %q, want %q", got, want)
+			t.Errorf("get-caller-identity in A: %q, want %q", got, want)
 		}
 
 		s.Run(s.Cd(b))
@@ -189,7 +189,7 @@ func TestEndpointShell(t *testing.T) {
 			t.Errorf("switching A→B kept the URI %s", uriA)
 		}
 		if got, want := callerArn(s), "arn:aws:sts::222222222222:assumed-role/audit/e2e-ep-b"; got != want {
-			t.Errorf("aws sts get-caller-identity in B: %q, want %q", got, want)
+			t.Errorf("get-caller-identity in B: %q, want %q", got, want)
 		}
 		// Each role is one hop from the web identity's entry role.
 		entry := map[string]bool{}
@@ -215,7 +215,7 @@ func TestEndpointShell(t *testing.T) {
 		s.Run(s.Cd(r.Home))
 		wantSame(t, "after leaving", before, s.Managed())
 		if got := callerArn(s); got != userARN {
-			t.Errorf("aws sts get-caller-identity after leaving: %q, want the user's own %q", got, userARN)
+			t.Errorf("get-caller-identity after leaving: %q, want the user's own %q", got, userARN)
 		}
 	})
 }

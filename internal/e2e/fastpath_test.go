@@ -18,6 +18,7 @@ import (
 // file appearing, a trust change. The same holds in endpoint mode: the
 // URI does not change at prompts.
 func TestFastPathStartsNoProcess(t *testing.T) {
+	t.Parallel()
 	type tcase struct{ kind, mode string }
 	var cases []tcase
 	for _, kind := range fastPathShells() {
@@ -124,6 +125,7 @@ func TestFastPathStartsNoProcess(t *testing.T) {
 // shells without a fast path call once per prompt and once per cd (the cd
 // hook and the prompt hook do not both call).
 func TestOneCallPerPrompt(t *testing.T) {
+	t.Parallel()
 	for _, kind := range shellKinds {
 		if ptyshell.Table[kind].FastPath {
 			continue

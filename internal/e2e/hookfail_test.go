@@ -217,7 +217,7 @@ func TestEndpointServerBackByNextPrompt(t *testing.T) {
 			r.waitServer(old.PID)
 			wantEndpointActive(t, r, "after the kill", s.Managed(), roleDeploy, proj)
 			if got, want := callerArn(s), "arn:aws:sts::222222222222:assumed-role/deploy/e2e-ep-back"; got != want {
-				t.Errorf("aws sts get-caller-identity after the kill: %q, want %q", got, want)
+				t.Errorf("get-caller-identity after the kill: %q, want %q", got, want)
 			}
 			for range 5 {
 				step("steady prompt while the new server lives", "true", 0)

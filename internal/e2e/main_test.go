@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -9,6 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
 	"github.com/awsrole/awsrole/internal/testrig/ptyshell"
 
 	"github.com/awsrole/awsrole/internal/testrig"
@@ -16,9 +20,10 @@ import (
 )
 
 var (
-	// binDir holds the awsrole binary built for this run (and, when the aws
-	// on PATH is a pyenv shim, a link to the real aws script: each shim call
-	// costs a few hundred milliseconds).
+	// binDir holds the awsrole binary built for this run, a link to this
+	// test binary named goCaller and, when the aws on PATH is a pyenv shim,
+	// a link to the real aws script (each shim call costs a few hundred
+	// milliseconds).
 	binDir string
 	// awsroleBin is the built binary.
 	awsroleBin string
@@ -41,7 +46,14 @@ func fastPathShells() []string {
 	return out
 }
 
+// goCaller is the name under which this test binary, linked into binDir,
+// is the Go SDK client of callerArn (see goCallerMain).
+const goCaller = "awsrole-e2e-caller"
+
 func TestMain(m *testing.M) {
+	if filepath.Base(os.Args[0]) == goCaller {
+		os.Exit(goCallerMain())
+	}
 	flag.Parse()
 	// The subtests spend most of their time waiting (on prompts, STS round
 	// trips, the renewal window): four per CPU overlap those waits without
@@ -92,6 +104,13 @@ func setup(m *testing.M) (int, error) {
 	if out, err := exec.Command(aws, "--version").CombinedOutput(); err != nil {
 		return 0, fmt.Errorf("aws --version: %v\n%s", err, out)
 	}
+	self, err := os.Executable()
+	if err != nil {
+		return 0, err
+	}
+	if err := os.Symlink(self, filepath.Join(binDir, goCaller)); err != nil {
+		return 0, err
+	}
 	if strings.Contains(aws, "/shims/") {
 		// pyenv: link the real script so calls skip the shim.
 		if out, err := exec.Command("pyenv", "which", "aws").Output(); err == nil {
@@ -103,4 +122,24 @@ func setup(m *testing.M) (int, error) {
 		}
 	}
 	return m.Run(), nil
+}
+
+// goCallerMain is `aws sts get-caller-identity --query Arn --output text`
+// written with aws-sdk-go-v2: credentials, region and AWS_ENDPOINT_URL_STS
+// from the default chain, exactly as a user's Go program finds them; the
+// ARN on stdout, or the error on stderr and exit status 1.
+func goCallerMain() int {
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Println(*out.Arn)
+	return 0
 }

@@ -97,7 +97,7 @@ func TestMFAPrompt(t *testing.T) {
 		}
 		wantActive(t, r, "in A after the code", s.Managed(), roleDeploy, a, "eu-west-1")
 		if got, want := callerArn(s), "arn:aws:sts::222222222222:assumed-role/deploy/e2e-mfa-a"; got != want {
-			t.Errorf("aws sts get-caller-identity in A: %q, want %q", got, want)
+			t.Errorf("get-caller-identity in A: %q, want %q", got, want)
 		}
 		gst := calledN(r, "GetSessionToken")
 		if len(gst) != 1 || gst[0].SerialNumber != mfaSerial || gst[0].TokenCode != mfaCode || gst[0].AccessKeyID != userKey || gst[0].Status != 200 {

@@ -37,7 +37,7 @@ func TestHostileSecret(t *testing.T) {
 			t.Errorf("AWS_SECRET_ACCESS_KEY = %s, want %q byte for byte", show(got), hostile)
 		}
 		if got, want := callerArn(s), "arn:aws:sts::222222222222:assumed-role/deploy/e2e-hostile-secret"; got != want {
-			t.Errorf("aws sts get-caller-identity with the hostile secret: %q, want %q; stub log:\n%s", got, want, hermetic.DescribeCalls(r.Stub.Calls()))
+			t.Errorf("get-caller-identity with the hostile secret: %q, want %q; stub log:\n%s", got, want, hermetic.DescribeCalls(r.Stub.Calls()))
 		}
 		// A prompt more (a renewal check, the steady path), out, and in
 		// again: from the cache, still exact.

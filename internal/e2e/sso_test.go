@@ -237,7 +237,7 @@ func TestSSOEnterLeave(t *testing.T) {
 		}
 		wantActive(t, r, "in the SSO project", s.Managed(), ssoDeployArn, plain, "eu-west-1")
 		if got := callerArn(s); !isSSOCaller(got) {
-			t.Errorf("aws sts get-caller-identity in the SSO project: %q, want %s…%s", got, ssoArnPrefix, ssoArnSuffix)
+			t.Errorf("get-caller-identity in the SSO project: %q, want %s…%s", got, ssoArnPrefix, ssoArnSuffix)
 		}
 		s.Run(s.Cd(r.Home))
 		wantSame(t, "after leaving the SSO project", before, s.Managed())
@@ -251,7 +251,7 @@ func TestSSOEnterLeave(t *testing.T) {
 			t.Errorf("in the project with a hop (no region in the file, no profile): AWS_REGION = %s, want the user's \"us-east-1\"", show(v))
 		}
 		if got, want := callerArn(s), "arn:aws:sts::222222222222:assumed-role/deploy/e2e-sso-hop"; got != want {
-			t.Errorf("aws sts get-caller-identity in the project with a hop: %q, want %q", got, want)
+			t.Errorf("get-caller-identity in the project with a hop: %q, want %q", got, want)
 		}
 		if n := r.Stub.Count("AssumeRole"); n != 1 {
 			t.Errorf("AssumeRole calls: %d, want 1 (the hop); stub log:\n%s", n, hermetic.DescribeCalls(r.Stub.Calls()))
@@ -329,7 +329,7 @@ func TestSSOCachedReentryStartsNoHelper(t *testing.T) {
 			t.Errorf("requests at the stand-in: %d, want 2 (one GetRoleCredentials, one AssumeRole); stub log:\n%s", got, hermetic.DescribeCalls(r.Stub.Calls()))
 		}
 		if got := callerArn(s2); got != "arn:aws:sts::222222222222:assumed-role/deploy/e2e-sso-cached" {
-			t.Errorf("aws sts get-caller-identity after a cached entry: %q", got)
+			t.Errorf("get-caller-identity after a cached entry: %q", got)
 		}
 	})
 }
@@ -502,7 +502,7 @@ func wantSignedIn(t *testing.T, r *rig, s *shell, what, full, proj string) {
 	}
 	wantActive(t, r, "at the first prompt after "+what, s.Managed(), ssoDeployArn, proj, "eu-west-1")
 	if got := callerArn(s); !isSSOCaller(got) {
-		t.Errorf("aws sts get-caller-identity after %s: %q", what, got)
+		t.Errorf("get-caller-identity after %s: %q", what, got)
 	}
 	if got := r.Stub.Count("CreateToken"); got != 1 {
 		t.Errorf("successful CreateToken: %d, want 1 (%s); stub log:\n%s", got, what, hermetic.DescribeCalls(r.Stub.Calls()))
@@ -698,7 +698,7 @@ func TestSSORegionFromProfile(t *testing.T) {
 			t.Errorf("aws configure list in the project: region %q, want \"ap-southeast-2 env\"", got)
 		}
 		if got, want := callerArn(s), "arn:aws:sts::222222222222:assumed-role/deploy/e2e-sso-region"; got != want {
-			t.Errorf("aws sts get-caller-identity (no --region) in the project: %q, want %q", got, want)
+			t.Errorf("get-caller-identity (no --region) in the project: %q, want %q", got, want)
 		}
 		var regions []string
 		for _, c := range r.Stub.Calls() {
