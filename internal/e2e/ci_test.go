@@ -85,13 +85,9 @@ func newCIWorld(t *testing.T, subject, pattern string) *ciWorld {
 			t.Fatal(err)
 		}
 	}
-	// aws (the real script, not pyenv's shim) and go, nothing else of ours.
+	// aws (binDir's link: the real script, not pyenv's shim) and go,
+	// nothing else of ours.
 	aws := filepath.Join(binDir, "aws")
-	if _, err := os.Stat(aws); err != nil {
-		if aws, err = exec.LookPath("aws"); err != nil {
-			t.Fatal(err)
-		}
-	}
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		t.Fatal(err)

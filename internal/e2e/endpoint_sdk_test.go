@@ -70,11 +70,7 @@ func goClient(t *testing.T) client {
 // botocore.
 func botocoreClient(t *testing.T) client {
 	c := client{name: "botocore"}
-	aws := filepath.Join(binDir, "aws")
-	if _, err := os.Stat(aws); err != nil {
-		aws, _ = exec.LookPath("aws")
-	}
-	f, err := os.Open(aws)
+	f, err := os.Open(filepath.Join(binDir, "aws"))
 	if err != nil {
 		c.skip = "no aws CLI to borrow python3 with botocore from; install awscli (pip install awscli)"
 		return c

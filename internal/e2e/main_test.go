@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -20,10 +19,9 @@ import (
 )
 
 var (
-	// binDir holds the awsrole binary built for this run, a link to this
-	// test binary named goCaller and, when the aws on PATH is a pyenv shim,
-	// a link to the real aws script (each shim call costs a few hundred
-	// milliseconds).
+	// binDir holds the awsrole binary built for this run, a link to the aws
+	// CLI (testrig.LookPath: past a pyenv shim) and a link to this test
+	// binary named goCaller.
 	binDir string
 	// awsroleBin is the built binary.
 	awsroleBin string
@@ -97,12 +95,15 @@ func setup(m *testing.M) (int, error) {
 		}
 		shells[sh] = p
 	}
-	aws, err := exec.LookPath("aws")
+	aws, err := testrig.LookPath("aws")
 	if err != nil {
 		return 0, fmt.Errorf("the aws CLI is not on PATH (%v); the end-to-end tests use it as an independent client", err)
 	}
 	if out, err := exec.Command(aws, "--version").CombinedOutput(); err != nil {
 		return 0, fmt.Errorf("aws --version: %v\n%s", err, out)
+	}
+	if err := os.Symlink(aws, filepath.Join(binDir, "aws")); err != nil {
+		return 0, err
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -110,16 +111,6 @@ func setup(m *testing.M) (int, error) {
 	}
 	if err := os.Symlink(self, filepath.Join(binDir, goCaller)); err != nil {
 		return 0, err
-	}
-	if strings.Contains(aws, "/shims/") {
-		// pyenv: link the real script so calls skip the shim.
-		if out, err := exec.Command("pyenv", "which", "aws").Output(); err == nil {
-			if real := strings.TrimSpace(string(out)); real != "" {
-				if err := os.Symlink(real, filepath.Join(binDir, "aws")); err != nil {
-					return 0, err
-				}
-			}
-		}
 	}
 	return m.Run(), nil
 }
