@@ -12,7 +12,6 @@ import (
 
 	"github.com/creack/pty"
 
-	"github.com/awsrole/awsrole/internal/privfile"
 	"github.com/awsrole/awsrole/internal/testrig"
 	"github.com/awsrole/awsrole/internal/xdgdir"
 )
@@ -25,8 +24,6 @@ func safetyWorld(t *testing.T) (home, proj string) {
 	t.Setenv("HOME", home)
 	t.Setenv("XDG_DATA_HOME", filepath.Join(home, ".local", "share"))
 	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
-	privfile.ForgetChecks()
-	t.Cleanup(privfile.ForgetChecks)
 	proj = filepath.Join(home, "proj")
 	testrig.Write(t, proj, FileName, `role_arn = "arn:aws:iam::222222222222:role/deploy"`+"\n")
 	if err := testTrust().Allow(mustLoad(t, filepath.Join(proj, FileName))); err != nil {
@@ -80,7 +77,6 @@ func TestTrustStoreMustBeOwn(t *testing.T) {
 			wantTrust(t, cfg, nil, TrustAllowed)
 			p := c.path(home, proj)
 			c.do(t, p)
-			privfile.ForgetChecks()
 			got, err := testTrust().Of(cfg, nil)
 			if got == TrustAllowed || err == nil {
 				t.Fatalf("TrustOf = %v, %v after %s on %s; want an error", got, err, c.name, p)
@@ -131,7 +127,6 @@ func TestUserConfigMustBeOwn(t *testing.T) {
 				p = filepath.Dir(conf)
 			}
 			c.do(t, p)
-			privfile.ForgetChecks()
 			u, err := LoadUserConfig(UserConfigPath(xdgdir.FromEnv(os.Getenv).Config))
 			if err == nil {
 				t.Fatalf("LoadUserConfig = %+v, want an error", u)

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/awsrole/awsrole/internal/privfile"
 	"github.com/awsrole/awsrole/internal/testrig"
 )
 
@@ -201,11 +200,9 @@ func TestTrustedDirsOnlyOwnFiles(t *testing.T) {
 		{"foreign dir", func(t *testing.T, file string) { chown(t, filepath.Dir(file), uid, gid) }, TrustUnknown, "not by you or root"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			privfile.ForgetChecks()
 			file := filepath.Join(tree, strings.ReplaceAll(tc.name, " ", "-"), "sub", FileName)
 			mkfile(t, file, goodFile)
 			tc.setup(t, file)
-			privfile.ForgetChecks()
 			wantTrust(t, mustLoad(t, file), u, tc.want)
 			j, err := testTrust().Judge(file, u)
 			if err != nil || j.Trust != tc.want {

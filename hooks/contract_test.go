@@ -251,7 +251,7 @@ print $"steady (if (__awsrole_steady) { 0 } else { 1 })"`},
 var n = (ns [&edit:=(ns [&before-readline=[]])])
 eval &ns=$n &on-end={|n2| set n = $n2 } (slurp < $E:AWSROLE_TEST_HOOK)
 eval &ns=$n 'eval &on-end={|x| set awsrole-facts = $x[__awsrole_steady] } $E:AWSROLE_TEST_FACTS'
-var check = 'if (awsrole-steady) { echo "steady 0" } else { echo "steady 1" }'
+var check = 'try { awsrole-steady; echo "steady 0" } catch { echo "steady 1" }'
 eval &ns=$n $check
 var _ = (read-line)
 eval &ns=$n $check`},

@@ -2,18 +2,12 @@ package hooks
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"os/user"
-	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/awsrole/awsrole/internal/privfile"
-	"github.com/awsrole/awsrole/internal/termsafe"
 )
 
 // The marker lines around the block Install writes; Uninstall removes
@@ -52,11 +46,11 @@ func Install(rcPath, lines string) (Outcome, error) {
 	if err := checkLines(lines); err != nil {
 		return Outcome{File: rcPath}, fmt.Errorf("install into %s: %w", rcPath, err)
 	}
-	f, err := readRC(rcPath)
+	f, err := privfile.ReadUserFile(rcPath)
 	if err != nil {
 		return Outcome{File: rcPath}, err
 	}
-	blocks, err := findBlocks(f.content, rcPath)
+	blocks, err := findBlocks(f.Content, rcPath)
 	if err != nil {
 		return Outcome{File: rcPath}, err
 	}
@@ -64,7 +58,7 @@ func Install(rcPath, lines string) (Outcome, error) {
 	block := StartMarker + "\n" + lines + "\n" + EndMarker
 	var out []byte
 	if len(blocks) == 0 {
-		out = append([]byte(nil), f.content...)
+		out = append([]byte(nil), f.Content...)
 		if len(out) == 0 || out[len(out)-1] == '\n' {
 			out = append(out, block+"\n"...)
 		} else {
@@ -76,16 +70,16 @@ func Install(rcPath, lines string) (Outcome, error) {
 		// Replace the first block in place (keeping its line ending), drop
 		// any other, and keep everything around them.
 		first := blocks[0]
-		out = append([]byte(nil), f.content[:first.start]...)
+		out = append([]byte(nil), f.Content[:first.start]...)
 		out = append(out, block...)
-		out = append(out, f.content[first.contentEnd:first.end]...)
-		out = append(out, removeBlocks(f.content[first.end:], shiftBlocks(blocks[1:], -first.end))...)
+		out = append(out, f.Content[first.contentEnd:first.end]...)
+		out = append(out, removeBlocks(f.Content[first.end:], shiftBlocks(blocks[1:], -first.end))...)
 		change = updated(rcPath)
-		if bytes.Equal(out, f.content) {
+		if bytes.Equal(out, f.Content) {
 			return alreadyPresent(rcPath), nil
 		}
 	}
-	if err := writeRC(f, out); err != nil {
+	if err := f.Replace(out); err != nil {
 		return Outcome{File: rcPath}, err
 	}
 	return change, nil
@@ -97,25 +91,25 @@ func Install(rcPath, lines string) (Outcome, error) {
 // the direnv library) is deleted once empty; a user's rc file is kept even
 // then (zsh would start its new-user wizard without a .zshrc).
 func Uninstall(rcPath string, owned bool) (Outcome, error) {
-	f, err := readRC(rcPath)
+	f, err := privfile.ReadUserFile(rcPath)
 	if err != nil {
 		return Outcome{File: rcPath}, err
 	}
-	blocks, err := findBlocks(f.content, rcPath)
+	blocks, err := findBlocks(f.Content, rcPath)
 	if err != nil {
 		return Outcome{File: rcPath}, err
 	}
 	if len(blocks) == 0 {
 		return notPresent(rcPath), nil
 	}
-	out := removeBlocks(f.content, blocks)
+	out := removeBlocks(f.Content, blocks)
 	if len(out) == 0 && owned && !isSymlink(rcPath) {
 		if err := os.Remove(rcPath); err != nil {
 			return Outcome{File: rcPath}, fmt.Errorf("uninstall: %w", err)
 		}
 		return removed(rcPath), nil
 	}
-	if err := writeRC(f, out); err != nil {
+	if err := f.Replace(out); err != nil {
 		return Outcome{File: rcPath}, err
 	}
 	return removed(rcPath), nil
@@ -205,111 +199,4 @@ func removeBlocks(content []byte, blocks []block) []byte {
 		prev = b.end
 	}
 	return append(out, content[prev:]...)
-}
-
-// rcFile is an rc file as read: target is the path after symlinks, so that
-// replacing the file keeps a dotfiles symlink pointing at it.
-type rcFile struct {
-	target  string
-	exists  bool
-	mode    fs.FileMode
-	content []byte
-}
-
-func readRC(path string) (rcFile, error) {
-	f := rcFile{target: path, mode: 0o644}
-	if os.Geteuid() == 0 {
-		if err := checkLinks(path, 0); err != nil {
-			return f, err
-		}
-	}
-	target, err := filepath.EvalSymlinks(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		// Missing file, or a dangling symlink: write to where the link points.
-		if dest, lerr := os.Readlink(path); lerr == nil {
-			if !filepath.IsAbs(dest) {
-				dest = filepath.Join(filepath.Dir(path), dest)
-			}
-			// Its directory as it really is: a dotfiles link may lead
-			// through another link.
-			if dir, err := filepath.EvalSymlinks(filepath.Dir(dest)); err == nil {
-				dest = filepath.Join(dir, filepath.Base(dest))
-			}
-			f.target = dest
-		}
-		return f, nil
-	case err != nil:
-		return f, fmt.Errorf("read %s: %w", path, err)
-	}
-	f.target = target
-	info, err := os.Stat(target)
-	if err != nil {
-		return f, fmt.Errorf("read %s: %w", path, err)
-	}
-	if !info.Mode().IsRegular() {
-		return f, fmt.Errorf("%s is not a regular file; add the hook line by hand", path)
-	}
-	f.exists, f.mode = true, info.Mode().Perm()
-	if f.content, err = os.ReadFile(target); err != nil {
-		return f, fmt.Errorf("read %s: %w", path, err)
-	}
-	return f, nil
-}
-
-// checkLinks refuses a path that leads through a symbolic link (the file
-// or any directory on the way, at any hop of a chain) owned by anyone but
-// root, for awsrole run as root: `sudo awsrole install` with another
-// user's HOME would otherwise write, as root, wherever that user's link
-// points (a root-only file). Links are followed one hop at a time, each
-// relative to where it really is.
-func checkLinks(path string, hops int) error {
-	if hops > 40 {
-		return fmt.Errorf("%s: too many levels of symbolic links", termsafe.String(path))
-	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return nil
-	}
-	parts := strings.Split(strings.TrimPrefix(abs, string(filepath.Separator)), string(filepath.Separator))
-	cur := string(filepath.Separator)
-	for i, name := range parts {
-		next := filepath.Join(cur, name)
-		fi, err := os.Lstat(next)
-		if err != nil {
-			return nil // not there yet: created as root's own
-		}
-		if fi.Mode()&fs.ModeSymlink == 0 {
-			cur = next
-			continue
-		}
-		if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Uid != 0 {
-			return fmt.Errorf("%s is a symbolic link owned by %s; as root, awsrole never writes through another user's link: run awsrole as that user, or replace the link with the file",
-				termsafe.String(next), uidDesc(int(st.Uid)))
-		}
-		dest, err := os.Readlink(next)
-		if err != nil {
-			return nil
-		}
-		if !filepath.IsAbs(dest) {
-			dest = filepath.Join(cur, dest)
-		}
-		return checkLinks(filepath.Join(append([]string{dest}, parts[i+1:]...)...), hops+1)
-	}
-	return nil
-}
-
-// uidDesc is "name (uid N)", or "uid N" for a uid without a name.
-func uidDesc(uid int) string {
-	id := strconv.Itoa(uid)
-	if u, err := user.LookupId(id); err == nil && u.Username != "" {
-		return fmt.Sprintf("%s (uid %d)", termsafe.String(u.Username), uid)
-	}
-	return "uid " + id
-}
-
-// writeRC replaces f's content atomically, keeping its mode (a new file
-// gets 0644: rc files are not secrets).
-func writeRC(f rcFile, content []byte) error {
-	return privfile.WriteMode(f.target, content, f.mode)
 }

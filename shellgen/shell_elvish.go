@@ -45,38 +45,72 @@ func (elvish) Steady(f Facts) (string, error) {
 	if !ok {
 		return out, nil
 	}
-	words := func(ws []string) (string, error) {
+	// quoted is ws quoted for elvish, space-separated.
+	quoted := func(ws ...string) (string, error) {
 		qs := make([]string, len(ws))
 		for i, w := range ws {
 			if qs[i], err = elvishQuote(w); err != nil {
 				return "", err
 			}
 		}
-		return "[" + strings.Join(qs, " ") + "]", nil
+		return strings.Join(qs, " "), nil
 	}
-	var b strings.Builder
+	// watch: [path kind] each, which the hook's readers take; files: the
+	// regular files among them, whose kind the hook checks before it reads
+	// them (never a FIFO); prints: what the readers give, one flat list: a
+	// file its bytes, a directory $true (path:is-dir) and its entries,
+	// anything else $false $false (path:is-regular, path:is-dir: elvish's
+	// builtins tell it from nothing there no more than the walk does). The
+	// hook compares whole lists (one output capture each: in elvish 0.19 a
+	// capture costs more than the stats it holds), so the facts give them
+	// ready to compare.
+	var watch, files, flat []string
 	for _, p := range fps {
-		if p.kind == "other" {
-			// Neither a file nor a directory: elvish's builtins tell it
-			// from nothing there no more than the walk does.
+		var print string
+		switch p.kind {
+		case "file", "dir":
+			if print, err = quoted(p.value...); err != nil {
+				return "", err
+			}
+		default:
 			p.kind = "none"
 		}
-		w, err := words(append([]string{p.path, p.kind}, p.value...))
+		w, err := quoted(p.path, p.kind)
 		if err != nil {
 			return "", err
 		}
-		b.WriteString(" " + w)
+		watch = append(watch, "["+w+"]")
+		switch p.kind {
+		case "file":
+			files = append(files, w[:strings.LastIndexByte(w, ' ')])
+			flat = append(flat, print)
+		case "dir":
+			flat = append(flat, strings.TrimSpace("$true "+print))
+		default:
+			flat = append(flat, "$false $false")
+		}
 	}
-	server, err := words(procWords(f.Server))
-	if err != nil {
-		return "", err
+	// The server, when there is one to check, as a list of one: the hook
+	// loops over it, which costs no capture.
+	server := "[]"
+	if f.Server.PID > 0 {
+		if server, err = quoted(procWords(f.Server)...); err != nil {
+			return "", err
+		}
+		server = "[[" + server + "]]"
 	}
-	fields, err := words([]string{f.File, f.State, f.Mark})
-	if err != nil {
-		return "", err
+	var fields []string
+	for _, kv := range [][2]string{{"file", f.File}, {"state", f.State}, {"mark", f.Mark}} {
+		q, err := elvishQuote(kv[1])
+		if err != nil {
+			return "", err
+		}
+		fields = append(fields, "&"+kv[0]+"="+q)
 	}
-	// fields: file, state, mark; watch: [path kind value...] each.
-	return out + fmt.Sprintf("var __awsrole_steady = [&fields=%s &boot=%d &server=%s &watch=[%s]]\n", fields, boot, server, strings.TrimPrefix(b.String(), " ")), nil
+	// regular: what the mark and each of files give path:is-regular.
+	regular := strings.TrimSpace(strings.Repeat(" $true", 1+len(files)))
+	return out + fmt.Sprintf("var __awsrole_steady = [%s &boot=%d &server=%s &watch=[%s] &files=[%s] &ok=[%s] &prints=[%s]]\n",
+		strings.Join(fields, " "), boot, server, strings.Join(watch, " "), strings.Join(files, " "), regular, strings.Join(flat, " ")), nil
 }
 
 // elvishRestore is restoreCode for elvish (and/or stop at the first value

@@ -1,7 +1,6 @@
 package creds
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -57,7 +56,8 @@ func readKeyring(ctx context.Context, name string, env credreq.Env) (StoredKeys,
 	}
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	var out, stderr bytes.Buffer
+	// A key id and a secret, in JSON.
+	out, stderr := wire.Output{Max: 64 << 10}, wire.Output{Max: 64 << 10}
 	cmd := exec.CommandContext(ctx, bin, "get", name)
 	cmd.Env, cmd.WaitDelay = environ, 2*time.Second
 	cmd.Stdout, cmd.Stderr = &out, &stderr
@@ -66,7 +66,7 @@ func readKeyring(ctx context.Context, name string, env credreq.Env) (StoredKeys,
 	if runErr == nil && json.Unmarshal(out.Bytes(), &k) == nil && k.AccessKeyID != "" && k.SecretAccessKey != "" {
 		return k, nil
 	}
-	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	lines := strings.Split(strings.TrimSpace(string(stderr.Bytes())), "\n")
 	if msg := strings.TrimPrefix(lines[len(lines)-1], "awsrole: "); msg != "" {
 		return StoredKeys{}, errors.New(credcache.OneLine(msg))
 	}

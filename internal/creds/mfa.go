@@ -15,6 +15,7 @@ import (
 	"github.com/awsrole/awsrole/internal/credcache"
 	"github.com/awsrole/awsrole/internal/credreq"
 	"github.com/awsrole/awsrole/internal/tty"
+	"github.com/awsrole/awsrole/internal/wire"
 )
 
 // ChainedMax is what STS allows a role session assumed with temporary
@@ -69,11 +70,14 @@ func (m *mfaSession) Retrieve(ctx context.Context) (credcache.Credentials, error
 // mfaCode gets an MFA code from mfa_command, else from the terminal.
 func mfaCode(req Request, ask func(prompt string) (string, error)) (string, error) {
 	if req.MFACommand != "" {
-		out, err := exec.Command("/bin/sh", "-c", req.MFACommand).Output()
-		if err != nil {
+		// A code is six digits: a command that prints pages is wrong.
+		out := wire.Output{Max: 4 << 10}
+		cmd := exec.Command("/bin/sh", "-c", req.MFACommand)
+		cmd.Stdout = &out
+		if err := cmd.Run(); err != nil {
 			return "", fmt.Errorf("assume %s: mfa_command failed (%v); check it in your user config", req.RoleARN, err)
 		}
-		code := strings.TrimSpace(string(out))
+		code := strings.TrimSpace(string(out.Bytes()))
 		if !sixDigits.MatchString(code) {
 			return "", fmt.Errorf("assume %s: mfa_command did not print a 6-digit code; check it in your user config", req.RoleARN)
 		}

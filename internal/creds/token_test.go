@@ -10,7 +10,6 @@ import (
 
 	"github.com/awsrole/awsrole/internal/awsconfig"
 	"github.com/awsrole/awsrole/internal/credreq"
-	"github.com/awsrole/awsrole/internal/privfile"
 )
 
 // TestSSOTokenFileChecked: the token of `aws sso login` passes the checks
@@ -51,8 +50,6 @@ func TestSSOTokenFileChecked(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			privfile.ForgetChecks()
-			t.Cleanup(privfile.ForgetChecks)
 			srv := ssoWorld(t)
 			writeToken(t, srv, time.Hour, true)
 			path := awsconfig.PathsFromEnv(os.Getenv).TokenPath("corp")

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -153,13 +151,19 @@ func ProfilesBlock(dirs []ProfileDir, awsrole string) (string, error) {
 }
 
 // WriteProfiles puts block into the AWS config at path in place of the one
-// written before (or at the end), atomically, and refuses a profile the
-// rest of the file defines already.
+// written before (or at the end), atomically and through a symlinked
+// config (as `awsrole install` edits an rc file), and refuses a profile
+// the rest of the file defines already. A new config is 0600, as the aws
+// CLI makes it.
 func WriteProfiles(path, block string, dirs []ProfileDir) error {
-	old, err := os.ReadFile(path)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	f, err := privfile.ReadUserFile(path)
+	if err != nil {
 		return err
 	}
+	if !f.Exists {
+		f.Mode = 0o600
+	}
+	old := f.Content
 	rest := old
 	if i := bytes.Index(old, []byte(profilesBegin)); i >= 0 {
 		if j := bytes.Index(old[i:], []byte(profilesEnd+"\n")); j >= 0 {
@@ -174,7 +178,7 @@ func WriteProfiles(path, block string, dirs []ProfileDir) error {
 	if len(rest) > 0 && !bytes.HasSuffix(rest, []byte("\n")) {
 		rest = append(rest, '\n')
 	}
-	return privfile.WriteMode(path, append(rest, block...), 0o600)
+	return f.Replace(append(rest, block...))
 }
 
 // shellQuote quotes s for sh -c (aws-sdk-go-v2) and shlex (botocore)

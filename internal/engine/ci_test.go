@@ -4,7 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/awsrole/awsrole/internal/engine"
 )
@@ -72,6 +74,69 @@ func TestWriteProfiles(t *testing.T) {
 		}
 		if err := engine.WriteProfiles(path, block, d); err == nil || !strings.Contains(err.Error(), "already has a [profile "+name+"]") {
 			t.Errorf("a profile named %s: %v, want refused", name, err)
+		}
+	}
+}
+
+// The AWS config is edited as an rc file is: through a dotfiles symlink
+// (the link stays, the file it points at gets the block), never waiting
+// on a FIFO, never reading more than a config holds, and a new one is
+// 0600 as the aws CLI makes it.
+func TestWriteProfilesConfigFile(t *testing.T) {
+	dirs := []engine.ProfileDir{{Name: "api", Dir: "/co/api"}}
+	block, err := engine.ProfilesBlock(dirs, "awsrole")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	real := filepath.Join(tmp, "dotfiles", "aws-config")
+	os.MkdirAll(filepath.Dir(real), 0o755)
+	if err := os.WriteFile(real, []byte("[default]\nregion = us-east-1\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(tmp, "config")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := engine.WriteProfiles(link, block, dirs); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the config link was replaced: %v %v", fi.Mode(), err)
+	}
+	if data, _ := os.ReadFile(real); !strings.Contains(string(data), "[profile api]") || !strings.HasPrefix(string(data), "[default]") {
+		t.Errorf("the linked file holds %q", data)
+	}
+	if fi, _ := os.Stat(real); fi.Mode().Perm() != 0o640 {
+		t.Errorf("the linked file's mode became %04o, want 0640 kept", fi.Mode().Perm())
+	}
+
+	fresh := filepath.Join(tmp, "new", "config")
+	if err := engine.WriteProfiles(fresh, block, dirs); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(fresh); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("a new config: %v, want mode 0600", err)
+	}
+
+	fifo := filepath.Join(tmp, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(tmp, "big")
+	if err := os.WriteFile(big, make([]byte, 2<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{fifo: "not a regular file", big: "larger than"} {
+		done := make(chan error, 1)
+		go func() { done <- engine.WriteProfiles(path, block, dirs) }()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("WriteProfiles(%s): %v, want %q", filepath.Base(path), err, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("WriteProfiles(%s) still waiting after 5 s", filepath.Base(path))
 		}
 	}
 }

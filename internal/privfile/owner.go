@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 
 	"github.com/awsrole/awsrole/internal/termsafe"
@@ -32,25 +31,24 @@ func CheckOwner(path string, fi fs.FileInfo) error {
 
 // CheckDir checks that dir is a directory of the user's own that nobody else
 // can write, and that so are its parents up to $HOME (or "/"), as CheckParents
-// says. Results are remembered for the life of the process.
+// says. Nothing is remembered: a long-lived process (the credential
+// endpoint) sees a directory given to someone else at its next check.
 func CheckDir(dir string) error {
 	dir = filepath.Clean(dir)
-	return cached(&dirCache, dir, func() error {
-		fi, err := os.Lstat(dir)
-		if err != nil {
-			return err
-		}
-		if fi.Mode()&fs.ModeSymlink != 0 {
-			return fmt.Errorf("%s is a symbolic link; awsrole keeps its files only in a directory of its own: remove the link", show(dir))
-		}
-		if !fi.IsDir() {
-			return fmt.Errorf("%s is not a directory; remove it", show(dir))
-		}
-		if err := CheckOwner(dir, fi); err != nil {
-			return err
-		}
-		return CheckParents(filepath.Dir(dir))
-	})
+	fi, err := os.Lstat(dir)
+	if err != nil {
+		return err
+	}
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		return fmt.Errorf("%s is a symbolic link; awsrole keeps its files only in a directory of its own: remove the link", show(dir))
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("%s is not a directory; remove it", show(dir))
+	}
+	if err := CheckOwner(dir, fi); err != nil {
+		return err
+	}
+	return CheckParents(filepath.Dir(dir))
 }
 
 // CheckParents checks dir and each directory above it, up to and including
@@ -58,8 +56,8 @@ func CheckDir(dir string) error {
 // StrictModes checks ~/.ssh: each must be owned by the user or by root, and
 // not writable by group or others, unless it has the sticky bit (like
 // /tmp), where nobody can rename or remove what is not theirs. Directories
-// that do not exist yet pass: awsrole creates them, as its own. Results are
-// remembered for the life of the process, so that each costs one stat. A
+// that do not exist yet pass: awsrole creates them, as its own. Each costs
+// a stat (a few under $HOME: microseconds), and nothing is remembered. A
 // directory on the way that is a symbolic link is judged where it lands,
 // with the directories above its target.
 func CheckParents(dir string) error {
@@ -70,12 +68,10 @@ func CheckParents(dir string) error {
 	stop := walkStop(dir)
 	for d := dir; ; d = filepath.Dir(d) {
 		last := d == stop || d == filepath.Dir(d)
-		err := cached(&parentCache, d, func() error {
-			if err := checkParent(d); err != nil || last {
-				return err
-			}
-			return checkLinkTarget(d)
-		})
+		err := checkParent(d)
+		if err == nil && !last {
+			err = checkLinkTarget(d)
+		}
 		if err != nil || last {
 			return err
 		}
@@ -157,39 +153,6 @@ func checkParent(dir string) error {
 			show(dir), perm, shellWord(dir))
 	}
 	return nil
-}
-
-var (
-	dirCache    sync.Map // clean path -> result
-	parentCache sync.Map
-)
-
-// cached runs check once per key and process; a missing directory is not
-// remembered (it is about to be created).
-func cached(m *sync.Map, key string, check func() error) error {
-	if v, ok := m.Load(key); ok {
-		if v == nil {
-			return nil
-		}
-		return v.(error)
-	}
-	err := check()
-	if errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	if err == nil {
-		m.Store(key, nil)
-	} else {
-		m.Store(key, err)
-	}
-	return err
-}
-
-// ForgetChecks drops the remembered results of CheckDir and CheckParents,
-// for tests that change ownership within one process.
-func ForgetChecks() {
-	dirCache.Clear()
-	parentCache.Clear()
 }
 
 func ownerOf(fi fs.FileInfo) (int, bool) {

@@ -25,7 +25,6 @@ func TestCheckParents(t *testing.T) {
 		{"sticky-world-writable", 0o777 | os.ModeSticky, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			ForgetChecks()
 			root := t.TempDir()
 			home := filepath.Join(root, "home")
 			mid := filepath.Join(home, "mid")
@@ -45,7 +44,6 @@ func TestCheckParents(t *testing.T) {
 				t.Errorf("message %q does not name the fix", err)
 			}
 			// Above $HOME is not the user's business.
-			ForgetChecks()
 			os.Chmod(mid, 0o755)
 			if err := os.Chmod(root, 0o777); err != nil {
 				t.Fatal(err)
@@ -70,7 +68,6 @@ func TestCheckParentsFollowsLinks(t *testing.T) {
 		{"target's parent sticky", 0o777 | os.ModeSticky, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			ForgetChecks()
 			root := t.TempDir()
 			home := filepath.Join(root, "home")
 			elsewhere := filepath.Join(root, "elsewhere")
@@ -101,7 +98,6 @@ func TestCheckParentsFollowsLinks(t *testing.T) {
 // TestCheckParentsLinkChain: a link to a link is judged at each hop, so
 // a writable directory holding the middle link is refused.
 func TestCheckParentsLinkChain(t *testing.T) {
-	ForgetChecks()
 	root := t.TempDir()
 	home, pub, safe := filepath.Join(root, "home"), filepath.Join(root, "pub"), filepath.Join(root, "safe", "state")
 	for _, d := range []string{home, pub, safe} {
@@ -128,7 +124,6 @@ func TestCheckParentsLinkChain(t *testing.T) {
 // it that lands inside it (a dotfiles manager's) stops at the real home:
 // what is above it stays none of awsrole's business.
 func TestCheckParentsLinkedHome(t *testing.T) {
-	ForgetChecks()
 	root := t.TempDir()
 	data := filepath.Join(root, "data")
 	real := filepath.Join(data, "home", "alice")
@@ -171,6 +166,37 @@ func TestReadLimitedNeverBlocks(t *testing.T) {
 			}
 		case <-time.After(5 * time.Second):
 			t.Fatalf("%s: ReadLimited did not return within 5s", p)
+		}
+	}
+}
+
+// TestChecksNotRemembered: a long-lived process (the credential endpoint)
+// sees a directory opened to others, or a parent of it, at its next check,
+// and sees it closed again.
+func TestChecksNotRemembered(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	parent := filepath.Join(home, "state")
+	dir := filepath.Join(parent, "awsrole")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		path string
+		mode os.FileMode
+		ok   bool
+	}{
+		{dir, 0o700, true},
+		{dir, 0o777, false},
+		{dir, 0o700, true},
+		{parent, 0o777, false},
+		{parent, 0o755, true},
+	} {
+		if err := os.Chmod(step.path, step.mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := CheckDir(dir); (err == nil) != step.ok {
+			t.Errorf("CheckDir after chmod %04o %s: %v, want ok=%v", step.mode, step.path, err, step.ok)
 		}
 	}
 }

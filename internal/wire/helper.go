@@ -63,7 +63,9 @@ func (h Helper) Run(ctx context.Context, call Call, env credreq.Env) (Reply, err
 	if err != nil {
 		return Reply{}, err
 	}
-	var out bytes.Buffer
+	// A reply holds one set of credentials (a session token is at most
+	// 64 KiB) and a message.
+	out := Output{Max: 1 << 20}
 	cmd := exec.CommandContext(ctx, bin)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = bytes.NewReader(in), &out, h.Stderr
 	if cmd.Stderr == nil {
