@@ -75,14 +75,14 @@ func (elvish) Steady(f Facts) (string, error) {
 		default:
 			p.kind = "none"
 		}
-		w, err := quoted(p.path, p.kind)
+		path, err := quoted(p.path)
 		if err != nil {
 			return "", err
 		}
-		watch = append(watch, "["+w+"]")
+		watch = append(watch, "["+path+" "+p.kind+"]")
 		switch p.kind {
 		case "file":
-			files = append(files, w[:strings.LastIndexByte(w, ' ')])
+			files = append(files, path)
 			flat = append(flat, print)
 		case "dir":
 			flat = append(flat, strings.TrimSpace("$true "+print))
