@@ -372,40 +372,10 @@ func TestAddOnTerminal(t *testing.T) {
 	w.Env["AWSROLE_FILE_PASSPHRASE"] = &pass
 	cmd := exec.Command(filepath.Join(binaries(t), "awsrole"), "keys", "add", "bob")
 	cmd.Env, cmd.Dir = w.Environ(), w.Home
-	term, err := pty.Start(cmd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer term.Close()
-	var mu sync.Mutex
-	var shown []byte
-	go func() {
-		b := make([]byte, 1024)
-		for {
-			n, err := term.Read(b)
-			mu.Lock()
-			shown = append(shown, b[:n]...)
-			mu.Unlock()
-			if err != nil {
-				return
-			}
-		}
-	}()
+	term := onTerminal(t, cmd)
 	await := func(what string) {
 		t.Helper()
-		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-			mu.Lock()
-			ok := strings.Contains(string(shown), what)
-			mu.Unlock()
-			if ok {
-				return
-			}
-			if time.Now().After(deadline) {
-				mu.Lock()
-				defer mu.Unlock()
-				t.Fatalf("no %q on the terminal; it shows:\n%s", what, shown)
-			}
-		}
+		term.await(t, what, func(shown string) bool { return strings.Contains(shown, what) })
 	}
 	await("Access key ID:")
 	term.Write([]byte(storedKey + "\n"))
@@ -415,12 +385,11 @@ func TestAddOnTerminal(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("keys add: %v", err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if strings.Contains(string(shown), storedSecret) {
+	shown := term.shown()
+	if strings.Contains(shown, storedSecret) {
 		t.Fatalf("the terminal echoed the secret:\n%s", shown)
 	}
-	if !strings.Contains(string(shown), storedKey) {
+	if !strings.Contains(shown, storedKey) {
 		t.Errorf("the terminal did not echo the key id (only the secret is hidden):\n%s", shown)
 	}
 	out, _ := run(t, w, true, "", "awsrole-keyring", "get", "bob")
@@ -509,49 +478,17 @@ func TestFirstPassphraseTwice(t *testing.T) {
 		t.Helper()
 		cmd := exec.Command(filepath.Join(binaries(t), "awsrole"), "keys", "add", name)
 		cmd.Env, cmd.Dir = w.Environ(), w.Home
-		term, err := pty.Start(cmd)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer term.Close()
-		var mu sync.Mutex
-		var shown []byte
-		go func() {
-			b := make([]byte, 1024)
-			for {
-				n, err := term.Read(b)
-				mu.Lock()
-				shown = append(shown, b[:n]...)
-				mu.Unlock()
-				if err != nil {
-					return
-				}
-			}
-		}()
-		count := 0
-		for _, step := range typed {
+		term := onTerminal(t, cmd)
+		for i, step := range typed {
 			prompt, answer, _ := strings.Cut(step, "=")
-			count++
-			for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-				mu.Lock()
-				ok := strings.Count(string(shown), prompt) >= 1 && strings.Count(string(shown), ":") >= count
-				mu.Unlock()
-				if ok {
-					break
-				}
-				if time.Now().After(deadline) {
-					mu.Lock()
-					defer mu.Unlock()
-					t.Fatalf("no %q on the terminal; it shows:\n%s", prompt, shown)
-				}
-			}
+			term.await(t, prompt, func(shown string) bool {
+				return strings.Contains(shown, prompt) && strings.Count(shown, ":") >= i+1
+			})
 			term.Write([]byte(answer + "\n"))
 		}
-		err = cmd.Wait()
+		err := cmd.Wait()
 		time.Sleep(100 * time.Millisecond)
-		mu.Lock()
-		defer mu.Unlock()
-		return string(shown), err
+		return term.shown(), err
 	}
 	shown, err := add("bob", "Access key ID:="+storedKey, "Secret access key:="+storedSecret, "passphrase="+"first-pass", "again="+"first-pas")
 	if err == nil || !strings.Contains(shown, "the two passphrases typed differ") {
@@ -571,5 +508,54 @@ func TestFirstPassphraseTwice(t *testing.T) {
 	w.Env["AWSROLE_FILE_PASSPHRASE"] = &pass
 	if out, _ := run(t, w, true, "", "awsrole-keyring", "get", "bob"); !strings.Contains(out, storedSecret) {
 		t.Errorf("get with the passphrase: %s", out)
+	}
+}
+
+// terminal is a command started on a pty, with what it has shown so far.
+type terminal struct {
+	*os.File
+	mu  sync.Mutex
+	out []byte
+}
+
+// onTerminal starts cmd on a pty (closed when the test ends) and collects
+// what it shows.
+func onTerminal(t *testing.T, cmd *exec.Cmd) *terminal {
+	t.Helper()
+	f, err := pty.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	term := &terminal{File: f}
+	go func() {
+		b := make([]byte, 1024)
+		for {
+			n, err := f.Read(b)
+			term.mu.Lock()
+			term.out = append(term.out, b[:n]...)
+			term.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return term
+}
+
+func (term *terminal) shown() string {
+	term.mu.Lock()
+	defer term.mu.Unlock()
+	return string(term.out)
+}
+
+// await waits up to 20 s until done holds of what the terminal shows, or
+// fails the test saying it waited for what.
+func (term *terminal) await(t *testing.T, what string, done func(shown string) bool) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); !done(term.shown()); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q on the terminal; it shows:\n%s", what, term.shown())
+		}
 	}
 }
