@@ -169,7 +169,7 @@ func checkPolicyARN(s string) error {
 	if f[2] != "iam" || f[3] != "" {
 		return fmt.Errorf("%s is not an IAM policy ARN; use the form %s", quote(s), example)
 	}
-	if f[4] != "aws" && !accountRE.MatchString(f[4]) {
+	if f[4] != "aws" && !isAccount(f[4]) {
 		return fmt.Errorf("%s has account %s; use 12 digits, or \"aws\" for an AWS managed policy", quote(s), quote(f[4]))
 	}
 	name, ok := strings.CutPrefix(f[5], "policy/")

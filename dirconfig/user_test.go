@@ -208,3 +208,16 @@ func login(t *testing.T) string {
 	}
 	return u.Username
 }
+
+// TestCheckKeysNameLength: 1 to 64 characters, the length checked apart
+// from the pattern.
+func TestCheckKeysNameLength(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		ok   bool
+	}{{"a", true}, {strings.Repeat("a", 64), true}, {strings.Repeat("a", 65), false}, {"", false}, {"-a", false}, {"a/b", false}} {
+		if _, err := CheckKeysName(tt.name); (err == nil) != tt.ok {
+			t.Errorf("%q: err %v, want ok %v", tt.name, err, tt.ok)
+		}
+	}
+}

@@ -22,9 +22,8 @@ const (
 var (
 	// The length (9..256) is checked apart: a {9,256} repeat compiles into
 	// 256 copies, a cost every process start would pay.
-	mfaHWRE   = regexp.MustCompile(`^[\w+=/:,.@-]+$`)
-	accountRE = regexp.MustCompile(`^[0-9]{12}$`)
-	regionRE  = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$`)
+	mfaHWRE  = regexp.MustCompile(`^[\w+=/:,.@-]+$`)
+	regionRE = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$`)
 )
 
 // isNameChar matches [\w+=,.@-]: role, session and profile names.
@@ -35,6 +34,19 @@ func isNameChar(r rune) bool {
 
 // isExtIDChar matches [\w+=,.@:/-]: external IDs.
 func isExtIDChar(r rune) bool { return isNameChar(r) || r == ':' || r == '/' }
+
+// allDigits matches ^[0-9]+$.
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// isAccount is an AWS account id: 12 digits.
+func isAccount(s string) bool { return len(s) == 12 && allDigits(s) }
 
 // asString checks the TOML type and the things no string value may hold:
 // emptiness, control characters (newlines, NUL) and surrounding spaces.
@@ -84,7 +96,7 @@ func checkIAMARN(s, kind string, maxName int) error {
 	example := "arn:aws:iam::123456789012:" + kind + "/NAME"
 	if !strings.HasPrefix(s, "arn:") {
 		switch {
-		case accountRE.MatchString(s):
+		case isAccount(s):
 			return fmt.Errorf("is an account ID, not an ARN; use the form %s", example)
 		case !strings.Contains(s, ":"):
 			return fmt.Errorf("is not an ARN; use the full ARN, e.g. %s", example)
@@ -132,7 +144,7 @@ func (a iamARN) checkPrefix() error {
 	if a.region != "" {
 		return fmt.Errorf("has region %s, but IAM ARNs have none (\"iam::\"); use the form %s", quote(a.region), a.example)
 	}
-	if !accountRE.MatchString(a.account) {
+	if !isAccount(a.account) {
 		hint := ""
 		if strings.ContainsAny(a.account, "- ") {
 			hint = " (remove the dashes)"
@@ -280,7 +292,6 @@ var (
 	roleDuration    = durationRange{15 * time.Minute, 12 * time.Hour, `"1h"`}
 	refreshRange    = durationRange{10 * time.Second, time.Hour, `"5m"`}
 	sessTokenRange  = durationRange{15 * time.Minute, 36 * time.Hour, `"12h"`}
-	allDigitsRE     = regexp.MustCompile(`^[0-9]+$`)
 	maxSecondsValue = int64(1<<63-1) / int64(time.Second)
 )
 
@@ -302,7 +313,7 @@ func checkDuration(v any, r durationRange) (time.Duration, error) {
 			return 0, err
 		}
 		shown = quote(s)
-		if allDigitsRE.MatchString(s) {
+		if allDigits(s) {
 			n, err := strconv.ParseInt(s, 10, 64)
 			if err != nil {
 				n = maxSecondsValue
@@ -369,7 +380,7 @@ func checkAccountID(v any) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if !accountRE.MatchString(s) {
+	if !isAccount(s) {
 		return "", fmt.Errorf("%s is not an AWS account id: 12 digits, e.g. \"123456789012\"", quote(s))
 	}
 	return s, nil

@@ -38,7 +38,10 @@ func FederationURL(partition string) (string, error) {
 	return "https://" + h[0] + "/federation", nil
 }
 
-var serviceRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+// serviceRE is a console service name but for its length (1..63), checked
+// apart: a bounded repeat compiles into a copy per count, which every
+// process start would pay for.
+var serviceRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 
 // Destination is where the sign-in lands: url when given (it must be on
 // the partition's console), else the console home or service's page, in
@@ -57,7 +60,7 @@ func Destination(partition, service, region, dest string) (string, error) {
 	}
 	path := "/console/home"
 	if service != "" {
-		if !serviceRE.MatchString(service) {
+		if len(service) > 63 || !serviceRE.MatchString(service) {
 			return "", fmt.Errorf("--service %q is not a console service name like s3, ec2 or cloudwatch", service)
 		}
 		path = "/" + service + "/home"

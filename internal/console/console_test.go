@@ -25,6 +25,15 @@ func TestPartitionHosts(t *testing.T) {
 	if _, err := Destination("aws", "s3/../x", "", ""); err == nil {
 		t.Error("a bad service name passed")
 	}
+	// 1 to 63 characters: the length is checked apart from the pattern.
+	for _, tt := range []struct {
+		service string
+		ok      bool
+	}{{"s", true}, {strings.Repeat("s", 63), true}, {strings.Repeat("s", 64), false}, {"-s", false}} {
+		if _, err := Destination("aws", tt.service, "", ""); (err == nil) != tt.ok {
+			t.Errorf("service %q: err %v, want ok %v", tt.service, err, tt.ok)
+		}
+	}
 	if _, err := Destination("aws", "", "", "javascript:alert(1)"); err == nil {
 		t.Error("a non-https destination passed")
 	}

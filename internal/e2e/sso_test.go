@@ -694,8 +694,13 @@ func TestSSORegionFromProfile(t *testing.T) {
 		// `aws configure get region` reads only the config file's section of
 		// the active profile (aws CLI v1 and v2 alike), and AWS_PROFILE is
 		// unset inside: what botocore resolves is what `configure list` shows.
-		if got := configuredRegion(s.Run("aws configure list")); got != "ap-southeast-2 env" {
-			t.Errorf("aws configure list in the project: region %q, want \"ap-southeast-2 env\"", got)
+		// botocore reads the environment, which wantActive and wantSame
+		// compare byte for byte in every shell: the aws CLI (a second of
+		// CPU a run) asks it in bash only.
+		if kind == "bash" {
+			if got := configuredRegion(s.Run("aws configure list")); got != "ap-southeast-2 env" {
+				t.Errorf("aws configure list in the project: region %q, want \"ap-southeast-2 env\"", got)
+			}
 		}
 		if got, want := callerArn(s), "arn:aws:sts::222222222222:assumed-role/deploy/e2e-sso-region"; got != want {
 			t.Errorf("get-caller-identity (no --region) in the project: %q, want %q", got, want)
@@ -723,8 +728,10 @@ func TestSSORegionFromProfile(t *testing.T) {
 		if v := after["AWS_PROFILE"]; v == nil || *v != "work" {
 			t.Errorf("after leaving: AWS_PROFILE = %s, want \"work\"", show(v))
 		}
-		if got := strings.TrimSpace(s.Run("aws configure get region")); got != "ap-southeast-2" {
-			t.Errorf("aws configure get region after leaving (through AWS_PROFILE again): %q", got)
+		if kind == "bash" {
+			if got := strings.TrimSpace(s.Run("aws configure get region")); got != "ap-southeast-2" {
+				t.Errorf("aws configure get region after leaving (through AWS_PROFILE again): %q", got)
+			}
 		}
 	})
 }

@@ -61,7 +61,9 @@ func TestManyShells(t *testing.T) {
 	var unlock sync.Once
 	release := func() { unlock.Do(exclusive.Unlock) }
 	t.Cleanup(release)
-	n, dur := 8, 15*time.Second
+	// 8 s keeps both cores busy with about 300 steps (2 killed and 2 nested
+	// shells among them); the long run goes on for a minute.
+	n, dur := 8, 8*time.Second
 	if long() {
 		n, dur = 32, time.Minute
 	}

@@ -132,10 +132,16 @@ func (d Deps) passphrase(prompt string) (string, error) {
 	return p, err
 }
 
+// accessKeyRE and secretRE are a key's two parts but for their length
+// (16..128, keyLen), checked apart: a bounded repeat compiles into a copy
+// per count, which every process start would pay for.
 var (
-	accessKeyRE = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
-	secretRE    = regexp.MustCompile(`^[A-Za-z0-9/+=]{16,128}$`)
+	accessKeyRE = regexp.MustCompile(`^[A-Z0-9]+$`)
+	secretRE    = regexp.MustCompile(`^[A-Za-z0-9/+=]+$`)
 )
+
+// keyLen is whether s has the length of an access key id or secret.
+func keyLen(s string) bool { return len(s) >= 16 && len(s) <= 128 }
 
 func add(d Deps, name, mfa string) error {
 	if mfa != "" {
@@ -150,9 +156,9 @@ func add(d Deps, name, mfa string) error {
 	switch {
 	case strings.HasPrefix(id, "ASIA"):
 		return errors.New("the access key id starts with ASIA: a temporary key, which expires and needs its session token; store an IAM user's long-term key (AKIA…)")
-	case !accessKeyRE.MatchString(id):
+	case !keyLen(id) || !accessKeyRE.MatchString(id):
 		return errors.New("the first line is not an access key id (AKIA followed by 16 or more capitals and digits); give the access key id first, then the secret access key")
-	case !secretRE.MatchString(secret):
+	case !keyLen(secret) || !secretRE.MatchString(secret):
 		return errors.New("the second line is not a secret access key (40 letters, digits and /+); give the access key id first, then the secret access key")
 	}
 	s, err := open(d)
