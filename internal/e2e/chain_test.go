@@ -18,7 +18,7 @@ const roleJump = "arn:aws:iam::111111111111:role/jump"
 // credentials, both carry the source identity, and hop 2 inherits the
 // transitive tag. A real bash then enters and the AWS CLI sees the role.
 func TestChainInBash(t *testing.T) {
-	t.Parallel()
+	busy.Parallel(t)
 	r := newRig(t, map[string]*string{"AWS_SESSION_TOKEN": sp("")})
 	r.install("bash")
 	proj := r.write("chain/.awsrole.toml", `role_arn = "`+roleDeploy+`"

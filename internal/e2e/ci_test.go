@@ -367,7 +367,7 @@ func (w *ciWorld) noSecrets(t *testing.T, what, out string) {
 // GITHUB_ENV (masked); the workflow's steps then see each directory's role
 // with the real aws CLI. No log line holds a secret.
 func TestCIGitHubWorkflowFromDocs(t *testing.T) {
-	t.Parallel()
+	busy.Parallel(t)
 	w := newCIWorld(t, "repo:org/mono:ref:refs/heads/main", "repo:org/mono:ref:refs/heads/main")
 	var wf struct {
 		Permissions map[string]string `yaml:"permissions"`
@@ -431,7 +431,7 @@ func TestCIGitHubWorkflowFromDocs(t *testing.T) {
 // by the local issuer, with the audience the job asks for) in
 // GITLAB_OIDC_TOKEN, before_script then script in one bash -e shell.
 func TestCIGitLabJobFromDocs(t *testing.T) {
-	t.Parallel()
+	busy.Parallel(t)
 	w := newCIWorld(t, "project_path:group/mono:ref_type:branch:ref:main", "project_path:group/mono:*")
 	var jobs map[string]struct {
 		Image     string                          `yaml:"image"`
@@ -497,7 +497,7 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 // GITHUB_ACTIONS=true are set): its profiles step stops at the first file,
 // saying how to approve it. Without id-token: write it says what to add.
 func TestCIActionTrustsOnlyWhenAsked(t *testing.T) {
-	t.Parallel()
+	busy.Parallel(t)
 	w := newCIWorld(t, "repo:org/mono:ref:refs/heads/main", "repo:org/mono:*")
 	r := newRunner(t, w)
 	r.mayFail = true

@@ -20,7 +20,7 @@ import (
 // the same project would, with an empty cache: one AssumeRole at the stub,
 // and every answer gives working credentials.
 func TestConcurrentEntry(t *testing.T) {
-	t.Parallel()
+	busy.Parallel(t)
 	const n = 16
 	r := newRig(t, nil)
 	proj := r.project("proj", roleDeploy, "e2e-conc", "eu-west-1", true)

@@ -100,7 +100,7 @@ func testConfirm(t *testing.T, kind string) {
 // TestConfirmNoTerminal: without a terminal the hook refuses with one
 // line and changes nothing; exec refuses unless --yes.
 func TestConfirmNoTerminal(t *testing.T) {
-	t.Parallel()
+	busy.Parallel(t)
 	r := newRig(t, map[string]*string{"AWS_SESSION_TOKEN": sp("")})
 	p := r.confirmProject("prod", "e2e-confirm-notty")
 	run := func(args ...string) (string, string) {

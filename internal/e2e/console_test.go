@@ -37,7 +37,7 @@ func (r *rig) ssoHome() {
 // browser ($BROWSER, a recording script) gets the same kind of address;
 // nothing of it on stderr.
 func TestConsole(t *testing.T) {
-	t.Parallel()
+	busy.Parallel(t)
 	r := newRig(t, map[string]*string{"AWS_SESSION_TOKEN": sp(""),
 		"AWS_ENDPOINT_URL_SSO": nil, "AWS_ENDPOINT_URL_SSO_OIDC": nil})
 	r.Env["AWS_ENDPOINT_URL_SSO"], r.Env["AWS_ENDPOINT_URL_SSO_OIDC"] = sp(r.Stub.URL), sp(r.Stub.URL)

@@ -15,7 +15,7 @@ import (
 // awsrole at every call. credential-process fetches one with 16 minutes
 // left instead (20m leaves room for that), so ten calls run awsrole once.
 func TestCredentialProcessShortDuration(t *testing.T) {
-	t.Parallel()
+	busy.Parallel(t)
 	r := newRig(t, nil)
 	python := botocorePython(t, r)
 	wrapper, log := r.callLogger()

@@ -150,7 +150,7 @@ func TestDirenv(t *testing.T) {
 // 5b. MFA under direnv: the code is asked for on the terminal while direnv
 // evaluates the .envrc, and the role is loaded.
 func TestDirenvMFA(t *testing.T) {
-	t.Parallel()
+	busy.Parallel(t)
 	r := newRig(t, nil)
 	r.Stub.RequireMFA(roleDeploy, mfaSerial, mfaCode)
 	r.install("direnv")

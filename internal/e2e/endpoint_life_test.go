@@ -60,7 +60,7 @@ func (r *rig) exportJSON(dir string, pid int) (map[string]*string, string) {
 // one server between them, detached: no descriptor of the shell (its
 // terminal, the pipe the hook reads) stays open in it.
 func TestEndpointConcurrentStart(t *testing.T) {
-	t.Parallel()
+	busy.Parallel(t)
 	r := newRig(t, nil)
 	r.endpointMode("")
 	p := r.project("p", roleDeploy, "e2e-ep-conc", "", true)
@@ -175,7 +175,7 @@ func next(t *testing.T, lines chan string) string {
 // reading the new token from the file they were given. `awsrole serve
 // --stop` then ends it and removes the token file.
 func TestEndpointKillRestart(t *testing.T) {
-	t.Parallel()
+	busy.Parallel(t)
 	r := newRig(t, nil)
 	r.endpointMode("refresh_before = \"10s\"\n")
 	r.Stub.SetSessionDuration(15 * time.Second) // the clients ask the endpoint at every call
@@ -267,7 +267,7 @@ func TestEndpointKillRestart(t *testing.T) {
 // TestEndpointRevoked: the endpoint stops serving a project's role, to
 // any holder of the token, once its file is denied, edited or removed.
 func TestEndpointRevoked(t *testing.T) {
-	t.Parallel()
+	busy.Parallel(t)
 	r := newRig(t, nil)
 	r.endpointMode("")
 	for _, tc := range []struct {
@@ -318,7 +318,7 @@ func TestEndpointRevoked(t *testing.T) {
 // TestEndpointIdleExit: the server stays while a process uses it, however
 // long without requests, and exits after endpoint_idle once none does.
 func TestEndpointIdleExit(t *testing.T) {
-	t.Parallel()
+	busy.Parallel(t)
 	r := newRig(t, nil)
 	r.endpointMode("endpoint_idle = \"1s\"\n")
 	p := r.project("p", roleDeploy, "e2e-ep-idle", "", true)

@@ -124,7 +124,7 @@ func jsClient(t *testing.T) client {
 // stand-in sees about one AssumeRole per lifetime, not one per client or
 // call.
 func TestEndpointSDKClients(t *testing.T) {
-	t.Parallel()
+	busy.Parallel(t)
 	const (
 		life    = 15 * time.Second
 		seconds = 46 // three lifetimes and a bit
@@ -175,6 +175,7 @@ func TestEndpointSDKClients(t *testing.T) {
 		}()
 	}
 	started.Wait()
+	busy.Wait(t) // the clients run for three lifetimes, mostly waiting
 	// Meanwhile, ask the endpoint as often as an impatient SDK would: what
 	// it hands out always has a good part of its life left (it renews
 	// before expiry, not at it).

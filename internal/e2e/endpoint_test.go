@@ -240,7 +240,7 @@ func getEndpoint(t *testing.T, uri, token string) (int, string) {
 // status shows; the next renewal in the shell asks for the code, and the
 // endpoint serves again.
 func TestEndpointMFA(t *testing.T) {
-	t.Parallel()
+	busy.Parallel(t)
 	r := newRig(t, map[string]*string{"AWS_SESSION_TOKEN": sp(""), "AWS_PROFILE": nil})
 	r.endpointMode("refresh_before = \"10s\"\n")
 	r.Stub.RequireMFA(roleDeploy, mfaSerial, mfaCode)
@@ -261,6 +261,7 @@ func TestEndpointMFA(t *testing.T) {
 
 	// No prompt in the shell from here: the MFA session runs out, and the
 	// server cannot renew without a new code.
+	busy.Wait(t)
 	var status int
 	var body string
 	deadline := time.Now().Add(40 * time.Second)

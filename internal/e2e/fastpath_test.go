@@ -27,7 +27,7 @@ func TestFastPathStartsNoProcess(t *testing.T) {
 	for _, tc := range cases {
 		kind := tc.kind
 		t.Run(kind+"/"+tc.mode, func(t *testing.T) {
-			t.Parallel()
+			busy.Parallel(t)
 			r := newRig(t, nil)
 			if tc.mode == "endpoint" {
 				r.endpointMode("")
@@ -134,7 +134,7 @@ func TestOneCallPerPrompt(t *testing.T) {
 			continue
 		}
 		t.Run(kind, func(t *testing.T) {
-			t.Parallel()
+			busy.Parallel(t)
 			r := newRig(t, nil)
 			wrapper, log := r.callLogger()
 			r.installHook(kind, wrapper)

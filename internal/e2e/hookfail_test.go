@@ -107,7 +107,7 @@ func TestHookFailsClosed(t *testing.T) {
 	for _, kind := range shellKinds {
 		for _, mode := range []string{"crash", "hang", "fail", "cut"} {
 			t.Run(kind+"/"+mode, func(t *testing.T) {
-				t.Parallel()
+				busy.Parallel(t)
 				r := newRig(t, nil)
 				wrapper, modeFile, started := r.brokenBinary(kind)
 				r.installHook(kind, wrapper)
@@ -188,7 +188,7 @@ func TestEndpointServerBackByNextPrompt(t *testing.T) {
 	t.Parallel()
 	for _, kind := range fastPathShells() {
 		t.Run(kind, func(t *testing.T) {
-			t.Parallel()
+			busy.Parallel(t)
 			r := newRig(t, nil)
 			r.endpointMode("")
 			wrapper, log := r.callLogger()

@@ -19,6 +19,10 @@ import (
 )
 
 var (
+	// busy bounds the tests at work: a test takes a slot with
+	// busy.Parallel(t) in place of t.Parallel() (forEachShell does it for
+	// each shell), unless its parallel subtests do the work.
+	busy *testrig.Busy
 	// binDir holds the awsrole binary built for this run, a link to the aws
 	// CLI (testrig.LookPath: past a pyenv shim) and a link to this test
 	// binary named goCaller.
@@ -53,10 +57,11 @@ func TestMain(m *testing.M) {
 		os.Exit(goCallerMain())
 	}
 	flag.Parse()
-	// The subtests spend most of their time waiting (on prompts, STS round
-	// trips, the renewal window): four per CPU overlap those waits without
-	// starving the shells and clients they start.
-	testrig.WaitingParallel(4)
+	// Three tests per CPU at work overlap their short waits (prompts, STS
+	// round trips) without crowding the shells and clients they start;
+	// tests that wait for a renewal window or an expiry give their slot
+	// back meanwhile (busy.Wait). Four per CPU spent a sixth more CPU.
+	busy = testrig.NewBusy(3)
 	if testing.Short() {
 		// Nothing here is logic of its own: the whole suite drives real
 		// processes, so it costs nothing under -short, not even a build.

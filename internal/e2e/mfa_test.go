@@ -196,7 +196,7 @@ func TestMFAWrongCodeAndCtrlC(t *testing.T) {
 // 1c. The prompt goes to the terminal itself: with the export's stdout and
 // stderr both sent to files, it still shows, and neither file has it.
 func TestMFAPromptOnTTY(t *testing.T) {
-	t.Parallel()
+	busy.Parallel(t)
 	r := newRig(t, nil)
 	r.Stub.RequireMFA(roleDeploy, mfaSerial, mfaCode)
 	a := r.mfaProject("a", roleDeploy, "e2e-mfa-tty", "eu-west-1")
@@ -247,7 +247,7 @@ func TestMFACommand(t *testing.T) {
 // 1e. No terminal at all (CI, an editor): one line naming mfa_command,
 // exit status 1, nothing on stdout, no STS call.
 func TestMFANoTerminal(t *testing.T) {
-	t.Parallel()
+	busy.Parallel(t)
 	r := newRig(t, nil)
 	r.Stub.RequireMFA(roleDeploy, mfaSerial, mfaCode)
 	a := r.mfaProject("a", roleDeploy, "e2e-mfa-notty", "eu-west-1")
@@ -280,7 +280,7 @@ func TestMFANoTerminal(t *testing.T) {
 // from a regional STS endpoint is valid in every region of the partition,
 // so a project in another region must not ask for a second code.
 func TestMFASessionAcrossRegions(t *testing.T) {
-	t.Parallel()
+	busy.Parallel(t)
 	r := newRig(t, nil)
 	r.userConfig("mfa_serial = \"" + mfaSerial + "\"\nmfa_command = \"echo " + mfaCode + "\"\n")
 	r.Stub.RequireMFA(roleDeploy, mfaSerial, mfaCode)
@@ -302,7 +302,7 @@ func TestMFASessionAcrossRegions(t *testing.T) {
 // caps the duration rather than fail, and `awsrole status` says so
 // (issue 3: "cap and say so in status").
 func TestMFADurationCap(t *testing.T) {
-	t.Parallel()
+	busy.Parallel(t)
 	r := newRig(t, nil)
 	r.userConfig("mfa_command = \"echo " + mfaCode + "\"\n")
 	r.Stub.RequireMFA(roleDeploy, mfaSerial, mfaCode)

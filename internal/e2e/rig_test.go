@@ -259,12 +259,13 @@ func diffVars(want, got map[string]*string) string {
 	return b.String()
 }
 
-// forEachShell runs f as a parallel subtest per shell.
+// forEachShell runs f as a parallel subtest per shell, each holding a slot
+// of busy.
 func forEachShell(t *testing.T, f func(t *testing.T, kind string)) {
 	t.Parallel()
 	for _, kind := range shellKinds {
 		t.Run(kind, func(t *testing.T) {
-			t.Parallel()
+			busy.Parallel(t)
 			f(t, kind)
 		})
 	}

@@ -123,6 +123,9 @@ func TestFailedRenewalKeeps(t *testing.T) {
 		if len(calls) == 0 || in["AWS_CREDENTIAL_EXPIRATION"] == nil {
 			t.FailNow()
 		}
+		// The rest waits for the window and the expiry, with a few
+		// prompts: it needs no slot, and it must not queue for one.
+		busy.Wait(t)
 		time.Sleep(time.Until(calls[0].Time.Add(renewRoom + time.Second)))
 
 		_, full := s.RunFull("true")
@@ -257,7 +260,7 @@ func TestShellOptions(t *testing.T) {
 	for _, kind := range shellKinds {
 		for _, opt := range options[kind] {
 			t.Run(kind+"/"+strings.ReplaceAll(opt.name, " ", "_"), func(t *testing.T) {
-				t.Parallel()
+				busy.Parallel(t)
 				r := newRig(t, nil)
 				r.install(kind)
 				// After the hook line: the options are on when the hook

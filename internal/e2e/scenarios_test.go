@@ -362,6 +362,7 @@ func TestRenewal(t *testing.T) {
 		if len(calls) == 0 {
 			t.FailNow()
 		}
+		busy.Wait(t) // the rest waits for the window, with a few prompts
 		time.Sleep(time.Until(calls[0].Time.Add(renewRoom + time.Second)))
 		s.Run("true")
 		in2 := s.Managed()

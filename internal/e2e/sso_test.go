@@ -270,7 +270,7 @@ func TestSSOEnterLeave(t *testing.T) {
 // 2. 16 processes entering an SSO project with a hop at once, cache empty:
 // one GetRoleCredentials and one AssumeRole, and all get the same keys.
 func TestSSOConcurrentEntry(t *testing.T) {
-	t.Parallel()
+	busy.Parallel(t)
 	const n = 16
 	r := newRig(t, nil)
 	r.setupSSO(time.Hour)
@@ -545,7 +545,7 @@ func lookPathIn(name, path string) (string, error) {
 // its client registration and refresh token, and awsrole then uses what
 // botocore wrote.
 func TestSSOLoginTokenSharedWithBotocore(t *testing.T) {
-	t.Parallel()
+	busy.Parallel(t)
 	r := newRig(t, nil)
 	r.setupSSO(0) // not signed in
 	proj := r.ssoProject("proj", "", "e2e-sso-share", "", "")
@@ -618,7 +618,7 @@ func TestSSOLoginTokenSharedWithBotocore(t *testing.T) {
 func TestSSOCLITokenFile(t *testing.T) {
 	t.Parallel()
 	t.Run("valid", func(t *testing.T) {
-		t.Parallel()
+		busy.Parallel(t)
 		r := newRig(t, nil)
 		r.setupSSO(time.Hour)
 		proj := r.ssoProject("proj", "", "e2e-sso-cli", "", "")
@@ -631,7 +631,7 @@ func TestSSOCLITokenFile(t *testing.T) {
 		}
 	})
 	t.Run("expired", func(t *testing.T) {
-		t.Parallel()
+		busy.Parallel(t)
 		r := newRig(t, nil)
 		r.setupSSO(-time.Minute)
 		before := r.readSSOToken()
@@ -753,7 +753,7 @@ func configuredRegion(list string) string {
 // call, ten calls of one client start awsrole once: it hands out
 // credentials with more than 15 minutes left.
 func TestCredentialProcessBotocore(t *testing.T) {
-	t.Parallel()
+	busy.Parallel(t)
 	r := newRig(t, nil)
 	python := botocorePython(t, r)
 	wrapper, log := r.callLogger()
@@ -836,7 +836,7 @@ func botocorePython(t *testing.T, r *rig) string {
 // 8. duration = "2h" on a hop from an SSO role: STS would refuse more than
 // 1 h for a chained role, so awsrole asks for 3600 s and status says why.
 func TestSSODurationCap(t *testing.T) {
-	t.Parallel()
+	busy.Parallel(t)
 	r := newRig(t, nil)
 	r.setupSSO(time.Hour)
 	proj := r.ssoProject("proj", roleDeploy, "e2e-sso-cap", "", "duration = \"2h\"\n")
@@ -871,7 +871,7 @@ func TestSSODurationCap(t *testing.T) {
 // time; --account/--role writes an approved file that enters at once; a
 // pair the user cannot reach is refused in one line and nothing is written.
 func TestSSOInit(t *testing.T) {
-	t.Parallel()
+	busy.Parallel(t)
 	r := newRig(t, nil)
 	r.setupSSO(time.Hour)
 	r.Stub.SetSSOPageSize(2)
@@ -970,7 +970,7 @@ func TestSSOInit(t *testing.T) {
 // permission set's role, the portal is called once for two entries, and
 // the profile's region is not carried when the user's own is set.
 func TestSSOSourceProfile(t *testing.T) {
-	t.Parallel()
+	busy.Parallel(t)
 	r := newRig(t, nil)
 	r.setupSSO(time.Hour)
 	proj := r.project("proj", roleDeploy, "e2e-sso-sp", "", false)

@@ -219,3 +219,64 @@ func WaitingParallel(perCPU int) {
 		_ = flag.Set("test.parallel", strconv.Itoa(perCPU*runtime.GOMAXPROCS(0)))
 	}
 }
+
+// Busy bounds how many tests of a suite work at once, perCPU per CPU, the
+// way WaitingParallel does, except that a test which then only waits for a
+// long while (a renewal window, an expiry, clients running for a minute)
+// gives its slot back with Wait. Under go test's own -parallel bound such
+// a test keeps its slot while it waits: five shells of one renewal test
+// held five of six slots for 45 s, with one core idle.
+type Busy struct {
+	slots chan struct{}
+	mu    sync.Mutex
+	held  map[*testing.T]func()
+}
+
+// NewBusy makes a Busy of perCPU slots per CPU, and lifts go test's own
+// -parallel bound unless the command line sets it (then both apply).
+func NewBusy(perCPU int) *Busy {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		_ = flag.Set("test.parallel", "10000")
+	}
+	return newBusy(perCPU * runtime.GOMAXPROCS(0))
+}
+
+func newBusy(slots int) *Busy {
+	return &Busy{slots: make(chan struct{}, slots), held: map[*testing.T]func(){}}
+}
+
+// Parallel is t.Parallel, then holds a slot until t ends or calls Wait.
+// A test whose parallel subtests do the work calls t.Parallel instead:
+// Go runs those subtests after it returns, but before its Cleanup, so its
+// slot would be held while they wait for theirs.
+func (b *Busy) Parallel(t *testing.T) {
+	t.Helper()
+	t.Parallel()
+	b.slots <- struct{}{}
+	var once sync.Once
+	release := func() { once.Do(func() { <-b.slots }) }
+	b.mu.Lock()
+	b.held[t] = release
+	b.mu.Unlock()
+	t.Cleanup(func() {
+		b.mu.Lock()
+		delete(b.held, t)
+		b.mu.Unlock()
+		release()
+	})
+}
+
+// Wait gives t's slot back for the rest of t, which from here on mostly
+// waits: what it still does runs beside the working tests, unbounded, so
+// it resumes on time when its wait ends.
+func (b *Busy) Wait(t *testing.T) {
+	b.mu.Lock()
+	release := b.held[t]
+	b.mu.Unlock()
+	if release == nil {
+		t.Fatal("testrig.Busy.Wait: the test holds no slot (call Busy.Parallel first)")
+	}
+	release()
+}
