@@ -62,7 +62,8 @@ have() { command -v "$1" >/dev/null 2>&1; }
 bin=${tmp}/bin
 mkdir -p "${bin}"
 say "bench: building awsrole and stsstub"
-(cd "${root}" && go build -o "${bin}/" ./cmd/awsrole ./cmd/awsrole-sts && go build -o "${bin}/stsstub" ./internal/stsstub/cmd/stsstub)
+# Static, as README installs it.
+(cd "${root}" && CGO_ENABLED=0 go build -o "${bin}/" ./cmd/awsrole ./cmd/awsrole-sts && go build -o "${bin}/stsstub" ./internal/stsstub/cmd/stsstub)
 awsrole=${bin}/awsrole
 
 # nushell as .ci/run installs it, when it is not on PATH: under this

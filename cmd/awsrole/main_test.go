@@ -1,12 +1,10 @@
 package main
 
 import (
-	"context"
 	"crypto/sha1"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"os/exec"
@@ -18,20 +16,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/awsrole/awsrole/internal/credcache"
-	"github.com/awsrole/awsrole/internal/credreq"
-	"github.com/awsrole/awsrole/internal/keyindex"
 	"github.com/awsrole/awsrole/internal/testrig"
 	"github.com/awsrole/awsrole/internal/testrig/hermetic"
-	"github.com/awsrole/awsrole/internal/wire"
-	"github.com/awsrole/awsrole/internal/xdgdir"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/awsrole/awsrole/internal/awsconfig"
-	"github.com/awsrole/awsrole/internal/creds"
-	"github.com/awsrole/awsrole/internal/endpoint/server"
-	"github.com/awsrole/awsrole/internal/keyring/keyscmd"
 	"github.com/awsrole/awsrole/internal/stsstub"
 )
 
@@ -43,22 +33,47 @@ const (
 	userSecret  = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 )
 
+// binDir holds the three binaries as users install them (testrig.Build):
+// the scripts run those, not this test binary in their place, so what they
+// show holds for the programs that ship, and each call costs a start of
+// the 7 MB awsrole rather than of this 20 MB test binary (three times the
+// CPU).
+var binDir string
+
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
-		"awsrole": func() { os.Exit(run(os.Args[1:])) },
-		"awsrole-sts": func() {
-			env := credreq.EnvOf(os.Environ()) // as cmd/awsrole-sts's userEnv
-			os.Unsetenv(wire.PassphraseVar)
-			dirs := xdgdir.FromEnv(os.Getenv)
-			cache := credcache.New(filepath.Join(dirs.Cache, credcache.DirName), env)
-			if len(os.Args) > 1 && os.Args[1] == "serve" {
-				// The credential endpoint, as cmd/awsrole-sts runs it.
-				os.Exit(server.Main(os.Args[2:], &creds.Getter{Now: time.Now, Notice: io.Discard, Cache: cache}, env, dirs, cache))
-			}
-			os.Exit(wire.Serve(context.Background(), os.Stdin, os.Stdout, creds.Handler(cache, env, keyindex.In(dirs.Data).Lookup)))
-		},
-		"awsrole-keyring": func() { os.Exit(keyscmd.Main(os.Args[1:], keyscmd.FromEnv(os.Getenv, os.Environ()))) },
-	})
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
+	tmp, err := os.MkdirTemp("", "awsrole-scripts-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(tmp)
+	binDir = filepath.Join(tmp, "bin")
+	if _, err := testrig.Build(binDir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return m.Run()
+}
+
+// binCmd runs the built binary name as `exec name` would: a script line
+// "awsrole allow ." or "! awsrole export bash".
+func binCmd(name string) scriptCmd {
+	return func(ts *testscript.TestScript, neg bool, args []string) {
+		err := ts.Exec(name, args...)
+		if err != nil {
+			ts.Logf("[%v]", err)
+		}
+		switch {
+		case err == nil && neg:
+			ts.Fatalf("unexpected command success")
+		case err != nil && !neg:
+			ts.Fatalf("unexpected command failure")
+		}
+	}
 }
 
 // TestScripts runs the CLI scenarios under testdata/script, each in a fresh
@@ -84,6 +99,7 @@ func TestScripts(t *testing.T) {
 			for k, v := range w.Env {
 				env.Setenv(k, *v)
 			}
+			env.Setenv("PATH", binDir+string(filepath.ListSeparator)+env.Getenv("PATH"))
 			// A credential endpoint the script started (endpoint mode)
 			// and did not stop goes with it, by the pid it recorded
 			// (Linux; elsewhere it exits after the scripts' endpoint_idle).
@@ -116,6 +132,9 @@ func TestScripts(t *testing.T) {
 			return err == nil || testrig.RequireAll(), nil
 		},
 		Cmds: mergeCmds(oidcCmds, map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"awsrole":         binCmd("awsrole"),
+			"awsrole-sts":     binCmd("awsrole-sts"),
+			"awsrole-keyring": binCmd("awsrole-keyring"),
 			// sts-calls ACTION N: the stand-in answered ACTION successfully N times.
 			"sts-calls": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) != 2 {

@@ -74,6 +74,7 @@ func run() error {
 	bin := filepath.Join(tmp, "bin")
 	fmt.Println("building awsrole …")
 	build := exec.Command("go", "build", "-o", bin+"/", "./cmd/awsrole", "./cmd/awsrole-sts")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0") // static, as README installs it
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		return fmt.Errorf("go build ./cmd/awsrole ./cmd/awsrole-sts (run the demo from the repository root): %w", err)

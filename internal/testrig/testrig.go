@@ -45,8 +45,11 @@ func Build(dir string) (string, error) {
 	for _, name := range binaries {
 		args = append(args, "github.com/awsrole/awsrole/cmd/"+name)
 	}
-	if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/awsrole ./cmd/awsrole-sts ./cmd/awsrole-keyring: %v\n%s", err, out)
+	// Static binaries, as README installs them.
+	build := exec.Command("go", args...)
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("CGO_ENABLED=0 go build ./cmd/awsrole ./cmd/awsrole-sts ./cmd/awsrole-keyring: %v\n%s", err, out)
 	}
 	return filepath.Join(dir, "awsrole"), nil
 }
