@@ -59,6 +59,13 @@ func runTests(m *testing.M) int {
 	return m.Run()
 }
 
+// isServer is whether the NUL-separated command line argv is the
+// credential endpoint's: awsrole-sts serve.
+func isServer(argv string) bool {
+	args := strings.Split(argv, "\x00")
+	return len(args) > 1 && filepath.Base(args[0]) == "awsrole-sts" && args[1] == "serve"
+}
+
 // binCmd runs the built binary name as `exec name` would: a script line
 // "awsrole allow ." or "! awsrole export bash".
 func binCmd(name string) scriptCmd {
@@ -110,7 +117,8 @@ func TestScripts(t *testing.T) {
 					return
 				}
 				// Only if that pid is still the server, not a reuse.
-				if argv, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", i.PID)); err == nil && strings.HasPrefix(string(argv), "awsrole-sts\x00serve\x00") {
+				// (awsrole starts it by its path: /…/bin/awsrole-sts serve …)
+				if argv, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", i.PID)); err == nil && isServer(string(argv)) {
 					syscall.Kill(i.PID, syscall.SIGTERM)
 				}
 			})
